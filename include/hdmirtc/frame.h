@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Raw video frames and encoded access units: the two things that travel the
+ * data path.  Both are refcounted; the producer creates them with one
+ * reference, every consumer that keeps one past its callback takes its own
+ * reference, and the last unref calls the producer's release function
+ * (which typically requeues a V4L2 buffer or returns the memory to a pool).
+ * Refcounting is atomic: a frame may be released on another thread than the
+ * one that made it. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define HDMIRTC_FRAME_MAX_PLANES 3
+
+typedef struct HdmirtcFrame HdmirtcFrame;
+typedef void (*HdmirtcFrameReleaseFunc)(HdmirtcFrame *frame, gpointer user_data);
+
+struct HdmirtcFrame {
+	gatomicrefcount ref;
+	guint32 width;
+	guint32 height;
+	guint32 fourcc;                 /* DRM_FORMAT_* from drm_fourcc.h */
+	guint n_planes;
+	guint8 *data[HDMIRTC_FRAME_MAX_PLANES];   /* CPU view, NULL if none */
+	guint32 stride[HDMIRTC_FRAME_MAX_PLANES];
+	int dmabuf_fd;                  /* -1 if the frame has no DMA-BUF; owned by the producer */
+	guint64 seq;                    /* producer's frame counter, from 0 */
+	gint64 capture_mono_us;         /* CLOCK_MONOTONIC (g_get_monotonic_time) */
+	gint64 capture_wall_us;         /* wall clock (g_get_real_time) */
+	HdmirtcFrameReleaseFunc release;
+	gpointer release_data;
+};
+
+/* Sets ref to 1 and dmabuf_fd to -1; the caller fills in the rest. */
+void hdmirtc_frame_init(HdmirtcFrame *frame, HdmirtcFrameReleaseFunc release, gpointer release_data);
+HdmirtcFrame *hdmirtc_frame_ref(HdmirtcFrame *frame);
+/* NULL-safe.  The last unref calls frame->release. */
+void hdmirtc_frame_unref(HdmirtcFrame *frame);
+
+typedef struct HdmirtcAccessUnit HdmirtcAccessUnit;
+typedef void (*HdmirtcAccessUnitReleaseFunc)(HdmirtcAccessUnit *au, gpointer user_data);
+
+/* One encoded picture in Annex-B byte-stream form (start codes included);
+ * a keyframe carries SPS and PPS in front of its IDR slice(s). */
+struct HdmirtcAccessUnit {
+	gatomicrefcount ref;
+	const guint8 *data;
+	gsize size;
+	gboolean keyframe;
+	guint32 width;
+	guint32 height;
+	guint64 seq;                    /* frame counter of the source frame */
+	gint64 capture_mono_us;         /* copied from the source frame */
+	gint64 capture_wall_us;
+	gint64 encode_start_us;         /* monotonic, for per-stage latency */
+	gint64 encode_end_us;
+	guint64 bytes_copied;           /* CPU copies of frame payload so far */
+	HdmirtcAccessUnitReleaseFunc release;
+	gpointer release_data;
+};
+
+void hdmirtc_access_unit_init(HdmirtcAccessUnit *au, HdmirtcAccessUnitReleaseFunc release,
+                              gpointer release_data);
+/* Makes an access unit that owns a g_malloc'ed copy of data (counted in
+ * bytes_copied).  For encoders whose output buffer is reused on the next
+ * call (x264). */
+HdmirtcAccessUnit *hdmirtc_access_unit_new_copy(const guint8 *data, gsize size);
+HdmirtcAccessUnit *hdmirtc_access_unit_ref(HdmirtcAccessUnit *au);
+/* NULL-safe. */
+void hdmirtc_access_unit_unref(HdmirtcAccessUnit *au);
+
+G_END_DECLS

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# setup.sh - install everything hdmirtc needs on Debian 12 and build it.
+#
+# Idempotent: a second run only checks and rebuilds what changed (seconds).
+# Steps: Debian packages; wolfSSL with DTLS-SRTP built from Debian's source
+# package (Debian's binary package is built without it) into .deps/; npm
+# packages for the browser tests; meson build in build/ (and build-asan/ with
+# --asan).  Run as root (apt-get); nothing is installed into /usr except
+# Debian packages.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+export DEBIAN_FRONTEND=noninteractive
+
+want_asan=0
+for arg in "$@"; do
+	case "$arg" in
+	--asan) want_asan=1 ;;
+	*) echo "setup.sh: unknown option '$arg' (known: --asan)" >&2; exit 2 ;;
+	esac
+done
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+apt_packages=(
+	build-essential meson ninja-build pkg-config cmake dpkg-dev
+	libglib2.0-dev libnice-dev libsoup-3.0-dev libjson-glib-dev
+	libsrtp2-dev libx264-dev libdrm-dev libavcodec-dev libavutil-dev
+	chromium nodejs npm ffmpeg coturn iproute2 procps
+	clang libclang-rt-14-dev valgrind
+)
+
+install_apt() {
+	local missing=()
+	for p in "${apt_packages[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	log "installing Debian packages: ${missing[*]}"
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Debian's libwolfssl-dev lacks wolfSSL_CTX_set_tlsext_use_srtp, so build the
+# same version from Debian's source package with DTLS-SRTP switched on.
+wolfssl_dir="$top/.deps/wolfssl"
+wolfssl_stamp="$wolfssl_dir/install/.built-with-srtp"
+
+enable_deb_src() {
+	local list=/etc/apt/sources.list.d/hdmirtc-deb-src.sources
+	[ -f "$list" ] && return 0
+	log "adding deb-src entries for apt-get source"
+	sed -e 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > "$list"
+	apt-get update -qq
+}
+
+build_wolfssl() {
+	[ -f "$wolfssl_stamp" ] && return 0
+	enable_deb_src
+	rm -rf "$wolfssl_dir"
+	mkdir -p "$wolfssl_dir/src"
+	log "fetching and building wolfSSL with DTLS-SRTP"
+	(cd "$wolfssl_dir/src" && apt-get source -qq --download-only wolfssl >/dev/null 2>&1 &&
+		dpkg-source -x ./*.dsc unpacked >/dev/null 2>&1)
+	cmake -S "$wolfssl_dir/src/unpacked" -B "$wolfssl_dir/build" -G Ninja \
+		-DBUILD_SHARED_LIBS=OFF \
+		-DCMAKE_INSTALL_PREFIX="$wolfssl_dir/install" -DCMAKE_INSTALL_LIBDIR=lib \
+		-DWOLFSSL_DTLS=yes -DWOLFSSL_CERTGEN=yes -DWOLFSSL_KEYGEN=yes \
+		-DWOLFSSL_EXAMPLES=no -DWOLFSSL_CRYPT_TESTS=no \
+		-DCMAKE_C_FLAGS="-DWOLFSSL_SRTP -DHAVE_KEYING_MATERIAL -DHAVE_EXTENDED_MASTER -fPIC -O2" >/dev/null
+	cmake --build "$wolfssl_dir/build" >/dev/null
+	cmake --install "$wolfssl_dir/build" >/dev/null
+	touch "$wolfssl_stamp"
+}
+
+install_npm() {
+	[ -d tests/browser ] || return 0
+	if [ ! -d tests/browser/node_modules/playwright-core ]; then
+		log "installing npm packages for the browser tests"
+		(cd tests/browser && npm ci --silent --no-audit --no-fund >/dev/null)
+	fi
+}
+
+meson_build() {
+	local dir=$1; shift
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" --pkg-config-path="$wolfssl_dir/install/lib/pkgconfig" \
+			--werror "$@" >/dev/null
+	fi
+	ninja -C "$dir" >/dev/null
+}
+
+install_apt
+build_wolfssl
+install_npm
+meson_build build --buildtype=debugoptimized
+if [ $want_asan -eq 1 ]; then
+	meson_build build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+fi
+log "ready: build/src/hdmirtc"
