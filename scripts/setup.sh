@@ -55,8 +55,18 @@ enable_deb_src() {
 	apt-get update -qq
 }
 
+wolfssl_flags=(
+	-DBUILD_SHARED_LIBS=OFF -DWOLFSSL_DTLS=yes -DWOLFSSL_CERTGEN=yes -DWOLFSSL_KEYGEN=yes
+	-DWOLFSSL_EXAMPLES=no -DWOLFSSL_CRYPT_TESTS=no
+	# 5.5.4's CMake compiles src/dtls.c (DoClientHelloStateless, used by
+	# internal.c) only with DTLS 1.3 CID; without it nothing links.
+	-DBUILD_DTLS_COMMON=yes
+	"-DCMAKE_C_FLAGS=-DWOLFSSL_SRTP -DHAVE_KEYING_MATERIAL -DHAVE_EXTENDED_MASTER -DWOLFSSL_DTLS_MTU -fPIC -O2"
+)
+
+# The stamp records the flags: changing them rebuilds.
 build_wolfssl() {
-	[ -f "$wolfssl_stamp" ] && return 0
+	[ -f "$wolfssl_stamp" ] && [ "$(cat "$wolfssl_stamp")" = "${wolfssl_flags[*]}" ] && return 0
 	enable_deb_src
 	rm -rf "$wolfssl_dir"
 	mkdir -p "$wolfssl_dir/src"
@@ -64,14 +74,13 @@ build_wolfssl() {
 	(cd "$wolfssl_dir/src" && apt-get source -qq --download-only wolfssl >/dev/null 2>&1 &&
 		dpkg-source -x ./*.dsc unpacked >/dev/null 2>&1)
 	cmake -S "$wolfssl_dir/src/unpacked" -B "$wolfssl_dir/build" -G Ninja \
-		-DBUILD_SHARED_LIBS=OFF \
 		-DCMAKE_INSTALL_PREFIX="$wolfssl_dir/install" -DCMAKE_INSTALL_LIBDIR=lib \
-		-DWOLFSSL_DTLS=yes -DWOLFSSL_CERTGEN=yes -DWOLFSSL_KEYGEN=yes \
-		-DWOLFSSL_EXAMPLES=no -DWOLFSSL_CRYPT_TESTS=no \
-		-DCMAKE_C_FLAGS="-DWOLFSSL_SRTP -DHAVE_KEYING_MATERIAL -DHAVE_EXTENDED_MASTER -fPIC -O2" >/dev/null
+		"${wolfssl_flags[@]}" >/dev/null
 	cmake --build "$wolfssl_dir/build" >/dev/null
 	cmake --install "$wolfssl_dir/build" >/dev/null
-	touch "$wolfssl_stamp"
+	echo "${wolfssl_flags[*]}" > "$wolfssl_stamp"
+	# Builds made against the old library must relink.
+	rm -rf "$top/build" "$top/build-asan"
 }
 
 install_npm() {

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* H.264 encoders: raw HdmirtcFrame in, Annex-B HdmirtcAccessUnit out.
+ * Implementations: x264 (software) now, V4L2 M2M later, behind one
+ * interface.  Output is always constrained-baseline-compatible for
+ * browsers: no B-frames, SPS and PPS in front of every IDR.
+ *
+ * Threads: new, encode, name, get_profile_level_id and free run on the
+ * encoding thread (the media thread).  request_keyframe, set_bitrate and
+ * get_stats may be called from any thread; the first two take effect at
+ * the next encoded frame. */
+#pragma once
+
+#include <glib.h>
+
+#include "hdmirtc/frame.h"
+
+G_BEGIN_DECLS
+
+#define HDMIRTC_ENCODER_ERROR (hdmirtc_encoder_error_quark())
+GQuark hdmirtc_encoder_error_quark(void);
+
+typedef enum {
+	HDMIRTC_ENCODER_ERROR_INVALID_CONFIG,
+	HDMIRTC_ENCODER_ERROR_NOT_SUPPORTED,    /* unknown kind, profile or level */
+	HDMIRTC_ENCODER_ERROR_FAILED,           /* the library refused */
+} HdmirtcEncoderError;
+
+/* profile_idc and constraint flags as in an SDP profile-level-id
+ * (42e01f -> 0x42, 0xe0, 0x1f). */
+#define HDMIRTC_H264_PROFILE_BASELINE 66
+#define HDMIRTC_H264_PROFILE_MAIN 77
+#define HDMIRTC_H264_CONSTRAINT_SET0 0x80
+#define HDMIRTC_H264_CONSTRAINT_SET1 0x40
+#define HDMIRTC_H264_CONSTRAINT_SET2 0x20
+
+typedef struct {
+	guint32 width;                  /* of the input frames; even, >= 16 */
+	guint32 height;
+	guint32 fps;                    /* 1..240 */
+	guint32 bitrate_kbps;           /* target, 50..100000 */
+	guint32 keyframe_interval;      /* frames between IDRs, >= 1 */
+	guint8 profile_idc;             /* 66 (baseline: constrained is sent) or 77 */
+	guint8 constraint_flags;        /* as asked for; see hdmirtc_encoder_get_profile_level_id */
+	guint8 level_idc;               /* 10 x level (31 = 3.1); 0 = smallest that fits */
+} HdmirtcEncoderConfig;
+
+typedef struct {
+	guint64 frames_in;
+	guint64 frames_out;
+	guint64 keyframes;
+	guint64 bytes_out;
+	gint64 last_encode_us;          /* duration of the last encode call */
+	guint32 bitrate_kbps;           /* currently applied */
+} HdmirtcEncoderStats;
+
+typedef struct HdmirtcEncoder HdmirtcEncoder;
+
+/* Called during hdmirtc_encoder_encode() on the encoding thread.  au is
+ * borrowed: hdmirtc_access_unit_ref() it to keep it. */
+typedef void (*HdmirtcEncoderOutputFunc)(HdmirtcEncoder *enc, HdmirtcAccessUnit *au,
+                                         gpointer user_data);
+
+/* kind: "auto" (the best available) or "x264".  The level is chosen (or, if
+ * given, checked) against size, rate and bitrate: a level too small fails
+ * with NOT_SUPPORTED.  Returns NULL and sets error on failure. */
+HdmirtcEncoder *hdmirtc_encoder_new(const char *kind, const HdmirtcEncoderConfig *config,
+                                    GError **error);
+/* NULL-safe.  Access units already handed out stay valid. */
+void hdmirtc_encoder_free(HdmirtcEncoder *enc);
+
+/* Encodes one I420 frame (DRM_FORMAT_YUV420), borrowed for the call only.
+ * Calls on_au zero or one time; the AU carries the frame's seq and capture
+ * times and the encode start/end (monotonic).  A frame of another size
+ * rebuilds the encoder (and so starts with an IDR).  Returns 0, -EINVAL for
+ * a frame it cannot take (format, size), -EIO when the encoder failed. */
+int hdmirtc_encoder_encode(HdmirtcEncoder *enc, HdmirtcFrame *frame,
+                           HdmirtcEncoderOutputFunc on_au, gpointer user_data);
+
+/* Any thread: the next frame is an IDR with SPS and PPS. */
+void hdmirtc_encoder_request_keyframe(HdmirtcEncoder *enc);
+/* Any thread: new target bitrate from the next frame (clamped to
+ * 50..100000 kbps). */
+void hdmirtc_encoder_set_bitrate(HdmirtcEncoder *enc, guint32 kbps);
+/* Any thread. */
+void hdmirtc_encoder_get_stats(HdmirtcEncoder *enc, HdmirtcEncoderStats *out);
+
+/* "x264", ...; static string. */
+const char *hdmirtc_encoder_name(HdmirtcEncoder *enc);
+/* The profile-level-id the stream's SPS carries, as 0xPPCCLL (x264
+ * baseline: 0x42c01f-style, constrained baseline). */
+guint32 hdmirtc_encoder_get_profile_level_id(HdmirtcEncoder *enc);
+
+/* Smallest H.264 level_idc (10 x level; 9 is not used) whose frame size,
+ * macroblock rate and bitrate limits fit, or 0 if none does. */
+guint8 hdmirtc_encoder_level_for(guint32 width, guint32 height, guint32 fps, guint32 bitrate_kbps);
+/* TRUE if level_idc's limits hold width x height at fps and bitrate. */
+gboolean hdmirtc_encoder_level_fits(guint8 level_idc, guint32 width, guint32 height, guint32 fps,
+                                 guint32 bitrate_kbps);
+
+G_END_DECLS

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The HTTP side of hdmirtc (libsoup 3): WHEP signalling (POST/PATCH/DELETE/
+ * OPTIONS on /whep), /api/status, /api/keyframe and the static web page,
+ * which is compiled into the binary as a GResource.
+ *
+ * This module knows nothing about WebRTC: it parses and checks HTTP, then
+ * calls the handler table given by the caller and turns the result into a
+ * response.  A handler that fails sets a GError; its domain and code select
+ * the HTTP status (hdmirtc_http_status_for_error()) and its message becomes
+ * the one-line reason in the text/plain body, e.g.
+ * "406 Not Acceptable: offer has no H.264 with packetization-mode=1".
+ *
+ * Threads: the server is created, served and freed on one thread; every
+ * handler is called on the thread-default GMainContext of the thread that
+ * called hdmirtc_http_server_new() (the network thread), one request at a
+ * time, and must not block. */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+#define HDMIRTC_HTTP_ERROR (hdmirtc_http_error_quark())
+GQuark hdmirtc_http_error_quark(void);
+
+/* Handlers fail with one of these to choose the HTTP status; an error of any
+ * other domain is answered with 500. */
+typedef enum {
+	HDMIRTC_HTTP_ERROR_BAD_REQUEST,         /* 400: malformed SDP / sdpfrag */
+	HDMIRTC_HTTP_ERROR_NOT_FOUND,           /* 404: no such session */
+	HDMIRTC_HTTP_ERROR_NOT_ACCEPTABLE,      /* 406: nothing in the offer we can send */
+	HDMIRTC_HTTP_ERROR_CONFLICT,            /* 409 */
+	HDMIRTC_HTTP_ERROR_PRECONDITION_FAILED, /* 412: If-Match does not match */
+	HDMIRTC_HTTP_ERROR_PAYLOAD_TOO_LARGE,   /* 413 */
+	HDMIRTC_HTTP_ERROR_UNSUPPORTED_MEDIA,   /* 415 */
+	HDMIRTC_HTTP_ERROR_TOO_MANY,            /* 503 with Retry-After: viewer limit reached */
+	HDMIRTC_HTTP_ERROR_INTERNAL,            /* 500 */
+	HDMIRTC_HTTP_ERROR_INVALID_CONFIG,      /* hdmirtc_http_server_new() only */
+} HdmirtcHttpError;
+
+/* Request bodies larger than this are refused with 413 while they arrive,
+ * before they are buffered. */
+#define HDMIRTC_HTTP_MAX_BODY (64 * 1024)
+
+/* Session ids (from whep_create, and in /whep/<id>) are 1..this many
+ * characters of [A-Za-z0-9._~-]. */
+#define HDMIRTC_HTTP_MAX_SESSION_ID 128
+
+/* The callbacks into the rest of the service.  All are called on the
+ * server's context (see above).  Strings passed in are borrowed and
+ * NUL-terminated (bodies are also given with their length and contain no
+ * NUL byte); strings returned are newly allocated and freed by the server
+ * with g_free().  A NULL function pointer makes its route answer 501. */
+typedef struct {
+	/* POST /whep.  offer: the SDP text.  Returns the SDP answer and sets
+	 * *session_id (1..HDMIRTC_HTTP_MAX_SESSION_ID of [A-Za-z0-9._~-]) and
+	 * *etag (NULL = no ETag; quotes are added by the server); or NULL with
+	 * an error.  If the server cannot use what was returned (a bad session
+	 * id), it calls whep_delete for it and answers 500. */
+	char *(*whep_create)(const char *offer, gsize len, char **session_id, char **etag,
+	                     gpointer user_data, GError **error);
+	/* PATCH /whep/<id> with an application/trickle-ice-sdpfrag body.
+	 * if_match: NULL without the header; the bare entity tag (quotes
+	 * removed) for a single strong tag; "*"; otherwise the header as sent.
+	 * On success *response may be set to a new sdpfrag (ICE restart,
+	 * answered 200 with *etag) or left NULL (answered 204). */
+	gboolean (*whep_patch)(const char *session_id, const char *if_match, const char *body,
+	                       gsize len, char **response, char **etag, gpointer user_data,
+	                       GError **error);
+	/* DELETE /whep/<id>. */
+	gboolean (*whep_delete)(const char *session_id, gpointer user_data, GError **error);
+	/* GET /api/status: a JsonNode (transfer full); NULL answers 500. */
+	JsonNode *(*status)(gpointer user_data);
+	/* POST /api/keyframe: ask the encoder for an IDR. */
+	gboolean (*keyframe)(gpointer user_data, GError **error);
+} HdmirtcHttpHandlers;
+
+/* Plain data, copied by hdmirtc_http_server_new(). */
+typedef struct {
+	const char *address;            /* IP literal; "::" = every address (v6 and v4),
+	                                 * "0.0.0.0" = every v4 address; NULL = "127.0.0.1" */
+	guint port;                     /* 0 = an ephemeral port (tests) */
+	const char *token;              /* bearer token; NULL or "" = no authentication */
+	const char *cors_origin;        /* Access-Control-Allow-Origin; NULL or "" = no CORS headers */
+	const char *const *ice_servers; /* NULL-terminated Link header values sent with
+	                                 * every 201 (see hdmirtc_http_format_ice_server_link());
+	                                 * NULL = none */
+	guint retry_after_s;            /* Retry-After of 503 answers; 0 = 5 */
+} HdmirtcHttpConfig;
+
+typedef struct HdmirtcHttpServer HdmirtcHttpServer;
+
+/* The HTTP status answered for a handler's error (see HdmirtcHttpError);
+ * 500 for NULL or any other domain. */
+guint hdmirtc_http_status_for_error(const GError *error);
+
+/* A Link header value for one STUN/TURN server, as WHEP (RFC 9725 4.6)
+ * expects: <url>; rel="ice-server"[; username="u"; credential="c";
+ * credential-type="password"].  username and credential may be NULL (both
+ * are needed for the parameters to be added).  Returns a new string, or
+ * NULL if url does not start with stun:, stuns:, turn: or turns:, or if any
+ * argument holds a control character or url holds one of <>" or a space
+ * (they would break the header). */
+char *hdmirtc_http_format_ice_server_link(const char *url, const char *username,
+                                          const char *credential);
+
+/* Creates the server and starts listening on cfg->address:cfg->port; from
+ * now on requests are served on the calling thread's thread-default main
+ * context.  handlers is copied; user_data is passed to every handler and
+ * must outlive the server.  Fails with HDMIRTC_HTTP_ERROR_INVALID_CONFIG
+ * (address is not an IP literal, bad token or ice server value) or with
+ * libsoup's / GIO's error when it cannot listen (prefixed with the
+ * address). */
+HdmirtcHttpServer *hdmirtc_http_server_new(const HdmirtcHttpConfig *cfg,
+                                           const HdmirtcHttpHandlers *handlers,
+                                           gpointer user_data, GError **error);
+
+/* The port listened on (the chosen one when cfg->port was 0). */
+guint hdmirtc_http_server_get_port(const HdmirtcHttpServer *self);
+
+/* URLs of the web page for the user to open: one per non-loopback local
+ * address listened on (IPv6 link-local addresses are left out: browsers
+ * cannot open them), then the loopback one when it is listened on.
+ * Returns a new NULL-terminated vector (g_strfreev), never NULL. */
+char **hdmirtc_http_server_get_urls(const HdmirtcHttpServer *self);
+
+/* Stops listening, drops open connections and frees.  NULL-safe. */
+void hdmirtc_http_server_free(HdmirtcHttpServer *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HdmirtcHttpServer, hdmirtc_http_server_free)
+
+G_END_DECLS

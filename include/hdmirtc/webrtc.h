@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The viewers: one WebRTC peer (ICE + DTLS + SRTP + RTP/RTCP) per browser,
+ * all fed from one packetized stream.  Each encoded access unit is
+ * packetized once and written to every connected viewer with its own
+ * header and encryption.
+ *
+ * Thread: everything here runs on the network thread's GMainContext (the
+ * one given to hdmirtc_webrtc_new()); nothing may be called from another
+ * thread. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "hdmirtc/frame.h"
+
+G_BEGIN_DECLS
+
+#define HDMIRTC_WEBRTC_ERROR (hdmirtc_webrtc_error_quark())
+GQuark hdmirtc_webrtc_error_quark(void);
+
+typedef enum {
+	HDMIRTC_WEBRTC_ERROR_TOO_MANY_VIEWERS,  /* max_viewers reached */
+	HDMIRTC_WEBRTC_ERROR_NOT_FOUND,         /* no viewer with that id */
+	HDMIRTC_WEBRTC_ERROR_PRECONDITION,      /* If-Match does not match the viewer's ETag */
+	HDMIRTC_WEBRTC_ERROR_BAD_FRAGMENT,      /* PATCH body for another session or mid */
+	HDMIRTC_WEBRTC_ERROR_NETWORK,           /* no candidate could be gathered */
+	HDMIRTC_WEBRTC_ERROR_CERTIFICATE,       /* the DTLS certificate file */
+} HdmirtcWebrtcError;
+
+typedef struct {
+	guint max_viewers;
+	const char *certificate_path;   /* created if missing */
+	guint keyframe_min_interval_ms; /* rate limit of PLI/FIR-requested IDRs */
+	/* ICE */
+	const char *stun_host;          /* IP literal, NULL or "" = no STUN */
+	guint stun_port;
+	guint udp_port_min;
+	guint udp_port_max;
+	const char *const *local_addresses;  /* NULL/empty = all non-loopback */
+	gboolean ipv6;
+} HdmirtcWebrtcConfig;
+
+typedef struct HdmirtcWebrtc HdmirtcWebrtc;
+
+/* Asks the encoder for an IDR (called on the network thread, already rate
+ * limited). */
+typedef void (*HdmirtcKeyframeRequestFunc)(gpointer user_data);
+
+HdmirtcWebrtc *hdmirtc_webrtc_new(GMainContext *ctx, const HdmirtcWebrtcConfig *config,
+                                  HdmirtcKeyframeRequestFunc request_keyframe, gpointer user_data,
+                                  GError **error);
+/* NULL-safe: closes every viewer. */
+void hdmirtc_webrtc_free(HdmirtcWebrtc *w);
+
+/* WHEP POST: parses the offer, creates a viewer and returns its SDP answer
+ * (transfer full) with *id and *etag set (transfer full).  Errors:
+ * HDMIRTC_SDP_ERROR (bad or unusable offer) or HDMIRTC_WEBRTC_ERROR. */
+char *hdmirtc_webrtc_add_viewer(HdmirtcWebrtc *w, const char *offer, gsize len, char **id,
+                                char **etag, GError **error);
+/* WHEP PATCH: trickled remote candidates (application/trickle-ice-sdpfrag). */
+gboolean hdmirtc_webrtc_patch_viewer(HdmirtcWebrtc *w, const char *id, const char *if_match,
+                                     const char *fragment, gsize len, GError **error);
+/* WHEP DELETE. */
+gboolean hdmirtc_webrtc_remove_viewer(HdmirtcWebrtc *w, const char *id, GError **error);
+guint hdmirtc_webrtc_get_n_viewers(HdmirtcWebrtc *w);
+
+/* Sets the STUN server used by viewers that join from now on (after an
+ * asynchronous name lookup); NULL or "" turns STUN off. */
+void hdmirtc_webrtc_set_stun_server(HdmirtcWebrtc *w, const char *ip, guint port);
+
+/* Sends one encoded access unit to every connected viewer. */
+void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au);
+
+/* Adds "viewers" (array) and "keyframe_requests" members to an object
+ * being built. */
+void hdmirtc_webrtc_add_status(HdmirtcWebrtc *w, JsonBuilder *b);
+
+G_END_DECLS

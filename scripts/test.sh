@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# test.sh - run every hdmirtc test suite and end with "N passed, N failed".
+#
+# Suites: unit tests (meson, build/), the same unit tests under ASan+UBSan
+# (build-asan/), browser tests (node --test + Debian's chromium) against the
+# normal build and, for the end-to-end test, against the sanitizer build.
+# Set-up (packages, wolfSSL, npm, both builds) is done first by setup.sh.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+"$top/scripts/setup.sh" --asan || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+
+passed=0 failed=0 skipped=0
+logdir=$(mktemp -d /tmp/hdmirtc-test.XXXXXX)
+
+add_counts() { passed=$((passed + $1)); failed=$((failed + $2)); skipped=$((skipped + $3)); }
+
+# meson test summary lines: "Ok: N", "Fail: N", "Skipped: N", ...
+run_meson_suite() {
+	local name=$1 dir=$2; shift 2
+	local log="$logdir/$name.log"
+	echo "== $name"
+	meson test -C "$dir" --print-errorlogs "$@" >"$log" 2>&1
+	local rc=$?
+	grep -E '^ *[0-9]+/[0-9]+ ' "$log"
+	local ok fail skip
+	ok=$(awk '/^Ok:/{print $2}' "$log"); fail=$(awk '/^(Fail|Timeout|Unexpected Pass):/{s+=$NF} END{print s+0}' "$log")
+	skip=$(awk '/^Skipped:/{print $2}' "$log")
+	if [ -z "$ok" ]; then
+		tail -20 "$log"; add_counts 0 1 0; return
+	fi
+	[ $rc -ne 0 ] && [ "$fail" -eq 0 ] && fail=1
+	[ "$fail" -gt 0 ] && sed -n '/^=* *[0-9]*\/[0-9]* .*FAIL/,/^===/p' "$log" | tail -60
+	add_counts "$ok" "$fail" "${skip:-0}"
+}
+
+# node --test TAP summary lines: "# pass N", "# fail N", "# skipped N".
+run_node_suite() {
+	local name=$1; shift
+	local log="$logdir/$name.log"
+	echo "== $name"
+	node --test --test-reporter=tap "$@" >"$log" 2>&1
+	local rc=$?
+	grep -E '^(not )?ok |^# Subtest|^    # ' "$log" | grep -vE '^# Subtest' | grep -E '^(not )?ok|#' | head -80
+	local p f s
+	p=$(awk '/^# pass /{print $3}' "$log"); f=$(awk '/^# fail /{print $3}' "$log")
+	s=$(awk '/^# skipped /{print $3}' "$log")
+	if [ -z "$p" ]; then
+		tail -30 "$log"; add_counts 0 1 0; return
+	fi
+	[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	[ "$f" -gt 0 ] && grep -B2 -A30 '^not ok' "$log" | head -120
+	add_counts "$p" "$f" "${s:-0}"
+}
+
+run_meson_suite unit build --suite unit
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	run_meson_suite unit-asan build-asan --suite unit
+run_node_suite browser tests/browser/*.test.mjs
+HDMIRTC_BUILD_DIR="$top/build-asan" HDMIRTC_TEST_SANITIZED=1 \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	run_node_suite browser-asan tests/browser/stream.test.mjs
+
+echo "logs: $logdir"
+summary="$passed passed, $failed failed"
+[ $skipped -gt 0 ] && summary="$summary, $skipped skipped"
+echo "$summary"
+[ $failed -eq 0 ]

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Internals shared by the capture sources: the base object every source
+ * embeds, its function table, and the I420 frame pool. */
+#pragma once
+
+#include <stdatomic.h>
+
+#include "hdmirtc/barcode.h"
+#include "hdmirtc/capture.h"
+
+/* One per kind of source.  All methods run on the capture's context. */
+typedef struct {
+	const char *name;
+	/* Begin producing frames on cap->context; call
+	 * hdmirtc_capture_deliver() for each. */
+	gboolean (*start)(HdmirtcCapture *cap, GError **error);
+	void (*stop)(HdmirtcCapture *cap);
+	/* Frees the source, including the embedded base (after
+	 * hdmirtc_capture_clear()). */
+	void (*destroy)(HdmirtcCapture *cap);
+} HdmirtcCaptureImpl;
+
+struct HdmirtcCapture {
+	const HdmirtcCaptureImpl *impl;
+	HdmirtcCaptureConfig config;
+	char *description;
+	GMainContext *context;          /* owned ref while started, else NULL */
+	HdmirtcCaptureFrameFunc on_frame;
+	gpointer user_data;
+	/* Written on the capture's context, read from any thread. */
+	atomic_int state;
+	atomic_uint_fast64_t frames_produced;
+	atomic_uint_fast64_t frames_skipped;
+	atomic_uint_fast64_t frames_no_buffer;
+	atomic_uint buffers_allocated;
+};
+
+/* description is taken over (g_free'd by clear). */
+void hdmirtc_capture_init(HdmirtcCapture *cap, const HdmirtcCaptureImpl *impl,
+                          const HdmirtcCaptureConfig *cfg, char *description);
+void hdmirtc_capture_clear(HdmirtcCapture *cap);
+/* Logs old -> new and stores the state. */
+void hdmirtc_capture_set_state(HdmirtcCapture *cap, HdmirtcCaptureState state);
+/* Hands frame (the producer's reference) to on_frame, counts it and drops
+ * the producer's reference. */
+void hdmirtc_capture_deliver(HdmirtcCapture *cap, HdmirtcFrame *frame);
+
+/* A fixed-maximum pool of I420 frames.  Buffers are allocated lazily up to
+ * max_buffers and come back through the frame's release function on its last
+ * unref, on whatever thread that happens (a mutex guards the free list).
+ * Every frame out holds a pool reference, so the pool outlives its owner
+ * until the last frame comes home. */
+typedef struct HdmirtcFramePool HdmirtcFramePool;
+
+HdmirtcFramePool *hdmirtc_frame_pool_new_i420(guint width, guint height, guint max_buffers);
+/* A frame with one reference, or NULL when every buffer is in use. */
+HdmirtcFrame *hdmirtc_frame_pool_acquire(HdmirtcFramePool *pool);
+guint hdmirtc_frame_pool_allocated(HdmirtcFramePool *pool);
+/* Drops the owner's reference.  NULL-safe. */
+void hdmirtc_frame_pool_unref(HdmirtcFramePool *pool);
+
+/* Paints the test pattern's content; state kept between frames so that
+ * things move.  Painting is rows of memset/memcpy (a few ms at 1080p). */
+typedef struct {
+	guint width;
+	guint height;
+	guint barcode_rows;
+	guint bars_end;                 /* colour bars in [barcode_rows, bars_end) */
+	guint noise_x;                  /* noise in x >= noise_x, y >= bars_end */
+	guint box_size;
+	guint8 *bar_row[3];             /* one row per plane (Y, U, V) */
+	guint8 *ramp;                   /* luma ramp, width + RAMP_PERIOD */
+	guint64 prng;
+} HdmirtcPatternPainter;
+
+void hdmirtc_pattern_painter_init(HdmirtcPatternPainter *p, guint width, guint height);
+void hdmirtc_pattern_painter_clear(HdmirtcPatternPainter *p);
+/* frame must be I420 of the painter's size; code goes into the barcode. */
+void hdmirtc_pattern_paint(HdmirtcPatternPainter *p, HdmirtcFrame *frame,
+                           const HdmirtcBarcode *code);

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Internals of the encoder module: the base object every implementation
+ * embeds and its function table. */
+#pragma once
+
+#include <stdatomic.h>
+
+#include "hdmirtc/encoder.h"
+
+/* One per kind of encoder.  All methods run on the encoding thread. */
+typedef struct {
+	const char *name;
+	/* Builds the codec for enc->config (size, rate, level already
+	 * checked) and sets enc->profile_level_id. */
+	gboolean (*open)(HdmirtcEncoder *enc, GError **error);
+	/* Releases the codec; open() may follow (size change). */
+	void (*close)(HdmirtcEncoder *enc);
+	/* Encodes frame; *out gets an access unit with one reference, or NULL
+	 * if the codec holds the picture back.  Fills data, size, keyframe,
+	 * seq and capture times; the caller fills the rest.  0 or -errno. */
+	int (*encode)(HdmirtcEncoder *enc, HdmirtcFrame *frame, gboolean force_idr,
+	              HdmirtcAccessUnit **out);
+	/* New target from enc->config.bitrate_kbps.  0 or -errno. */
+	int (*apply_bitrate)(HdmirtcEncoder *enc);
+	/* Frees the implementation including the embedded base (after
+	 * close()). */
+	void (*destroy)(HdmirtcEncoder *enc);
+} HdmirtcEncoderImpl;
+
+struct HdmirtcEncoder {
+	const HdmirtcEncoderImpl *impl;
+	/* Current settings: width, height, bitrate and level follow changes;
+	 * level_idc is the level in use. */
+	HdmirtcEncoderConfig config;
+	guint8 requested_level;         /* as configured; 0 = choose */
+	guint32 profile_level_id;
+	/* Set from any thread, consumed at the next frame. */
+	atomic_bool keyframe_requested;
+	atomic_uint pending_bitrate;    /* 0 = no change */
+	/* Written on the encoding thread, read from any. */
+	atomic_uint_fast64_t frames_in;
+	atomic_uint_fast64_t frames_out;
+	atomic_uint_fast64_t keyframes;
+	atomic_uint_fast64_t bytes_out;
+	atomic_int_fast64_t last_encode_us;
+	atomic_uint bitrate_kbps;
+};
+
+/* Allocates the x264 implementation with its base filled from config
+ * (already validated); the caller opens it. */
+HdmirtcEncoder *hdmirtc_encoder_x264_alloc(const HdmirtcEncoderConfig *config);
+
+/* The level's MaxBR in kbps, 0 for an unknown level. */
+guint32 hdmirtc_encoder_level_max_kbps(guint8 level_idc);
+
+#define HDMIRTC_ENCODER_MIN_KBPS 50
+#define HDMIRTC_ENCODER_MAX_KBPS 100000

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The implementation-independent half of an encoder: config checks, level
+ * choice, staged changes (keyframe, bitrate, size) applied at a frame
+ * boundary, and counters. */
+#include "encoder-private.h"
+
+#include <drm_fourcc.h>
+#include <errno.h>
+
+#define MAX_SIDE 8192
+#define MAX_FPS 240
+
+G_DEFINE_QUARK(hdmirtc-encoder-error-quark, hdmirtc_encoder_error)
+
+static gboolean check_size(guint32 w, guint32 h)
+{
+	return w >= 16 && h >= 16 && w <= MAX_SIDE && h <= MAX_SIDE && w % 2 == 0 && h % 2 == 0;
+}
+
+static gboolean check_config(const HdmirtcEncoderConfig *c, GError **error)
+{
+	const char *what = NULL;
+
+	if (!check_size(c->width, c->height))
+		what = "size must be even and in 16..8192";
+	else if (c->fps < 1 || c->fps > MAX_FPS)
+		what = "fps must be in 1..240";
+	else if (c->bitrate_kbps < HDMIRTC_ENCODER_MIN_KBPS || c->bitrate_kbps > HDMIRTC_ENCODER_MAX_KBPS)
+		what = "bitrate must be in 50..100000 kbps";
+	else if (c->keyframe_interval < 1)
+		what = "keyframe interval must be >= 1";
+	if (what) {
+		g_set_error(error, HDMIRTC_ENCODER_ERROR, HDMIRTC_ENCODER_ERROR_INVALID_CONFIG,
+		            "encoder %ux%u@%u %u kbps: %s", c->width, c->height, c->fps,
+		            c->bitrate_kbps, what);
+		return FALSE;
+	}
+	if (c->profile_idc != HDMIRTC_H264_PROFILE_BASELINE &&
+	    c->profile_idc != HDMIRTC_H264_PROFILE_MAIN) {
+		g_set_error(error, HDMIRTC_ENCODER_ERROR, HDMIRTC_ENCODER_ERROR_NOT_SUPPORTED,
+		            "encoder: profile_idc %u not supported (66 or 77)", c->profile_idc);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* 0 if no level fits, else the level to use. */
+static guint8 pick_level(guint8 requested, guint32 w, guint32 h, guint32 fps, guint32 kbps)
+{
+	if (requested == 0)
+		return hdmirtc_encoder_level_for(w, h, fps, kbps);
+	return hdmirtc_encoder_level_fits(requested, w, h, fps, kbps) ? requested : 0;
+}
+
+HdmirtcEncoder *hdmirtc_encoder_new(const char *kind, const HdmirtcEncoderConfig *config,
+                                    GError **error)
+{
+	HdmirtcEncoderConfig c;
+	HdmirtcEncoder *enc;
+
+	g_return_val_if_fail(kind != NULL && config != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+	if (!check_config(config, error))
+		return NULL;
+	c = *config;
+	c.level_idc = pick_level(config->level_idc, c.width, c.height, c.fps, c.bitrate_kbps);
+	if (c.level_idc == 0) {
+		g_set_error(error, HDMIRTC_ENCODER_ERROR, HDMIRTC_ENCODER_ERROR_NOT_SUPPORTED,
+		            "encoder: %ux%u@%u at %u kbps does not fit level_idc %u",
+		            c.width, c.height, c.fps, c.bitrate_kbps, config->level_idc);
+		return NULL;
+	}
+	/* "auto" will prefer a V4L2 M2M encoder once there is one. */
+	if (g_strcmp0(kind, "x264") != 0 && g_strcmp0(kind, "auto") != 0) {
+		g_set_error(error, HDMIRTC_ENCODER_ERROR, HDMIRTC_ENCODER_ERROR_NOT_SUPPORTED,
+		            "encoder: unknown kind \"%s\" (auto, x264)", kind);
+		return NULL;
+	}
+	enc = hdmirtc_encoder_x264_alloc(&c);
+	enc->requested_level = config->level_idc;
+	atomic_store(&enc->bitrate_kbps, c.bitrate_kbps);
+	if (!enc->impl->open(enc, error)) {
+		enc->impl->destroy(enc);
+		return NULL;
+	}
+	g_info("%s: %ux%u@%u %u kbps, profile-level-id %06x", enc->impl->name, c.width, c.height,
+	       c.fps, c.bitrate_kbps, enc->profile_level_id);
+	return enc;
+}
+
+void hdmirtc_encoder_free(HdmirtcEncoder *enc)
+{
+	if (!enc)
+		return;
+	enc->impl->close(enc);
+	enc->impl->destroy(enc);
+}
+
+/* A new input size: rebuild (same rate and bitrate; level re-chosen if it
+ * was not fixed). */
+static int apply_size(HdmirtcEncoder *enc, guint32 w, guint32 h)
+{
+	HdmirtcEncoderConfig *c = &enc->config;
+	guint8 level = pick_level(enc->requested_level, w, h, c->fps, c->bitrate_kbps);
+	GError *error = NULL;
+
+	if (!check_size(w, h) || level == 0) {
+		g_warning("%s: cannot take %ux%u frames (level %u)", enc->impl->name, w, h,
+		          enc->requested_level);
+		return -EINVAL;
+	}
+	g_message("%s: input size %ux%u -> %ux%u, rebuilding", enc->impl->name, c->width, c->height,
+	          w, h);
+	enc->impl->close(enc);
+	c->width = w;
+	c->height = h;
+	c->level_idc = level;
+	if (!enc->impl->open(enc, &error)) {
+		g_warning("%s", error->message);
+		g_error_free(error);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* A refused bitrate keeps the old one: the frame is still encoded. */
+static void apply_bitrate(HdmirtcEncoder *enc, guint32 kbps)
+{
+	guint32 max = hdmirtc_encoder_level_max_kbps(enc->config.level_idc);
+	guint32 old = enc->config.bitrate_kbps;
+
+	/* The SPS promised a level: stay inside its MaxBR. */
+	if (max && kbps > max)
+		kbps = max;
+	if (kbps == old)
+		return;
+	enc->config.bitrate_kbps = kbps;
+	if (enc->impl->apply_bitrate(enc) < 0) {
+		enc->config.bitrate_kbps = old;
+		return;
+	}
+	atomic_store(&enc->bitrate_kbps, kbps);
+}
+
+static gboolean frame_usable(const HdmirtcFrame *f)
+{
+	return f->fourcc == DRM_FORMAT_YUV420 && f->n_planes == 3 && f->data[0] && f->data[1] &&
+	       f->data[2] && f->stride[0] >= f->width && f->stride[1] >= (f->width + 1) / 2 &&
+	       f->stride[2] >= (f->width + 1) / 2;
+}
+
+static void deliver(HdmirtcEncoder *enc, HdmirtcAccessUnit *au, gint64 start, gint64 end,
+                    HdmirtcEncoderOutputFunc on_au, gpointer user_data)
+{
+	au->width = enc->config.width;
+	au->height = enc->config.height;
+	au->encode_start_us = start;
+	au->encode_end_us = end;
+	atomic_fetch_add_explicit(&enc->frames_out, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&enc->bytes_out, au->size, memory_order_relaxed);
+	if (au->keyframe)
+		atomic_fetch_add_explicit(&enc->keyframes, 1, memory_order_relaxed);
+	if (on_au)
+		on_au(enc, au, user_data);
+	hdmirtc_access_unit_unref(au);
+}
+
+int hdmirtc_encoder_encode(HdmirtcEncoder *enc, HdmirtcFrame *frame,
+                           HdmirtcEncoderOutputFunc on_au, gpointer user_data)
+{
+	HdmirtcAccessUnit *au = NULL;
+	guint32 kbps;
+	gint64 start, end;
+	int r;
+
+	if (!enc || !frame || !frame_usable(frame))
+		return -EINVAL;
+	if (frame->width != enc->config.width || frame->height != enc->config.height) {
+		r = apply_size(enc, frame->width, frame->height);
+		if (r < 0)
+			return r;
+	}
+	kbps = atomic_exchange(&enc->pending_bitrate, 0);
+	if (kbps)
+		apply_bitrate(enc, kbps);
+	atomic_fetch_add_explicit(&enc->frames_in, 1, memory_order_relaxed);
+	start = g_get_monotonic_time();
+	r = enc->impl->encode(enc, frame, atomic_exchange(&enc->keyframe_requested, FALSE), &au);
+	end = g_get_monotonic_time();
+	atomic_store_explicit(&enc->last_encode_us, end - start, memory_order_relaxed);
+	if (r < 0)
+		return r;
+	if (au)
+		deliver(enc, au, start, end, on_au, user_data);
+	return 0;
+}
+
+void hdmirtc_encoder_request_keyframe(HdmirtcEncoder *enc)
+{
+	g_return_if_fail(enc != NULL);
+	atomic_store(&enc->keyframe_requested, TRUE);
+}
+
+void hdmirtc_encoder_set_bitrate(HdmirtcEncoder *enc, guint32 kbps)
+{
+	g_return_if_fail(enc != NULL);
+	atomic_store(&enc->pending_bitrate,
+	             CLAMP(kbps, HDMIRTC_ENCODER_MIN_KBPS, HDMIRTC_ENCODER_MAX_KBPS));
+}
+
+void hdmirtc_encoder_get_stats(HdmirtcEncoder *enc, HdmirtcEncoderStats *out)
+{
+	g_return_if_fail(enc != NULL && out != NULL);
+	out->frames_in = atomic_load_explicit(&enc->frames_in, memory_order_relaxed);
+	out->frames_out = atomic_load_explicit(&enc->frames_out, memory_order_relaxed);
+	out->keyframes = atomic_load_explicit(&enc->keyframes, memory_order_relaxed);
+	out->bytes_out = atomic_load_explicit(&enc->bytes_out, memory_order_relaxed);
+	out->last_encode_us = atomic_load_explicit(&enc->last_encode_us, memory_order_relaxed);
+	out->bitrate_kbps = atomic_load(&enc->bitrate_kbps);
+}
+
+const char *hdmirtc_encoder_name(HdmirtcEncoder *enc)
+{
+	g_return_val_if_fail(enc != NULL, NULL);
+	return enc->impl->name;
+}
+
+guint32 hdmirtc_encoder_get_profile_level_id(HdmirtcEncoder *enc)
+{
+	g_return_val_if_fail(enc != NULL, 0);
+	return enc->profile_level_id;
+}

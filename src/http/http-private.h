@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Internals shared by the files of src/http/.  Everything runs on the
+ * server's main context. */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "hdmirtc/http.h"
+
+struct HdmirtcHttpServer {
+	SoupServer *soup;
+	HdmirtcHttpHandlers handlers;
+	gpointer user_data;
+	char *address;          /* as configured (normalized IP literal) */
+	GInetAddress *inet;     /* parsed address */
+	char *token;            /* NULL = no authentication */
+	char *cors_origin;      /* NULL = no CORS headers */
+	char **ice_links;       /* never NULL */
+	guint retry_after_s;
+	guint port;
+};
+
+#define HDMIRTC_HTTP_ALLOW_HEADERS "Content-Type, Authorization, If-Match"
+#define HDMIRTC_HTTP_EXPOSE_HEADERS "Location, ETag, Link, Retry-After"
+
+/* http-reply.c */
+
+/* Answers status with a text/plain body of one line, "<status> <phrase>:
+ * <reason>", and logs method, path and reason once. */
+void hdmirtc_http_reply_error(HdmirtcHttpServer *self, SoupServerMessage *msg, guint status,
+                              const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+/* Same for a handler's error, with Retry-After on 503. */
+void hdmirtc_http_reply_gerror(HdmirtcHttpServer *self, SoupServerMessage *msg,
+                               const GError *error);
+/* Logs an error status that libsoup set by itself (a request it could not
+ * parse), which hdmirtc_http_reply_error() did not log. */
+void hdmirtc_http_log_unanswered(SoupServerMessage *msg);
+/* Answers 405 with Allow. */
+void hdmirtc_http_reply_bad_method(HdmirtcHttpServer *self, SoupServerMessage *msg,
+                                   const char *allow);
+/* Sets status and a body of content_type (body copied; NULL = empty). */
+void hdmirtc_http_reply(SoupServerMessage *msg, guint status, const char *content_type,
+                        const char *body, gsize len);
+void hdmirtc_http_add_cors(HdmirtcHttpServer *self, SoupServerMessage *msg);
+/* TRUE if the request's media type (parameters ignored) is type. */
+/* Answers 501 and returns FALSE unless present (the handler is set). */
+gboolean hdmirtc_http_require_handler(HdmirtcHttpServer *self, SoupServerMessage *msg,
+                                      gboolean present);
+gboolean hdmirtc_http_content_type_is(SoupServerMessage *msg, const char *type);
+gboolean hdmirtc_http_session_id_valid(const char *id);
+/* Returns a NUL-terminated copy of the request body in *out (length in
+ * *len), or answers 400 (empty, NUL byte inside) and returns FALSE. */
+gboolean hdmirtc_http_take_body(HdmirtcHttpServer *self, SoupServerMessage *msg, char **out,
+                                gsize *len);
+
+/* http-auth.c */
+
+/* TRUE if the request carries the configured bearer token (or none is
+ * configured); otherwise answers 401 and returns FALSE. */
+gboolean hdmirtc_http_check_auth(HdmirtcHttpServer *self, SoupServerMessage *msg);
+
+/* http-whep.c: id is NULL for /whep. */
+void hdmirtc_http_whep_route(HdmirtcHttpServer *self, SoupServerMessage *msg, const char *id);
+void hdmirtc_http_whep_options(HdmirtcHttpServer *self, SoupServerMessage *msg, const char *id);
+
+/* http-api.c */
+void hdmirtc_http_api_status(HdmirtcHttpServer *self, SoupServerMessage *msg);
+void hdmirtc_http_api_keyframe(HdmirtcHttpServer *self, SoupServerMessage *msg);
+
+/* http-static.c: name is the file name ("index.html").  Returns FALSE
+ * (without answering) when the page has no such file. */
+gboolean hdmirtc_http_static_serve(HdmirtcHttpServer *self, SoupServerMessage *msg,
+                                   const char *name);
+
+/* http-urls.c */
+char **hdmirtc_http_urls_build(GInetAddress *listen, guint port);

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* hdmirtc: HDMI input to browsers as H.264 over WebRTC.  Wires the
+ * configuration, logging and the service; exit status 2 for bad
+ * configuration, 1 when the service cannot start. */
+#include <glib-unix.h>
+#include <locale.h>
+#include <stdio.h>
+
+#include "hdmirtc-build.h"
+#include "hdmirtc/config.h"
+#include "hdmirtc/log.h"
+#include "service/service.h"
+
+static gboolean on_quit_signal(gpointer user_data)
+{
+	g_message("stopping");
+	g_main_loop_quit(user_data);
+	return G_SOURCE_REMOVE;
+}
+
+static int run(const HdmirtcConfig *config)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+	HdmirtcService *service = hdmirtc_service_new(config, &error);
+
+	if (!service) {
+		g_printerr("hdmirtc: cannot start: %s\n", error->message);
+		return 1;
+	}
+	for (const char *const *url = hdmirtc_service_get_urls(service); url && *url; url++)
+		printf("hdmirtc: open %s\n", *url);
+	fflush(stdout);
+	g_unix_signal_add(SIGINT, on_quit_signal, loop);
+	g_unix_signal_add(SIGTERM, on_quit_signal, loop);
+	g_main_loop_run(loop);
+	hdmirtc_service_free(service);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	g_autoptr(GError) error = NULL;
+	HdmirtcConfig config;
+	int status = 0;
+
+	setlocale(LC_ALL, "");
+	hdmirtc_config_init(&config);
+	if (!hdmirtc_config_load(&config, &argc, &argv, &error)) {
+		g_printerr("hdmirtc: %s\n", error->message);
+		hdmirtc_config_clear(&config);
+		return 2;
+	}
+	if (config.show_version) {
+		printf("hdmirtc %s\n", HDMIRTC_VERSION);
+	} else if (config.print_config) {
+		g_autofree char *text = hdmirtc_config_to_keyfile_text(&config, HDMIRTC_CONFIG_DUMP_DEFAULT);
+		fputs(text, stdout);
+	} else {
+		hdmirtc_log_init(config.log_level);
+		status = run(&config);
+	}
+	hdmirtc_config_clear(&config);
+	return status;
+}

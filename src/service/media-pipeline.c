@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "media-pipeline.h"
+
+struct HdmirtcMediaPipeline {
+	HdmirtcCapture *capture;
+	HdmirtcEncoder *encoder;
+	GMainContext *media_ctx;        /* owned by the media thread while it runs */
+	GMainLoop *media_loop;
+	GThread *thread;
+	GMainContext *output_ctx;
+	HdmirtcMediaOutputFunc output;
+	gpointer user_data;
+	/* Access units handed to the network thread and not yet delivered;
+	 * read on the network thread to know when a shutdown is clean. */
+	gint in_flight;
+	gint stopping;                  /* atomic: no more deliveries */
+};
+
+typedef struct {
+	HdmirtcMediaPipeline *pipeline;
+	HdmirtcAccessUnit *au;
+} Delivery;
+
+static gboolean deliver_on_network_thread(gpointer data)
+{
+	Delivery *d = data;
+
+	if (!g_atomic_int_get(&d->pipeline->stopping))
+		d->pipeline->output(d->au, d->pipeline->user_data);
+	return G_SOURCE_REMOVE;
+}
+
+static void free_delivery(gpointer data)
+{
+	Delivery *d = data;
+
+	hdmirtc_access_unit_unref(d->au);
+	g_atomic_int_dec_and_test(&d->pipeline->in_flight);
+	g_free(d);
+}
+
+/* Media thread. */
+static void on_encoded(HdmirtcEncoder *enc, HdmirtcAccessUnit *au, gpointer user_data)
+{
+	HdmirtcMediaPipeline *p = user_data;
+	Delivery *d = g_new(Delivery, 1);
+
+	d->pipeline = p;
+	d->au = hdmirtc_access_unit_ref(au);
+	g_atomic_int_inc(&p->in_flight);
+	g_main_context_invoke_full(p->output_ctx, G_PRIORITY_HIGH, deliver_on_network_thread, d,
+				   free_delivery);
+}
+
+/* Media thread. */
+static void on_frame(HdmirtcCapture *cap, HdmirtcFrame *frame, gpointer user_data)
+{
+	HdmirtcMediaPipeline *p = user_data;
+	int ret = hdmirtc_encoder_encode(p->encoder, frame, on_encoded, p);
+
+	if (ret < 0)
+		g_warning("encoder %s failed on frame %" G_GUINT64_FORMAT ": %s",
+			  hdmirtc_encoder_name(p->encoder), frame->seq, g_strerror(-ret));
+}
+
+static gpointer media_thread_main(gpointer data)
+{
+	HdmirtcMediaPipeline *p = data;
+
+	g_main_context_push_thread_default(p->media_ctx);
+	g_main_loop_run(p->media_loop);
+	hdmirtc_capture_stop(p->capture);
+	g_main_context_pop_thread_default(p->media_ctx);
+	return NULL;
+}
+
+static HdmirtcCapture *open_source(const HdmirtcMediaPipelineConfig *config, GError **error)
+{
+	if (g_strcmp0(config->source, "v4l2") == 0) {
+		g_set_error(error, HDMIRTC_CAPTURE_ERROR, HDMIRTC_CAPTURE_ERROR_NO_DEVICE,
+			    "source 'v4l2' is not available in this build yet; use 'test-pattern' or 'auto'");
+		return NULL;
+	}
+	if (g_strcmp0(config->source, "auto") == 0)
+		g_message("no HDMI bridge found: using the test pattern");
+	return hdmirtc_capture_new_test_pattern(&config->capture, error);
+}
+
+static gboolean start_capture_on_media_thread(gpointer data)
+{
+	HdmirtcMediaPipeline *p = data;
+	g_autoptr(GError) error = NULL;
+
+	if (!hdmirtc_capture_start(p->capture, p->media_ctx, on_frame, p, &error))
+		g_critical("capture could not start: %s", error->message);
+	return G_SOURCE_REMOVE;
+}
+
+HdmirtcMediaPipeline *hdmirtc_media_pipeline_new(const HdmirtcMediaPipelineConfig *config,
+                                                 GMainContext *output_ctx,
+                                                 HdmirtcMediaOutputFunc output, gpointer user_data,
+                                                 GError **error)
+{
+	HdmirtcMediaPipeline *p = g_new0(HdmirtcMediaPipeline, 1);
+
+	p->output_ctx = g_main_context_ref(output_ctx);
+	p->output = output;
+	p->user_data = user_data;
+	p->capture = open_source(config, error);
+	if (p->capture)
+		p->encoder = hdmirtc_encoder_new(config->encoder, &config->encode, error);
+	if (!p->encoder) {
+		hdmirtc_media_pipeline_free(p);
+		return NULL;
+	}
+	g_message("source: %s; encoder: %s", hdmirtc_capture_describe(p->capture),
+		  hdmirtc_encoder_name(p->encoder));
+	p->media_ctx = g_main_context_new();
+	p->media_loop = g_main_loop_new(p->media_ctx, FALSE);
+	g_main_context_invoke(p->media_ctx, start_capture_on_media_thread, p);
+	p->thread = g_thread_new("media", media_thread_main, p);
+	return p;
+}
+
+void hdmirtc_media_pipeline_free(HdmirtcMediaPipeline *p)
+{
+	if (!p)
+		return;
+	g_atomic_int_set(&p->stopping, 1);
+	if (p->thread) {
+		g_main_loop_quit(p->media_loop);
+		g_thread_join(p->thread);
+	}
+	/* Deliveries still queued on the network context hold AU refs and a
+	 * pointer to us: run them out (they do nothing while stopping). */
+	while (g_atomic_int_get(&p->in_flight) > 0)
+		g_main_context_iteration(p->output_ctx, TRUE);
+	if (p->media_loop)
+		g_main_loop_unref(p->media_loop);
+	if (p->media_ctx)
+		g_main_context_unref(p->media_ctx);
+	hdmirtc_encoder_free(p->encoder);
+	hdmirtc_capture_free(p->capture);
+	g_main_context_unref(p->output_ctx);
+	g_free(p);
+}
+
+void hdmirtc_media_pipeline_request_keyframe(HdmirtcMediaPipeline *p)
+{
+	hdmirtc_encoder_request_keyframe(p->encoder);
+}
+
+void hdmirtc_media_pipeline_add_status(HdmirtcMediaPipeline *p, JsonBuilder *b)
+{
+	HdmirtcCaptureStatus cs;
+	HdmirtcEncoderStats es;
+
+	hdmirtc_capture_get_status(p->capture, &cs);
+	hdmirtc_encoder_get_stats(p->encoder, &es);
+	json_builder_set_member_name(b, "source");
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "description");
+	json_builder_add_string_value(b, hdmirtc_capture_describe(p->capture));
+	json_builder_set_member_name(b, "state");
+	json_builder_add_string_value(b, hdmirtc_capture_state_to_string(cs.state));
+	json_builder_set_member_name(b, "frames");
+	json_builder_add_int_value(b, (gint64)cs.frames_produced);
+	json_builder_set_member_name(b, "frames_skipped");
+	json_builder_add_int_value(b, (gint64)cs.frames_skipped);
+	json_builder_end_object(b);
+
+	json_builder_set_member_name(b, "encoder");
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "name");
+	json_builder_add_string_value(b, hdmirtc_encoder_name(p->encoder));
+	json_builder_set_member_name(b, "profile_level_id");
+	g_autofree char *plid = g_strdup_printf("%06x", hdmirtc_encoder_get_profile_level_id(p->encoder));
+	json_builder_add_string_value(b, plid);
+	json_builder_set_member_name(b, "bitrate_kbps");
+	json_builder_add_int_value(b, es.bitrate_kbps);
+	json_builder_set_member_name(b, "frames");
+	json_builder_add_int_value(b, (gint64)es.frames_out);
+	json_builder_set_member_name(b, "keyframes");
+	json_builder_add_int_value(b, (gint64)es.keyframes);
+	json_builder_set_member_name(b, "last_encode_us");
+	json_builder_add_int_value(b, es.last_encode_us);
+	json_builder_end_object(b);
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The media thread: capture -> encoder, on a GMainContext of its own so a
+ * DTLS handshake or an HTTP request never delays a frame.  Each encoded
+ * access unit is handed to the network thread's context. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "hdmirtc/capture.h"
+#include "hdmirtc/encoder.h"
+
+G_BEGIN_DECLS
+
+typedef struct HdmirtcMediaPipeline HdmirtcMediaPipeline;
+
+/* Called on output_ctx with a borrowed access unit (ref it to keep it). */
+typedef void (*HdmirtcMediaOutputFunc)(HdmirtcAccessUnit *au, gpointer user_data);
+
+typedef struct {
+	const char *source;             /* "auto" | "test-pattern" | "v4l2" */
+	HdmirtcCaptureConfig capture;
+	const char *encoder;            /* "auto" | "x264" | "m2m" */
+	HdmirtcEncoderConfig encode;
+} HdmirtcMediaPipelineConfig;
+
+/* Opens the source and the encoder and starts the media thread.  output is
+ * called on output_ctx (the network thread) for every access unit. */
+HdmirtcMediaPipeline *hdmirtc_media_pipeline_new(const HdmirtcMediaPipelineConfig *config,
+                                                 GMainContext *output_ctx,
+                                                 HdmirtcMediaOutputFunc output, gpointer user_data,
+                                                 GError **error);
+/* Stops the thread and frees everything; no output call after it returns.
+ * NULL-safe.  Call from the thread that made the pipeline. */
+void hdmirtc_media_pipeline_free(HdmirtcMediaPipeline *p);
+
+/* Any thread: the next encoded frame is an IDR with SPS and PPS. */
+void hdmirtc_media_pipeline_request_keyframe(HdmirtcMediaPipeline *p);
+/* Source and encoder figures for /api/status (network thread). */
+void hdmirtc_media_pipeline_add_status(HdmirtcMediaPipeline *p, JsonBuilder *b);
+
+G_END_DECLS

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "service.h"
+
+#include "hdmirtc-build.h"
+#include "hdmirtc/http.h"
+#include "hdmirtc/sdp.h"
+#include "hdmirtc/webrtc.h"
+#include "interface-addresses.h"
+#include "media-pipeline.h"
+
+struct HdmirtcService {
+	GMainContext *ctx;
+	gint64 started_us;
+	HdmirtcMediaPipeline *media;
+	HdmirtcWebrtc *webrtc;
+	HdmirtcHttpServer *http;
+	GStrv urls;
+	GCancellable *stun_lookup;
+	char *stun_server;              /* as configured, for status */
+	char *stun_address;             /* resolved, NULL until known */
+	char *stun_error;
+};
+
+/* ---- Errors to HTTP ----------------------------------------------------- */
+
+static HdmirtcHttpError http_code_for_status(guint status)
+{
+	switch (status) {
+	case 400: return HDMIRTC_HTTP_ERROR_BAD_REQUEST;
+	case 404: return HDMIRTC_HTTP_ERROR_NOT_FOUND;
+	case 406: return HDMIRTC_HTTP_ERROR_NOT_ACCEPTABLE;
+	case 412: return HDMIRTC_HTTP_ERROR_PRECONDITION_FAILED;
+	case 413: return HDMIRTC_HTTP_ERROR_PAYLOAD_TOO_LARGE;
+	case 503: return HDMIRTC_HTTP_ERROR_TOO_MANY;
+	default: return HDMIRTC_HTTP_ERROR_INTERNAL;
+	}
+}
+
+static guint http_status_for_webrtc_error(const GError *error)
+{
+	switch (error->code) {
+	case HDMIRTC_WEBRTC_ERROR_TOO_MANY_VIEWERS: return 503;
+	case HDMIRTC_WEBRTC_ERROR_NOT_FOUND: return 404;
+	case HDMIRTC_WEBRTC_ERROR_PRECONDITION: return 412;
+	case HDMIRTC_WEBRTC_ERROR_BAD_FRAGMENT: return 400;
+	case HDMIRTC_WEBRTC_ERROR_NETWORK: return 503;
+	default: return 500;
+	}
+}
+
+/* Restates a module's error in the HTTP module's domain, message kept. */
+static void propagate_as_http_error(GError **dest, GError *src)
+{
+	guint status = 500;
+
+	if (src->domain == HDMIRTC_SDP_ERROR)
+		status = hdmirtc_sdp_error_http_status(src);
+	else if (src->domain == HDMIRTC_WEBRTC_ERROR)
+		status = http_status_for_webrtc_error(src);
+	g_set_error_literal(dest, HDMIRTC_HTTP_ERROR, http_code_for_status(status), src->message);
+	g_error_free(src);
+}
+
+/* ---- HTTP handlers (main thread) ---------------------------------------- */
+
+static char *on_whep_create(const char *offer, gsize len, char **session_id, char **etag,
+                            gpointer user_data, GError **error)
+{
+	HdmirtcService *s = user_data;
+	GError *local = NULL;
+	char *answer = hdmirtc_webrtc_add_viewer(s->webrtc, offer, len, session_id, etag, &local);
+
+	if (!answer)
+		propagate_as_http_error(error, local);
+	return answer;
+}
+
+static gboolean on_whep_patch(const char *session_id, const char *if_match, const char *body,
+                              gsize len, char **response, char **etag, gpointer user_data,
+                              GError **error)
+{
+	HdmirtcService *s = user_data;
+	GError *local = NULL;
+
+	if (!hdmirtc_webrtc_patch_viewer(s->webrtc, session_id, if_match, body, len, &local)) {
+		propagate_as_http_error(error, local);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean on_whep_delete(const char *session_id, gpointer user_data, GError **error)
+{
+	HdmirtcService *s = user_data;
+	GError *local = NULL;
+
+	if (!hdmirtc_webrtc_remove_viewer(s->webrtc, session_id, &local)) {
+		propagate_as_http_error(error, local);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void add_network_status(HdmirtcService *s, JsonBuilder *b)
+{
+	json_builder_set_member_name(b, "network");
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "stun_server");
+	json_builder_add_string_value(b, s->stun_server);
+	json_builder_set_member_name(b, "stun_address");
+	json_builder_add_string_value(b, s->stun_address);
+	json_builder_set_member_name(b, "stun_error");
+	json_builder_add_string_value(b, s->stun_error);
+	json_builder_end_object(b);
+}
+
+static JsonNode *on_status(gpointer user_data)
+{
+	HdmirtcService *s = user_data;
+	g_autoptr(JsonBuilder) b = json_builder_new();
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "version");
+	json_builder_add_string_value(b, HDMIRTC_VERSION);
+	json_builder_set_member_name(b, "uptime_s");
+	json_builder_add_int_value(b, (g_get_monotonic_time() - s->started_us) / G_USEC_PER_SEC);
+	hdmirtc_media_pipeline_add_status(s->media, b);
+	hdmirtc_webrtc_add_status(s->webrtc, b);
+	add_network_status(s, b);
+	json_builder_end_object(b);
+	return json_builder_get_root(b);
+}
+
+static gboolean on_keyframe(gpointer user_data, GError **error)
+{
+	HdmirtcService *s = user_data;
+
+	hdmirtc_media_pipeline_request_keyframe(s->media);
+	return TRUE;
+}
+
+static const HdmirtcHttpHandlers http_handlers = {
+	.whep_create = on_whep_create,
+	.whep_patch = on_whep_patch,
+	.whep_delete = on_whep_delete,
+	.status = on_status,
+	.keyframe = on_keyframe,
+};
+
+/* ---- Wiring ------------------------------------------------------------- */
+
+static void on_access_unit(HdmirtcAccessUnit *au, gpointer user_data)
+{
+	HdmirtcService *s = user_data;
+
+	hdmirtc_webrtc_send_access_unit(s->webrtc, au);
+}
+
+static void on_keyframe_request(gpointer user_data)
+{
+	HdmirtcService *s = user_data;
+
+	hdmirtc_media_pipeline_request_keyframe(s->media);
+}
+
+static gboolean start_media(HdmirtcService *s, const HdmirtcConfig *c, GError **error)
+{
+	HdmirtcMediaPipelineConfig mc = {
+		.source = hdmirtc_config_source_to_string(c->source),
+		.capture = { .width = c->width, .height = c->height, .fps = c->fps },
+		.encoder = hdmirtc_config_encoder_to_string(c->encoder),
+		.encode = {
+			.width = c->width, .height = c->height, .fps = c->fps,
+			.bitrate_kbps = c->bitrate_kbps,
+			.keyframe_interval = c->keyframe_interval,
+			.profile_idc = 66,
+			.constraint_flags = 0xc0,   /* constrained baseline: 42e0xx */
+		},
+	};
+
+	s->media = hdmirtc_media_pipeline_new(&mc, s->ctx, on_access_unit, s, error);
+	return s->media != NULL;
+}
+
+static gboolean start_webrtc(HdmirtcService *s, const HdmirtcConfig *c, GError **error)
+{
+	g_auto(GStrv) addresses = NULL;
+	HdmirtcWebrtcConfig wc = {
+		.max_viewers = c->max_viewers,
+		.certificate_path = c->certificate,
+		.keyframe_min_interval_ms = c->keyframe_min_interval_ms,
+		.udp_port_min = c->udp_port_min,
+		.udp_port_max = c->udp_port_max,
+		.ipv6 = c->ipv6,
+	};
+
+	if (c->interfaces[0]) {
+		addresses = hdmirtc_interface_addresses((const char *const *)c->interfaces, c->ipv6, error);
+		if (!addresses)
+			return FALSE;
+		wc.local_addresses = (const char *const *)addresses;
+	}
+	s->webrtc = hdmirtc_webrtc_new(s->ctx, &wc, on_keyframe_request, s, error);
+	return s->webrtc != NULL;
+}
+
+static void on_stun_resolved(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	HdmirtcService *s = user_data;
+	g_autoptr(GError) error = NULL;
+	GList *addresses = g_resolver_lookup_by_name_finish(G_RESOLVER(source), result, &error);
+	g_autofree char *host = NULL;
+	guint16 port = 0;
+
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return;
+	if (!addresses) {
+		s->stun_error = g_strdup_printf("cannot resolve %s: %s", s->stun_server, error->message);
+		g_warning("STUN: %s; serving host candidates only", s->stun_error);
+		return;
+	}
+	hdmirtc_config_parse_host_port(s->stun_server, &host, &port, NULL);
+	s->stun_address = g_inet_address_to_string(addresses->data);
+	hdmirtc_webrtc_set_stun_server(s->webrtc, s->stun_address, port);
+	g_message("STUN server %s is %s", s->stun_server, s->stun_address);
+	g_resolver_free_addresses(addresses);
+}
+
+/* DNS can be slow or absent on an offline KVM: look the STUN server up in
+ * the background; viewers joining before that get host candidates only. */
+static void start_stun_lookup(HdmirtcService *s, const HdmirtcConfig *c)
+{
+	g_autofree char *host = NULL;
+	guint16 port;
+	g_autoptr(GResolver) resolver = g_resolver_get_default();
+
+	s->stun_server = g_strdup(c->stun_server);
+	if (!c->stun_server[0] || !hdmirtc_config_parse_host_port(c->stun_server, &host, &port, NULL))
+		return;
+	s->stun_lookup = g_cancellable_new();
+	g_resolver_lookup_by_name_async(resolver, host, s->stun_lookup, on_stun_resolved, s);
+}
+
+static gboolean start_http(HdmirtcService *s, const HdmirtcConfig *c, GError **error)
+{
+	HdmirtcHttpConfig hc = {
+		.address = c->http_address,
+		.port = c->http_port,
+		.token = c->token,
+		.cors_origin = c->cors_origin,
+	};
+
+	s->http = hdmirtc_http_server_new(&hc, &http_handlers, s, error);
+	if (!s->http)
+		return FALSE;
+	s->urls = hdmirtc_http_server_get_urls(s->http);
+	return TRUE;
+}
+
+HdmirtcService *hdmirtc_service_new(const HdmirtcConfig *config, GError **error)
+{
+	HdmirtcService *s = g_new0(HdmirtcService, 1);
+
+	s->ctx = g_main_context_ref_thread_default();
+	s->started_us = g_get_monotonic_time();
+	if (!start_webrtc(s, config, error) || !start_media(s, config, error) ||
+	    !start_http(s, config, error)) {
+		hdmirtc_service_free(s);
+		return NULL;
+	}
+	start_stun_lookup(s, config);
+	return s;
+}
+
+void hdmirtc_service_free(HdmirtcService *s)
+{
+	if (!s)
+		return;
+	if (s->stun_lookup) {
+		g_cancellable_cancel(s->stun_lookup);
+		g_object_unref(s->stun_lookup);
+	}
+	hdmirtc_http_server_free(s->http);
+	hdmirtc_media_pipeline_free(s->media);
+	hdmirtc_webrtc_free(s->webrtc);
+	g_strfreev(s->urls);
+	g_free(s->stun_server);
+	g_free(s->stun_address);
+	g_free(s->stun_error);
+	g_main_context_unref(s->ctx);
+	g_free(s);
+}
+
+const char *const *hdmirtc_service_get_urls(HdmirtcService *s)
+{
+	return (const char *const *)s->urls;
+}

@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "ice-transport.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <nice/agent.h>
+#include <nice/interfaces.h>
+#include <string.h>
+
+#define ICE_COMPONENT 1
+
+struct HdmirtcIceTransport {
+	NiceAgent *agent;
+	guint stream_id;
+	GMainContext *ctx;
+	HdmirtcIceCallbacks callbacks;
+	gpointer user_data;
+	HdmirtcIceState state;
+	gboolean gathering_done;
+	char *ufrag;
+	char *pwd;
+};
+
+const char *hdmirtc_ice_state_to_string(HdmirtcIceState state)
+{
+	switch (state) {
+	case HDMIRTC_ICE_STATE_NEW: return "new";
+	case HDMIRTC_ICE_STATE_CHECKING: return "checking";
+	case HDMIRTC_ICE_STATE_CONNECTED: return "connected";
+	case HDMIRTC_ICE_STATE_FAILED: return "failed";
+	}
+	return "unknown";
+}
+
+static void set_state(HdmirtcIceTransport *ice, HdmirtcIceState state)
+{
+	if (ice->state == state)
+		return;
+	g_debug("ICE %s -> %s", hdmirtc_ice_state_to_string(ice->state),
+		hdmirtc_ice_state_to_string(state));
+	ice->state = state;
+	if (ice->callbacks.state_changed)
+		ice->callbacks.state_changed(ice, state, ice->user_data);
+}
+
+static void on_nice_component_state_changed(NiceAgent *agent, guint stream_id, guint component_id,
+                                            guint state, gpointer user_data)
+{
+	HdmirtcIceTransport *ice = user_data;
+
+	switch (state) {
+	case NICE_COMPONENT_STATE_CONNECTING:
+		set_state(ice, HDMIRTC_ICE_STATE_CHECKING);
+		break;
+	case NICE_COMPONENT_STATE_CONNECTED:
+	case NICE_COMPONENT_STATE_READY:
+		set_state(ice, HDMIRTC_ICE_STATE_CONNECTED);
+		break;
+	case NICE_COMPONENT_STATE_FAILED:
+		set_state(ice, HDMIRTC_ICE_STATE_FAILED);
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_nice_gathering_done(NiceAgent *agent, guint stream_id, gpointer user_data)
+{
+	HdmirtcIceTransport *ice = user_data;
+
+	ice->gathering_done = TRUE;
+}
+
+static void on_nice_receive(NiceAgent *agent, guint stream_id, guint component_id, guint len,
+                            gchar *buf, gpointer user_data)
+{
+	HdmirtcIceTransport *ice = user_data;
+
+	if (ice->callbacks.received && len > 0)
+		ice->callbacks.received(ice, (const guint8 *)buf, len, ice->user_data);
+}
+
+static gboolean add_local_address(NiceAgent *agent, const char *text, GError **error)
+{
+	NiceAddress addr;
+
+	nice_address_init(&addr);
+	if (!nice_address_set_from_string(&addr, text)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			    "'%s' is not an IP address", text);
+		return FALSE;
+	}
+	return nice_agent_add_local_address(agent, &addr);
+}
+
+/* Without an explicit list libnice gathers on every non-loopback address;
+ * IPv6 off means listing the IPv4 ones ourselves. */
+static gboolean add_local_addresses(HdmirtcIceTransport *ice, const HdmirtcIceConfig *config,
+                                    GError **error)
+{
+	if (config->local_addresses && config->local_addresses[0]) {
+		for (const char *const *a = config->local_addresses; *a; a++) {
+			if (!config->ipv6 && strchr(*a, ':'))
+				continue;
+			if (!add_local_address(ice->agent, *a, error))
+				return FALSE;
+		}
+		return TRUE;
+	}
+	if (config->ipv6)
+		return TRUE;
+
+	GList *ips = nice_interfaces_get_local_ips(FALSE);
+	for (GList *l = ips; l; l = l->next) {
+		if (!strchr(l->data, ':'))
+			add_local_address(ice->agent, l->data, NULL);
+	}
+	g_list_free_full(ips, g_free);
+	return TRUE;
+}
+
+static gboolean configure_agent(HdmirtcIceTransport *ice, const HdmirtcIceConfig *config,
+                                GError **error)
+{
+	g_object_set(ice->agent, "controlling-mode", FALSE, "upnp", FALSE, "ice-tcp", FALSE, NULL);
+	if (config->stun_host && config->stun_host[0])
+		g_object_set(ice->agent, "stun-server", config->stun_host,
+			     "stun-server-port", config->stun_port, NULL);
+	if (!add_local_addresses(ice, config, error))
+		return FALSE;
+
+	ice->stream_id = nice_agent_add_stream(ice->agent, 1);
+	if (ice->stream_id == 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "libnice could not add a stream");
+		return FALSE;
+	}
+	nice_agent_set_stream_name(ice->agent, ice->stream_id, "video");
+	if (config->port_min && config->port_max)
+		nice_agent_set_port_range(ice->agent, ice->stream_id, ICE_COMPONENT,
+					  config->port_min, config->port_max);
+	return TRUE;
+}
+
+static gboolean start_gathering(HdmirtcIceTransport *ice, GError **error)
+{
+	g_signal_connect(ice->agent, "component-state-changed",
+			 G_CALLBACK(on_nice_component_state_changed), ice);
+	g_signal_connect(ice->agent, "candidate-gathering-done", G_CALLBACK(on_nice_gathering_done), ice);
+	nice_agent_attach_recv(ice->agent, ice->stream_id, ICE_COMPONENT, ice->ctx, on_nice_receive, ice);
+	if (!nice_agent_gather_candidates(ice->agent, ice->stream_id)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
+			    "no local candidate could be gathered (UDP port range exhausted or no usable address)");
+		return FALSE;
+	}
+	if (!nice_agent_get_local_credentials(ice->agent, ice->stream_id, &ice->ufrag, &ice->pwd)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "libnice has no local credentials");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+HdmirtcIceTransport *hdmirtc_ice_transport_new(GMainContext *ctx, const HdmirtcIceConfig *config,
+                                               const HdmirtcIceCallbacks *callbacks,
+                                               gpointer user_data, GError **error)
+{
+	HdmirtcIceTransport *ice = g_new0(HdmirtcIceTransport, 1);
+
+	ice->ctx = g_main_context_ref(ctx);
+	ice->callbacks = *callbacks;
+	ice->user_data = user_data;
+	ice->agent = nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245,
+					 NICE_AGENT_OPTION_ICE_TRICKLE |
+					 NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+	if (!configure_agent(ice, config, error) || !start_gathering(ice, error)) {
+		hdmirtc_ice_transport_free(ice);
+		return NULL;
+	}
+	return ice;
+}
+
+void hdmirtc_ice_transport_free(HdmirtcIceTransport *ice)
+{
+	if (!ice)
+		return;
+	if (ice->agent) {
+		g_signal_handlers_disconnect_by_data(ice->agent, ice);
+		if (ice->stream_id) {
+			nice_agent_attach_recv(ice->agent, ice->stream_id, ICE_COMPONENT, ice->ctx,
+					       NULL, NULL);
+			nice_agent_remove_stream(ice->agent, ice->stream_id);
+		}
+		nice_agent_close_async(ice->agent, NULL, NULL);
+		g_object_unref(ice->agent);
+	}
+	g_main_context_unref(ice->ctx);
+	g_free(ice->ufrag);
+	g_free(ice->pwd);
+	g_free(ice);
+}
+
+const char *hdmirtc_ice_transport_get_ufrag(HdmirtcIceTransport *ice)
+{
+	return ice->ufrag;
+}
+
+const char *hdmirtc_ice_transport_get_pwd(HdmirtcIceTransport *ice)
+{
+	return ice->pwd;
+}
+
+GPtrArray *hdmirtc_ice_transport_get_local_candidates(HdmirtcIceTransport *ice)
+{
+	GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
+	GSList *cands = nice_agent_get_local_candidates(ice->agent, ice->stream_id, ICE_COMPONENT);
+
+	for (GSList *l = cands; l; l = l->next) {
+		char *sdp = nice_agent_generate_local_candidate_sdp(ice->agent, l->data);
+
+		if (sdp && g_str_has_prefix(sdp, "a="))
+			g_ptr_array_add(lines, g_strdup(sdp + 2));
+		g_free(sdp);
+	}
+	g_slist_free_full(cands, (GDestroyNotify)nice_candidate_free);
+	return lines;
+}
+
+gboolean hdmirtc_ice_transport_is_gathering_done(HdmirtcIceTransport *ice)
+{
+	return ice->gathering_done;
+}
+
+gboolean hdmirtc_ice_transport_set_remote_credentials(HdmirtcIceTransport *ice, const char *ufrag,
+                                                      const char *pwd, GError **error)
+{
+	if (!nice_agent_set_remote_credentials(ice->agent, ice->stream_id, ufrag, pwd)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			    "ICE credentials rejected (ufrag '%s')", ufrag);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean hdmirtc_ice_transport_add_remote_candidate(HdmirtcIceTransport *ice, const char *line)
+{
+	g_autofree char *sdp = g_str_has_prefix(line, "a=") ? g_strdup(line) : g_strconcat("a=", line, NULL);
+	NiceCandidate *cand = nice_agent_parse_remote_candidate_sdp(ice->agent, ice->stream_id, sdp);
+
+	if (!cand)
+		return FALSE;
+	if (cand->transport != NICE_CANDIDATE_TRANSPORT_UDP || cand->component_id != ICE_COMPONENT) {
+		nice_candidate_free(cand);
+		return FALSE;
+	}
+	GSList list = { .data = cand, .next = NULL };
+	int added = nice_agent_set_remote_candidates(ice->agent, ice->stream_id, ICE_COMPONENT, &list);
+	nice_candidate_free(cand);
+	return added == 1;
+}
+
+void hdmirtc_ice_transport_remote_gathering_done(HdmirtcIceTransport *ice)
+{
+	nice_agent_peer_candidate_gathering_done(ice->agent, ice->stream_id);
+}
+
+int hdmirtc_ice_transport_send(HdmirtcIceTransport *ice, const guint8 *data, gsize len)
+{
+	GOutputVector vec = { .buffer = data, .size = len };
+	NiceOutputMessage msg = { .buffers = &vec, .n_buffers = 1 };
+	g_autoptr(GError) error = NULL;
+	int sent;
+
+	if (ice->state != HDMIRTC_ICE_STATE_CONNECTED)
+		return -ENOTCONN;
+	sent = nice_agent_send_messages_nonblocking(ice->agent, ice->stream_id, ICE_COMPONENT,
+						    &msg, 1, NULL, &error);
+	if (sent == 1)
+		return (int)len;
+	if (error && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+		return -EAGAIN;
+	return sent == 0 ? -EAGAIN : -EIO;
+}
+
+static const char *candidate_type_name(NiceCandidateType type)
+{
+	switch (type) {
+	case NICE_CANDIDATE_TYPE_HOST: return "host";
+	case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE: return "srflx";
+	case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE: return "prflx";
+	case NICE_CANDIDATE_TYPE_RELAYED: return "relay";
+	}
+	return "unknown";
+}
+
+static char *describe_candidate(const NiceCandidate *cand)
+{
+	char addr[NICE_ADDRESS_STRING_LEN];
+
+	nice_address_to_string(&cand->addr, addr);
+	return g_strdup_printf(strchr(addr, ':') ? "%s udp [%s]:%u" : "%s udp %s:%u",
+			       candidate_type_name(cand->type), addr, nice_address_get_port(&cand->addr));
+}
+
+char *hdmirtc_ice_transport_describe_pair(HdmirtcIceTransport *ice)
+{
+	NiceCandidate *local = NULL, *remote = NULL;
+
+	if (!nice_agent_get_selected_pair(ice->agent, ice->stream_id, ICE_COMPONENT, &local, &remote))
+		return NULL;
+	g_autofree char *l = describe_candidate(local);
+	g_autofree char *r = describe_candidate(remote);
+	return g_strdup_printf("%s -> %s", l, r);
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* One viewer's ICE transport: a libnice agent with one stream and one
+ * component (BUNDLE + rtcp-mux), full ICE in the controlled role.
+ * Everything runs on the GMainContext given at creation (the network
+ * thread); callbacks are called there. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+	HDMIRTC_ICE_STATE_NEW,
+	HDMIRTC_ICE_STATE_CHECKING,
+	HDMIRTC_ICE_STATE_CONNECTED,
+	HDMIRTC_ICE_STATE_FAILED,   /* checks failed, or consent lost (RFC 7675) */
+} HdmirtcIceState;
+
+typedef struct {
+	const char *stun_host;          /* NULL or "" = no STUN */
+	guint stun_port;
+	guint port_min;                 /* UDP range for host candidates */
+	guint port_max;
+	/* Addresses to gather on (IP literals); NULL or empty = all
+	 * non-loopback interfaces, as libnice picks them. */
+	const char *const *local_addresses;
+	gboolean ipv6;
+} HdmirtcIceConfig;
+
+typedef struct HdmirtcIceTransport HdmirtcIceTransport;
+
+typedef struct {
+	void (*state_changed)(HdmirtcIceTransport *ice, HdmirtcIceState state, gpointer user_data);
+	/* One received datagram that is not STUN (DTLS, SRTP or SRTCP). */
+	void (*received)(HdmirtcIceTransport *ice, const guint8 *data, gsize len, gpointer user_data);
+} HdmirtcIceCallbacks;
+
+HdmirtcIceTransport *hdmirtc_ice_transport_new(GMainContext *ctx, const HdmirtcIceConfig *config,
+                                               const HdmirtcIceCallbacks *callbacks,
+                                               gpointer user_data, GError **error);
+/* NULL-safe; no callback is called after this returns. */
+void hdmirtc_ice_transport_free(HdmirtcIceTransport *ice);
+
+/* Owned by the transport. */
+const char *hdmirtc_ice_transport_get_ufrag(HdmirtcIceTransport *ice);
+const char *hdmirtc_ice_transport_get_pwd(HdmirtcIceTransport *ice);
+/* "candidate:..." lines (no "a=" prefix) gathered so far; transfer full. */
+GPtrArray *hdmirtc_ice_transport_get_local_candidates(HdmirtcIceTransport *ice);
+gboolean hdmirtc_ice_transport_is_gathering_done(HdmirtcIceTransport *ice);
+
+gboolean hdmirtc_ice_transport_set_remote_credentials(HdmirtcIceTransport *ice, const char *ufrag,
+                                                      const char *pwd, GError **error);
+/* Accepts "candidate:..." or "a=candidate:...".  Returns FALSE for lines it
+ * cannot use (TCP, unresolved mDNS names, garbage): such candidates are
+ * skipped, since the browser also finds us through peer-reflexive checks. */
+gboolean hdmirtc_ice_transport_add_remote_candidate(HdmirtcIceTransport *ice, const char *line);
+void hdmirtc_ice_transport_remote_gathering_done(HdmirtcIceTransport *ice);
+
+/* Sends one datagram on the selected pair.  Returns bytes sent or a
+ * negative errno (-EAGAIN when the socket is full, -ENOTCONN before ICE
+ * connected). */
+int hdmirtc_ice_transport_send(HdmirtcIceTransport *ice, const guint8 *data, gsize len);
+
+/* "host udp 127.0.0.1:10002 -> prflx udp 127.0.0.1:53211", or NULL before
+ * a pair is selected; transfer full. */
+char *hdmirtc_ice_transport_describe_pair(HdmirtcIceTransport *ice);
+const char *hdmirtc_ice_state_to_string(HdmirtcIceState state);
+
+G_END_DECLS

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The peer's fields, shared by peer.c (connection) and peer-rtp.c (media). */
+#pragma once
+
+#include "hdmirtc/srtp-session.h"
+#include "peer.h"
+
+#define PEER_MAX_DATAGRAM 1500
+
+typedef struct {
+	guint64 frames_sent;
+	guint64 frames_skipped;         /* waiting for a keyframe */
+	guint64 frames_dropped;         /* socket full: rest of frame dropped */
+	guint64 packets_sent;
+	guint64 payload_bytes_sent;
+	guint64 bytes_copied;           /* RTP payload copied into send buffers */
+	guint64 send_errors;
+	guint64 nack_seqs;
+	guint64 retransmitted;
+	guint64 pli;
+	guint64 fir;
+	guint64 rtcp_received;
+	guint64 rtcp_bad;
+	guint64 rtt_us;
+	guint8 fraction_lost;
+	gint32 cumulative_lost;
+	guint32 jitter;
+	guint64 remb_bps;
+	gint64 last_frame_capture_to_last_send_us;
+} HdmirtcPeerStats;
+
+struct HdmirtcPeer {
+	char *id;
+	char *etag;
+	GMainContext *ctx;
+	HdmirtcPeerCallbacks callbacks;
+	gpointer user_data;
+	HdmirtcPeerState state;
+	gint64 created_us;
+	gint64 streaming_since_us;
+
+	HdmirtcIceTransport *ice;
+	HdmirtcDtls *dtls;
+	HdmirtcSrtpSession *srtp;
+	char *remote_fingerprint;
+
+	/* Negotiated media. */
+	char *mid;
+	guint8 payload_type;
+	guint feedback;
+	guint8 mid_ext_id;
+	guint8 abs_capture_time_ext_id;
+	guint8 playout_delay_ext_id;
+	guint32 ssrc;
+	guint32 remote_ssrc;            /* learnt from RTCP; 0 until then */
+	guint32 ts_offset;
+	guint16 next_seq;
+	char cname[24];
+
+	HdmirtcRtpHistory *history;
+	gboolean waiting_keyframe;
+	guint sr_timer;
+	guint32 last_fir_seq;
+	gboolean have_fir_seq;
+	HdmirtcPeerStats stats;
+	guint8 buf[PEER_MAX_DATAGRAM];      /* outgoing RTP/RTCP */
+	guint8 rx_buf[PEER_MAX_DATAGRAM];   /* incoming SRTCP, decrypted in place */
+};
+
+void hdmirtc_peer_close(HdmirtcPeer *peer, const char *reason);
+void hdmirtc_peer_start_media(HdmirtcPeer *peer);
+void hdmirtc_peer_stop_media(HdmirtcPeer *peer);

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The peer's media: RTP out (with retransmission), RTCP in, SR out. */
+#include <errno.h>
+
+#include "hdmirtc/rtcp.h"
+#include "peer-private.h"
+
+#define SR_INTERVAL_MS 1000
+
+static void request_keyframe(HdmirtcPeer *peer, const char *reason)
+{
+	peer->callbacks.request_keyframe(peer, reason, peer->user_data);
+}
+
+static int send_protected_rtp(HdmirtcPeer *peer, gsize len)
+{
+	int ret = hdmirtc_srtp_session_protect_rtp(peer->srtp, peer->buf, &len, sizeof(peer->buf));
+
+	if (ret < 0)
+		return ret;
+	return hdmirtc_ice_transport_send(peer->ice, peer->buf, len);
+}
+
+static void fill_header(HdmirtcPeer *peer, HdmirtcRtpHeader *hdr, const HdmirtcAccessUnit *au)
+{
+	memset(hdr, 0, sizeof(*hdr));
+	hdr->payload_type = peer->payload_type;
+	hdr->ssrc = peer->ssrc;
+	hdr->timestamp = hdmirtc_rtp_timestamp_90khz(au->capture_mono_us, peer->ts_offset);
+	hdr->mid_id = peer->mid_ext_id;
+	g_strlcpy(hdr->mid, peer->mid, sizeof(hdr->mid));
+	hdr->playout_delay_id = peer->playout_delay_ext_id;
+}
+
+/* Ends the frame early: the viewer gets no more of it and waits for an IDR
+ * rather than decoding a broken picture. */
+static void drop_rest_of_frame(HdmirtcPeer *peer, int err)
+{
+	peer->stats.frames_dropped++;
+	if (err != -EAGAIN)
+		peer->stats.send_errors++;
+	if (!peer->waiting_keyframe) {
+		peer->waiting_keyframe = TRUE;
+		request_keyframe(peer, err == -EAGAIN ? "send buffer full" : "send error");
+	}
+}
+
+void hdmirtc_peer_send_frame(HdmirtcPeer *peer, HdmirtcRtpPacketList *list)
+{
+	HdmirtcAccessUnit *au = hdmirtc_rtp_packet_list_get_access_unit(list);
+	guint n = hdmirtc_rtp_packet_list_get_n_packets(list);
+	HdmirtcRtpHeader hdr;
+
+	if (peer->state != HDMIRTC_PEER_STATE_STREAMING)
+		return;
+	if (peer->waiting_keyframe && !hdmirtc_rtp_packet_list_is_keyframe(list)) {
+		peer->stats.frames_skipped++;
+		return;
+	}
+	peer->waiting_keyframe = FALSE;
+	fill_header(peer, &hdr, au);
+	for (guint i = 0; i < n; i++) {
+		/* Capture time on the first packet of each frame is enough for
+		 * the receiver (abs-capture-time spec). */
+		hdr.abs_capture_time_id = i == 0 ? peer->abs_capture_time_ext_id : 0;
+		hdr.abs_capture_ntp = hdmirtc_ntp_from_wall_us(au->capture_wall_us);
+		hdr.seq = peer->next_seq++;
+		gssize len = hdmirtc_rtp_packet_list_write(list, i, &hdr, peer->buf,
+							   sizeof(peer->buf) - HDMIRTC_SRTP_MAX_OVERHEAD);
+		if (len < 0) {
+			drop_rest_of_frame(peer, (int)len);
+			return;
+		}
+		gint64 now = g_get_monotonic_time();
+		hdmirtc_rtp_history_add(peer->history, list, i, &hdr, now);
+		int sent = send_protected_rtp(peer, len);
+		if (sent < 0) {
+			drop_rest_of_frame(peer, sent);
+			return;
+		}
+		gsize payload = hdmirtc_rtp_packet_list_get_payload_size(list, i);
+		peer->stats.packets_sent++;
+		peer->stats.payload_bytes_sent += payload;
+		peer->stats.bytes_copied += payload;
+	}
+	peer->stats.frames_sent++;
+	peer->stats.last_frame_capture_to_last_send_us = g_get_monotonic_time() - au->capture_mono_us;
+}
+
+/* ---- RTCP in ------------------------------------------------------------ */
+
+static void retransmit(HdmirtcPeer *peer, guint16 seq)
+{
+	gssize len = hdmirtc_rtp_history_retransmit(peer->history, seq, g_get_monotonic_time(),
+						    peer->buf,
+						    sizeof(peer->buf) - HDMIRTC_SRTP_MAX_OVERHEAD);
+
+	if (len > 0 && send_protected_rtp(peer, len) > 0)
+		peer->stats.retransmitted++;
+}
+
+static void handle_fir(HdmirtcPeer *peer, guint8 seq_nr)
+{
+	/* A repeated FIR (same sequence number) is a retransmission of the
+	 * same request (RFC 5104 4.3.1.1). */
+	if (peer->have_fir_seq && peer->last_fir_seq == seq_nr)
+		return;
+	peer->have_fir_seq = TRUE;
+	peer->last_fir_seq = seq_nr;
+	peer->stats.fir++;
+	request_keyframe(peer, "FIR");
+}
+
+static void on_rtcp_event(const HdmirtcRtcpEvent *ev, gpointer user_data)
+{
+	HdmirtcPeer *peer = user_data;
+
+	if (ev->type != HDMIRTC_RTCP_EVENT_REMB && ev->media_ssrc != peer->ssrc &&
+	    ev->type != HDMIRTC_RTCP_EVENT_BYE && ev->type != HDMIRTC_RTCP_EVENT_SENDER_REPORT)
+		return;
+	peer->remote_ssrc = ev->sender_ssrc;
+	switch (ev->type) {
+	case HDMIRTC_RTCP_EVENT_REPORT_BLOCK:
+		peer->stats.fraction_lost = ev->report.fraction_lost;
+		peer->stats.cumulative_lost = ev->report.cumulative_lost;
+		peer->stats.jitter = ev->report.jitter;
+		if (ev->report.lsr)
+			peer->stats.rtt_us = hdmirtc_rtcp_rtt_us(
+				hdmirtc_ntp_compact_from_wall_us(g_get_real_time()),
+				ev->report.lsr, ev->report.dlsr);
+		break;
+	case HDMIRTC_RTCP_EVENT_NACK:
+		for (guint i = 0; i < ev->nack.n_seqs; i++) {
+			peer->stats.nack_seqs++;
+			retransmit(peer, ev->nack.seqs[i]);
+		}
+		break;
+	case HDMIRTC_RTCP_EVENT_PLI:
+		peer->stats.pli++;
+		request_keyframe(peer, "PLI");
+		break;
+	case HDMIRTC_RTCP_EVENT_FIR:
+		handle_fir(peer, ev->fir.seq_nr);
+		break;
+	case HDMIRTC_RTCP_EVENT_REMB:
+		peer->stats.remb_bps = ev->remb.bitrate_bps;
+		break;
+	case HDMIRTC_RTCP_EVENT_BYE:
+		if (ev->media_ssrc == ev->sender_ssrc)
+			hdmirtc_peer_close(peer, "the viewer sent RTCP BYE");
+		break;
+	default:
+		break;
+	}
+}
+
+void hdmirtc_peer_handle_rtp_rtcp(HdmirtcPeer *peer, guint8 *data, gsize len)
+{
+	/* RTCP packet types 192..223 sit where RTP has marker + PT 64..95,
+	 * which WebRTC never uses for media (RFC 5761). */
+	if (len < 2 || data[1] < 192 || data[1] > 223 || !peer->srtp)
+		return;
+	if (hdmirtc_srtp_session_unprotect_rtcp(peer->srtp, data, &len) < 0) {
+		peer->stats.rtcp_bad++;
+		return;
+	}
+	int ret = hdmirtc_rtcp_parse(data, len, on_rtcp_event, peer, NULL);
+	if (ret != HDMIRTC_RTCP_PARSE_OK) {
+		if (peer->stats.rtcp_bad++ == 0)
+			g_message("viewer %s: bad RTCP: %s", peer->id, hdmirtc_rtcp_parse_error_to_string(ret));
+		return;
+	}
+	peer->stats.rtcp_received++;
+}
+
+/* ---- SR out ------------------------------------------------------------- */
+
+static gboolean on_sr_timer(gpointer user_data)
+{
+	HdmirtcPeer *peer = user_data;
+	guint8 rtcp[256];
+	HdmirtcRtcpSenderInfo info = {
+		.ssrc = peer->ssrc,
+		.ntp = hdmirtc_ntp_from_wall_us(g_get_real_time()),
+		.rtp_timestamp = hdmirtc_rtp_timestamp_90khz(g_get_monotonic_time(), peer->ts_offset),
+		.packet_count = (guint32)peer->stats.packets_sent,
+		.octet_count = (guint32)peer->stats.payload_bytes_sent,
+	};
+	gssize len = hdmirtc_rtcp_build_sr_sdes(&info, peer->cname, rtcp,
+					       sizeof(rtcp) - HDMIRTC_SRTP_MAX_OVERHEAD);
+
+	if (len > 0) {
+		gsize n = len;
+		if (hdmirtc_srtp_session_protect_rtcp(peer->srtp, rtcp, &n, sizeof(rtcp)) == 0)
+			hdmirtc_ice_transport_send(peer->ice, rtcp, n);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+void hdmirtc_peer_start_media(HdmirtcPeer *peer)
+{
+	GSource *timer = g_timeout_source_new(SR_INTERVAL_MS);
+
+	peer->waiting_keyframe = TRUE;
+	g_source_set_callback(timer, on_sr_timer, peer, NULL);
+	peer->sr_timer = g_source_attach(timer, peer->ctx);
+	g_source_unref(timer);
+	request_keyframe(peer, "new viewer");
+}
+
+void hdmirtc_peer_stop_media(HdmirtcPeer *peer)
+{
+	if (peer->sr_timer) {
+		GSource *timer = g_main_context_find_source_by_id(peer->ctx, peer->sr_timer);
+		if (timer)
+			g_source_destroy(timer);
+		peer->sr_timer = 0;
+	}
+}

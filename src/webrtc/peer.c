@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "peer-private.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define HISTORY_PACKETS 2048            /* ~1.5 s at 5 Mbit/s */
+
+static char *random_token(guint bytes)
+{
+	GString *s = g_string_sized_new(bytes * 2);
+
+	for (guint i = 0; i < bytes; i++)
+		g_string_append_printf(s, "%02x", g_random_int_range(0, 256));
+	return g_string_free(s, FALSE);
+}
+
+static void peer_set_state(HdmirtcPeer *peer, HdmirtcPeerState state)
+{
+	static const char *const names[] = { "connecting", "streaming", "closed" };
+
+	if (peer->state == state)
+		return;
+	g_message("viewer %s: %s -> %s", peer->id, names[peer->state], names[state]);
+	peer->state = state;
+}
+
+void hdmirtc_peer_close(HdmirtcPeer *peer, const char *reason)
+{
+	if (peer->state == HDMIRTC_PEER_STATE_CLOSED)
+		return;
+	g_message("viewer %s closed: %s", peer->id, reason);
+	hdmirtc_peer_stop_media(peer);
+	peer_set_state(peer, HDMIRTC_PEER_STATE_CLOSED);
+	peer->callbacks.closed(peer, reason, peer->user_data);
+}
+
+/* ---- DTLS --------------------------------------------------------------- */
+
+static int on_dtls_send(const guint8 *buf, gsize len, gpointer user_data)
+{
+	HdmirtcPeer *peer = user_data;
+
+	return hdmirtc_ice_transport_send(peer->ice, buf, len);
+}
+
+static void on_dtls_connected(HdmirtcDtls *dtls, const HdmirtcSrtpKeys *keys, gpointer user_data)
+{
+	HdmirtcPeer *peer = user_data;
+	g_autoptr(GError) error = NULL;
+
+	peer->srtp = hdmirtc_srtp_session_new(keys, TRUE, &error);
+	if (!peer->srtp) {
+		hdmirtc_peer_close(peer, error->message);
+		return;
+	}
+	g_message("viewer %s: DTLS done, SRTP %s", peer->id,
+		  hdmirtc_srtp_profile_to_string(keys->profile));
+	peer->streaming_since_us = g_get_monotonic_time();
+	peer_set_state(peer, HDMIRTC_PEER_STATE_STREAMING);
+	hdmirtc_peer_start_media(peer);
+}
+
+static void on_dtls_closed(HdmirtcDtls *dtls, HdmirtcDtlsState state, const GError *reason,
+                           gpointer user_data)
+{
+	HdmirtcPeer *peer = user_data;
+	g_autofree char *why = g_strdup_printf("DTLS %s: %s", hdmirtc_dtls_state_to_string(state),
+					       reason ? reason->message : "no reason");
+
+	hdmirtc_peer_close(peer, why);
+}
+
+static gboolean start_dtls(HdmirtcPeer *peer, const HdmirtcDtlsCert *cert, GError **error)
+{
+	static const HdmirtcDtlsCallbacks callbacks = {
+		.send = on_dtls_send,
+		.connected = on_dtls_connected,
+		.closed = on_dtls_closed,
+	};
+	HdmirtcDtlsConfig config = {
+		.role = HDMIRTC_DTLS_ROLE_CLIENT,
+		.remote_fingerprint = peer->remote_fingerprint,
+	};
+
+	peer->dtls = hdmirtc_dtls_new(cert, &config, &callbacks, peer, error);
+	return peer->dtls != NULL;
+}
+
+/* ---- ICE ---------------------------------------------------------------- */
+
+static void on_ice_state_changed(HdmirtcIceTransport *ice, HdmirtcIceState state, gpointer user_data)
+{
+	HdmirtcPeer *peer = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (state == HDMIRTC_ICE_STATE_FAILED) {
+		hdmirtc_peer_close(peer, peer->state == HDMIRTC_PEER_STATE_STREAMING ?
+				   "ICE consent lost (the viewer is gone)" : "ICE checks failed");
+		return;
+	}
+	if (state != HDMIRTC_ICE_STATE_CONNECTED)
+		return;
+	g_autofree char *pair = hdmirtc_ice_transport_describe_pair(ice);
+	g_message("viewer %s: ICE connected %s", peer->id, pair ? pair : "");
+	if (hdmirtc_dtls_get_state(peer->dtls) == HDMIRTC_DTLS_STATE_NEW &&
+	    !hdmirtc_dtls_start(peer->dtls, &error))
+		hdmirtc_peer_close(peer, error->message);
+}
+
+/* RFC 7983: the first byte tells DTLS (20..63) from RTP/RTCP (128..191);
+ * STUN never gets here (libnice takes it). */
+static void on_ice_received(HdmirtcIceTransport *ice, const guint8 *data, gsize len, gpointer user_data)
+{
+	HdmirtcPeer *peer = user_data;
+
+	if (peer->state == HDMIRTC_PEER_STATE_CLOSED)
+		return;
+	if (data[0] >= 20 && data[0] <= 63)
+		hdmirtc_dtls_handle_datagram(peer->dtls, data, len);
+	else if (data[0] >= 128 && data[0] <= 191 && len <= sizeof(peer->rx_buf)) {
+		memcpy(peer->rx_buf, data, len);
+		hdmirtc_peer_handle_rtp_rtcp(peer, peer->rx_buf, len);
+	}
+}
+
+static gboolean start_ice(HdmirtcPeer *peer, const HdmirtcPeerConfig *config,
+                          const HdmirtcSdpMedia *media, GError **error)
+{
+	static const HdmirtcIceCallbacks callbacks = {
+		.state_changed = on_ice_state_changed,
+		.received = on_ice_received,
+	};
+
+	peer->ice = hdmirtc_ice_transport_new(peer->ctx, config->ice, &callbacks, peer, error);
+	if (!peer->ice)
+		return FALSE;
+	if (!hdmirtc_ice_transport_set_remote_credentials(peer->ice, media->ice_ufrag, media->ice_pwd,
+							   error))
+		return FALSE;
+	for (guint i = 0; i < media->candidates->len; i++)
+		hdmirtc_ice_transport_add_remote_candidate(peer->ice, media->candidates->pdata[i]);
+	if (media->end_of_candidates)
+		hdmirtc_ice_transport_remote_gathering_done(peer->ice);
+	return TRUE;
+}
+
+/* ---- Creation ----------------------------------------------------------- */
+
+static char *format_fingerprint(const guint8 digest[32])
+{
+	GString *s = g_string_new("sha-256 ");
+
+	for (guint i = 0; i < 32; i++)
+		g_string_append_printf(s, i ? ":%02X" : "%02X", digest[i]);
+	return g_string_free(s, FALSE);
+}
+
+static void take_choice(HdmirtcPeer *peer, const HdmirtcSdpVideoChoice *choice)
+{
+	peer->mid = g_strdup(choice->media->mid ? choice->media->mid : "");
+	peer->payload_type = choice->payload_type;
+	peer->feedback = choice->feedback;
+	/* One-byte header extensions carry ids 1..14 only. */
+	peer->mid_ext_id = choice->ext_id[HDMIRTC_SDP_EXT_MID] <= 14 ? choice->ext_id[HDMIRTC_SDP_EXT_MID] : 0;
+	peer->abs_capture_time_ext_id = choice->ext_id[HDMIRTC_SDP_EXT_ABS_CAPTURE_TIME] <= 14 ?
+		choice->ext_id[HDMIRTC_SDP_EXT_ABS_CAPTURE_TIME] : 0;
+	peer->playout_delay_ext_id = choice->ext_id[HDMIRTC_SDP_EXT_PLAYOUT_DELAY] <= 14 ?
+		choice->ext_id[HDMIRTC_SDP_EXT_PLAYOUT_DELAY] : 0;
+	if (strlen(peer->mid) > HDMIRTC_RTP_MID_MAX_LEN)
+		peer->mid_ext_id = 0;
+	peer->remote_fingerprint = format_fingerprint(choice->media->fingerprint_sha256);
+}
+
+static char *build_answer(HdmirtcPeer *peer, const HdmirtcSdpOffer *offer,
+                          const HdmirtcDtlsCert *cert, GError **error)
+{
+	g_autoptr(GPtrArray) candidates = hdmirtc_ice_transport_get_local_candidates(peer->ice);
+	g_autofree char *stream_id = g_strdup_printf("hdmirtc-%s", peer->id);
+	HdmirtcSdpAnswerParams params = {
+		.session_id = g_random_int() & 0x7fffffff,
+		.session_version = 1,
+		.ice_ufrag = hdmirtc_ice_transport_get_ufrag(peer->ice),
+		.ice_pwd = hdmirtc_ice_transport_get_pwd(peer->ice),
+		.fingerprint = hdmirtc_dtls_cert_fingerprint(cert),
+		.gathering_complete = hdmirtc_ice_transport_is_gathering_done(peer->ice),
+		.ssrc = peer->ssrc,
+		.cname = peer->cname,
+		.stream_id = stream_id,
+		.track_id = "video",
+	};
+
+	g_ptr_array_add(candidates, NULL);
+	params.candidates = (const char *const *)candidates->pdata;
+	return hdmirtc_sdp_answer_build(offer, &params, error);
+}
+
+HdmirtcPeer *hdmirtc_peer_new(GMainContext *ctx, const HdmirtcPeerConfig *config,
+                              const HdmirtcSdpOffer *offer, const HdmirtcSdpVideoChoice *choice,
+                              const HdmirtcPeerCallbacks *callbacks, gpointer user_data,
+                              char **answer, GError **error)
+{
+	HdmirtcPeer *peer = g_new0(HdmirtcPeer, 1);
+
+	peer->id = random_token(12);
+	peer->etag = random_token(8);
+	peer->ctx = g_main_context_ref(ctx);
+	peer->callbacks = *callbacks;
+	peer->user_data = user_data;
+	peer->created_us = g_get_monotonic_time();
+	peer->ssrc = g_random_int() | 1;
+	peer->ts_offset = g_random_int();
+	peer->next_seq = g_random_int_range(0, 0x8000);
+	g_snprintf(peer->cname, sizeof(peer->cname), "hdmirtc-%08x", g_random_int());
+	peer->history = hdmirtc_rtp_history_new(HISTORY_PACKETS);
+	take_choice(peer, choice);
+
+	if (!start_dtls(peer, config->cert, error) || !start_ice(peer, config, choice->media, error) ||
+	    !(*answer = build_answer(peer, offer, config->cert, error))) {
+		hdmirtc_peer_free(peer);
+		return NULL;
+	}
+	return peer;
+}
+
+void hdmirtc_peer_free(HdmirtcPeer *peer)
+{
+	if (!peer)
+		return;
+	hdmirtc_peer_stop_media(peer);
+	hdmirtc_dtls_free(peer->dtls);
+	hdmirtc_ice_transport_free(peer->ice);
+	hdmirtc_srtp_session_free(peer->srtp);
+	hdmirtc_rtp_history_free(peer->history);
+	g_main_context_unref(peer->ctx);
+	g_free(peer->remote_fingerprint);
+	g_free(peer->mid);
+	g_free(peer->etag);
+	g_free(peer->id);
+	g_free(peer);
+}
+
+const char *hdmirtc_peer_get_id(HdmirtcPeer *peer)
+{
+	return peer->id;
+}
+
+const char *hdmirtc_peer_get_etag(HdmirtcPeer *peer)
+{
+	return peer->etag;
+}
+
+HdmirtcPeerState hdmirtc_peer_get_state(HdmirtcPeer *peer)
+{
+	return peer->state;
+}
+
+HdmirtcIceTransport *hdmirtc_peer_get_ice(HdmirtcPeer *peer)
+{
+	return peer->ice;
+}
+
+const char *hdmirtc_peer_get_mid(HdmirtcPeer *peer)
+{
+	return peer->mid;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* One viewer: ICE transport, DTLS client, SRTP session, RTP sender with
+ * retransmission history, RTCP receiver.  Network thread only. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "hdmirtc/dtls.h"
+#include "hdmirtc/rtp.h"
+#include "hdmirtc/sdp.h"
+#include "ice-transport.h"
+
+G_BEGIN_DECLS
+
+typedef struct HdmirtcPeer HdmirtcPeer;
+
+typedef enum {
+	HDMIRTC_PEER_STATE_CONNECTING,  /* ICE checks, then the DTLS handshake */
+	HDMIRTC_PEER_STATE_STREAMING,   /* SRTP keys known: media flows */
+	HDMIRTC_PEER_STATE_CLOSED,      /* failed or left; the hub frees it soon */
+} HdmirtcPeerState;
+
+typedef struct {
+	/* The peer needs an IDR (joined, PLI, FIR, lost a frame). */
+	void (*request_keyframe)(HdmirtcPeer *peer, const char *reason, gpointer user_data);
+	/* The peer is over (ICE failed, consent lost, DTLS failed, BYE).  The
+	 * hub must not free the peer inside this call. */
+	void (*closed)(HdmirtcPeer *peer, const char *reason, gpointer user_data);
+} HdmirtcPeerCallbacks;
+
+typedef struct {
+	const HdmirtcDtlsCert *cert;
+	const HdmirtcIceConfig *ice;
+} HdmirtcPeerConfig;
+
+/* Creates the peer for an offer the caller has parsed and chosen a codec
+ * in, and builds the SDP answer (*answer, transfer full). */
+HdmirtcPeer *hdmirtc_peer_new(GMainContext *ctx, const HdmirtcPeerConfig *config,
+                              const HdmirtcSdpOffer *offer, const HdmirtcSdpVideoChoice *choice,
+                              const HdmirtcPeerCallbacks *callbacks, gpointer user_data,
+                              char **answer, GError **error);
+/* NULL-safe; sends nothing more and calls no callback. */
+void hdmirtc_peer_free(HdmirtcPeer *peer);
+
+const char *hdmirtc_peer_get_id(HdmirtcPeer *peer);
+const char *hdmirtc_peer_get_etag(HdmirtcPeer *peer);
+HdmirtcPeerState hdmirtc_peer_get_state(HdmirtcPeer *peer);
+HdmirtcIceTransport *hdmirtc_peer_get_ice(HdmirtcPeer *peer);
+const char *hdmirtc_peer_get_mid(HdmirtcPeer *peer);
+
+/* Sends one packetized access unit (skipped until the first keyframe after
+ * joining or after a drop). */
+void hdmirtc_peer_send_frame(HdmirtcPeer *peer, HdmirtcRtpPacketList *list);
+/* Handles one received datagram that is RTP or RTCP (RFC 7983 range
+ * 128..191). */
+void hdmirtc_peer_handle_rtp_rtcp(HdmirtcPeer *peer, guint8 *data, gsize len);
+/* Builds this viewer's status object. */
+void hdmirtc_peer_add_status(HdmirtcPeer *peer, JsonBuilder *b);
+
+G_END_DECLS

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The set of viewers behind include/hdmirtc/webrtc.h: WHEP resource
+ * life cycle, fan-out of each packetized access unit, keyframe requests
+ * (rate limited, since every viewer's PLI would otherwise cost an IDR). */
+#include "hdmirtc/webrtc.h"
+
+#include "hdmirtc/dtls.h"
+#include "hdmirtc/rtp.h"
+#include "hdmirtc/sdp.h"
+#include "peer.h"
+
+G_DEFINE_QUARK(hdmirtc-webrtc-error-quark, hdmirtc_webrtc_error)
+
+struct HdmirtcWebrtc {
+	GMainContext *ctx;
+	guint max_viewers;
+	HdmirtcDtlsCert *cert;
+	HdmirtcIceConfig ice;
+	GStrv local_addresses;
+	char *stun_host;
+	GHashTable *peers;              /* id -> HdmirtcPeer*, owned */
+	HdmirtcH264Packetizer *packetizer;
+	guint reap_source;
+
+	HdmirtcKeyframeRequestFunc request_keyframe;
+	gpointer user_data;
+	gint64 keyframe_min_interval_us;
+	gint64 last_keyframe_request_us;
+	guint pending_keyframe_source;  /* a request held back by the rate limit */
+	guint64 keyframe_requests;
+	guint64 keyframe_requests_sent;
+	guint64 packetize_errors;
+};
+
+/* ---- Keyframes ---------------------------------------------------------- */
+
+static void send_keyframe_request(HdmirtcWebrtc *w)
+{
+	w->last_keyframe_request_us = g_get_monotonic_time();
+	w->keyframe_requests_sent++;
+	w->request_keyframe(w->user_data);
+}
+
+static gboolean on_pending_keyframe(gpointer user_data)
+{
+	HdmirtcWebrtc *w = user_data;
+
+	w->pending_keyframe_source = 0;
+	send_keyframe_request(w);
+	return G_SOURCE_REMOVE;
+}
+
+static void on_peer_request_keyframe(HdmirtcPeer *peer, const char *reason, gpointer user_data)
+{
+	HdmirtcWebrtc *w = user_data;
+	gint64 wait_us = w->last_keyframe_request_us + w->keyframe_min_interval_us - g_get_monotonic_time();
+
+	g_debug("viewer %s asks for a keyframe: %s", hdmirtc_peer_get_id(peer), reason);
+	w->keyframe_requests++;
+	if (w->last_keyframe_request_us == 0 || wait_us <= 0) {
+		send_keyframe_request(w);
+		return;
+	}
+	if (w->pending_keyframe_source)
+		return;
+	GSource *timer = g_timeout_source_new((guint)(wait_us / 1000) + 1);
+	g_source_set_callback(timer, on_pending_keyframe, w, NULL);
+	w->pending_keyframe_source = g_source_attach(timer, w->ctx);
+	g_source_unref(timer);
+}
+
+/* ---- Viewers ------------------------------------------------------------ */
+
+static gboolean reap_closed_peers(gpointer user_data)
+{
+	HdmirtcWebrtc *w = user_data;
+	GHashTableIter it;
+	gpointer value;
+
+	w->reap_source = 0;
+	g_hash_table_iter_init(&it, w->peers);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		if (hdmirtc_peer_get_state(value) == HDMIRTC_PEER_STATE_CLOSED)
+			g_hash_table_iter_remove(&it);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+/* Peers close from inside their own callbacks: free them from an idle. */
+static void on_peer_closed(HdmirtcPeer *peer, const char *reason, gpointer user_data)
+{
+	HdmirtcWebrtc *w = user_data;
+
+	if (w->reap_source)
+		return;
+	GSource *idle = g_idle_source_new();
+	g_source_set_callback(idle, reap_closed_peers, w, NULL);
+	w->reap_source = g_source_attach(idle, w->ctx);
+	g_source_unref(idle);
+}
+
+static const HdmirtcPeerCallbacks peer_callbacks = {
+	.request_keyframe = on_peer_request_keyframe,
+	.closed = on_peer_closed,
+};
+
+char *hdmirtc_webrtc_add_viewer(HdmirtcWebrtc *w, const char *offer_text, gsize len, char **id,
+                                char **etag, GError **error)
+{
+	HdmirtcSdpVideoChoice choice;
+	char *answer = NULL;
+
+	if (g_hash_table_size(w->peers) >= w->max_viewers) {
+		g_set_error(error, HDMIRTC_WEBRTC_ERROR, HDMIRTC_WEBRTC_ERROR_TOO_MANY_VIEWERS,
+			    "the viewer limit (%u) is reached", w->max_viewers);
+		return NULL;
+	}
+	g_autoptr(HdmirtcSdpOffer) offer = hdmirtc_sdp_offer_parse(offer_text, len, error);
+	if (!offer || !hdmirtc_sdp_offer_choose_h264(offer, &choice, error))
+		return NULL;
+
+	HdmirtcPeerConfig config = { .cert = w->cert, .ice = &w->ice };
+	HdmirtcPeer *peer = hdmirtc_peer_new(w->ctx, &config, offer, &choice, &peer_callbacks, w,
+					     &answer, error);
+	if (!peer)
+		return NULL;
+	g_hash_table_insert(w->peers, g_strdup(hdmirtc_peer_get_id(peer)), peer);
+	g_message("viewer %s joined (%u viewers), H.264 pt %u profile-level-id %s",
+		  hdmirtc_peer_get_id(peer), g_hash_table_size(w->peers), choice.payload_type,
+		  choice.profile_level_id);
+	*id = g_strdup(hdmirtc_peer_get_id(peer));
+	*etag = g_strdup(hdmirtc_peer_get_etag(peer));
+	return answer;
+}
+
+static HdmirtcPeer *find_peer(HdmirtcWebrtc *w, const char *id, GError **error)
+{
+	HdmirtcPeer *peer = g_hash_table_lookup(w->peers, id);
+
+	if (!peer || hdmirtc_peer_get_state(peer) == HDMIRTC_PEER_STATE_CLOSED) {
+		g_set_error(error, HDMIRTC_WEBRTC_ERROR, HDMIRTC_WEBRTC_ERROR_NOT_FOUND,
+			    "no viewer session '%s'", id);
+		return NULL;
+	}
+	return peer;
+}
+
+static gboolean check_if_match(HdmirtcPeer *peer, const char *if_match, GError **error)
+{
+	if (!if_match || g_str_equal(if_match, "*") || g_str_equal(if_match, hdmirtc_peer_get_etag(peer)))
+		return TRUE;
+	g_set_error(error, HDMIRTC_WEBRTC_ERROR, HDMIRTC_WEBRTC_ERROR_PRECONDITION,
+		    "If-Match '%s' does not match the session's ETag", if_match);
+	return FALSE;
+}
+
+gboolean hdmirtc_webrtc_patch_viewer(HdmirtcWebrtc *w, const char *id, const char *if_match,
+                                     const char *fragment, gsize len, GError **error)
+{
+	HdmirtcPeer *peer = find_peer(w, id, error);
+
+	if (!peer || !check_if_match(peer, if_match, error))
+		return FALSE;
+	g_autoptr(HdmirtcSdpFrag) frag = hdmirtc_sdp_frag_parse(fragment, len, error);
+	if (!frag)
+		return FALSE;
+	HdmirtcIceTransport *ice = hdmirtc_peer_get_ice(peer);
+	for (guint i = 0; i < frag->media->len; i++) {
+		HdmirtcSdpFragMedia *m = frag->media->pdata[i];
+
+		if (m->mid && !g_str_equal(m->mid, hdmirtc_peer_get_mid(peer))) {
+			g_set_error(error, HDMIRTC_WEBRTC_ERROR, HDMIRTC_WEBRTC_ERROR_BAD_FRAGMENT,
+				    "fragment names mid '%s'; this session streams mid '%s'", m->mid,
+				    hdmirtc_peer_get_mid(peer));
+			return FALSE;
+		}
+		for (guint c = 0; c < m->candidates->len; c++)
+			hdmirtc_ice_transport_add_remote_candidate(ice, m->candidates->pdata[c]);
+		if (m->end_of_candidates)
+			hdmirtc_ice_transport_remote_gathering_done(ice);
+	}
+	return TRUE;
+}
+
+gboolean hdmirtc_webrtc_remove_viewer(HdmirtcWebrtc *w, const char *id, GError **error)
+{
+	if (!find_peer(w, id, error))
+		return FALSE;
+	g_hash_table_remove(w->peers, id);
+	g_message("viewer %s left (DELETE), %u viewers", id, g_hash_table_size(w->peers));
+	return TRUE;
+}
+
+guint hdmirtc_webrtc_get_n_viewers(HdmirtcWebrtc *w)
+{
+	return g_hash_table_size(w->peers);
+}
+
+void hdmirtc_webrtc_set_stun_server(HdmirtcWebrtc *w, const char *ip, guint port)
+{
+	g_free(w->stun_host);
+	w->stun_host = g_strdup(ip);
+	w->ice.stun_host = w->stun_host;
+	w->ice.stun_port = port;
+}
+
+/* ---- Media -------------------------------------------------------------- */
+
+void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au)
+{
+	g_autoptr(GError) error = NULL;
+	GHashTableIter it;
+	gpointer value;
+
+	if (g_hash_table_size(w->peers) == 0)
+		return;
+	HdmirtcRtpPacketList *list = hdmirtc_h264_packetizer_packetize(
+		w->packetizer, au, HDMIRTC_RTP_DEFAULT_MAX_PAYLOAD, &error);
+	if (!list) {
+		if (w->packetize_errors++ == 0)
+			g_warning("cannot packetize frame %" G_GUINT64_FORMAT ": %s", au->seq, error->message);
+		return;
+	}
+	g_hash_table_iter_init(&it, w->peers);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		hdmirtc_peer_send_frame(value, list);
+	hdmirtc_rtp_packet_list_unref(list);
+}
+
+void hdmirtc_webrtc_add_status(HdmirtcWebrtc *w, JsonBuilder *b)
+{
+	GHashTableIter it;
+	gpointer value;
+
+	json_builder_set_member_name(b, "viewers");
+	json_builder_begin_array(b);
+	g_hash_table_iter_init(&it, w->peers);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		if (hdmirtc_peer_get_state(value) != HDMIRTC_PEER_STATE_CLOSED)
+			hdmirtc_peer_add_status(value, b);
+	}
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "keyframe_requests");
+	json_builder_add_int_value(b, (gint64)w->keyframe_requests);
+	json_builder_set_member_name(b, "keyframe_requests_sent");
+	json_builder_add_int_value(b, (gint64)w->keyframe_requests_sent);
+}
+
+/* ---- Life cycle --------------------------------------------------------- */
+
+static void copy_ice_config(HdmirtcWebrtc *w, const HdmirtcWebrtcConfig *config)
+{
+	w->stun_host = g_strdup(config->stun_host);
+	w->local_addresses = g_strdupv((char **)config->local_addresses);
+	w->ice = (HdmirtcIceConfig){
+		.stun_host = w->stun_host,
+		.stun_port = config->stun_port,
+		.port_min = config->udp_port_min,
+		.port_max = config->udp_port_max,
+		.local_addresses = (const char *const *)w->local_addresses,
+		.ipv6 = config->ipv6,
+	};
+}
+
+HdmirtcWebrtc *hdmirtc_webrtc_new(GMainContext *ctx, const HdmirtcWebrtcConfig *config,
+                                  HdmirtcKeyframeRequestFunc request_keyframe, gpointer user_data,
+                                  GError **error)
+{
+	HdmirtcWebrtc *w = g_new0(HdmirtcWebrtc, 1);
+
+	w->ctx = g_main_context_ref(ctx);
+	w->max_viewers = config->max_viewers;
+	w->request_keyframe = request_keyframe;
+	w->user_data = user_data;
+	w->keyframe_min_interval_us = (gint64)config->keyframe_min_interval_ms * 1000;
+	w->peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					 (GDestroyNotify)hdmirtc_peer_free);
+	w->packetizer = hdmirtc_h264_packetizer_new();
+	copy_ice_config(w, config);
+	w->cert = hdmirtc_dtls_cert_load_or_create(config->certificate_path, error);
+	if (!w->cert) {
+		hdmirtc_webrtc_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+static void remove_source(GMainContext *ctx, guint id)
+{
+	GSource *source = id ? g_main_context_find_source_by_id(ctx, id) : NULL;
+
+	if (source)
+		g_source_destroy(source);
+}
+
+void hdmirtc_webrtc_free(HdmirtcWebrtc *w)
+{
+	if (!w)
+		return;
+	g_hash_table_destroy(w->peers);
+	remove_source(w->ctx, w->reap_source);
+	remove_source(w->ctx, w->pending_keyframe_source);
+	hdmirtc_h264_packetizer_free(w->packetizer);
+	hdmirtc_dtls_cert_free(w->cert);
+	g_strfreev(w->local_addresses);
+	g_free(w->stun_host);
+	g_main_context_unref(w->ctx);
+	g_free(w);
+}

@@ -1,0 +1,861 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The HTTP server against fake handlers, driven by a libsoup client on the
+ * same main context over loopback. */
+#include "hdmirtc/http.h"
+
+#include <libsoup/soup.h>
+#include <string.h>
+
+#define WEB_DIR FIXTURES_DIR "/../../../web"
+#define ANSWER "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+#define OFFER "v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+#define SDPFRAG "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\n" \
+	"m=video 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\na=candidate:1 1 udp 1 127.0.0.1 5000 typ host\r\n"
+#define TOKEN "s3cret-Token.42"
+
+/* ---- fake service ---- */
+
+typedef struct {
+	/* what a test selects */
+	GQuark fail_domain;             /* 0 = succeed */
+	int fail_code;
+	const char *fail_message;
+	const char *session_id;         /* returned by create */
+	gboolean ice_restart;           /* patch answers with a new sdpfrag */
+	/* what the handlers saw */
+	guint creates, patches, deletes, keyframes;
+	char *offer;
+	gsize offer_len;
+	char *patch_id, *patch_if_match, *patch_body;
+	char *deleted_id;
+} Fake;
+
+static gboolean fake_fail(Fake *fake, GError **error)
+{
+	if (!fake->fail_domain)
+		return FALSE;
+	g_set_error_literal(error, fake->fail_domain, fake->fail_code, fake->fail_message);
+	return TRUE;
+}
+
+static char *fake_create(const char *offer, gsize len, char **session_id, char **etag,
+                         gpointer user_data, GError **error)
+{
+	Fake *fake = user_data;
+
+	fake->creates++;
+	g_free(fake->offer);
+	fake->offer = g_strdup(offer);
+	fake->offer_len = len;
+	g_assert_cmpuint(strlen(offer), ==, len);
+	if (fake_fail(fake, error))
+		return NULL;
+	*session_id = g_strdup(fake->session_id);
+	*etag = g_strdup("e1");
+	return g_strdup(ANSWER);
+}
+
+static gboolean known_session(Fake *fake, const char *id, GError **error)
+{
+	if (strcmp(id, fake->session_id) == 0)
+		return TRUE;
+	g_set_error(error, HDMIRTC_HTTP_ERROR, HDMIRTC_HTTP_ERROR_NOT_FOUND, "no session %s", id);
+	return FALSE;
+}
+
+static gboolean fake_patch(const char *session_id, const char *if_match, const char *body,
+                           gsize len, char **response, char **etag, gpointer user_data,
+                           GError **error)
+{
+	Fake *fake = user_data;
+
+	fake->patches++;
+	g_free(fake->patch_id);
+	g_free(fake->patch_if_match);
+	g_free(fake->patch_body);
+	fake->patch_id = g_strdup(session_id);
+	fake->patch_if_match = g_strdup(if_match);
+	fake->patch_body = g_strdup(body);
+	if (!known_session(fake, session_id, error) || fake_fail(fake, error))
+		return FALSE;
+	if (fake->ice_restart) {
+		*response = g_strdup("a=ice-ufrag:new1\r\na=ice-pwd:newnewnewnewnewnewnewnew\r\n");
+		*etag = g_strdup("e2");
+	}
+	return TRUE;
+}
+
+static gboolean fake_delete(const char *session_id, gpointer user_data, GError **error)
+{
+	Fake *fake = user_data;
+
+	fake->deletes++;
+	g_free(fake->deleted_id);
+	fake->deleted_id = g_strdup(session_id);
+	return known_session(fake, session_id, error);
+}
+
+static JsonNode *fake_status(gpointer user_data)
+{
+	Fake *fake = user_data;
+	g_autoptr(JsonBuilder) b = json_builder_new();
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "viewers");
+	json_builder_add_int_value(b, 2);
+	json_builder_set_member_name(b, "state");
+	json_builder_add_string_value(b, "streaming");
+	json_builder_set_member_name(b, "keyframes");
+	json_builder_add_int_value(b, fake->keyframes);
+	json_builder_end_object(b);
+	return json_builder_get_root(b);
+}
+
+static gboolean fake_keyframe(gpointer user_data, GError **error)
+{
+	Fake *fake = user_data;
+
+	fake->keyframes++;
+	return !fake_fail(fake, error);
+}
+
+static const HdmirtcHttpHandlers fake_handlers = {
+	.whep_create = fake_create,
+	.whep_patch = fake_patch,
+	.whep_delete = fake_delete,
+	.status = fake_status,
+	.keyframe = fake_keyframe,
+};
+
+/* ---- fixture: server + client ---- */
+
+typedef struct {
+	Fake fake;
+	HdmirtcHttpServer *server;
+	SoupSession *session;
+	guint port;
+} Fixture;
+
+typedef struct {
+	SoupMessage *msg;
+	GBytes *body;
+	char *text;             /* NUL-terminated copy of the body */
+	guint status;
+	GError *error;          /* the exchange failed (only with run_full(allow_error)) */
+	gboolean done;
+} Reply;
+
+static void reply_free(Reply *r)
+{
+	g_object_unref(r->msg);
+	g_clear_pointer(&r->body, g_bytes_unref);
+	g_free(r->text);
+	g_clear_error(&r->error);
+	g_free(r);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Reply, reply_free)
+
+static void start_server(Fixture *f, const char *token)
+{
+	g_autofree char *turn = hdmirtc_http_format_ice_server_link("turn:127.0.0.1:3478?transport=udp",
+	                                                          "user", "pa\"ss");
+	const char *links[] = { "<stun:127.0.0.1:3478>; rel=\"ice-server\"", turn, NULL };
+	HdmirtcHttpConfig cfg = {
+		.address = "127.0.0.1",
+		.port = 0,
+		.token = token,
+		.cors_origin = "https://kvm.example",
+		.ice_servers = links,
+		.retry_after_s = 7,
+	};
+	g_autoptr(GError) error = NULL;
+
+	f->fake.session_id = "sess1";
+	f->server = hdmirtc_http_server_new(&cfg, &fake_handlers, &f->fake, &error);
+	g_assert_no_error(error);
+	f->port = hdmirtc_http_server_get_port(f->server);
+	g_assert_cmpuint(f->port, >, 0);
+	f->session = soup_session_new_with_options("timeout", 10, NULL);
+}
+
+static void setup(Fixture *f, gconstpointer data)
+{
+	start_server(f, data);
+}
+
+static void teardown(Fixture *f, gconstpointer data)
+{
+	g_object_unref(f->session);
+	hdmirtc_http_server_free(f->server);
+	g_free(f->fake.offer);
+	g_free(f->fake.patch_id);
+	g_free(f->fake.patch_if_match);
+	g_free(f->fake.patch_body);
+	g_free(f->fake.deleted_id);
+	/* Let libsoup finish closing connections before the next test. */
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+}
+
+static void on_sent(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	Reply *r = user_data;
+
+	r->body = soup_session_send_and_read_finish(SOUP_SESSION(source), result, &r->error);
+	r->done = TRUE;
+}
+
+static Reply *run_full(Fixture *f, SoupMessage *msg, gboolean allow_error)
+{
+	Reply *r = g_new0(Reply, 1);
+	const char *data;
+	gsize len = 0;
+
+	r->msg = msg;
+	soup_session_send_and_read_async(f->session, msg, G_PRIORITY_DEFAULT, NULL, on_sent, r);
+	while (!r->done)
+		g_main_context_iteration(NULL, TRUE);
+	if (!allow_error)
+		g_assert_no_error(r->error);
+	r->status = soup_message_get_status(msg);
+	data = r->body ? g_bytes_get_data(r->body, &len) : NULL;
+	r->text = g_strndup(data ? data : "", len);
+	return r;
+}
+
+static Reply *run(Fixture *f, SoupMessage *msg)
+{
+	return run_full(f, msg, FALSE);
+}
+
+/* headers: NULL-terminated name, value pairs. */
+static SoupMessage *new_msg(Fixture *f, const char *method, const char *path,
+                            const char *const *headers)
+{
+	g_autofree char *url = g_strdup_printf("http://127.0.0.1:%u%s", f->port, path);
+	SoupMessage *msg = soup_message_new(method, url);
+
+	g_assert_nonnull(msg);
+	for (gsize i = 0; headers && headers[i]; i += 2)
+		soup_message_headers_replace(soup_message_get_request_headers(msg), headers[i],
+		                             headers[i + 1]);
+	return msg;
+}
+
+static Reply *request(Fixture *f, const char *method, const char *path, const char *type,
+                      const char *body, gssize len, const char *const *headers)
+{
+	SoupMessage *msg = new_msg(f, method, path, headers);
+
+	if (type) {
+		g_autoptr(GBytes) bytes = g_bytes_new(body, len < 0 ? strlen(body) : (gsize)len);
+
+		soup_message_set_request_body_from_bytes(msg, type, bytes);
+	}
+	return run(f, msg);
+}
+
+static const char *header(Reply *r, const char *name)
+{
+	return soup_message_headers_get_one(soup_message_get_response_headers(r->msg), name);
+}
+
+static const char *auth_header[] = { "Authorization", "Bearer " TOKEN, NULL };
+
+static void assert_error_body(Reply *r, guint status, const char *reason)
+{
+	g_autofree char *want = g_strdup_printf("%u %s: %s\n", status,
+	                                        soup_status_get_phrase(status), reason);
+
+	g_assert_cmpuint(r->status, ==, status);
+	g_assert_cmpstr(header(r, "Content-Type"), ==, "text/plain; charset=utf-8");
+	g_assert_cmpstr(r->text, ==, want);
+}
+
+/* ---- WHEP ---- */
+
+static void test_post_created(Fixture *f, gconstpointer data)
+{
+	g_autoptr(Reply) r = request(f, "POST", "/whep", "application/sdp", OFFER, -1, NULL);
+	SoupMessageHeaders *h = soup_message_get_response_headers(r->msg);
+	g_autofree char *links = NULL;
+
+	g_assert_cmpuint(r->status, ==, 201);
+	g_assert_cmpstr(r->text, ==, ANSWER);
+	g_assert_cmpstr(header(r, "Content-Type"), ==, "application/sdp");
+	g_assert_cmpstr(header(r, "Location"), ==, "/whep/sess1");
+	g_assert_cmpstr(header(r, "ETag"), ==, "\"e1\"");
+	g_assert_cmpstr(header(r, "Access-Control-Allow-Origin"), ==, "https://kvm.example");
+	g_assert_nonnull(strstr(header(r, "Access-Control-Expose-Headers"), "Location"));
+	g_assert_nonnull(strstr(header(r, "Access-Control-Expose-Headers"), "ETag"));
+	g_assert_nonnull(strstr(header(r, "Access-Control-Expose-Headers"), "Link"));
+	links = g_strdup(soup_message_headers_get_list(h, "Link"));
+	g_assert_cmpstr(links, ==, "<stun:127.0.0.1:3478>; rel=\"ice-server\", "
+	                "<turn:127.0.0.1:3478?transport=udp>; rel=\"ice-server\"; "
+	                "username=\"user\"; credential=\"pa\\\"ss\"; credential-type=\"password\"");
+	g_assert_cmpuint(f->fake.creates, ==, 1);
+	g_assert_cmpstr(f->fake.offer, ==, OFFER);
+	g_assert_cmpuint(f->fake.offer_len, ==, strlen(OFFER));
+}
+
+static void test_post_type_with_parameter(Fixture *f, gconstpointer data)
+{
+	g_autoptr(Reply) r = request(f, "POST", "/whep", "Application/SDP; charset=utf-8",
+	                             OFFER, -1, NULL);
+
+	g_assert_cmpuint(r->status, ==, 201);
+	g_assert_cmpuint(f->fake.creates, ==, 1);
+}
+
+static void test_post_wrong_type(Fixture *f, gconstpointer data)
+{
+	g_autoptr(Reply) r = request(f, "POST", "/whep", "text/plain", OFFER, -1, NULL);
+	g_autoptr(Reply) none = NULL;
+
+	assert_error_body(r, 415, "an offer must be sent as Content-Type: application/sdp");
+	g_assert_cmpstr(header(r, "Accept-Post"), ==, "application/sdp");
+	g_assert_cmpstr(header(r, "Access-Control-Allow-Origin"), ==, "https://kvm.example");
+	none = request(f, "POST", "/whep", NULL, NULL, 0, NULL);
+	g_assert_cmpuint(none->status, ==, 415);
+	g_assert_cmpuint(f->fake.creates, ==, 0);
+}
+
+static void test_post_too_large(Fixture *f, gconstpointer data)
+{
+	gsize big = HDMIRTC_HTTP_MAX_BODY + 1;
+	g_autofree char *body = g_malloc(4 * big);
+	g_autoptr(Reply) r = NULL;
+	g_autoptr(Reply) chunked = NULL;
+	g_autoptr(Reply) limit = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	SoupMessage *msg;
+
+	memset(body, 'a', 4 * big);
+	r = request(f, "POST", "/whep", "application/sdp", body, big, NULL);
+	assert_error_body(r, 413, "the request body would be more than 65536 bytes");
+
+	/* No Content-Length: counted while the chunks arrive. */
+	msg = new_msg(f, "POST", "/whep", NULL);
+	bytes = g_bytes_new_static(body, 4 * big);
+	g_autoptr(GInputStream) in = g_memory_input_stream_new_from_bytes(bytes);
+	soup_message_set_request_body(msg, "application/sdp", in, -1);
+	chunked = run(f, msg);
+	assert_error_body(chunked, 413, "the request body is more than 65536 bytes");
+	g_assert_cmpuint(f->fake.creates, ==, 0);
+
+	/* Exactly the limit is fine. */
+	limit = request(f, "POST", "/whep", "application/sdp", body, HDMIRTC_HTTP_MAX_BODY, NULL);
+	g_assert_cmpuint(limit->status, ==, 201);
+	g_assert_cmpuint(f->fake.offer_len, ==, HDMIRTC_HTTP_MAX_BODY);
+}
+
+/* A client that goes on sending long after the 413 is cut off. */
+static void test_post_endless_body(Fixture *f, gconstpointer data)
+{
+	gsize size = 4 * 1024 * 1024;
+	g_autoptr(GBytes) bytes = g_bytes_new_take(g_malloc0(size), size);
+	g_autoptr(GInputStream) in = g_memory_input_stream_new_from_bytes(bytes);
+	SoupMessage *msg = new_msg(f, "POST", "/whep", NULL);
+	g_autoptr(Reply) r = NULL;
+	g_autoptr(Reply) after = NULL;
+
+	soup_message_set_request_body(msg, "application/sdp", in, -1);
+	g_test_expect_message("hdmirtc-http", G_LOG_LEVEL_MESSAGE, "POST /whep -> 413*");
+	g_test_expect_message("hdmirtc-http", G_LOG_LEVEL_MESSAGE,
+	                      "POST /whep: still sending after 413, closing the connection");
+	r = run_full(f, msg, TRUE);
+	g_test_assert_expected_messages();
+	/* Cut off mid-upload, the client sees an error (or, if the 413 won the
+	 * race, the 413). */
+	g_test_message("the client saw: %s", r->error ? r->error->message : "413");
+	g_assert_true(r->error != NULL || r->status == 413);
+	g_assert_cmpuint(f->fake.creates, ==, 0);
+	after = request(f, "POST", "/whep", "application/sdp", OFFER, -1, NULL);
+	g_assert_cmpuint(after->status, ==, 201);
+}
+
+static void test_post_empty_or_nul(Fixture *f, gconstpointer data)
+{
+	g_autoptr(Reply) r = request(f, "POST", "/whep", "application/sdp", "", 0, NULL);
+	g_autoptr(Reply) nul = request(f, "POST", "/whep", "application/sdp", "v=0\0x", 5, NULL);
+
+	assert_error_body(r, 400, "the request body is empty");
+	assert_error_body(nul, 400, "the request body contains a NUL byte");
+	g_assert_cmpuint(f->fake.creates, ==, 0);
+}
+
+static Reply *post_failing(Fixture *f, GQuark domain, int code, const char *message)
+{
+	f->fake.fail_domain = domain;
+	f->fake.fail_code = code;
+	f->fake.fail_message = message;
+	return request(f, "POST", "/whep", "application/sdp", OFFER, -1, NULL);
+}
+
+static void test_post_handler_errors(Fixture *f, gconstpointer data)
+{
+	g_autoptr(Reply) r406 = post_failing(f, HDMIRTC_HTTP_ERROR, HDMIRTC_HTTP_ERROR_NOT_ACCEPTABLE,
+	                                     "offer has no H.264 with packetization-mode=1");
+	g_autoptr(Reply) r400 = post_failing(f, HDMIRTC_HTTP_ERROR, HDMIRTC_HTTP_ERROR_BAD_REQUEST,
+	                                     "line 3: expected \"t=\"\nsecond line");
+	g_autoptr(Reply) r503 = post_failing(f, HDMIRTC_HTTP_ERROR, HDMIRTC_HTTP_ERROR_TOO_MANY,
+	                                     "4 viewers already");
+	g_autoptr(Reply) r500 = NULL;
+
+	assert_error_body(r406, 406, "offer has no H.264 with packetization-mode=1");
+	/* A multi-line reason stays one line. */
+	assert_error_body(r400, 400, "line 3: expected \"t=\" second line");
+	assert_error_body(r503, 503, "4 viewers already");
+	g_assert_cmpstr(header(r503, "Retry-After"), ==, "7");
+	g_assert_null(header(r406, "Retry-After"));
+	g_assert_null(header(r406, "Location"));
+
+	g_test_expect_message("hdmirtc-http", G_LOG_LEVEL_WARNING, "POST /whep -> 500: disk on fire");
+	r500 = post_failing(f, G_IO_ERROR, G_IO_ERROR_FAILED, "disk on fire");
+	g_test_assert_expected_messages();
+	assert_error_body(r500, 500, "disk on fire");
+	g_assert_cmpuint(f->fake.creates, ==, 4);
+}
+
+static void test_status_for_error(void)
+{
+	static const struct { int code; guint status; } map[] = {
+		{ HDMIRTC_HTTP_ERROR_BAD_REQUEST, 400 },
+		{ HDMIRTC_HTTP_ERROR_NOT_FOUND, 404 },
+		{ HDMIRTC_HTTP_ERROR_NOT_ACCEPTABLE, 406 },
+		{ HDMIRTC_HTTP_ERROR_CONFLICT, 409 },
+		{ HDMIRTC_HTTP_ERROR_PRECONDITION_FAILED, 412 },
+		{ HDMIRTC_HTTP_ERROR_PAYLOAD_TOO_LARGE, 413 },
+		{ HDMIRTC_HTTP_ERROR_UNSUPPORTED_MEDIA, 415 },
+		{ HDMIRTC_HTTP_ERROR_TOO_MANY, 503 },
+		{ HDMIRTC_HTTP_ERROR_INTERNAL, 500 },
+		{ 9999, 500 },
+		{ -1, 500 },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(map); i++) {
+		g_autoptr(GError) e = g_error_new_literal(HDMIRTC_HTTP_ERROR, map[i].code, "x");
+
+		g_assert_cmpuint(hdmirtc_http_status_for_error(e), ==, map[i].status);
+	}
+	g_autoptr(GError) other = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "x");
+	g_assert_cmpuint(hdmirtc_http_status_for_error(other), ==, 500);
+	g_assert_cmpuint(hdmirtc_http_status_for_error(NULL), ==, 500);
+}
+
+static void test_post_unusable_session_id(Fixture *f, gconstpointer data)
+{
+	g_autoptr(Reply) r = NULL;
+
+	f->fake.session_id = "a b";
+	g_test_expect_message("hdmirtc-http", G_LOG_LEVEL_WARNING, "POST /whep -> 500*");
+	r = request(f, "POST", "/whep", "application/sdp", OFFER, -1, NULL);
+	g_test_assert_expected_messages();
+	assert_error_body(r, 500, "the session got an unusable id or ETag");
+	/* The session the handler made is not left behind. */
+	g_assert_cmpstr(f->fake.deleted_id, ==, "a b");
+}
+
+static void test_patch(Fixture *f, gconstpointer data)
+{
+	const char *if_match[] = { "If-Match", "\"e1\"", NULL };
+	g_autoptr(Reply) ok = request(f, "PATCH", "/whep/sess1", "application/trickle-ice-sdpfrag",
+	                              SDPFRAG, -1, if_match);
+	g_autoptr(Reply) restart = NULL;
+
+	g_assert_cmpuint(ok->status, ==, 204);
+	g_assert_cmpstr(ok->text, ==, "");
+	g_assert_cmpstr(f->fake.patch_id, ==, "sess1");
+	g_assert_cmpstr(f->fake.patch_if_match, ==, "e1");
+	g_assert_cmpstr(f->fake.patch_body, ==, SDPFRAG);
+
+	f->fake.ice_restart = TRUE;
+	restart = request(f, "PATCH", "/whep/sess1", "application/trickle-ice-sdpfrag", SDPFRAG, -1,
+	                  (const char *[]){ "If-Match", "*", NULL });
+	g_assert_cmpuint(restart->status, ==, 200);
+	g_assert_cmpstr(header(restart, "Content-Type"), ==, "application/trickle-ice-sdpfrag");
+	g_assert_cmpstr(header(restart, "ETag"), ==, "\"e2\"");
+	g_assert_nonnull(strstr(restart->text, "a=ice-ufrag:new1"));
+	g_assert_cmpstr(f->fake.patch_if_match, ==, "*");
+}
+
+static void test_patch_errors(Fixture *f, gconstpointer data)
+{
+	g_autoptr(Reply) type = request(f, "PATCH", "/whep/sess1", "application/sdp", SDPFRAG, -1, NULL);
+	g_autoptr(Reply) unknown = request(f, "PATCH", "/whep/nope", "application/trickle-ice-sdpfrag",
+	                                   SDPFRAG, -1, NULL);
+	g_autoptr(Reply) bad_id = request(f, "PATCH", "/whep/a%20b", "application/trickle-ice-sdpfrag",
+	                                  SDPFRAG, -1, NULL);
+	g_autoptr(Reply) no_id = request(f, "PATCH", "/whep/", "application/trickle-ice-sdpfrag",
+	                                 SDPFRAG, -1, NULL);
+	g_autoptr(Reply) nested = request(f, "PATCH", "/whep/sess1/x",
+	                                  "application/trickle-ice-sdpfrag", SDPFRAG, -1, NULL);
+	g_autoptr(Reply) stale = NULL;
+
+	assert_error_body(type, 415,
+	                  "ICE candidates must be sent as Content-Type: application/trickle-ice-sdpfrag");
+	g_assert_cmpstr(header(type, "Accept-Patch"), ==, "application/trickle-ice-sdpfrag");
+	assert_error_body(unknown, 404, "no session nope");
+	assert_error_body(bad_id, 404, "no WHEP session a b");
+	g_assert_cmpuint(no_id->status, ==, 404);
+	g_assert_cmpuint(nested->status, ==, 404);
+	/* Only the unknown (but well-formed) id reached the handler. */
+	g_assert_cmpuint(f->fake.patches, ==, 1);
+
+	f->fake.fail_domain = HDMIRTC_HTTP_ERROR;
+	f->fake.fail_code = HDMIRTC_HTTP_ERROR_PRECONDITION_FAILED;
+	f->fake.fail_message = "If-Match \"old\" is not the session's ETag";
+	stale = request(f, "PATCH", "/whep/sess1", "application/trickle-ice-sdpfrag", SDPFRAG, -1,
+	                (const char *[]){ "If-Match", "W/\"old\"", NULL });
+	assert_error_body(stale, 412, "If-Match \"old\" is not the session's ETag");
+	/* Not a single strong tag: passed as sent. */
+	g_assert_cmpstr(f->fake.patch_if_match, ==, "W/\"old\"");
+}
+
+static void test_delete(Fixture *f, gconstpointer data)
+{
+	g_autoptr(Reply) ok = request(f, "DELETE", "/whep/sess1", NULL, NULL, 0, NULL);
+	g_autoptr(Reply) unknown = request(f, "DELETE", "/whep/other", NULL, NULL, 0, NULL);
+
+	g_assert_cmpuint(ok->status, ==, 200);
+	g_assert_cmpstr(header(ok, "Access-Control-Allow-Origin"), ==, "https://kvm.example");
+	assert_error_body(unknown, 404, "no session other");
+	g_assert_cmpuint(f->fake.deletes, ==, 2);
+	g_assert_cmpstr(f->fake.deleted_id, ==, "other");
+}
+
+static void test_options(Fixture *f, gconstpointer data)
+{
+	const char *preflight[] = { "Origin", "https://kvm.example",
+	                            "Access-Control-Request-Method", "POST", NULL };
+	g_autoptr(Reply) whep = request(f, "OPTIONS", "/whep", NULL, NULL, 0, preflight);
+	g_autoptr(Reply) session = request(f, "OPTIONS", "/whep/sess1", NULL, NULL, 0, preflight);
+	g_autoptr(Reply) status = request(f, "OPTIONS", "/api/status", NULL, NULL, 0, preflight);
+
+	/* Preflights never carry credentials, so they need no token. */
+	g_assert_cmpuint(whep->status, ==, 204);
+	g_assert_cmpstr(header(whep, "Access-Control-Allow-Origin"), ==, "https://kvm.example");
+	g_assert_cmpstr(header(whep, "Access-Control-Allow-Methods"), ==, "OPTIONS, POST");
+	g_assert_cmpstr(header(whep, "Access-Control-Allow-Headers"), ==,
+	                "Content-Type, Authorization, If-Match");
+	g_assert_cmpstr(header(whep, "Accept-Post"), ==, "application/sdp");
+	g_assert_cmpuint(session->status, ==, 204);
+	g_assert_cmpstr(header(session, "Access-Control-Allow-Methods"), ==, "OPTIONS, PATCH, DELETE");
+	g_assert_cmpstr(header(session, "Access-Control-Allow-Origin"), ==, "https://kvm.example");
+	g_assert_null(header(session, "Accept-Post"));
+	g_assert_cmpuint(status->status, ==, 204);
+	g_assert_cmpstr(header(status, "Access-Control-Allow-Methods"), ==, "GET, HEAD, OPTIONS");
+	g_assert_cmpuint(f->fake.creates + f->fake.patches + f->fake.deletes, ==, 0);
+}
+
+/* ---- API ---- */
+
+static void test_status_json(Fixture *f, gconstpointer data)
+{
+	g_autoptr(Reply) key = request(f, "POST", "/api/keyframe", NULL, NULL, 0, NULL);
+	g_autoptr(Reply) r = request(f, "GET", "/api/status", NULL, NULL, 0, NULL);
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+	JsonObject *obj;
+
+	g_assert_cmpuint(key->status, ==, 204);
+	g_assert_cmpuint(r->status, ==, 200);
+	g_assert_cmpstr(header(r, "Content-Type"), ==, "application/json");
+	g_assert_cmpstr(header(r, "Cache-Control"), ==, "no-store");
+	json_parser_load_from_data(parser, r->text, -1, &error);
+	g_assert_no_error(error);
+	obj = json_node_get_object(json_parser_get_root(parser));
+	g_assert_cmpint(json_object_get_int_member(obj, "viewers"), ==, 2);
+	g_assert_cmpstr(json_object_get_string_member(obj, "state"), ==, "streaming");
+	g_assert_cmpint(json_object_get_int_member(obj, "keyframes"), ==, 1);
+}
+
+static void test_keyframe_error(Fixture *f, gconstpointer data)
+{
+	g_autoptr(Reply) r = NULL;
+
+	f->fake.fail_domain = HDMIRTC_HTTP_ERROR;
+	f->fake.fail_code = HDMIRTC_HTTP_ERROR_CONFLICT;
+	f->fake.fail_message = "no stream is running";
+	r = request(f, "POST", "/api/keyframe", NULL, NULL, 0, NULL);
+	assert_error_body(r, 409, "no stream is running");
+}
+
+static void test_missing_handler(void)
+{
+	HdmirtcHttpHandlers none = { 0 };
+	HdmirtcHttpConfig cfg = { .address = "127.0.0.1" };
+	Fixture f = { 0 };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(Reply) r = NULL;
+
+	f.server = hdmirtc_http_server_new(&cfg, &none, NULL, &error);
+	g_assert_no_error(error);
+	f.port = hdmirtc_http_server_get_port(f.server);
+	f.session = soup_session_new();
+	r = request(&f, "POST", "/api/keyframe", NULL, NULL, 0, NULL);
+	assert_error_body(r, 501, "this service does not implement POST /api/keyframe");
+	/* No CORS origin configured: no CORS headers. */
+	g_assert_null(header(r, "Access-Control-Allow-Origin"));
+	g_clear_pointer(&r, reply_free);
+	r = request(&f, "POST", "/whep", "application/sdp", OFFER, -1, NULL);
+	g_assert_cmpuint(r->status, ==, 501);
+	teardown(&f, NULL);
+}
+
+/* ---- static page, 404, 405 ---- */
+
+static void assert_page(Fixture *f, const char *path, const char *file, const char *type)
+{
+	g_autofree char *disk = g_build_filename(WEB_DIR, file, NULL);
+	g_autofree char *want = NULL;
+	gsize want_len = 0, got_len = 0;
+	g_autoptr(Reply) r = request(f, "GET", path, NULL, NULL, 0, NULL);
+
+	g_assert_true(g_file_get_contents(disk, &want, &want_len, NULL));
+	g_assert_cmpuint(r->status, ==, 200);
+	g_assert_cmpstr(header(r, "Content-Type"), ==, type);
+	g_assert_cmpstr(header(r, "Cache-Control"), ==, "no-cache");
+	g_bytes_get_data(r->body, &got_len);
+	g_assert_cmpmem(r->text, got_len, want, want_len);
+}
+
+static void test_static_files(Fixture *f, gconstpointer data)
+{
+	g_autoptr(Reply) barcode = request(f, "GET", "/barcode.js", NULL, NULL, 0, NULL);
+	g_autoptr(Reply) head = request(f, "HEAD", "/", NULL, NULL, 0, NULL);
+
+	assert_page(f, "/", "index.html", "text/html; charset=utf-8");
+	assert_page(f, "/index.html", "index.html", "text/html; charset=utf-8");
+	assert_page(f, "/player.js", "player.js", "text/javascript; charset=utf-8");
+	assert_page(f, "/style.css", "style.css", "text/css; charset=utf-8");
+	g_assert_cmpuint(head->status, ==, 200);
+	g_assert_cmpstr(head->text, ==, "");
+	g_assert_cmpstr(header(head, "Content-Type"), ==, "text/html; charset=utf-8");
+	/* Page files are compiled in if they existed when meson configured
+	 * (after adding one to web/, run meson setup --reconfigure). */
+	if (g_file_test(WEB_DIR "/barcode.js", G_FILE_TEST_EXISTS))
+		assert_page(f, "/barcode.js", "barcode.js", "text/javascript; charset=utf-8");
+	else
+		assert_error_body(barcode, 404, "nothing at /barcode.js");
+}
+
+static void test_not_found_and_bad_method(Fixture *f, gconstpointer data)
+{
+	g_autoptr(Reply) nope = request(f, "GET", "/nope", NULL, NULL, 0, NULL);
+	g_autoptr(Reply) traversal = request(f, "GET", "/../etc/passwd", NULL, NULL, 0, NULL);
+	g_autoptr(Reply) post_page = request(f, "POST", "/", "text/plain", "x", -1, NULL);
+	g_autoptr(Reply) get_whep = request(f, "GET", "/whep", NULL, NULL, 0, NULL);
+	g_autoptr(Reply) get_session = request(f, "GET", "/whep/sess1", NULL, NULL, 0, NULL);
+	g_autoptr(Reply) put_status = request(f, "PUT", "/api/status", "text/plain", "x", -1, NULL);
+	g_autoptr(Reply) get_key = request(f, "GET", "/api/keyframe", NULL, NULL, 0, NULL);
+	g_autoptr(Reply) post_session = request(f, "POST", "/whep/sess1", "application/sdp",
+	                                        OFFER, -1, NULL);
+
+	assert_error_body(nope, 404, "nothing at /nope");
+	g_assert_cmpuint(traversal->status, >=, 400);
+	assert_error_body(post_page, 405, "POST is not allowed here; allowed: GET, HEAD");
+	g_assert_cmpstr(header(post_page, "Allow"), ==, "GET, HEAD");
+	g_assert_cmpuint(get_whep->status, ==, 405);
+	g_assert_cmpstr(header(get_whep, "Allow"), ==, "OPTIONS, POST");
+	g_assert_cmpuint(get_session->status, ==, 405);
+	g_assert_cmpstr(header(get_session, "Allow"), ==, "OPTIONS, PATCH, DELETE");
+	g_assert_cmpuint(put_status->status, ==, 405);
+	g_assert_cmpstr(header(put_status, "Allow"), ==, "GET, HEAD, OPTIONS");
+	g_assert_cmpuint(get_key->status, ==, 405);
+	g_assert_cmpuint(post_session->status, ==, 405);
+	g_assert_cmpuint(f->fake.creates + f->fake.keyframes, ==, 0);
+}
+
+/* ---- bearer token ---- */
+
+static void test_token(Fixture *f, gconstpointer data)
+{
+	g_autoptr(Reply) none = request(f, "POST", "/whep", "application/sdp", OFFER, -1, NULL);
+	g_autoptr(Reply) wrong = request(f, "POST", "/whep", "application/sdp", OFFER, -1,
+	                                 (const char *[]){ "Authorization", "Bearer " TOKEN "x", NULL });
+	g_autoptr(Reply) prefix = request(f, "GET", "/api/status", NULL, NULL, 0,
+	                                  (const char *[]){ "Authorization", "Bearer s3cret", NULL });
+	g_autoptr(Reply) basic = request(f, "GET", "/api/status", NULL, NULL, 0,
+	                                 (const char *[]){ "Authorization", "Basic " TOKEN, NULL });
+	g_autoptr(Reply) right = request(f, "POST", "/whep", "application/sdp", OFFER, -1, auth_header);
+	g_autoptr(Reply) lower = request(f, "GET", "/api/status", NULL, NULL, 0,
+	                                 (const char *[]){ "Authorization", "bearer " TOKEN, NULL });
+	g_autoptr(Reply) del = request(f, "DELETE", "/whep/sess1", NULL, NULL, 0, NULL);
+	g_autoptr(Reply) page = request(f, "GET", "/", NULL, NULL, 0, NULL);
+	g_autoptr(Reply) css = request(f, "GET", "/style.css", NULL, NULL, 0, NULL);
+
+	assert_error_body(none, 401, "this request needs an Authorization: Bearer <token> header");
+	g_assert_cmpstr(header(none, "WWW-Authenticate"), ==, "Bearer realm=\"hdmirtc\"");
+	assert_error_body(wrong, 401, "the bearer token is wrong");
+	g_assert_nonnull(strstr(header(wrong, "WWW-Authenticate"), "invalid_token"));
+	g_assert_cmpuint(prefix->status, ==, 401);
+	assert_error_body(basic, 401, "the Authorization header is not of the form Bearer <token>");
+	g_assert_cmpuint(right->status, ==, 201);
+	g_assert_cmpuint(lower->status, ==, 200);
+	g_assert_cmpuint(del->status, ==, 401);
+	g_assert_cmpuint(page->status, ==, 200);
+	g_assert_cmpuint(css->status, ==, 200);
+	g_assert_cmpuint(f->fake.creates, ==, 1);
+	g_assert_cmpuint(f->fake.deletes, ==, 0);
+}
+
+/* ---- garbage on the wire ---- */
+
+static void on_read(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+	gssize *n = user_data;
+
+	*n = g_input_stream_read_finish(G_INPUT_STREAM(source), result, NULL);
+}
+
+static void test_garbage_request(Fixture *f, gconstpointer data)
+{
+	static const char garbage[] = "\x01\x02 NOT HTTP\r\n\r\n";
+	g_autoptr(GSocketClient) client = g_socket_client_new();
+	g_autoptr(GSocketConnection) conn = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(Reply) after = NULL;
+	char buf[512] = { 0 };
+	gssize n = -2;
+
+	g_test_expect_message("hdmirtc-http", G_LOG_LEVEL_MESSAGE,
+	                      "? ? -> 400: the request could not be parsed as HTTP");
+	conn = g_socket_client_connect_to_host(client, "127.0.0.1", f->port, NULL, &error);
+	g_assert_no_error(error);
+	g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(conn)), garbage,
+	                          sizeof(garbage) - 1, NULL, NULL, &error);
+	g_assert_no_error(error);
+	g_input_stream_read_async(g_io_stream_get_input_stream(G_IO_STREAM(conn)), buf,
+	                          sizeof(buf) - 1, G_PRIORITY_DEFAULT, NULL, on_read, &n);
+	while (n == -2)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpint(n, >, 0);
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	g_test_assert_expected_messages();
+	/* libsoup's parser answers this itself (as HTTP/1.0: it saw no version). */
+	g_assert_true(g_str_has_prefix(buf, "HTTP/1.0 400 ") || g_str_has_prefix(buf, "HTTP/1.1 400 "));
+	/* The server is still there for the next client. */
+	after = request(f, "GET", "/api/status", NULL, NULL, 0, NULL);
+	g_assert_cmpuint(after->status, ==, 200);
+}
+
+/* ---- config, Link values, URLs ---- */
+
+static void test_ice_server_link(void)
+{
+	g_autofree char *plain = hdmirtc_http_format_ice_server_link("stun:stun.example:3478", NULL, NULL);
+	g_autofree char *turn = hdmirtc_http_format_ice_server_link("turns:t.example:443?transport=tcp",
+	                                                          "u\\1", "p");
+	g_autofree char *half = hdmirtc_http_format_ice_server_link("turn:t.example", "u", NULL);
+
+	g_assert_cmpstr(plain, ==, "<stun:stun.example:3478>; rel=\"ice-server\"");
+	g_assert_cmpstr(turn, ==, "<turns:t.example:443?transport=tcp>; rel=\"ice-server\"; "
+	                "username=\"u\\\\1\"; credential=\"p\"; credential-type=\"password\"");
+	g_assert_cmpstr(half, ==, "<turn:t.example>; rel=\"ice-server\"");
+	g_assert_null(hdmirtc_http_format_ice_server_link(NULL, NULL, NULL));
+	g_assert_null(hdmirtc_http_format_ice_server_link("http://x", NULL, NULL));
+	g_assert_null(hdmirtc_http_format_ice_server_link("turn:", NULL, NULL));
+	g_assert_null(hdmirtc_http_format_ice_server_link("turn:a>b", NULL, NULL));
+	g_assert_null(hdmirtc_http_format_ice_server_link("turn:a b", NULL, NULL));
+	g_assert_null(hdmirtc_http_format_ice_server_link("turn:a", "u\r\nX-Evil: 1", "p"));
+	g_assert_null(hdmirtc_http_format_ice_server_link("turn:a", "u", "p\n"));
+}
+
+static void assert_config_refused(const HdmirtcHttpConfig *cfg, const char *message)
+{
+	g_autoptr(GError) error = NULL;
+	HdmirtcHttpServer *server = hdmirtc_http_server_new(cfg, &fake_handlers, NULL, &error);
+
+	g_assert_null(server);
+	g_assert_error(error, HDMIRTC_HTTP_ERROR, HDMIRTC_HTTP_ERROR_INVALID_CONFIG);
+	g_assert_cmpstr(error->message, ==, message);
+}
+
+static void test_config_refused(void)
+{
+	const char *evil[] = { "<stun:a>; rel=\"ice-server\"\r\nSet-Cookie: x=1", NULL };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HdmirtcHttpServer) first = NULL;
+	HdmirtcHttpServer *second;
+
+	assert_config_refused(&(HdmirtcHttpConfig){ .address = "kvm.local" },
+	                      "HTTP address \"kvm.local\" is not an IP address");
+	assert_config_refused(&(HdmirtcHttpConfig){ .address = "127.0.0.1", .port = 70000 },
+	                      "HTTP port 70000 is out of range (0..65535)");
+	assert_config_refused(&(HdmirtcHttpConfig){ .ice_servers = evil },
+	                      "an ICE server Link value is empty or contains a control character");
+	assert_config_refused(&(HdmirtcHttpConfig){ .token = "a\nb" },
+	                      "the token is empty or contains a control character");
+
+	/* A port in use: the error names the address. */
+	first = hdmirtc_http_server_new(&(HdmirtcHttpConfig){ 0 }, &fake_handlers, NULL, &error);
+	g_assert_no_error(error);
+	second = hdmirtc_http_server_new(&(HdmirtcHttpConfig){
+		.port = hdmirtc_http_server_get_port(first) }, &fake_handlers, NULL, &error);
+	g_assert_null(second);
+	g_assert_nonnull(error);
+	g_assert_true(g_str_has_prefix(error->message, "cannot listen on 127.0.0.1 port "));
+}
+
+static void test_urls(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HdmirtcHttpServer) v4 = hdmirtc_http_server_new(
+		&(HdmirtcHttpConfig){ .address = "127.0.0.1" }, &fake_handlers, NULL, &error);
+	g_autoptr(HdmirtcHttpServer) v6 = NULL;
+	g_auto(GStrv) urls = NULL;
+	g_autofree char *want = NULL;
+
+	g_assert_no_error(error);
+	urls = hdmirtc_http_server_get_urls(v4);
+	want = g_strdup_printf("http://127.0.0.1:%u/", hdmirtc_http_server_get_port(v4));
+	g_assert_cmpuint(g_strv_length(urls), ==, 1);
+	g_assert_cmpstr(urls[0], ==, want);
+
+	v6 = hdmirtc_http_server_new(&(HdmirtcHttpConfig){ .address = "::1" }, &fake_handlers,
+	                             NULL, &error);
+	if (!v6) {
+		g_test_message("no IPv6 loopback here: %s", error->message);
+		return;
+	}
+	g_clear_pointer(&urls, g_strfreev);
+	g_free(want);
+	urls = hdmirtc_http_server_get_urls(v6);
+	want = g_strdup_printf("http://[::1]:%u/", hdmirtc_http_server_get_port(v6));
+	g_assert_cmpuint(g_strv_length(urls), ==, 1);
+	g_assert_cmpstr(urls[0], ==, want);
+}
+
+#define ADD(path, func, token) \
+	g_test_add(path, Fixture, token, setup, func, teardown)
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	ADD("/http/whep/post-created", test_post_created, NULL);
+	ADD("/http/whep/post-type-with-parameter", test_post_type_with_parameter, NULL);
+	ADD("/http/whep/post-wrong-type", test_post_wrong_type, NULL);
+	ADD("/http/whep/post-too-large", test_post_too_large, NULL);
+	ADD("/http/whep/post-endless-body", test_post_endless_body, NULL);
+	ADD("/http/whep/post-empty-or-nul", test_post_empty_or_nul, NULL);
+	ADD("/http/whep/post-handler-errors", test_post_handler_errors, NULL);
+	ADD("/http/whep/post-unusable-session-id", test_post_unusable_session_id, NULL);
+	ADD("/http/whep/patch", test_patch, NULL);
+	ADD("/http/whep/patch-errors", test_patch_errors, NULL);
+	ADD("/http/whep/delete", test_delete, NULL);
+	ADD("/http/whep/options", test_options, TOKEN);
+	ADD("/http/api/status-json", test_status_json, NULL);
+	ADD("/http/api/keyframe-error", test_keyframe_error, NULL);
+	ADD("/http/static-files", test_static_files, NULL);
+	ADD("/http/not-found-and-bad-method", test_not_found_and_bad_method, NULL);
+	ADD("/http/token", test_token, TOKEN);
+	ADD("/http/garbage-request", test_garbage_request, NULL);
+	g_test_add_func("/http/status-for-error", test_status_for_error);
+	g_test_add_func("/http/missing-handler", test_missing_handler);
+	g_test_add_func("/http/ice-server-link", test_ice_server_link);
+	g_test_add_func("/http/config-refused", test_config_refused);
+	g_test_add_func("/http/urls", test_urls);
+	return g_test_run();
+}

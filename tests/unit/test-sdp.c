@@ -1,0 +1,915 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* SDP offer parsing, H.264 choice, answer building and trickle-ICE fragments,
+ * against offers captured from Chromium and Firefox (fixtures/README-sdp.md)
+ * and against broken ones. */
+#include "hdmirtc/sdp.h"
+
+#include <string.h>
+
+#define FP_LOCAL "sha-256 0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9:0A:1B:2C:3D:4E:5F:60:71:82:93:A4:B5:C6:D7:E8:F9"
+#define CAND_HOST "candidate:1 1 udp 2130706431 127.0.0.1 40000 typ host"
+#define CAND_SRFLX "a=candidate:2 1 udp 1694498815 198.51.100.7 40000 typ srflx raddr 127.0.0.1 rport 40000"
+
+static const char *const local_candidates[] = { CAND_HOST, CAND_SRFLX, NULL };
+
+static HdmirtcSdpAnswerParams default_params(void)
+{
+	HdmirtcSdpAnswerParams p = {
+		.session_id = 4611686018427387903u,
+		.session_version = 2,
+		.ice_ufrag = "hdmi",
+		.ice_pwd = "abcdefghijklmnopqrstuvwx",
+		.fingerprint = FP_LOCAL,
+		.candidates = local_candidates,
+		.gathering_complete = TRUE,
+		.ssrc = 3735928559u,
+		.cname = "hdmirtc-cname",
+		.stream_id = "hdmirtc",
+		.track_id = "video0",
+	};
+	return p;
+}
+
+static char *load(const char *name, gsize *len)
+{
+	g_autofree char *path = g_build_filename(FIXTURES_DIR, name, NULL);
+	char *text = NULL;
+	g_autoptr(GError) error = NULL;
+
+	g_file_get_contents(path, &text, len, &error);
+	g_assert_no_error(error);
+	return text;
+}
+
+static HdmirtcSdpOffer *parse_text(const char *text)
+{
+	g_autoptr(GError) error = NULL;
+	HdmirtcSdpOffer *offer = hdmirtc_sdp_offer_parse(text, strlen(text), &error);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(offer);
+	return offer;
+}
+
+static HdmirtcSdpOffer *parse_fixture(const char *name)
+{
+	gsize len;
+	g_autofree char *text = load(name, &len);
+
+	return parse_text(text);
+}
+
+/* Replaces the first occurrence of from by to; the test fails if absent. */
+static char *edit(const char *text, const char *from, const char *to)
+{
+	const char *at = strstr(text, from);
+
+	g_assert_nonnull(at);
+	return g_strdup_printf("%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+}
+
+static char *edit_fixture(const char *name, const char *from, const char *to)
+{
+	gsize len;
+	g_autofree char *text = load(name, &len);
+
+	return edit(text, from, to);
+}
+
+/* Parses text and checks the error code and that the message mentions want. */
+static void expect_parse_error(const char *text, gsize len, int code, const char *want)
+{
+	g_autoptr(GError) error = NULL;
+	HdmirtcSdpOffer *offer = hdmirtc_sdp_offer_parse(text, len, &error);
+
+	g_assert_null(offer);
+	g_assert_error(error, HDMIRTC_SDP_ERROR, code);
+	if (want && !strstr(error->message, want))
+		g_error("error \"%s\" does not mention \"%s\"", error->message, want);
+}
+
+static void expect_choice_error(const char *text, int code, const char *want)
+{
+	g_autoptr(HdmirtcSdpOffer) offer = parse_text(text);
+	HdmirtcSdpAnswerParams params = default_params();
+	HdmirtcSdpVideoChoice choice;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *answer = NULL;
+
+	g_assert_false(hdmirtc_sdp_offer_choose_h264(offer, &choice, &error));
+	g_assert_error(error, HDMIRTC_SDP_ERROR, code);
+	if (want && !strstr(error->message, want))
+		g_error("error \"%s\" does not mention \"%s\"", error->message, want);
+	g_clear_error(&error);
+	answer = hdmirtc_sdp_answer_build(offer, &params, &error);
+	g_assert_null(answer);
+	g_assert_error(error, HDMIRTC_SDP_ERROR, code);
+}
+
+/* ---- parsing real offers ---- */
+
+static void test_parse_chromium(void)
+{
+	g_autoptr(HdmirtcSdpOffer) offer = parse_fixture("chromium-recvonly-video-audio.sdp");
+	const HdmirtcSdpMedia *v, *a;
+	const HdmirtcSdpPayload *pl;
+	gsize len;
+	g_autofree char *text = load("chromium-recvonly-video-audio.sdp", &len);
+	const char *fp = strstr(text, "a=fingerprint:sha-256 ") + strlen("a=fingerprint:sha-256 ");
+	guint8 first = (guint8)(g_ascii_xdigit_value(fp[0]) << 4 | g_ascii_xdigit_value(fp[1]));
+	guint8 last = (guint8)(g_ascii_xdigit_value(fp[93]) << 4 | g_ascii_xdigit_value(fp[94]));
+
+	g_assert_cmpuint(offer->media->len, ==, 2);
+	g_assert_cmpuint(offer->bundle_groups->len, ==, 1);
+	g_assert_cmpstrv(offer->bundle_groups->pdata[0], ((const char *const[]){ "0", "1", NULL }));
+	v = offer->media->pdata[0];
+	a = offer->media->pdata[1];
+	g_assert_cmpint(v->type, ==, HDMIRTC_SDP_MEDIA_VIDEO);
+	g_assert_cmpint(a->type, ==, HDMIRTC_SDP_MEDIA_AUDIO);
+	g_assert_cmpstr(v->mid, ==, "0");
+	g_assert_cmpstr(a->mid, ==, "1");
+	g_assert_cmpstr(v->proto, ==, "UDP/TLS/RTP/SAVPF");
+	g_assert_true(v->is_rtp);
+	g_assert_cmpuint(v->port, !=, 0);
+	g_assert_cmpint(v->direction, ==, HDMIRTC_SDP_DIRECTION_RECVONLY);
+	g_assert_cmpint(v->setup, ==, HDMIRTC_SDP_SETUP_ACTPASS);
+	g_assert_true(v->rtcp_mux && v->rtcp_rsize);
+	g_assert_cmpstr(v->ice_options, ==, "trickle");
+	g_assert_nonnull(strstr(text, v->ice_ufrag));
+	g_assert_nonnull(strstr(text, v->ice_pwd));
+	g_assert_true(v->has_sha256_fingerprint);
+	g_assert_cmpuint(v->fingerprint_sha256[0], ==, first);
+	g_assert_cmpuint(v->fingerprint_sha256[31], ==, last);
+	g_assert_cmpuint(v->payloads->len, ==, v->formats->len);
+	g_assert_cmpuint(v->candidates->len, ==, 2);
+	g_assert_true(g_str_has_prefix(v->candidates->pdata[0], "candidate:"));
+	g_assert_nonnull(strstr(v->candidates->pdata[0], " typ host"));
+
+	pl = hdmirtc_sdp_media_find_payload(v, 108);
+	g_assert_nonnull(pl);
+	g_assert_cmpstr(pl->encoding, ==, "H264");
+	g_assert_cmpuint(pl->clock_rate, ==, 90000);
+	g_assert_cmpstr(pl->profile_level_id, ==, "42e01f");
+	g_assert_cmpuint(pl->packetization_mode, ==, 1);
+	g_assert_true(pl->level_asymmetry_allowed);
+	g_assert_cmpuint(pl->feedback, ==, HDMIRTC_SDP_FB_NACK | HDMIRTC_SDP_FB_NACK_PLI | HDMIRTC_SDP_FB_CCM_FIR |
+	                 HDMIRTC_SDP_FB_GOOG_REMB | HDMIRTC_SDP_FB_TRANSPORT_CC);
+	pl = hdmirtc_sdp_media_find_payload(v, 109);
+	g_assert_cmpstr(pl->encoding, ==, "rtx");
+	g_assert_cmpint(pl->apt, ==, 108);
+	pl = hdmirtc_sdp_media_find_payload(v, 114);
+	g_assert_cmpuint(pl->packetization_mode, ==, 0);
+	g_assert_null(hdmirtc_sdp_media_find_payload(v, 111));
+
+	pl = hdmirtc_sdp_media_find_payload(a, 111);
+	g_assert_cmpstr(pl->encoding, ==, "opus");
+	g_assert_cmpuint(pl->clock_rate, ==, 48000);
+	g_assert_cmpuint(pl->channels, ==, 2);
+	g_assert_cmpuint(v->extmaps->len, ==, 11);
+	g_assert_cmpuint(g_array_index(v->extmaps, HdmirtcSdpExtmap, 8).id, ==, 9);
+	g_assert_cmpstr(g_array_index(v->extmaps, HdmirtcSdpExtmap, 8).uri, ==, hdmirtc_sdp_ext_uri(HDMIRTC_SDP_EXT_MID));
+}
+
+static void test_parse_firefox(void)
+{
+	g_autoptr(HdmirtcSdpOffer) offer = parse_fixture("edited-firefox-recvonly-video-audio.sdp");
+	const HdmirtcSdpMedia *v = offer->media->pdata[0];
+	const HdmirtcSdpPayload *pl;
+	const HdmirtcSdpExtmap *e;
+
+	/* Session-level a=fingerprint and a=sendrecv, media-level override. */
+	g_assert_true(v->has_sha256_fingerprint);
+	g_assert_cmpint(v->direction, ==, HDMIRTC_SDP_DIRECTION_RECVONLY);
+	g_assert_true(v->end_of_candidates);
+	g_assert_cmpuint(v->candidates->len, ==, 8);       /* RTP and RTCP components */
+	/* fmtp comes before rtpmap in Firefox's offers */
+	pl = hdmirtc_sdp_media_find_payload(v, 126);
+	g_assert_cmpstr(pl->encoding, ==, "H264");
+	g_assert_cmpstr(pl->profile_level_id, ==, "42e01f");
+	g_assert_cmpuint(pl->packetization_mode, ==, 1);
+	pl = hdmirtc_sdp_media_find_payload(v, 97);
+	g_assert_cmpuint(pl->packetization_mode, ==, 0);
+	pl = hdmirtc_sdp_media_find_payload(v, 127);
+	g_assert_cmpint(pl->apt, ==, 126);
+	e = &g_array_index(v->extmaps, HdmirtcSdpExtmap, 3);
+	g_assert_cmpuint(e->id, ==, 6);
+	g_assert_true(e->has_direction);
+	g_assert_cmpint(e->direction, ==, HDMIRTC_SDP_DIRECTION_RECVONLY);
+}
+
+static void test_parse_lf_only(void)
+{
+	gsize len;
+	g_autofree char *crlf = load("chromium-recvonly-video.sdp", &len);
+	g_auto(GStrv) lines = g_strsplit(crlf, "\r\n", -1);
+	g_autofree char *lf = g_strjoinv("\n", lines);
+	g_autoptr(HdmirtcSdpOffer) a = parse_text(crlf);
+	g_autoptr(HdmirtcSdpOffer) b = parse_text(lf);
+	HdmirtcSdpVideoChoice ca, cb;
+
+	g_assert_null(strchr(lf, '\r'));
+	g_assert_true(hdmirtc_sdp_offer_choose_h264(a, &ca, NULL));
+	g_assert_true(hdmirtc_sdp_offer_choose_h264(b, &cb, NULL));
+	g_assert_cmpuint(ca.payload_type, ==, cb.payload_type);
+	g_assert_cmpstr(((HdmirtcSdpMedia *)b->media->pdata[0])->ice_pwd, ==,
+	                ((HdmirtcSdpMedia *)a->media->pdata[0])->ice_pwd);
+}
+
+/* ---- answers to real offers, line by line ---- */
+
+typedef struct {
+	const char *fixture;
+	guint pt;
+	const char *mid;
+	guint n_media;
+} AnswerCase;
+
+static const AnswerCase answer_cases[] = {
+	{ "chromium-recvonly-video.sdp", 108, "0", 1 },
+	{ "chromium-recvonly-video-audio.sdp", 108, "0", 2 },
+	{ "chromium-sendrecv-video.sdp", 108, "0", 1 },
+	{ "chromium-recvonly-video-abs-capture-time.sdp", 108, "0", 1 },
+	{ "edited-firefox-recvonly-video.sdp", 126, "0", 1 },
+	{ "edited-firefox-recvonly-video-audio.sdp", 126, "0", 2 },
+	{ "edited-firefox-sendrecv-video.sdp", 126, "0", 1 },
+};
+
+static guint count_prefix(char **lines, const char *prefix)
+{
+	guint n = 0;
+
+	for (guint i = 0; lines[i]; i++)
+		n += g_str_has_prefix(lines[i], prefix);
+	return n;
+}
+
+static gboolean has_line(char **lines, const char *line)
+{
+	return g_strv_contains((const char *const *)lines, line);
+}
+
+/* The lines of m= section idx (from its m= line to the next), NULL-terminated. */
+static char **section_lines(char **lines, guint idx)
+{
+	GPtrArray *out = g_ptr_array_new();
+	int m = -1;
+
+	for (guint i = 0; lines[i]; i++) {
+		if (g_str_has_prefix(lines[i], "m="))
+			m++;
+		if (m == (int)idx)
+			g_ptr_array_add(out, g_strdup(lines[i]));
+	}
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
+static void check_feedback_line(char **sec, const HdmirtcSdpPayload *offered, guint bit, const char *name)
+{
+	g_autofree char *line = g_strdup_printf("a=rtcp-fb:%u %s", offered->pt, name);
+
+	g_assert_cmpint(has_line(sec, line), ==, (offered->feedback & bit) != 0);
+}
+
+static void check_extensions(char **sec, const HdmirtcSdpMedia *om)
+{
+	guint expected = 0;
+
+	for (guint i = 0; i < om->extmaps->len; i++) {
+		const HdmirtcSdpExtmap *e = &g_array_index(om->extmaps, HdmirtcSdpExtmap, i);
+		g_autofree char *line = NULL;
+
+		if (strcmp(e->uri, hdmirtc_sdp_ext_uri(HDMIRTC_SDP_EXT_MID)) != 0 &&
+		    strcmp(e->uri, hdmirtc_sdp_ext_uri(HDMIRTC_SDP_EXT_ABS_CAPTURE_TIME)) != 0 &&
+		    strcmp(e->uri, hdmirtc_sdp_ext_uri(HDMIRTC_SDP_EXT_PLAYOUT_DELAY)) != 0)
+			continue;
+		line = g_strdup_printf("a=extmap:%u%s %s", e->id,
+		                       e->direction == HDMIRTC_SDP_DIRECTION_RECVONLY ? "/sendonly" : "", e->uri);
+		g_assert_true(has_line(sec, line));
+		expected++;
+	}
+	g_assert_cmpuint(count_prefix(sec, "a=extmap:"), ==, expected);
+	g_assert_cmpuint(count_prefix(sec, "a=rtcp-fb:"), <=, 4);
+}
+
+static void check_accepted(char **sec, const HdmirtcSdpMedia *om, const AnswerCase *c)
+{
+	const HdmirtcSdpPayload *offered = hdmirtc_sdp_media_find_payload(om, c->pt);
+	HdmirtcSdpAnswerParams p = default_params();
+	g_autofree char *mline = g_strdup_printf("m=video 9 UDP/TLS/RTP/SAVPF %u", c->pt);
+	g_autofree char *rtpmap = g_strdup_printf("a=rtpmap:%u H264/90000", c->pt);
+	g_autofree char *fmtp = g_strdup_printf("a=fmtp:%u level-asymmetry-allowed=1;packetization-mode=1;"
+	                                        "profile-level-id=%s", c->pt, offered->profile_level_id);
+	g_autofree char *ufrag = g_strdup_printf("a=ice-ufrag:%s", p.ice_ufrag);
+	g_autofree char *pwd = g_strdup_printf("a=ice-pwd:%s", p.ice_pwd);
+	g_autofree char *mid = g_strdup_printf("a=mid:%s", c->mid);
+	g_autofree char *cname = g_strdup_printf("a=ssrc:%u cname:%s", p.ssrc, p.cname);
+	g_autofree char *msid = g_strdup_printf("a=ssrc:%u msid:%s %s", p.ssrc, p.stream_id, p.track_id);
+
+	g_assert_cmpstr(sec[0], ==, mline);
+	g_assert_true(has_line(sec, "c=IN IP4 0.0.0.0"));
+	g_assert_cmpuint(count_prefix(sec, "a=rtpmap:"), ==, 1);
+	g_assert_true(has_line(sec, rtpmap));
+	g_assert_cmpuint(count_prefix(sec, "a=fmtp:"), ==, 1);
+	g_assert_true(has_line(sec, fmtp));
+	g_assert_cmpuint(count_prefix(sec, "a=setup:"), ==, 1);
+	g_assert_true(has_line(sec, "a=setup:active"));
+	g_assert_true(has_line(sec, "a=sendonly"));
+	g_assert_false(has_line(sec, "a=recvonly") || has_line(sec, "a=sendrecv") || has_line(sec, "a=inactive"));
+	g_assert_true(has_line(sec, "a=rtcp-mux"));
+	g_assert_cmpint(has_line(sec, "a=rtcp-rsize"), ==, om->rtcp_rsize);
+	g_assert_true(has_line(sec, ufrag) && has_line(sec, pwd) && has_line(sec, mid));
+	g_assert_true(has_line(sec, "a=fingerprint:" FP_LOCAL));
+	g_assert_true(has_line(sec, "a=ice-options:trickle"));
+	g_assert_true(has_line(sec, "a=msid:hdmirtc video0"));
+	g_assert_true(has_line(sec, cname) && has_line(sec, msid));
+	g_assert_true(has_line(sec, "a=" CAND_HOST) && has_line(sec, CAND_SRFLX));
+	g_assert_true(has_line(sec, "a=end-of-candidates"));
+	for (guint i = 0; sec[i]; i++)
+		g_assert_null(strstr(sec[i], "transport-cc"));
+	check_feedback_line(sec, offered, HDMIRTC_SDP_FB_NACK, "nack");
+	check_feedback_line(sec, offered, HDMIRTC_SDP_FB_NACK_PLI, "nack pli");
+	check_feedback_line(sec, offered, HDMIRTC_SDP_FB_CCM_FIR, "ccm fir");
+	check_feedback_line(sec, offered, HDMIRTC_SDP_FB_GOOG_REMB, "goog-remb");
+	check_extensions(sec, om);
+}
+
+static void check_rejected(char **sec, const HdmirtcSdpMedia *om)
+{
+	g_autofree char *prefix = g_strdup_printf("m=%s 0 %s ", om->media, om->proto);
+
+	g_assert_true(g_str_has_prefix(sec[0], prefix));
+	g_assert_true(has_line(sec, "c=IN IP4 0.0.0.0"));
+	if (om->mid) {
+		g_autofree char *mid = g_strdup_printf("a=mid:%s", om->mid);
+		g_assert_true(has_line(sec, mid));
+	}
+	/* nothing else: no codecs, no transport for a rejected section */
+	g_assert_cmpuint(g_strv_length(sec), ==, om->mid ? 3 : 2);
+}
+
+static void test_answer_real(gconstpointer data)
+{
+	const AnswerCase *c = data;
+	g_autoptr(HdmirtcSdpOffer) offer = parse_fixture(c->fixture);
+	HdmirtcSdpAnswerParams params = default_params();
+	g_autoptr(GError) error = NULL;
+	g_autofree char *answer = hdmirtc_sdp_answer_build(offer, &params, &error);
+	g_auto(GStrv) lines = NULL;
+	g_autofree char *bundle = g_strdup_printf("a=group:BUNDLE %s", c->mid);
+	g_autoptr(HdmirtcSdpOffer) reparsed = NULL;
+	guint n;
+
+	g_assert_no_error(error);
+	g_assert_true(g_str_has_suffix(answer, "\r\n"));
+	lines = g_strsplit(answer, "\r\n", -1);
+	n = g_strv_length(lines);
+	g_assert_cmpstr(lines[n - 1], ==, "");
+	g_free(lines[n - 1]);
+	lines[n - 1] = NULL;
+	for (guint i = 0; lines[i]; i++)
+		g_assert_null(strchr(lines[i], '\n'));
+	g_assert_cmpstr(lines[0], ==, "v=0");
+	g_assert_cmpstr(lines[1], ==, "o=- 4611686018427387903 2 IN IP4 0.0.0.0");
+	g_assert_true(has_line(lines, bundle));
+	g_assert_cmpuint(count_prefix(lines, "a=group:"), ==, 1);
+	g_assert_cmpuint(count_prefix(lines, "m="), ==, c->n_media);
+	g_assert_cmpuint(offer->media->len, ==, c->n_media);
+	for (guint i = 0; i < offer->media->len; i++) {
+		const HdmirtcSdpMedia *om = offer->media->pdata[i];
+		g_auto(GStrv) sec = section_lines(lines, i);
+
+		if (om->type == HDMIRTC_SDP_MEDIA_VIDEO && i == 0)
+			check_accepted(sec, om, c);
+		else
+			check_rejected(sec, om);
+	}
+	/* The answer is SDP our own parser takes, with the same sections. */
+	reparsed = parse_text(answer);
+	g_assert_cmpuint(reparsed->media->len, ==, c->n_media);
+	g_assert_cmpuint(((HdmirtcSdpMedia *)reparsed->media->pdata[0])->payloads->len, ==, 1);
+	g_assert_cmpint(((HdmirtcSdpMedia *)reparsed->media->pdata[0])->setup, ==, HDMIRTC_SDP_SETUP_ACTIVE);
+}
+
+static void test_answer_abs_capture_time(void)
+{
+	g_autoptr(HdmirtcSdpOffer) offer = parse_fixture("chromium-recvonly-video-abs-capture-time.sdp");
+	HdmirtcSdpVideoChoice c;
+	HdmirtcSdpAnswerParams params = default_params();
+	g_autofree char *answer = NULL;
+
+	g_assert_true(hdmirtc_sdp_offer_choose_h264(offer, &c, NULL));
+	g_assert_cmpuint(c.ext_id[HDMIRTC_SDP_EXT_ABS_CAPTURE_TIME], ==, 13);
+	g_assert_cmpuint(c.ext_id[HDMIRTC_SDP_EXT_PLAYOUT_DELAY], ==, 5);
+	g_assert_cmpuint(c.ext_id[HDMIRTC_SDP_EXT_MID], ==, 9);
+	g_assert_cmpuint(c.ext_id[HDMIRTC_SDP_EXT_TRANSPORT_CC], ==, 4);
+	answer = hdmirtc_sdp_answer_build(offer, &params, NULL);
+	g_assert_nonnull(strstr(answer, "\r\na=extmap:13 http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time\r\n"));
+	g_assert_null(strstr(answer, "transport-wide-cc"));
+}
+
+static void test_answer_transport_cc(void)
+{
+	g_autoptr(HdmirtcSdpOffer) offer = parse_fixture("edited-firefox-recvonly-video.sdp");
+	HdmirtcSdpAnswerParams params = default_params();
+	g_autofree char *answer = NULL;
+
+	params.transport_cc = TRUE;
+	params.candidates = NULL;
+	params.gathering_complete = FALSE;
+	answer = hdmirtc_sdp_answer_build(offer, &params, NULL);
+	g_assert_nonnull(strstr(answer, "\r\na=extmap:7 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"));
+	g_assert_nonnull(strstr(answer, "\r\na=rtcp-fb:126 transport-cc\r\n"));
+	/* Firefox offers playout-delay recvonly: answered sendonly */
+	g_assert_nonnull(strstr(answer, "\r\na=extmap:6/sendonly http://www.webrtc.org/experiments/rtp-hdrext/playout-delay\r\n"));
+	/* trickle: no candidates yet, gathering not complete */
+	g_assert_null(strstr(answer, "a=candidate"));
+	g_assert_null(strstr(answer, "a=end-of-candidates"));
+}
+
+/* ---- offers we must refuse ---- */
+
+typedef struct {
+	const char *fixture;
+	int code;
+	const char *want;
+} RefuseCase;
+
+static const RefuseCase refuse_cases[] = {
+	{ "chromium-recvonly-audio.sdp", HDMIRTC_SDP_ERROR_NO_VIDEO, "no video" },
+	{ "chromium-recvonly-video-no-h264.sdp", HDMIRTC_SDP_ERROR_NO_CODEC, "VP8, VP9, AV1" },
+	{ "chromium-recvonly-video-h264-mode0.sdp", HDMIRTC_SDP_ERROR_NO_CODEC, "H264 42e01f mode 0" },
+	{ "chromium-recvonly-video-h264-f4.sdp", HDMIRTC_SDP_ERROR_NO_CODEC, "H264 f4001f mode 1" },
+	{ "edited-chromium-high-only.sdp", HDMIRTC_SDP_ERROR_NO_CODEC, "H264 64001f mode 1" },
+	{ "firefox-recvonly-video-no-openh264.sdp", HDMIRTC_SDP_ERROR_NO_CODEC, "line 10: " },
+};
+
+static void test_refuse(gconstpointer data)
+{
+	const RefuseCase *c = data;
+	gsize len;
+	g_autofree char *text = load(c->fixture, &len);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HdmirtcSdpOffer) offer = hdmirtc_sdp_offer_parse(text, len, &error);
+
+	g_assert_no_error(error);
+	expect_choice_error(text, c->code, c->want);
+}
+
+static const RefuseCase malformed_cases[] = {
+	{ "malformed-missing-v.sdp", HDMIRTC_SDP_ERROR_PARSE, "line 1: the first line must be v=0" },
+	{ "malformed-bad-fingerprint.sdp", HDMIRTC_SDP_ERROR_PARSE, "line 16: a=fingerprint value" },
+	{ "malformed-truncated.sdp", HDMIRTC_SDP_ERROR_PARSE, "truncated" },
+	{ "malformed-garbage.sdp", HDMIRTC_SDP_ERROR_PARSE, "line 2: NUL byte" },
+};
+
+static void test_malformed(gconstpointer data)
+{
+	const RefuseCase *c = data;
+	gsize len;
+	g_autofree char *text = load(c->fixture, &len);
+
+	expect_parse_error(text, len, c->code, c->want);
+	g_assert_cmpuint(hdmirtc_sdp_error_http_status(NULL), ==, 400);
+}
+
+static void test_refuse_edited(void)
+{
+	static const struct {
+		const char *from, *to;
+		int code;
+		const char *want;
+	} cases[] = {
+		{ "a=recvonly", "a=sendonly", HDMIRTC_SDP_ERROR_INVALID, "sendonly" },
+		{ "a=recvonly", "a=inactive", HDMIRTC_SDP_ERROR_INVALID, "inactive" },
+		{ "a=rtcp-mux\r\n", "", HDMIRTC_SDP_ERROR_INVALID, "rtcp-mux" },
+		{ "a=ice-ufrag:", "a=x-ice-ufrag:", HDMIRTC_SDP_ERROR_INVALID, "ice-ufrag" },
+		{ "a=ice-pwd:", "a=x-ice-pwd:", HDMIRTC_SDP_ERROR_INVALID, "ice-pwd" },
+		{ "a=fingerprint:", "a=x-fingerprint:", HDMIRTC_SDP_ERROR_INVALID, "fingerprint" },
+		{ "a=fingerprint:sha-256 ", "a=fingerprint:sha-1 00:11:22:33:44:55:66:77:88:99:00:11:22:33:44:55:66:77:88:99\r\na=x:",
+		  HDMIRTC_SDP_ERROR_INVALID, "sha-256" },
+		{ "a=setup:actpass", "a=setup:active", HDMIRTC_SDP_ERROR_INVALID, "DTLS client" },
+		{ "a=setup:actpass\r\n", "", HDMIRTC_SDP_ERROR_INVALID, "a=setup" },
+		{ "UDP/TLS/RTP/SAVPF", "RTP/AVP", HDMIRTC_SDP_ERROR_INVALID, "UDP/TLS/RTP/SAVPF" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *text = edit_fixture("chromium-recvonly-video.sdp", cases[i].from, cases[i].to);
+		g_test_message("edit %u: %s -> %s", i, cases[i].from, cases[i].to);
+		if (cases[i].code == HDMIRTC_SDP_ERROR_PARSE)
+			expect_parse_error(text, strlen(text), cases[i].code, cases[i].want);
+		else
+			expect_choice_error(text, cases[i].code, cases[i].want);
+	}
+}
+
+static void test_refuse_port0(void)
+{
+	gsize len;
+	g_autofree char *text = load("chromium-recvonly-video.sdp", &len);
+	const char *m = strstr(text, "m=video ");
+	g_autofree char *port = g_strndup(m, (gsize)(strchr(m + 8, ' ') - m));
+	g_autofree char *edited = edit(text, port, "m=video 0");
+
+	expect_choice_error(edited, HDMIRTC_SDP_ERROR_NO_VIDEO, "port 0");
+}
+
+/* ---- syntax errors built from a real offer ---- */
+
+static void test_parse_limits(void)
+{
+	gsize len;
+	g_autofree char *text = load("chromium-recvonly-video.sdp", &len);
+	g_autofree char *big = g_malloc(HDMIRTC_SDP_MAX_SIZE + 1);
+	g_autofree char *pad = g_strnfill(HDMIRTC_SDP_MAX_LINE, 'x');
+	g_autofree char *padline = g_strdup_printf("s=-\r\na=x-pad:%s", pad);
+	g_autofree char *longline = edit(text, "s=-", padline);
+	g_autofree char *withnul = g_memdup2(text, len);
+	g_autoptr(GError) error = NULL;
+
+	/* exactly at the limit: too large is judged before content */
+	memset(big, 'x', HDMIRTC_SDP_MAX_SIZE + 1);
+	g_assert_null(hdmirtc_sdp_offer_parse(big, HDMIRTC_SDP_MAX_SIZE + 1, &error));
+	g_assert_error(error, HDMIRTC_SDP_ERROR, HDMIRTC_SDP_ERROR_TOO_LARGE);
+	g_assert_cmpuint(hdmirtc_sdp_error_http_status(error), ==, 413);
+	g_clear_error(&error);
+	expect_parse_error(big, HDMIRTC_SDP_MAX_SIZE, HDMIRTC_SDP_ERROR_PARSE, "line 1: ");
+
+	expect_parse_error(longline, strlen(longline), HDMIRTC_SDP_ERROR_PARSE, "line 4: line longer than 4096");
+	withnul[strstr(text, "a=mid:0") - text + 3] = '\0';
+	expect_parse_error(withnul, len, HDMIRTC_SDP_ERROR_PARSE, "NUL byte");
+	expect_parse_error("", 0, HDMIRTC_SDP_ERROR_PARSE, "empty");
+	expect_parse_error(text, len - 1, HDMIRTC_SDP_ERROR_PARSE, "truncated");
+}
+
+static void test_parse_errors(void)
+{
+	static const struct {
+		const char *from, *to, *want;
+	} cases[] = {
+		{ "o=- ", "o=-  ", "line 2: o= line: empty field" },
+		{ "o=-", "x=-", "line 2: unknown line type" },
+		{ "s=-\r\n", "", "no s= line" },
+		{ "t=0 0\r\n", "", "no t= line" },
+		{ "t=0 0", "t=0", "line 4: t= line needs" },
+		{ "s=-", "hello", "line 3: not an \"x=value\" line" },
+		{ "s=-", "s=-\r\n\r\ns=-", "line 4: empty line" },
+		{ "s=-", "s=caf\xc3", "line 3: not valid UTF-8" },
+		{ "s=-", "s=a\rb", "line 3: control character 0x0d" },
+		{ "s=-", "s=a\x01", "control character 0x01" },
+		{ "UDP/TLS/RTP/SAVPF 96", "UDP/TLS/RTP/SAVPF 196", "is not 0..127" },
+		{ "UDP/TLS/RTP/SAVPF 96 97", "UDP/TLS/RTP/SAVPF 96 96", "listed twice" },
+		{ "a=mid:0", "a=mid:0\r\na=mid:1", "second a=mid" },
+		{ "a=mid:0", "a=mid:has space", "a=mid must be" },
+		{ "a=rtpmap:96 VP8/90000", "a=rtpmap:96 VP8", "a=rtpmap needs" },
+		{ "a=rtpmap:97 rtx/90000", "a=rtpmap:97 rtx/90000\r\na=rtpmap:97 rtx/90000", "second a=rtpmap" },
+		{ "profile-level-id=42e01f", "profile-level-id=42e01", "a=fmtp:108: bad profile-level-id" },
+		{ "packetization-mode=1;profile-level-id=42e01f", "packetization-mode=3;profile-level-id=42e01f",
+		  "bad packetization-mode" },
+		{ "apt=96", "apt=x", "a=fmtp:97: bad apt" },
+		{ "a=ice-ufrag:", "a=ice-ufrag:a!", "a=ice-ufrag must be" },
+		{ "a=ice-pwd:", "a=ice-pwd:short\r\na=x:", "a=ice-pwd must be" },
+		{ "a=setup:actpass", "a=setup:maybe", "a=setup:maybe is not" },
+		{ "a=recvonly", "a=recvonly\r\na=sendrecv", "second direction" },
+		{ "a=rtcp-mux", "a=rtcp-mux:1", "takes no value" },
+		{ "a=extmap:4 ", "a=extmap:15 ", "a=extmap id" },
+		{ "a=extmap:5 ", "a=extmap:4 ", "a=extmap id 4 used twice" },
+		{ "a=extmap:4 ", "a=extmap:4/sideways ", "bad direction" },
+		{ "typ host", "type host", "lacks \"typ" },
+		{ "a=candidate:", "a=candidate:x! ", "bad candidate foundation" },
+		{ "a=group:BUNDLE 0", "a=rtcp-mux", "a=rtcp-mux before any m= line" },
+		{ "a=mid:0", "a=group:BUNDLE 0", "session-level" },
+	};
+	gsize len;
+	g_autofree char *text = load("chromium-recvonly-video.sdp", &len);
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *edited = edit(text, cases[i].from, cases[i].to);
+		g_test_message("edit %u: %s", i, cases[i].want);
+		expect_parse_error(edited, strlen(edited), HDMIRTC_SDP_ERROR_PARSE, cases[i].want);
+	}
+}
+
+/* Every prefix of a real offer either parses (ends at a line end) or fails
+ * cleanly; one-byte corruptions never crash (run under ASan/UBSan). */
+static void test_parse_prefixes_and_flips(void)
+{
+	gsize len;
+	g_autofree char *text = load("edited-firefox-recvonly-video-audio.sdp", &len);
+	g_autofree char *copy = g_memdup2(text, len);
+	GRand *rand = g_rand_new_with_seed(3264);
+	HdmirtcSdpAnswerParams params = default_params();
+
+	for (gsize n = 1; n < len; n++) {
+		HdmirtcSdpOffer *offer = hdmirtc_sdp_offer_parse(text, n, NULL);
+		if (text[n - 1] != '\n')
+			g_assert_null(offer);
+		hdmirtc_sdp_offer_free(offer);
+	}
+	for (guint i = 0; i < 3000; i++) {
+		gsize at = (gsize)g_rand_int_range(rand, 0, (gint32)len);
+		HdmirtcSdpOffer *offer;
+
+		copy[at] = (char)g_rand_int_range(rand, 0, 256);
+		offer = hdmirtc_sdp_offer_parse(copy, len, NULL);
+		if (offer)
+			g_free(hdmirtc_sdp_answer_build(offer, &params, NULL));
+		hdmirtc_sdp_offer_free(offer);
+		copy[at] = text[at];
+	}
+	g_rand_free(rand);
+}
+
+/* ---- codec preference ---- */
+
+static char *h264_offer(const char *const *plids, const char *const *modes)
+{
+	GString *s = g_string_new("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE v\r\n"
+	                          "m=video 9 UDP/TLS/RTP/SAVPF");
+	guint n = g_strv_length((char **)plids);
+
+	for (guint i = 0; i < n; i++)
+		g_string_append_printf(s, " %u", 100 + i);
+	g_string_append(s, "\r\nc=IN IP4 0.0.0.0\r\na=mid:v\r\na=recvonly\r\na=rtcp-mux\r\na=setup:actpass\r\n"
+	                   "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuv\r\n"
+	                   "a=fingerprint:" FP_LOCAL);
+	g_string_append(s, "\r\n");
+	for (guint i = 0; i < n; i++)
+		g_string_append_printf(s, "a=rtpmap:%u H264/90000\r\na=fmtp:%u profile-level-id=%s;packetization-mode=%s\r\n",
+		                       100 + i, 100 + i, plids[i], modes ? modes[i] : "1");
+	return g_string_free(s, FALSE);
+}
+
+static void test_choose_preference(void)
+{
+	static const struct {
+		const char *plids[6];
+		guint want_pt;          /* 0: NO_CODEC */
+	} cases[] = {
+		{ { "4d001f", "42001f", "42e01f", "42e034", NULL }, 102 },
+		{ { "4d001f", "42001f", "42E01F", NULL }, 102 },                /* hex case */
+		{ { "4d001f", "42001f", "42c01f", "42e034", NULL }, 102 },      /* first CB in order */
+		{ { "4d001f", "42001f", "42e028", NULL }, 102 },
+		{ { "4d0032", "420028", NULL }, 101 },
+		{ { "640c1f", "4d001f", NULL }, 101 },
+		{ { "640c1f", "f4001f", "6e001f", "7a001f", NULL }, 0 },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *text = h264_offer(cases[i].plids, NULL);
+		g_autoptr(HdmirtcSdpOffer) offer = parse_text(text);
+		HdmirtcSdpVideoChoice c;
+		g_autoptr(GError) error = NULL;
+		gboolean ok = hdmirtc_sdp_offer_choose_h264(offer, &c, &error);
+
+		g_test_message("case %u", i);
+		if (!cases[i].want_pt) {
+			g_assert_error(error, HDMIRTC_SDP_ERROR, HDMIRTC_SDP_ERROR_NO_CODEC);
+			continue;
+		}
+		g_assert_true(ok);
+		g_assert_cmpuint(c.payload_type, ==, cases[i].want_pt);
+		{
+			g_autofree char *want = g_ascii_strdown(cases[i].plids[c.payload_type - 100], -1);
+			g_assert_cmpstr(c.profile_level_id, ==, want);
+		}
+	}
+}
+
+static void test_choose_mode0_and_bundle_only(void)
+{
+	static const char *const plids[] = { "42e01f", "42e01f", NULL };
+	static const char *const modes[] = { "0", "1", NULL };
+	g_autofree char *text = h264_offer(plids, modes);
+	g_autofree char *bo = edit(text, "m=video 9", "m=video 0");
+	g_autofree char *bo2 = edit(bo, "a=mid:v", "a=mid:v\r\na=bundle-only");
+	g_autoptr(HdmirtcSdpOffer) offer = parse_text(bo2);
+	HdmirtcSdpVideoChoice c;
+	HdmirtcSdpAnswerParams params = default_params();
+	g_autofree char *answer = NULL;
+
+	g_assert_true(hdmirtc_sdp_offer_choose_h264(offer, &c, NULL));
+	g_assert_cmpuint(c.payload_type, ==, 101);
+	g_assert_cmpuint(c.feedback, ==, 0);
+	answer = hdmirtc_sdp_answer_build(offer, &params, NULL);
+	g_assert_nonnull(strstr(answer, "\r\nm=video 9 UDP/TLS/RTP/SAVPF 101\r\n"));
+	g_assert_null(strstr(answer, "a=rtcp-fb"));
+	g_assert_null(strstr(answer, "a=rtcp-rsize"));
+	g_assert_null(strstr(answer, "bundle-only"));
+}
+
+/* Two video sections and a data channel: the first video is sendonly (the
+ * browser would send), so the second is accepted, the rest rejected. */
+static void test_answer_second_video(void)
+{
+	gsize len;
+	g_autofree char *text = load("chromium-recvonly-video.sdp", &len);
+	const char *m = strstr(text, "m=video");
+	g_autofree char *sec = g_strdup(m);
+	g_autofree char *first = edit(sec, "a=recvonly", "a=sendonly");
+	g_autofree char *second = edit(sec, "a=mid:0", "a=mid:v2");
+	g_autofree char *both = g_strdup_printf("%.*s%s%s", (int)(m - text), text, first, second);
+	g_autofree char *bundled = edit(both, "a=group:BUNDLE 0", "a=group:BUNDLE 0 v2 dc");
+	g_autofree char *full = g_strconcat(bundled, "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+	                                    "c=IN IP4 0.0.0.0\r\na=mid:dc\r\na=sctp-port:5000\r\n", NULL);
+	g_autoptr(HdmirtcSdpOffer) offer = parse_text(full);
+	HdmirtcSdpAnswerParams params = default_params();
+	g_autofree char *answer = hdmirtc_sdp_answer_build(offer, &params, NULL);
+	g_auto(GStrv) lines = g_strsplit(answer, "\r\n", -1);
+	g_auto(GStrv) s0 = section_lines(lines, 0);
+	g_auto(GStrv) s1 = section_lines(lines, 1);
+	g_auto(GStrv) s2 = section_lines(lines, 2);
+
+	g_assert_cmpuint(offer->media->len, ==, 3);
+	g_assert_true(has_line(lines, "a=group:BUNDLE v2"));
+	g_assert_true(g_str_has_prefix(s0[0], "m=video 0 UDP/TLS/RTP/SAVPF 96 97 "));
+	g_assert_true(has_line(s0, "a=mid:0"));
+	g_assert_cmpstr(s1[0], ==, "m=video 9 UDP/TLS/RTP/SAVPF 108");
+	g_assert_true(has_line(s1, "a=mid:v2"));
+	g_assert_cmpstr(s2[0], ==, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel");
+	g_assert_true(has_line(s2, "a=mid:dc"));
+	g_assert_cmpuint(count_prefix(lines, "a=rtpmap:"), ==, 1);
+}
+
+static void test_answer_params(void)
+{
+	g_autoptr(HdmirtcSdpOffer) offer = parse_fixture("chromium-recvonly-video.sdp");
+	static const char *const bad_cands[] = { "candidate:1 1 udp 1 127.0.0.1 1 typ host\r\na=evil", NULL };
+	static const char *const not_cand[] = { "a=ice-lite", NULL };
+
+	for (guint i = 0; i < 8; i++) {
+		HdmirtcSdpAnswerParams p = default_params();
+		g_autoptr(GError) error = NULL;
+		char *answer;
+
+		switch (i) {
+		case 0: p.fingerprint = "sha-1 00:11"; break;
+		case 1: p.fingerprint = "sha-256 00:11"; break;
+		case 2: p.ice_ufrag = "a b"; break;
+		case 3: p.ice_pwd = "short"; break;
+		case 4: p.candidates = bad_cands; break;
+		case 5: p.candidates = not_cand; break;
+		case 6: p.cname = "two words"; break;
+		case 7: p.session_id = G_MAXUINT64; break;
+		}
+		answer = hdmirtc_sdp_answer_build(offer, &p, &error);
+		g_assert_null(answer);
+		g_assert_error(error, HDMIRTC_SDP_ERROR, HDMIRTC_SDP_ERROR_PARAMS);
+		g_assert_cmpuint(hdmirtc_sdp_error_http_status(error), ==, 500);
+	}
+}
+
+static void test_http_status(void)
+{
+	static const struct {
+		int code;
+		guint status;
+	} map[] = {
+		{ HDMIRTC_SDP_ERROR_PARSE, 400 }, { HDMIRTC_SDP_ERROR_INVALID, 400 },
+		{ HDMIRTC_SDP_ERROR_TOO_LARGE, 413 }, { HDMIRTC_SDP_ERROR_NO_VIDEO, 406 },
+		{ HDMIRTC_SDP_ERROR_NO_CODEC, 406 }, { HDMIRTC_SDP_ERROR_PARAMS, 500 },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(map); i++) {
+		g_autoptr(GError) e = g_error_new_literal(HDMIRTC_SDP_ERROR, map[i].code, "x");
+		g_assert_cmpuint(hdmirtc_sdp_error_http_status(e), ==, map[i].status);
+	}
+}
+
+/* ---- trickle-ICE fragments ---- */
+
+static void test_frag(void)
+{
+	const char *text = "a=ice-options:trickle\r\n"
+	                   "a=group:BUNDLE 0\r\n"
+	                   "m=video 9 UDP/TLS/RTP/SAVPF 0\r\n"
+	                   "a=mid:0\r\n"
+	                   "a=ice-ufrag:BsXN\r\n"
+	                   "a=ice-pwd:VOpl4QMmJZxFxlVv+ptpRxwa\r\n"
+	                   "a=candidate:2714032421 1 udp 2113937151 192.0.2.2 56992 typ host generation 0 network-cost 999\r\n"
+	                   "a=candidate:1 1 udp 2122187007 0d3f1b1c-aaaa-4bbb-8ccc-111122223333.local 50001 typ host\r\n"
+	                   "a=end-of-candidates\r\n";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HdmirtcSdpFrag) frag = hdmirtc_sdp_frag_parse(text, strlen(text), &error);
+	const HdmirtcSdpFragMedia *m;
+
+	g_assert_no_error(error);
+	g_assert_cmpstr(frag->ice_options, ==, "trickle");
+	g_assert_null(frag->ice_ufrag);
+	g_assert_cmpuint(frag->media->len, ==, 1);
+	m = frag->media->pdata[0];
+	g_assert_cmpstr(m->mid, ==, "0");
+	g_assert_cmpuint(m->mline_index, ==, 0);
+	g_assert_cmpuint(m->line, ==, 3);
+	g_assert_cmpstr(m->ice_ufrag, ==, "BsXN");
+	g_assert_cmpstr(m->ice_pwd, ==, "VOpl4QMmJZxFxlVv+ptpRxwa");
+	g_assert_cmpuint(m->candidates->len, ==, 2);
+	g_assert_cmpstr(m->candidates->pdata[0], ==,
+	                "candidate:2714032421 1 udp 2113937151 192.0.2.2 56992 typ host generation 0 network-cost 999");
+	g_assert_true(m->end_of_candidates);
+}
+
+static void test_frag_session_credentials(void)
+{
+	/* ICE restart style: credentials at session level, LF line ends */
+	const char *text = "a=ice-ufrag:da0ac13c\na=ice-pwd:d5361178e3b862c3459ea683823e84e3\n"
+	                   "m=audio 9 RTP/AVP 0\na=mid:1\n"
+	                   "m=video 9 RTP/AVP 0\na=mid:0\na=candidate:0 1 UDP 2122187007 192.0.2.2 35451 typ host\n";
+	g_autoptr(HdmirtcSdpFrag) frag = hdmirtc_sdp_frag_parse(text, strlen(text), NULL);
+	const HdmirtcSdpFragMedia *m;
+
+	g_assert_nonnull(frag);
+	g_assert_cmpstr(frag->ice_ufrag, ==, "da0ac13c");
+	g_assert_cmpuint(frag->media->len, ==, 2);
+	m = frag->media->pdata[1];
+	g_assert_cmpstr(m->mid, ==, "0");
+	g_assert_cmpuint(m->mline_index, ==, 1);
+	g_assert_cmpstr(m->ice_pwd, ==, "d5361178e3b862c3459ea683823e84e3");
+	g_assert_cmpuint(m->candidates->len, ==, 1);
+	g_assert_false(m->end_of_candidates);
+}
+
+static void test_frag_errors(void)
+{
+	static const struct {
+		const char *text;
+		int code;
+		const char *want;
+	} cases[] = {
+		{ "v=0\r\nm=video 9 RTP/AVP 0\r\n", HDMIRTC_SDP_ERROR_PARSE, "line 1: \"v=\" line is not allowed" },
+		{ "a=candidate:1 1 udp 1 192.0.2.1 1 typ host\r\n", HDMIRTC_SDP_ERROR_PARSE, "line 1: a=candidate before any m=" },
+		{ "a=ice-ufrag:abcd\r\n", HDMIRTC_SDP_ERROR_INVALID, "a=ice-ufrag without a=ice-pwd" },
+		{ "m=video 9 RTP/AVP 0\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n", HDMIRTC_SDP_ERROR_INVALID,
+		  "line 1: a=ice-pwd without a=ice-ufrag" },
+		{ "m=video 9 RTP/AVP 0\r\na=candidate:1 1 udp 1 192.0.2.1 1 host\r\n", HDMIRTC_SDP_ERROR_PARSE, "line 2: " },
+		{ "m=video 9 RTP/AVP 0\r\na=candidate:1 1 udp 99999999999 192.0.2.1 1 typ host\r\n", HDMIRTC_SDP_ERROR_PARSE,
+		  "bad candidate priority" },
+		{ "m=video 9 RTP/AVP 0\r\na=candidate:1 1 udp 1 192.0.2.1 70000 typ host\r\n", HDMIRTC_SDP_ERROR_PARSE,
+		  "bad candidate port" },
+		{ "m=video 9 RTP/AVP 0\r\na=mid:0\r\nm=video 9 RTP/AVP 0\r\na=mid:0\r\n", HDMIRTC_SDP_ERROR_PARSE,
+		  "line 4: a=mid:0 used twice" },
+		{ "m=video 9 RTP/AVP 0\r\na=candidate:1 1 udp 1 192.0.2.1 1 ty", HDMIRTC_SDP_ERROR_PARSE, "truncated" },
+		{ "m=video 9 RTP/AVP 0\r\na=mid:0\r\n\r\na=end-of-candidates\r\n", HDMIRTC_SDP_ERROR_PARSE, "line 3: empty" },
+		{ "garbage\r\n", HDMIRTC_SDP_ERROR_PARSE, "line 1: not an" },
+		{ "", HDMIRTC_SDP_ERROR_PARSE, "empty" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		HdmirtcSdpFrag *frag = hdmirtc_sdp_frag_parse(cases[i].text, strlen(cases[i].text), &error);
+
+		g_test_message("frag case %u", i);
+		g_assert_null(frag);
+		g_assert_error(error, HDMIRTC_SDP_ERROR, cases[i].code);
+		if (!strstr(error->message, cases[i].want))
+			g_error("error \"%s\" does not mention \"%s\"", error->message, cases[i].want);
+	}
+	{
+		const char nul[] = "m=video 9 RTP/AVP 0\r\na=mid:0\0\r\n";
+		g_autoptr(GError) error = NULL;
+		g_assert_null(hdmirtc_sdp_frag_parse(nul, sizeof(nul) - 1, &error));
+		g_assert_error(error, HDMIRTC_SDP_ERROR, HDMIRTC_SDP_ERROR_PARSE);
+		g_assert_nonnull(strstr(error->message, "line 2: NUL"));
+	}
+}
+
+static void add_cases(const char *prefix, const void *cases, gsize n, gsize size, gsize name_offset,
+                      GTestDataFunc func)
+{
+	for (gsize i = 0; i < n; i++) {
+		const char *item = (const char *)cases + i * size;
+		const char *fixture = *(const char *const *)(item + name_offset);
+		g_autofree char *path = g_strdup_printf("%s/%s", prefix, fixture);
+		g_test_add_data_func(path, item, func);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/sdp/parse/chromium", test_parse_chromium);
+	g_test_add_func("/sdp/parse/firefox", test_parse_firefox);
+	g_test_add_func("/sdp/parse/lf-only", test_parse_lf_only);
+	g_test_add_func("/sdp/parse/limits", test_parse_limits);
+	g_test_add_func("/sdp/parse/errors", test_parse_errors);
+	g_test_add_func("/sdp/parse/prefixes-and-flips", test_parse_prefixes_and_flips);
+	add_cases("/sdp/parse/malformed", malformed_cases, G_N_ELEMENTS(malformed_cases), sizeof(RefuseCase),
+	          G_STRUCT_OFFSET(RefuseCase, fixture), test_malformed);
+	add_cases("/sdp/answer/real", answer_cases, G_N_ELEMENTS(answer_cases), sizeof(AnswerCase),
+	          G_STRUCT_OFFSET(AnswerCase, fixture), test_answer_real);
+	add_cases("/sdp/choose/refuse", refuse_cases, G_N_ELEMENTS(refuse_cases), sizeof(RefuseCase),
+	          G_STRUCT_OFFSET(RefuseCase, fixture), test_refuse);
+	g_test_add_func("/sdp/choose/refuse-edited", test_refuse_edited);
+	g_test_add_func("/sdp/choose/refuse-port0", test_refuse_port0);
+	g_test_add_func("/sdp/choose/preference", test_choose_preference);
+	g_test_add_func("/sdp/choose/mode0-and-bundle-only", test_choose_mode0_and_bundle_only);
+	g_test_add_func("/sdp/answer/abs-capture-time", test_answer_abs_capture_time);
+	g_test_add_func("/sdp/answer/transport-cc", test_answer_transport_cc);
+	g_test_add_func("/sdp/answer/second-video", test_answer_second_video);
+	g_test_add_func("/sdp/answer/params", test_answer_params);
+	g_test_add_func("/sdp/error/http-status", test_http_status);
+	g_test_add_func("/sdp/frag/media-credentials", test_frag);
+	g_test_add_func("/sdp/frag/session-credentials", test_frag_session_credentials);
+	g_test_add_func("/sdp/frag/errors", test_frag_errors);
+	return g_test_run();
+}
