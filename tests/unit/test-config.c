@@ -6,7 +6,7 @@
 #include <string.h>
 
 #define FIXTURE(name) FIXTURES_DIR "/config/" name
-#define DOC_PATH FIXTURES_DIR "/../../../doc/configuration.md"
+#define DOC_PATH FIXTURES_DIR "/../../../README.md"
 
 /* Runs hdmirtc_config_load() on "hdmirtc" + the NULL-terminated arguments.
  * cfg must be initialised; on success, checks every argument was consumed. */
@@ -465,7 +465,7 @@ static void test_help_lists_every_option(void)
 	g_assert_nonnull(strstr(help, "160..4096"));
 }
 
-/* The reference in doc/configuration.md names every key and option. */
+/* The configuration reference in README.md names every key and option. */
 static void test_doc_lists_every_option(void)
 {
 	g_autoptr(GError) error = NULL;
