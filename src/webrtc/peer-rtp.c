@@ -45,17 +45,18 @@ static void drop_rest_of_frame(HdmirtcPeer *peer, int err)
 	}
 }
 
-void hdmirtc_peer_send_frame(HdmirtcPeer *peer, HdmirtcRtpPacketList *list)
+gint64 hdmirtc_peer_send_frame(HdmirtcPeer *peer, HdmirtcRtpPacketList *list)
 {
 	HdmirtcAccessUnit *au = hdmirtc_rtp_packet_list_get_access_unit(list);
 	guint n = hdmirtc_rtp_packet_list_get_n_packets(list);
+	gint64 first_send_us = 0;
 	HdmirtcRtpHeader hdr;
 
 	if (peer->state != HDMIRTC_PEER_STATE_STREAMING)
-		return;
+		return 0;
 	if (peer->waiting_keyframe && !hdmirtc_rtp_packet_list_is_keyframe(list)) {
 		peer->stats.frames_skipped++;
-		return;
+		return 0;
 	}
 	peer->waiting_keyframe = FALSE;
 	fill_header(peer, &hdr, au);
@@ -69,15 +70,17 @@ void hdmirtc_peer_send_frame(HdmirtcPeer *peer, HdmirtcRtpPacketList *list)
 							   sizeof(peer->buf) - HDMIRTC_SRTP_MAX_OVERHEAD);
 		if (len < 0) {
 			drop_rest_of_frame(peer, (int)len);
-			return;
+			return first_send_us;
 		}
 		gint64 now = g_get_monotonic_time();
 		hdmirtc_rtp_history_add(peer->history, list, i, &hdr, now);
 		int sent = send_protected_rtp(peer, len);
 		if (sent < 0) {
 			drop_rest_of_frame(peer, sent);
-			return;
+			return first_send_us;
 		}
+		if (i == 0)
+			first_send_us = now;
 		gsize payload = hdmirtc_rtp_packet_list_get_payload_size(list, i);
 		peer->stats.packets_sent++;
 		peer->stats.payload_bytes_sent += payload;
@@ -85,6 +88,7 @@ void hdmirtc_peer_send_frame(HdmirtcPeer *peer, HdmirtcRtpPacketList *list)
 	}
 	peer->stats.frames_sent++;
 	peer->stats.last_frame_capture_to_last_send_us = g_get_monotonic_time() - au->capture_mono_us;
+	return first_send_us;
 }
 
 /* ---- RTCP in ------------------------------------------------------------ */

@@ -49,8 +49,9 @@ HdmirtcIceTransport *hdmirtc_peer_get_ice(HdmirtcPeer *peer);
 const char *hdmirtc_peer_get_mid(HdmirtcPeer *peer);
 
 /* Sends one packetized access unit (skipped until the first keyframe after
- * joining or after a drop). */
-void hdmirtc_peer_send_frame(HdmirtcPeer *peer, HdmirtcRtpPacketList *list);
+ * joining or after a drop).  Returns the monotonic time its first packet
+ * went to the socket, 0 when nothing was sent. */
+gint64 hdmirtc_peer_send_frame(HdmirtcPeer *peer, HdmirtcRtpPacketList *list);
 /* Handles one received datagram that is RTP or RTCP (RFC 7983 range
  * 128..191). */
 void hdmirtc_peer_handle_rtp_rtcp(HdmirtcPeer *peer, guint8 *data, gsize len);

@@ -764,28 +764,26 @@ static gboolean parse_media_attr(OfferParser *p, const char *name, const char *v
 static gboolean parse_group(OfferParser *p, const char *value, guint lineno, GError **error)
 {
 	g_auto(GStrv) f = NULL;
+	GPtrArray *mids;
 
 	if (!value)
 		return fail(error, HDMIRTC_SDP_ERROR_PARSE, lineno, "a=group needs a value");
-	/* Tolerate "a=group:BUNDLE " (a trailing space), as an empty group. */
-	if (strcmp(value, "BUNDLE") != 0 && strcmp(value, "BUNDLE ") != 0 &&
-	    !g_str_has_prefix(value, "BUNDLE "))
+	if (strcmp(value, "BUNDLE") != 0 && !g_str_has_prefix(value, "BUNDLE "))
 		return TRUE;
 	f = g_strsplit(value + strlen("BUNDLE"), " ", -1);
-	{
-		GPtrArray *mids = g_ptr_array_new();
-		for (guint i = 1; f[i]; i++) {
-			if (!*f[i] && !f[i + 1])
-				break;
-			if (!hdmirtc_sdp_token_valid(f[i], 1, 32)) {
-				g_ptr_array_unref(mids);
-				return fail(error, HDMIRTC_SDP_ERROR_PARSE, lineno, "a=group:BUNDLE: bad mid");
-			}
-			g_ptr_array_add(mids, g_strdup(f[i]));
+	mids = g_ptr_array_new_with_free_func(g_free);
+	/* f[0] is the empty string before the first space, if any */
+	for (guint i = 1; f[0] && f[i]; i++) {
+		if (!*f[i] && !f[i + 1])
+			break;  /* "a=group:BUNDLE 0 " */
+		if (!hdmirtc_sdp_token_valid(f[i], 1, 32)) {
+			g_ptr_array_unref(mids);
+			return fail(error, HDMIRTC_SDP_ERROR_PARSE, lineno, "a=group:BUNDLE: bad mid");
 		}
-		g_ptr_array_add(mids, NULL);
-		g_ptr_array_add(p->offer->bundle_groups, g_ptr_array_free(mids, FALSE));
+		g_ptr_array_add(mids, g_strdup(f[i]));
 	}
+	g_ptr_array_add(mids, NULL);
+	g_ptr_array_add(p->offer->bundle_groups, g_ptr_array_free(mids, FALSE));
 	return TRUE;
 }
 

@@ -7,6 +7,7 @@
 #include "hdmirtc/dtls.h"
 #include "hdmirtc/rtp.h"
 #include "hdmirtc/sdp.h"
+#include "frame-timings.h"
 #include "peer.h"
 
 G_DEFINE_QUARK(hdmirtc-webrtc-error-quark, hdmirtc_webrtc_error)
@@ -30,6 +31,7 @@ struct HdmirtcWebrtc {
 	guint64 keyframe_requests;
 	guint64 keyframe_requests_sent;
 	guint64 packetize_errors;
+	HdmirtcFrameTimings timings;
 };
 
 /* ---- Keyframes ---------------------------------------------------------- */
@@ -221,9 +223,15 @@ void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au)
 			g_warning("cannot packetize frame %" G_GUINT64_FORMAT ": %s", au->seq, error->message);
 		return;
 	}
+	gint64 first_send_us = 0;
 	g_hash_table_iter_init(&it, w->peers);
-	while (g_hash_table_iter_next(&it, NULL, &value))
-		hdmirtc_peer_send_frame(value, list);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		gint64 sent_us = hdmirtc_peer_send_frame(value, list);
+		if (sent_us && !first_send_us)
+			first_send_us = sent_us;
+	}
+	if (first_send_us)
+		hdmirtc_frame_timings_add(&w->timings, au, first_send_us, g_get_monotonic_time());
 	hdmirtc_rtp_packet_list_unref(list);
 }
 
@@ -244,6 +252,7 @@ void hdmirtc_webrtc_add_status(HdmirtcWebrtc *w, JsonBuilder *b)
 	json_builder_add_int_value(b, (gint64)w->keyframe_requests);
 	json_builder_set_member_name(b, "keyframe_requests_sent");
 	json_builder_add_int_value(b, (gint64)w->keyframe_requests_sent);
+	hdmirtc_frame_timings_add_status(&w->timings, b);
 }
 
 /* ---- Life cycle --------------------------------------------------------- */

@@ -215,6 +215,40 @@ static void test_parse_lf_only(void)
 	                ((HdmirtcSdpMedia *)a->media->pdata[0])->ice_pwd);
 }
 
+/* An empty BUNDLE group (regression: read past the field list) and a
+ * trailing space parse; a mid outside every group is answered unbundled. */
+static void test_parse_bundle_variants(void)
+{
+	static const struct {
+		const char *group;
+		guint n_mids;
+		gboolean bundled;
+	} cases[] = {
+		{ "a=group:BUNDLE", 0, FALSE },
+		{ "a=group:BUNDLE ", 0, FALSE },
+		{ "a=group:BUNDLE 0 ", 1, TRUE },
+		{ "a=group:BUNDLE 7 0", 2, TRUE },
+		{ "a=group:LS 0", 0, FALSE },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *text = edit_fixture("chromium-recvonly-video.sdp", "a=group:BUNDLE 0", cases[i].group);
+		g_autoptr(HdmirtcSdpOffer) offer = parse_text(text);
+		HdmirtcSdpAnswerParams params = default_params();
+		g_autofree char *answer = hdmirtc_sdp_answer_build(offer, &params, NULL);
+
+		g_test_message("group \"%s\"", cases[i].group);
+		if (cases[i].n_mids || strstr(cases[i].group, "BUNDLE")) {
+			g_assert_cmpuint(offer->bundle_groups->len, ==, 1);
+			g_assert_cmpuint(g_strv_length(offer->bundle_groups->pdata[0]), ==, cases[i].n_mids);
+		} else {
+			g_assert_cmpuint(offer->bundle_groups->len, ==, 0);
+		}
+		g_assert_nonnull(answer);
+		g_assert_cmpint(strstr(answer, "\r\na=group:BUNDLE 0\r\n") != NULL, ==, cases[i].bundled);
+	}
+}
+
 /* ---- answers to real offers, line by line ---- */
 
 typedef struct {
@@ -579,6 +613,7 @@ static void test_parse_errors(void)
 		{ "a=candidate:", "a=candidate:x! ", "bad candidate foundation" },
 		{ "a=group:BUNDLE 0", "a=rtcp-mux", "a=rtcp-mux before any m= line" },
 		{ "a=mid:0", "a=group:BUNDLE 0", "session-level" },
+		{ "a=group:BUNDLE 0", "a=group:BUNDLE 0  1", "a=group:BUNDLE: bad mid" },
 	};
 	gsize len;
 	g_autofree char *text = load("chromium-recvonly-video.sdp", &len);
@@ -890,6 +925,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/sdp/parse/chromium", test_parse_chromium);
 	g_test_add_func("/sdp/parse/firefox", test_parse_firefox);
 	g_test_add_func("/sdp/parse/lf-only", test_parse_lf_only);
+	g_test_add_func("/sdp/parse/bundle-variants", test_parse_bundle_variants);
 	g_test_add_func("/sdp/parse/limits", test_parse_limits);
 	g_test_add_func("/sdp/parse/errors", test_parse_errors);
 	g_test_add_func("/sdp/parse/prefixes-and-flips", test_parse_prefixes_and_flips);
