@@ -27,7 +27,7 @@ apt_packages=(
 	build-essential meson ninja-build pkg-config cmake dpkg-dev
 	libglib2.0-dev libnice-dev libsoup-3.0-dev libjson-glib-dev
 	libsrtp2-dev libx264-dev libdrm-dev libavcodec-dev libavutil-dev
-	chromium nodejs npm ffmpeg coturn iproute2 procps
+	chromium ffmpeg coturn iproute2 procps
 	clang libclang-rt-14-dev valgrind
 )
 
@@ -36,6 +36,10 @@ install_apt() {
 	for p in "${apt_packages[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 	done
+	# Node may come from elsewhere than Debian (its npm then conflicts with
+	# Debian's): install Debian's only when there is none.
+	command -v node >/dev/null || missing+=(nodejs)
+	command -v npm >/dev/null || missing+=(npm)
 	[ ${#missing[@]} -eq 0 ] && return 0
 	log "installing Debian packages: ${missing[*]}"
 	apt-get update -qq
