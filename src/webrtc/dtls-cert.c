@@ -143,29 +143,19 @@ static HdmirtcDtlsCert *cert_new_from_der(guint8 *key_der, gsize key_len, guint8
 	return cert;
 }
 
-/* ASN.1 UTCTime (years before 2050) or GeneralizedTime, as a whole TLV,
- * the form wolfSSL copies into the certificate's validity. */
+/* ASN.1 UTCTime (years before 2050, RFC 5280 4.1.2.5) or GeneralizedTime
+ * as a whole TLV, the form wolfSSL copies into the certificate. */
 static int encode_asn1_time(GDateTime *t, byte out[CTC_DATE_SIZE])
 {
-	int year = g_date_time_get_year(t);
-	g_autofree char *s = NULL;
-	gsize len;
+	gboolean utc = g_date_time_get_year(t) < 2050;
+	g_autofree char *s = g_date_time_format(t, utc ? "%y%m%d%H%M%SZ" : "%Y%m%d%H%M%SZ");
+	gsize len = s ? strlen(s) : 0;
 
-	if (year < 2050)
-		s = g_strdup_printf("%02d", year % 100);
-	else
-		s = g_strdup_printf("%04d", year);
-	{
-		g_autofree char *rest = g_date_time_format(t, "%m%d%H%M%SZ");
-		g_autofree char *full = g_strconcat(s, rest, NULL);
-
-		len = strlen(full);
-		if (len + 2 > CTC_DATE_SIZE)
-			return -1;
-		out[0] = year < 2050 ? 0x17 : 0x18;   /* UTCTime : GeneralizedTime */
-		out[1] = (byte)len;
-		memcpy(out + 2, full, len);
-	}
+	if (len == 0 || len + 2 > CTC_DATE_SIZE)
+		return -1;
+	out[0] = utc ? 0x17 : 0x18;
+	out[1] = (byte)len;
+	memcpy(out + 2, s, len);
 	return (int)len + 2;
 }
 

@@ -38,6 +38,8 @@ struct HdmirtcDtls {
 	const guint8 *rx;               /* datagram being fed; NULL when consumed */
 	gsize rx_len;
 	guint64 sent;                   /* datagrams handed to cb.send */
+	GPtrArray *last_flight;         /* server: GBytes of the flight that finished */
+	gboolean capture;               /* server: copy what we send into last_flight */
 	guint64 malformed;
 	guint depth;                    /* nesting of public entry points */
 	gboolean free_pending;          /* _free() called from a callback */
@@ -81,9 +83,10 @@ static int on_wolfssl_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 	if (sz <= 0)
 		return 0;
 	dtls->sent++;
-	g_debug("XXX %s send %d bytes first %u", dtls->role ? "server" : "client", sz, (guint8)buf[0]);
 	if (dtls->free_pending)
 		return sz;
+	if (dtls->capture)
+		g_ptr_array_add(dtls->last_flight, g_bytes_new(buf, (gsize)sz));
 	ret = dtls->cb.send((const guint8 *)buf, (gsize)sz, dtls->user_data);
 	if (ret < 0)
 		g_debug("DTLS: send of %d bytes failed (%s); retransmission will repair", sz,
@@ -303,10 +306,14 @@ static void drive_handshake(HdmirtcDtls *dtls)
 	guint64 sent_before = dtls->sent;
 	int ret, err;
 
-	if (dtls->role == HDMIRTC_DTLS_ROLE_CLIENT)
+	if (dtls->role == HDMIRTC_DTLS_ROLE_CLIENT) {
 		ret = wolfSSL_connect(dtls->ssl);
-	else
+	} else {
+		g_ptr_array_set_size(dtls->last_flight, 0);
+		dtls->capture = TRUE;
 		ret = wolfSSL_accept(dtls->ssl);
+		dtls->capture = FALSE;
+	}
 	if (ret == WOLFSSL_SUCCESS) {
 		handshake_done(dtls);
 		return;
@@ -322,6 +329,27 @@ static void drive_handshake(HdmirtcDtls *dtls)
 		timer_arm(dtls);
 }
 
+/* wolfSSL 5.5 drops every plaintext record once its handshake is done, so
+ * a server never answers a client that retransmits its last flight because
+ * our ChangeCipherSpec/Finished got lost (RFC 6347 4.2.4).  We resend that
+ * flight ourselves when an epoch-0 handshake record shows up.  The bytes
+ * are identical; the client never saw them, so its replay window lets them
+ * in. */
+static gboolean resend_last_flight(HdmirtcDtls *dtls, const guint8 *data)
+{
+	if (dtls->role != HDMIRTC_DTLS_ROLE_SERVER || dtls->last_flight->len == 0 ||
+	    data[0] != 22 || data[3] != 0 || data[4] != 0)
+		return FALSE;
+	for (guint i = 0; i < dtls->last_flight->len && !dtls->free_pending; i++) {
+		gsize n;
+		const guint8 *d = g_bytes_get_data(dtls->last_flight->pdata[i], &n);
+
+		dtls->cb.send(d, n, dtls->user_data);
+	}
+	g_debug("DTLS server: peer repeated its last flight, resent ours");
+	return TRUE;
+}
+
 /* After the handshake: consume records.  Application data (SCTP for data
  * channels) is not used by this service and is discarded. */
 static void read_records(HdmirtcDtls *dtls)
@@ -335,7 +363,6 @@ static void read_records(HdmirtcDtls *dtls)
 		if (ret > 0)
 			continue;
 		err = wolfSSL_get_error(dtls->ssl, ret);
-		g_debug("XXX read ret %d err %d", ret, err);
 		if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE)
 			return;
 		if (err == WOLFSSL_ERROR_ZERO_RETURN) {
@@ -467,6 +494,7 @@ HdmirtcDtls *hdmirtc_dtls_new(const HdmirtcDtlsCert *cert, const HdmirtcDtlsConf
 	dtls->cb = *callbacks;
 	dtls->user_data = user_data;
 	dtls->context = g_main_context_ref_thread_default();
+	dtls->last_flight = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
 	if (!hdmirtc_dtls_fingerprint_parse(config->remote_fingerprint, dtls->remote_digest, error))
 		goto fail;
 	if (!setup_ctx(dtls, cert) || !setup_ssl(dtls, mtu, profiles)) {
@@ -488,6 +516,7 @@ static void dtls_destroy(HdmirtcDtls *dtls)
 	if (dtls->ctx)
 		wolfSSL_CTX_free(dtls->ctx);
 	g_clear_error(&dtls->verify_error);
+	g_ptr_array_unref(dtls->last_flight);
 	g_main_context_unref(dtls->context);
 	g_free(dtls);
 }
@@ -543,7 +572,7 @@ int hdmirtc_dtls_handle_datagram(HdmirtcDtls *dtls, const guint8 *data, gsize le
 	dtls->rx_len = len;
 	if (dtls->state == HDMIRTC_DTLS_STATE_HANDSHAKING)
 		drive_handshake(dtls);
-	else
+	else if (!resend_last_flight(dtls, data))
 		read_records(dtls);
 	dtls->rx = NULL;
 	dtls->rx_len = 0;
