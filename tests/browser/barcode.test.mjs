@@ -2,18 +2,18 @@
 // web/barcode.js against pictures painted by the C side (barcode-dump):
 // raw luma planes with edge values, and test-pattern frames that went
 // through x264 and back through the ffmpeg command line.
-//   HDMIRTC_BUILD_DIR=/work/main/build node --test tests/browser/barcode.test.mjs
+//   node --test tests/browser/barcode.test.mjs   (HDMIRTC_BUILD_DIR picks the build)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readBarcode, barcodeRows, crc16 } from '../../web/barcode.js';
 
-const buildDir = process.env.HDMIRTC_BUILD_DIR ?? '/work/main/build';
+import { buildDir } from './lib/service.mjs';
+
 const dumpBin = path.join(buildDir, 'tests/unit/barcode-dump');
-const noDump = existsSync(dumpBin) ? false : `${dumpBin} not built`;
 
 function expected(code) {
   return { counter: code.counter, monoUs: Number(BigInt(code.monoUs)), wallUs: Number(BigInt(code.wallUs)) };
@@ -52,7 +52,7 @@ test('no barcode, bad geometry and short buffers give null', () => {
   assert.equal(readBarcode(new Uint8Array(w * h), 640.5, w, h), null);
 });
 
-test('reads luma planes painted by the C code', { skip: noDump }, () => {
+test('reads luma planes painted by the C code', () => {
   withDump(['640', '360', '3', '1500'], (dir) => {
     const meta = JSON.parse(readFileSync(path.join(dir, 'raw.json'), 'utf8'));
     const raw = readFileSync(path.join(dir, 'raw.y'));
@@ -80,7 +80,7 @@ function decodeWithFfmpeg(dir) {
 }
 
 for (const [w, h] of [[640, 360], [1280, 720]]) {
-  test(`reads x264 frames decoded by ffmpeg at ${w}x${h}`, { skip: noDump }, () => {
+  test(`reads x264 frames decoded by ffmpeg at ${w}x${h}`, () => {
     withDump([String(w), String(h), '20', '1500'], (dir) => {
       const codes = JSON.parse(readFileSync(path.join(dir, 'stream.json'), 'utf8'));
       const yuv = decodeWithFfmpeg(dir);
