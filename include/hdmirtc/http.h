@@ -52,19 +52,18 @@ typedef enum {
  * NUL-terminated (bodies are also given with their length and contain no
  * NUL byte); strings returned are newly allocated and freed by the server
  * with g_free().  A NULL function pointer makes its route answer 501. */
+/* One POST /whep waiting for its answer.  The HTTP message stays open
+ * (paused) until the handler finishes the request, so the answer can wait
+ * for ICE candidate gathering (STUN) without blocking the main loop. */
+typedef struct HdmirtcWhepRequest HdmirtcWhepRequest;
+
 typedef struct {
-	/* POST /whep.  offer: the SDP text.  Returns the SDP answer and sets
-	 * *session_id (1..HDMIRTC_HTTP_MAX_SESSION_ID of [A-Za-z0-9._~-]) and
-	 * *etag (NULL = no ETag; quotes are added by the server); or NULL with
-	 * an error.  If the server cannot use what was returned (a bad session
-	 * id), it calls whep_delete for it and answers 500. */
-	char *(*whep_create)(const char *offer, gsize len, char **session_id, char **etag,
-	                     gpointer user_data, GError **error);
-	/* PATCH /whep/<id> with an application/trickle-ice-sdpfrag body.
-	 * if_match: NULL without the header; the bare entity tag (quotes
-	 * removed) for a single strong tag; "*"; otherwise the header as sent.
-	 * On success *response may be set to a new sdpfrag (ICE restart,
-	 * answered 200 with *etag) or left NULL (answered 204). */
+	/* POST /whep.  offer: the SDP text, valid during the call only.  The
+	 * handler must finish the request exactly once, during the call or
+	 * later on the same thread, with hdmirtc_whep_request_return() or
+	 * hdmirtc_whep_request_fail(). */
+	void (*whep_create)(HdmirtcWhepRequest *request, const char *offer, gsize len,
+	                    gpointer user_data);
 	gboolean (*whep_patch)(const char *session_id, const char *if_match, const char *body,
 	                       gsize len, char **response, char **etag, gpointer user_data,
 	                       GError **error);
@@ -94,6 +93,19 @@ typedef struct HdmirtcHttpServer HdmirtcHttpServer;
 /* The HTTP status answered for a handler's error (see HdmirtcHttpError);
  * 500 for NULL or any other domain. */
 guint hdmirtc_http_status_for_error(const GError *error);
+
+/* Answers 201 with the SDP answer; session_id: 1..HDMIRTC_HTTP_MAX_SESSION_ID
+ * of [A-Za-z0-9._~-]; etag: NULL = none (quotes are added).  If the client
+ * has gone, or the server was freed, or the id or ETag is unusable, the
+ * server calls whep_delete for the session instead (and answers 500 in the
+ * last case).  Frees request. */
+void hdmirtc_whep_request_return(HdmirtcWhepRequest *request, const char *answer,
+                                 const char *session_id, const char *etag);
+/* Answers the error (see HdmirtcHttpError).  Takes error; frees request. */
+void hdmirtc_whep_request_fail(HdmirtcWhepRequest *request, GError *error);
+/* TRUE once the HTTP client disconnected or the server was freed: the
+ * handler may stop working on it (it must still finish it). */
+gboolean hdmirtc_whep_request_is_abandoned(const HdmirtcWhepRequest *request);
 
 /* A Link header value for one STUN/TURN server, as WHEP (RFC 9725 4.6)
  * expects: <url>; rel="ice-server"[; username="u"; credential="c";

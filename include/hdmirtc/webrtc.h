@@ -25,6 +25,7 @@ typedef enum {
 	HDMIRTC_WEBRTC_ERROR_BAD_FRAGMENT,      /* PATCH body for another session or mid */
 	HDMIRTC_WEBRTC_ERROR_NETWORK,           /* no candidate could be gathered */
 	HDMIRTC_WEBRTC_ERROR_CERTIFICATE,       /* the DTLS certificate file */
+	HDMIRTC_WEBRTC_ERROR_CLOSED,            /* the viewer or the service went away first */
 } HdmirtcWebrtcError;
 
 typedef struct {
@@ -52,11 +53,18 @@ HdmirtcWebrtc *hdmirtc_webrtc_new(GMainContext *ctx, const HdmirtcWebrtcConfig *
 /* NULL-safe: closes every viewer. */
 void hdmirtc_webrtc_free(HdmirtcWebrtc *w);
 
-/* WHEP POST: parses the offer, creates a viewer and returns its SDP answer
- * (transfer full) with *id and *etag set (transfer full).  Errors:
- * HDMIRTC_SDP_ERROR (bad or unusable offer) or HDMIRTC_WEBRTC_ERROR. */
-char *hdmirtc_webrtc_add_viewer(HdmirtcWebrtc *w, const char *offer, gsize len, char **id,
-                                char **etag, GError **error);
+/* Gets the SDP answer, or error (HDMIRTC_SDP_ERROR for a bad or unusable
+ * offer, or HDMIRTC_WEBRTC_ERROR); every argument is borrowed. */
+typedef void (*HdmirtcViewerAnsweredFunc)(const char *answer, const char *id, const char *etag,
+                                          const GError *error, gpointer user_data);
+
+/* WHEP POST: parses the offer and creates a viewer.  answered is called
+ * exactly once: at once for a bad offer, else when the viewer's ICE
+ * candidates are gathered (at most about a second and a half with STUN),
+ * or with HDMIRTC_WEBRTC_ERROR_CLOSED if the viewer is removed or the hub
+ * freed before. */
+void hdmirtc_webrtc_add_viewer(HdmirtcWebrtc *w, const char *offer, gsize len,
+                               HdmirtcViewerAnsweredFunc answered, gpointer user_data);
 /* WHEP PATCH: trickled remote candidates (application/trickle-ice-sdpfrag). */
 gboolean hdmirtc_webrtc_patch_viewer(HdmirtcWebrtc *w, const char *id, const char *if_match,
                                      const char *fragment, gsize len, GError **error);

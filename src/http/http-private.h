@@ -18,6 +18,7 @@ struct HdmirtcHttpServer {
 	char **ice_links;       /* never NULL */
 	guint retry_after_s;
 	guint port;
+	GPtrArray *pending_whep;  /* HdmirtcWhepRequest*, not owned */
 };
 
 #define HDMIRTC_HTTP_ALLOW_HEADERS "Content-Type, Authorization, If-Match"
@@ -61,6 +62,8 @@ gboolean hdmirtc_http_check_auth(HdmirtcHttpServer *self, SoupServerMessage *msg
 
 /* http-whep.c: id is NULL for /whep. */
 void hdmirtc_http_whep_route(HdmirtcHttpServer *self, SoupServerMessage *msg, const char *id);
+/* Detaches unfinished POST /whep requests from a server being freed. */
+void hdmirtc_http_whep_abandon_all(HdmirtcHttpServer *self);
 void hdmirtc_http_whep_options(HdmirtcHttpServer *self, SoupServerMessage *msg, const char *id);
 
 /* http-api.c */

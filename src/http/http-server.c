@@ -279,6 +279,7 @@ HdmirtcHttpServer *hdmirtc_http_server_new(const HdmirtcHttpConfig *cfg,
 
 	g_return_val_if_fail(cfg && handlers, NULL);
 	self->handlers = *handlers;
+	self->pending_whep = g_ptr_array_new();
 	self->user_data = user_data;
 	if (!copy_config(self, cfg, error) || !check_header_values(self, error))
 		return NULL;
@@ -306,6 +307,8 @@ void hdmirtc_http_server_free(HdmirtcHttpServer *self)
 {
 	if (!self)
 		return;
+	if (self->pending_whep)
+		hdmirtc_http_whep_abandon_all(self);
 	if (self->soup) {
 		soup_server_disconnect(self->soup);
 		g_signal_handlers_disconnect_by_data(self->soup, self);
@@ -316,5 +319,7 @@ void hdmirtc_http_server_free(HdmirtcHttpServer *self)
 	g_free(self->token);
 	g_free(self->cors_origin);
 	g_strfreev(self->ice_links);
+	if (self->pending_whep)
+		g_ptr_array_unref(self->pending_whep);
 	g_free(self);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* WHEP signalling (RFC 9725 for WHIP, draft-ietf-wish-whep for WHEP):
  * POST /whep creates a session, PATCH /whep/<id> trickles ICE or restarts
- * it, DELETE /whep/<id> ends it.  Handlers answer synchronously. */
+ * it, DELETE /whep/<id> ends it.  POST is answered when the handler
+ * finishes its HdmirtcWhepRequest; PATCH and DELETE synchronously. */
 #include "http-private.h"
 
 #include <string.h>
@@ -65,11 +66,97 @@ static void reply_created(HdmirtcHttpServer *self, SoupServerMessage *msg, const
 	g_debug("POST /whep -> 201: session %s", id);
 }
 
+struct HdmirtcWhepRequest {
+	HdmirtcHttpServer *server;      /* NULL once the server is freed */
+	SoupServerMessage *msg;         /* reference; NULL once abandoned */
+};
+
+static void whep_request_abandon(HdmirtcWhepRequest *req)
+{
+	g_clear_object(&req->msg);
+}
+
+static void whep_request_finish(HdmirtcWhepRequest *req)
+{
+	if (req->server)
+		g_ptr_array_remove_fast(req->server->pending_whep, req);
+	if (req->msg) {
+		soup_server_message_unpause(req->msg);
+		whep_request_abandon(req);
+	}
+	g_free(req);
+}
+
+void hdmirtc_http_whep_abandon_all(HdmirtcHttpServer *self)
+{
+	for (guint i = 0; i < self->pending_whep->len; i++) {
+		HdmirtcWhepRequest *req = self->pending_whep->pdata[i];
+
+		whep_request_abandon(req);
+		req->server = NULL;
+	}
+	g_ptr_array_set_size(self->pending_whep, 0);
+}
+
+/* libsoup does not watch a paused message's connection, so look: an
+ * orderly close reads as end of stream. */
+static gboolean connection_closed(SoupServerMessage *msg)
+{
+	GSocket *socket = soup_server_message_get_socket(msg);
+	GInputVector vec;
+	char byte;
+	gint flags = G_SOCKET_MSG_PEEK;
+
+	if (!socket || g_socket_is_closed(socket))
+		return TRUE;
+	GIOCondition cond = g_socket_condition_check(socket, G_IO_IN | G_IO_HUP | G_IO_ERR);
+	if (cond & (G_IO_HUP | G_IO_ERR))
+		return TRUE;
+	if (!(cond & G_IO_IN))
+		return FALSE;
+	vec = (GInputVector){ .buffer = &byte, .size = 1 };
+	return g_socket_receive_message(socket, NULL, &vec, 1, NULL, NULL, &flags, NULL, NULL) <= 0;
+}
+
+gboolean hdmirtc_whep_request_is_abandoned(const HdmirtcWhepRequest *req)
+{
+	return !req->server || !req->msg || connection_closed(req->msg);
+}
+
+void hdmirtc_whep_request_return(HdmirtcWhepRequest *req, const char *answer,
+                                 const char *session_id, const char *etag)
+{
+	g_autofree char *quoted = etag ? quote_etag(etag) : NULL;
+
+	if (!req->server) {
+		whep_request_finish(req);
+		return;
+	}
+	if (hdmirtc_whep_request_is_abandoned(req)) {
+		g_message("POST /whep: the client left before its answer; dropping session %s", session_id);
+		drop_session(req->server, session_id);
+	} else if (!hdmirtc_http_session_id_valid(session_id) || (etag && !quoted)) {
+		drop_session(req->server, session_id);
+		hdmirtc_http_reply_error(req->server, req->msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
+		                         "the session got an unusable id or ETag");
+	} else {
+		reply_created(req->server, req->msg, answer, session_id, quoted);
+	}
+	whep_request_finish(req);
+}
+
+void hdmirtc_whep_request_fail(HdmirtcWhepRequest *req, GError *error)
+{
+	if (!hdmirtc_whep_request_is_abandoned(req))
+		hdmirtc_http_reply_gerror(req->server, req->msg, error);
+	g_error_free(error);
+	whep_request_finish(req);
+}
+
 static void whep_post(HdmirtcHttpServer *self, SoupServerMessage *msg)
 {
-	g_autofree char *offer = NULL, *answer = NULL, *id = NULL, *etag = NULL;
-	g_autofree char *quoted = NULL;
-	g_autoptr(GError) error = NULL;
+	g_autofree char *offer = NULL;
+	HdmirtcWhepRequest *req;
 	gsize len = 0;
 
 	if (!hdmirtc_http_content_type_is(msg, SDP_TYPE)) {
@@ -81,20 +168,12 @@ static void whep_post(HdmirtcHttpServer *self, SoupServerMessage *msg)
 	}
 	if (!hdmirtc_http_take_body(self, msg, &offer, &len))
 		return;
-	answer = self->handlers.whep_create(offer, len, &id, &etag, self->user_data, &error);
-	if (!answer) {
-		hdmirtc_http_reply_gerror(self, msg, error);
-		return;
-	}
-	if (etag)
-		quoted = quote_etag(etag);
-	if (!hdmirtc_http_session_id_valid(id) || (etag && !quoted)) {
-		drop_session(self, id);
-		hdmirtc_http_reply_error(self, msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
-		                         "the session got an unusable id or ETag");
-		return;
-	}
-	reply_created(self, msg, answer, id, quoted);
+	req = g_new0(HdmirtcWhepRequest, 1);
+	req->server = self;
+	req->msg = g_object_ref(msg);
+	g_ptr_array_add(self->pending_whep, req);
+	soup_server_message_pause(msg);
+	self->handlers.whep_create(req, offer, len, self->user_data);
 }
 
 static void whep_patch(HdmirtcHttpServer *self, SoupServerMessage *msg, const char *id)

@@ -44,12 +44,13 @@ static guint http_status_for_webrtc_error(const GError *error)
 	case HDMIRTC_WEBRTC_ERROR_PRECONDITION: return 412;
 	case HDMIRTC_WEBRTC_ERROR_BAD_FRAGMENT: return 400;
 	case HDMIRTC_WEBRTC_ERROR_NETWORK: return 503;
+	case HDMIRTC_WEBRTC_ERROR_CLOSED: return 503;
 	default: return 500;
 	}
 }
 
-/* Restates a module's error in the HTTP module's domain, message kept. */
-static void propagate_as_http_error(GError **dest, GError *src)
+/* A module's error restated in the HTTP module's domain, message kept. */
+static GError *as_http_error(const GError *src)
 {
 	guint status = 500;
 
@@ -57,22 +58,34 @@ static void propagate_as_http_error(GError **dest, GError *src)
 		status = hdmirtc_sdp_error_http_status(src);
 	else if (src->domain == HDMIRTC_WEBRTC_ERROR)
 		status = http_status_for_webrtc_error(src);
-	g_set_error_literal(dest, HDMIRTC_HTTP_ERROR, http_code_for_status(status), src->message);
+	return g_error_new_literal(HDMIRTC_HTTP_ERROR, http_code_for_status(status), src->message);
+}
+
+static void propagate_as_http_error(GError **dest, GError *src)
+{
+	g_propagate_error(dest, as_http_error(src));
 	g_error_free(src);
 }
 
 /* ---- HTTP handlers (main thread) ---------------------------------------- */
 
-static char *on_whep_create(const char *offer, gsize len, char **session_id, char **etag,
-                            gpointer user_data, GError **error)
+static void on_viewer_answered(const char *answer, const char *id, const char *etag,
+                               const GError *error, gpointer user_data)
+{
+	HdmirtcWhepRequest *request = user_data;
+
+	if (error)
+		hdmirtc_whep_request_fail(request, as_http_error(error));
+	else
+		hdmirtc_whep_request_return(request, answer, id, etag);
+}
+
+static void on_whep_create(HdmirtcWhepRequest *request, const char *offer, gsize len,
+                           gpointer user_data)
 {
 	HdmirtcService *s = user_data;
-	GError *local = NULL;
-	char *answer = hdmirtc_webrtc_add_viewer(s->webrtc, offer, len, session_id, etag, &local);
 
-	if (!answer)
-		propagate_as_http_error(error, local);
-	return answer;
+	hdmirtc_webrtc_add_viewer(s->webrtc, offer, len, on_viewer_answered, request);
 }
 
 static gboolean on_whep_patch(const char *session_id, const char *if_match, const char *body,

@@ -69,6 +69,8 @@ static void on_nice_gathering_done(NiceAgent *agent, guint stream_id, gpointer u
 	HdmirtcIceTransport *ice = user_data;
 
 	ice->gathering_done = TRUE;
+	if (ice->callbacks.gathering_done)
+		ice->callbacks.gathering_done(ice, ice->user_data);
 }
 
 static void on_nice_receive(NiceAgent *agent, guint stream_id, guint component_id, guint len,

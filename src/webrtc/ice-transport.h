@@ -31,6 +31,8 @@ typedef struct HdmirtcIceTransport HdmirtcIceTransport;
 
 typedef struct {
 	void (*state_changed)(HdmirtcIceTransport *ice, HdmirtcIceState state, gpointer user_data);
+	/* Local candidate gathering finished (at once without STUN/TURN). */
+	void (*gathering_done)(HdmirtcIceTransport *ice, gpointer user_data);
 	/* One received datagram that is not STUN (DTLS, SRTP or SRTCP). */
 	void (*received)(HdmirtcIceTransport *ice, const guint8 *data, gsize len, gpointer user_data);
 } HdmirtcIceCallbacks;

@@ -39,6 +39,7 @@ struct HdmirtcPeer {
 	gint64 created_us;
 	gint64 streaming_since_us;
 
+	const HdmirtcDtlsCert *cert;
 	HdmirtcIceTransport *ice;
 	HdmirtcDtls *dtls;
 	HdmirtcSrtpSession *srtp;

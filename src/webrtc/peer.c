@@ -124,11 +124,20 @@ static void on_ice_received(HdmirtcIceTransport *ice, const guint8 *data, gsize 
 	}
 }
 
+static void on_ice_gathering_done(HdmirtcIceTransport *ice, gpointer user_data)
+{
+	HdmirtcPeer *peer = user_data;
+
+	if (peer->callbacks.gathering_done)
+		peer->callbacks.gathering_done(peer, peer->user_data);
+}
+
 static gboolean start_ice(HdmirtcPeer *peer, const HdmirtcPeerConfig *config,
                           const HdmirtcSdpMedia *media, GError **error)
 {
 	static const HdmirtcIceCallbacks callbacks = {
 		.state_changed = on_ice_state_changed,
+		.gathering_done = on_ice_gathering_done,
 		.received = on_ice_received,
 	};
 
@@ -172,8 +181,7 @@ static void take_choice(HdmirtcPeer *peer, const HdmirtcSdpVideoChoice *choice)
 	peer->remote_fingerprint = format_fingerprint(choice->media->fingerprint_sha256);
 }
 
-static char *build_answer(HdmirtcPeer *peer, const HdmirtcSdpOffer *offer,
-                          const HdmirtcDtlsCert *cert, GError **error)
+char *hdmirtc_peer_build_answer(HdmirtcPeer *peer, const HdmirtcSdpOffer *offer, GError **error)
 {
 	g_autoptr(GPtrArray) candidates = hdmirtc_ice_transport_get_local_candidates(peer->ice);
 	g_autofree char *stream_id = g_strdup_printf("hdmirtc-%s", peer->id);
@@ -182,7 +190,7 @@ static char *build_answer(HdmirtcPeer *peer, const HdmirtcSdpOffer *offer,
 		.session_version = 1,
 		.ice_ufrag = hdmirtc_ice_transport_get_ufrag(peer->ice),
 		.ice_pwd = hdmirtc_ice_transport_get_pwd(peer->ice),
-		.fingerprint = hdmirtc_dtls_cert_fingerprint(cert),
+		.fingerprint = hdmirtc_dtls_cert_fingerprint(peer->cert),
 		.gathering_complete = hdmirtc_ice_transport_is_gathering_done(peer->ice),
 		.ssrc = peer->ssrc,
 		.cname = peer->cname,
@@ -196,9 +204,9 @@ static char *build_answer(HdmirtcPeer *peer, const HdmirtcSdpOffer *offer,
 }
 
 HdmirtcPeer *hdmirtc_peer_new(GMainContext *ctx, const HdmirtcPeerConfig *config,
-                              const HdmirtcSdpOffer *offer, const HdmirtcSdpVideoChoice *choice,
+                              const HdmirtcSdpVideoChoice *choice,
                               const HdmirtcPeerCallbacks *callbacks, gpointer user_data,
-                              char **answer, GError **error)
+                              GError **error)
 {
 	HdmirtcPeer *peer = g_new0(HdmirtcPeer, 1);
 
@@ -208,6 +216,7 @@ HdmirtcPeer *hdmirtc_peer_new(GMainContext *ctx, const HdmirtcPeerConfig *config
 	peer->callbacks = *callbacks;
 	peer->user_data = user_data;
 	peer->created_us = g_get_monotonic_time();
+	peer->cert = config->cert;
 	peer->ssrc = g_random_int() | 1;
 	peer->ts_offset = g_random_int();
 	peer->next_seq = g_random_int_range(0, 0x8000);
@@ -215,8 +224,7 @@ HdmirtcPeer *hdmirtc_peer_new(GMainContext *ctx, const HdmirtcPeerConfig *config
 	peer->history = hdmirtc_rtp_history_new(HISTORY_PACKETS);
 	take_choice(peer, choice);
 
-	if (!start_dtls(peer, config->cert, error) || !start_ice(peer, config, choice->media, error) ||
-	    !(*answer = build_answer(peer, offer, config->cert, error))) {
+	if (!start_dtls(peer, config->cert, error) || !start_ice(peer, config, choice->media, error)) {
 		hdmirtc_peer_free(peer);
 		return NULL;
 	}
@@ -238,6 +246,11 @@ void hdmirtc_peer_free(HdmirtcPeer *peer)
 	g_free(peer->etag);
 	g_free(peer->id);
 	g_free(peer);
+}
+
+gboolean hdmirtc_peer_is_gathering_done(HdmirtcPeer *peer)
+{
+	return hdmirtc_ice_transport_is_gathering_done(peer->ice);
 }
 
 const char *hdmirtc_peer_get_id(HdmirtcPeer *peer)

@@ -23,6 +23,8 @@ typedef enum {
 typedef struct {
 	/* The peer needs an IDR (joined, PLI, FIR, lost a frame). */
 	void (*request_keyframe)(HdmirtcPeer *peer, const char *reason, gpointer user_data);
+	/* Local ICE candidates are all known: time to answer. */
+	void (*gathering_done)(HdmirtcPeer *peer, gpointer user_data);
 	/* The peer is over (ICE failed, consent lost, DTLS failed, BYE).  The
 	 * hub must not free the peer inside this call. */
 	void (*closed)(HdmirtcPeer *peer, const char *reason, gpointer user_data);
@@ -34,11 +36,14 @@ typedef struct {
 } HdmirtcPeerConfig;
 
 /* Creates the peer for an offer the caller has parsed and chosen a codec
- * in, and builds the SDP answer (*answer, transfer full). */
+ * in, and starts gathering candidates.  config->cert must outlive it. */
 HdmirtcPeer *hdmirtc_peer_new(GMainContext *ctx, const HdmirtcPeerConfig *config,
-                              const HdmirtcSdpOffer *offer, const HdmirtcSdpVideoChoice *choice,
+                              const HdmirtcSdpVideoChoice *choice,
                               const HdmirtcPeerCallbacks *callbacks, gpointer user_data,
-                              char **answer, GError **error);
+                              GError **error);
+/* The SDP answer with the candidates gathered so far (transfer full). */
+char *hdmirtc_peer_build_answer(HdmirtcPeer *peer, const HdmirtcSdpOffer *offer, GError **error);
+gboolean hdmirtc_peer_is_gathering_done(HdmirtcPeer *peer);
 /* NULL-safe; sends nothing more and calls no callback. */
 void hdmirtc_peer_free(HdmirtcPeer *peer);
 

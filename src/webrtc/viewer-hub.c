@@ -12,6 +12,19 @@
 
 G_DEFINE_QUARK(hdmirtc-webrtc-error-quark, hdmirtc_webrtc_error)
 
+/* How long an answer waits for server-reflexive (STUN) candidates: WHEP
+ * has no way to send candidates found later. */
+#define ANSWER_GATHER_TIMEOUT_MS 1500
+
+typedef struct {
+	HdmirtcWebrtc *w;
+	HdmirtcPeer *peer;              /* owned by w->peers */
+	HdmirtcSdpOffer *offer;
+	HdmirtcViewerAnsweredFunc answered;
+	gpointer user_data;
+	GSource *timeout;
+} PendingAnswer;
+
 struct HdmirtcWebrtc {
 	GMainContext *ctx;
 	guint max_viewers;
@@ -20,6 +33,7 @@ struct HdmirtcWebrtc {
 	GStrv local_addresses;
 	char *stun_host;
 	GHashTable *peers;              /* id -> HdmirtcPeer*, owned */
+	GPtrArray *pending_answers;     /* PendingAnswer*, owned */
 	HdmirtcH264Packetizer *packetizer;
 	guint reap_source;
 
@@ -33,6 +47,8 @@ struct HdmirtcWebrtc {
 	guint64 packetize_errors;
 	HdmirtcFrameTimings timings;
 };
+
+static void finish_answer_closed(PendingAnswer *p, const char *why);
 
 /* ---- Keyframes ---------------------------------------------------------- */
 
@@ -80,6 +96,11 @@ static gboolean reap_closed_peers(gpointer user_data)
 	gpointer value;
 
 	w->reap_source = 0;
+	for (guint i = w->pending_answers->len; i > 0; i--) {
+		PendingAnswer *p = w->pending_answers->pdata[i - 1];
+		if (hdmirtc_peer_get_state(p->peer) == HDMIRTC_PEER_STATE_CLOSED)
+			finish_answer_closed(p, "the connection failed");
+	}
 	g_hash_table_iter_init(&it, w->peers);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		if (hdmirtc_peer_get_state(value) == HDMIRTC_PEER_STATE_CLOSED)
@@ -101,38 +122,126 @@ static void on_peer_closed(HdmirtcPeer *peer, const char *reason, gpointer user_
 	g_source_unref(idle);
 }
 
+/* ---- Answers ------------------------------------------------------------ */
+
+static PendingAnswer *find_pending(HdmirtcWebrtc *w, HdmirtcPeer *peer)
+{
+	for (guint i = 0; i < w->pending_answers->len; i++) {
+		PendingAnswer *p = w->pending_answers->pdata[i];
+		if (p->peer == peer)
+			return p;
+	}
+	return NULL;
+}
+
+static void pending_answer_free(PendingAnswer *p)
+{
+	if (p->timeout) {
+		g_source_destroy(p->timeout);
+		g_source_unref(p->timeout);
+	}
+	hdmirtc_sdp_offer_free(p->offer);
+	g_free(p);
+}
+
+/* Calls back with the answer, or with error (then the peer is dropped). */
+static void finish_answer(PendingAnswer *p, const GError *error)
+{
+	HdmirtcWebrtc *w = p->w;
+	g_autoptr(GError) local = NULL;
+	g_autofree char *answer = NULL;
+	g_autofree char *id = g_strdup(hdmirtc_peer_get_id(p->peer));
+
+	g_ptr_array_remove_fast(w->pending_answers, p);
+	if (!error && !(answer = hdmirtc_peer_build_answer(p->peer, p->offer, &local)))
+		error = local;
+	if (error) {
+		p->answered(NULL, NULL, NULL, error, p->user_data);
+		g_hash_table_remove(w->peers, id);
+	} else {
+		g_message("viewer %s answered (%u viewers)", id, g_hash_table_size(w->peers));
+		p->answered(answer, id, hdmirtc_peer_get_etag(p->peer), NULL, p->user_data);
+	}
+	pending_answer_free(p);
+}
+
+static void finish_answer_closed(PendingAnswer *p, const char *why)
+{
+	g_autoptr(GError) error = g_error_new(HDMIRTC_WEBRTC_ERROR, HDMIRTC_WEBRTC_ERROR_CLOSED,
+					      "the viewer session ended before its answer: %s", why);
+
+	finish_answer(p, error);
+}
+
+static gboolean on_answer_timeout(gpointer user_data)
+{
+	PendingAnswer *p = user_data;
+
+	g_message("viewer %s: answering before ICE gathering finished (STUN slow or unreachable)",
+		  hdmirtc_peer_get_id(p->peer));
+	finish_answer(p, NULL);
+	return G_SOURCE_REMOVE;
+}
+
+static void on_peer_gathering_done(HdmirtcPeer *peer, gpointer user_data)
+{
+	PendingAnswer *p = find_pending(user_data, peer);
+
+	if (p)
+		finish_answer(p, NULL);
+}
+
 static const HdmirtcPeerCallbacks peer_callbacks = {
 	.request_keyframe = on_peer_request_keyframe,
+	.gathering_done = on_peer_gathering_done,
 	.closed = on_peer_closed,
 };
 
-char *hdmirtc_webrtc_add_viewer(HdmirtcWebrtc *w, const char *offer_text, gsize len, char **id,
-                                char **etag, GError **error)
+static HdmirtcPeer *create_peer(HdmirtcWebrtc *w, const HdmirtcSdpOffer *offer, GError **error)
 {
 	HdmirtcSdpVideoChoice choice;
-	char *answer = NULL;
+	HdmirtcPeerConfig config = { .cert = w->cert, .ice = &w->ice };
+	HdmirtcPeer *peer;
 
 	if (g_hash_table_size(w->peers) >= w->max_viewers) {
 		g_set_error(error, HDMIRTC_WEBRTC_ERROR, HDMIRTC_WEBRTC_ERROR_TOO_MANY_VIEWERS,
 			    "the viewer limit (%u) is reached", w->max_viewers);
 		return NULL;
 	}
-	g_autoptr(HdmirtcSdpOffer) offer = hdmirtc_sdp_offer_parse(offer_text, len, error);
-	if (!offer || !hdmirtc_sdp_offer_choose_h264(offer, &choice, error))
+	if (!hdmirtc_sdp_offer_choose_h264(offer, &choice, error))
 		return NULL;
+	peer = hdmirtc_peer_new(w->ctx, &config, &choice, &peer_callbacks, w, error);
+	if (peer)
+		g_message("viewer %s joins: H.264 pt %u profile-level-id %s", hdmirtc_peer_get_id(peer),
+			  choice.payload_type, choice.profile_level_id);
+	return peer;
+}
 
-	HdmirtcPeerConfig config = { .cert = w->cert, .ice = &w->ice };
-	HdmirtcPeer *peer = hdmirtc_peer_new(w->ctx, &config, offer, &choice, &peer_callbacks, w,
-					     &answer, error);
-	if (!peer)
-		return NULL;
+void hdmirtc_webrtc_add_viewer(HdmirtcWebrtc *w, const char *offer_text, gsize len,
+                               HdmirtcViewerAnsweredFunc answered, gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	HdmirtcSdpOffer *offer = hdmirtc_sdp_offer_parse(offer_text, len, &error);
+	HdmirtcPeer *peer = offer ? create_peer(w, offer, &error) : NULL;
+
+	if (!peer) {
+		hdmirtc_sdp_offer_free(offer);
+		answered(NULL, NULL, NULL, error, user_data);
+		return;
+	}
 	g_hash_table_insert(w->peers, g_strdup(hdmirtc_peer_get_id(peer)), peer);
-	g_message("viewer %s joined (%u viewers), H.264 pt %u profile-level-id %s",
-		  hdmirtc_peer_get_id(peer), g_hash_table_size(w->peers), choice.payload_type,
-		  choice.profile_level_id);
-	*id = g_strdup(hdmirtc_peer_get_id(peer));
-	*etag = g_strdup(hdmirtc_peer_get_etag(peer));
-	return answer;
+
+	PendingAnswer *p = g_new0(PendingAnswer, 1);
+	*p = (PendingAnswer){ .w = w, .peer = peer, .offer = offer, .answered = answered,
+			      .user_data = user_data };
+	g_ptr_array_add(w->pending_answers, p);
+	if (hdmirtc_peer_is_gathering_done(peer)) {
+		finish_answer(p, NULL);
+		return;
+	}
+	p->timeout = g_timeout_source_new(ANSWER_GATHER_TIMEOUT_MS);
+	g_source_set_callback(p->timeout, on_answer_timeout, p, NULL);
+	g_source_attach(p->timeout, w->ctx);
 }
 
 static HdmirtcPeer *find_peer(HdmirtcWebrtc *w, const char *id, GError **error)
@@ -186,9 +295,15 @@ gboolean hdmirtc_webrtc_patch_viewer(HdmirtcWebrtc *w, const char *id, const cha
 
 gboolean hdmirtc_webrtc_remove_viewer(HdmirtcWebrtc *w, const char *id, GError **error)
 {
-	if (!find_peer(w, id, error))
+	HdmirtcPeer *peer = find_peer(w, id, error);
+	PendingAnswer *p = peer ? find_pending(w, peer) : NULL;
+
+	if (!peer)
 		return FALSE;
-	g_hash_table_remove(w->peers, id);
+	if (p)
+		finish_answer_closed(p, "DELETE");
+	else
+		g_hash_table_remove(w->peers, id);
 	g_message("viewer %s left (DELETE), %u viewers", id, g_hash_table_size(w->peers));
 	return TRUE;
 }
@@ -284,6 +399,7 @@ HdmirtcWebrtc *hdmirtc_webrtc_new(GMainContext *ctx, const HdmirtcWebrtcConfig *
 	w->keyframe_min_interval_us = (gint64)config->keyframe_min_interval_ms * 1000;
 	w->peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					 (GDestroyNotify)hdmirtc_peer_free);
+	w->pending_answers = g_ptr_array_new();
 	w->packetizer = hdmirtc_h264_packetizer_new();
 	copy_ice_config(w, config);
 	w->cert = hdmirtc_dtls_cert_load_or_create(config->certificate_path, error);
@@ -306,6 +422,9 @@ void hdmirtc_webrtc_free(HdmirtcWebrtc *w)
 {
 	if (!w)
 		return;
+	while (w->pending_answers->len)
+		finish_answer_closed(w->pending_answers->pdata[0], "the service is stopping");
+	g_ptr_array_unref(w->pending_answers);
 	g_hash_table_destroy(w->peers);
 	remove_source(w->ctx, w->reap_source);
 	remove_source(w->ctx, w->pending_keyframe_source);

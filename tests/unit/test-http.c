@@ -22,6 +22,8 @@ typedef struct {
 	const char *fail_message;
 	const char *session_id;         /* returned by create */
 	gboolean ice_restart;           /* patch answers with a new sdpfrag */
+	guint defer_ms;                 /* create answers after this delay */
+	HdmirtcWhepRequest *deferred;
 	/* what the handlers saw */
 	guint creates, patches, deletes, keyframes;
 	char *offer;
@@ -38,8 +40,25 @@ static gboolean fake_fail(Fake *fake, GError **error)
 	return TRUE;
 }
 
-static char *fake_create(const char *offer, gsize len, char **session_id, char **etag,
-                         gpointer user_data, GError **error)
+static void fake_finish_create(Fake *fake, HdmirtcWhepRequest *request)
+{
+	GError *error = NULL;
+
+	if (fake_fail(fake, &error))
+		hdmirtc_whep_request_fail(request, error);
+	else
+		hdmirtc_whep_request_return(request, ANSWER, fake->session_id, "e1");
+}
+
+static gboolean on_deferred_create(gpointer user_data)
+{
+	Fake *fake = user_data;
+
+	fake_finish_create(fake, g_steal_pointer(&fake->deferred));
+	return G_SOURCE_REMOVE;
+}
+
+static void fake_create(HdmirtcWhepRequest *request, const char *offer, gsize len, gpointer user_data)
 {
 	Fake *fake = user_data;
 
@@ -48,11 +67,13 @@ static char *fake_create(const char *offer, gsize len, char **session_id, char *
 	fake->offer = g_strdup(offer);
 	fake->offer_len = len;
 	g_assert_cmpuint(strlen(offer), ==, len);
-	if (fake_fail(fake, error))
-		return NULL;
-	*session_id = g_strdup(fake->session_id);
-	*etag = g_strdup("e1");
-	return g_strdup(ANSWER);
+	if (fake->defer_ms) {
+		/* Like a real session waiting for ICE gathering. */
+		fake->deferred = request;
+		g_timeout_add(fake->defer_ms, on_deferred_create, fake);
+		return;
+	}
+	fake_finish_create(fake, request);
 }
 
 static gboolean known_session(Fake *fake, const char *id, GError **error)
@@ -296,6 +317,79 @@ static void test_post_created(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(f->fake.creates, ==, 1);
 	g_assert_cmpstr(f->fake.offer, ==, OFFER);
 	g_assert_cmpuint(f->fake.offer_len, ==, strlen(OFFER));
+}
+
+/* The handler answers later, as the real one does after ICE gathering. */
+static void test_post_deferred(Fixture *f, gconstpointer data)
+{
+	g_autoptr(Reply) ok = NULL, refused = NULL;
+
+	f->fake.defer_ms = 100;
+	ok = request(f, "POST", "/whep", "application/sdp", OFFER, -1, NULL);
+	g_assert_cmpuint(ok->status, ==, 201);
+	g_assert_cmpstr(ok->text, ==, ANSWER);
+	g_assert_cmpstr(header(ok, "Location"), ==, "/whep/sess1");
+
+	f->fake.fail_domain = HDMIRTC_HTTP_ERROR;
+	f->fake.fail_code = HDMIRTC_HTTP_ERROR_NOT_ACCEPTABLE;
+	f->fake.fail_message = "no H.264";
+	refused = request(f, "POST", "/whep", "application/sdp", OFFER, -1, NULL);
+	assert_error_body(refused, 406, "no H.264");
+}
+
+static gboolean cancel_soon(gpointer user_data)
+{
+	g_cancellable_cancel(user_data);
+	return G_SOURCE_REMOVE;
+}
+
+/* A client that gives up before its answer leaves no session behind. */
+static void test_post_client_left(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GCancellable) cancel = g_cancellable_new();
+	Reply r = { .msg = new_msg(f, "POST", "/whep", NULL) };
+	g_autoptr(GBytes) body = g_bytes_new_static(OFFER, strlen(OFFER));
+
+	f->fake.defer_ms = 300;
+	g_test_expect_message("hdmirtc-http", G_LOG_LEVEL_MESSAGE,
+	                      "POST /whep: the client left before its answer; dropping session sess1");
+	soup_message_set_request_body_from_bytes(r.msg, "application/sdp", body);
+	soup_session_send_and_read_async(f->session, r.msg, G_PRIORITY_DEFAULT, cancel, on_sent, &r);
+	g_timeout_add(50, cancel_soon, cancel);
+	while (!r.done || f->fake.deferred || f->fake.creates == 0)
+		g_main_context_iteration(NULL, TRUE);
+	g_test_assert_expected_messages();
+	g_assert_error(r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+	g_assert_cmpuint(f->fake.deletes, ==, 1);
+	g_assert_cmpstr(f->fake.deleted_id, ==, "sess1");
+	g_clear_error(&r.error);
+	g_clear_pointer(&r.body, g_bytes_unref);
+	g_object_unref(r.msg);
+}
+
+/* Freeing the server with an answer outstanding: finishing it later is
+ * safe and touches nothing of the server. */
+static void test_post_server_freed(Fixture *f, gconstpointer data)
+{
+	Reply r = { .msg = new_msg(f, "POST", "/whep", NULL) };
+	g_autoptr(GBytes) body = g_bytes_new_static(OFFER, strlen(OFFER));
+	g_autoptr(GCancellable) cancel = g_cancellable_new();
+
+	f->fake.defer_ms = 60000;
+	soup_message_set_request_body_from_bytes(r.msg, "application/sdp", body);
+	soup_session_send_and_read_async(f->session, r.msg, G_PRIORITY_DEFAULT, cancel, on_sent, &r);
+	while (!f->fake.deferred)
+		g_main_context_iteration(NULL, TRUE);
+	g_clear_pointer(&f->server, hdmirtc_http_server_free);
+	g_assert_true(hdmirtc_whep_request_is_abandoned(f->fake.deferred));
+	hdmirtc_whep_request_return(g_steal_pointer(&f->fake.deferred), ANSWER, "sess1", "e1");
+	g_assert_cmpuint(f->fake.deletes, ==, 0);
+	g_cancellable_cancel(cancel);
+	while (!r.done)
+		g_main_context_iteration(NULL, TRUE);
+	g_clear_error(&r.error);
+	g_clear_pointer(&r.body, g_bytes_unref);
+	g_object_unref(r.msg);
 }
 
 static void test_post_type_with_parameter(Fixture *f, gconstpointer data)
@@ -835,6 +929,9 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	ADD("/http/whep/post-created", test_post_created, NULL);
+	ADD("/http/whep/post-deferred", test_post_deferred, NULL);
+	ADD("/http/whep/post-client-left", test_post_client_left, NULL);
+	ADD("/http/whep/post-server-freed", test_post_server_freed, NULL);
 	ADD("/http/whep/post-type-with-parameter", test_post_type_with_parameter, NULL);
 	ADD("/http/whep/post-wrong-type", test_post_wrong_type, NULL);
 	ADD("/http/whep/post-too-large", test_post_too_large, NULL);
