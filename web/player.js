@@ -20,6 +20,7 @@ const player = window.hdmirtc = {
   counters: [],             // barcode frame counters, in presentation order
   latencyMs: [],            // capture (wall clock) -> frame presented
   receiveMs: [],            // capture -> last packet received
+  absCaptureMs: [],         // presented - captureTime from abs-capture-time
   barcodeMisses: 0,
   stats: {},
   pc: null,
@@ -81,6 +82,7 @@ function onVideoFrame(now, meta) {
   if (params.get('measure') !== '0') {
     const presentedWallMs = performance.timeOrigin + meta.expectedDisplayTime;
     const receivedWallMs = meta.receiveTime ? performance.timeOrigin + meta.receiveTime : null;
+    if (meta.captureTime) pushSample(player.absCaptureMs, meta.expectedDisplayTime - meta.captureTime);
     readFrameBarcode(now, meta).then((code) => {
       if (!code) { player.barcodeMisses++; return; }
       pushSample(player.counters, code.counter);
@@ -114,6 +116,10 @@ async function updateStats() {
         totalDecodeTime: r.totalDecodeTime, codecId: r.codecId,
       });
     }
+    if (r.type === 'remote-outbound-rtp' && r.kind === 'video') {
+      s.senderReports = r.reportsSent;
+      s.senderPackets = r.packetsSent;
+    }
     if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') {
       s.rttMs = r.currentRoundTripTime !== undefined ? r.currentRoundTripTime * 1000 : null;
     }
@@ -134,6 +140,15 @@ async function updateStats() {
     s.rttMs != null ? `RTT ${s.rttMs.toFixed(1)} ms` : '',
     lat !== null ? `latency ${lat.toFixed(0)} ms` : '',
   ].filter(Boolean).join(' · ');
+}
+
+// Chromium negotiates abs-capture-time only when asked; with it the
+// server's capture time reaches requestVideoFrameCallback (captureTime).
+function offerAbsCaptureTime(transceiver) {
+  if (!transceiver.getHeaderExtensionsToNegotiate) return;
+  const exts = transceiver.getHeaderExtensionsToNegotiate().map((e) =>
+    (e.uri.endsWith('/abs-capture-time') && e.direction === 'stopped' ? { ...e, direction: 'sendrecv' } : e));
+  try { transceiver.setHeaderExtensionsToNegotiate(exts); } catch (e) { /* keep the defaults */ }
 }
 
 function waitForGathering(pc, timeoutMs) {
@@ -161,6 +176,7 @@ async function connect() {
   const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', iceServers: player.iceServers || [] });
   player.pc = pc;
   const transceiver = pc.addTransceiver('video', { direction: 'recvonly' });
+  offerAbsCaptureTime(transceiver);
   // Ask for the smallest jitter buffer: an IP-KVM is interactive.
   if ('jitterBufferTarget' in transceiver.receiver) transceiver.receiver.jitterBufferTarget = 0;
   else transceiver.receiver.playoutDelayHint = 0;

@@ -33,6 +33,12 @@ void hdmirtc_peer_add_status(HdmirtcPeer *peer, JsonBuilder *b)
 	add_string(b, "srtp", peer->srtp ?
 		   hdmirtc_srtp_profile_to_string(hdmirtc_srtp_session_get_profile(peer->srtp)) : NULL);
 	add_int(b, "payload_type", peer->payload_type);
+	json_builder_set_member_name(b, "extensions");
+	json_builder_begin_object(b);
+	add_int(b, "mid", peer->mid_ext_id);
+	add_int(b, "abs_capture_time", peer->abs_capture_time_ext_id);
+	add_int(b, "playout_delay", peer->playout_delay_ext_id);
+	json_builder_end_object(b);
 	add_int(b, "ssrc", peer->ssrc);
 	add_int(b, "frames_sent", (gint64)s->frames_sent);
 	add_int(b, "frames_skipped", (gint64)s->frames_skipped);

@@ -51,6 +51,7 @@ test('the browser plays 300+ frames with increasing counters and no freeze', { t
     counters: window.hdmirtc.counters.slice(),
     latencyMs: window.hdmirtc.latencyMs.slice(),
     receiveMs: window.hdmirtc.receiveMs.slice(),
+    absCaptureMs: window.hdmirtc.absCaptureMs.slice(),
     misses: window.hdmirtc.barcodeMisses,
   }));
   assert.ok(end.stats.framesDecoded >= 300, `decoded ${end.stats.framesDecoded}`);
@@ -64,11 +65,19 @@ test('the browser plays 300+ frames with increasing counters and no freeze', { t
     // there say nothing about the stream.
     assert.equal(end.stats.freezeCount - (warm.freezeCount || 0), 0, 'freezes in steady state');
   }
+  const { viewers: [viewer] } = await getStatus(service.url);
+  assert.ok(viewer.extensions.abs_capture_time > 0, 'abs-capture-time was not negotiated');
+  assert.ok(viewer.extensions.playout_delay > 0, 'playout-delay was not negotiated');
+  assert.ok(viewer.extensions.mid > 0, 'the mid extension was not negotiated');
+  assert.ok(end.stats.senderReports > 0, 'the browser saw no RTCP sender report');
+  assert.ok(viewer.rtcp_received > 0 && viewer.rtt_us > 0, 'no receiver report with RTT came back');
   const g2g = summarize(end.latencyMs);
   const rx = summarize(end.receiveMs);
+  const abs = summarize(end.absCaptureMs);
   assert.ok(g2g.count > 0 && Number.isFinite(g2g.median), 'glass-to-glass latency was measured');
   console.log(`# glass-to-glass ms: median ${g2g.median.toFixed(1)} p95 ${g2g.p95.toFixed(1)} (n=${g2g.count});` +
-    ` capture->receive ms: median ${rx.median?.toFixed(1)} p95 ${rx.p95?.toFixed(1)}`);
+    ` capture->receive ms: median ${rx.median?.toFixed(1)} p95 ${rx.p95?.toFixed(1)};` +
+    (abs.count ? ` rVFC captureTime -> presented ms: median ${abs.median.toFixed(1)}` : ''));
   await page.close();
 });
 
