@@ -5,22 +5,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include "rtp-private.h"
+
 #define SR_SIZE 28              /* header + SSRC + 20-byte sender info, no blocks */
 #define SDES_CNAME 1
-
-static void put_be16(guint8 *p, guint16 v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void put_be32(guint8 *p, guint32 v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
 
 static void put_header(guint8 *p, guint count, guint8 pt, gsize size)
 {

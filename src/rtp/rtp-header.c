@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "rtp-private.h"
+
 #define ABS_CAPTURE_TIME_LEN 8  /* short form: capture timestamp only */
 #define PLAYOUT_DELAY_LEN 3
 #define PLAYOUT_DELAY_MAX 0xfff
@@ -63,20 +65,6 @@ static gboolean header_is_valid(const HdmirtcRtpHeader *hdr)
 				return FALSE;
 	}
 	return TRUE;
-}
-
-static void put_be16(guint8 *p, guint16 v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void put_be32(guint8 *p, guint32 v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
 }
 
 static guint8 *put_element(guint8 *p, guint8 id, gsize len)

@@ -42,3 +42,18 @@ struct HdmirtcRtpPacketList {
 /* One allocation sized for the given worst case; takes a reference on au. */
 HdmirtcRtpPacketList *hdmirtc_rtp_packet_list_alloc(HdmirtcAccessUnit *au, guint max_packets,
                                                     guint max_segments, gsize max_inline);
+
+/* Network byte order writers for the header and RTCP builders. */
+static inline void put_be16(guint8 *p, guint16 v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static inline void put_be32(guint8 *p, guint32 v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
