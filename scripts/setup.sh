@@ -87,12 +87,15 @@ build_wolfssl() {
 	rm -rf "$top/build" "$top/build-asan"
 }
 
+# Reinstalls when package-lock.json changes.
 install_npm() {
-	[ -d tests/browser ] || return 0
-	if [ ! -d tests/browser/node_modules/playwright-core ]; then
-		log "installing npm packages for the browser tests"
-		(cd tests/browser && npm ci --silent --no-audit --no-fund >/dev/null)
-	fi
+	local stamp=tests/browser/node_modules/.hdmirtc-lock.sha256
+	local want
+	want=$(sha256sum tests/browser/package-lock.json | cut -d' ' -f1)
+	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return 0
+	log "installing npm packages for the browser tests"
+	(cd tests/browser && npm ci --silent --no-audit --no-fund >/dev/null)
+	echo "$want" > "$stamp"
 }
 
 meson_build() {

@@ -94,6 +94,12 @@ typedef struct HdmirtcHttpServer HdmirtcHttpServer;
  * 500 for NULL or any other domain. */
 guint hdmirtc_http_status_for_error(const GError *error);
 
+/* The status JSON in Prometheus text format (what GET /metrics serves):
+ * numbers and booleans become samples named hdmirtc_<json path>, strings
+ * "_info" samples with a value label, array elements get an id (or index)
+ * label.  Transfer full. */
+char *hdmirtc_http_metrics_from_status(JsonNode *status);
+
 /* Answers 201 with the SDP answer; session_id: 1..HDMIRTC_HTTP_MAX_SESSION_ID
  * of [A-Za-z0-9._~-]; etag: NULL = none (quotes are added).  If the client
  * has gone, or the server was freed, or the id or ETag is unusable, the

@@ -68,6 +68,7 @@ void hdmirtc_http_whep_options(HdmirtcHttpServer *self, SoupServerMessage *msg, 
 
 /* http-api.c */
 void hdmirtc_http_api_status(HdmirtcHttpServer *self, SoupServerMessage *msg);
+void hdmirtc_http_metrics(HdmirtcHttpServer *self, SoupServerMessage *msg);
 void hdmirtc_http_api_keyframe(HdmirtcHttpServer *self, SoupServerMessage *msg);
 
 /* http-static.c: name is the file name ("index.html").  Returns FALSE

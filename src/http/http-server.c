@@ -158,14 +158,16 @@ static void serve_api(HdmirtcHttpServer *self, SoupServerMessage *msg, const cha
 	if (options && (id || strcmp(path, "/whep") == 0))
 		hdmirtc_http_whep_options(self, msg, id);
 	else if (options)
-		api_options(self, msg, strcmp(path, "/api/status") == 0 ?
-		                       "GET, HEAD, OPTIONS" : "OPTIONS, POST");
+		api_options(self, msg, strcmp(path, "/api/keyframe") == 0 ?
+		                       "OPTIONS, POST" : "GET, HEAD, OPTIONS");
 	else if (!hdmirtc_http_check_auth(self, msg))
 		return;
 	else if (strcmp(path, "/api/status") == 0)
 		hdmirtc_http_api_status(self, msg);
 	else if (strcmp(path, "/api/keyframe") == 0)
 		hdmirtc_http_api_keyframe(self, msg);
+	else if (strcmp(path, "/metrics") == 0)
+		hdmirtc_http_metrics(self, msg);
 	else
 		hdmirtc_http_whep_route(self, msg, id);
 }
@@ -173,7 +175,8 @@ static void serve_api(HdmirtcHttpServer *self, SoupServerMessage *msg, const cha
 static gboolean is_api_path(const char *path)
 {
 	return strcmp(path, "/whep") == 0 || g_str_has_prefix(path, "/whep/") ||
-	       strcmp(path, "/api/status") == 0 || strcmp(path, "/api/keyframe") == 0;
+	       strcmp(path, "/api/status") == 0 || strcmp(path, "/api/keyframe") == 0 ||
+	       strcmp(path, "/metrics") == 0;
 }
 
 static void on_request(SoupServer *soup, SoupServerMessage *msg, const char *path,

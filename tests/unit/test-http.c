@@ -293,6 +293,52 @@ static void assert_error_body(Reply *r, guint status, const char *reason)
 	g_assert_cmpstr(r->text, ==, want);
 }
 
+/* ---- metrics ---- */
+
+static void test_metrics_from_status(void)
+{
+	static const char status[] =
+		"{\"version\":\"0.1\",\"uptime_s\":7,\"ok\":true,\"gone\":null,"
+		"\"encoder\":{\"frames\":30,\"fps\":29.5},"
+		"\"viewers\":[{\"id\":\"a1\",\"frames_sent\":3},{\"id\":\"b\\\"2\",\"frames_sent\":4}],"
+		"\"list\":[5,6]}";
+	g_autoptr(JsonNode) node = json_from_string(status, NULL);
+	g_autofree char *text = hdmirtc_http_metrics_from_status(node);
+
+	g_assert_cmpstr(text, ==,
+		"# TYPE hdmirtc_version_info untyped\n"
+		"hdmirtc_version_info{value=\"0.1\"} 1\n"
+		"# TYPE hdmirtc_uptime_s untyped\n"
+		"hdmirtc_uptime_s 7\n"
+		"# TYPE hdmirtc_ok untyped\n"
+		"hdmirtc_ok 1\n"
+		"# TYPE hdmirtc_encoder_frames untyped\n"
+		"hdmirtc_encoder_frames 30\n"
+		"# TYPE hdmirtc_encoder_fps untyped\n"
+		"hdmirtc_encoder_fps 29.5\n"
+		"# TYPE hdmirtc_viewers_id_info untyped\n"
+		"hdmirtc_viewers_id_info{id=\"a1\",value=\"a1\"} 1\n"
+		"hdmirtc_viewers_id_info{id=\"b\\\"2\",value=\"b\\\"2\"} 1\n"
+		"# TYPE hdmirtc_viewers_frames_sent untyped\n"
+		"hdmirtc_viewers_frames_sent{id=\"a1\"} 3\n"
+		"hdmirtc_viewers_frames_sent{id=\"b\\\"2\"} 4\n"
+		"# TYPE hdmirtc_list untyped\n"
+		"hdmirtc_list{index=\"0\"} 5\n"
+		"hdmirtc_list{index=\"1\"} 6\n");
+}
+
+static void test_metrics_route(Fixture *f, gconstpointer data)
+{
+	g_autoptr(Reply) r = request(f, "GET", "/metrics", NULL, NULL, 0, auth_header);
+	g_autoptr(Reply) denied = request(f, "GET", "/metrics", NULL, NULL, 0, NULL);
+
+	g_assert_cmpuint(r->status, ==, 200);
+	g_assert_cmpstr(header(r, "Content-Type"), ==, "text/plain; version=0.0.4");
+	g_assert_nonnull(strstr(r->text, "hdmirtc_viewers 2\n"));
+	g_assert_nonnull(strstr(r->text, "hdmirtc_state_info{value=\"streaming\"} 1\n"));
+	g_assert_cmpuint(denied->status, ==, 401);
+}
+
 /* ---- WHEP ---- */
 
 static void test_post_created(Fixture *f, gconstpointer data)
@@ -948,6 +994,8 @@ int main(int argc, char **argv)
 	ADD("/http/static-files", test_static_files, NULL);
 	ADD("/http/not-found-and-bad-method", test_not_found_and_bad_method, NULL);
 	ADD("/http/token", test_token, TOKEN);
+	ADD("/http/metrics/route", test_metrics_route, TOKEN);
+	g_test_add_func("/http/metrics/from-status", test_metrics_from_status);
 	ADD("/http/garbage-request", test_garbage_request, NULL);
 	g_test_add_func("/http/status-for-error", test_status_for_error);
 	g_test_add_func("/http/missing-handler", test_missing_handler);
