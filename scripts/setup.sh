@@ -28,6 +28,7 @@ apt_packages=(
 	libglib2.0-dev libnice-dev libsoup-3.0-dev libjson-glib-dev
 	libsrtp2-dev libx264-dev libdrm-dev libavcodec-dev libavutil-dev
 	chromium ffmpeg coturn iproute2 procps
+	device-tree-compiler udev systemd-container
 	clang libclang-rt-14-dev valgrind
 )
 

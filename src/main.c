@@ -9,11 +9,13 @@
 #include "hdmirtc-build.h"
 #include "hdmirtc/config.h"
 #include "hdmirtc/log.h"
+#include "hdmirtc/sd-notify.h"
 #include "service/service.h"
 
 static gboolean on_quit_signal(gpointer user_data)
 {
 	g_message("stopping");
+	hdmirtc_sd_notify("STOPPING=1");
 	g_main_loop_quit(user_data);
 	return G_SOURCE_REMOVE;
 }
@@ -33,7 +35,11 @@ static int run(const HdmirtcConfig *config)
 	fflush(stdout);
 	g_unix_signal_add(SIGINT, on_quit_signal, loop);
 	g_unix_signal_add(SIGTERM, on_quit_signal, loop);
+	hdmirtc_sd_notify("READY=1\nSTATUS=streaming");
+	guint watchdog = hdmirtc_sd_notify_watchdog_add();
 	g_main_loop_run(loop);
+	if (watchdog)
+		g_source_remove(watchdog);
 	hdmirtc_service_free(service);
 	return 0;
 }
