@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// CPU of the service with 0..N WHEP viewers, opened by bench/whep-load (a C
+// receiver, so that no browser competes for the cores).  The service's
+// utime+stime is read from /proc over a fixed window after a warm-up; the
+// receiver's own CPU and the machine-wide load are reported beside it.
+import { spawn } from 'node:child_process';
+import { startService, getStatus } from '../../tests/browser/lib/service.mjs';
+import { CLK_TCK, processTicks, machineTicks, allProcessTicks, topOthers } from './machine.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const round = (v, d = 2) => (Number.isFinite(v) ? Number(v.toFixed(d)) : null);
+
+// Starts whep-load and resolves once it printed its ready line.
+function startLoad(binary, url, viewers, maxSeconds) {
+  const child = spawn(binary, ['--url', new URL('whep', url).href, '--viewers', String(viewers),
+    '--duration', String(maxSeconds), '--connect-timeout', '15'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '', err = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { err += d; if (process.env.HDMIRTC_TEST_VERBOSE) process.stderr.write(d); });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const ready = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`whep-load not ready after 40 s:\n${err}`)), 40000);
+    child.stdout.on('data', () => {
+      const m = out.match(/ready streaming=(\d+) failed=(\d+)/);
+      if (m) { clearTimeout(timer); resolve({ streaming: Number(m[1]), failed: Number(m[2]) }); }
+    });
+    exited.then(({ code }) => { clearTimeout(timer); reject(new Error(`whep-load exited (${code}):\n${err}`)); });
+  });
+  return {
+    child, ready, exited,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const how = await Promise.race([exited, sleep(15000).then(() => null)]);
+      if (!how) { child.kill('SIGKILL'); await exited; }
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      return { exit: await exited, summary: line ? JSON.parse(line) : null, stderr: err.slice(-2000) };
+    },
+  };
+}
+
+function sample(pids) {
+  return { at: process.hrtime.bigint(), ticks: pids.map(processTicks), machine: machineTicks(), all: allProcessTicks() };
+}
+
+// Percent of one core for each pid, and the machine's busy share, between a and b.
+function cpuBetween(a, b, ncpu, pids) {
+  const seconds = Number(b.at - a.at) / 1e9;
+  const pct = (i) => (a.ticks[i] === null || b.ticks[i] === null ? null
+    : round(((b.ticks[i] - a.ticks[i]) / CLK_TCK / seconds) * 100, 1));
+  const m = b.machine.total - a.machine.total;
+  return {
+    seconds: round(seconds, 2),
+    service_pct: pct(0),
+    receiver_pct: a.ticks.length > 1 ? pct(1) : null,
+    machine_busy_pct: round(((b.machine.busy - a.machine.busy) / m) * 100 * ncpu, 1),
+    machine_steal_pct: round(((b.machine.steal - a.machine.steal) / m) * 100 * ncpu, 1),
+    // New processes count from zero: their whole CPU time is inside the window or close to it.
+    top_other_processes: topOthers(a.all, b.all, seconds, [...pids, process.pid]),
+  };
+}
+
+function viewerFigures(status) {
+  const v = status.viewers.filter((x) => x.state === 'streaming');
+  const sum = (k) => v.reduce((a, x) => a + (x[k] || 0), 0);
+  const frames = sum('frames_sent');
+  return {
+    streaming: v.length,
+    srtp: [...new Set(v.map((x) => x.srtp))],
+    bytes_copied_per_viewer_frame: frames ? Math.round(sum('bytes_copied') / frames) : null,
+    payload_bytes_per_viewer_frame: frames ? Math.round(sum('payload_bytes_sent') / frames) : null,
+    packets_per_viewer_frame: frames ? round(sum('packets_sent') / frames, 1) : null,
+    retransmitted: sum('retransmitted'),
+  };
+}
+
+async function measureOne(service, whepLoad, viewers, { warmupS, windowS, ncpu }) {
+  const load = viewers > 0 ? startLoad(whepLoad, service.url, viewers, warmupS + windowS + 30) : null;
+  try {
+    const ready = load ? await load.ready : { streaming: 0, failed: 0 };
+    await sleep(warmupS * 1000);
+    const pids = load ? [service.child.pid, load.child.pid] : [service.child.pid];
+    const a = sample(pids);
+    await sleep(windowS * 1000);
+    const b = sample(pids);
+    const status = await getStatus(service.url);
+    const stopped = load ? await load.stop() : null;
+    return {
+      viewers, ready, ...cpuBetween(a, b, ncpu, pids),
+      server: {
+        bytes_copied_per_frame_before_send: status.bytes_copied_per_frame_before_send,
+        latency_us: status.latency_us, encoder: status.encoder, ...viewerFigures(status),
+      },
+      receiver: stopped && {
+        exit: stopped.exit, stderr: stopped.stderr || undefined,
+        ...(stopped.summary && { ...stopped.summary, sessions: undefined }),
+      },
+    };
+  } finally {
+    if (load && load.child.exitCode === null) load.child.kill('SIGKILL');
+  }
+}
+
+// Waits (at most timeoutMs) until the whole machine uses under 40 % of one
+// core over a second; returns the last reading.
+async function waitQuiet(ncpu, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let pct;
+  do {
+    const a = machineTicks();
+    await sleep(1000);
+    const b = machineTicks();
+    pct = round(((b.busy - a.busy) / (b.total - a.total)) * 100 * ncpu, 1);
+  } while (pct > 40 && Date.now() < deadline);
+  return pct;
+}
+
+async function waitNoViewers(url, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && (await getStatus(url)).viewers.length > 0) await sleep(100);
+}
+
+// Fits cpu = a + b * viewers by least squares; b is the cost of one viewer.
+function fitSlope(points) {
+  const n = points.length;
+  const mx = points.reduce((s, p) => s + p.x, 0) / n;
+  const my = points.reduce((s, p) => s + p.y, 0) / n;
+  const sxx = points.reduce((s, p) => s + (p.x - mx) ** 2, 0);
+  const b = points.reduce((s, p) => s + (p.x - mx) * (p.y - my), 0) / sxx;
+  return { intercept_pct: round(my - b * mx), per_viewer_pct: round(b) };
+}
+
+// A window where other processes used more than this (% of one core) is
+// "contended": left out of the means when the same count has a quiet window.
+const CONTENDED_OTHER_PCT = 30;
+
+function summarizeCpu(runs, counts) {
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  for (const r of runs) {
+    r.other_pct = round(r.machine_busy_pct - (r.service_pct || 0) - (r.receiver_pct || 0), 1);
+    r.contended = r.other_pct > CONTENDED_OTHER_PCT;
+  }
+  const used = [];
+  const byCount = counts.map((n) => {
+    const all = runs.filter((r) => r.viewers === n && r.service_pct !== null);
+    const quiet = all.filter((r) => !r.contended);
+    const rs = quiet.length ? quiet : all;
+    used.push(...rs);
+    return {
+      viewers: n,
+      service_pct: round(mean(rs.map((r) => r.service_pct)), 1),
+      service_pct_runs: rs.map((r) => r.service_pct),
+      contended_runs_left_out: all.length - rs.length,
+      receiver_pct: n ? round(mean(rs.map((r) => r.receiver_pct)), 1) : null,
+      machine_busy_pct: round(mean(rs.map((r) => r.machine_busy_pct)), 1),
+    };
+  });
+  const base = byCount.find((c) => c.viewers === 0)?.service_pct;
+  for (const c of byCount) {
+    c.per_additional_viewer_pct = c.viewers && Number.isFinite(base) ? round((c.service_pct - base) / c.viewers) : null;
+  }
+  const fit = fitSlope(used.map((r) => ({ x: r.viewers, y: r.service_pct })));
+  return { contended_other_pct: CONTENDED_OTHER_PCT, by_viewers: byCount, least_squares: fit };
+}
+
+// Measures each count in `counts` `rounds` times (alternating up and down,
+// so that a drift of the machine's other load averages out).
+export async function measureCpu({ whepLoad, width, height, fps, counts, rounds, warmupS, windowS, ncpu, log }) {
+  const service = await startService(['--width', String(width), '--height', String(height),
+    '--fps', String(fps), '--max-viewers', String(Math.max(...counts) + 8)]);
+  const runs = [];
+  try {
+    // The encoder's first seconds (rate control) settle, and the chromium
+    // of the latency part has fully exited.
+    await sleep(3000);
+    const quiet = await waitQuiet(ncpu, 15000);
+    log(`machine busy before the CPU windows: ${quiet}% of a core (service included)`);
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 ? [...counts].reverse() : counts;
+      for (const n of order) {
+        const run = await measureOne(service, whepLoad, n, { warmupS, windowS, ncpu });
+        runs.push({ round: r + 1, ...run });
+        log(`${n} viewer(s), round ${r + 1}: service ${run.service_pct}% of a core, receiver ` +
+          `${run.receiver_pct ?? '-'}%, machine busy ${run.machine_busy_pct}%` +
+          (run.top_other_processes[0] ? ` (most: ${run.top_other_processes[0].comm} ${run.top_other_processes[0].pct}%)` : '') +
+          (n ? `, streaming ${run.ready.streaming}/${n}` : ''));
+        await waitNoViewers(service.url, 5000);
+      }
+    }
+  } finally {
+    await service.stop();
+  }
+  return { width, height, fps, warmup_s: warmupS, window_s: windowS, clk_tck: CLK_TCK, runs, ...summarizeCpu(runs, counts) };
+}

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// bench/results/latest.md: the figures of one run as markdown tables.
+const f = (v, d = 1) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
+const ms = (us) => (Number.isFinite(us) ? us / 1000 : null);
+
+function table(head, rows) {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function latencyTable(lat) {
+  return table(
+    ['resolution', 'sessions × s', 'glass→glass median', 'glass→glass p95', 'per-session medians',
+      'capture→receive median', 'capture→receive p95', 'per-session medians'],
+    lat.map((l) => [`${l.width}x${l.height}@${l.fps}`, `${l.sessions.length} × ${l.seconds}`,
+      f(l.pooled.glass_to_glass_ms.median), f(l.pooled.glass_to_glass_ms.p95),
+      l.session_medians.glass_to_glass_ms.map((v) => f(v)).join(', '),
+      f(l.pooled.capture_to_receive_ms.median), f(l.pooled.capture_to_receive_ms.p95),
+      l.session_medians.capture_to_receive_ms.map((v) => f(v)).join(', ')]));
+}
+
+function browserTable(lat) {
+  const mean = (xs) => { const v = xs.filter(Number.isFinite); return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null; };
+  const sum = (xs) => xs.reduce((a, b) => a + (b || 0), 0);
+  return table(['resolution', 'fps', 'kbit/s', 'jitter buffer ms', 'decode ms', 'freezes', 'lost', 'first frame ms', 'SRTP'],
+    lat.map((l) => {
+      const b = l.sessions.map((s) => s.browser);
+      return [`${l.width}x${l.height}`, f(mean(b.map((x) => x.fps))), f(mean(b.map((x) => x.kbit_s)), 0),
+        f(mean(b.map((x) => x.jitter_buffer_ms)), 2), f(mean(b.map((x) => x.decode_ms)), 2),
+        String(sum(b.map((x) => x.freezes))), String(sum(b.map((x) => x.packets_lost))),
+        f(mean(l.sessions.map((s) => s.first_frame_ms)), 0), l.sessions[0]?.server.viewer?.srtp ?? '–'];
+    }));
+}
+
+const STAGES = ['capture_to_encode_start', 'capture_to_encode_end', 'capture_to_first_send', 'capture_to_last_send'];
+
+function stageTable(rows) {
+  return table(['run', 'stage', 'median ms', 'p95 ms', 'p99 ms', 'max ms'],
+    rows.flatMap(([name, lat]) => STAGES.filter((s) => lat && lat[s]).map((s) =>
+      [name, s.replaceAll('_', ' '), f(ms(lat[s].median), 2), f(ms(lat[s].p95), 2), f(ms(lat[s].p99), 2), f(ms(lat[s].max), 2)])));
+}
+
+// Machine busy time that was neither the service nor whep-load, per run.
+function otherLoad(cpu, n) {
+  return cpu.runs.filter((r) => r.viewers === n)
+    .map((r) => `${f(r.other_pct)}${r.contended ? ` (left out: ${r.top_other_processes[0]?.comm ?? '?'})` : ''}`).join(', ');
+}
+
+function cpuTable(cpu) {
+  return table(['viewers', 'service % of a core', 'runs', 'per additional viewer', 'receiver (whep-load) %',
+    'machine busy %', 'other processes % (all runs)'],
+  cpu.by_viewers.map((c) => [String(c.viewers), f(c.service_pct), c.service_pct_runs.map((v) => f(v)).join(', '),
+    c.per_additional_viewer_pct === null ? '–' : `${f(c.per_additional_viewer_pct, 2)} %`,
+    f(c.receiver_pct), f(c.machine_busy_pct), otherLoad(cpu, c.viewers)]));
+}
+
+function copyTable(result) {
+  const rows = [];
+  for (const l of result.latency) {
+    const v = l.server_at_end;
+    const s = l.sessions[l.sessions.length - 1]?.server;
+    rows.push([`${l.width}x${l.height}, chromium`, String(v.bytes_copied_per_frame_before_send),
+      String(s?.viewer?.bytes_copied_per_frame ?? '–'), String(s?.viewer?.payload_bytes_sent && s.viewer.frames_sent
+        ? Math.round(s.viewer.payload_bytes_sent / s.viewer.frames_sent) : '–')]);
+  }
+  for (const r of result.cpu.runs.filter((x) => x.viewers > 0 && x.round === 1)) {
+    rows.push([`${result.cpu.width}x${result.cpu.height}, ${r.viewers} whep-load viewer(s)`,
+      String(r.server.bytes_copied_per_frame_before_send), String(r.server.bytes_copied_per_viewer_frame ?? '–'),
+      String(r.server.payload_bytes_per_viewer_frame ?? '–')]);
+  }
+  return table(['run', 'bytes copied per frame before send', 'bytes copied per frame per viewer', 'payload bytes per frame per viewer'], rows);
+}
+
+function receiverLine(cpu) {
+  const runs = cpu.runs.filter((r) => r.receiver && r.receiver.totals);
+  return runs.map((r) => {
+    const t = r.receiver.totals, c = r.receiver.capture_to_receive_us;
+    return `| ${r.viewers} | ${r.round} | ${r.receiver.viewers_streaming}/${r.viewers} | ${t.frames} | ${t.packets} | ` +
+      `${t.decrypt_failures} | ${t.lost} | ${c ? f(ms(c.median), 2) : '–'} | ${c ? f(ms(c.p95), 2) : '–'} |`;
+  }).join('\n');
+}
+
+export function renderMarkdown(result) {
+  const m = result.machine;
+  const stageRows = [
+    ...result.latency.map((l) => [`${l.width}x${l.height} chromium (last 512 frames)`, l.server_at_end.latency_us]),
+    ...result.cpu.runs.filter((r) => r.round === 1 && r.viewers > 0).map((r) => [`${result.cpu.width}x${result.cpu.height}, ${r.viewers} whep-load`, r.server.latency_us]),
+  ];
+  return `# hdmirtc benchmark — ${result.date}
+
+Commit \`${m.commit}\`${m.worktree_modified ? ' (with uncommitted changes)' : ''}; ${m.nproc} × ${m.cpu_model}, kernel ${m.kernel}, ${m.os};
+${m.chromium}; load average at start ${m.loadavg_at_start.join(' ')}. Source: test pattern, encoder: ${result.encoder ?? '–'}.
+Full figures: \`${result.json_file}\`. How to read them: [bench/README.md](../README.md).
+
+## Latency in headless chromium (ms)
+
+Glass to glass = barcode capture wall time → \`requestVideoFrameCallback\` expectedDisplayTime;
+capture → receive = capture → rVFC \`receiveTime\` (last packet of the frame), free of chromium's 60 Hz
+presentation phase. Pooled = all samples of all sessions.
+
+${latencyTable(result.latency)}
+
+${browserTable(result.latency)}
+
+## Server-side stages (from /api/status latency_us)
+
+${stageTable(stageRows)}
+
+## CPU per viewer (${result.cpu.width}x${result.cpu.height}@${result.cpu.fps}, ${result.cpu.window_s} s windows after ${result.cpu.warmup_s} s warm-up)
+
+% of one core (utime+stime of the service process over the window). Per additional viewer =
+(cpu(N) − cpu(0)) / N. Windows where other processes used over ${result.cpu.contended_other_pct} % of a core are
+left out when the same count has a quiet window. Least-squares fit over the runs used: ${f(result.cpu.least_squares.intercept_pct)} % + ${f(result.cpu.least_squares.per_viewer_pct, 2)} % per viewer.
+
+${cpuTable(result.cpu)}
+
+Receiver (bench/whep-load) over its whole run:
+
+| viewers | round | streaming | frames | packets | decrypt failures | lost | capture→receive median ms | p95 ms |
+|---|---|---|---|---|---|---|---|---|
+${receiverLine(result.cpu)}
+
+## Bytes copied per frame
+
+${copyTable(result)}
+`;
+}

@@ -1,0 +1,24 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Runs the whole benchmark suite and writes bench/results/<UTC date>-<commit>.json
+# and bench/results/latest.md.  Loopback only, STUN always off.
+#   bench/run.sh            (uses ../build; BUILD_DIR=... to use another build)
+#   bench/run.sh --quick    (a one-minute smoke run, written as latest-quick.md)
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(dirname "$here")
+BUILD_DIR=$(cd "${BUILD_DIR:-$root/build}" && pwd)
+
+if [ ! -d "$root/tests/browser/node_modules/playwright-core" ]; then
+	echo "bench: tests/browser/node_modules is missing: run scripts/setup.sh first" >&2
+	exit 1
+fi
+if ! ninja -C "$BUILD_DIR" src/hdmirtc bench/whep-load >/dev/null; then
+	echo "bench: could not build src/hdmirtc and bench/whep-load in $BUILD_DIR" >&2
+	echo "       (bench/meson.build is wired by subdir('bench') in the top-level meson.build)" >&2
+	exit 1
+fi
+export HDMIRTC_BUILD_DIR="$BUILD_DIR"
+# The helpers of tests/browser start the service with --no-stun --interfaces lo
+# --http-address 127.0.0.1 and chromium with loopback-only flags.
+exec node "$here/run.mjs" "$@"

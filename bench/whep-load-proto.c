@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The pure parts of whep-load: the offer it sends, the answer checks, RTP
+ * parsing after SRTP, RFC 7983 demultiplexing and the receiver report. */
+#include "whep-load.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "hdmirtc/sdp.h"
+
+char *whep_load_offer_build(const WhepLoadOfferParams *p)
+{
+	GString *s = g_string_new(NULL);
+
+	g_string_append_printf(s,
+		"v=0\r\n"
+		"o=- %" G_GUINT64_FORMAT " 2 IN IP4 127.0.0.1\r\n"
+		"s=-\r\n"
+		"t=0 0\r\n"
+		"a=group:BUNDLE 0\r\n"
+		"a=msid-semantic: WMS\r\n"
+		"m=video 9 UDP/TLS/RTP/SAVPF %d\r\n"
+		"c=IN IP4 127.0.0.1\r\n"
+		"a=rtcp:9 IN IP4 0.0.0.0\r\n", p->session_id, WHEP_LOAD_PT);
+	for (const char *const *c = p->candidates; c && *c; c++)
+		g_string_append_printf(s, "%s\r\n", *c);
+	g_string_append_printf(s,
+		"a=ice-ufrag:%s\r\n"
+		"a=ice-pwd:%s\r\n"
+		"a=fingerprint:%s\r\n"
+		"a=setup:actpass\r\n"
+		"a=mid:0\r\n"
+		"a=extmap:%d %s\r\n"
+		"a=extmap:%d %s\r\n"
+		"a=recvonly\r\n"
+		"a=rtcp-mux\r\n"
+		"a=rtcp-rsize\r\n"
+		"a=rtpmap:%d H264/90000\r\n"
+		"a=rtcp-fb:%d nack\r\n"
+		"a=rtcp-fb:%d nack pli\r\n"
+		"a=fmtp:%d level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n"
+		"a=end-of-candidates\r\n",
+		p->ice_ufrag, p->ice_pwd, p->fingerprint,
+		WHEP_LOAD_EXT_ABS_CAPTURE_TIME, hdmirtc_sdp_ext_uri(HDMIRTC_SDP_EXT_ABS_CAPTURE_TIME),
+		WHEP_LOAD_EXT_MID, hdmirtc_sdp_ext_uri(HDMIRTC_SDP_EXT_MID),
+		WHEP_LOAD_PT, WHEP_LOAD_PT, WHEP_LOAD_PT, WHEP_LOAD_PT);
+	return g_string_free(s, FALSE);
+}
+
+static char *fingerprint_to_string(const guint8 *digest)
+{
+	GString *s = g_string_new("sha-256 ");
+
+	for (guint i = 0; i < HDMIRTC_DTLS_FINGERPRINT_LEN; i++)
+		g_string_append_printf(s, i ? ":%02X" : "%02X", digest[i]);
+	return g_string_free(s, FALSE);
+}
+
+static const HdmirtcSdpMedia *find_video(const HdmirtcSdpOffer *sdp, GError **error)
+{
+	for (guint i = 0; i < sdp->media->len; i++) {
+		const HdmirtcSdpMedia *m = g_ptr_array_index(sdp->media, i);
+
+		if (m->type == HDMIRTC_SDP_MEDIA_VIDEO && m->port != 0)
+			return m;
+	}
+	g_set_error(error, HDMIRTC_SDP_ERROR, HDMIRTC_SDP_ERROR_NO_VIDEO, "answer: no accepted video section");
+	return NULL;
+}
+
+static gboolean check_video(const HdmirtcSdpMedia *m, GError **error)
+{
+	const char *why = NULL;
+
+	if (!m->ice_ufrag || !m->ice_pwd)
+		why = "no ICE credentials";
+	else if (!m->has_sha256_fingerprint)
+		why = "no sha-256 fingerprint";
+	else if (m->setup != HDMIRTC_SDP_SETUP_ACTIVE)
+		why = "a=setup is not active";
+	else if (!m->rtcp_mux)
+		why = "no rtcp-mux";
+	else if (m->payloads->len != 1)
+		why = "not exactly one payload type";
+	else if (g_ascii_strcasecmp(g_array_index(m->payloads, HdmirtcSdpPayload, 0).encoding
+				    ? g_array_index(m->payloads, HdmirtcSdpPayload, 0).encoding : "",
+				    "H264") != 0)
+		why = "payload type is not H264";
+	if (why)
+		g_set_error(error, HDMIRTC_SDP_ERROR, HDMIRTC_SDP_ERROR_INVALID, "answer: %s", why);
+	return why == NULL;
+}
+
+gboolean whep_load_answer_parse(const char *text, gsize len, WhepLoadAnswer *answer, GError **error)
+{
+	g_autoptr(HdmirtcSdpOffer) sdp = hdmirtc_sdp_offer_parse(text, len, error);
+	const HdmirtcSdpMedia *m;
+
+	memset(answer, 0, sizeof(*answer));
+	if (!sdp)
+		return FALSE;
+	m = find_video(sdp, error);
+	if (!m || !check_video(m, error))
+		return FALSE;
+	answer->ice_ufrag = g_strdup(m->ice_ufrag);
+	answer->ice_pwd = g_strdup(m->ice_pwd);
+	answer->fingerprint = fingerprint_to_string(m->fingerprint_sha256);
+	answer->payload_type = g_array_index(m->payloads, HdmirtcSdpPayload, 0).pt;
+	answer->candidates = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < m->candidates->len; i++)
+		g_ptr_array_add(answer->candidates,
+				g_strconcat("a=", (const char *)g_ptr_array_index(m->candidates, i), NULL));
+	return TRUE;
+}
+
+void whep_load_answer_clear(WhepLoadAnswer *answer)
+{
+	g_clear_pointer(&answer->ice_ufrag, g_free);
+	g_clear_pointer(&answer->ice_pwd, g_free);
+	g_clear_pointer(&answer->fingerprint, g_free);
+	g_clear_pointer(&answer->candidates, g_ptr_array_unref);
+}
+
+static guint64 read_be64(const guint8 *p)
+{
+	guint64 v = 0;
+
+	for (guint i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* RFC 8285 one-byte elements; two-byte (0x100x) blocks are skipped. */
+static void parse_extensions(const guint8 *p, gsize len, guint8 abs_id, WhepLoadRtpInfo *info)
+{
+	gsize i = 0;
+
+	while (i < len) {
+		guint8 id = p[i] >> 4, elen = (p[i] & 0x0f) + 1;
+
+		if (p[i] == 0) {        /* padding byte */
+			i++;
+			continue;
+		}
+		if (id == 15 || i + 1 + elen > len)
+			return;
+		if (abs_id && id == abs_id && (elen == 8 || elen == 16)) {
+			info->has_abs_capture = TRUE;
+			info->abs_capture_ntp = read_be64(p + i + 1);
+		}
+		i += 1 + elen;
+	}
+}
+
+int whep_load_rtp_parse(const guint8 *buf, gsize len, guint8 abs_id, WhepLoadRtpInfo *info)
+{
+	gsize hdr = 12, pad = 0;
+
+	memset(info, 0, sizeof(*info));
+	if (len < 12 || (buf[0] >> 6) != 2)
+		return -EINVAL;
+	hdr += 4 * (buf[0] & 0x0f);
+	if (buf[0] & 0x10) {
+		gsize ext_len;
+
+		if (len < hdr + 4)
+			return -EINVAL;
+		ext_len = 4 * (((gsize)buf[hdr + 2] << 8) | buf[hdr + 3]);
+		if (len < hdr + 4 + ext_len)
+			return -EINVAL;
+		if (buf[hdr] == 0xbe && buf[hdr + 1] == 0xde)
+			parse_extensions(buf + hdr + 4, ext_len, abs_id, info);
+		hdr += 4 + ext_len;
+	}
+	if (buf[0] & 0x20) {
+		if (len <= hdr || buf[len - 1] == 0 || buf[len - 1] > len - hdr)
+			return -EINVAL;
+		pad = buf[len - 1];
+	}
+	if (len < hdr + pad)
+		return -EINVAL;
+	info->marker = buf[1] >> 7;
+	info->payload_type = buf[1] & 0x7f;
+	info->seq = (guint16)((buf[2] << 8) | buf[3]);
+	info->timestamp = ((guint32)buf[4] << 24) | ((guint32)buf[5] << 16) | ((guint32)buf[6] << 8) | buf[7];
+	info->ssrc = ((guint32)buf[8] << 24) | ((guint32)buf[9] << 16) | ((guint32)buf[10] << 8) | buf[11];
+	info->payload_len = len - hdr - pad;
+	return 0;
+}
+
+WhepLoadPacketKind whep_load_classify(const guint8 *buf, gsize len)
+{
+	if (len == 0)
+		return WHEP_LOAD_PACKET_OTHER;
+	if (buf[0] >= 20 && buf[0] <= 63)
+		return WHEP_LOAD_PACKET_DTLS;
+	if (buf[0] >= 128 && buf[0] <= 191 && len >= 2) {
+		/* RFC 5761: RTCP packet types 192..223 (64..95 with the marker bit masked). */
+		guint8 pt = buf[1] & 0x7f;
+
+		return pt >= 64 && pt <= 95 ? WHEP_LOAD_PACKET_RTCP : WHEP_LOAD_PACKET_RTP;
+	}
+	return WHEP_LOAD_PACKET_OTHER;
+}
+
+static void write_be32(guint8 *p, guint32 v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+gssize whep_load_rr_build(const WhepLoadReceiverReport *rr, guint8 *buf, gsize size)
+{
+	if (size < WHEP_LOAD_RR_SIZE)
+		return -ENOSPC;
+	buf[0] = 0x81;          /* V=2, one report block */
+	buf[1] = 201;
+	buf[2] = 0;
+	buf[3] = WHEP_LOAD_RR_SIZE / 4 - 1;
+	write_be32(buf + 4, rr->sender_ssrc);
+	write_be32(buf + 8, rr->media_ssrc);
+	write_be32(buf + 12, ((guint32)rr->fraction_lost << 24) | (rr->cumulative_lost & 0xffffff));
+	write_be32(buf + 16, rr->ext_highest_seq);
+	write_be32(buf + 20, 0);        /* jitter: not computed */
+	write_be32(buf + 24, rr->lsr);
+	write_be32(buf + 28, rr->dlsr);
+	return WHEP_LOAD_RR_SIZE;
+}
+
+gboolean whep_load_url_is_loopback(const char *url)
+{
+	g_autoptr(GUri) uri = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
+	const char *host;
+
+	if (!uri || g_strcmp0(g_uri_get_scheme(uri), "http") != 0)
+		return FALSE;
+	host = g_uri_get_host(uri);
+	return g_strcmp0(host, "127.0.0.1") == 0 || g_strcmp0(host, "::1") == 0;
+}

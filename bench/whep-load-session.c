@@ -1,0 +1,655 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* One WHEP receiver session of whep-load: gather -> POST offer -> apply
+ * answer -> ICE (controlling) -> DTLS (server) -> SRTP -> count. */
+#include "whep-load.h"
+
+#include <errno.h>
+#include <nice/agent.h>
+#include <string.h>
+
+#include "hdmirtc/rtcp.h"
+#include "hdmirtc/rtp.h"
+#include "hdmirtc/srtp-session.h"
+
+#define COMPONENT 1
+#define SESSION_KEY "whep-load-session"
+
+/* RFC 3550 sequence bookkeeping for loss and the receiver report. */
+typedef struct {
+	gboolean started;
+	guint32 ssrc;
+	guint16 base;
+	guint16 max;
+	guint32 cycles;
+	guint64 received;
+	guint64 expected_prior;
+	guint64 received_prior;
+} SeqState;
+
+struct WhepLoadSession {
+	WhepLoadSessionConfig config;
+	WhepLoadSessionCallbacks callbacks;
+	gpointer user_data;
+	WhepLoadSessionState state;
+	char *error;
+	gboolean closing;
+	NiceAgent *agent;
+	guint stream_id;
+	HdmirtcDtls *dtls;
+	HdmirtcSrtpSession *srtp;
+	SoupMessage *post_msg;
+	SoupMessage *delete_msg;
+	char *location;
+	gint64 post_us;
+	guint start_id, timeout_id, rr_id, done_id;
+	WhepLoadDoneFunc done;
+	gpointer done_data;
+	WhepLoadCounters c;
+	SeqState seq;
+	gint64 frame_capture_wall_us;   /* from the frame's first packet, 0 if none */
+	GArray *samples;                /* gint64 us */
+	guint32 own_ssrc;
+	guint32 last_sr_compact;
+	gint64 last_sr_at_us;
+};
+
+const char *whep_load_session_state_to_string(WhepLoadSessionState state)
+{
+	static const char *const names[] = {
+		"gathering", "posting", "connecting", "streaming", "failed", "closed",
+	};
+
+	return state < G_N_ELEMENTS(names) ? names[state] : "unknown";
+}
+
+static void clear_source(guint *id)
+{
+	if (*id)
+		g_source_remove(*id);
+	*id = 0;
+}
+
+static void set_state(WhepLoadSession *s, WhepLoadSessionState state)
+{
+	if (s->state == state)
+		return;
+	s->state = state;
+	if (state >= WHEP_LOAD_SESSION_STREAMING)
+		clear_source(&s->timeout_id);
+	if (state >= WHEP_LOAD_SESSION_STREAMING && s->callbacks.state_changed)
+		s->callbacks.state_changed(s, state, s->user_data);
+}
+
+static void fail(WhepLoadSession *s, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void fail(WhepLoadSession *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->state == WHEP_LOAD_SESSION_FAILED || s->closing)
+		return;
+	va_start(ap, fmt);
+	g_free(s->error);
+	s->error = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	clear_source(&s->rr_id);
+	g_printerr("whep-load: session %u: %s\n", s->config.index, s->error);
+	set_state(s, WHEP_LOAD_SESSION_FAILED);
+}
+
+/* ---- received packets ---- */
+
+static void track_seq(SeqState *q, guint16 seq, guint32 ssrc)
+{
+	if (!q->started) {
+		q->started = TRUE;
+		q->ssrc = ssrc;
+		q->base = q->max = seq;
+	} else if (ssrc != q->ssrc) {
+		return;
+	} else if ((guint16)(seq - q->max) < 0x8000 && seq != q->max) {
+		if (seq < q->max)
+			q->cycles += 65536;
+		q->max = seq;
+	}
+	q->received++;
+}
+
+static guint64 seq_expected(const SeqState *q)
+{
+	return q->started ? (guint64)q->cycles + q->max - q->base + 1 : 0;
+}
+
+static void on_frame_end(WhepLoadSession *s)
+{
+	s->c.frames++;
+	if (s->frame_capture_wall_us && s->samples->len < WHEP_LOAD_MAX_SAMPLES) {
+		gint64 us = g_get_real_time() - s->frame_capture_wall_us;
+
+		g_array_append_val(s->samples, us);
+	}
+	s->frame_capture_wall_us = 0;
+	if (s->state == WHEP_LOAD_SESSION_CONNECTING) {
+		s->c.connect_ms = (g_get_monotonic_time() - s->post_us) / 1000;
+		set_state(s, WHEP_LOAD_SESSION_STREAMING);
+	}
+}
+
+static void handle_rtp(WhepLoadSession *s, guint8 *buf, gsize len)
+{
+	WhepLoadRtpInfo info;
+	gsize plain = len;
+	int r;
+
+	if (!s->srtp) {
+		s->c.malformed++;
+		return;
+	}
+	r = hdmirtc_srtp_session_unprotect_rtp(s->srtp, buf, &plain);
+	if (r == -EALREADY) {
+		s->c.replayed++;
+		return;
+	}
+	if (r < 0) {
+		s->c.decrypt_failures++;
+		return;
+	}
+	if (whep_load_rtp_parse(buf, plain, WHEP_LOAD_EXT_ABS_CAPTURE_TIME, &info) < 0) {
+		s->c.malformed++;
+		return;
+	}
+	s->c.packets++;
+	s->c.bytes += len;
+	s->c.payload_bytes += info.payload_len;
+	track_seq(&s->seq, info.seq, info.ssrc);
+	if (info.has_abs_capture)
+		s->frame_capture_wall_us = hdmirtc_ntp_to_wall_us(info.abs_capture_ntp);
+	if (info.marker)
+		on_frame_end(s);
+}
+
+static void on_rtcp_event(const HdmirtcRtcpEvent *ev, gpointer user_data)
+{
+	WhepLoadSession *s = user_data;
+
+	if (ev->type == HDMIRTC_RTCP_EVENT_SENDER_REPORT) {
+		s->last_sr_compact = hdmirtc_ntp_to_compact(ev->sr.ntp);
+		s->last_sr_at_us = g_get_monotonic_time();
+	}
+}
+
+static void handle_rtcp(WhepLoadSession *s, guint8 *buf, gsize len)
+{
+	gsize plain = len;
+
+	if (!s->srtp || hdmirtc_srtp_session_unprotect_rtcp(s->srtp, buf, &plain) < 0 ||
+	    hdmirtc_rtcp_parse(buf, plain, on_rtcp_event, s, NULL) < 0) {
+		s->c.rtcp_failures++;
+		return;
+	}
+	s->c.rtcp_received++;
+}
+
+static void on_nice_receive(NiceAgent *agent, guint stream_id, guint component_id, guint len,
+                            gchar *data, gpointer user_data)
+{
+	WhepLoadSession *s = user_data;
+	guint8 buf[WHEP_LOAD_MAX_DATAGRAM];
+
+	if (s->closing)
+		return;
+	if (len == 0 || len > sizeof(buf)) {
+		s->c.malformed++;
+		return;
+	}
+	memcpy(buf, data, len);
+	switch (whep_load_classify(buf, len)) {
+	case WHEP_LOAD_PACKET_DTLS:
+		if (!s->dtls || hdmirtc_dtls_handle_datagram(s->dtls, buf, len) < 0)
+			s->c.malformed++;
+		break;
+	case WHEP_LOAD_PACKET_RTP:
+		handle_rtp(s, buf, len);
+		break;
+	case WHEP_LOAD_PACKET_RTCP:
+		handle_rtcp(s, buf, len);
+		break;
+	default:
+		s->c.malformed++;
+	}
+}
+
+/* ---- receiver reports ---- */
+
+static WhepLoadReceiverReport make_report(WhepLoadSession *s)
+{
+	SeqState *q = &s->seq;
+	guint64 expected = seq_expected(q);
+	guint64 exp_int = expected - q->expected_prior, rec_int = q->received - q->received_prior;
+	gint64 lost_int = (gint64)exp_int - (gint64)rec_int;
+	gint64 lost = (gint64)expected - (gint64)q->received;
+	WhepLoadReceiverReport rr = {
+		.sender_ssrc = s->own_ssrc,
+		.media_ssrc = q->ssrc,
+		.fraction_lost = exp_int && lost_int > 0 ? (guint8)MIN(255, (lost_int << 8) / (gint64)exp_int) : 0,
+		.cumulative_lost = (guint32)CLAMP(lost, 0, 0x7fffff),
+		.ext_highest_seq = q->cycles + q->max,
+		.lsr = s->last_sr_compact,
+	};
+
+	if (s->last_sr_at_us)
+		rr.dlsr = (guint32)((g_get_monotonic_time() - s->last_sr_at_us) * 65536 / G_USEC_PER_SEC);
+	q->expected_prior = expected;
+	q->received_prior = q->received;
+	s->c.lost = lost > 0 ? (guint64)lost : 0;
+	return rr;
+}
+
+static gboolean on_rr_timer(gpointer user_data)
+{
+	WhepLoadSession *s = user_data;
+	guint8 buf[WHEP_LOAD_RR_SIZE + HDMIRTC_SRTP_MAX_OVERHEAD];
+	WhepLoadReceiverReport rr;
+	gssize n;
+	gsize len;
+
+	if (!s->srtp || !s->seq.started)
+		return G_SOURCE_CONTINUE;
+	rr = make_report(s);
+	n = whep_load_rr_build(&rr, buf, sizeof(buf));
+	len = (gsize)n;
+	if (n > 0 && hdmirtc_srtp_session_protect_rtcp(s->srtp, buf, &len, sizeof(buf)) == 0 &&
+	    nice_agent_send(s->agent, s->stream_id, COMPONENT, len, (const gchar *)buf) == (gint)len)
+		s->c.rr_sent++;
+	return G_SOURCE_CONTINUE;
+}
+
+/* ---- DTLS ---- */
+
+static int dtls_send(const guint8 *buf, gsize len, gpointer user_data)
+{
+	WhepLoadSession *s = user_data;
+	gint n = nice_agent_send(s->agent, s->stream_id, COMPONENT, len, (const gchar *)buf);
+
+	return n < 0 ? -EIO : n;
+}
+
+static void dtls_connected(HdmirtcDtls *dtls, const HdmirtcSrtpKeys *keys, gpointer user_data)
+{
+	WhepLoadSession *s = user_data;
+	g_autoptr(GError) error = NULL;
+
+	/* We are the DTLS server: our SRTP keys are the server's. */
+	s->srtp = hdmirtc_srtp_session_new(keys, FALSE, &error);
+	if (!s->srtp) {
+		fail(s, "SRTP: %s", error->message);
+		return;
+	}
+	s->rr_id = g_timeout_add_seconds(1, on_rr_timer, s);
+}
+
+static void dtls_closed(HdmirtcDtls *dtls, HdmirtcDtlsState state, const GError *reason,
+                        gpointer user_data)
+{
+	WhepLoadSession *s = user_data;
+
+	fail(s, "DTLS %s: %s", hdmirtc_dtls_state_to_string(state), reason ? reason->message : "closed");
+}
+
+static gboolean start_dtls(WhepLoadSession *s, const char *fingerprint, GError **error)
+{
+	static const HdmirtcDtlsCallbacks callbacks = {
+		.send = dtls_send, .connected = dtls_connected, .closed = dtls_closed,
+	};
+	const HdmirtcSrtpProfile profiles[] = { s->config.srtp_profile, HDMIRTC_SRTP_PROFILE_NONE };
+	HdmirtcDtlsConfig config = {
+		.role = HDMIRTC_DTLS_ROLE_SERVER,
+		.remote_fingerprint = fingerprint,
+		.srtp_profiles = s->config.srtp_profile ? profiles : NULL,
+	};
+
+	s->dtls = hdmirtc_dtls_new(s->config.cert, &config, &callbacks, s, error);
+	return s->dtls && hdmirtc_dtls_start(s->dtls, error);
+}
+
+/* ---- ICE ---- */
+
+static gboolean candidate_is_loopback(const NiceCandidate *cand)
+{
+	char ip[NICE_ADDRESS_STRING_LEN];
+
+	nice_address_to_string(&cand->addr, ip);
+	return strcmp(ip, "127.0.0.1") == 0 || strcmp(ip, "::1") == 0;
+}
+
+/* Only loopback UDP candidates are used: this tool never sends elsewhere. */
+static guint add_remote_candidates(WhepLoadSession *s, GPtrArray *lines)
+{
+	GSList *cands = NULL;
+	guint n;
+
+	for (guint i = 0; i < lines->len; i++) {
+		NiceCandidate *c = nice_agent_parse_remote_candidate_sdp(s->agent, s->stream_id,
+									 g_ptr_array_index(lines, i));
+
+		if (c && c->component_id == COMPONENT && c->transport == NICE_CANDIDATE_TRANSPORT_UDP &&
+		    candidate_is_loopback(c))
+			cands = g_slist_append(cands, c);
+		else if (c)
+			nice_candidate_free(c);
+	}
+	n = g_slist_length(cands);
+	if (n > 0 && nice_agent_set_remote_candidates(s->agent, s->stream_id, COMPONENT, cands) < 1)
+		n = 0;
+	g_slist_free_full(cands, (GDestroyNotify)nice_candidate_free);
+	return n;
+}
+
+static void on_component_state(NiceAgent *agent, guint stream_id, guint component_id, guint state,
+                               gpointer user_data)
+{
+	WhepLoadSession *s = user_data;
+
+	if (state == NICE_COMPONENT_STATE_FAILED)
+		fail(s, "ICE failed");
+}
+
+static gboolean apply_answer(WhepLoadSession *s, const char *body, gsize len, GError **error)
+{
+	WhepLoadAnswer answer;
+	gboolean ok;
+
+	if (!whep_load_answer_parse(body, len, &answer, error))
+		return FALSE;
+	ok = nice_agent_set_remote_credentials(s->agent, s->stream_id, answer.ice_ufrag, answer.ice_pwd) &&
+	     start_dtls(s, answer.fingerprint, error);
+	if (ok && add_remote_candidates(s, answer.candidates) == 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "answer has no loopback UDP candidate");
+		ok = FALSE;
+	} else if (!ok && error && !*error) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "libnice refused the answer's ICE credentials");
+	}
+	whep_load_answer_clear(&answer);
+	return ok;
+}
+
+/* ---- WHEP ---- */
+
+static gboolean take_location(WhepLoadSession *s, SoupMessage *msg, GError **error)
+{
+	const char *loc = soup_message_headers_get_one(soup_message_get_response_headers(msg), "Location");
+	char *abs;
+
+	if (!loc) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "201 without Location");
+		return FALSE;
+	}
+	abs = g_uri_resolve_relative(s->config.whep_url, loc, G_URI_FLAGS_NONE, error);
+	if (!abs)
+		return FALSE;
+	if (!whep_load_url_is_loopback(abs)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Location %s is not on loopback", abs);
+		g_free(abs);
+		return FALSE;
+	}
+	s->location = abs;
+	return TRUE;
+}
+
+static void on_post_done(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(SoupMessage) msg = user_data;  /* the reference taken for this call */
+	WhepLoadSession *s = g_object_get_data(G_OBJECT(msg), SESSION_KEY);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) body = soup_session_send_and_read_finish(SOUP_SESSION(source), res, &error);
+	gsize len = 0;
+	const char *text = body ? g_bytes_get_data(body, &len) : NULL;
+
+	if (!s)
+		return;         /* session freed meanwhile */
+	g_clear_object(&s->post_msg);
+	if (s->state != WHEP_LOAD_SESSION_POSTING || s->closing)
+		return;         /* timed out meanwhile */
+	if (!body) {
+		fail(s, "POST: %s", error->message);
+		return;
+	}
+	if (soup_message_get_status(msg) != 201) {
+		fail(s, "POST: HTTP %u: %.*s", soup_message_get_status(msg), (int)MIN(len, 200), text ? text : "");
+		return;
+	}
+	if (!take_location(s, msg, &error) || !apply_answer(s, text, len, &error)) {
+		fail(s, "answer: %s", error->message);
+		return;
+	}
+	s->state = WHEP_LOAD_SESSION_CONNECTING;
+}
+
+static char *build_offer(WhepLoadSession *s)
+{
+	GSList *cands = nice_agent_get_local_candidates(s->agent, s->stream_id, COMPONENT);
+	g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *ufrag = NULL, *pwd = NULL;
+	WhepLoadOfferParams p = { 0 };
+	char *offer = NULL;
+
+	for (GSList *l = cands; l; l = l->next)
+		g_ptr_array_add(lines, nice_agent_generate_local_candidate_sdp(s->agent, l->data));
+	g_ptr_array_add(lines, NULL);
+	g_slist_free_full(cands, (GDestroyNotify)nice_candidate_free);
+	if (lines->len > 1 && nice_agent_get_local_credentials(s->agent, s->stream_id, &ufrag, &pwd)) {
+		p.ice_ufrag = ufrag;
+		p.ice_pwd = pwd;
+		p.fingerprint = hdmirtc_dtls_cert_fingerprint(s->config.cert);
+		p.candidates = (const char *const *)lines->pdata;
+		p.session_id = g_random_int() | ((guint64)(g_random_int() & 0x7fffffff) << 32);
+		offer = whep_load_offer_build(&p);
+	}
+	return offer;
+}
+
+static void on_gathering_done(NiceAgent *agent, guint stream_id, gpointer user_data)
+{
+	WhepLoadSession *s = user_data;
+	char *offer;
+
+	if (s->state != WHEP_LOAD_SESSION_GATHERING || s->closing)
+		return;
+	offer = build_offer(s);
+	if (!offer) {
+		fail(s, "no local candidate on 127.0.0.1");
+		return;
+	}
+	s->post_msg = soup_message_new("POST", s->config.whep_url);
+	soup_message_set_request_body_from_bytes(s->post_msg, "application/sdp",
+						 g_bytes_new_take(offer, strlen(offer)));
+	g_object_set_data(G_OBJECT(s->post_msg), SESSION_KEY, s);
+	s->state = WHEP_LOAD_SESSION_POSTING;
+	s->post_us = g_get_monotonic_time();
+	soup_session_send_and_read_async(s->config.http, s->post_msg, G_PRIORITY_DEFAULT, NULL,
+					 on_post_done, g_object_ref(s->post_msg));
+}
+
+/* ---- life cycle ---- */
+
+static gboolean on_connect_timeout(gpointer user_data)
+{
+	WhepLoadSession *s = user_data;
+
+	s->timeout_id = 0;
+	fail(s, "no whole frame within %u s (state %s)", s->config.connect_timeout_s,
+	     whep_load_session_state_to_string(s->state));
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean create_agent(WhepLoadSession *s)
+{
+	NiceAddress addr;
+
+	s->agent = nice_agent_new_full(g_main_context_default(), NICE_COMPATIBILITY_RFC5245,
+				       NICE_AGENT_OPTION_NONE);
+	g_object_set(s->agent, "controlling-mode", TRUE, "upnp", FALSE, "ice-tcp", FALSE, NULL);
+	nice_address_init(&addr);
+	if (!nice_address_set_from_string(&addr, "127.0.0.1") ||
+	    !nice_agent_add_local_address(s->agent, &addr))
+		return FALSE;
+	s->stream_id = nice_agent_add_stream(s->agent, 1);
+	if (!s->stream_id)
+		return FALSE;
+	g_signal_connect(s->agent, "candidate-gathering-done", G_CALLBACK(on_gathering_done), s);
+	g_signal_connect(s->agent, "component-state-changed", G_CALLBACK(on_component_state), s);
+	nice_agent_attach_recv(s->agent, s->stream_id, COMPONENT, g_main_context_default(),
+			       on_nice_receive, s);
+	return nice_agent_gather_candidates(s->agent, s->stream_id);
+}
+
+/* Started from the loop so that no callback runs inside _new(). */
+static gboolean on_start(gpointer user_data)
+{
+	WhepLoadSession *s = user_data;
+
+	s->start_id = 0;
+	s->timeout_id = g_timeout_add_seconds(s->config.connect_timeout_s, on_connect_timeout, s);
+	if (!create_agent(s))
+		fail(s, "libnice could not gather a host candidate on 127.0.0.1");
+	return G_SOURCE_REMOVE;
+}
+
+WhepLoadSession *whep_load_session_new(const WhepLoadSessionConfig *config,
+                                       const WhepLoadSessionCallbacks *callbacks, gpointer user_data)
+{
+	WhepLoadSession *s = g_new0(WhepLoadSession, 1);
+
+	s->config = *config;
+	s->callbacks = *callbacks;
+	s->user_data = user_data;
+	s->c.connect_ms = -1;
+	s->samples = g_array_new(FALSE, FALSE, sizeof(gint64));
+	s->own_ssrc = g_random_int();
+	s->start_id = g_idle_add(on_start, s);
+	return s;
+}
+
+static void finish_close(WhepLoadSession *s)
+{
+	WhepLoadDoneFunc done = s->done;
+
+	s->done = NULL;
+	if (done)
+		done(s, s->done_data);
+}
+
+static gboolean on_close_idle(gpointer user_data)
+{
+	WhepLoadSession *s = user_data;
+
+	s->done_id = 0;
+	finish_close(s);
+	return G_SOURCE_REMOVE;
+}
+
+static void on_delete_done(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(SoupMessage) msg = user_data;
+	WhepLoadSession *s = g_object_get_data(G_OBJECT(msg), SESSION_KEY);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) body = soup_session_send_and_read_finish(SOUP_SESSION(source), res, &error);
+
+	if (!s)
+		return;
+	g_clear_object(&s->delete_msg);
+	if (!body || soup_message_get_status(msg) >= 300) {
+		if (body)
+			g_printerr("whep-load: session %u: DELETE: HTTP %u\n", s->config.index,
+				   soup_message_get_status(msg));
+		else
+			g_printerr("whep-load: session %u: DELETE: %s\n", s->config.index, error->message);
+		if (s->dtls)
+			hdmirtc_dtls_close(s->dtls);
+	}
+	finish_close(s);
+}
+
+void whep_load_session_close(WhepLoadSession *s, WhepLoadDoneFunc done, gpointer done_data)
+{
+	if (s->closing)
+		return;
+	s->closing = TRUE;
+	s->done = done;
+	s->done_data = done_data;
+	make_report(s);                         /* final loss figure */
+	clear_source(&s->start_id);
+	clear_source(&s->timeout_id);
+	clear_source(&s->rr_id);
+	/* A WHEP DELETE closes the viewer on the service; a close_notify
+	 * first would close it there already and make the DELETE a 404. */
+	if (!s->location) {
+		if (s->dtls)
+			hdmirtc_dtls_close(s->dtls);
+		s->done_id = g_idle_add(on_close_idle, s);
+		return;
+	}
+	s->delete_msg = soup_message_new("DELETE", s->location);
+	g_object_set_data(G_OBJECT(s->delete_msg), SESSION_KEY, s);
+	soup_session_send_and_read_async(s->config.http, s->delete_msg, G_PRIORITY_DEFAULT, NULL,
+					 on_delete_done, g_object_ref(s->delete_msg));
+}
+
+static void forget_message(SoupMessage **msg)
+{
+	if (*msg)
+		g_object_set_data(G_OBJECT(*msg), SESSION_KEY, NULL);
+	g_clear_object(msg);
+}
+
+void whep_load_session_free(WhepLoadSession *s)
+{
+	if (!s)
+		return;
+	clear_source(&s->start_id);
+	clear_source(&s->timeout_id);
+	clear_source(&s->rr_id);
+	clear_source(&s->done_id);
+	forget_message(&s->post_msg);
+	forget_message(&s->delete_msg);
+	hdmirtc_dtls_free(s->dtls);
+	hdmirtc_srtp_session_free(s->srtp);
+	if (s->agent) {
+		g_signal_handlers_disconnect_by_data(s->agent, s);
+		if (s->stream_id) {
+			nice_agent_attach_recv(s->agent, s->stream_id, COMPONENT, g_main_context_default(),
+					       NULL, NULL);
+			nice_agent_remove_stream(s->agent, s->stream_id);
+		}
+		nice_agent_close_async(s->agent, NULL, NULL);
+		g_object_unref(s->agent);
+	}
+	g_array_unref(s->samples);
+	g_free(s->location);
+	g_free(s->error);
+	g_free(s);
+}
+
+WhepLoadSessionState whep_load_session_get_state(const WhepLoadSession *s)
+{
+	return s->state;
+}
+
+const char *whep_load_session_get_error(const WhepLoadSession *s)
+{
+	return s->error;
+}
+
+const WhepLoadCounters *whep_load_session_get_counters(const WhepLoadSession *s)
+{
+	return &s->c;
+}
+
+const GArray *whep_load_session_get_receive_samples(const WhepLoadSession *s)
+{
+	return s->samples;
+}
+
+HdmirtcSrtpProfile whep_load_session_get_srtp_profile(const WhepLoadSession *s)
+{
+	return s->srtp ? hdmirtc_srtp_session_get_profile(s->srtp) : HDMIRTC_SRTP_PROFILE_NONE;
+}

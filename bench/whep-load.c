@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* whep-load: opens N WebRTC sessions to an hdmirtc service on loopback and
+ * counts what each receives (see whep-load.h).
+ *
+ *   whep-load --url http://127.0.0.1:PORT/whep --viewers 4 --duration 20
+ *
+ * Prints "whep-load: ready streaming=S failed=F" on stdout once every
+ * session streams or has failed, keeps receiving for --duration seconds (or
+ * until SIGINT/SIGTERM), closes every session (DTLS close_notify + WHEP
+ * DELETE) and prints one JSON summary line on stdout.  Exit status 0 when
+ * every session streamed and every packet decrypted, 1 otherwise, 2 for
+ * bad arguments.  An alarm bounds the whole run. */
+#include "whep-load.h"
+
+#include <glib-unix.h>
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define MAX_VIEWERS 64
+#define CLOSE_GRACE_S 5
+
+typedef struct {
+	char *url;
+	gint viewers;
+	gint duration_s;
+	gint connect_timeout_s;
+	gint stagger_ms;
+	char *srtp;
+	HdmirtcSrtpProfile srtp_profile;
+} Options;
+
+typedef struct {
+	Options opt;
+	GMainLoop *loop;
+	SoupSession *http;
+	HdmirtcDtlsCert *cert;
+	GPtrArray *sessions;            /* WhepLoadSession * */
+	guint created;
+	guint closing_pending;
+	gboolean ready;
+	gboolean shutting_down;
+	gint64 ready_us;
+	gint64 end_us;
+	guint create_id, duration_id, grace_id;
+} Load;
+
+static gboolean on_shutdown(gpointer user_data);
+
+static void print_ready(Load *load)
+{
+	guint streaming = 0;
+
+	for (guint i = 0; i < load->sessions->len; i++)
+		streaming += whep_load_session_get_state(g_ptr_array_index(load->sessions, i)) ==
+			     WHEP_LOAD_SESSION_STREAMING;
+	load->ready = TRUE;
+	load->ready_us = g_get_monotonic_time();
+	printf("whep-load: ready streaming=%u failed=%u\n", streaming, load->sessions->len - streaming);
+	fflush(stdout);
+	load->duration_id = g_timeout_add_seconds(load->opt.duration_s, on_shutdown, load);
+}
+
+static void on_session_state(WhepLoadSession *session, WhepLoadSessionState state, gpointer user_data)
+{
+	Load *load = user_data;
+	guint settled = 0;
+
+	if (load->ready || load->shutting_down || load->created < (guint)load->opt.viewers)
+		return;
+	/* Recount: a session may stream first and fail later. */
+	for (guint i = 0; i < load->sessions->len; i++)
+		settled += whep_load_session_get_state(g_ptr_array_index(load->sessions, i)) >=
+			   WHEP_LOAD_SESSION_STREAMING;
+	if (settled == load->sessions->len)
+		print_ready(load);
+}
+
+static gboolean on_create(gpointer user_data)
+{
+	Load *load = user_data;
+	static const WhepLoadSessionCallbacks callbacks = { .state_changed = on_session_state };
+	WhepLoadSessionConfig config = {
+		.http = load->http,
+		.whep_url = load->opt.url,
+		.cert = load->cert,
+		.index = load->created,
+		.connect_timeout_s = (guint)load->opt.connect_timeout_s,
+		.srtp_profile = load->opt.srtp_profile,
+	};
+
+	g_ptr_array_add(load->sessions, whep_load_session_new(&config, &callbacks, load));
+	if (++load->created < (guint)load->opt.viewers)
+		return G_SOURCE_CONTINUE;
+	load->create_id = 0;
+	return G_SOURCE_REMOVE;
+}
+
+static void on_session_closed(WhepLoadSession *session, gpointer user_data)
+{
+	Load *load = user_data;
+
+	if (load->closing_pending > 0 && --load->closing_pending == 0)
+		g_main_loop_quit(load->loop);
+}
+
+static gboolean on_grace_over(gpointer user_data)
+{
+	Load *load = user_data;
+
+	load->grace_id = 0;
+	g_printerr("whep-load: %u DELETE(s) unanswered after %d s\n", load->closing_pending, CLOSE_GRACE_S);
+	g_main_loop_quit(load->loop);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean on_shutdown(gpointer user_data)
+{
+	Load *load = user_data;
+
+	load->duration_id = 0;
+	if (load->shutting_down)
+		return G_SOURCE_REMOVE;
+	load->shutting_down = TRUE;
+	load->end_us = g_get_monotonic_time();
+	if (load->create_id)
+		g_source_remove(load->create_id);
+	load->create_id = 0;
+	load->closing_pending = load->sessions->len;
+	if (load->closing_pending == 0) {
+		g_main_loop_quit(load->loop);
+		return G_SOURCE_REMOVE;
+	}
+	load->grace_id = g_timeout_add_seconds(CLOSE_GRACE_S, on_grace_over, load);
+	for (guint i = 0; i < load->sessions->len; i++)
+		whep_load_session_close(g_ptr_array_index(load->sessions, i), on_session_closed, load);
+	return G_SOURCE_REMOVE;
+}
+
+/* ---- summary ---- */
+
+static int compare_gint64(const void *a, const void *b)
+{
+	gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void add_int(JsonBuilder *b, const char *name, gint64 v)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_int_value(b, v);
+}
+
+/* Sorts samples in place. */
+static void add_percentiles(JsonBuilder *b, const char *name, GArray *samples)
+{
+	guint n = samples->len;
+	gint64 *v = (gint64 *)(void *)samples->data;
+
+	json_builder_set_member_name(b, name);
+	if (n == 0) {
+		json_builder_add_null_value(b);
+		return;
+	}
+	qsort(v, n, sizeof(*v), compare_gint64);
+	json_builder_begin_object(b);
+	add_int(b, "count", n);
+	add_int(b, "median", v[n / 2]);
+	add_int(b, "p95", v[MIN(n - 1, n * 95 / 100)]);
+	add_int(b, "max", v[n - 1]);
+	json_builder_end_object(b);
+}
+
+static void add_counters(JsonBuilder *b, const WhepLoadCounters *c)
+{
+	add_int(b, "packets", (gint64)c->packets);
+	add_int(b, "bytes", (gint64)c->bytes);
+	add_int(b, "payload_bytes", (gint64)c->payload_bytes);
+	add_int(b, "frames", (gint64)c->frames);
+	add_int(b, "decrypt_failures", (gint64)c->decrypt_failures);
+	add_int(b, "replayed", (gint64)c->replayed);
+	add_int(b, "malformed", (gint64)c->malformed);
+	add_int(b, "lost", (gint64)c->lost);
+	add_int(b, "rtcp_received", (gint64)c->rtcp_received);
+	add_int(b, "rtcp_failures", (gint64)c->rtcp_failures);
+	add_int(b, "rr_sent", (gint64)c->rr_sent);
+}
+
+static void sum_counters(WhepLoadCounters *t, const WhepLoadCounters *c)
+{
+	t->packets += c->packets;
+	t->bytes += c->bytes;
+	t->payload_bytes += c->payload_bytes;
+	t->frames += c->frames;
+	t->decrypt_failures += c->decrypt_failures;
+	t->replayed += c->replayed;
+	t->malformed += c->malformed;
+	t->lost += c->lost;
+	t->rtcp_received += c->rtcp_received;
+	t->rtcp_failures += c->rtcp_failures;
+	t->rr_sent += c->rr_sent;
+}
+
+static void add_session(JsonBuilder *b, const WhepLoadSession *s, guint index)
+{
+	const GArray *samples = whep_load_session_get_receive_samples(s);
+	g_autoptr(GArray) copy = g_array_sized_new(FALSE, FALSE, sizeof(gint64), samples->len);
+
+	g_array_append_vals(copy, samples->data, samples->len);
+	json_builder_begin_object(b);
+	add_int(b, "index", index);
+	json_builder_set_member_name(b, "state");
+	json_builder_add_string_value(b, whep_load_session_state_to_string(whep_load_session_get_state(s)));
+	json_builder_set_member_name(b, "error");
+	if (whep_load_session_get_error(s))
+		json_builder_add_string_value(b, whep_load_session_get_error(s));
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "srtp");
+	json_builder_add_string_value(b, hdmirtc_srtp_profile_to_string(whep_load_session_get_srtp_profile(s)));
+	add_int(b, "connect_ms", whep_load_session_get_counters(s)->connect_ms);
+	add_counters(b, whep_load_session_get_counters(s));
+	add_percentiles(b, "capture_to_receive_us", copy);
+	json_builder_end_object(b);
+}
+
+/* Returns TRUE when every session streamed and nothing failed to decrypt. */
+static gboolean add_totals(JsonBuilder *b, const Load *load)
+{
+	WhepLoadCounters t = { 0 };
+	g_autoptr(GArray) pooled = g_array_new(FALSE, FALSE, sizeof(gint64));
+	g_autoptr(GArray) connect = g_array_new(FALSE, FALSE, sizeof(gint64));
+	guint streaming = 0;
+
+	for (guint i = 0; i < load->sessions->len; i++) {
+		const WhepLoadSession *s = g_ptr_array_index(load->sessions, i);
+		const GArray *samples = whep_load_session_get_receive_samples(s);
+		const WhepLoadCounters *c = whep_load_session_get_counters(s);
+
+		streaming += whep_load_session_get_state(s) == WHEP_LOAD_SESSION_STREAMING;
+		sum_counters(&t, c);
+		g_array_append_vals(pooled, samples->data, samples->len);
+		if (c->connect_ms >= 0)
+			g_array_append_val(connect, c->connect_ms);
+	}
+	add_int(b, "viewers_requested", load->opt.viewers);
+	add_int(b, "viewers_streaming", streaming);
+	add_int(b, "viewers_failed", (gint64)load->sessions->len - streaming);
+	add_int(b, "streaming_ms", load->ready ? (load->end_us - load->ready_us) / 1000 : 0);
+	json_builder_set_member_name(b, "totals");
+	json_builder_begin_object(b);
+	add_counters(b, &t);
+	json_builder_end_object(b);
+	add_percentiles(b, "capture_to_receive_us", pooled);
+	add_percentiles(b, "connect_ms", connect);
+	return streaming == (guint)load->opt.viewers && t.decrypt_failures == 0;
+}
+
+static gboolean print_summary(const Load *load)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonGenerator) gen = json_generator_new();
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree char *text = NULL;
+	gboolean ok;
+
+	json_builder_begin_object(b);
+	ok = add_totals(b, load);
+	json_builder_set_member_name(b, "sessions");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < load->sessions->len; i++)
+		add_session(b, g_ptr_array_index(load->sessions, i), i);
+	json_builder_end_array(b);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	json_generator_set_root(gen, root);
+	text = json_generator_to_data(gen, NULL);
+	printf("%s\n", text);
+	fflush(stdout);
+	return ok;
+}
+
+/* ---- set-up ---- */
+
+static gboolean parse_srtp(const char *name, HdmirtcSrtpProfile *profile)
+{
+	if (g_strcmp0(name, "aes-gcm") == 0)
+		*profile = HDMIRTC_SRTP_PROFILE_AEAD_AES_128_GCM;
+	else if (g_strcmp0(name, "aes-cm") == 0)
+		*profile = HDMIRTC_SRTP_PROFILE_AES128_CM_SHA1_80;
+	else if (g_strcmp0(name, "any") == 0)
+		*profile = HDMIRTC_SRTP_PROFILE_NONE;
+	else
+		return FALSE;
+	return TRUE;
+}
+
+static gboolean parse_options(int argc, char **argv, Options *opt)
+{
+	GOptionEntry entries[] = {
+		{ "url", 'u', 0, G_OPTION_ARG_STRING, &opt->url, "WHEP endpoint (http://127.0.0.1:PORT/whep)", "URL" },
+		{ "viewers", 'n', 0, G_OPTION_ARG_INT, &opt->viewers, "Sessions to open, 1..64 (1)", "N" },
+		{ "duration", 'd', 0, G_OPTION_ARG_INT, &opt->duration_s, "Seconds to receive after ready, 1..600 (10)", "S" },
+		{ "connect-timeout", 't', 0, G_OPTION_ARG_INT, &opt->connect_timeout_s,
+		  "Seconds for a session to get its first frame, 1..120 (15)", "S" },
+		{ "srtp", 0, 0, G_OPTION_ARG_STRING, &opt->srtp,
+		  "SRTP profile to accept: aes-cm (what chromium 156 gets from hdmirtc), aes-gcm or any (aes-cm)", "PROFILE" },
+		{ "stagger", 0, 0, G_OPTION_ARG_INT, &opt->stagger_ms, "Milliseconds between session starts, 0..1000 (20)", "MS" },
+		{ NULL }
+	};
+	g_autoptr(GOptionContext) ctx = g_option_context_new("- open N WHEP viewers on loopback");
+	g_autoptr(GError) error = NULL;
+
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+		g_printerr("whep-load: %s\n", error->message);
+		return FALSE;
+	}
+	if (!opt->url || !whep_load_url_is_loopback(opt->url)) {
+		g_printerr("whep-load: --url must be http://127.0.0.1:PORT/... or http://[::1]:PORT/...\n");
+		return FALSE;
+	}
+	if (opt->viewers < 1 || opt->viewers > MAX_VIEWERS || opt->duration_s < 1 || opt->duration_s > 600 ||
+	    opt->connect_timeout_s < 1 || opt->connect_timeout_s > 120 || opt->stagger_ms < 0 ||
+	    opt->stagger_ms > 1000) {
+		g_printerr("whep-load: an option is out of range (see --help)\n");
+		return FALSE;
+	}
+	if (opt->srtp && !parse_srtp(opt->srtp, &opt->srtp_profile)) {
+		g_printerr("whep-load: --srtp must be aes-gcm, aes-cm or any\n");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static SoupSession *new_http_session(void)
+{
+	/* Direct connections only: no proxy from the environment. */
+	g_autoptr(GProxyResolver) direct = g_simple_proxy_resolver_new(NULL, NULL);
+
+	return soup_session_new_with_options("proxy-resolver", direct, "timeout", 10,
+					     "max-conns", 2 * MAX_VIEWERS, "max-conns-per-host", 2 * MAX_VIEWERS,
+					     "user-agent", "hdmirtc-whep-load", NULL);
+}
+
+static void run(Load *load)
+{
+	guint bound = (guint)(load->opt.connect_timeout_s + load->opt.duration_s + 2 * CLOSE_GRACE_S +
+			      load->opt.viewers * load->opt.stagger_ms / 1000 + 10);
+
+	/* The last resort if the loop ever stops making progress. */
+	alarm(bound);
+	g_unix_signal_add(SIGINT, on_shutdown, load);
+	g_unix_signal_add(SIGTERM, on_shutdown, load);
+	if (load->opt.stagger_ms > 0)
+		load->create_id = g_timeout_add((guint)load->opt.stagger_ms, on_create, load);
+	else
+		load->create_id = g_idle_add(on_create, load);
+	g_main_loop_run(load->loop);
+	if (!load->shutting_down)
+		load->end_us = g_get_monotonic_time();
+}
+
+int main(int argc, char **argv)
+{
+	Load load = { .opt = { .viewers = 1, .duration_s = 10, .connect_timeout_s = 15, .stagger_ms = 20,
+				    .srtp_profile = HDMIRTC_SRTP_PROFILE_AES128_CM_SHA1_80 } };
+	g_autoptr(GError) error = NULL;
+	gboolean ok;
+
+	if (!parse_options(argc, argv, &load.opt))
+		return 2;
+	load.cert = hdmirtc_dtls_cert_new_ephemeral(&error);
+	if (!load.cert) {
+		g_printerr("whep-load: %s\n", error->message);
+		return 1;
+	}
+	load.loop = g_main_loop_new(NULL, FALSE);
+	load.http = new_http_session();
+	load.sessions = g_ptr_array_new_with_free_func((GDestroyNotify)whep_load_session_free);
+	run(&load);
+	ok = print_summary(&load);
+	if (load.grace_id)
+		g_source_remove(load.grace_id);
+	if (load.duration_id)
+		g_source_remove(load.duration_id);
+	g_ptr_array_unref(load.sessions);
+	soup_session_abort(load.http);
+	g_object_unref(load.http);
+	hdmirtc_dtls_cert_free(load.cert);
+	g_main_loop_unref(load.loop);
+	g_free(load.opt.url);
+	g_free(load.opt.srtp);
+	return ok ? 0 : 1;
+}

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* whep-load: a light WHEP receiver that opens N WebRTC sessions to one
+ * hdmirtc service on loopback, so that the service's CPU per viewer can be
+ * measured without a browser eating the machine.  Each session is
+ * ICE (libnice, controlling, 127.0.0.1 host candidates only) + DTLS as the
+ * server (hdmirtc's dtls.h; the service answers a=setup:active) + SRTP
+ * unprotect (srtp-session.h); it counts what it receives and sends an
+ * RTCP receiver report every second.
+ *
+ * Everything runs on the default GMainContext of the main thread. */
+#pragma once
+
+#include <glib.h>
+#include <libsoup/soup.h>
+
+#include "hdmirtc/dtls.h"
+
+G_BEGIN_DECLS
+
+/* Extension ids and payload type this receiver offers. */
+#define WHEP_LOAD_PT 102
+#define WHEP_LOAD_EXT_ABS_CAPTURE_TIME 3
+#define WHEP_LOAD_EXT_MID 9
+/* Largest datagram handled: anything larger is counted as malformed. */
+#define WHEP_LOAD_MAX_DATAGRAM 2048
+/* capture -> receive samples kept per session (the rest are dropped). */
+#define WHEP_LOAD_MAX_SAMPLES 16384
+
+/* ---- pure helpers (whep-load-proto.c) ---------------------------------- */
+
+typedef struct {
+	const char *ice_ufrag;
+	const char *ice_pwd;
+	const char *fingerprint;        /* "sha-256 AB:..." */
+	const char *const *candidates;  /* "a=candidate:..." lines, NULL-terminated */
+	guint64 session_id;
+} WhepLoadOfferParams;
+
+/* The recvonly H.264 offer (CRLF line ends); g_free. */
+char *whep_load_offer_build(const WhepLoadOfferParams *params);
+
+typedef struct {
+	char *ice_ufrag;
+	char *ice_pwd;
+	char *fingerprint;              /* "sha-256 AB:..." */
+	GPtrArray *candidates;          /* char *, "a=candidate:..." */
+	guint8 payload_type;
+} WhepLoadAnswer;
+
+/* Parses the service's answer with hdmirtc's SDP parser and checks what
+ * this receiver needs: one accepted video section, ICE credentials, a
+ * sha-256 fingerprint, a=setup:active, rtcp-mux, H264 payload type.
+ * Returns FALSE with error set. */
+gboolean whep_load_answer_parse(const char *text, gsize len, WhepLoadAnswer *answer, GError **error);
+void whep_load_answer_clear(WhepLoadAnswer *answer);
+
+typedef struct {
+	gboolean marker;
+	guint8 payload_type;
+	guint16 seq;
+	guint32 timestamp;
+	guint32 ssrc;
+	gsize payload_len;              /* padding and headers excluded */
+	gboolean has_abs_capture;
+	guint64 abs_capture_ntp;
+} WhepLoadRtpInfo;
+
+/* Parses a decrypted RTP packet; abs_id is the abs-capture-time extension
+ * id (0 = none).  Returns 0 or -EINVAL for a malformed packet. */
+int whep_load_rtp_parse(const guint8 *buf, gsize len, guint8 abs_id, WhepLoadRtpInfo *info);
+
+/* TRUE for an http:// URL whose host is 127.0.0.1 or ::1 (names are refused): the
+ * load generator refuses to talk to anything else. */
+gboolean whep_load_url_is_loopback(const char *url);
+
+/* RFC 7983 demultiplexing of a datagram received on the ICE socket. */
+typedef enum {
+	WHEP_LOAD_PACKET_OTHER,
+	WHEP_LOAD_PACKET_DTLS,
+	WHEP_LOAD_PACKET_RTP,
+	WHEP_LOAD_PACKET_RTCP,
+} WhepLoadPacketKind;
+WhepLoadPacketKind whep_load_classify(const guint8 *buf, gsize len);
+
+typedef struct {
+	guint32 sender_ssrc;
+	guint32 media_ssrc;
+	guint8 fraction_lost;
+	guint32 cumulative_lost;        /* 24 bits used */
+	guint32 ext_highest_seq;
+	guint32 lsr;
+	guint32 dlsr;
+} WhepLoadReceiverReport;
+
+#define WHEP_LOAD_RR_SIZE 32
+/* Writes an RR with one report block; returns WHEP_LOAD_RR_SIZE or -ENOSPC. */
+gssize whep_load_rr_build(const WhepLoadReceiverReport *rr, guint8 *buf, gsize size);
+
+/* ---- one session (whep-load-session.c) --------------------------------- */
+
+typedef enum {
+	WHEP_LOAD_SESSION_GATHERING,
+	WHEP_LOAD_SESSION_POSTING,
+	WHEP_LOAD_SESSION_CONNECTING,   /* answer applied: ICE + DTLS */
+	WHEP_LOAD_SESSION_STREAMING,    /* first whole frame received */
+	WHEP_LOAD_SESSION_FAILED,
+	WHEP_LOAD_SESSION_CLOSED,
+} WhepLoadSessionState;
+
+typedef struct {
+	guint64 packets;                /* decrypted RTP packets */
+	guint64 bytes;                  /* SRTP datagram bytes, as on the wire */
+	guint64 payload_bytes;          /* RTP payload bytes after decryption */
+	guint64 frames;                 /* packets with the marker bit */
+	guint64 decrypt_failures;       /* unprotect refused (auth, malformed) */
+	guint64 replayed;
+	guint64 malformed;              /* not RTP/RTCP/DTLS/STUN, or bad RTP */
+	guint64 lost;                   /* sequence gaps (expected - received) */
+	guint64 rtcp_received;
+	guint64 rtcp_failures;
+	guint64 rr_sent;
+	gint64 connect_ms;              /* POST sent -> first whole frame, -1 if none */
+} WhepLoadCounters;
+
+typedef struct WhepLoadSession WhepLoadSession;
+
+typedef struct {
+	/* The session reached STREAMING, FAILED or CLOSED. */
+	void (*state_changed)(WhepLoadSession *session, WhepLoadSessionState state, gpointer user_data);
+} WhepLoadSessionCallbacks;
+
+typedef struct {
+	SoupSession *http;              /* shared, not owned */
+	const char *whep_url;           /* checked loopback URL */
+	const HdmirtcDtlsCert *cert;    /* shared, not owned */
+	guint index;
+	guint connect_timeout_s;
+	/* The one SRTP profile to accept as DTLS server; NONE = both, and then
+	 * the service's first offered one (AES128_CM_SHA1_80) wins. */
+	HdmirtcSrtpProfile srtp_profile;
+} WhepLoadSessionConfig;
+
+WhepLoadSession *whep_load_session_new(const WhepLoadSessionConfig *config,
+                                       const WhepLoadSessionCallbacks *callbacks, gpointer user_data);
+typedef void (*WhepLoadDoneFunc)(WhepLoadSession *session, gpointer user_data);
+/* Sends close_notify and DELETEs the WHEP resource; done is called once,
+ * when the DELETE finished or failed (from an idle callback when there is
+ * nothing to delete).  The session then counts nothing more. */
+void whep_load_session_close(WhepLoadSession *session, WhepLoadDoneFunc done, gpointer done_data);
+void whep_load_session_free(WhepLoadSession *session);
+
+WhepLoadSessionState whep_load_session_get_state(const WhepLoadSession *session);
+const char *whep_load_session_state_to_string(WhepLoadSessionState state);
+const char *whep_load_session_get_error(const WhepLoadSession *session);
+/* NONE until DTLS is done. */
+HdmirtcSrtpProfile whep_load_session_get_srtp_profile(const WhepLoadSession *session);
+const WhepLoadCounters *whep_load_session_get_counters(const WhepLoadSession *session);
+/* capture (abs-capture-time) -> last packet of the frame received, in
+ * microseconds, one sample per whole frame. */
+const GArray *whep_load_session_get_receive_samples(const WhepLoadSession *session);
+
+G_END_DECLS
