@@ -244,6 +244,33 @@ static WhepLoadReceiverReport make_report(WhepLoadSession *s)
 	return rr;
 }
 
+/* Each is valid SRTCP once protected, but not valid RTCP inside. */
+static const struct {
+	guint8 bytes[16];
+	gsize len;
+} bad_rtcp[] = {
+	{ { 0x80, 0xc9, 0x00, 0x07, 0, 0, 0, 1 }, 8 },                 /* RR length past the end */
+	{ { 0x40, 0xc9, 0x00, 0x01, 0, 0, 0, 1 }, 8 },                 /* version 1 */
+	{ { 0x81, 0xcd, 0x00, 0x01, 0, 0, 0, 1 }, 8 },                 /* NACK without FCI */
+	{ { 0x8f, 0xce, 0x00, 0x02, 0, 0, 0, 1, 0, 0, 0, 0 }, 12 },    /* REMB-sized PSFB, no body */
+	{ { 0xa0, 0xc8, 0x00, 0x01, 0, 0, 0, 1 }, 8 },                 /* padding bit, no padding */
+	{ { 0x85, 0xc9, 0x00, 0x01, 0, 0, 0, 1 }, 8 },                 /* RR claiming 5 blocks */
+	{ { 0x80, 0xc9, 0x00, 0x01, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff }, 12 },  /* trailing garbage */
+};
+
+static void send_bad_rtcp(WhepLoadSession *s)
+{
+	for (guint i = 0; i < G_N_ELEMENTS(bad_rtcp); i++) {
+		guint8 buf[sizeof(bad_rtcp[0].bytes) + HDMIRTC_SRTP_MAX_OVERHEAD];
+		gsize len = bad_rtcp[i].len;
+
+		memcpy(buf, bad_rtcp[i].bytes, len);
+		if (hdmirtc_srtp_session_protect_rtcp(s->srtp, buf, &len, sizeof(buf)) == 0 &&
+		    nice_agent_send(s->agent, s->stream_id, COMPONENT, len, (const gchar *)buf) == (gint)len)
+			s->c.bad_rtcp_sent++;
+	}
+}
+
 static gboolean on_rr_timer(gpointer user_data)
 {
 	WhepLoadSession *s = user_data;
@@ -260,6 +287,8 @@ static gboolean on_rr_timer(gpointer user_data)
 	if (n > 0 && hdmirtc_srtp_session_protect_rtcp(s->srtp, buf, &len, sizeof(buf)) == 0 &&
 	    nice_agent_send(s->agent, s->stream_id, COMPONENT, len, (const gchar *)buf) == (gint)len)
 		s->c.rr_sent++;
+	if (s->config.bad_rtcp)
+		send_bad_rtcp(s);
 	return G_SOURCE_CONTINUE;
 }
 

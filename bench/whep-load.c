@@ -29,6 +29,7 @@ typedef struct {
 	gint stagger_ms;
 	char *srtp;
 	HdmirtcSrtpProfile srtp_profile;
+	gboolean bad_rtcp;
 } Options;
 
 typedef struct {
@@ -88,6 +89,7 @@ static gboolean on_create(gpointer user_data)
 		.index = load->created,
 		.connect_timeout_s = (guint)load->opt.connect_timeout_s,
 		.srtp_profile = load->opt.srtp_profile,
+		.bad_rtcp = load->opt.bad_rtcp,
 	};
 
 	g_ptr_array_add(load->sessions, whep_load_session_new(&config, &callbacks, load));
@@ -186,6 +188,7 @@ static void add_counters(JsonBuilder *b, const WhepLoadCounters *c)
 	add_int(b, "rtcp_received", (gint64)c->rtcp_received);
 	add_int(b, "rtcp_failures", (gint64)c->rtcp_failures);
 	add_int(b, "rr_sent", (gint64)c->rr_sent);
+	add_int(b, "bad_rtcp_sent", (gint64)c->bad_rtcp_sent);
 }
 
 static void sum_counters(WhepLoadCounters *t, const WhepLoadCounters *c)
@@ -201,6 +204,7 @@ static void sum_counters(WhepLoadCounters *t, const WhepLoadCounters *c)
 	t->rtcp_received += c->rtcp_received;
 	t->rtcp_failures += c->rtcp_failures;
 	t->rr_sent += c->rr_sent;
+	t->bad_rtcp_sent += c->bad_rtcp_sent;
 }
 
 static void add_session(JsonBuilder *b, const WhepLoadSession *s, guint index)
@@ -308,6 +312,8 @@ static gboolean parse_options(int argc, char **argv, Options *opt)
 		{ "srtp", 0, 0, G_OPTION_ARG_STRING, &opt->srtp,
 		  "SRTP profile to accept: aes-cm (what chromium 156 gets from hdmirtc), aes-gcm or any (aes-cm)", "PROFILE" },
 		{ "stagger", 0, 0, G_OPTION_ARG_INT, &opt->stagger_ms, "Milliseconds between session starts, 0..1000 (20)", "MS" },
+		{ "bad-rtcp", 0, 0, G_OPTION_ARG_NONE, &opt->bad_rtcp,
+		  "With each receiver report send malformed RTCP inside valid SRTCP (robustness test)", NULL },
 		{ NULL }
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("- open N WHEP viewers on loopback");

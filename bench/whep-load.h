@@ -119,6 +119,7 @@ typedef struct {
 	guint64 rtcp_received;
 	guint64 rtcp_failures;
 	guint64 rr_sent;
+	guint64 bad_rtcp_sent;          /* --bad-rtcp: malformed SRTCP-protected packets */
 	gint64 connect_ms;              /* POST sent -> first whole frame, -1 if none */
 } WhepLoadCounters;
 
@@ -138,6 +139,10 @@ typedef struct {
 	/* The one SRTP profile to accept as DTLS server; NONE = both, and then
 	 * the service's first offered one (AES128_CM_SHA1_80) wins. */
 	HdmirtcSrtpProfile srtp_profile;
+	/* With every receiver report also send malformed RTCP (truncated,
+	 * bad lengths, bad version, garbage), properly SRTCP-protected, so it
+	 * reaches the service's RTCP parser: a robustness test. */
+	gboolean bad_rtcp;
 } WhepLoadSessionConfig;
 
 WhepLoadSession *whep_load_session_new(const WhepLoadSessionConfig *config,

@@ -5,8 +5,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { launchChromium } from './lib/chromium.mjs';
-import { startService, getStatus } from './lib/service.mjs';
+import { startService, getStatus, buildDir } from './lib/service.mjs';
 
 const sanitized = !!process.env.HDMIRTC_TEST_SANITIZED;
 const slow = sanitized ? 4 : 1;
@@ -124,4 +126,32 @@ test('bad requests get precise errors while the viewer keeps playing', { timeout
   const after = await viewerStatus();
   assert.equal(after.viewer.state, 'streaming');
   assert.ok(after.viewer.frames_sent > viewer.frames_sent);
+});
+
+// bench/whep-load is a WebRTC receiver of our own: it can put malformed RTCP
+// inside valid SRTCP, which no browser will do, so it reaches the parser.
+test('malformed RTCP inside a session is counted and dropped; both viewers keep streaming', { timeout: 90000 }, async () => {
+  const stats0 = await page.evaluate(() => ({ ...window.hdmirtc.stats }));
+  const load = spawn(path.join(buildDir, 'bench', 'whep-load'), ['--url', new URL('whep', service.url).href,
+    '--viewers', '1', '--duration', String(6 * slow), '--bad-rtcp', '--connect-timeout', String(15 * slow)],
+  { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  load.stdout.on('data', (d) => { out += d; });
+  load.stderr.on('data', (d) => { out += d; });
+  const exited = new Promise((resolve) => load.on('exit', resolve));
+
+  const bad = await until('rtcp_bad at the service', async () => {
+    const status = await getStatus(service.url);
+    return status.viewers.find((v) => v.rtcp_bad > 0 && v.state === 'streaming');
+  }, 20000 * slow);
+  assert.equal(await exited, 0, out);
+  const summary = JSON.parse(out.trim().split('\n').pop());
+  assert.ok(summary.totals.bad_rtcp_sent > 0, out);
+  assert.equal(summary.totals.decrypt_failures, 0, out);
+  assert.ok(bad.frames_sent > 0);
+
+  await page.waitForFunction((n) => window.hdmirtc.stats.framesDecoded > n + 60, stats0.framesDecoded,
+    { timeout: 20000 * slow });
+  const stats1 = await page.evaluate(() => ({ ...window.hdmirtc.stats }));
+  if (!sanitized) assert.equal(stats1.freezeCount - stats0.freezeCount, 0, 'the browser viewer froze');
 });
