@@ -97,4 +97,34 @@ guint8 hdmirtc_encoder_level_for(guint32 width, guint32 height, guint32 fps, gui
 gboolean hdmirtc_encoder_level_fits(guint8 level_idc, guint32 width, guint32 height, guint32 fps,
                                  guint32 bitrate_kbps);
 
+/* ------------------------------------------------------------------ V4L2 M2M */
+/* A V4L2 memory-to-memory stateful encoder (bcm2835-codec on the Pi 4).
+ * Frames with a DMA-BUF are queued on its OUTPUT queue by import
+ * (V4L2_MEMORY_DMABUF): no CPU copy; each frame stays referenced until the
+ * driver returns its buffer, several in flight.  Access units point into
+ * the encoder's own mmap'ed CAPTURE buffers (bytes_copied 0) and requeue
+ * them on their last unref (any thread).  Shutdown drains with
+ * V4L2_ENC_CMD_STOP. */
+typedef struct {
+	/* Encoder node; NULL or "" = the first M2M node whose CAPTURE queue
+	 * offers coded_fourcc. */
+	const char *device;
+	/* V4L2 fourcc of the coded format: 0 = V4L2_PIX_FMT_H264.  Tests use
+	 * V4L2_PIX_FMT_FWHT (vicodec) to prove the stateful sequence; the
+	 * access units are then not H.264. */
+	guint32 coded_fourcc;
+	guint n_output_buffers;         /* 0 = 4 */
+	guint n_capture_buffers;        /* 0 = 6 */
+} HdmirtcM2mConfig;
+
+/* Like hdmirtc_encoder_new() for an M2M encoder (config checked the same
+ * way).  Queues are set up at the first frame, from its format (UYVY,
+ * YUV420, NV12 or BGR888 DMA-BUF frames; frames without a DMA-BUF are
+ * refused with -EINVAL).  NOT_SUPPORTED when there is no such device. */
+HdmirtcEncoder *hdmirtc_encoder_new_m2m(const HdmirtcEncoderConfig *config,
+                                        const HdmirtcM2mConfig *m2m, GError **error);
+/* Finds an M2M node offering coded_fourcc (0 = H.264) on its CAPTURE
+ * queue; path gets "/dev/videoN".  FALSE if none. */
+gboolean hdmirtc_encoder_find_m2m(guint32 coded_fourcc, char *path, gsize size);
+
 G_END_DECLS

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Internals of the V4L2 HDMI bridge source, shared by its files:
+ * v4l2-device.c (ioctls on the video node and the bridge's subdev),
+ * v4l2-buffers.c (MMAP buffers exported as DMA-BUF, frames, requeue),
+ * v4l2-source.c (the HdmirtcCapture and its signal state machine),
+ * media-controller.c (finding the bridge), no-signal.c (the picture). */
+#pragma once
+
+#include <linux/videodev2.h>
+
+#include "capture-private.h"
+
+/* 0 or -errno; retries EINTR. */
+int hdmirtc_v4l2_ioctl(int fd, unsigned long request, void *arg);
+
+typedef struct {
+	int fd;                         /* video capture node */
+	int ctrl_fd;                    /* EDID / DV timings / controls: subdev or fd */
+	guint32 buf_type;               /* V4L2_BUF_TYPE_VIDEO_CAPTURE(_MPLANE) */
+	gboolean mplane;
+	char path[64];
+	char ctrl_path[64];
+	guint32 subdev_pad;             /* bridge source pad (subdev mode) */
+} HdmirtcV4l2Device;
+
+typedef struct {
+	guint32 v4l2_fourcc;
+	guint32 drm_fourcc;
+	guint32 width;
+	guint32 height;
+	guint32 bytesperline;
+	guint32 sizeimage;
+} HdmirtcV4l2Format;
+
+/* Opens path (and subdev when not NULL/""), checks it is a streaming video
+ * capture node.  NO_DEVICE on failure. */
+gboolean hdmirtc_v4l2_device_open(HdmirtcV4l2Device *dev, const char *path, const char *subdev,
+                                  GError **error);
+void hdmirtc_v4l2_device_close(HdmirtcV4l2Device *dev);
+/* Subscribes V4L2_EVENT_SOURCE_CHANGE on the control node (and the video
+ * node when they differ).  0 or -errno. */
+int hdmirtc_v4l2_subscribe_events(HdmirtcV4l2Device *dev);
+gboolean hdmirtc_v4l2_set_edid(HdmirtcV4l2Device *dev, const HdmirtcEdid *edid, GError **error);
+/* 0 or -errno (ENOLINK, ENOLCK, ERANGE, ...). */
+int hdmirtc_v4l2_query_timings(HdmirtcV4l2Device *dev, struct v4l2_dv_timings *t);
+int hdmirtc_v4l2_apply_timings(HdmirtcV4l2Device *dev, struct v4l2_dv_timings *t);
+/* 1, 0, or -errno when the control does not exist. */
+int hdmirtc_v4l2_power_present(HdmirtcV4l2Device *dev);
+/* Sets width x height in drm_fourcc (0 = UYVY, then RGB24); bytesperline
+ * rounded up to align.  Also sets the bridge's pad format in subdev mode. */
+gboolean hdmirtc_v4l2_set_format(HdmirtcV4l2Device *dev, guint32 drm_fourcc, guint32 width,
+                                 guint32 height, guint32 align, HdmirtcV4l2Format *out,
+                                 GError **error);
+guint32 hdmirtc_v4l2_refresh_mhz(const struct v4l2_dv_timings *t);
+
+/* A generation of V4L2 buffers: one REQBUFS..REQBUFS(0) cycle.  Frames
+ * hold a reference, so mappings and DMA-BUF fds outlive a restart until the
+ * last frame of the old generation is unreffed. */
+typedef struct HdmirtcV4l2Buffers HdmirtcV4l2Buffers;
+
+/* Called on the capture's context for requeueing.  */
+HdmirtcV4l2Buffers *hdmirtc_v4l2_buffers_new(HdmirtcV4l2Device *dev, const HdmirtcV4l2Format *fmt,
+                                             guint count, GMainContext *ctx, GError **error);
+/* QBUF every buffer and STREAMON.  0 or -errno. */
+int hdmirtc_v4l2_buffers_start(HdmirtcV4l2Buffers *bufs);
+/* STREAMOFF, REQBUFS(0) (buffers still lent out are orphaned by vb2 and
+ * live on in their frames), drops the owner reference.  NULL-safe. */
+void hdmirtc_v4l2_buffers_stop(HdmirtcV4l2Buffers *bufs);
+/* DQBUF one buffer as a frame with one reference (dmabuf_fd, data, seq
+ * from the driver's sequence, capture times from its timestamp).  -EAGAIN
+ * when none is ready, other -errno on failure. */
+int hdmirtc_v4l2_buffers_dequeue(HdmirtcV4l2Buffers *bufs, HdmirtcFrame **frame);
+guint hdmirtc_v4l2_buffers_count(HdmirtcV4l2Buffers *bufs);
+
+/* Paints an I420 frame: dark background, title large, reason below. */
+void hdmirtc_no_signal_paint(HdmirtcFrame *frame, const char *title, const char *reason);

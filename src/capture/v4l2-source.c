@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The V4L2 HDMI bridge source and its signal state machine.  Everything
+ * runs on the capture's context (the media thread): the event fd
+ * (POLLPRI, V4L2_EVENT_SOURCE_CHANGE), the frame fd (POLLIN, only while
+ * streaming) and a 1 s timer that polls V4L2_CID_DV_RX_POWER_PRESENT and
+ * the DV timings for bridges whose interrupt line is not wired (common on
+ * TC358743 boards), and sends the NO SIGNAL picture while there is no
+ * signal.  Any change: stop, re-query, reallocate, restart; never exit. */
+#include "v4l2-private.h"
+
+#include <drm_fourcc.h>
+#include <errno.h>
+#include <glib-unix.h>
+#include <string.h>
+
+#define DEFAULT_BUFFERS 4
+#define DEFAULT_ALIGN 32
+#define MAX_WIDTH 4096
+#define MAX_HEIGHT 2160
+#define POLL_INTERVAL_MS 1000
+
+typedef struct {
+	HdmirtcCapture base;
+	HdmirtcV4l2Config cfg;          /* device and edid point into fields below */
+	char *device;
+	HdmirtcEdid *edid;
+	HdmirtcV4l2Device dev;
+	HdmirtcV4l2Buffers *bufs;       /* non-NULL while streaming */
+	HdmirtcV4l2Format fmt;
+	struct v4l2_dv_timings timings;
+	GSource *event_source;
+	GSource *frame_source;
+	GSource *timer;
+	HdmirtcFramePool *pool;         /* I420: NO SIGNAL picture and conversions */
+	guint pool_w, pool_h;
+	guint64 next_seq;
+	gint64 signal_lost_us;          /* when the last stream stopped, 0 = recovered */
+	gboolean logged_failure;
+	GMutex info_lock;               /* guards info (read from any thread) */
+	HdmirtcCaptureSignalInfo info;
+} V4l2Source;
+
+static const HdmirtcCaptureImpl v4l2_impl;
+
+static V4l2Source *from_base(HdmirtcCapture *cap)
+{
+	return (V4l2Source *)((char *)cap - G_STRUCT_OFFSET(V4l2Source, base));
+}
+
+static void set_signal(V4l2Source *s, HdmirtcCaptureSignal signal)
+{
+	HdmirtcCaptureSignal old;
+
+	g_mutex_lock(&s->info_lock);
+	old = s->info.signal;
+	s->info.signal = signal;
+	if (signal != HDMIRTC_CAPTURE_SIGNAL_STREAMING)
+		s->info.width = s->info.height = s->info.refresh_mhz = 0;
+	g_mutex_unlock(&s->info_lock);
+	if (old != signal)
+		g_message("%s: signal %s -> %s", s->base.description,
+		          hdmirtc_capture_signal_to_string(old), hdmirtc_capture_signal_to_string(signal));
+	hdmirtc_capture_set_state(&s->base, signal == HDMIRTC_CAPTURE_SIGNAL_STREAMING ?
+	                          HDMIRTC_CAPTURE_STATE_STREAMING : HDMIRTC_CAPTURE_STATE_NO_SIGNAL);
+}
+
+static HdmirtcFramePool *pool_for(V4l2Source *s, guint w, guint h)
+{
+	if (!s->pool || s->pool_w != w || s->pool_h != h) {
+		hdmirtc_frame_pool_unref(s->pool);
+		s->pool = hdmirtc_frame_pool_new_i420(w, h, 3);
+		s->pool_w = w;
+		s->pool_h = h;
+	}
+	return s->pool;
+}
+
+static void send_no_signal_picture(V4l2Source *s)
+{
+	HdmirtcCaptureSignal signal = s->info.signal;
+	guint w = s->base.config.width ? s->base.config.width & ~15u : 1280;
+	guint h = s->base.config.height ? s->base.config.height & ~1u : 720;
+	HdmirtcFrame *f = hdmirtc_frame_pool_acquire(pool_for(s, w, h));
+
+	if (!f) {
+		atomic_fetch_add_explicit(&s->base.frames_no_buffer, 1, memory_order_relaxed);
+		return;
+	}
+	hdmirtc_no_signal_paint(f, signal == HDMIRTC_CAPTURE_SIGNAL_OUT_OF_RANGE ? "OUT OF RANGE" :
+	                        signal == HDMIRTC_CAPTURE_SIGNAL_NO_SYNC ? "NO SYNC" : "NO SIGNAL",
+	                        hdmirtc_capture_signal_to_reason(signal));
+	f->seq = s->next_seq++;
+	f->capture_mono_us = g_get_monotonic_time();
+	f->capture_wall_us = g_get_real_time();
+	hdmirtc_capture_deliver(&s->base, f);
+}
+
+static void stop_streaming(V4l2Source *s)
+{
+	if (s->frame_source) {
+		g_source_destroy(s->frame_source);
+		g_clear_pointer(&s->frame_source, g_source_unref);
+	}
+	if (s->bufs) {
+		hdmirtc_v4l2_buffers_stop(g_steal_pointer(&s->bufs));
+		s->signal_lost_us = g_get_monotonic_time();
+	}
+}
+
+static void enter_no_signal(V4l2Source *s, HdmirtcCaptureSignal why)
+{
+	HdmirtcCaptureSignal was = s->info.signal;
+
+	stop_streaming(s);
+	set_signal(s, why);
+	if (was != why)
+		send_no_signal_picture(s);      /* at once, then from the timer */
+}
+
+static gboolean on_frame_ready(gint fd, GIOCondition cond, gpointer data);
+
+static gboolean timings_usable(const struct v4l2_dv_timings *t)
+{
+	return t->type == V4L2_DV_BT_656_1120 && t->bt.width >= 64 && t->bt.height >= 64 &&
+	       t->bt.width <= MAX_WIDTH && t->bt.height <= MAX_HEIGHT && !t->bt.interlaced;
+}
+
+static gboolean start_streaming(V4l2Source *s, GError **error)
+{
+	guint align = s->cfg.bytesperline_align ? s->cfg.bytesperline_align : DEFAULT_ALIGN;
+	int r = hdmirtc_v4l2_apply_timings(&s->dev, &s->timings);
+
+	if (r < 0 && r != -ENOTTY) {
+		g_set_error(error, HDMIRTC_CAPTURE_ERROR, HDMIRTC_CAPTURE_ERROR_NO_SYNC,
+		            "%s: VIDIOC_S_DV_TIMINGS: %s", s->dev.ctrl_path, g_strerror(-r));
+		return FALSE;
+	}
+	if (!hdmirtc_v4l2_set_format(&s->dev, s->cfg.fourcc, s->timings.bt.width,
+	                             s->timings.bt.height, align, &s->fmt, error))
+		return FALSE;
+	s->bufs = hdmirtc_v4l2_buffers_new(&s->dev, &s->fmt, s->cfg.n_buffers ? s->cfg.n_buffers :
+	                                   DEFAULT_BUFFERS, s->base.context, error);
+	if (!s->bufs)
+		return FALSE;
+	r = hdmirtc_v4l2_buffers_start(s->bufs);
+	if (r < 0) {
+		hdmirtc_v4l2_buffers_stop(g_steal_pointer(&s->bufs));
+		g_set_error(error, HDMIRTC_CAPTURE_ERROR, HDMIRTC_CAPTURE_ERROR_FAILED,
+		            "%s: VIDIOC_STREAMON: %s", s->dev.path, g_strerror(-r));
+		return FALSE;
+	}
+	atomic_store(&s->base.buffers_allocated, hdmirtc_v4l2_buffers_count(s->bufs));
+	s->frame_source = g_unix_fd_source_new(s->dev.fd, G_IO_IN | G_IO_ERR);
+	g_source_set_callback(s->frame_source, G_SOURCE_FUNC(on_frame_ready), s, NULL);
+	g_source_attach(s->frame_source, s->base.context);
+	return TRUE;
+}
+
+static void publish_stream_info(V4l2Source *s)
+{
+	g_mutex_lock(&s->info_lock);
+	s->info.width = s->fmt.width;
+	s->info.height = s->fmt.height;
+	s->info.refresh_mhz = hdmirtc_v4l2_refresh_mhz(&s->timings);
+	s->info.fourcc = s->fmt.drm_fourcc;
+	s->info.restarts++;
+	g_mutex_unlock(&s->info_lock);
+}
+
+/* Looks at the input and streams if it can; else NO_SIGNAL (etc.) with
+ * the picture.  Failures to start are logged once per episode. */
+static void try_stream(V4l2Source *s)
+{
+	g_autoptr(GError) error = NULL;
+	int r;
+
+	stop_streaming(s);
+	r = hdmirtc_v4l2_query_timings(&s->dev, &s->timings);
+	if (r < 0) {
+		enter_no_signal(s, hdmirtc_capture_signal_from_errno(r));
+		return;
+	}
+	if (!timings_usable(&s->timings)) {
+		enter_no_signal(s, HDMIRTC_CAPTURE_SIGNAL_OUT_OF_RANGE);
+		return;
+	}
+	if (!start_streaming(s, &error)) {
+		if (!s->logged_failure)
+			g_warning("%s: cannot stream: %s", s->base.description, error->message);
+		s->logged_failure = TRUE;
+		enter_no_signal(s, HDMIRTC_CAPTURE_SIGNAL_NO_SYNC);
+		return;
+	}
+	s->logged_failure = FALSE;
+	publish_stream_info(s);
+	g_message("%s: streaming %ux%u@%u.%02u %.4s", s->base.description, s->fmt.width,
+	          s->fmt.height, hdmirtc_v4l2_refresh_mhz(&s->timings) / 1000,
+	          hdmirtc_v4l2_refresh_mhz(&s->timings) % 1000 / 10, (const char *)&s->fmt.drm_fourcc);
+	set_signal(s, HDMIRTC_CAPTURE_SIGNAL_STREAMING);
+}
+
+static void restart(V4l2Source *s, const char *why)
+{
+	g_message("%s: %s: restarting capture", s->base.description, why);
+	g_mutex_lock(&s->info_lock);
+	s->info.signal_changes++;
+	g_mutex_unlock(&s->info_lock);
+	try_stream(s);
+}
+
+static gboolean same_timings(const struct v4l2_dv_timings *a, const struct v4l2_dv_timings *b)
+{
+	return a->bt.width == b->bt.width && a->bt.height == b->bt.height &&
+	       a->bt.pixelclock == b->bt.pixelclock &&
+	       V4L2_DV_BT_FRAME_WIDTH(&a->bt) == V4L2_DV_BT_FRAME_WIDTH(&b->bt) &&
+	       V4L2_DV_BT_FRAME_HEIGHT(&a->bt) == V4L2_DV_BT_FRAME_HEIGHT(&b->bt);
+}
+
+static gboolean on_event(gint fd, GIOCondition cond, gpointer data)
+{
+	V4l2Source *s = data;
+	struct v4l2_event ev;
+	gboolean changed = FALSE;
+
+	while (memset(&ev, 0, sizeof(ev)), hdmirtc_v4l2_ioctl(fd, VIDIOC_DQEVENT, &ev) == 0)
+		if (ev.type == V4L2_EVENT_SOURCE_CHANGE)
+			changed = TRUE;
+	if (changed)
+		restart(s, "source change event");
+	return G_SOURCE_CONTINUE;
+}
+
+/* The 1 s tick: a missed interrupt must not leave us stuck. */
+static gboolean on_tick(gpointer data)
+{
+	V4l2Source *s = data;
+	struct v4l2_dv_timings now;
+	int power = hdmirtc_v4l2_power_present(&s->dev);
+	int r;
+
+	if (!s->bufs) {
+		if (power != 0)
+			try_stream(s);
+		if (!s->bufs)
+			send_no_signal_picture(s);
+		return G_SOURCE_CONTINUE;
+	}
+	if (power == 0) {
+		restart(s, "+5V gone");
+		return G_SOURCE_CONTINUE;
+	}
+	r = hdmirtc_v4l2_query_timings(&s->dev, &now);
+	if (r < 0 || !same_timings(&now, &s->timings))
+		restart(s, r < 0 ? "signal lost (polled)" : "timings changed (polled)");
+	return G_SOURCE_CONTINUE;
+}
+
+/* UYVY or RGB24 -> I420 for CPU encoders: the one CPU copy of this path,
+ * counted.  Chroma is taken from even rows (no vertical filter: text on a
+ * KVM screen stays sharp enough and it is half the reads). */
+static void convert_row_pair(const HdmirtcFrame *in, HdmirtcFrame *out, guint y)
+{
+	const guint8 *src = in->data[0] + (gsize)y * in->stride[0];
+	const guint8 *src2 = in->data[0] + (gsize)MIN(y + 1, in->height - 1) * in->stride[0];
+	guint8 *y0 = out->data[0] + (gsize)y * out->stride[0];
+	guint8 *y1 = out->data[0] + (gsize)MIN(y + 1, out->height - 1) * out->stride[0];
+	guint8 *u = out->data[1] + (gsize)(y / 2) * out->stride[1];
+	guint8 *v = out->data[2] + (gsize)(y / 2) * out->stride[2];
+
+	if (in->fourcc == DRM_FORMAT_UYVY) {
+		for (guint x = 0; x + 1 < in->width; x += 2) {
+			const guint8 *p = src + x * 2, *q = src2 + x * 2;
+
+			u[x / 2] = p[0];
+			y0[x] = p[1];
+			v[x / 2] = p[2];
+			y0[x + 1] = p[3];
+			y1[x] = q[1];
+			y1[x + 1] = q[3];
+		}
+		return;
+	}
+	for (guint x = 0; x < in->width; x++) {      /* RGB24 (BT.601 limited) */
+		const guint8 *p = src + x * 3, *q = src2 + x * 3;
+
+		y0[x] = (guint8)((66 * p[0] + 129 * p[1] + 25 * p[2] + 128) / 256 + 16);
+		y1[x] = (guint8)((66 * q[0] + 129 * q[1] + 25 * q[2] + 128) / 256 + 16);
+		if (x % 2 == 0) {
+			u[x / 2] = (guint8)((-38 * p[0] - 74 * p[1] + 112 * p[2] + 128) / 256 + 128);
+			v[x / 2] = (guint8)((112 * p[0] - 94 * p[1] - 18 * p[2] + 128) / 256 + 128);
+		}
+	}
+}
+
+static HdmirtcFrame *convert_to_i420(V4l2Source *s, HdmirtcFrame *in)
+{
+	HdmirtcFrame *out = hdmirtc_frame_pool_acquire(pool_for(s, in->width & ~1u, in->height & ~1u));
+
+	if (!out)
+		return NULL;
+	for (guint y = 0; y + 1 < in->height; y += 2)
+		convert_row_pair(in, out, y);
+	out->capture_mono_us = in->capture_mono_us;
+	out->capture_wall_us = in->capture_wall_us;
+	g_mutex_lock(&s->info_lock);
+	s->info.bytes_copied += (guint64)out->width * out->height * 3 / 2;
+	g_mutex_unlock(&s->info_lock);
+	return out;
+}
+
+static void deliver_v4l2_frame(V4l2Source *s, HdmirtcFrame *f)
+{
+	if (s->signal_lost_us) {
+		gint64 took = g_get_monotonic_time() - s->signal_lost_us;
+
+		g_message("%s: recovered in %" G_GINT64_FORMAT " ms", s->base.description, took / 1000);
+		g_mutex_lock(&s->info_lock);
+		s->info.last_recovery_us = took;
+		g_mutex_unlock(&s->info_lock);
+		s->signal_lost_us = 0;
+	}
+	if (s->cfg.convert_to_i420 && f->fourcc != DRM_FORMAT_YUV420) {
+		HdmirtcFrame *conv = convert_to_i420(s, f);
+
+		hdmirtc_frame_unref(f);         /* requeued now: the copy is ours */
+		if (!conv) {
+			atomic_fetch_add_explicit(&s->base.frames_no_buffer, 1, memory_order_relaxed);
+			return;
+		}
+		f = conv;
+	}
+	f->seq = s->next_seq++;
+	hdmirtc_capture_deliver(&s->base, f);
+}
+
+static gboolean on_frame_ready(gint fd, GIOCondition cond, gpointer data)
+{
+	V4l2Source *s = data;
+	HdmirtcFrame *latest = NULL, *f;
+	int r;
+
+	/* Deliver only the newest ready buffer: older ones are late. */
+	while ((r = hdmirtc_v4l2_buffers_dequeue(s->bufs, &f)) == 0) {
+		if (latest) {
+			atomic_fetch_add_explicit(&s->base.frames_skipped, 1, memory_order_relaxed);
+			hdmirtc_frame_unref(latest);
+		}
+		latest = f;
+	}
+	if (latest)
+		deliver_v4l2_frame(s, latest);
+	if (r != -EAGAIN && s->bufs)
+		restart(s, r == -EPIPE ? "stream broken (EPIPE)" : g_strerror(-r));
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean v4l2_start(HdmirtcCapture *cap, GError **error)
+{
+	V4l2Source *s = from_base(cap);
+
+	s->event_source = g_unix_fd_source_new(s->dev.ctrl_fd, G_IO_PRI);
+	g_source_set_callback(s->event_source, G_SOURCE_FUNC(on_event), s, NULL);
+	g_source_attach(s->event_source, cap->context);
+	s->timer = g_timeout_source_new(POLL_INTERVAL_MS);
+	g_source_set_callback(s->timer, on_tick, s, NULL);
+	g_source_attach(s->timer, cap->context);
+	s->signal_lost_us = g_get_monotonic_time();
+	try_stream(s);
+	return TRUE;
+}
+
+static void destroy_source(GSource **source)
+{
+	if (*source) {
+		g_source_destroy(*source);
+		g_clear_pointer(source, g_source_unref);
+	}
+}
+
+static void v4l2_stop(HdmirtcCapture *cap)
+{
+	V4l2Source *s = from_base(cap);
+
+	stop_streaming(s);
+	destroy_source(&s->event_source);
+	destroy_source(&s->timer);
+	g_mutex_lock(&s->info_lock);
+	s->info.signal = HDMIRTC_CAPTURE_SIGNAL_NONE;
+	g_mutex_unlock(&s->info_lock);
+}
+
+static void v4l2_destroy(HdmirtcCapture *cap)
+{
+	V4l2Source *s = from_base(cap);
+
+	hdmirtc_v4l2_device_close(&s->dev);
+	hdmirtc_frame_pool_unref(s->pool);
+	hdmirtc_edid_free(s->edid);
+	g_free(s->device);
+	g_mutex_clear(&s->info_lock);
+	hdmirtc_capture_clear(cap);
+	g_free(s);
+}
+
+static const HdmirtcCaptureImpl v4l2_impl = {
+	.name = "v4l2",
+	.start = v4l2_start,
+	.stop = v4l2_stop,
+	.destroy = v4l2_destroy,
+};
+
+/* The current input must take DV timings: an HDMI input, not a webcam. */
+static gboolean check_dv_input(V4l2Source *s, GError **error)
+{
+	struct v4l2_dv_timings t;
+	int r = hdmirtc_v4l2_ioctl(s->dev.ctrl_fd, VIDIOC_G_DV_TIMINGS, &t);
+
+	if (r == -ENOTTY || r == -ENODATA) {
+		g_set_error(error, HDMIRTC_CAPTURE_ERROR, HDMIRTC_CAPTURE_ERROR_NO_DEVICE,
+		            "%s: no DV timings: not an HDMI input", s->dev.ctrl_path);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean open_device(V4l2Source *s, GError **error)
+{
+	HdmirtcBridgeInfo bridge = { 0 };
+	const char *video = s->device, *subdev = NULL;
+	int r;
+
+	if (!video || !*video) {
+		if (!hdmirtc_capture_find_bridge(TRUE, &bridge, error))
+			return FALSE;
+		video = bridge.video_node;
+		subdev = bridge.subdev_node;
+		g_message("HDMI bridge: %s (%s) on %s, video %s%s%s", bridge.bridge_entity,
+		          bridge.driver, bridge.media_device, bridge.video_node,
+		          *subdev ? ", subdev " : "", subdev);
+	}
+	if (!hdmirtc_v4l2_device_open(&s->dev, video, subdev, error))
+		return FALSE;
+	/* Before anything that could change the signal: an event reaches
+	 * only handles already subscribed. */
+	r = hdmirtc_v4l2_subscribe_events(&s->dev);
+	if (r < 0)
+		g_message("%s: no SOURCE_CHANGE events (%s): polling only", s->dev.ctrl_path,
+		          g_strerror(-r));
+	g_strlcpy(s->info.device, s->dev.path, sizeof(s->info.device));
+	if (s->dev.ctrl_fd != s->dev.fd)
+		g_strlcpy(s->info.subdev, s->dev.ctrl_path, sizeof(s->info.subdev));
+	return check_dv_input(s, error) && hdmirtc_v4l2_set_edid(&s->dev, s->edid, error);
+}
+
+HdmirtcCapture *hdmirtc_capture_new_v4l2(const HdmirtcCaptureConfig *cfg,
+                                         const HdmirtcV4l2Config *v4l2, GError **error)
+{
+	HdmirtcV4l2Config defaults = { 0 };
+	V4l2Source *s;
+	g_autofree char *edid_desc = NULL;
+
+	g_return_val_if_fail(cfg != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+	if (!v4l2)
+		v4l2 = &defaults;
+	s = g_new0(V4l2Source, 1);
+	g_mutex_init(&s->info_lock);
+	s->cfg = *v4l2;
+	s->device = g_strdup(v4l2->device);
+	s->edid = v4l2->edid ? hdmirtc_edid_new_from_data(hdmirtc_edid_get_data(v4l2->edid, NULL),
+	                                                  hdmirtc_edid_get_info(v4l2->edid)->n_blocks *
+	                                                  HDMIRTC_EDID_BLOCK_SIZE, NULL) :
+	                       hdmirtc_edid_new_default();
+	s->dev.fd = s->dev.ctrl_fd = -1;
+	s->info.last_recovery_us = -1;
+	hdmirtc_capture_init(&s->base, &v4l2_impl, cfg, g_strdup("v4l2 HDMI"));
+	if (!open_device(s, error)) {
+		v4l2_destroy(&s->base);
+		return NULL;
+	}
+	g_free(s->base.description);
+	s->base.description = g_strdup_printf("v4l2 HDMI %s", s->dev.path);
+	edid_desc = hdmirtc_edid_describe(s->edid);
+	g_message("%s: EDID set on %s: %s", s->base.description, s->dev.ctrl_path, edid_desc);
+	return &s->base;
+}
+
+void hdmirtc_capture_get_signal_info(HdmirtcCapture *cap, HdmirtcCaptureSignalInfo *out)
+{
+	V4l2Source *s;
+
+	g_return_if_fail(cap != NULL && out != NULL);
+	if (cap->impl != &v4l2_impl) {
+		memset(out, 0, sizeof(*out));
+		out->last_recovery_us = -1;
+		return;
+	}
+	s = from_base(cap);
+	g_mutex_lock(&s->info_lock);
+	*out = s->info;
+	g_mutex_unlock(&s->info_lock);
+}

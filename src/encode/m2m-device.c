@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The M2M encoder node: found by capability (never a fixed /dev/video11),
+ * formats in the order of the kernel's stateful encoder interface
+ * (Documentation/userspace-api/media/v4l/dev-encoder.rst), controls. */
+#include "m2m-private.h"
+
+#include <dirent.h>
+#include <drm_fourcc.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+int hdmirtc_m2m_ioctl(int fd, unsigned long request, void *arg)
+{
+	int r;
+
+	do
+		r = ioctl(fd, request, arg);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : 0;
+}
+
+static gboolean offers_coded(int fd, guint32 cap_type, guint32 coded)
+{
+	struct v4l2_fmtdesc d = { .type = cap_type };
+
+	for (d.index = 0; d.index < 64; d.index++) {
+		if (hdmirtc_m2m_ioctl(fd, VIDIOC_ENUM_FMT, &d) < 0)
+			return FALSE;
+		if (d.pixelformat == coded)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* TRUE if fd is an M2M node with coded on CAPTURE; sets the queue types. */
+static gboolean probe(int fd, guint32 coded, HdmirtcM2mDevice *dev)
+{
+	struct v4l2_capability cap = { 0 };
+	guint32 caps;
+
+	if (hdmirtc_m2m_ioctl(fd, VIDIOC_QUERYCAP, &cap) < 0)
+		return FALSE;
+	caps = cap.capabilities & V4L2_CAP_DEVICE_CAPS ? cap.device_caps : cap.capabilities;
+	if (!(caps & V4L2_CAP_STREAMING))
+		return FALSE;
+	if (caps & V4L2_CAP_VIDEO_M2M_MPLANE) {
+		dev->mplane = TRUE;
+		dev->out_type = V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE;
+		dev->cap_type = V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE;
+	} else if (caps & V4L2_CAP_VIDEO_M2M) {
+		dev->mplane = FALSE;
+		dev->out_type = V4L2_BUF_TYPE_VIDEO_OUTPUT;
+		dev->cap_type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	} else {
+		return FALSE;
+	}
+	return offers_coded(fd, dev->cap_type, coded);
+}
+
+gboolean hdmirtc_encoder_find_m2m(guint32 coded_fourcc, char *path, gsize size)
+{
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	HdmirtcM2mDevice dev;
+	DIR *d = opendir("/dev");
+	struct dirent *de;
+	gboolean found = FALSE;
+
+	if (!coded_fourcc)
+		coded_fourcc = V4L2_PIX_FMT_H264;
+	while (d && (de = readdir(d)))
+		if (g_str_has_prefix(de->d_name, "video"))
+			g_ptr_array_add(names, g_strdup_printf("/dev/%s", de->d_name));
+	if (d)
+		closedir(d);
+	for (guint i = 0; i < names->len && !found; i++) {
+		int fd = open(names->pdata[i], O_RDWR | O_NONBLOCK | O_CLOEXEC);
+
+		if (fd < 0)
+			continue;
+		found = probe(fd, coded_fourcc, &dev);
+		if (found)
+			g_strlcpy(path, names->pdata[i], size);
+		close(fd);
+	}
+	return found;
+}
+
+gboolean hdmirtc_m2m_device_open(HdmirtcM2mDevice *dev, const char *path, guint32 coded,
+                                 GError **error)
+{
+	memset(dev, 0, sizeof(*dev));
+	g_strlcpy(dev->path, path, sizeof(dev->path));
+	dev->fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (dev->fd < 0 || !probe(dev->fd, coded, dev)) {
+		g_set_error(error, HDMIRTC_ENCODER_ERROR, HDMIRTC_ENCODER_ERROR_NOT_SUPPORTED,
+		            "%s: not an M2M encoder of %.4s%s%s", path, (const char *)&coded,
+		            dev->fd < 0 ? ": " : "", dev->fd < 0 ? g_strerror(errno) : "");
+		hdmirtc_m2m_device_close(dev);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+void hdmirtc_m2m_device_close(HdmirtcM2mDevice *dev)
+{
+	if (dev->fd >= 0)
+		close(dev->fd);
+	dev->fd = -1;
+}
+
+guint32 hdmirtc_m2m_v4l2_fourcc(guint32 drm_fourcc)
+{
+	switch (drm_fourcc) {
+	case DRM_FORMAT_UYVY: return V4L2_PIX_FMT_UYVY;
+	case DRM_FORMAT_YUV420: return V4L2_PIX_FMT_YUV420;
+	case DRM_FORMAT_NV12: return V4L2_PIX_FMT_NV12;
+	case DRM_FORMAT_BGR888: return V4L2_PIX_FMT_RGB24;
+	default: return 0;
+	}
+}
+
+static int set_format(HdmirtcM2mDevice *dev, guint32 type, guint32 fourcc, guint32 w, guint32 h,
+                      guint32 bpl, guint32 sizeimage, guint32 *out_size)
+{
+	struct v4l2_format f = { .type = type };
+	int r;
+
+	if (dev->mplane) {
+		f.fmt.pix_mp.width = w;
+		f.fmt.pix_mp.height = h;
+		f.fmt.pix_mp.pixelformat = fourcc;
+		f.fmt.pix_mp.field = V4L2_FIELD_NONE;
+		f.fmt.pix_mp.num_planes = 1;
+		f.fmt.pix_mp.plane_fmt[0].bytesperline = bpl;
+		f.fmt.pix_mp.plane_fmt[0].sizeimage = sizeimage;
+	} else {
+		f.fmt.pix.width = w;
+		f.fmt.pix.height = h;
+		f.fmt.pix.pixelformat = fourcc;
+		f.fmt.pix.field = V4L2_FIELD_NONE;
+		f.fmt.pix.bytesperline = bpl;
+		f.fmt.pix.sizeimage = sizeimage;
+	}
+	r = hdmirtc_m2m_ioctl(dev->fd, VIDIOC_S_FMT, &f);
+	if (r == 0 && (dev->mplane ? f.fmt.pix_mp.pixelformat : f.fmt.pix.pixelformat) != fourcc)
+		r = -EINVAL;
+	if (r == 0 && out_size)
+		*out_size = dev->mplane ? f.fmt.pix_mp.plane_fmt[0].sizeimage : f.fmt.pix.sizeimage;
+	return r;
+}
+
+gboolean hdmirtc_m2m_set_formats(HdmirtcM2mDevice *dev, guint32 coded, guint32 raw, guint32 width,
+                                 guint32 height, guint32 bytesperline, guint32 *out_sizeimage,
+                                 GError **error)
+{
+	/* Coded buffers: room for an IDR of a busy picture. */
+	int r = set_format(dev, dev->cap_type, coded, width, height, 0, width * height * 3 / 4, NULL);
+
+	if (r == 0)
+		r = set_format(dev, dev->out_type, raw, width, height, bytesperline, 0, out_sizeimage);
+	if (r < 0) {
+		g_set_error(error, HDMIRTC_ENCODER_ERROR, HDMIRTC_ENCODER_ERROR_FAILED,
+		            "%s: formats %.4s -> %.4s %ux%u refused: %s", dev->path,
+		            (const char *)&raw, (const char *)&coded, width, height, g_strerror(-r));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static int set_ctrl(HdmirtcM2mDevice *dev, guint32 id, gint32 value, const char *name)
+{
+	struct v4l2_ext_control c = { .id = id, .value = value };
+	struct v4l2_ext_controls cs = { .which = V4L2_CTRL_WHICH_CUR_VAL, .count = 1, .controls = &c };
+	int r = hdmirtc_m2m_ioctl(dev->fd, VIDIOC_S_EXT_CTRLS, &cs);
+
+	if (r < 0)
+		g_debug("%s: control %s = %d: %s", dev->path, name, value, g_strerror(-r));
+	return r;
+}
+
+static gint32 v4l2_level(guint8 level_idc)
+{
+	static const guint8 idc[] = { 10, 9, 11, 12, 13, 20, 21, 22, 30, 31, 32, 40, 41, 42, 50, 51 };
+
+	/* V4L2_MPEG_VIDEO_H264_LEVEL_1_0 .. _5_1 follow this order (1b = 9). */
+	for (guint i = 0; i < G_N_ELEMENTS(idc); i++)
+		if (idc[i] == level_idc)
+			return (gint32)i;
+	return V4L2_MPEG_VIDEO_H264_LEVEL_4_0;
+}
+
+void hdmirtc_m2m_apply_controls(HdmirtcM2mDevice *dev, const HdmirtcEncoderConfig *c)
+{
+	struct v4l2_streamparm parm = { .type = dev->out_type };
+	int failed = 0;
+
+	failed += set_ctrl(dev, V4L2_CID_MPEG_VIDEO_BITRATE_MODE, V4L2_MPEG_VIDEO_BITRATE_MODE_CBR,
+	                   "bitrate mode") < 0;
+	failed += hdmirtc_m2m_set_bitrate(dev, c->bitrate_kbps) < 0;
+	failed += set_ctrl(dev, V4L2_CID_MPEG_VIDEO_GOP_SIZE, (gint32)c->keyframe_interval, "GOP") < 0;
+	failed += set_ctrl(dev, V4L2_CID_MPEG_VIDEO_H264_I_PERIOD, (gint32)c->keyframe_interval,
+	                   "I period") < 0;
+	failed += set_ctrl(dev, V4L2_CID_MPEG_VIDEO_B_FRAMES, 0, "B-frames") < 0;
+	failed += set_ctrl(dev, V4L2_CID_MPEG_VIDEO_H264_PROFILE,
+	                   c->profile_idc == HDMIRTC_H264_PROFILE_MAIN ?
+	                   V4L2_MPEG_VIDEO_H264_PROFILE_MAIN :
+	                   V4L2_MPEG_VIDEO_H264_PROFILE_CONSTRAINED_BASELINE, "profile") < 0;
+	failed += set_ctrl(dev, V4L2_CID_MPEG_VIDEO_H264_LEVEL, v4l2_level(c->level_idc), "level") < 0;
+	/* SPS/PPS in front of every IDR, so a viewer can join at any one. */
+	failed += set_ctrl(dev, V4L2_CID_MPEG_VIDEO_REPEAT_SEQ_HEADER, 1, "repeat seq header") < 0;
+	failed += set_ctrl(dev, V4L2_CID_MPEG_VIDEO_HEADER_MODE,
+	                   V4L2_MPEG_VIDEO_HEADER_MODE_JOINED_WITH_1ST_FRAME, "header mode") < 0;
+	parm.parm.output.timeperframe.numerator = 1;
+	parm.parm.output.timeperframe.denominator = c->fps;
+	failed += hdmirtc_m2m_ioctl(dev->fd, VIDIOC_S_PARM, &parm) < 0;
+	if (failed)
+		g_message("%s: %d encoder control(s) not supported by the driver", dev->path, failed);
+}
+
+int hdmirtc_m2m_set_bitrate(HdmirtcM2mDevice *dev, guint32 kbps)
+{
+	return set_ctrl(dev, V4L2_CID_MPEG_VIDEO_BITRATE, (gint32)(kbps * 1000), "bitrate");
+}
+
+int hdmirtc_m2m_force_keyframe(HdmirtcM2mDevice *dev)
+{
+	return set_ctrl(dev, V4L2_CID_MPEG_VIDEO_FORCE_KEY_FRAME, 0, "force key frame");
+}

@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* V4L2 M2M stateful encoder.  Zero copy on both sides: capture DMA-BUFs are
+ * imported on the OUTPUT queue, and access units are views of the mmap'ed
+ * CAPTURE buffers, requeued when the last viewer is done with them.  A
+ * frame's reference is kept until the driver hands its OUTPUT buffer back
+ * (it may still be reading it after the coded data came out). */
+#include "m2m-private.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define MAX_OUT 8
+#define MAX_CODED 16
+#define PENDING 16
+#define WAIT_MS 2000                    /* TCG VMs are slow; hardware takes ~10 ms */
+
+typedef struct CodedSet CodedSet;
+
+typedef struct {
+	HdmirtcAccessUnit au;
+	CodedSet *set;
+	guint index;
+	guint8 *map;
+	gsize len;
+} CodedBuf;
+
+/* The CAPTURE buffers; outlives the encoder while access units are out. */
+struct CodedSet {
+	gatomicrefcount ref;
+	int fd;                         /* dup of the device fd */
+	guint32 type;
+	gboolean mplane;
+	gint live;                      /* atomic: requeue on release */
+	guint count;
+	CodedBuf bufs[MAX_CODED];
+};
+
+typedef struct {
+	guint64 seq;
+	gint64 mono_us;
+	gint64 wall_us;
+} PendingFrame;
+
+typedef struct {
+	HdmirtcEncoder base;
+	char *device;
+	guint32 coded;
+	guint n_out, n_coded;
+	HdmirtcM2mDevice dev;
+	gboolean streaming;
+	guint32 raw;                    /* V4L2 fourcc of the OUTPUT queue */
+	guint32 out_sizeimage;
+	HdmirtcFrame *in_flight[MAX_OUT];
+	CodedSet *coded_set;
+	guint64 next_pts;
+	PendingFrame pending[PENDING];
+	gboolean warned_cpu_frame;
+} M2mEncoder;
+
+static M2mEncoder *from_base(HdmirtcEncoder *enc)
+{
+	return (M2mEncoder *)((char *)enc - G_STRUCT_OFFSET(M2mEncoder, base));
+}
+
+static void coded_set_unref(CodedSet *set)
+{
+	if (!g_atomic_ref_count_dec(&set->ref))
+		return;
+	for (guint i = 0; i < set->count; i++)
+		if (set->bufs[i].map)
+			munmap(set->bufs[i].map, set->bufs[i].len);
+	close(set->fd);
+	g_free(set);
+}
+
+static int queue_coded(CodedSet *set, guint index)
+{
+	struct v4l2_plane plane = { 0 };
+	struct v4l2_buffer b = { .type = set->type, .memory = V4L2_MEMORY_MMAP, .index = index };
+
+	if (set->mplane) {
+		b.m.planes = &plane;
+		b.length = 1;
+	}
+	return hdmirtc_m2m_ioctl(set->fd, VIDIOC_QBUF, &b);
+}
+
+/* Any thread: the last viewer is done with the access unit. */
+static void on_au_released(HdmirtcAccessUnit *au, gpointer user_data)
+{
+	CodedBuf *b = user_data;
+	CodedSet *set = b->set;
+
+	if (g_atomic_int_get(&set->live))
+		(void)queue_coded(set, b->index);
+	coded_set_unref(set);
+}
+
+static int request(HdmirtcM2mDevice *dev, guint32 type, guint32 memory, guint count)
+{
+	struct v4l2_requestbuffers req = { .count = count, .type = type, .memory = memory };
+	int r = hdmirtc_m2m_ioctl(dev->fd, VIDIOC_REQBUFS, &req);
+
+	return r < 0 ? r : (int)req.count;
+}
+
+static int map_coded(HdmirtcM2mDevice *dev, CodedSet *set, guint i)
+{
+	struct v4l2_plane plane = { 0 };
+	struct v4l2_buffer b = { .type = set->type, .memory = V4L2_MEMORY_MMAP, .index = i };
+	int r;
+
+	if (set->mplane) {
+		b.m.planes = &plane;
+		b.length = 1;
+	}
+	r = hdmirtc_m2m_ioctl(dev->fd, VIDIOC_QUERYBUF, &b);
+	if (r < 0)
+		return r;
+	set->bufs[i].set = set;
+	set->bufs[i].index = i;
+	set->bufs[i].len = set->mplane ? plane.length : b.length;
+	set->bufs[i].map = mmap(NULL, set->bufs[i].len, PROT_READ, MAP_SHARED, dev->fd,
+	                        set->mplane ? plane.m.mem_offset : b.m.offset);
+	if (set->bufs[i].map == MAP_FAILED) {
+		set->bufs[i].map = NULL;
+		return -errno;
+	}
+	return queue_coded(set, i);
+}
+
+static CodedSet *coded_set_new(HdmirtcM2mDevice *dev, guint count, int *err)
+{
+	CodedSet *set = g_new0(CodedSet, 1);
+	int r = request(dev, dev->cap_type, V4L2_MEMORY_MMAP, MIN(count, MAX_CODED));
+
+	g_atomic_ref_count_init(&set->ref);
+	set->fd = dup(dev->fd);
+	set->type = dev->cap_type;
+	set->mplane = dev->mplane;
+	set->count = r > 0 ? MIN((guint)r, MAX_CODED) : 0;
+	*err = r < 0 ? r : r == 0 ? -ENOMEM : 0;
+	for (guint i = 0; i < set->count && *err == 0; i++)
+		*err = map_coded(dev, set, i);
+	if (*err) {
+		coded_set_unref(set);
+		return NULL;
+	}
+	g_atomic_int_set(&set->live, 1);
+	return set;
+}
+
+static void teardown(M2mEncoder *m)
+{
+	int out = (int)m->dev.out_type, cap = (int)m->dev.cap_type;
+
+	if (m->coded_set) {
+		g_atomic_int_set(&m->coded_set->live, 0);
+		g_clear_pointer(&m->coded_set, coded_set_unref);
+	}
+	(void)hdmirtc_m2m_ioctl(m->dev.fd, VIDIOC_STREAMOFF, &out);
+	(void)hdmirtc_m2m_ioctl(m->dev.fd, VIDIOC_STREAMOFF, &cap);
+	for (guint i = 0; i < MAX_OUT; i++)
+		g_clear_pointer(&m->in_flight[i], hdmirtc_frame_unref);
+	/* Coded buffers still held by viewers are orphaned by vb2. */
+	(void)request(&m->dev, m->dev.out_type, V4L2_MEMORY_DMABUF, 0);
+	(void)request(&m->dev, m->dev.cap_type, V4L2_MEMORY_MMAP, 0);
+	m->streaming = FALSE;
+}
+
+static gboolean setup(M2mEncoder *m, const HdmirtcFrame *f, guint32 raw)
+{
+	g_autoptr(GError) error = NULL;
+	int out = (int)m->dev.out_type, cap = (int)m->dev.cap_type, r;
+
+	if (!hdmirtc_m2m_set_formats(&m->dev, m->coded, raw, f->width, f->height, f->stride[0],
+	                             &m->out_sizeimage, &error)) {
+		g_warning("%s", error->message);
+		return FALSE;
+	}
+	hdmirtc_m2m_apply_controls(&m->dev, &m->base.config);
+	r = request(&m->dev, m->dev.out_type, V4L2_MEMORY_DMABUF, m->n_out);
+	if (r > 0)
+		m->n_out = MIN((guint)r, MAX_OUT);
+	if (r > 0)
+		m->coded_set = coded_set_new(&m->dev, m->n_coded, &r);
+	if (r == 0)
+		r = hdmirtc_m2m_ioctl(m->dev.fd, VIDIOC_STREAMON, &out);
+	if (r == 0)
+		r = hdmirtc_m2m_ioctl(m->dev.fd, VIDIOC_STREAMON, &cap);
+	if (r < 0) {
+		g_warning("%s: queue setup failed: %s", m->dev.path, g_strerror(-r));
+		teardown(m);
+		return FALSE;
+	}
+	m->raw = raw;
+	m->streaming = TRUE;
+	g_info("%s: %.4s %ux%u (DMA-BUF import) -> %.4s, %u in / %u out buffers", m->dev.path,
+	       (const char *)&raw, f->width, f->height, (const char *)&m->coded, m->n_out,
+	       m->coded_set->count);
+	return TRUE;
+}
+
+/* OUTPUT buffers the driver is done with: their frames go back. */
+static void reclaim_outputs(M2mEncoder *m)
+{
+	struct v4l2_plane plane = { 0 };
+	struct v4l2_buffer b = { .type = m->dev.out_type, .memory = V4L2_MEMORY_DMABUF };
+
+	if (m->dev.mplane) {
+		b.m.planes = &plane;
+		b.length = 1;
+	}
+	while (hdmirtc_m2m_ioctl(m->dev.fd, VIDIOC_DQBUF, &b) == 0)
+		if (b.index < MAX_OUT)
+			g_clear_pointer(&m->in_flight[b.index], hdmirtc_frame_unref);
+}
+
+static int wait_fd(int fd, short events)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int r;
+
+	do
+		r = poll(&p, 1, WAIT_MS);
+	while (r < 0 && errno == EINTR);
+	return r > 0 ? 0 : r == 0 ? -ETIMEDOUT : -errno;
+}
+
+static int free_slot(M2mEncoder *m)
+{
+	for (int tries = 0; tries < 2; tries++) {
+		reclaim_outputs(m);
+		for (guint i = 0; i < m->n_out; i++)
+			if (!m->in_flight[i])
+				return (int)i;
+		if (wait_fd(m->dev.fd, POLLOUT) < 0)
+			break;
+	}
+	return -EBUSY;
+}
+
+static int queue_frame(M2mEncoder *m, HdmirtcFrame *f, guint slot)
+{
+	struct v4l2_plane plane = { 0 };
+	struct v4l2_buffer b = { .type = m->dev.out_type, .memory = V4L2_MEMORY_DMABUF, .index = slot };
+	off_t size = lseek(f->dmabuf_fd, 0, SEEK_END);
+	guint64 pts = m->next_pts++;
+
+	/* length must cover bytesused or the import is refused (EINVAL). */
+	if (size < (off_t)m->out_sizeimage) {
+		g_warning("%s: DMA-BUF of %lld bytes, the encoder wants %u", m->dev.path,
+		          (long long)size, m->out_sizeimage);
+		return -EINVAL;
+	}
+	b.timestamp.tv_sec = (time_t)(pts / G_USEC_PER_SEC);
+	b.timestamp.tv_usec = (suseconds_t)(pts % G_USEC_PER_SEC);
+	if (m->dev.mplane) {
+		plane.m.fd = f->dmabuf_fd;
+		plane.length = (guint32)size;
+		plane.bytesused = m->out_sizeimage;
+		b.m.planes = &plane;
+		b.length = 1;
+	} else {
+		b.m.fd = f->dmabuf_fd;
+		b.length = (guint32)size;
+		b.bytesused = m->out_sizeimage;
+	}
+	m->pending[pts % PENDING] = (PendingFrame){ f->seq, f->capture_mono_us, f->capture_wall_us };
+	m->in_flight[slot] = hdmirtc_frame_ref(f);
+	if (hdmirtc_m2m_ioctl(m->dev.fd, VIDIOC_QBUF, &b) < 0) {
+		g_clear_pointer(&m->in_flight[slot], hdmirtc_frame_unref);
+		return -EIO;
+	}
+	return 0;
+}
+
+static HdmirtcAccessUnit *make_au(M2mEncoder *m, const struct v4l2_buffer *b,
+                                  const struct v4l2_plane *plane)
+{
+	CodedBuf *cb = &m->coded_set->bufs[b->index];
+	guint32 used = m->dev.mplane ? plane->bytesused : b->bytesused;
+	guint32 offset = m->dev.mplane ? plane->data_offset : 0;
+	guint64 pts = (guint64)b->timestamp.tv_sec * G_USEC_PER_SEC + (guint64)b->timestamp.tv_usec;
+	PendingFrame *pf = &m->pending[pts % PENDING];
+	HdmirtcAccessUnit *au = &cb->au;
+
+	hdmirtc_access_unit_init(au, on_au_released, cb);
+	au->data = cb->map + offset;
+	au->size = used - offset;
+	au->keyframe = (b->flags & V4L2_BUF_FLAG_KEYFRAME) != 0;
+	au->seq = pf->seq;
+	au->capture_mono_us = pf->mono_us;
+	au->capture_wall_us = pf->wall_us;
+	au->bytes_copied = 0;
+	g_atomic_ref_count_inc(&m->coded_set->ref);
+	return au;
+}
+
+/* The coded data of the frame just queued (one in, one out: no B-frames,
+ * no lookahead). */
+static int dequeue_coded(M2mEncoder *m, HdmirtcAccessUnit **out)
+{
+	struct v4l2_plane plane = { 0 };
+	struct v4l2_buffer b = { .type = m->dev.cap_type, .memory = V4L2_MEMORY_MMAP };
+	gint64 end = g_get_monotonic_time() + WAIT_MS * 1000;
+	int r;
+
+	for (;;) {
+		memset(&plane, 0, sizeof(plane));
+		if (m->dev.mplane) {
+			b.m.planes = &plane;
+			b.length = 1;
+		}
+		r = hdmirtc_m2m_ioctl(m->dev.fd, VIDIOC_DQBUF, &b);
+		if (r == -EAGAIN && g_get_monotonic_time() < end && wait_fd(m->dev.fd, POLLIN) == 0)
+			continue;
+		if (r < 0)
+			return r == -EAGAIN ? -ETIMEDOUT : r;
+		if (b.index >= m->coded_set->count)
+			return -EIO;
+		if ((m->dev.mplane ? plane.bytesused : b.bytesused) > plane.data_offset &&
+		    !(b.flags & V4L2_BUF_FLAG_ERROR)) {
+			*out = make_au(m, &b, &plane);
+			return 0;
+		}
+		(void)queue_coded(m->coded_set, b.index);
+	}
+}
+
+static int m2m_encode(HdmirtcEncoder *enc, HdmirtcFrame *f, gboolean force_idr,
+                      HdmirtcAccessUnit **out)
+{
+	M2mEncoder *m = from_base(enc);
+	guint32 raw = hdmirtc_m2m_v4l2_fourcc(f->fourcc);
+	int slot, r;
+
+	*out = NULL;
+	if (f->dmabuf_fd < 0 || !raw) {
+		if (!m->warned_cpu_frame)
+			g_warning("%s: frame without a DMA-BUF or of an unknown format: not encoded",
+			          m->dev.path);
+		m->warned_cpu_frame = TRUE;
+		return -EINVAL;
+	}
+	if (m->streaming && raw != m->raw)
+		teardown(m);
+	if (!m->streaming && !setup(m, f, raw))
+		return -EIO;
+	slot = free_slot(m);
+	if (slot < 0)
+		return -EIO;
+	if (force_idr)
+		(void)hdmirtc_m2m_force_keyframe(&m->dev);
+	r = queue_frame(m, f, (guint)slot);
+	if (r == 0)
+		r = dequeue_coded(m, out);
+	if (r < 0)
+		g_warning("%s: encode failed: %s", m->dev.path, g_strerror(-r));
+	reclaim_outputs(m);
+	return r == -ETIMEDOUT || r == -EPIPE ? -EIO : r;
+}
+
+/* Drain per the stateful encoder interface: V4L2_ENC_CMD_STOP, then coded
+ * buffers until one carries V4L2_BUF_FLAG_LAST (or EPIPE). */
+static void drain(M2mEncoder *m)
+{
+	struct v4l2_encoder_cmd cmd = { .cmd = V4L2_ENC_CMD_STOP };
+	gint64 end = g_get_monotonic_time() + WAIT_MS * 1000;
+
+	if (hdmirtc_m2m_ioctl(m->dev.fd, VIDIOC_ENCODER_CMD, &cmd) < 0)
+		return;
+	while (g_get_monotonic_time() < end) {
+		struct v4l2_plane plane = { 0 };
+		struct v4l2_buffer b = { .type = m->dev.cap_type, .memory = V4L2_MEMORY_MMAP };
+		int r;
+
+		if (m->dev.mplane) {
+			b.m.planes = &plane;
+			b.length = 1;
+		}
+		r = hdmirtc_m2m_ioctl(m->dev.fd, VIDIOC_DQBUF, &b);
+		if (r == -EAGAIN && wait_fd(m->dev.fd, POLLIN) == 0)
+			continue;
+		if (r < 0 || (b.flags & V4L2_BUF_FLAG_LAST))
+			break;
+	}
+	g_debug("%s: drained", m->dev.path);
+}
+
+static gboolean m2m_open(HdmirtcEncoder *enc, GError **error)
+{
+	M2mEncoder *m = from_base(enc);
+	HdmirtcEncoderConfig *c = &enc->config;
+	guint8 constraints = c->profile_idc == HDMIRTC_H264_PROFILE_BASELINE ?
+	                     HDMIRTC_H264_CONSTRAINT_SET0 | HDMIRTC_H264_CONSTRAINT_SET1 : 0;
+
+	if (!hdmirtc_m2m_device_open(&m->dev, m->device, m->coded, error))
+		return FALSE;
+	/* Constrained baseline or main at the chosen level, as the controls ask. */
+	enc->profile_level_id = (guint32)c->profile_idc << 16 | (guint32)constraints << 8 | c->level_idc;
+	return TRUE;
+}
+
+static void m2m_close(HdmirtcEncoder *enc)
+{
+	M2mEncoder *m = from_base(enc);
+
+	if (m->dev.fd < 0)
+		return;
+	if (m->streaming)
+		drain(m);
+	teardown(m);
+	hdmirtc_m2m_device_close(&m->dev);
+}
+
+static int m2m_apply_bitrate(HdmirtcEncoder *enc)
+{
+	M2mEncoder *m = from_base(enc);
+
+	return hdmirtc_m2m_set_bitrate(&m->dev, enc->config.bitrate_kbps);
+}
+
+static void m2m_destroy(HdmirtcEncoder *enc)
+{
+	M2mEncoder *m = from_base(enc);
+
+	g_free(m->device);
+	g_free(m);
+}
+
+static const HdmirtcEncoderImpl m2m_impl = {
+	.name = "v4l2-m2m",
+	.open = m2m_open,
+	.close = m2m_close,
+	.encode = m2m_encode,
+	.apply_bitrate = m2m_apply_bitrate,
+	.destroy = m2m_destroy,
+};
+
+HdmirtcEncoder *hdmirtc_encoder_new_m2m(const HdmirtcEncoderConfig *config,
+                                        const HdmirtcM2mConfig *m2m, GError **error)
+{
+	HdmirtcM2mConfig defaults = { 0 };
+	char path[64];
+	M2mEncoder *m;
+	HdmirtcEncoderConfig c;
+
+	g_return_val_if_fail(config != NULL, NULL);
+	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+	if (!m2m)
+		m2m = &defaults;
+	c = *config;
+	c.level_idc = config->level_idc ? config->level_idc :
+	              hdmirtc_encoder_level_for(c.width, c.height, c.fps, c.bitrate_kbps);
+	if (c.width < 16 || c.height < 16 || c.fps < 1 || c.level_idc == 0 ||
+	    !hdmirtc_encoder_level_fits(c.level_idc, c.width, c.height, c.fps, c.bitrate_kbps)) {
+		g_set_error(error, HDMIRTC_ENCODER_ERROR, HDMIRTC_ENCODER_ERROR_INVALID_CONFIG,
+		            "m2m encoder: %ux%u@%u at %u kbps does not fit a level", c.width, c.height,
+		            c.fps, c.bitrate_kbps);
+		return NULL;
+	}
+	m = g_new0(M2mEncoder, 1);
+	m->coded = m2m->coded_fourcc ? m2m->coded_fourcc : V4L2_PIX_FMT_H264;
+	m->n_out = m2m->n_output_buffers ? m2m->n_output_buffers : 4;
+	m->n_coded = m2m->n_capture_buffers ? m2m->n_capture_buffers : 6;
+	m->dev.fd = -1;
+	if (m2m->device && *m2m->device)
+		m->device = g_strdup(m2m->device);
+	else if (hdmirtc_encoder_find_m2m(m->coded, path, sizeof(path)))
+		m->device = g_strdup(path);
+	m->base.impl = &m2m_impl;
+	m->base.config = c;
+	m->base.requested_level = config->level_idc;
+	atomic_store(&m->base.bitrate_kbps, c.bitrate_kbps);
+	if (!m->device) {
+		g_set_error(error, HDMIRTC_ENCODER_ERROR, HDMIRTC_ENCODER_ERROR_NOT_SUPPORTED,
+		            "no V4L2 M2M encoder of %.4s", (const char *)&m->coded);
+		m2m_destroy(&m->base);
+		return NULL;
+	}
+	if (!m2m_open(&m->base, error)) {
+		m2m_destroy(&m->base);
+		return NULL;
+	}
+	g_info("v4l2-m2m %s: %ux%u@%u %u kbps, profile-level-id %06x", m->device, c.width, c.height,
+	       c.fps, c.bitrate_kbps, m->base.profile_level_id);
+	return &m->base;
+}

@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# tests/kernel/run.sh - hdmirtc against real Linux V4L2 drivers in a QEMU VM.
+#
+# The VM runs Debian's bookworm-security 6.12 kernel under TCG (no KVM
+# needed) with an initramfs built here:
+#   vivid    HDMI input: EDID, DV timings, "DV Timings Signal Mode" (raises
+#            SOURCE_CHANGE), capture buffers exported as DMA-BUF;
+#   vicodec  a real stateful M2M codec (FWHT, not H.264), built out of tree
+#            from linux-source-6.12 together with v4l2-mem2mem (Debian's
+#            amd64 kernel builds neither).
+# Our test programs and their shared libraries reach the guest through a
+# 9p share, so changing a test does not rebuild the initramfs.
+#
+# Usage: tests/kernel/run.sh [prepare|build|run|shell]  (default: run = build + boot + test;
+#        prepare = only the cached VM parts, build = also our programs, shell = interactive VM)
+# Environment:
+#   HDMIRTC_VM_CACHE  downloads, kernel tree, modules, initramfs (default /var/cache/hdmirtc-vm)
+#   HDMIRTC_VM_BUILD  meson build directory with our libraries (default <repo>/build-kernel-vm,
+#                     configured here if missing)
+#   HDMIRTC_VM_SHARE  host folder mounted at /mnt/host in the guest (default $TMPDIR/hdmirtc-vm-share)
+#   HDMIRTC_VM_TIMEOUT  seconds before the VM is killed (default 600)
+#   HDMIRTC_VM_TESTS  which tests/kernel/kt-NAME.c programs to run (a glob, default *)
+# Everything downloaded comes from Debian's archive with apt-get download.
+# Prints "N passed, M failed"; the exit status is 0 only when M is 0 and N > 0.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+MODE=${1:-run}
+CACHE=${HDMIRTC_VM_CACHE:-/var/cache/hdmirtc-vm}
+BUILD=${HDMIRTC_VM_BUILD:-$REPO/build-kernel-vm}
+SHARE=${HDMIRTC_VM_SHARE:-${TMPDIR:-/tmp}/hdmirtc-vm-share}
+TIMEOUT=${HDMIRTC_VM_TIMEOUT:-600}
+KSERIES=6.12
+VIVID_ARGS="n_devs=1 node_types=0x1 num_inputs=1 input_types=0x3 multiplanar=2 allocators=1"
+VICODEC_ARGS="multiplanar=1"
+export LC_ALL=C DEBIAN_FRONTEND=noninteractive
+T0=$(date +%s.%N)
+
+say() { printf '[kernel-tests %5.1fs] %s\n' "$(echo "$(date +%s.%N) - $T0" | bc)" "$*" >&2; }
+fail() { say "error: $*"; exit 1; }
+
+# ------------------------------------------------------------------ host tools
+need_tools() {
+	local pkgs=(qemu-system-x86 busybox-static cpio kmod gcc make xz-utils bc libc6-dev dwarves libelf-dev)
+	local missing=() p
+	for p in "${pkgs[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	say "installing ${missing[*]}"
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# ------------------------------------------------------------------ kernel from Debian
+# The ABI name (e.g. 6.12.117+deb12-amd64) is remembered in the cache so a
+# warm run needs no apt at all.
+kernel_version() {
+	if [ -s "$CACHE/kver" ]; then KVER=$(cat "$CACHE/kver"); else
+		apt-get update -qq
+		KVER=$(apt-cache depends "linux-image-$KSERIES-amd64" |
+			sed -n 's/.*Depends: linux-image-\([0-9].*-amd64\)$/\1/p' | head -1)
+		[ -n "$KVER" ] || fail "apt does not know linux-image-$KSERIES-amd64 (bookworm-security in sources?)"
+		echo "$KVER" > "$CACHE/kver"
+	fi
+	K=$CACHE/$KVER
+	mkdir -p "$K"
+}
+
+fetch_kernel() {
+	[ -f "$K/fetched" ] && return 0
+	local base=${KVER%-amd64} ver
+	ver=$(apt-cache show "linux-image-$KVER" | sed -n 's/^Version: //p' | head -1)
+	[ -n "$ver" ] || { apt-get update -qq; ver=$(apt-cache show "linux-image-$KVER" | sed -n 's/^Version: //p' | head -1); }
+	local dl=$K/debs; rm -rf "$dl"; mkdir -p "$dl"
+	say "apt-get download kernel $KVER ($ver): image, headers, kbuild, source"
+	(cd "$dl" && apt-get download -qq "linux-image-$KVER=$ver" "linux-headers-$KVER=$ver" \
+		"linux-headers-$base-common=$ver" "linux-kbuild-$base=$ver" "linux-source-$KSERIES=$ver" \
+		2>&1 | grep -v unsandboxed || true)
+	ls "$dl"/linux-source-*.deb >/dev/null 2>&1 || fail "download failed"
+	say "unpacking"
+	rm -rf "$K/root" "$K/hdr" "$K/src"; mkdir -p "$K/root" "$K/hdr" "$K/src"
+	dpkg-deb --fsys-tarfile "$dl"/linux-image-*.deb | tar -x -C "$K/root" "./boot/vmlinuz-$KVER" "./lib/modules/$KVER"
+	local d; for d in "$dl"/linux-headers-*.deb "$dl"/linux-kbuild-*.deb; do dpkg-deb -x "$d" "$K/hdr"; done
+	# The arch headers include the common ones by absolute /usr/src path.
+	sed -i "s#^include /usr/src/#include $K/hdr/usr/src/#" "$K/hdr/usr/src/linux-headers-$KVER/Makefile"
+	# Only two folders of the source tree are needed (the security
+	# archive has no linux-6.12 source package, the binary one has it).
+	local tarball; tarball=$(dpkg-deb -c "$dl"/linux-source-*.deb | awk '/\.tar\.xz$/{print $NF}')
+	dpkg-deb --fsys-tarfile "$dl"/linux-source-*.deb | tar -xO "$tarball" | xz -dc |
+		tar -x -C "$K/src" --strip-components=1 --wildcards \
+		'*/drivers/media/test-drivers/vicodec/*' '*/drivers/media/v4l2-core/v4l2-mem2mem.c'
+	rm -rf "$dl"
+	touch "$K/fetched"
+}
+
+# vicodec and v4l2-mem2mem, out of tree against the matching headers.
+build_modules() {
+	local m=$K/modules
+	[ -f "$m/vicodec.ko" ] && [ -f "$m/v4l2-mem2mem.ko" ] && return 0
+	say "building vicodec.ko and v4l2-mem2mem.ko"
+	rm -rf "$m"; mkdir -p "$m"
+	cp "$K"/src/drivers/media/test-drivers/vicodec/*.[ch] "$K/src/drivers/media/v4l2-core/v4l2-mem2mem.c" "$m/"
+	printf '%s\n' 'obj-m := v4l2-mem2mem.o vicodec.o' \
+		'vicodec-y := vicodec-core.o codec-fwht.o codec-v4l2-fwht.o' > "$m/Kbuild"
+	make -s -C "$K/hdr/usr/src/linux-headers-$KVER" M="$m" modules > "$m/build.log" 2>&1 ||
+		{ tail -30 "$m/build.log"; fail "module build failed"; }
+	strip --strip-debug "$m"/*.ko
+	mkdir -p "$K/root/lib/modules/$KVER/extra"
+	cp "$m"/*.ko "$K/root/lib/modules/$KVER/extra/"
+	depmod -b "$K/root" "$KVER"
+}
+
+# ------------------------------------------------------------------ initramfs
+guest_init() {
+cat <<'INIT'
+#!/bin/sh
+export PATH=/bin:/sbin
+mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs dev /dev
+mkdir -p /tmp /mnt/host; mount -t tmpfs tmp /tmp
+dmesg -n 3
+for m in $(cat /modules/order); do
+	case $m in
+	vivid.ko) a=$(cat /modules/vivid.args) ;;
+	vicodec.ko) a=$(cat /modules/vicodec.args) ;;
+	*) a= ;;
+	esac
+	insmod /modules/$m $a || echo "init: insmod $m failed"
+done
+if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 host0 /mnt/host; then
+	echo "init: no 9p share"; poweroff -f
+fi
+echo "init: up at $(cut -d' ' -f1 /proc/uptime)s"
+if grep -q hdmirtc.shell /proc/cmdline; then setsid cttyhack sh -l
+else cd /mnt/host && sh ./guest.sh; fi
+sync; poweroff -f
+INIT
+}
+
+build_initramfs() {
+	local img=$K/initramfs.gz key
+	key=$( { guest_init; echo "$VIVID_ARGS $VICODEC_ARGS"; sha256sum /bin/busybox "$K"/modules/*.ko; } | sha256sum | cut -c1-16)
+	[ -f "$img" ] && [ "$(cat "$K/initramfs.key" 2>/dev/null)" = "$key" ] && return 0
+	say "building initramfs"
+	local r=$K/initramfs; rm -rf "$r"; mkdir -p "$r"/{bin,sbin,proc,sys,dev,tmp,etc,modules,lib64,mnt/host}
+	cp /bin/busybox "$r/bin/"
+	local a; for a in $("$r/bin/busybox" --list); do [ -e "$r/bin/$a" ] || ln -s busybox "$r/bin/$a"; done
+	# Our dynamically linked programs come with their libraries over 9p;
+	# the loader itself must be at its absolute path.
+	cp -L /lib64/ld-linux-x86-64.so.2 "$r/lib64/"
+	local mod f base
+	: > "$r/modules/order"
+	for mod in 9pnet_virtio 9p vivid vicodec; do
+		for f in $(modprobe -d "$K/root" -S "$KVER" --show-depends "$mod" | awk '$1 == "insmod" {print $2}'); do
+			base=$(basename "${f%.xz}")
+			grep -qx "$base" "$r/modules/order" && continue
+			# busybox insmod cannot read .ko.xz
+			case $f in *.xz) xz -dc "$f" > "$r/modules/$base" ;; *) cp "$f" "$r/modules/$base" ;; esac
+			echo "$base" >> "$r/modules/order"
+		done
+	done
+	echo "$VIVID_ARGS" > "$r/modules/vivid.args"; echo "$VICODEC_ARGS" > "$r/modules/vicodec.args"
+	guest_init > "$r/init"; chmod 755 "$r/init"
+	(cd "$r" && find . | cpio -o -H newc --quiet | gzip -1 > "$img")
+	echo "$key" > "$K/initramfs.key"
+}
+
+# ------------------------------------------------------------------ our programs
+build_programs() {
+	if [ ! -f "$BUILD/build.ninja" ]; then
+		say "meson setup $BUILD"
+		meson setup "$BUILD" "$REPO" --werror --buildtype=debugoptimized \
+			--pkg-config-path="$REPO/.deps/wolfssl/install/lib/pkgconfig" > /dev/null
+	fi
+	say "building test programs"
+	ninja -C "$BUILD" src/capture/libhdmirtc-capture.a src/encode/libhdmirtc-encode.a \
+		src/core/libhdmirtc-core.a > /dev/null
+	local flags libs
+	flags=$(pkg-config --cflags glib-2.0 libdrm x264)
+	libs=$(pkg-config --libs glib-2.0 libdrm x264)
+	rm -rf "$SHARE"; mkdir -p "$SHARE/bin" "$SHARE/lib" "$SHARE/out"
+	local t
+	for t in "$HERE"/kt-${HDMIRTC_VM_TESTS:-*}.c; do
+		t=$(basename "$t" .c)
+		# shellcheck disable=SC2086
+		cc -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
+			-D_GNU_SOURCE -DG_LOG_DOMAIN=\"$t\" -I"$REPO/include" -I"$REPO/src" -I"$BUILD" $flags \
+			-o "$SHARE/bin/$t" "$HERE/$t.c" \
+			"$BUILD/src/encode/libhdmirtc-encode.a" "$BUILD/src/capture/libhdmirtc-capture.a" \
+			"$BUILD/src/core/libhdmirtc-core.a" $libs -lm
+	done
+	# Their shared libraries (the guest has only busybox and the loader).
+	local lib
+	for lib in $(ldd "$SHARE"/bin/* | awk '/=> \// {print $3}' | sort -u); do cp -L "$lib" "$SHARE/lib/"; done
+	cp "$HERE/guest.sh" "$SHARE/guest.sh"
+}
+
+# ------------------------------------------------------------------ the VM
+boot_vm() {
+	local shell=$1 append="console=ttyS0 panic=-1 quiet mitigations=off"
+	[ "$shell" = 1 ] && append="$append hdmirtc.shell=1"
+	local vm=(qemu-system-x86_64 -nodefaults -no-user-config -machine q35 -m 1024 -smp 2
+		-accel tcg,thread=multi -display none -no-reboot
+		-kernel "$K/root/boot/vmlinuz-$KVER" -initrd "$K/initramfs.gz" -append "$append"
+		-virtfs "local,path=$SHARE,mount_tag=host0,security_model=none,id=host0")
+	if [ "$shell" = 1 ]; then "${vm[@]}" -serial mon:stdio; return 0; fi
+	say "booting the VM"
+	timeout "$TIMEOUT" "${vm[@]}" -serial stdio < /dev/null > "$SHARE/out/console.log" 2>&1 || say "qemu exit status $?"
+}
+
+# Host-side checks on what the guest left in out/ (decoding with a real
+# decoder needs ffmpeg, which the guest does not have).
+host_checks() {
+	local f n
+	for f in "$SHARE"/out/*.h264; do
+		[ -e "$f" ] || continue
+		if command -v ffprobe > /dev/null; then
+			n=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames,width,height \
+				-of csv=p=0 "$f" 2>/dev/null || true)
+			if [ -n "$n" ] && [ "${n##*,}" -gt 0 ] 2>/dev/null; then
+				echo "ok - host: $(basename "$f") decodes with ffmpeg (width,height,frames = $n)" >> "$SHARE/out/results.tap"
+			else
+				echo "not ok - host: $(basename "$f") does not decode with ffmpeg" >> "$SHARE/out/results.tap"
+			fi
+		fi
+	done
+}
+
+summary() {
+	local res=$SHARE/out/results.tap pass fail
+	[ -f "$res" ] || { grep -v '^$' "$SHARE/out/console.log" | tail -20 >&2; fail "the guest wrote no results"; }
+	pass=$(grep -c '^ok ' "$res" || true)
+	fail=$(grep -c '^not ok ' "$res" || true)
+	grep '^not ok ' "$res" >&2 || true
+	say "results in $SHARE/out (console.log, results.tap, *.log)"
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
+}
+
+mkdir -p "$CACHE"
+need_tools
+kernel_version
+fetch_kernel
+build_modules
+build_initramfs
+case $MODE in
+prepare) say "VM ready (cache $(du -sh "$CACHE" | cut -f1))" ;;
+build) build_programs; say "built (cache $(du -sh "$CACHE" | cut -f1))" ;;
+shell) build_programs; boot_vm 1 ;;
+run) build_programs; boot_vm 0; host_checks; summary ;;
+*) fail "usage: $0 [prepare|build|run|shell]" ;;
+esac
