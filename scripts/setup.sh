@@ -29,6 +29,7 @@ apt_packages=(
 	libsrtp2-dev libx264-dev libdrm-dev libavcodec-dev libavutil-dev
 	chromium ffmpeg coturn iproute2 procps
 	device-tree-compiler udev systemd-container
+	qemu-system-x86 busybox-static cpio kmod xz-utils bc dwarves libelf-dev
 	clang libclang-rt-14-dev valgrind
 )
 

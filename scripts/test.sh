@@ -2,7 +2,7 @@
 # test.sh - run every hdmirtc test suite and end with "N passed, N failed".
 #
 # Suites: unit tests (meson, build/), the same unit tests under ASan+UBSan
-# (build-asan/), browser tests (node --test + Debian's chromium) against the
+# (build-asan/), real V4L2 drivers in a QEMU VM (tests/kernel), browser tests (node --test + Debian's chromium) against the
 # normal build and, for the end-to-end test, against the sanitizer build.
 # Set-up (packages, wolfSSL, npm, both builds) is done first by setup.sh.
 set -uo pipefail
@@ -54,9 +54,29 @@ run_node_suite() {
 	add_counts "$p" "$f" "${s:-0}"
 }
 
+# tests/kernel/run.sh prints one "N passed, M failed" line of its own.
+run_kernel_suite() {
+	local log="$logdir/kernel.log"
+	echo "== kernel (QEMU VM: vivid, vicodec)"
+	HDMIRTC_VM_BUILD="$top/build" HDMIRTC_VM_SHARE="$logdir/vm-share" tests/kernel/run.sh >"$log" 2>&1
+	local rc=$?
+	grep -hE '^(ok|not ok) ' "$logdir"/vm-share/out/results.tap 2>/dev/null
+	local line
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+	if [ -z "$line" ]; then
+		tail -30 "$log"; add_counts 0 1 0; return
+	fi
+	local p f
+	p=$(echo "$line" | awk '{print $1}'); f=$(echo "$line" | awk '{print $3}')
+	[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	[ "$f" -gt 0 ] && tail -40 "$log"
+	add_counts "$p" "$f" 0
+}
+
 run_meson_suite unit build --suite unit
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	run_meson_suite unit-asan build-asan --suite unit
+run_kernel_suite
 run_node_suite browser tests/browser/*.test.mjs
 HDMIRTC_BUILD_DIR="$top/build-asan" HDMIRTC_TEST_SANITIZED=1 \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

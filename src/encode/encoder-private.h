@@ -10,6 +10,9 @@
 /* One per kind of encoder.  All methods run on the encoding thread. */
 typedef struct {
 	const char *name;
+	/* TRUE when encode() can take this kind of frame (format, CPU planes
+	 * or DMA-BUF). */
+	gboolean (*accepts)(HdmirtcEncoder *enc, const HdmirtcFrame *frame);
 	/* Builds the codec for enc->config (size, rate, level already
 	 * checked) and sets enc->profile_level_id. */
 	gboolean (*open)(HdmirtcEncoder *enc, GError **error);
@@ -49,6 +52,9 @@ struct HdmirtcEncoder {
 /* Allocates the x264 implementation with its base filled from config
  * (already validated); the caller opens it. */
 HdmirtcEncoder *hdmirtc_encoder_x264_alloc(const HdmirtcEncoderConfig *config);
+
+/* An I420 frame with CPU planes: what software encoders take. */
+gboolean hdmirtc_encoder_frame_is_cpu_i420(HdmirtcEncoder *enc, const HdmirtcFrame *frame);
 
 /* The level's MaxBR in kbps, 0 for an unknown level. */
 guint32 hdmirtc_encoder_level_max_kbps(guint8 level_idc);

@@ -57,6 +57,7 @@ HdmirtcEncoder *hdmirtc_encoder_new(const char *kind, const HdmirtcEncoderConfig
 {
 	HdmirtcEncoderConfig c;
 	HdmirtcEncoder *enc;
+	char m2m_path[64];
 
 	g_return_val_if_fail(kind != NULL && config != NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
@@ -70,10 +71,13 @@ HdmirtcEncoder *hdmirtc_encoder_new(const char *kind, const HdmirtcEncoderConfig
 		            c.width, c.height, c.fps, c.bitrate_kbps, config->level_idc);
 		return NULL;
 	}
-	/* "auto" will prefer a V4L2 M2M encoder once there is one. */
+	if (g_strcmp0(kind, "m2m") == 0)
+		return hdmirtc_encoder_new_m2m(config, NULL, error);
+	if (g_strcmp0(kind, "auto") == 0 && hdmirtc_encoder_find_m2m(0, m2m_path, sizeof(m2m_path)))
+		return hdmirtc_encoder_new_m2m(config, &(HdmirtcM2mConfig){ .device = m2m_path }, error);
 	if (g_strcmp0(kind, "x264") != 0 && g_strcmp0(kind, "auto") != 0) {
 		g_set_error(error, HDMIRTC_ENCODER_ERROR, HDMIRTC_ENCODER_ERROR_NOT_SUPPORTED,
-		            "encoder: unknown kind \"%s\" (auto, x264)", kind);
+		            "encoder: unknown kind \"%s\" (auto, m2m, x264)", kind);
 		return NULL;
 	}
 	enc = hdmirtc_encoder_x264_alloc(&c);
@@ -142,7 +146,7 @@ static void apply_bitrate(HdmirtcEncoder *enc, guint32 kbps)
 	atomic_store(&enc->bitrate_kbps, kbps);
 }
 
-static gboolean frame_usable(const HdmirtcFrame *f)
+gboolean hdmirtc_encoder_frame_is_cpu_i420(HdmirtcEncoder *enc, const HdmirtcFrame *f)
 {
 	return f->fourcc == DRM_FORMAT_YUV420 && f->n_planes == 3 && f->data[0] && f->data[1] &&
 	       f->data[2] && f->stride[0] >= f->width && f->stride[1] >= (f->width + 1) / 2 &&
@@ -173,7 +177,7 @@ int hdmirtc_encoder_encode(HdmirtcEncoder *enc, HdmirtcFrame *frame,
 	gint64 start, end;
 	int r;
 
-	if (!enc || !frame || !frame_usable(frame))
+	if (!enc || !frame || !enc->impl->accepts(enc, frame))
 		return -EINVAL;
 	if (frame->width != enc->config.width || frame->height != enc->config.height) {
 		r = apply_size(enc, frame->width, frame->height);

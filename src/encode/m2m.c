@@ -432,8 +432,16 @@ static void m2m_destroy(HdmirtcEncoder *enc)
 	g_free(m);
 }
 
+/* The encoder imports DMA-BUFs; CPU-only frames would need a copy into
+ * MMAP buffers, which the data path is built to avoid. */
+static gboolean m2m_accepts(HdmirtcEncoder *enc, const HdmirtcFrame *f)
+{
+	return f->dmabuf_fd >= 0 && hdmirtc_m2m_v4l2_fourcc(f->fourcc) != 0;
+}
+
 static const HdmirtcEncoderImpl m2m_impl = {
 	.name = "v4l2-m2m",
+	.accepts = m2m_accepts,
 	.open = m2m_open,
 	.close = m2m_close,
 	.encode = m2m_encode,

@@ -220,6 +220,7 @@ static void x264_impl_destroy(HdmirtcEncoder *enc)
 
 static const HdmirtcEncoderImpl x264_impl = {
 	.name = "x264",
+	.accepts = hdmirtc_encoder_frame_is_cpu_i420,
 	.open = x264_impl_open,
 	.close = x264_impl_close,
 	.encode = x264_impl_encode,

@@ -74,15 +74,53 @@ static gpointer media_thread_main(gpointer data)
 	return NULL;
 }
 
-static HdmirtcCapture *open_source(const HdmirtcMediaPipelineConfig *config, GError **error)
+/* The M2M encoder imports DMA-BUFs from a V4L2 source; x264 needs I420 in
+ * memory, so the source converts for it (a counted copy). */
+static gboolean use_m2m(const HdmirtcMediaPipelineConfig *config)
 {
-	if (g_strcmp0(config->source, "v4l2") == 0) {
-		g_set_error(error, HDMIRTC_CAPTURE_ERROR, HDMIRTC_CAPTURE_ERROR_NO_DEVICE,
-			    "source 'v4l2' is not available in this build yet; use 'test-pattern' or 'auto'");
+	char path[64];
+
+	if (g_strcmp0(config->encoder, "m2m") == 0)
+		return TRUE;
+	return g_strcmp0(config->encoder, "auto") == 0 &&
+	       hdmirtc_encoder_find_m2m(0, path, sizeof(path));
+}
+
+static HdmirtcCapture *open_v4l2(const HdmirtcMediaPipelineConfig *config, gboolean m2m,
+                                 GError **error)
+{
+	g_autoptr(HdmirtcEdid) edid = NULL;
+	HdmirtcV4l2Config v4l2 = { .device = config->device, .convert_to_i420 = !m2m };
+
+	if (config->edid && *config->edid) {
+		edid = hdmirtc_edid_new_from_file(config->edid, error);
+		if (!edid)
+			return NULL;
+	}
+	v4l2.edid = edid;
+	return hdmirtc_capture_new_v4l2(&config->capture, &v4l2, error);
+}
+
+/* Picks the source and, with it, the encoder kind (*encoder). */
+static HdmirtcCapture *open_source(const HdmirtcMediaPipelineConfig *config, const char **encoder,
+                                   GError **error)
+{
+	gboolean m2m = use_m2m(config);
+	HdmirtcBridgeInfo bridge;
+
+	*encoder = m2m ? "m2m" : "x264";
+	if (g_strcmp0(config->source, "v4l2") == 0 ||
+	    (g_strcmp0(config->source, "auto") == 0 &&
+	     ((config->device && *config->device) || hdmirtc_capture_find_bridge(TRUE, &bridge, NULL))))
+		return open_v4l2(config, m2m, error);
+	if (g_strcmp0(config->encoder, "m2m") == 0) {
+		g_set_error(error, HDMIRTC_ENCODER_ERROR, HDMIRTC_ENCODER_ERROR_NOT_SUPPORTED,
+			    "the m2m encoder takes DMA-BUF frames from a V4L2 source, not the test pattern");
 		return NULL;
 	}
 	if (g_strcmp0(config->source, "auto") == 0)
 		g_message("no HDMI bridge found: using the test pattern");
+	*encoder = "x264";
 	return hdmirtc_capture_new_test_pattern(&config->capture, error);
 }
 
@@ -106,9 +144,11 @@ HdmirtcMediaPipeline *hdmirtc_media_pipeline_new(const HdmirtcMediaPipelineConfi
 	p->output_ctx = g_main_context_ref(output_ctx);
 	p->output = output;
 	p->user_data = user_data;
-	p->capture = open_source(config, error);
+	const char *encoder = NULL;
+
+	p->capture = open_source(config, &encoder, error);
 	if (p->capture)
-		p->encoder = hdmirtc_encoder_new(config->encoder, &config->encode, error);
+		p->encoder = hdmirtc_encoder_new(encoder, &config->encode, error);
 	if (!p->encoder) {
 		hdmirtc_media_pipeline_free(p);
 		return NULL;
@@ -150,6 +190,34 @@ void hdmirtc_media_pipeline_request_keyframe(HdmirtcMediaPipeline *p)
 	hdmirtc_encoder_request_keyframe(p->encoder);
 }
 
+static void add_signal_status(HdmirtcMediaPipeline *p, JsonBuilder *b)
+{
+	HdmirtcCaptureSignalInfo si;
+
+	hdmirtc_capture_get_signal_info(p->capture, &si);
+	json_builder_set_member_name(b, "signal");
+	json_builder_add_string_value(b, hdmirtc_capture_signal_to_string(si.signal));
+	json_builder_set_member_name(b, "signal_reason");
+	json_builder_add_string_value(b, hdmirtc_capture_signal_to_reason(si.signal));
+	json_builder_set_member_name(b, "timings");
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "width");
+	json_builder_add_int_value(b, si.width);
+	json_builder_set_member_name(b, "height");
+	json_builder_add_int_value(b, si.height);
+	json_builder_set_member_name(b, "refresh_mhz");
+	json_builder_add_int_value(b, si.refresh_mhz);
+	json_builder_end_object(b);
+	json_builder_set_member_name(b, "restarts");
+	json_builder_add_int_value(b, (gint64)si.restarts);
+	json_builder_set_member_name(b, "last_recovery_us");
+	json_builder_add_int_value(b, si.last_recovery_us);
+	json_builder_set_member_name(b, "bytes_copied");
+	json_builder_add_int_value(b, (gint64)si.bytes_copied);
+	json_builder_set_member_name(b, "device");
+	json_builder_add_string_value(b, si.device);
+}
+
 void hdmirtc_media_pipeline_add_status(HdmirtcMediaPipeline *p, JsonBuilder *b)
 {
 	HdmirtcCaptureStatus cs;
@@ -167,6 +235,7 @@ void hdmirtc_media_pipeline_add_status(HdmirtcMediaPipeline *p, JsonBuilder *b)
 	json_builder_add_int_value(b, (gint64)cs.frames_produced);
 	json_builder_set_member_name(b, "frames_skipped");
 	json_builder_add_int_value(b, (gint64)cs.frames_skipped);
+	add_signal_status(p, b);
 	json_builder_end_object(b);
 
 	json_builder_set_member_name(b, "encoder");

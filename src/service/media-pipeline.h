@@ -18,6 +18,8 @@ typedef void (*HdmirtcMediaOutputFunc)(HdmirtcAccessUnit *au, gpointer user_data
 
 typedef struct {
 	const char *source;             /* "auto" | "test-pattern" | "v4l2" */
+	const char *device;             /* V4L2 capture node; NULL/"" = find the bridge */
+	const char *edid;               /* EDID file; NULL/"" = built-in */
 	HdmirtcCaptureConfig capture;
 	const char *encoder;            /* "auto" | "x264" | "m2m" */
 	HdmirtcEncoderConfig encode;

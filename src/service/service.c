@@ -180,6 +180,8 @@ static gboolean start_media(HdmirtcService *s, const HdmirtcConfig *c, GError **
 {
 	HdmirtcMediaPipelineConfig mc = {
 		.source = hdmirtc_config_source_to_string(c->source),
+		.device = c->device,
+		.edid = c->edid,
 		.capture = { .width = c->width, .height = c->height, .fps = c->fps },
 		.encoder = hdmirtc_config_encoder_to_string(c->encoder),
 		.encode = {
