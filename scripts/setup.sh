@@ -26,7 +26,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 apt_packages=(
 	build-essential meson ninja-build pkg-config cmake dpkg-dev
 	libglib2.0-dev libnice-dev libsoup-3.0-dev libjson-glib-dev
-	libsrtp2-dev libx264-dev libdrm-dev libavcodec-dev libavutil-dev
+	libsrtp2-dev libx264-dev libturbojpeg0-dev libdrm-dev libavcodec-dev libavutil-dev
 	chromium ffmpeg coturn iproute2 procps
 	device-tree-compiler udev systemd-container
 	qemu-system-x86 busybox-static cpio kmod xz-utils bc dwarves libelf-dev

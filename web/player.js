@@ -1,17 +1,32 @@
-// hdmirtc player: a WHEP client in plain JS with a live figures overlay.
-// Figures (and the raw samples the browser tests read) are kept in
-// window.hdmirtc.  Query parameters: overlay=0 hides the overlay,
-// measure=0 stops reading the frame barcode.
+// hdmirtc player: WebRTC (WHEP) by default, MJPEG where WebRTC is missing
+// or cannot connect; a WebRTC/MJPEG switch shown only when both work; a
+// live overlay of figures; double-click (or tap) for fullscreen.
+// Everything the browser tests read is in window.hdmirtc.
+// URL: ?mode=mjpeg starts with MJPEG, ?overlay=0 hides the figures,
+// ?measure=0 stops reading the frame barcode, #token=... for a service
+// that wants a bearer token.
 import { readBarcode } from './barcode.js';
+import { WhepSession } from './whep.js';
 
 const params = new URLSearchParams(location.search);
+const token = new URLSearchParams(location.hash.slice(1)).get('token');
+const authHeaders = token ? { Authorization: `Bearer ${token}` } : {};
 const video = document.getElementById('video');
+const mjpeg = document.getElementById('mjpeg');
 const stateEl = document.getElementById('state');
 const figuresEl = document.getElementById('figures');
+const switchEl = document.getElementById('mode-switch');
 if (params.get('overlay') === '0') document.getElementById('overlay').classList.add('hidden');
 
+// No frame this long after the answer means WebRTC cannot get through.
+const CONNECT_TIMEOUT_MS = 10000;
 const MAX_SAMPLES = 20000;
 const player = window.hdmirtc = {
+  mode: null,               // 'webrtc' | 'mjpeg'
+  webrtcSupported: typeof RTCPeerConnection === 'function',
+  serviceWebrtc: false,     // the service answers WHEP (from /api/status)
+  switchVisible: false,
+  fallbackReason: null,     // why the page fell back to MJPEG
   state: 'connecting',
   error: null,
   connects: 0,
@@ -39,8 +54,23 @@ function pushSample(list, value) {
   list.push(value);
 }
 
+// ---- Barcode and latency (WebRTC) ----------------------------------------
+
+function rgbToLuma(buf, plane, width, rows, bgr) {
+  const out = new Uint8Array(width * rows);
+  const [r, b] = bgr ? [2, 0] : [0, 2];
+  for (let y = 0; y < rows; y++) {
+    const row = plane.offset + y * plane.stride;
+    for (let x = 0; x < width; x++) {
+      const p = row + x * 4;
+      out[y * width + x] = (16 + (66 * buf[p + r] + 129 * buf[p + 1] + 25 * buf[p + b]) / 256) | 0;
+    }
+  }
+  return out;
+}
+
 // Reads the luma rows holding the barcode out of the decoded frame.
-async function readFrameBarcode(now, meta) {
+async function readFrameBarcode() {
   let frame;
   try {
     frame = new VideoFrame(video, { timestamp: 0 });
@@ -63,27 +93,16 @@ async function readFrameBarcode(now, meta) {
   }
 }
 
-function rgbToLuma(buf, plane, width, rows, bgr) {
-  const out = new Uint8Array(width * rows);
-  const [r, b] = bgr ? [2, 0] : [0, 2];
-  for (let y = 0; y < rows; y++) {
-    const row = plane.offset + y * plane.stride;
-    for (let x = 0; x < width; x++) {
-      const p = row + x * 4;
-      out[y * width + x] = (16 + (66 * buf[p + r] + 129 * buf[p + 1] + 25 * buf[p + b]) / 256) | 0;
-    }
-  }
-  return out;
-}
-
 function onVideoFrame(now, meta) {
   player.framesPresented++;
-  if (player.firstFrameMs === null) player.firstFrameMs = performance.now() - player.postSentAt;
+  if (player.firstFrameMs === null && player.session) {
+    player.firstFrameMs = performance.now() - player.session.postSentAt;
+  }
   if (params.get('measure') !== '0') {
     const presentedWallMs = performance.timeOrigin + meta.expectedDisplayTime;
     const receivedWallMs = meta.receiveTime ? performance.timeOrigin + meta.receiveTime : null;
     if (meta.captureTime) pushSample(player.absCaptureMs, meta.expectedDisplayTime - meta.captureTime);
-    readFrameBarcode(now, meta).then((code) => {
+    readFrameBarcode().then((code) => {
       if (!code) { player.barcodeMisses++; return; }
       pushSample(player.counters, code.counter);
       pushSample(player.latencyMs, presentedWallMs - code.wallUs / 1000);
@@ -93,6 +112,8 @@ function onVideoFrame(now, meta) {
   video.requestVideoFrameCallback(onVideoFrame);
 }
 
+// ---- Figures --------------------------------------------------------------
+
 function median(list) {
   if (!list.length) return null;
   const s = [...list].sort((a, b) => a - b);
@@ -100,9 +121,7 @@ function median(list) {
 }
 
 let lastBytes = 0, lastFrames = 0, lastAt = 0;
-async function updateStats() {
-  const pc = player.pc;
-  if (!pc) return;
+async function collectWebrtcStats(pc) {
   const report = await pc.getStats();
   const s = {};
   report.forEach((r) => {
@@ -131,98 +150,165 @@ async function updateStats() {
     s.fps = (s.framesDecoded - lastFrames) / dt;
   }
   lastAt = at; lastBytes = s.bytesReceived || 0; lastFrames = s.framesDecoded || 0;
-  player.stats = s;
-  const lat = median(player.latencyMs.slice(-60));
-  figuresEl.textContent = [
-    s.width ? `${s.width}x${s.height}` : '',
-    s.fps !== undefined ? `${s.fps.toFixed(0)} fps` : '',
-    s.kbps !== undefined ? `${s.kbps.toFixed(0)} kbit/s` : '',
-    s.rttMs != null ? `RTT ${s.rttMs.toFixed(1)} ms` : '',
-    lat !== null ? `latency ${lat.toFixed(0)} ms` : '',
-  ].filter(Boolean).join(' · ');
+  return s;
 }
 
-// Chromium negotiates abs-capture-time only when asked; with it the
-// server's capture time reaches requestVideoFrameCallback (captureTime).
-function offerAbsCaptureTime(transceiver) {
-  if (!transceiver.getHeaderExtensionsToNegotiate) return;
-  const exts = transceiver.getHeaderExtensionsToNegotiate().map((e) =>
-    (e.uri.endsWith('/abs-capture-time') && e.direction === 'stopped' ? { ...e, direction: 'sendrecv' } : e));
-  try { transceiver.setHeaderExtensionsToNegotiate(exts); } catch (e) { /* keep the defaults */ }
+async function updateFigures() {
+  let parts = [];
+  if (player.mode === 'webrtc' && player.pc) {
+    const s = player.stats = await collectWebrtcStats(player.pc);
+    const lat = median(player.latencyMs.slice(-60));
+    parts = [
+      s.width ? `${s.width}x${s.height}` : '',
+      s.fps !== undefined ? `${s.fps.toFixed(0)} fps` : '',
+      s.kbps !== undefined ? `${s.kbps.toFixed(0)} kbit/s` : '',
+      s.rttMs != null ? `RTT ${s.rttMs.toFixed(1)} ms` : '',
+      lat !== null ? `latency ${lat.toFixed(0)} ms` : '',
+    ];
+  } else if (player.mode === 'mjpeg' && mjpeg.naturalWidth) {
+    parts = [`${mjpeg.naturalWidth}x${mjpeg.naturalHeight}`, 'MJPEG'];
+  }
+  figuresEl.textContent = parts.filter(Boolean).join(' · ');
 }
 
-function waitForGathering(pc, timeoutMs) {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => { if (pc.iceGatheringState === 'complete') resolve(); };
-    pc.addEventListener('icegatheringstatechange', done);
-    setTimeout(resolve, timeoutMs);
-  });
-}
-
-function parseIceServers(linkHeader) {
-  if (!linkHeader) return [];
-  return linkHeader.split(/,(?=\s*<)/).filter((l) => /rel="ice-server"/.test(l)).map((l) => {
-    const url = l.match(/<([^>]+)>/)[1];
-    const user = l.match(/username="([^"]*)"/);
-    const cred = l.match(/credential="([^"]*)"/);
-    return { urls: url, username: user ? user[1] : undefined, credential: cred ? cred[1] : undefined };
-  });
-}
-
-async function connect() {
-  setState('connecting');
-  player.connects++;
-  const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', iceServers: player.iceServers || [] });
-  player.pc = pc;
-  const transceiver = pc.addTransceiver('video', { direction: 'recvonly' });
-  offerAbsCaptureTime(transceiver);
-  // Ask for the smallest jitter buffer: an IP-KVM is interactive.
-  if ('jitterBufferTarget' in transceiver.receiver) transceiver.receiver.jitterBufferTarget = 0;
-  else transceiver.receiver.playoutDelayHint = 0;
-  pc.ontrack = (ev) => { video.srcObject = new MediaStream([ev.track]); };
-  pc.onconnectionstatechange = () => {
-    if (pc.connectionState === 'connected') setState('playing');
-    if (pc.connectionState === 'failed') retry('the connection failed (ICE or DTLS)');
-  };
-  await pc.setLocalDescription(await pc.createOffer());
-  await waitForGathering(pc, 1000);
-  player.postSentAt = performance.now();
-  const res = await fetch('whep', {
-    method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription.sdp,
-  });
-  const body = await res.text();
-  if (res.status !== 201) throw new Error(body.trim() || `HTTP ${res.status}`);
-  player.resource = new URL(res.headers.get('Location'), location.href).href;
-  player.iceServers = parseIceServers(res.headers.get('Link'));
-  await pc.setRemoteDescription({ type: 'answer', sdp: body });
-}
+// ---- WebRTC -----------------------------------------------------------------
 
 let retryDelay = 1000;
-function retry(reason) {
-  setState('reconnecting', reason);
-  hangUp();
-  setTimeout(() => start(), retryDelay);
-  retryDelay = Math.min(retryDelay * 2, 30000);
-}
+let retryTimer = null;
+let connectTimer = null;
 
-function hangUp() {
-  if (player.resource) fetch(player.resource, { method: 'DELETE', keepalive: true }).catch(() => {});
-  player.resource = null;
-  if (player.pc) player.pc.close();
+function stopWebrtc() {
+  clearTimeout(retryTimer);
+  clearTimeout(connectTimer);
+  if (player.session) player.session.close();
+  player.session = null;
   player.pc = null;
+  player.resource = null;
 }
 
-async function start() {
+// ICE that never connects is almost always UDP blocked on the way.
+function explainFailure(what) {
+  return `${what}: UDP to the KVM seems blocked (a firewall?). ` +
+    'Showing MJPEG instead; configure a TURN server in hdmirtc to get WebRTC through.';
+}
+
+function fallBack(reason) {
+  player.fallbackReason = reason;
+  startMjpeg(reason);
+}
+
+async function startWebrtc() {
+  stopWebrtc();
+  player.mode = 'webrtc';
+  mjpeg.hidden = true;
+  mjpeg.removeAttribute('src');
+  video.hidden = false;
+  setState('connecting');
+  player.connects++;
+  const session = player.session = new WhepSession({
+    url: 'whep',
+    headers: authHeaders,
+    iceServers: player.iceServers || [],
+    onTrack: (track) => { video.srcObject = new MediaStream([track]); },
+    onState: (state) => {
+      if (session !== player.session) return;
+      if (state === 'connected') {
+        clearTimeout(connectTimer);
+        retryDelay = 1000;
+        setState('playing');
+      } else if (state === 'failed') {
+        if (player.framesPresented === 0) fallBack(explainFailure('WebRTC could not connect'));
+        else retryWebrtc('the connection was lost');
+      }
+    },
+  });
+  player.pc = session.pc;
   try {
-    await connect();
-    retryDelay = 1000;
+    player.iceServers = await session.connect();
+    player.resource = session.resource;
+    connectTimer = setTimeout(() => {
+      if (session === player.session && session.pc.connectionState !== 'connected') {
+        fallBack(explainFailure(`WebRTC did not connect within ${CONNECT_TIMEOUT_MS / 1000} s`));
+      }
+    }, CONNECT_TIMEOUT_MS);
   } catch (e) {
-    retry(e.message);
+    if (session === player.session) retryWebrtc(e.message);
   }
 }
 
-window.addEventListener('pagehide', hangUp);
+function retryWebrtc(reason) {
+  setState('reconnecting', reason);
+  stopWebrtc();
+  retryTimer = setTimeout(startWebrtc, retryDelay);
+  retryDelay = Math.min(retryDelay * 2, 30000);
+}
+
+// ---- MJPEG ------------------------------------------------------------------
+
+function startMjpeg(reason) {
+  stopWebrtc();
+  player.mode = 'mjpeg';
+  video.hidden = true;
+  video.srcObject = null;
+  mjpeg.hidden = false;
+  const url = new URL('stream.mjpeg', location.href);
+  if (token) url.searchParams.set('access_token', token);
+  mjpeg.src = url.href;
+  setState('MJPEG', reason);
+  showSwitch();
+}
+
+mjpeg.addEventListener('error', () => {
+  if (player.mode === 'mjpeg') setState('MJPEG', 'the stream stopped; reload the page to retry');
+});
+
+// ---- Mode switch, fullscreen ---------------------------------------------
+
+function showSwitch() {
+  player.switchVisible = player.webrtcSupported && player.serviceWebrtc;
+  switchEl.hidden = !player.switchVisible;
+  for (const button of switchEl.querySelectorAll('button')) {
+    button.setAttribute('aria-pressed', String(button.dataset.mode === player.mode));
+  }
+}
+
+switchEl.addEventListener('click', (ev) => {
+  const mode = ev.target.dataset && ev.target.dataset.mode;
+  if (!mode || mode === player.mode) return;
+  player.fallbackReason = null;
+  localStorage.setItem('hdmirtc-mode', mode);
+  if (mode === 'webrtc') startWebrtc(); else startMjpeg();
+  showSwitch();
+});
+
+// Keyboard-free fullscreen: the keyboard belongs to the remote machine.
+for (const el of [video, mjpeg]) {
+  el.addEventListener('dblclick', () => {
+    if (document.fullscreenElement) document.exitFullscreen();
+    else document.documentElement.requestFullscreen().catch(() => {});
+  });
+}
+
+async function serviceHasWebrtc() {
+  try {
+    const res = await fetch('api/status', { headers: authHeaders });
+    return res.ok && Array.isArray((await res.json()).viewers);
+  } catch (e) {
+    return false;
+  }
+}
+
+async function main() {
+  player.serviceWebrtc = await serviceHasWebrtc();
+  const wanted = params.get('mode') || localStorage.getItem('hdmirtc-mode') || 'webrtc';
+  if (!player.webrtcSupported) startMjpeg('this browser has no WebRTC');
+  else if (!player.serviceWebrtc) startMjpeg('the service offers no WebRTC');
+  else if (wanted === 'mjpeg') startMjpeg();
+  else startWebrtc();
+  showSwitch();
+}
+
+window.addEventListener('pagehide', stopWebrtc);
 video.requestVideoFrameCallback(onVideoFrame);
-setInterval(updateStats, 1000);
-start();
+setInterval(updateFigures, 1000);
+main();

@@ -73,6 +73,9 @@ typedef struct {
 	JsonNode *(*status)(gpointer user_data);
 	/* POST /api/keyframe: ask the encoder for an IDR. */
 	gboolean (*keyframe)(gpointer user_data, GError **error);
+	/* The number of GET /stream.mjpeg viewers changed (JPEG pictures are
+	 * worth making only while it is above 0).  May be NULL. */
+	void (*mjpeg_viewers_changed)(guint n_viewers, gpointer user_data);
 } HdmirtcHttpHandlers;
 
 /* Plain data, copied by hdmirtc_http_server_new(). */
@@ -93,6 +96,11 @@ typedef struct HdmirtcHttpServer HdmirtcHttpServer;
 /* The HTTP status answered for a handler's error (see HdmirtcHttpError);
  * 500 for NULL or any other domain. */
 guint hdmirtc_http_status_for_error(const GError *error);
+
+/* Sends one JPEG picture to every MJPEG viewer; a viewer still receiving
+ * the previous one skips this one.  Server's thread. */
+void hdmirtc_http_server_push_jpeg(HdmirtcHttpServer *self, GBytes *jpeg);
+guint hdmirtc_http_server_get_mjpeg_viewers(const HdmirtcHttpServer *self);
 
 /* The status JSON in Prometheus text format (what GET /metrics serves):
  * numbers and booleans become samples named hdmirtc_<json path>, strings

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Bearer token check (RFC 6750 2.1). */
+/* Bearer token check: the Authorization header (RFC 6750 2.1), or the
+ * access_token query parameter (2.3) for what a page cannot put a header
+ * on, such as an <img> showing the MJPEG stream. */
 #include "http-private.h"
 
 #include <string.h>
@@ -52,6 +54,15 @@ static void reply_unauthorized(HdmirtcHttpServer *self, SoupServerMessage *msg,
 	hdmirtc_http_reply_error(self, msg, SOUP_STATUS_UNAUTHORIZED, "%s", reason);
 }
 
+static char *query_token(SoupServerMessage *msg)
+{
+	const char *query = g_uri_get_query(soup_server_message_get_uri(msg));
+	g_autoptr(GHashTable) params = query ? g_uri_parse_params(query, -1, "&", G_URI_PARAMS_NONE, NULL) : NULL;
+	const char *value = params ? g_hash_table_lookup(params, "access_token") : NULL;
+
+	return value ? g_strdup(value) : NULL;
+}
+
 gboolean hdmirtc_http_check_auth(HdmirtcHttpServer *self, SoupServerMessage *msg)
 {
 	const char *header;
@@ -62,6 +73,14 @@ gboolean hdmirtc_http_check_auth(HdmirtcHttpServer *self, SoupServerMessage *msg
 		return TRUE;
 	header = soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
 	                                      "Authorization");
+	g_autofree char *from_query = header ? NULL : query_token(msg);
+	if (from_query) {
+		if (token_equal(self->token, from_query, strlen(from_query)))
+			return TRUE;
+		reply_unauthorized(self, msg, "Bearer realm=\"hdmirtc\", error=\"invalid_token\"",
+		                   "the access_token is wrong");
+		return FALSE;
+	}
 	if (!header) {
 		reply_unauthorized(self, msg, "Bearer realm=\"hdmirtc\"",
 		                   "this request needs an Authorization: Bearer <token> header");

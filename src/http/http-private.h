@@ -19,7 +19,10 @@ struct HdmirtcHttpServer {
 	guint retry_after_s;
 	guint port;
 	GPtrArray *pending_whep;  /* HdmirtcWhepRequest*, not owned */
+	GPtrArray *mjpeg_viewers; /* HdmirtcMjpegViewer*, owned */
 };
+
+typedef struct HdmirtcMjpegViewer HdmirtcMjpegViewer;
 
 #define HDMIRTC_HTTP_ALLOW_HEADERS "Content-Type, Authorization, If-Match"
 #define HDMIRTC_HTTP_EXPOSE_HEADERS "Location, ETag, Link, Retry-After"
@@ -68,6 +71,9 @@ void hdmirtc_http_whep_options(HdmirtcHttpServer *self, SoupServerMessage *msg, 
 
 /* http-api.c */
 void hdmirtc_http_api_status(HdmirtcHttpServer *self, SoupServerMessage *msg);
+/* GET /stream.mjpeg. */
+void hdmirtc_http_mjpeg(HdmirtcHttpServer *self, SoupServerMessage *msg);
+void hdmirtc_http_mjpeg_close_all(HdmirtcHttpServer *self);
 void hdmirtc_http_metrics(HdmirtcHttpServer *self, SoupServerMessage *msg);
 void hdmirtc_http_api_keyframe(HdmirtcHttpServer *self, SoupServerMessage *msg);
 

@@ -7,7 +7,9 @@
 
 #include "hdmirtc-build.h"
 
-static const char *const page_files[] = { "index.html", "player.js", "barcode.js", "style.css" };
+static const char *const page_files[] = {
+	"index.html", "player.js", "whep.js", "barcode.js", "style.css",
+};
 
 static gboolean has_control_char(const char *text)
 {
@@ -168,6 +170,8 @@ static void serve_api(HdmirtcHttpServer *self, SoupServerMessage *msg, const cha
 		hdmirtc_http_api_keyframe(self, msg);
 	else if (strcmp(path, "/metrics") == 0)
 		hdmirtc_http_metrics(self, msg);
+	else if (strcmp(path, "/stream.mjpeg") == 0)
+		hdmirtc_http_mjpeg(self, msg);
 	else
 		hdmirtc_http_whep_route(self, msg, id);
 }
@@ -176,7 +180,7 @@ static gboolean is_api_path(const char *path)
 {
 	return strcmp(path, "/whep") == 0 || g_str_has_prefix(path, "/whep/") ||
 	       strcmp(path, "/api/status") == 0 || strcmp(path, "/api/keyframe") == 0 ||
-	       strcmp(path, "/metrics") == 0;
+	       strcmp(path, "/metrics") == 0 || strcmp(path, "/stream.mjpeg") == 0;
 }
 
 static void on_request(SoupServer *soup, SoupServerMessage *msg, const char *path,
@@ -283,6 +287,7 @@ HdmirtcHttpServer *hdmirtc_http_server_new(const HdmirtcHttpConfig *cfg,
 	g_return_val_if_fail(cfg && handlers, NULL);
 	self->handlers = *handlers;
 	self->pending_whep = g_ptr_array_new();
+	self->mjpeg_viewers = g_ptr_array_new();
 	self->user_data = user_data;
 	if (!copy_config(self, cfg, error) || !check_header_values(self, error))
 		return NULL;
@@ -312,6 +317,10 @@ void hdmirtc_http_server_free(HdmirtcHttpServer *self)
 		return;
 	if (self->pending_whep)
 		hdmirtc_http_whep_abandon_all(self);
+	if (self->mjpeg_viewers) {
+		hdmirtc_http_mjpeg_close_all(self);
+		g_ptr_array_unref(self->mjpeg_viewers);
+	}
 	if (self->soup) {
 		soup_server_disconnect(self->soup);
 		g_signal_handlers_disconnect_by_data(self->soup, self);

@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "media-pipeline.h"
 
+#include "hdmirtc/jpeg.h"
+
+#define JPEG_QUALITY 80
+
 struct HdmirtcMediaPipeline {
 	HdmirtcCapture *capture;
 	HdmirtcEncoder *encoder;
@@ -14,19 +18,34 @@ struct HdmirtcMediaPipeline {
 	 * read on the network thread to know when a shutdown is clean. */
 	gint in_flight;
 	gint stopping;                  /* atomic: no more deliveries */
+	/* MJPEG: jpeg_on is set from any thread; the encoder lives on the
+	 * media thread; the output function and its data are set before
+	 * jpeg_on and never change after. */
+	gint jpeg_on;
+	HdmirtcJpegEncoder *jpeg;
+	HdmirtcMediaJpegFunc jpeg_output;
+	gpointer jpeg_user_data;
+	guint64 jpeg_errors;
 };
 
 typedef struct {
 	HdmirtcMediaPipeline *pipeline;
 	HdmirtcAccessUnit *au;
+	GBytes *jpeg;
 } Delivery;
 
 static gboolean deliver_on_network_thread(gpointer data)
 {
 	Delivery *d = data;
 
-	if (!g_atomic_int_get(&d->pipeline->stopping))
-		d->pipeline->output(d->au, d->pipeline->user_data);
+	HdmirtcMediaPipeline *p = d->pipeline;
+
+	if (g_atomic_int_get(&p->stopping))
+		return G_SOURCE_REMOVE;
+	if (d->au)
+		p->output(d->au, p->user_data);
+	else
+		p->jpeg_output(d->jpeg, p->jpeg_user_data);
 	return G_SOURCE_REMOVE;
 }
 
@@ -35,21 +54,48 @@ static void free_delivery(gpointer data)
 	Delivery *d = data;
 
 	hdmirtc_access_unit_unref(d->au);
+	if (d->jpeg)
+		g_bytes_unref(d->jpeg);
 	g_atomic_int_dec_and_test(&d->pipeline->in_flight);
 	g_free(d);
+}
+
+/* Media thread; takes the references in d. */
+static void hand_over(HdmirtcMediaPipeline *p, Delivery *d)
+{
+	d->pipeline = p;
+	g_atomic_int_inc(&p->in_flight);
+	g_main_context_invoke_full(p->output_ctx, G_PRIORITY_HIGH, deliver_on_network_thread, d,
+				   free_delivery);
 }
 
 /* Media thread. */
 static void on_encoded(HdmirtcEncoder *enc, HdmirtcAccessUnit *au, gpointer user_data)
 {
-	HdmirtcMediaPipeline *p = user_data;
-	Delivery *d = g_new(Delivery, 1);
+	Delivery *d = g_new0(Delivery, 1);
 
-	d->pipeline = p;
 	d->au = hdmirtc_access_unit_ref(au);
-	g_atomic_int_inc(&p->in_flight);
-	g_main_context_invoke_full(p->output_ctx, G_PRIORITY_HIGH, deliver_on_network_thread, d,
-				   free_delivery);
+	hand_over(user_data, d);
+}
+
+/* Media thread. */
+static void make_jpeg(HdmirtcMediaPipeline *p, HdmirtcFrame *frame)
+{
+	g_autoptr(GError) error = NULL;
+	GBytes *jpeg;
+
+	if (!p->jpeg && !(p->jpeg = hdmirtc_jpeg_encoder_new(JPEG_QUALITY, &error)))
+		goto fail;
+	jpeg = hdmirtc_jpeg_encoder_encode(p->jpeg, frame, &error);
+	if (!jpeg)
+		goto fail;
+	Delivery *d = g_new0(Delivery, 1);
+	d->jpeg = jpeg;
+	hand_over(p, d);
+	return;
+fail:
+	if (p->jpeg_errors++ == 0)
+		g_warning("MJPEG: %s", error->message);
 }
 
 /* Media thread. */
@@ -57,6 +103,9 @@ static void on_frame(HdmirtcCapture *cap, HdmirtcFrame *frame, gpointer user_dat
 {
 	HdmirtcMediaPipeline *p = user_data;
 	int ret = hdmirtc_encoder_encode(p->encoder, frame, on_encoded, p);
+
+	if (g_atomic_int_get(&p->jpeg_on))
+		make_jpeg(p, frame);
 
 	if (ret < 0)
 		g_warning("encoder %s failed on frame %" G_GUINT64_FORMAT ": %s",
@@ -180,9 +229,20 @@ void hdmirtc_media_pipeline_free(HdmirtcMediaPipeline *p)
 	if (p->media_ctx)
 		g_main_context_unref(p->media_ctx);
 	hdmirtc_encoder_free(p->encoder);
+	hdmirtc_jpeg_encoder_free(p->jpeg);
 	hdmirtc_capture_free(p->capture);
 	g_main_context_unref(p->output_ctx);
 	g_free(p);
+}
+
+void hdmirtc_media_pipeline_set_jpeg(HdmirtcMediaPipeline *p, gboolean on,
+                                     HdmirtcMediaJpegFunc jpeg_output, gpointer user_data)
+{
+	if (on) {
+		p->jpeg_output = jpeg_output;
+		p->jpeg_user_data = user_data;
+	}
+	g_atomic_int_set(&p->jpeg_on, on);
 }
 
 void hdmirtc_media_pipeline_request_keyframe(HdmirtcMediaPipeline *p)

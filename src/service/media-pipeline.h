@@ -35,6 +35,14 @@ HdmirtcMediaPipeline *hdmirtc_media_pipeline_new(const HdmirtcMediaPipelineConfi
  * NULL-safe.  Call from the thread that made the pipeline. */
 void hdmirtc_media_pipeline_free(HdmirtcMediaPipeline *p);
 
+/* Called on output_ctx with a JPEG picture (borrowed). */
+typedef void (*HdmirtcMediaJpegFunc)(GBytes *jpeg, gpointer user_data);
+
+/* Any thread: while on, every captured frame is also made into a JPEG
+ * picture handed to jpeg_output on the output context. */
+void hdmirtc_media_pipeline_set_jpeg(HdmirtcMediaPipeline *p, gboolean on,
+                                     HdmirtcMediaJpegFunc jpeg_output, gpointer user_data);
+
 /* Any thread: the next encoded frame is an IDR with SPS and PPS. */
 void hdmirtc_media_pipeline_request_keyframe(HdmirtcMediaPipeline *p);
 /* Source and encoder figures for /api/status (network thread). */

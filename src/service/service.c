@@ -152,12 +152,28 @@ static gboolean on_keyframe(gpointer user_data, GError **error)
 	return TRUE;
 }
 
+static void on_jpeg(GBytes *jpeg, gpointer user_data)
+{
+	HdmirtcService *s = user_data;
+
+	if (s->http)
+		hdmirtc_http_server_push_jpeg(s->http, jpeg);
+}
+
+static void on_mjpeg_viewers_changed(guint n, gpointer user_data)
+{
+	HdmirtcService *s = user_data;
+
+	hdmirtc_media_pipeline_set_jpeg(s->media, n > 0, on_jpeg, s);
+}
+
 static const HdmirtcHttpHandlers http_handlers = {
 	.whep_create = on_whep_create,
 	.whep_patch = on_whep_patch,
 	.whep_delete = on_whep_delete,
 	.status = on_status,
 	.keyframe = on_keyframe,
+	.mjpeg_viewers_changed = on_mjpeg_viewers_changed,
 };
 
 /* ---- Wiring ------------------------------------------------------------- */
