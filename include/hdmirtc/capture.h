@@ -173,6 +173,11 @@ typedef struct {
 /* Any thread.  Sources without HDMI fill signal = NONE and zeros. */
 void hdmirtc_capture_get_signal_info(HdmirtcCapture *cap, HdmirtcCaptureSignalInfo *out);
 
+/* Any thread: loads a copy of edid into the HDMI receiver, on the
+ * capture's context (the source announces a hotplug to the computer).
+ * FALSE for sources without an HDMI receiver (the test pattern). */
+gboolean hdmirtc_capture_set_edid(HdmirtcCapture *cap, const HdmirtcEdid *edid);
+
 /* ------------------------------------------------------------------ V4L2 HDMI bridge */
 typedef struct {
 	/* Capture video node; NULL or "" = find the TC358743 (or any

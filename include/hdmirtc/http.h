@@ -73,6 +73,11 @@ typedef struct {
 	JsonNode *(*status)(gpointer user_data);
 	/* POST /api/keyframe: ask the encoder for an IDR. */
 	gboolean (*keyframe)(gpointer user_data, GError **error);
+	/* GET /api/edid: a JsonNode (transfer full); NULL answers 500. */
+	JsonNode *(*edid_get)(gpointer user_data);
+	/* PUT /api/edid with the raw EDID bytes (the server has decoded a hex
+	 * text body).  FALSE + error (answered 400 for a bad EDID). */
+	gboolean (*edid_put)(const guint8 *edid, gsize size, gpointer user_data, GError **error);
 	/* The number of GET /stream.mjpeg viewers changed (JPEG pictures are
 	 * worth making only while it is above 0).  May be NULL. */
 	void (*mjpeg_viewers_changed)(guint n_viewers, gpointer user_data);

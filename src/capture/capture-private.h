@@ -15,6 +15,9 @@ typedef struct {
 	 * hdmirtc_capture_deliver() for each. */
 	gboolean (*start)(HdmirtcCapture *cap, GError **error);
 	void (*stop)(HdmirtcCapture *cap);
+	/* Loads a new EDID into the receiver (the source takes edid).  NULL
+	 * for sources without one. */
+	void (*set_edid)(HdmirtcCapture *cap, HdmirtcEdid *edid);
 	/* Frees the source, including the embedded base (after
 	 * hdmirtc_capture_clear()). */
 	void (*destroy)(HdmirtcCapture *cap);

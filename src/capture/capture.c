@@ -118,3 +118,45 @@ void hdmirtc_capture_get_status(HdmirtcCapture *cap, HdmirtcCaptureStatus *out)
 	out->frames_no_buffer = atomic_load_explicit(&cap->frames_no_buffer, memory_order_relaxed);
 	out->buffers_allocated = atomic_load_explicit(&cap->buffers_allocated, memory_order_relaxed);
 }
+
+typedef struct {
+	HdmirtcCapture *cap;
+	HdmirtcEdid *edid;
+} EdidUpdate;
+
+static gboolean apply_edid(gpointer data)
+{
+	EdidUpdate *u = data;
+
+	u->cap->impl->set_edid(u->cap, g_steal_pointer(&u->edid));
+	return G_SOURCE_REMOVE;
+}
+
+static void free_edid_update(gpointer data)
+{
+	EdidUpdate *u = data;
+
+	hdmirtc_edid_free(u->edid);
+	g_free(u);
+}
+
+gboolean hdmirtc_capture_set_edid(HdmirtcCapture *cap, const HdmirtcEdid *edid)
+{
+	EdidUpdate *u;
+	gsize size;
+	const guint8 *data;
+
+	if (!cap->impl->set_edid)
+		return FALSE;
+	data = hdmirtc_edid_get_data(edid, &size);
+	u = g_new0(EdidUpdate, 1);
+	u->cap = cap;
+	u->edid = hdmirtc_edid_new_from_data(data, size, NULL);
+	if (cap->context)
+		g_main_context_invoke_full(cap->context, G_PRIORITY_DEFAULT, apply_edid, u, free_edid_update);
+	else {
+		apply_edid(u);
+		free_edid_update(u);
+	}
+	return TRUE;
+}

@@ -56,6 +56,11 @@ gboolean hdmirtc_http_session_id_valid(const char *id);
  * *len), or answers 400 (empty, NUL byte inside) and returns FALSE. */
 gboolean hdmirtc_http_take_body(HdmirtcHttpServer *self, SoupServerMessage *msg, char **out,
                                 gsize *len);
+/* The request body as bytes (NUL allowed); NULL after answering 400 for
+ * an empty one. */
+GBytes *hdmirtc_http_take_bytes(HdmirtcHttpServer *self, SoupServerMessage *msg);
+/* GET/PUT /api/edid. */
+void hdmirtc_http_api_edid(HdmirtcHttpServer *self, SoupServerMessage *msg);
 
 /* http-auth.c */
 

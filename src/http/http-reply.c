@@ -150,18 +150,27 @@ gboolean hdmirtc_http_session_id_valid(const char *id)
 	return n > 0;
 }
 
+GBytes *hdmirtc_http_take_bytes(HdmirtcHttpServer *self, SoupServerMessage *msg)
+{
+	GBytes *bytes = soup_message_body_flatten(soup_server_message_get_request_body(msg));
+
+	if (g_bytes_get_size(bytes) == 0) {
+		hdmirtc_http_reply_error(self, msg, SOUP_STATUS_BAD_REQUEST, "the request body is empty");
+		g_bytes_unref(bytes);
+		return NULL;
+	}
+	return bytes;
+}
+
 gboolean hdmirtc_http_take_body(HdmirtcHttpServer *self, SoupServerMessage *msg, char **out,
                                 gsize *len)
 {
-	SoupMessageBody *body = soup_server_message_get_request_body(msg);
-	g_autoptr(GBytes) bytes = soup_message_body_flatten(body);
+	g_autoptr(GBytes) bytes = hdmirtc_http_take_bytes(self, msg);
 	gsize size = 0;
-	const char *data = g_bytes_get_data(bytes, &size);
+	const char *data = bytes ? g_bytes_get_data(bytes, &size) : NULL;
 
-	if (size == 0) {
-		hdmirtc_http_reply_error(self, msg, SOUP_STATUS_BAD_REQUEST, "the request body is empty");
+	if (!bytes)
 		return FALSE;
-	}
 	if (memchr(data, '\0', size)) {
 		hdmirtc_http_reply_error(self, msg, SOUP_STATUS_BAD_REQUEST,
 		                         "the request body contains a NUL byte");

@@ -160,8 +160,9 @@ static void serve_api(HdmirtcHttpServer *self, SoupServerMessage *msg, const cha
 	if (options && (id || strcmp(path, "/whep") == 0))
 		hdmirtc_http_whep_options(self, msg, id);
 	else if (options)
-		api_options(self, msg, strcmp(path, "/api/keyframe") == 0 ?
-		                       "OPTIONS, POST" : "GET, HEAD, OPTIONS");
+		api_options(self, msg, strcmp(path, "/api/keyframe") == 0 ? "OPTIONS, POST" :
+		                       strcmp(path, "/api/edid") == 0 ? "GET, HEAD, PUT, OPTIONS" :
+		                       "GET, HEAD, OPTIONS");
 	else if (!hdmirtc_http_check_auth(self, msg))
 		return;
 	else if (strcmp(path, "/api/status") == 0)
@@ -170,6 +171,8 @@ static void serve_api(HdmirtcHttpServer *self, SoupServerMessage *msg, const cha
 		hdmirtc_http_api_keyframe(self, msg);
 	else if (strcmp(path, "/metrics") == 0)
 		hdmirtc_http_metrics(self, msg);
+	else if (strcmp(path, "/api/edid") == 0)
+		hdmirtc_http_api_edid(self, msg);
 	else if (strcmp(path, "/stream.mjpeg") == 0)
 		hdmirtc_http_mjpeg(self, msg);
 	else
@@ -180,7 +183,8 @@ static gboolean is_api_path(const char *path)
 {
 	return strcmp(path, "/whep") == 0 || g_str_has_prefix(path, "/whep/") ||
 	       strcmp(path, "/api/status") == 0 || strcmp(path, "/api/keyframe") == 0 ||
-	       strcmp(path, "/metrics") == 0 || strcmp(path, "/stream.mjpeg") == 0;
+	       strcmp(path, "/metrics") == 0 || strcmp(path, "/stream.mjpeg") == 0 ||
+	       strcmp(path, "/api/edid") == 0;
 }
 
 static void on_request(SoupServer *soup, SoupServerMessage *msg, const char *path,

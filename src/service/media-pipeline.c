@@ -23,6 +23,9 @@ struct HdmirtcMediaPipeline {
 	 * jpeg_on and never change after. */
 	gint jpeg_on;
 	HdmirtcJpegEncoder *jpeg;
+	GMutex edid_lock;               /* edid is read and replaced on the network thread,
+	                                 * shown by the status from any */
+	HdmirtcEdid *edid;
 	HdmirtcMediaJpegFunc jpeg_output;
 	gpointer jpeg_user_data;
 	guint64 jpeg_errors;
@@ -135,24 +138,17 @@ static gboolean use_m2m(const HdmirtcMediaPipelineConfig *config)
 	       hdmirtc_encoder_find_m2m(0, path, sizeof(path));
 }
 
-static HdmirtcCapture *open_v4l2(const HdmirtcMediaPipelineConfig *config, gboolean m2m,
-                                 GError **error)
+static HdmirtcCapture *open_v4l2(const HdmirtcMediaPipelineConfig *config, const HdmirtcEdid *edid,
+                                 gboolean m2m, GError **error)
 {
-	g_autoptr(HdmirtcEdid) edid = NULL;
-	HdmirtcV4l2Config v4l2 = { .device = config->device, .convert_to_i420 = !m2m };
+	HdmirtcV4l2Config v4l2 = { .device = config->device, .edid = edid, .convert_to_i420 = !m2m };
 
-	if (config->edid && *config->edid) {
-		edid = hdmirtc_edid_new_from_file(config->edid, error);
-		if (!edid)
-			return NULL;
-	}
-	v4l2.edid = edid;
 	return hdmirtc_capture_new_v4l2(&config->capture, &v4l2, error);
 }
 
 /* Picks the source and, with it, the encoder kind (*encoder). */
-static HdmirtcCapture *open_source(const HdmirtcMediaPipelineConfig *config, const char **encoder,
-                                   GError **error)
+static HdmirtcCapture *open_source(const HdmirtcMediaPipelineConfig *config, const HdmirtcEdid *edid,
+                                   const char **encoder, GError **error)
 {
 	gboolean m2m = use_m2m(config);
 	HdmirtcBridgeInfo bridge;
@@ -161,7 +157,7 @@ static HdmirtcCapture *open_source(const HdmirtcMediaPipelineConfig *config, con
 	if (g_strcmp0(config->source, "v4l2") == 0 ||
 	    (g_strcmp0(config->source, "auto") == 0 &&
 	     ((config->device && *config->device) || hdmirtc_capture_find_bridge(TRUE, &bridge, NULL))))
-		return open_v4l2(config, m2m, error);
+		return open_v4l2(config, edid, m2m, error);
 	if (g_strcmp0(config->encoder, "m2m") == 0) {
 		g_set_error(error, HDMIRTC_ENCODER_ERROR, HDMIRTC_ENCODER_ERROR_NOT_SUPPORTED,
 			    "the m2m encoder takes DMA-BUF frames from a V4L2 source, not the test pattern");
@@ -195,7 +191,11 @@ HdmirtcMediaPipeline *hdmirtc_media_pipeline_new(const HdmirtcMediaPipelineConfi
 	p->user_data = user_data;
 	const char *encoder = NULL;
 
-	p->capture = open_source(config, &encoder, error);
+	g_mutex_init(&p->edid_lock);
+	p->edid = config->edid && *config->edid ? hdmirtc_edid_new_from_file(config->edid, error) :
+		  hdmirtc_edid_new_default();
+	if (p->edid)
+		p->capture = open_source(config, p->edid, &encoder, error);
 	if (p->capture)
 		p->encoder = hdmirtc_encoder_new(encoder, &config->encode, error);
 	if (!p->encoder) {
@@ -231,6 +231,8 @@ void hdmirtc_media_pipeline_free(HdmirtcMediaPipeline *p)
 	hdmirtc_encoder_free(p->encoder);
 	hdmirtc_jpeg_encoder_free(p->jpeg);
 	hdmirtc_capture_free(p->capture);
+	hdmirtc_edid_free(p->edid);
+	g_mutex_clear(&p->edid_lock);
 	g_main_context_unref(p->output_ctx);
 	g_free(p);
 }
@@ -243,6 +245,68 @@ void hdmirtc_media_pipeline_set_jpeg(HdmirtcMediaPipeline *p, gboolean on,
 		p->jpeg_user_data = user_data;
 	}
 	g_atomic_int_set(&p->jpeg_on, on);
+}
+
+gboolean hdmirtc_media_pipeline_set_edid(HdmirtcMediaPipeline *p, const guint8 *data, gsize size,
+                                         GError **error)
+{
+	HdmirtcEdid *edid = hdmirtc_edid_new_from_data(data, size, error);
+	g_autofree char *description = NULL;
+
+	if (!edid)
+		return FALSE;
+	description = hdmirtc_edid_describe(edid);
+	if (!hdmirtc_capture_set_edid(p->capture, edid))
+		g_message("EDID %s kept for the status only: the source has no HDMI receiver", description);
+	else
+		g_message("EDID %s loaded into the HDMI receiver", description);
+	g_mutex_lock(&p->edid_lock);
+	hdmirtc_edid_free(p->edid);
+	p->edid = edid;
+	g_mutex_unlock(&p->edid_lock);
+	return TRUE;
+}
+
+static void add_edid_members(JsonBuilder *b, const HdmirtcEdid *edid)
+{
+	const HdmirtcEdidInfo *info = hdmirtc_edid_get_info(edid);
+	g_autofree char *description = hdmirtc_edid_describe(edid);
+
+	json_builder_set_member_name(b, "summary");
+	json_builder_add_string_value(b, description);
+	json_builder_set_member_name(b, "manufacturer");
+	json_builder_add_string_value(b, info->manufacturer);
+	json_builder_set_member_name(b, "product");
+	json_builder_add_int_value(b, info->product);
+	json_builder_set_member_name(b, "name");
+	json_builder_add_string_value(b, info->name);
+	json_builder_set_member_name(b, "blocks");
+	json_builder_add_int_value(b, info->n_blocks);
+	json_builder_set_member_name(b, "preferred_width");
+	json_builder_add_int_value(b, info->preferred_width);
+	json_builder_set_member_name(b, "preferred_height");
+	json_builder_add_int_value(b, info->preferred_height);
+	json_builder_set_member_name(b, "preferred_refresh_mhz");
+	json_builder_add_int_value(b, info->preferred_refresh_mhz);
+}
+
+JsonNode *hdmirtc_media_pipeline_get_edid(HdmirtcMediaPipeline *p)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	gsize size;
+
+	g_mutex_lock(&p->edid_lock);
+	const guint8 *data = hdmirtc_edid_get_data(p->edid, &size);
+	g_autofree char *hex = g_malloc(size * 2 + 1);
+	for (gsize i = 0; i < size; i++)
+		g_snprintf(hex + 2 * i, 3, "%02x", data[i]);
+	json_builder_begin_object(b);
+	add_edid_members(b, p->edid);
+	json_builder_set_member_name(b, "hex");
+	json_builder_add_string_value(b, size ? hex : "");
+	json_builder_end_object(b);
+	g_mutex_unlock(&p->edid_lock);
+	return json_builder_get_root(b);
 }
 
 void hdmirtc_media_pipeline_request_keyframe(HdmirtcMediaPipeline *p)
@@ -276,6 +340,12 @@ static void add_signal_status(HdmirtcMediaPipeline *p, JsonBuilder *b)
 	json_builder_add_int_value(b, (gint64)si.bytes_copied);
 	json_builder_set_member_name(b, "device");
 	json_builder_add_string_value(b, si.device);
+	json_builder_set_member_name(b, "edid");
+	json_builder_begin_object(b);
+	g_mutex_lock(&p->edid_lock);
+	add_edid_members(b, p->edid);
+	g_mutex_unlock(&p->edid_lock);
+	json_builder_end_object(b);
 }
 
 void hdmirtc_media_pipeline_add_status(HdmirtcMediaPipeline *p, JsonBuilder *b)

@@ -43,6 +43,13 @@ typedef void (*HdmirtcMediaJpegFunc)(GBytes *jpeg, gpointer user_data);
 void hdmirtc_media_pipeline_set_jpeg(HdmirtcMediaPipeline *p, gboolean on,
                                      HdmirtcMediaJpegFunc jpeg_output, gpointer user_data);
 
+/* Network thread: validates an EDID and loads it into the HDMI receiver
+ * (the old one stays on error). */
+gboolean hdmirtc_media_pipeline_set_edid(HdmirtcMediaPipeline *p, const guint8 *data, gsize size,
+                                         GError **error);
+/* The current EDID: summary fields and "hex" (transfer full). */
+JsonNode *hdmirtc_media_pipeline_get_edid(HdmirtcMediaPipeline *p);
+
 /* Any thread: the next encoded frame is an IDR with SPS and PPS. */
 void hdmirtc_media_pipeline_request_keyframe(HdmirtcMediaPipeline *p);
 /* Source and encoder figures for /api/status (network thread). */

@@ -152,6 +152,25 @@ static gboolean on_keyframe(gpointer user_data, GError **error)
 	return TRUE;
 }
 
+static JsonNode *on_edid_get(gpointer user_data)
+{
+	HdmirtcService *s = user_data;
+
+	return hdmirtc_media_pipeline_get_edid(s->media);
+}
+
+static gboolean on_edid_put(const guint8 *edid, gsize size, gpointer user_data, GError **error)
+{
+	HdmirtcService *s = user_data;
+	GError *local = NULL;
+
+	if (hdmirtc_media_pipeline_set_edid(s->media, edid, size, &local))
+		return TRUE;
+	g_set_error_literal(error, HDMIRTC_HTTP_ERROR, HDMIRTC_HTTP_ERROR_BAD_REQUEST, local->message);
+	g_error_free(local);
+	return FALSE;
+}
+
 static void on_jpeg(GBytes *jpeg, gpointer user_data)
 {
 	HdmirtcService *s = user_data;
@@ -173,6 +192,8 @@ static const HdmirtcHttpHandlers http_handlers = {
 	.whep_delete = on_whep_delete,
 	.status = on_status,
 	.keyframe = on_keyframe,
+	.edid_get = on_edid_get,
+	.edid_put = on_edid_put,
 	.mjpeg_viewers_changed = on_mjpeg_viewers_changed,
 };
 
