@@ -27,7 +27,7 @@ apt_packages=(
 	build-essential meson ninja-build pkg-config cmake dpkg-dev
 	libglib2.0-dev libnice-dev libsoup-3.0-dev libjson-glib-dev
 	libsrtp2-dev libx264-dev libturbojpeg0-dev libdrm-dev libavcodec-dev libavutil-dev
-	chromium ffmpeg coturn iproute2 procps
+	chromium ffmpeg coturn iproute2 nftables procps
 	device-tree-compiler udev systemd-container
 	qemu-system-x86 busybox-static cpio kmod xz-utils bc dwarves libelf-dev
 	clang libclang-rt-14-dev valgrind

@@ -15,9 +15,10 @@ const PLAYWRIGHT_DISABLED_FEATURES = [ // as in playwright-core 1.64.1 (package.
   'NetworkTimeServiceQuerying', 'AimEnabled',
 ];
 
-export async function launchChromium(extraArgs = []) {
+// executablePath: e.g. a wrapper that runs chromium in a network namespace.
+export async function launchChromium(extraArgs = [], { executablePath = EXECUTABLE } = {}) {
   return chromium.launch({
-    executablePath: EXECUTABLE,
+    executablePath,
     headless: true,
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',

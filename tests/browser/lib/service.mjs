@@ -10,14 +10,16 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const buildDir = process.env.HDMIRTC_BUILD_DIR || path.resolve(here, '../../../build');
 export const binary = path.join(buildDir, 'src', 'hdmirtc');
 
-export async function startService(extraArgs = [], { timeoutMs = 15000 } = {}) {
+// wrap: a command to run the service under, e.g. ['ip', 'netns', 'exec', NS].
+export async function startService(extraArgs = [], { timeoutMs = 15000, wrap = [] } = {}) {
   const stateDir = mkdtempSync(path.join(tmpdir(), 'hdmirtc-test-'));
   const args = [
     '--config', '/dev/null', '--http-address', '127.0.0.1', '--http-port', '0',
     '--no-stun', '--interfaces', 'lo', '--certificate', path.join(stateDir, 'dtls.pem'),
     ...extraArgs,
   ];
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, ...prefix] = [...wrap, binary];
+  const child = spawn(command, [...prefix, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const onData = (d) => { log += d.toString(); if (process.env.HDMIRTC_TEST_VERBOSE) process.stderr.write(d); };
   child.stdout.on('data', onData);
