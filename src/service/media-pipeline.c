@@ -211,13 +211,26 @@ HdmirtcMediaPipeline *hdmirtc_media_pipeline_new(const HdmirtcMediaPipelineConfi
 	return p;
 }
 
+static gboolean quit_media_loop(gpointer data)
+{
+	HdmirtcMediaPipeline *p = data;
+
+	g_main_loop_quit(p->media_loop);
+	return G_SOURCE_REMOVE;
+}
+
 void hdmirtc_media_pipeline_free(HdmirtcMediaPipeline *p)
 {
 	if (!p)
 		return;
 	g_atomic_int_set(&p->stopping, 1);
 	if (p->thread) {
-		g_main_loop_quit(p->media_loop);
+		/* A quit before the thread reaches g_main_loop_run() would be
+		 * lost: ask from inside the loop. */
+		GSource *idle = g_idle_source_new();
+		g_source_set_callback(idle, quit_media_loop, p, NULL);
+		g_source_attach(idle, p->media_ctx);
+		g_source_unref(idle);
 		g_thread_join(p->thread);
 	}
 	/* Deliveries still queued on the network context hold AU refs and a
