@@ -2,6 +2,7 @@
 #include "media-pipeline.h"
 
 #include "hdmirtc/jpeg.h"
+#include "hdmirtc/json-members.h"
 
 #define JPEG_QUALITY 80
 
@@ -285,22 +286,14 @@ static void add_edid_members(JsonBuilder *b, const HdmirtcEdid *edid)
 	const HdmirtcEdidInfo *info = hdmirtc_edid_get_info(edid);
 	g_autofree char *description = hdmirtc_edid_describe(edid);
 
-	json_builder_set_member_name(b, "summary");
-	json_builder_add_string_value(b, description);
-	json_builder_set_member_name(b, "manufacturer");
-	json_builder_add_string_value(b, info->manufacturer);
-	json_builder_set_member_name(b, "product");
-	json_builder_add_int_value(b, info->product);
-	json_builder_set_member_name(b, "name");
-	json_builder_add_string_value(b, info->name);
-	json_builder_set_member_name(b, "blocks");
-	json_builder_add_int_value(b, info->n_blocks);
-	json_builder_set_member_name(b, "preferred_width");
-	json_builder_add_int_value(b, info->preferred_width);
-	json_builder_set_member_name(b, "preferred_height");
-	json_builder_add_int_value(b, info->preferred_height);
-	json_builder_set_member_name(b, "preferred_refresh_mhz");
-	json_builder_add_int_value(b, info->preferred_refresh_mhz);
+	hdmirtc_json_add_string(b, "summary", description);
+	hdmirtc_json_add_string(b, "manufacturer", info->manufacturer);
+	hdmirtc_json_add_int(b, "product", info->product);
+	hdmirtc_json_add_string(b, "name", info->name);
+	hdmirtc_json_add_int(b, "blocks", info->n_blocks);
+	hdmirtc_json_add_int(b, "preferred_width", info->preferred_width);
+	hdmirtc_json_add_int(b, "preferred_height", info->preferred_height);
+	hdmirtc_json_add_int(b, "preferred_refresh_mhz", info->preferred_refresh_mhz);
 }
 
 JsonNode *hdmirtc_media_pipeline_get_edid(HdmirtcMediaPipeline *p)
@@ -315,8 +308,7 @@ JsonNode *hdmirtc_media_pipeline_get_edid(HdmirtcMediaPipeline *p)
 		g_snprintf(hex + 2 * i, 3, "%02x", data[i]);
 	json_builder_begin_object(b);
 	add_edid_members(b, p->edid);
-	json_builder_set_member_name(b, "hex");
-	json_builder_add_string_value(b, size ? hex : "");
+	hdmirtc_json_add_string(b, "hex", size ? hex : "");
 	json_builder_end_object(b);
 	g_mutex_unlock(&p->edid_lock);
 	return json_builder_get_root(b);
@@ -332,27 +324,18 @@ static void add_signal_status(HdmirtcMediaPipeline *p, JsonBuilder *b)
 	HdmirtcCaptureSignalInfo si;
 
 	hdmirtc_capture_get_signal_info(p->capture, &si);
-	json_builder_set_member_name(b, "signal");
-	json_builder_add_string_value(b, hdmirtc_capture_signal_to_string(si.signal));
-	json_builder_set_member_name(b, "signal_reason");
-	json_builder_add_string_value(b, hdmirtc_capture_signal_to_reason(si.signal));
+	hdmirtc_json_add_string(b, "signal", hdmirtc_capture_signal_to_string(si.signal));
+	hdmirtc_json_add_string(b, "signal_reason", hdmirtc_capture_signal_to_reason(si.signal));
 	json_builder_set_member_name(b, "timings");
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "width");
-	json_builder_add_int_value(b, si.width);
-	json_builder_set_member_name(b, "height");
-	json_builder_add_int_value(b, si.height);
-	json_builder_set_member_name(b, "refresh_mhz");
-	json_builder_add_int_value(b, si.refresh_mhz);
+	hdmirtc_json_add_int(b, "width", si.width);
+	hdmirtc_json_add_int(b, "height", si.height);
+	hdmirtc_json_add_int(b, "refresh_mhz", si.refresh_mhz);
 	json_builder_end_object(b);
-	json_builder_set_member_name(b, "restarts");
-	json_builder_add_int_value(b, (gint64)si.restarts);
-	json_builder_set_member_name(b, "last_recovery_us");
-	json_builder_add_int_value(b, si.last_recovery_us);
-	json_builder_set_member_name(b, "bytes_copied");
-	json_builder_add_int_value(b, (gint64)si.bytes_copied);
-	json_builder_set_member_name(b, "device");
-	json_builder_add_string_value(b, si.device);
+	hdmirtc_json_add_int(b, "restarts", (gint64)si.restarts);
+	hdmirtc_json_add_int(b, "last_recovery_us", si.last_recovery_us);
+	hdmirtc_json_add_int(b, "bytes_copied", (gint64)si.bytes_copied);
+	hdmirtc_json_add_string(b, "device", si.device);
 	json_builder_set_member_name(b, "edid");
 	json_builder_begin_object(b);
 	g_mutex_lock(&p->edid_lock);
@@ -370,31 +353,22 @@ void hdmirtc_media_pipeline_add_status(HdmirtcMediaPipeline *p, JsonBuilder *b)
 	hdmirtc_encoder_get_stats(p->encoder, &es);
 	json_builder_set_member_name(b, "source");
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "description");
-	json_builder_add_string_value(b, hdmirtc_capture_describe(p->capture));
-	json_builder_set_member_name(b, "state");
-	json_builder_add_string_value(b, hdmirtc_capture_state_to_string(cs.state));
-	json_builder_set_member_name(b, "frames");
-	json_builder_add_int_value(b, (gint64)cs.frames_produced);
-	json_builder_set_member_name(b, "frames_skipped");
-	json_builder_add_int_value(b, (gint64)cs.frames_skipped);
+	hdmirtc_json_add_string(b, "description", hdmirtc_capture_describe(p->capture));
+	hdmirtc_json_add_string(b, "state", hdmirtc_capture_state_to_string(cs.state));
+	hdmirtc_json_add_int(b, "frames", (gint64)cs.frames_produced);
+	hdmirtc_json_add_int(b, "frames_skipped", (gint64)cs.frames_skipped);
 	add_signal_status(p, b);
 	json_builder_end_object(b);
 
 	json_builder_set_member_name(b, "encoder");
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "name");
-	json_builder_add_string_value(b, hdmirtc_encoder_name(p->encoder));
+	hdmirtc_json_add_string(b, "name", hdmirtc_encoder_name(p->encoder));
 	json_builder_set_member_name(b, "profile_level_id");
 	g_autofree char *plid = g_strdup_printf("%06x", hdmirtc_encoder_get_profile_level_id(p->encoder));
 	json_builder_add_string_value(b, plid);
-	json_builder_set_member_name(b, "bitrate_kbps");
-	json_builder_add_int_value(b, es.bitrate_kbps);
-	json_builder_set_member_name(b, "frames");
-	json_builder_add_int_value(b, (gint64)es.frames_out);
-	json_builder_set_member_name(b, "keyframes");
-	json_builder_add_int_value(b, (gint64)es.keyframes);
-	json_builder_set_member_name(b, "last_encode_us");
-	json_builder_add_int_value(b, es.last_encode_us);
+	hdmirtc_json_add_int(b, "bitrate_kbps", es.bitrate_kbps);
+	hdmirtc_json_add_int(b, "frames", (gint64)es.frames_out);
+	hdmirtc_json_add_int(b, "keyframes", (gint64)es.keyframes);
+	hdmirtc_json_add_int(b, "last_encode_us", es.last_encode_us);
 	json_builder_end_object(b);
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "frame-timings.h"
 
+#include "hdmirtc/json-members.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,23 +41,18 @@ static void add_percentiles(JsonBuilder *b, const gint64 *samples, guint n)
 	memcpy(sorted, samples, n * sizeof(*sorted));
 	qsort(sorted, n, sizeof(*sorted), compare_gint64);
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "median");
-	json_builder_add_int_value(b, sorted[n / 2]);
-	json_builder_set_member_name(b, "p95");
-	json_builder_add_int_value(b, sorted[MIN(n - 1, n * 95 / 100)]);
-	json_builder_set_member_name(b, "p99");
-	json_builder_add_int_value(b, sorted[MIN(n - 1, n * 99 / 100)]);
-	json_builder_set_member_name(b, "max");
-	json_builder_add_int_value(b, sorted[n - 1]);
+	hdmirtc_json_add_int(b, "median", sorted[n / 2]);
+	hdmirtc_json_add_int(b, "p95", sorted[MIN(n - 1, n * 95 / 100)]);
+	hdmirtc_json_add_int(b, "p99", sorted[MIN(n - 1, n * 99 / 100)]);
+	hdmirtc_json_add_int(b, "max", sorted[n - 1]);
 	json_builder_end_object(b);
 }
 
 void hdmirtc_frame_timings_add_status(const HdmirtcFrameTimings *t, JsonBuilder *b)
 {
-	json_builder_set_member_name(b, "frames_sent");
-	json_builder_add_int_value(b, (gint64)t->frames);
-	json_builder_set_member_name(b, "bytes_copied_per_frame_before_send");
-	json_builder_add_int_value(b, t->frames ? (gint64)(t->bytes_copied_before_send / t->frames) : 0);
+	hdmirtc_json_add_int(b, "frames_sent", (gint64)t->frames);
+	hdmirtc_json_add_int(b, "bytes_copied_per_frame_before_send",
+			     t->frames ? (gint64)(t->bytes_copied_before_send / t->frames) : 0);
 	json_builder_set_member_name(b, "latency_us");
 	json_builder_begin_object(b);
 	for (guint s = 0; s < HDMIRTC_STAGE_COUNT && t->filled; s++) {
