@@ -12,14 +12,17 @@ import { buildDir } from '../tests/browser/lib/service.mjs';
 import { describeMachine } from './lib/machine.mjs';
 import { measureLatency } from './lib/latency.mjs';
 import { measureCpu } from './lib/cpu.mjs';
-import { renderMarkdown } from './lib/report.mjs';
+import { measureKernel } from './lib/kernel.mjs';
+import { renderKernelMarkdown, renderMarkdown } from './lib/report.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    only: { type: 'string' },   // "latency" or "cpu": one part, for development (writes no results)
+    // "latency" or "cpu": one part, for development (writes no results);
+    // "kernel": only the VM recovery times, written as <stamp>-kernel.json and latest-kernel.md
+    only: { type: 'string' },
     out: { type: 'string', default: path.join(here, 'results') } },
 });
 const quick = args.quick;   // a smoke run of the whole suite in ~1 minute; figures not for keeping
@@ -40,7 +43,23 @@ function utcStamp(d) {
   return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
+// The recovery times on real drivers in a QEMU VM (bench/lib/kernel.mjs).
+async function kernelOnly(started, machine) {
+  const kernel = await measureKernel({ repo, buildDir, log });
+  const name = `${utcStamp(started)}-${machine.commit || 'unknown'}-kernel.json`;
+  const result = { date: started.toISOString(), duration_s: Math.round((Date.now() - started) / 1000), machine,
+    json_file: name, kernel };
+  mkdirSync(args.out, { recursive: true });
+  writeFileSync(path.join(args.out, name), `${JSON.stringify(result, null, 1)}\n`);
+  writeFileSync(path.join(args.out, 'latest-kernel.md'), renderKernelMarkdown(result));
+  log(`wrote ${path.join(args.out, name)} in ${result.duration_s} s`);
+}
+
 async function main() {
+  if (args.only === 'kernel') {
+    const started = new Date();
+    return kernelOnly(started, describeMachine(repo, process.env.CHROMIUM || '/usr/bin/chromium'));
+  }
   const whepLoad = path.join(buildDir, 'bench', 'whep-load');
   if (!existsSync(whepLoad)) throw new Error(`${whepLoad} is missing: is subdir('bench') in meson.build?`);
   const started = new Date();
@@ -56,10 +75,11 @@ async function main() {
     warmupS: plan.cpu_warmup_s, windowS: plan.cpu_window_s, ncpu: machine.nproc, log,
   });
   if (args.only) return;
+  const kernel = quick ? { skipped: 'not in --quick runs' } : await measureKernel({ repo, buildDir, log });
   const name = `${utcStamp(started)}-${machine.commit || 'unknown'}${quick ? '-quick' : ''}.json`;
   const result = {
     date: started.toISOString(), duration_s: Math.round((Date.now() - started) / 1000), quick, plan, machine,
-    encoder: latency[0]?.server_at_end.encoder?.name ?? null, json_file: name, latency, cpu,
+    encoder: latency[0]?.server_at_end.encoder?.name ?? null, json_file: name, latency, cpu, kernel,
   };
   mkdirSync(args.out, { recursive: true });
   writeFileSync(path.join(args.out, name), `${JSON.stringify(result, null, 1)}\n`);

@@ -4,12 +4,15 @@
 # and bench/results/latest.md.  Loopback only, STUN always off.
 #   bench/run.sh            (uses ../build; BUILD_DIR=... to use another build)
 #   bench/run.sh --quick    (a one-minute smoke run, written as latest-quick.md)
+#   bench/run.sh --only kernel  (recovery times in the QEMU VM only: latest-kernel.md)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
 BUILD_DIR=$(cd "${BUILD_DIR:-$root/build}" && pwd)
 
-if [ ! -d "$root/tests/browser/node_modules/playwright-core" ]; then
+only_kernel=0
+for a in "$@"; do case $a in kernel|--only=kernel) only_kernel=1 ;; esac; done
+if [ $only_kernel = 0 ] && [ ! -d "$root/tests/browser/node_modules/playwright-core" ]; then
 	echo "bench: tests/browser/node_modules is missing: run scripts/setup.sh first" >&2
 	exit 1
 fi

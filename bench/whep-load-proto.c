@@ -184,8 +184,64 @@ int whep_load_rtp_parse(const guint8 *buf, gsize len, guint8 abs_id, WhepLoadRtp
 	info->seq = (guint16)((buf[2] << 8) | buf[3]);
 	info->timestamp = ((guint32)buf[4] << 24) | ((guint32)buf[5] << 16) | ((guint32)buf[6] << 8) | buf[7];
 	info->ssrc = ((guint32)buf[8] << 24) | ((guint32)buf[9] << 16) | ((guint32)buf[10] << 8) | buf[11];
+	info->payload_offset = hdr;
 	info->payload_len = len - hdr - pad;
 	return 0;
+}
+
+static const guint8 start_code[4] = { 0, 0, 0, 1 };
+
+/* STAP-A: 16-bit sizes, each followed by a NAL unit; checked whole first
+ * so that a bad one appends nothing. */
+static int depacketize_stap_a(const guint8 *p, gsize len, GByteArray *out)
+{
+	gsize off = 1;
+
+	while (off < len) {
+		gsize n;
+
+		if (len - off < 2)
+			return -EINVAL;
+		n = ((gsize)p[off] << 8) | p[off + 1];
+		if (n == 0 || n > len - off - 2)
+			return -EINVAL;
+		off += 2 + n;
+	}
+	for (off = 1; off < len;) {
+		gsize n = ((gsize)p[off] << 8) | p[off + 1];
+
+		g_byte_array_append(out, start_code, sizeof(start_code));
+		g_byte_array_append(out, p + off + 2, (guint)n);
+		off += 2 + n;
+	}
+	return len > 1 ? 0 : -EINVAL;
+}
+
+int whep_load_h264_depacketize(const guint8 *payload, gsize len, GByteArray *out)
+{
+	guint8 type;
+
+	if (len < 1 || (payload[0] & 0x80))
+		return -EINVAL;
+	type = payload[0] & 0x1f;
+	if (type >= 1 && type <= 23) {
+		g_byte_array_append(out, start_code, sizeof(start_code));
+		g_byte_array_append(out, payload, (guint)len);
+		return 0;
+	}
+	if (type == 24)
+		return depacketize_stap_a(payload, len, out);
+	if (type == 28 && len > 2) {
+		if (payload[1] & 0x80) {        /* start: rebuild the NAL header */
+			guint8 nal = (payload[0] & 0xe0) | (payload[1] & 0x1f);
+
+			g_byte_array_append(out, start_code, sizeof(start_code));
+			g_byte_array_append(out, &nal, 1);
+		}
+		g_byte_array_append(out, payload + 2, (guint)(len - 2));
+		return 0;
+	}
+	return -EINVAL;
 }
 
 WhepLoadPacketKind whep_load_classify(const guint8 *buf, gsize len)

@@ -48,6 +48,7 @@ struct WhepLoadSession {
 	SeqState seq;
 	gint64 frame_capture_wall_us;   /* from the frame's first packet, 0 if none */
 	GArray *samples;                /* gint64 us */
+	GByteArray *dump_buf;           /* --dump: one packet's Annex B */
 	guint32 own_ssrc;
 	guint32 last_sr_compact;
 	gint64 last_sr_at_us;
@@ -134,6 +135,18 @@ static void on_frame_end(WhepLoadSession *s)
 	}
 }
 
+static void dump_h264(WhepLoadSession *s, const guint8 *payload, gsize len)
+{
+	if (!s->dump_buf)
+		s->dump_buf = g_byte_array_sized_new(WHEP_LOAD_MAX_DATAGRAM);
+	g_byte_array_set_size(s->dump_buf, 0);
+	if (whep_load_h264_depacketize(payload, len, s->dump_buf) < 0) {
+		s->c.malformed++;
+		return;
+	}
+	fwrite(s->dump_buf->data, 1, s->dump_buf->len, s->config.dump);
+}
+
 static void handle_rtp(WhepLoadSession *s, guint8 *buf, gsize len)
 {
 	WhepLoadRtpInfo info;
@@ -161,6 +174,8 @@ static void handle_rtp(WhepLoadSession *s, guint8 *buf, gsize len)
 	s->c.bytes += len;
 	s->c.payload_bytes += info.payload_len;
 	track_seq(&s->seq, info.seq, info.ssrc);
+	if (s->config.dump)
+		dump_h264(s, buf + info.payload_offset, info.payload_len);
 	if (info.has_abs_capture)
 		s->frame_capture_wall_us = hdmirtc_ntp_to_wall_us(info.abs_capture_ntp);
 	if (info.marker)
@@ -653,6 +668,8 @@ void whep_load_session_free(WhepLoadSession *s)
 		g_object_unref(s->agent);
 	}
 	g_array_unref(s->samples);
+	if (s->dump_buf)
+		g_byte_array_unref(s->dump_buf);
 	g_free(s->location);
 	g_free(s->error);
 	g_free(s);

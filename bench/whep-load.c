@@ -12,6 +12,7 @@
  * bad arguments.  An alarm bounds the whole run. */
 #include "whep-load.h"
 
+#include <errno.h>
 #include <glib-unix.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@ typedef struct {
 	char *srtp;
 	HdmirtcSrtpProfile srtp_profile;
 	gboolean bad_rtcp;
+	char *dump_path;
 } Options;
 
 typedef struct {
@@ -38,6 +40,7 @@ typedef struct {
 	SoupSession *http;
 	HdmirtcDtlsCert *cert;
 	GPtrArray *sessions;            /* WhepLoadSession * */
+	FILE *dump;                     /* --dump, for the first session */
 	guint created;
 	guint closing_pending;
 	gboolean ready;
@@ -90,6 +93,7 @@ static gboolean on_create(gpointer user_data)
 		.connect_timeout_s = (guint)load->opt.connect_timeout_s,
 		.srtp_profile = load->opt.srtp_profile,
 		.bad_rtcp = load->opt.bad_rtcp,
+		.dump = load->created == 0 ? load->dump : NULL,
 	};
 
 	g_ptr_array_add(load->sessions, whep_load_session_new(&config, &callbacks, load));
@@ -314,6 +318,8 @@ static gboolean parse_options(int argc, char **argv, Options *opt)
 		{ "stagger", 0, 0, G_OPTION_ARG_INT, &opt->stagger_ms, "Milliseconds between session starts, 0..1000 (20)", "MS" },
 		{ "bad-rtcp", 0, 0, G_OPTION_ARG_NONE, &opt->bad_rtcp,
 		  "With each receiver report send malformed RTCP inside valid SRTCP (robustness test)", NULL },
+		{ "dump", 0, 0, G_OPTION_ARG_FILENAME, &opt->dump_path,
+		  "Write the first session's H.264 (depacketized, Annex B) to FILE, for a decoder to check", "FILE" },
 		{ NULL }
 	};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("- open N WHEP viewers on loopback");
@@ -383,6 +389,14 @@ int main(int argc, char **argv)
 		g_printerr("whep-load: %s\n", error->message);
 		return 1;
 	}
+	if (load.opt.dump_path) {
+		load.dump = fopen(load.opt.dump_path, "wb");
+		if (!load.dump) {
+			g_printerr("whep-load: --dump %s: %s\n", load.opt.dump_path, g_strerror(errno));
+			hdmirtc_dtls_cert_free(load.cert);
+			return 2;
+		}
+	}
 	load.loop = g_main_loop_new(NULL, FALSE);
 	load.http = new_http_session();
 	load.sessions = g_ptr_array_new_with_free_func((GDestroyNotify)whep_load_session_free);
@@ -399,5 +413,8 @@ int main(int argc, char **argv)
 	g_main_loop_unref(load.loop);
 	g_free(load.opt.url);
 	g_free(load.opt.srtp);
+	if (load.dump && fclose(load.dump) != 0)
+		ok = FALSE;
+	g_free(load.opt.dump_path);
 	return ok ? 0 : 1;
 }

@@ -12,6 +12,7 @@
 
 #include <glib.h>
 #include <libsoup/soup.h>
+#include <stdio.h>
 
 #include "hdmirtc/dtls.h"
 
@@ -60,6 +61,7 @@ typedef struct {
 	guint16 seq;
 	guint32 timestamp;
 	guint32 ssrc;
+	gsize payload_offset;           /* where the payload starts in the packet */
 	gsize payload_len;              /* padding and headers excluded */
 	gboolean has_abs_capture;
 	guint64 abs_capture_ntp;
@@ -68,6 +70,12 @@ typedef struct {
 /* Parses a decrypted RTP packet; abs_id is the abs-capture-time extension
  * id (0 = none).  Returns 0 or -EINVAL for a malformed packet. */
 int whep_load_rtp_parse(const guint8 *buf, gsize len, guint8 abs_id, WhepLoadRtpInfo *info);
+
+/* RFC 6184 depacketizer: appends the NAL units of one H.264 RTP payload
+ * (single NAL unit, STAP-A or FU-A) to out in Annex-B form (start codes),
+ * so a received stream can be checked with a real decoder.  0, or -EINVAL
+ * for a malformed or unsupported payload (nothing appended). */
+int whep_load_h264_depacketize(const guint8 *payload, gsize len, GByteArray *out);
 
 /* TRUE for an http:// URL whose host is 127.0.0.1 or ::1 (names are refused): the
  * load generator refuses to talk to anything else. */
@@ -143,6 +151,9 @@ typedef struct {
 	 * bad lengths, bad version, garbage), properly SRTCP-protected, so it
 	 * reaches the service's RTCP parser: a robustness test. */
 	gboolean bad_rtcp;
+	/* When not NULL, the depacketized H.264 of this session is written
+	 * here (Annex B).  Not owned. */
+	FILE *dump;
 } WhepLoadSessionConfig;
 
 WhepLoadSession *whep_load_session_new(const WhepLoadSessionConfig *config,

@@ -80,6 +80,35 @@ function receiverLine(cpu) {
   }).join('\n');
 }
 
+function kernelSection(k) {
+  if (!k || k.skipped) return `## Recovery on real drivers (QEMU VM)\n\nSkipped: ${k?.skipped ?? 'not run'}.\n`;
+  const row = (what, s) => [what, s ? String(s.count) : '0', f(s?.median_ms, 2), f(s?.p95_ms, 2), f(s?.max_ms, 2)];
+  return `## Recovery on real drivers (QEMU VM)
+
+\`tests/kernel/run.sh\` with kt-v4l2 only: vivid's HDMI input in a TCG VM (${k.kernel ?? '?'}), ${k.passed ?? '?'} passed,
+${k.failed ?? '?'} failed, ${k.duration_s} s. *Service* = the source's own figure (input usable again → first frame
+delivered; for a resolution change from the stop of the old stream); *seen from outside* = vivid control written →
+first new driver frame reaching the consumer. TCG emulation: a Pi is faster.
+
+${table(['event', 'count', 'median ms', 'p95 ms', 'max ms'], [
+    row('signal loss → return (service)', k.signal_loss_return?.internal),
+    row('signal loss → return (seen from outside)', k.signal_loss_return?.external),
+    row('resolution change (service)', k.resolution_change?.internal),
+    row('resolution change (seen from outside)', k.resolution_change?.external),
+  ])}
+`;
+}
+
+export function renderKernelMarkdown(result) {
+  const m = result.machine;
+  return `# hdmirtc benchmark (kernel part) — ${result.date}
+
+Commit \`${m.commit}\`${m.worktree_modified ? ' (with uncommitted changes)' : ''}; ${m.nproc} × ${m.cpu_model}, kernel ${m.kernel}.
+Full figures: \`${result.json_file}\`.
+
+${kernelSection(result.kernel)}`;
+}
+
 export function renderMarkdown(result) {
   const m = result.machine;
   const stageRows = [
@@ -123,5 +152,6 @@ ${receiverLine(result.cpu)}
 ## Bytes copied per frame
 
 ${copyTable(result)}
-`;
+
+${kernelSection(result.kernel)}`;
 }

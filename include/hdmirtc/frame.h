@@ -31,9 +31,14 @@ struct HdmirtcFrame {
 	gint64 capture_wall_us;         /* wall clock (g_get_real_time) */
 	HdmirtcFrameReleaseFunc release;
 	gpointer release_data;
+	/* CPU copies of frame payload made to produce this frame (e.g. a
+	 * format conversion); an encoder adds it to its access unit's
+	 * bytes_copied.  0 for frames straight from the driver or painted. */
+	guint64 bytes_copied;
 };
 
-/* Sets ref to 1 and dmabuf_fd to -1; the caller fills in the rest. */
+/* Sets ref to 1, dmabuf_fd to -1 and bytes_copied to 0; the caller fills
+ * in the rest. */
 void hdmirtc_frame_init(HdmirtcFrame *frame, HdmirtcFrameReleaseFunc release, gpointer release_data);
 HdmirtcFrame *hdmirtc_frame_ref(HdmirtcFrame *frame);
 /* NULL-safe.  The last unref calls frame->release. */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* MMAP capture buffers, each exported once as a DMA-BUF (VIDIOC_EXPBUF) so
- * an M2M encoder can import it without a CPU copy, and mapped read-only
+/* MMAP capture buffers, made with VIDIOC_CREATE_BUFS large enough for an
+ * encoder that wants 16-line aligned planes, each exported once as a
+ * DMA-BUF (VIDIOC_EXPBUF) so an M2M encoder can import it without a CPU
+ * copy, and mapped read-only
  * for CPU consumers.  A dequeued buffer travels as an HdmirtcFrame; its
  * last unref (any thread) marks it in an atomic mask and wakes the
  * capture's context, where a GSource requeues it: no allocation and no
@@ -125,6 +127,49 @@ static int request_buffers(HdmirtcV4l2Device *dev, guint count)
 	return r < 0 ? r : (int)req.count;
 }
 
+/* Encoders that work on 16x16 macroblocks (bcm2835-codec, vicodec) size
+ * their input for the height rounded up to 16 and refuse a smaller
+ * DMA-BUF: 1080 lines need the room of 1088. */
+static guint32 aligned_sizeimage(const HdmirtcV4l2Format *fmt)
+{
+	guint64 lines = ((guint64)fmt->height + 15) & ~(guint64)15;
+	guint64 size = (guint64)fmt->bytesperline * lines;
+
+	if (fmt->drm_fourcc == DRM_FORMAT_YUV420)
+		size = size * 3 / 2;
+	return (guint32)MIN(MAX(size, (guint64)fmt->sizeimage), G_MAXUINT32);
+}
+
+/* VIDIOC_CREATE_BUFS with the aligned size; REQBUFS (the driver's size)
+ * when the driver has no CREATE_BUFS.  Count, or -errno. */
+static int create_buffers(HdmirtcV4l2Device *dev, const HdmirtcV4l2Format *fmt, guint count)
+{
+	struct v4l2_create_buffers cb = { .count = count, .memory = V4L2_MEMORY_MMAP };
+	guint32 size = aligned_sizeimage(fmt);
+	int r;
+
+	(void)request_buffers(dev, 0);
+	cb.format.type = dev->buf_type;
+	r = hdmirtc_v4l2_ioctl(dev->fd, VIDIOC_G_FMT, &cb.format);
+	if (r == 0 && dev->mplane) {
+		if (cb.format.fmt.pix_mp.num_planes != 1)
+			return request_buffers(dev, count);
+		cb.format.fmt.pix_mp.plane_fmt[0].sizeimage =
+			MAX(size, cb.format.fmt.pix_mp.plane_fmt[0].sizeimage);
+	} else if (r == 0) {
+		cb.format.fmt.pix.sizeimage = MAX(size, cb.format.fmt.pix.sizeimage);
+	}
+	if (r == 0)
+		r = hdmirtc_v4l2_ioctl(dev->fd, VIDIOC_CREATE_BUFS, &cb);
+	if (r == -ENOTTY || r == -EINVAL)
+		return request_buffers(dev, count);
+	if (r == 0 && cb.index != 0) {
+		(void)request_buffers(dev, 0);
+		return -EBUSY;
+	}
+	return r < 0 ? r : (int)cb.count;
+}
+
 static int map_and_export(HdmirtcV4l2Buffers *set, V4l2Buf *b)
 {
 	HdmirtcV4l2Device *dev = set->dev;
@@ -160,7 +205,7 @@ HdmirtcV4l2Buffers *hdmirtc_v4l2_buffers_new(HdmirtcV4l2Device *dev, const Hdmir
                                              guint count, GMainContext *ctx, GError **error)
 {
 	HdmirtcV4l2Buffers *set = g_new0(HdmirtcV4l2Buffers, 1);
-	int r = request_buffers(dev, MIN(count, MAX_BUFFERS));
+	int r = create_buffers(dev, fmt, MIN(count, MAX_BUFFERS));
 
 	g_atomic_ref_count_init(&set->ref);
 	set->dev = dev;
@@ -168,7 +213,7 @@ HdmirtcV4l2Buffers *hdmirtc_v4l2_buffers_new(HdmirtcV4l2Device *dev, const Hdmir
 	set->ctx = g_main_context_ref(ctx);
 	if (r < 2) {
 		g_set_error(error, HDMIRTC_CAPTURE_ERROR, HDMIRTC_CAPTURE_ERROR_FAILED,
-		            "%s: VIDIOC_REQBUFS(%u): %s", dev->path, count,
+		            "%s: VIDIOC_CREATE_BUFS/REQBUFS(%u): %s", dev->path, count,
 		            r < 0 ? g_strerror(-r) : "too few buffers");
 		set_unref(set);
 		return NULL;

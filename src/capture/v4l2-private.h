@@ -58,7 +58,9 @@ guint32 hdmirtc_v4l2_refresh_mhz(const struct v4l2_dv_timings *t);
  * last frame of the old generation is unreffed. */
 typedef struct HdmirtcV4l2Buffers HdmirtcV4l2Buffers;
 
-/* Called on the capture's context for requeueing.  */
+/* VIDIOC_CREATE_BUFS sized for the height rounded up to 16 (what
+ * bcm2835-codec and vicodec need to import the DMA-BUF), or REQBUFS when
+ * the driver lacks CREATE_BUFS.  Requeueing happens on ctx.  */
 HdmirtcV4l2Buffers *hdmirtc_v4l2_buffers_new(HdmirtcV4l2Device *dev, const HdmirtcV4l2Format *fmt,
                                              guint count, GMainContext *ctx, GError **error);
 /* QBUF every buffer and STREAMON.  0 or -errno. */

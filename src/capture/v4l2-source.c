@@ -172,6 +172,7 @@ static void publish_stream_info(V4l2Source *s)
 static void try_stream(V4l2Source *s)
 {
 	g_autoptr(GError) error = NULL;
+	gboolean was_streaming = s->bufs != NULL;
 	int r;
 
 	stop_streaming(s);
@@ -184,6 +185,11 @@ static void try_stream(V4l2Source *s)
 		enter_no_signal(s, HDMIRTC_CAPTURE_SIGNAL_OUT_OF_RANGE);
 		return;
 	}
+	/* A recovery is timed from when the input became usable again: the
+	 * time the source was unplugged is not ours.  A restart while
+	 * streaming (resolution change) counts from the stop. */
+	if (!was_streaming && s->signal_lost_us)
+		s->signal_lost_us = g_get_monotonic_time();
 	if (!start_streaming(s, &error)) {
 		if (!s->logged_failure)
 			g_warning("%s: cannot stream: %s", s->base.description, error->message);
@@ -302,8 +308,9 @@ static HdmirtcFrame *convert_to_i420(V4l2Source *s, HdmirtcFrame *in)
 		convert_row_pair(in, out, y);
 	out->capture_mono_us = in->capture_mono_us;
 	out->capture_wall_us = in->capture_wall_us;
+	out->bytes_copied = (guint64)out->width * out->height * 3 / 2;
 	g_mutex_lock(&s->info_lock);
-	s->info.bytes_copied += (guint64)out->width * out->height * 3 / 2;
+	s->info.bytes_copied += out->bytes_copied;
 	g_mutex_unlock(&s->info_lock);
 	return out;
 }

@@ -8,6 +8,7 @@ void hdmirtc_frame_init(HdmirtcFrame *frame, HdmirtcFrameReleaseFunc release, gp
 	memset(frame, 0, sizeof(*frame));
 	g_atomic_ref_count_init(&frame->ref);
 	frame->dmabuf_fd = -1;
+	frame->bytes_copied = 0;
 	frame->release = release;
 	frame->release_data = release_data;
 }

@@ -42,6 +42,7 @@ typedef struct {
 	guint64 seq;
 	gint64 mono_us;
 	gint64 wall_us;
+	guint64 bytes_copied;           /* 0 for imported DMA-BUFs */
 } PendingFrame;
 
 typedef struct {
@@ -269,7 +270,8 @@ static int queue_frame(M2mEncoder *m, HdmirtcFrame *f, guint slot)
 		b.length = (guint32)size;
 		b.bytesused = m->out_sizeimage;
 	}
-	m->pending[pts % PENDING] = (PendingFrame){ f->seq, f->capture_mono_us, f->capture_wall_us };
+	m->pending[pts % PENDING] = (PendingFrame){ f->seq, f->capture_mono_us, f->capture_wall_us,
+	                                            f->bytes_copied };
 	m->in_flight[slot] = hdmirtc_frame_ref(f);
 	if (hdmirtc_m2m_ioctl(m->dev.fd, VIDIOC_QBUF, &b) < 0) {
 		g_clear_pointer(&m->in_flight[slot], hdmirtc_frame_unref);
@@ -295,7 +297,7 @@ static HdmirtcAccessUnit *make_au(M2mEncoder *m, const struct v4l2_buffer *b,
 	au->seq = pf->seq;
 	au->capture_mono_us = pf->mono_us;
 	au->capture_wall_us = pf->wall_us;
-	au->bytes_copied = 0;
+	au->bytes_copied = pf->bytes_copied;
 	g_atomic_ref_count_inc(&m->coded_set->ref);
 	return au;
 }

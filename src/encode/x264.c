@@ -18,6 +18,7 @@ typedef struct {
 	guint64 seq;
 	gint64 mono_us;
 	gint64 wall_us;
+	guint64 bytes_copied;           /* copies made to produce the input frame */
 } PendingFrame;
 
 typedef struct {
@@ -179,7 +180,8 @@ static int x264_impl_encode(HdmirtcEncoder *enc, HdmirtcFrame *frame, gboolean f
 		return -EIO;
 	fill_picture(&in, frame, x->next_pts, force_idr);
 	x->pending[x->next_pts % PENDING] = (PendingFrame){ frame->seq, frame->capture_mono_us,
-	                                                     frame->capture_wall_us };
+	                                                     frame->capture_wall_us,
+	                                                     frame->bytes_copied };
 	x->next_pts++;
 	size = x264_encoder_encode(x->x264, &nals, &n_nals, &in, &pic_out);
 	if (size < 0)
@@ -193,6 +195,7 @@ static int x264_impl_encode(HdmirtcEncoder *enc, HdmirtcFrame *frame, gboolean f
 	au->seq = pf->seq;
 	au->capture_mono_us = pf->mono_us;
 	au->capture_wall_us = pf->wall_us;
+	au->bytes_copied += pf->bytes_copied;   /* e.g. the source's I420 conversion */
 	*out = au;
 	return 0;
 }

@@ -227,8 +227,10 @@ void hdmirtc_media_pipeline_free(HdmirtcMediaPipeline *p)
 	g_atomic_int_set(&p->stopping, 1);
 	if (p->thread) {
 		/* A quit before the thread reaches g_main_loop_run() would be
-		 * lost: ask from inside the loop. */
+		 * lost: ask from inside the loop, ahead of the capture's own
+		 * high-priority sources, which a slow CPU keeps always ready. */
 		GSource *idle = g_idle_source_new();
+		g_source_set_priority(idle, G_PRIORITY_HIGH - 1);
 		g_source_set_callback(idle, quit_media_loop, p, NULL);
 		g_source_attach(idle, p->media_ctx);
 		g_source_unref(idle);

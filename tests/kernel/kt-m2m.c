@@ -21,7 +21,7 @@ typedef struct {
 	HdmirtcEncoder *enc;
 	FILE *out;
 	guint frames, dmabuf_frames, aus, bad_magic, copies, enc_errors;
-	guint32 last_w;
+	guint32 last_w, last_h;
 	guint64 au_bytes;
 } Chain;
 
@@ -39,6 +39,7 @@ static void on_au(HdmirtcEncoder *enc, HdmirtcAccessUnit *au, gpointer data)
 	c->aus++;
 	c->au_bytes += au->size;
 	c->last_w = au->width;
+	c->last_h = au->height;
 	fwrite(au->data, 1, au->size, c->out);
 }
 
@@ -124,7 +125,7 @@ static void test_vivid_to_vicodec(void)
 	GMainContext *ctx = g_main_context_new();
 	Chain c = { 0 };
 	HdmirtcCapture *cap;
-	int idx720, idx480;
+	int idx720, idx480, idx1080;
 
 	c.out = fopen("/mnt/host/out/vivid-vicodec.fwht", "wb");
 	g_assert_nonnull(c.out);
@@ -136,14 +137,22 @@ static void test_vivid_to_vicodec(void)
 	hdmirtc_capture_get_signal_info(cap, &info);
 	idx720 = menu_index(info.device, "1280x720p");
 	idx480 = menu_index(info.device, "640x480p");
+	idx1080 = menu_index(info.device, "1920x1080p");
+	g_assert_cmpint(idx1080, >=, 0);
 	g_assert_cmpint(set_vivid_ctrl(info.device, "DV Timings", idx720), ==, 0);
 	g_assert_cmpint(set_vivid_ctrl(info.device, "DV Timings Signal Mode", 4), ==, 0);
 	g_assert_true(hdmirtc_capture_start(cap, ctx, on_frame, &c, &error));
 	run_for(ctx, &c, 30, 1280);
 	g_assert_cmpuint(c.aus, >=, 30);
-	/* mid-stream resolution change: the encoder is drained and rebuilt.
-	 * 640x480, not 1080p: vicodec (like bcm2835-codec) wants 16-line
-	 * aligned planes, and vivid's 1080-line I420 buffer is too small. */
+	/* mid-stream resolution changes: the encoder is drained and rebuilt.
+	 * 1080p: vicodec (like bcm2835-codec) sizes I420 input for 1088
+	 * lines and refuses a smaller DMA-BUF, so this needs the capture
+	 * buffers made with VIDIOC_CREATE_BUFS for the aligned height. */
+	g_assert_cmpint(set_vivid_ctrl(info.device, "DV Timings", idx1080), ==, 0);
+	run_for(ctx, &c, 10, 1920);
+	g_assert_cmpuint(c.last_w, ==, 1920);
+	g_assert_cmpuint(c.last_h, ==, 1080);
+	g_assert_cmpuint(c.enc_errors, ==, 0);
 	g_assert_cmpint(set_vivid_ctrl(info.device, "DV Timings", idx480), ==, 0);
 	run_for(ctx, &c, 10, 640);
 	g_assert_cmpuint(c.last_w, ==, 640);

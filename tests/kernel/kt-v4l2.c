@@ -30,6 +30,13 @@ typedef struct {
 	FILE *h264;
 	guint aus;
 	gboolean cpu_frames;             /* converted to I420: no DMA-BUF */
+	guint64 last_copied;             /* bytes_copied of the last frame */
+	guint conv_frames;               /* frames carrying their I420 conversion's size */
+	guint64 au_copy_errors;          /* AUs whose bytes_copied misses the frame's */
+	/* Recovery seen from outside: mark_us when the input was changed,
+	 * first_us when the first driver frame (mark_w wide, 0 = any) came. */
+	gint64 mark_us, first_us;
+	guint32 mark_w;
 } Sink;
 
 static void on_au(HdmirtcEncoder *enc, HdmirtcAccessUnit *au, gpointer data)
@@ -38,6 +45,9 @@ static void on_au(HdmirtcEncoder *enc, HdmirtcAccessUnit *au, gpointer data)
 
 	if (s->h264)
 		fwrite(au->data, 1, au->size, s->h264);
+	/* the I420 conversion of the source frame, then x264's output copy */
+	if (au->bytes_copied != s->last_copied + au->size)
+		s->au_copy_errors++;
 	s->aus++;
 }
 
@@ -52,11 +62,18 @@ static void on_frame(HdmirtcCapture *cap, HdmirtcFrame *f, gpointer data)
 		s->v4l2_frames++;
 		if (f->capture_mono_us < s->last_mono || f->capture_mono_us > g_get_monotonic_time())
 			s->ts_errors++;
-		if (fstat(f->dmabuf_fd, &st) < 0 || !f->data[0])
+		if (fstat(f->dmabuf_fd, &st) < 0 || !f->data[0] || f->bytes_copied)
 			s->dmabuf_errors++;
+		if (s->mark_us && !s->first_us && (!s->mark_w || f->width == s->mark_w))
+			s->first_us = g_get_monotonic_time();
 		s->last_mono = f->capture_mono_us;
 	} else if (f->fourcc == DRM_FORMAT_YUV420 && f->data[0]) {
 		s->picture_frames++;
+		if (f->bytes_copied == (guint64)f->width * f->height * 3 / 2)
+			s->conv_frames++;
+		if (s->cpu_frames && s->mark_us && !s->first_us && f->bytes_copied &&
+		    (!s->mark_w || f->width == s->mark_w))
+			s->first_us = g_get_monotonic_time();
 	}
 	s->frames++;
 	s->last_seq = f->seq;
@@ -64,6 +81,7 @@ static void on_frame(HdmirtcCapture *cap, HdmirtcFrame *f, gpointer data)
 	s->last_h = f->height;
 	s->last_fourcc = f->fourcc;
 	s->last_dmabuf = f->dmabuf_fd;
+	s->last_copied = f->bytes_copied;
 	if (s->enc)
 		g_assert_cmpint(hdmirtc_encoder_encode(s->enc, f, on_au, s), ==, 0);
 }
@@ -266,6 +284,22 @@ static void test_signal_reasons(void)
 	free_capture(&s, cap);
 }
 
+static void mark(Sink *s, guint32 width)
+{
+	s->mark_w = width;
+	s->first_us = 0;
+	s->mark_us = g_get_monotonic_time();
+}
+
+static void append_external(Sink *s, GArray *times)
+{
+	gint64 took = s->first_us ? s->first_us - s->mark_us : -1;
+
+	g_assert_cmpint(took, >, 0);
+	g_array_append_val(times, took);
+	s->mark_us = 0;
+}
+
 static guint env_count(const char *name, guint def)
 {
 	const char *v = g_getenv(name);
@@ -300,6 +334,7 @@ static void test_loss_return_cycles(void)
 {
 	guint n = env_count("KT_CYCLES", 100);
 	g_autoptr(GArray) times = g_array_new(FALSE, FALSE, sizeof(gint64));
+	g_autoptr(GArray) ext = g_array_new(FALSE, FALSE, sizeof(gint64));
 	HdmirtcCaptureSignalInfo info;
 	Sink s;
 	HdmirtcCapture *cap = new_capture(&s, FALSE, 0);
@@ -309,16 +344,19 @@ static void test_loss_return_cycles(void)
 		g_assert_cmpint(set_ctrl("DV Timings Signal Mode", MODE_NO_SIGNAL), ==, 0);
 		if (!wait_for(cap, &s, HDMIRTC_CAPTURE_SIGNAL_NO_SIGNAL, 0, 1))
 			g_error("cycle %u: signal loss not seen", i);
+		mark(&s, 0);
 		g_assert_cmpint(set_ctrl("DV Timings Signal Mode", MODE_CURRENT), ==, 0);
 		if (!wait_for(cap, &s, HDMIRTC_CAPTURE_SIGNAL_STREAMING, 0, 1))
 			g_error("cycle %u: no recovery", i);
 		hdmirtc_capture_get_signal_info(cap, &info);
 		g_array_append_val(times, info.last_recovery_us);
+		append_external(&s, ext);
 	}
 	hdmirtc_capture_get_signal_info(cap, &info);
 	g_assert_cmpuint(info.signal_changes, >=, 2 * n);
 	g_assert_cmpuint(s.seq_errors, ==, 0);
 	record_recoveries("recovery-signal", times);
+	record_recoveries("recovery-signal-external", ext);
 	free_capture(&s, cap);
 }
 
@@ -327,6 +365,7 @@ static void test_resolution_changes(void)
 	guint n = env_count("KT_RESCHANGES", 20);
 	int idx720 = timings_index("1280x720p"), idx1080 = timings_index("1920x1080p");
 	g_autoptr(GArray) times = g_array_new(FALSE, FALSE, sizeof(gint64));
+	g_autoptr(GArray) ext = g_array_new(FALSE, FALSE, sizeof(gint64));
 	HdmirtcCaptureSignalInfo info;
 	Sink s;
 	HdmirtcCapture *cap;
@@ -340,15 +379,18 @@ static void test_resolution_changes(void)
 	for (guint i = 0; i < n; i++) {
 		guint32 w = i % 2 ? 1280 : 1920;
 
+		mark(&s, w);
 		g_assert_cmpint(set_ctrl("DV Timings", w == 1280 ? idx720 : idx1080), ==, 0);
 		if (!wait_for(cap, &s, HDMIRTC_CAPTURE_SIGNAL_STREAMING, w, 2))
 			g_error("change %u: no %u-wide frames", i, w);
 		hdmirtc_capture_get_signal_info(cap, &info);
 		g_assert_cmpuint(info.width, ==, w);
 		g_array_append_val(times, info.last_recovery_us);
+		append_external(&s, ext);
 	}
 	g_assert_cmpint(set_ctrl("DV Timings Signal Mode", MODE_CURRENT), ==, 0);
 	record_recoveries("recovery-resolution", times);
+	record_recoveries("recovery-resolution-external", ext);
 	free_capture(&s, cap);
 }
 
@@ -369,6 +411,8 @@ static void test_x264_stream(void)
 	hdmirtc_capture_get_signal_info(cap, &info);
 	g_assert_cmpuint(info.bytes_copied, >=, (guint64)30 * 1280 * 720 * 3 / 2);
 	g_assert_cmpuint(s.aus, >=, 30);
+	g_assert_cmpuint(s.conv_frames, >=, 30);         /* each converted frame says so */
+	g_assert_cmpuint(s.au_copy_errors, ==, 0);      /* and its AU carries it */
 	g_test_message("x264: %u AUs, %" G_GUINT64_FORMAT " bytes copied by the I420 conversion",
 	               s.aus, info.bytes_copied);
 	fclose(s.h264);

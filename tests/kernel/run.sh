@@ -20,7 +20,8 @@
 #                     configured here if missing)
 #   HDMIRTC_VM_SHARE  host folder mounted at /mnt/host in the guest (default $TMPDIR/hdmirtc-vm-share)
 #   HDMIRTC_VM_TIMEOUT  seconds before the VM is killed (default 600)
-#   HDMIRTC_VM_TESTS  which tests/kernel/kt-NAME.c programs to run (a glob, default *)
+#   HDMIRTC_VM_TESTS  which tests/kernel/kt-NAME.c programs and kt-NAME.sh scripts to run
+#                     (a glob, default *; kt-service.sh runs the hdmirtc binary and whep-load)
 # Everything downloaded comes from Debian's archive with apt-get download.
 # Prints "N passed, M failed"; the exit status is 0 only when M is 0 and N > 0.
 set -euo pipefail
@@ -174,15 +175,24 @@ build_programs() {
 		meson setup "$BUILD" "$REPO" --werror --buildtype=debugoptimized \
 			--pkg-config-path="$REPO/.deps/wolfssl/install/lib/pkgconfig" > /dev/null
 	fi
+	local glob=${HDMIRTC_VM_TESTS:-*} targets=(src/capture/libhdmirtc-capture.a
+		src/encode/libhdmirtc-encode.a src/core/libhdmirtc-core.a) scripts=() t
+	for t in "$HERE"/kt-$glob.sh; do [ -e "$t" ] && scripts+=("$t"); done
+	# The shell tests run the service and a WebRTC viewer.
+	[ ${#scripts[@]} -gt 0 ] && targets+=(src/hdmirtc bench/whep-load)
 	say "building test programs"
-	ninja -C "$BUILD" src/capture/libhdmirtc-capture.a src/encode/libhdmirtc-encode.a \
-		src/core/libhdmirtc-core.a > /dev/null
+	ninja -C "$BUILD" "${targets[@]}" > /dev/null
 	local flags libs
 	flags=$(pkg-config --cflags glib-2.0 libdrm x264)
 	libs=$(pkg-config --libs glib-2.0 libdrm x264)
-	rm -rf "$SHARE"; mkdir -p "$SHARE/bin" "$SHARE/lib" "$SHARE/out"
-	local t
-	for t in "$HERE"/kt-${HDMIRTC_VM_TESTS:-*}.c; do
+	rm -rf "$SHARE"; mkdir -p "$SHARE/bin" "$SHARE/lib" "$SHARE/out" "$SHARE/scripts"
+	if [ ${#scripts[@]} -gt 0 ]; then
+		cp "$BUILD/src/hdmirtc" "$BUILD/bench/whep-load" "$SHARE/bin/"
+		cc -std=gnu11 -O1 -Wall -Wextra -Werror -o "$SHARE/bin/vivid-ctl" "$HERE/vivid-ctl.c"
+		cp "${scripts[@]}" "$SHARE/scripts/"
+	fi
+	for t in "$HERE"/kt-$glob.c; do
+		[ -e "$t" ] || continue
 		t=$(basename "$t" .c)
 		# shellcheck disable=SC2086
 		cc -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
@@ -194,6 +204,13 @@ build_programs() {
 	# Their shared libraries (the guest has only busybox and the loader).
 	local lib
 	for lib in $(ldd "$SHARE"/bin/* | awk '/=> \// {print $3}' | sort -u); do cp -L "$lib" "$SHARE/lib/"; done
+	# libsrtp2 takes its ciphers from NSS, which dlopens its soft token
+	# from beside libnss3.so.
+	if [ -e "$SHARE/lib/libnss3.so" ]; then
+		for lib in libsoftokn3.so libfreeblpriv3.so libfreeblpriv3.chk libfreebl3.so libfreebl3.chk; do
+			[ -e "/usr/lib/x86_64-linux-gnu/$lib" ] && cp -L "/usr/lib/x86_64-linux-gnu/$lib" "$SHARE/lib/"
+		done
+	fi
 	cp "$HERE/guest.sh" "$SHARE/guest.sh"
 }
 
@@ -229,8 +246,15 @@ host_checks() {
 }
 
 summary() {
-	local res=$SHARE/out/results.tap pass fail
+	local res=$SHARE/out/results.tap pass fail t name
 	[ -f "$res" ] || { grep -v '^$' "$SHARE/out/console.log" | tail -20 >&2; fail "the guest wrote no results"; }
+	# A test that never finished (VM timeout) is a failure too.
+	for t in "$SHARE"/bin/kt-* "$SHARE"/scripts/kt-*.sh; do
+		[ -e "$t" ] || continue
+		name=$(basename "$t" .sh)
+		grep -q "^$name: exit" "$SHARE/out/guest.log" 2>/dev/null ||
+			echo "not ok - $name did not finish (VM timeout after ${TIMEOUT}s?)" >> "$res"
+	done
 	pass=$(grep -c '^ok ' "$res" || true)
 	fail=$(grep -c '^not ok ' "$res" || true)
 	grep '^not ok ' "$res" >&2 || true

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Recovery times of the V4L2 HDMI source on real drivers: runs
+// tests/kernel/run.sh with only kt-v4l2 (vivid in a QEMU VM: 100 signal
+// loss/return cycles, 20 resolution changes) and reads the per-recovery
+// times it leaves in its out/ folder.  Optional: skipped, with the reason,
+// when qemu is not installed or the VM cache cannot be made.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+// The files kt-v4l2 writes (one recovery per line, microseconds):
+// "internal" = the service's own figure (source usable again -> first
+// frame delivered; for a resolution change from the stop of the old
+// stream), "external" = the test's (vivid control written -> first new
+// driver frame seen by the consumer).
+const SERIES = {
+  signal_loss_return: { internal: 'recovery-signal.txt', external: 'recovery-signal-external.txt' },
+  resolution_change: { internal: 'recovery-resolution.txt', external: 'recovery-resolution-external.txt' },
+};
+
+function stats(us) {
+  const v = us.filter((x) => Number.isFinite(x) && x >= 0).sort((a, b) => a - b);
+  if (!v.length) return null;
+  const at = (q) => v[Math.min(v.length - 1, Math.floor(q * v.length))];
+  return { count: v.length, median_ms: at(0.5) / 1000, p95_ms: at(0.95) / 1000, max_ms: v[v.length - 1] / 1000 };
+}
+
+function readSeries(file) {
+  if (!existsSync(file)) return null;
+  return stats(readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number));
+}
+
+function runVm(script, env, log) {
+  return new Promise((resolve) => {
+    const child = spawn(script, ['run'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const keep = (d) => { out += d; if (process.env.HDMIRTC_TEST_VERBOSE) process.stderr.write(d); };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('close', (code) => resolve({ code, out }));
+    log('kernel: tests/kernel/run.sh with kt-v4l2 only (QEMU, TCG)');
+  });
+}
+
+export async function measureKernel({ repo, buildDir, log }) {
+  const qemu = spawnSync('sh', ['-c', 'command -v qemu-system-x86_64'], { encoding: 'utf8' });
+  if (qemu.status !== 0) {
+    log('kernel: skipped: qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)');
+    return { skipped: 'qemu-system-x86_64 not installed' };
+  }
+  const share = mkdtempSync(path.join(os.tmpdir(), 'hdmirtc-bench-vm-'));
+  const started = Date.now();
+  try {
+    const env = { ...process.env, HDMIRTC_VM_TESTS: 'v4l2', HDMIRTC_VM_BUILD: buildDir, HDMIRTC_VM_SHARE: share };
+    const { code, out } = await runVm(path.join(repo, 'tests', 'kernel', 'run.sh'), env, log);
+    const m = out.match(/^(\d+) passed, (\d+) failed$/m);
+    const result = {
+      duration_s: Math.round((Date.now() - started) / 1000),
+      exit_status: code,
+      passed: m ? Number(m[1]) : null,
+      failed: m ? Number(m[2]) : null,
+      kernel: (existsSync(path.join(share, 'out', 'guest.log'))
+        ? readFileSync(path.join(share, 'out', 'guest.log'), 'utf8').split('\n')[0].split(',')[0] : null),
+    };
+    for (const [name, files] of Object.entries(SERIES)) {
+      result[name] = {
+        internal: readSeries(path.join(share, 'out', files.internal)),
+        external: readSeries(path.join(share, 'out', files.external)),
+      };
+    }
+    if (!m) {
+      result.skipped = 'the VM run printed no result line';
+      log(`kernel: ${result.skipped}; its output ends with:\n${out.split('\n').slice(-10).join('\n')}`);
+    } else {
+      const s = result.signal_loss_return, r = result.resolution_change;
+      log(`kernel: ${m[0]}; signal return median ${s.internal?.median_ms ?? '–'} ms ` +
+        `(external ${s.external?.median_ms ?? '–'} ms), resolution change median ${r.internal?.median_ms ?? '–'} ms ` +
+        `(external ${r.external?.median_ms ?? '–'} ms)`);
+    }
+    return result;
+  } finally {
+    rmSync(share, { recursive: true, force: true });
+  }
+}

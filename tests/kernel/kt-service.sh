@@ -1,0 +1,157 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
+# The hdmirtc binary itself in the VM, on vivid's HDMI input: status over
+# HTTP (busybox nc: the static busybox's wget crashes), a WebRTC viewer inside the guest (whep-load: ICE,
+# DTLS, SRTP on loopback) whose depacketized H.264 the host decodes with
+# ffmpeg, signal loss and return while the viewer watches, and the fallback
+# to the test pattern without any HDMI input.  TAP on stdout.
+BIN=/mnt/host/bin
+OUT=/mnt/host/out
+PORT=8080
+URL=http://127.0.0.1:$PORT
+N=0
+SVC=
+
+ok() { N=$((N + 1)); echo "ok $N - $*"; }
+not_ok() { N=$((N + 1)); echo "not ok $N - $*"; }
+check() { d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+note() { echo "# $*"; }
+
+status() {
+	printf 'GET /api/status HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' | nc -w 5 127.0.0.1 $PORT 2>/dev/null |
+		sed -n '/^{/p'
+}
+# First "key":"string" or "key":number in the status (keys are unique
+# enough in the source object: signal, signal_reason, description).
+str_field() { status | grep -o "\"$1\":\"[^\"]*\"" | head -1 | cut -d'"' -f4; }
+# A number inside an object of the status: obj_int OBJECT KEY.
+obj_int() { status | sed "s/.*\"$1\":{//" | grep -o "\"$2\":-\{0,1\}[0-9]*" | head -1 | cut -d: -f2; }
+
+# wait_until SECONDS COMMAND...: TRUE once COMMAND succeeds.
+wait_until() {
+	t=$(($1 * 4)); shift
+	while [ $t -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.25
+		t=$((t - 1))
+	done
+	return 1
+}
+signal_is() { [ "$(str_field signal)" = "$1" ]; }
+alive() { [ -n "$SVC" ] && kill -0 "$SVC" 2>/dev/null; }
+
+start_service() {
+	log=$1; shift
+	"$BIN/hdmirtc" --config '' --no-stun --http-address 0.0.0.0 --http-port $PORT \
+		--udp-ports 20000-20001 --certificate /tmp/x.pem --interfaces lo "$@" > "$log" 2>&1 &
+	SVC=$!
+}
+
+# SIGTERM, then up to 20 s for a clean exit; a hang is a failure (with
+# where each thread sleeps), and is killed so that the test goes on.
+stop_service() {
+	[ -n "$SVC" ] || return 0
+	kill -TERM "$SVC" 2>/dev/null
+	if ! wait_until 20 sh -c "! kill -0 $SVC 2>/dev/null || grep -q '^State:.Z' /proc/$SVC/status"; then
+		for t in /proc/$SVC/task/*; do
+			note "hung thread $(cat $t/comm 2>/dev/null): wchan $(cat $t/wchan 2>/dev/null)"
+		done
+		kill -KILL "$SVC" 2>/dev/null
+		wait "$SVC"
+		rc=137
+		SVC=
+		not_ok "$1: the service exits within 20 s of SIGTERM"
+		return 1
+	fi
+	wait "$SVC"
+	rc=$?
+	SVC=
+	check "$1: the service exits 0 on SIGTERM (status $rc)" [ $rc = 0 ]
+}
+
+# ------------------------------------------------------------------ vivid, v4l2 source
+ip link set lo up
+"$BIN/vivid-ctl" set "DV Timings Signal Mode" 0
+want=$("$BIN/vivid-ctl" timings)
+note "vivid $("$BIN/vivid-ctl" node), timings $want"
+
+start_service "$OUT/kt-service-v4l2.log" --source v4l2
+check "service on vivid reports signal streaming" wait_until 90 signal_is streaming
+desc=$(str_field description)
+note "source: $desc; encoder $(status | grep -o '"encoder":{"name":"[^"]*"' | cut -d'"' -f6)"
+case $desc in "v4l2 HDMI /dev/video"*) ok "source is the v4l2 HDMI input ($desc)" ;;
+	*) not_ok "source is the v4l2 HDMI input (got \"$desc\")" ;; esac
+got="$(obj_int timings width)x$(obj_int timings height)"
+check "status timings are vivid's ($got = $want)" [ "$got" = "$want" ]
+
+# A WebRTC viewer for the rest of the v4l2 part.
+"$BIN/whep-load" --url "$URL/whep" --duration 25 --connect-timeout 60 \
+	--dump "$OUT/service-webrtc.h264" > "$OUT/kt-service-whep.out" 2> "$OUT/kt-service-whep.log" &
+WL=$!
+check "whep-load streams from the service (ICE, DTLS, SRTP in the VM)" \
+	wait_until 90 grep -q 'ready streaming=1 failed=0' "$OUT/kt-service-whep.out"
+
+# Signal loss: NO SIGNAL picture, reason in the status, frames keep coming.
+"$BIN/vivid-ctl" set "DV Timings Signal Mode" 1
+check "signal loss: status says no-signal" wait_until 20 signal_is no-signal
+reason=$(str_field signal_reason)
+check "signal loss: status gives the reason ($reason)" [ -n "$reason" -a "$reason" != Streaming ]
+f0=$(obj_int encoder frames)
+sleep 4
+f1=$(obj_int encoder frames)
+check "signal loss: encoded frames keep flowing ($f0 -> $f1, the NO SIGNAL picture)" \
+	[ "${f1:-0}" -ge $((${f0:-0} + 2)) ] 2>/dev/null
+check "signal loss: the service is still running" alive
+
+"$BIN/vivid-ctl" set "DV Timings Signal Mode" 0
+check "signal return: status says streaming again" wait_until 30 signal_is streaming
+rec=$(obj_int source last_recovery_us)
+note "recovered in ${rec} us, restarts $(obj_int source restarts)"
+check "signal return: recovery time in the status ($rec us)" [ "${rec:--1}" -gt 0 ] 2>/dev/null
+f2=$(obj_int encoder frames)
+sleep 3
+check "signal return: frames flow ($f2 -> $(obj_int encoder frames))" [ "$(obj_int encoder frames)" -gt "${f2:-0}" ] 2>/dev/null
+copied=$(status | grep -o '"bytes_copied_per_frame_before_send":[0-9]*' | cut -d: -f2)
+note "bytes copied per frame before send: $copied (UYVY -> I420 for x264 + the AU copy)"
+
+wait $WL
+wrc=$?
+note "whep-load: $(cut -c1-600 "$OUT/kt-service-whep.out" | tail -1)"
+check "whep-load: every packet decrypted, session streamed (exit $wrc)" [ $wrc = 0 ]
+frames=$(grep -o '"totals":{[^}]*' "$OUT/kt-service-whep.out" | grep -o '"frames":[0-9]*' | cut -d: -f2)
+check "whep-load received frames across loss and return (${frames:-0})" [ "${frames:-0}" -ge 20 ]
+check "service still running after the viewer left" alive
+stop_service "v4l2 source"
+check "the log records the recovery with its duration" grep -q "recovered in [0-9]* ms" "$OUT/kt-service-v4l2.log"
+
+# ------------------------------------------------------------------ no HDMI input
+if rmmod vivid; then
+	start_service "$OUT/kt-service-auto.log" --source auto
+	check "without vivid: --source auto serves (status answers)" wait_until 60 signal_is none
+	desc=$(str_field description)
+	case $desc in "test pattern"*) ok "without vivid: the source is the test pattern ($desc)" ;;
+		*) not_ok "without vivid: the source is the test pattern (got \"$desc\")" ;; esac
+	check "without vivid: status reason says why ($(str_field signal_reason))" \
+		[ "$(str_field signal_reason)" = "Not an HDMI input" ]
+	check "without vivid: the log says so" grep -q "no HDMI bridge found: using the test pattern" \
+		"$OUT/kt-service-auto.log"
+	f0=$(obj_int encoder frames)
+	sleep 2
+	check "without vivid: frames flow ($f0 -> $(obj_int encoder frames))" [ "$(obj_int encoder frames)" -gt "${f0:-0}" ] 2>/dev/null
+	stop_service "test pattern"
+
+	# --source v4l2 without an input is a configuration error: exit, and say why.
+	start_service "$OUT/kt-service-nodev.log" --source v4l2
+	if wait_until 30 sh -c "! kill -0 $SVC 2>/dev/null"; then
+		wait "$SVC"; rc=$?; SVC=
+		check "without vivid: --source v4l2 exits non-zero (status $rc)" [ $rc != 0 ]
+	else
+		stop_service "no input"
+		not_ok "without vivid: --source v4l2 exits non-zero (still running)"
+	fi
+	note "$(tail -2 "$OUT/kt-service-nodev.log" | tr '\n' ' ')"
+	insmod /modules/vivid.ko $(cat /modules/vivid.args) || note "vivid could not be loaded again"
+else
+	not_ok "rmmod vivid (still in use?)"
+fi
+echo "1..$N"
