@@ -121,6 +121,22 @@ check "whep-load: every packet decrypted, session streamed (exit $wrc)" [ $wrc =
 frames=$(grep -o '"totals":{[^}]*' "$OUT/kt-service-whep.out" | grep -o '"frames":[0-9]*' | cut -d: -f2)
 check "whep-load received frames across loss and return (${frames:-0})" [ "${frames:-0}" -ge 20 ]
 check "service still running after the viewer left" alive
+
+# Many recoveries in one process (the capture source alone does 100 and
+# 20 resolution changes in kt-v4l2; here the whole service, encoder and
+# all, must stay up).
+CYCLES=${KT_SERVICE_CYCLES:-10}
+lost=0
+for i in $(seq "$CYCLES"); do
+	"$BIN/vivid-ctl" set "DV Timings Signal Mode" 1
+	wait_until 20 signal_is no-signal || lost=$((lost + 1))
+	"$BIN/vivid-ctl" set "DV Timings Signal Mode" 0
+	wait_until 30 signal_is streaming || lost=$((lost + 1))
+done
+check "$CYCLES signal loss/return cycles: every one seen and recovered" [ $lost = 0 ]
+check "$CYCLES signal loss/return cycles: the service is still running" alive
+n=$(grep -c "recovered in [0-9]* ms" "$OUT/kt-service-v4l2.log")
+check "every recovery is logged with its duration ($n lines)" [ "$n" -ge $((CYCLES + 1)) ]
 stop_service "v4l2 source"
 check "the log records the recovery with its duration" grep -q "recovered in [0-9]* ms" "$OUT/kt-service-v4l2.log"
 
