@@ -52,6 +52,7 @@ struct WhepLoadSession {
 	guint32 own_ssrc;
 	guint32 last_sr_compact;
 	gint64 last_sr_at_us;
+	WhepLoadHello *hello;           /* ClientHello fragments, until the handshake is done */
 };
 
 const char *whep_load_session_state_to_string(WhepLoadSessionState state)
@@ -204,6 +205,25 @@ static void handle_rtcp(WhepLoadSession *s, guint8 *buf, gsize len)
 	s->c.rtcp_received++;
 }
 
+/* A fragmented ClientHello (OpenSSL peers) is joined into one record
+ * first: see whep-load-hello.c. */
+static void handle_dtls(WhepLoadSession *s, const guint8 *buf, gsize len)
+{
+	guint8 whole[WHEP_LOAD_HELLO_MAX + 32];
+	gssize n = 0;
+
+	if (s->dtls && !s->srtp) {
+		if (!s->hello)
+			s->hello = g_new0(WhepLoadHello, 1);
+		n = whep_load_hello_feed(s->hello, buf, len, whole, sizeof(whole));
+	}
+	if (n == -2)
+		return;
+	if (n == -1 || !s->dtls ||
+	    hdmirtc_dtls_handle_datagram(s->dtls, n > 0 ? whole : buf, n > 0 ? (gsize)n : len) < 0)
+		s->c.malformed++;
+}
+
 static void on_nice_receive(NiceAgent *agent, guint stream_id, guint component_id, guint len,
                             gchar *data, gpointer user_data)
 {
@@ -219,8 +239,7 @@ static void on_nice_receive(NiceAgent *agent, guint stream_id, guint component_i
 	memcpy(buf, data, len);
 	switch (whep_load_classify(buf, len)) {
 	case WHEP_LOAD_PACKET_DTLS:
-		if (!s->dtls || hdmirtc_dtls_handle_datagram(s->dtls, buf, len) < 0)
-			s->c.malformed++;
+		handle_dtls(s, buf, len);
 		break;
 	case WHEP_LOAD_PACKET_RTP:
 		handle_rtp(s, buf, len);
@@ -656,6 +675,7 @@ void whep_load_session_free(WhepLoadSession *s)
 	forget_message(&s->post_msg);
 	forget_message(&s->delete_msg);
 	hdmirtc_dtls_free(s->dtls);
+	g_free(s->hello);
 	hdmirtc_srtp_session_free(s->srtp);
 	if (s->agent) {
 		g_signal_handlers_disconnect_by_data(s->agent, s);

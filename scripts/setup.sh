@@ -14,10 +14,12 @@ cd "$top"
 export DEBIAN_FRONTEND=noninteractive
 
 want_asan=0
+want_bench=0
 for arg in "$@"; do
 	case "$arg" in
 	--asan) want_asan=1 ;;
-	*) echo "setup.sh: unknown option '$arg' (known: --asan)" >&2; exit 2 ;;
+	--bench) want_bench=1 ;;
+	*) echo "setup.sh: unknown option '$arg' (known: --asan, --bench)" >&2; exit 2 ;;
 	esac
 done
 
@@ -31,6 +33,13 @@ apt_packages=(
 	device-tree-compiler udev systemd-container
 	qemu-system-x86 busybox-static cpio kmod xz-utils bc dwarves libelf-dev
 	clang libclang-rt-14-dev valgrind
+)
+
+# Only bench/run.sh needs these: the GStreamer reference pipeline and the plot.
+bench_packages=(
+	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+	gstreamer1.0-plugins-ugly gstreamer1.0-nice gstreamer1.0-tools gir1.2-gstreamer-1.0
+	gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0 gir1.2-nice-0.1 python3-gi gnuplot-nox
 )
 
 install_apt() {
@@ -109,6 +118,7 @@ meson_build() {
 	ninja -C "$dir" >/dev/null
 }
 
+[ $want_bench -eq 1 ] && apt_packages+=("${bench_packages[@]}")
 install_apt
 build_wolfssl
 install_npm

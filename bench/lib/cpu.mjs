@@ -38,8 +38,12 @@ function startLoad(binary, url, viewers, maxSeconds) {
   };
 }
 
+// pids[0] may be a list: the server's processes, counted together (the
+// reference pipeline is a GStreamer process plus the pattern-pipe feeding it).
 function sample(pids) {
-  return { at: process.hrtime.bigint(), ticks: pids.map(processTicks), machine: machineTicks(), all: allProcessTicks() };
+  const ticks = (p) => (Array.isArray(p) ? p.map(processTicks).reduce((a, t) => (a === null || t === null ? null : a + t), 0)
+    : processTicks(p));
+  return { at: process.hrtime.bigint(), ticks: pids.map(ticks), machine: machineTicks(), all: allProcessTicks() };
 }
 
 // Percent of one core for each pid, and the machine's busy share, between a and b.
@@ -55,12 +59,12 @@ function cpuBetween(a, b, ncpu, pids) {
     machine_busy_pct: round(((b.machine.busy - a.machine.busy) / m) * 100 * ncpu, 1),
     machine_steal_pct: round(((b.machine.steal - a.machine.steal) / m) * 100 * ncpu, 1),
     // New processes count from zero: their whole CPU time is inside the window or close to it.
-    top_other_processes: topOthers(a.all, b.all, seconds, [...pids, process.pid]),
+    top_other_processes: topOthers(a.all, b.all, seconds, [...pids.flat(), process.pid]),
   };
 }
 
 function viewerFigures(status) {
-  const v = status.viewers.filter((x) => x.state === 'streaming');
+  const v = (status.viewers || []).filter((x) => x.state === 'streaming');
   const sum = (k) => v.reduce((a, x) => a + (x[k] || 0), 0);
   const frames = sum('frames_sent');
   return {
@@ -78,7 +82,8 @@ async function measureOne(service, whepLoad, viewers, { warmupS, windowS, ncpu }
   try {
     const ready = load ? await load.ready : { streaming: 0, failed: 0 };
     await sleep(warmupS * 1000);
-    const pids = load ? [service.child.pid, load.child.pid] : [service.child.pid];
+    const own = service.pids ?? service.child.pid;
+    const pids = load ? [own, load.child.pid] : [own];
     const a = sample(pids);
     await sleep(windowS * 1000);
     const b = sample(pids);
@@ -164,22 +169,23 @@ function summarizeCpu(runs, counts) {
 
 // Measures each count in `counts` `rounds` times (alternating up and down,
 // so that a drift of the machine's other load averages out).
-export async function measureCpu({ whepLoad, width, height, fps, counts, rounds, warmupS, windowS, ncpu, log }) {
-  const service = await startService(['--width', String(width), '--height', String(height),
-    '--fps', String(fps), '--max-viewers', String(Math.max(...counts) + 8)]);
+// start: as in measureLatency (the reference pipeline instead of hdmirtc).
+export async function measureCpu({ whepLoad, width, height, fps, counts, rounds, warmupS, windowS, ncpu, log, start, label = '' }) {
+  const service = start ? await start({ width, height, fps }) : await startService(['--width', String(width),
+    '--height', String(height), '--fps', String(fps), '--max-viewers', String(Math.max(...counts) + 8)]);
   const runs = [];
   try {
     // The encoder's first seconds (rate control) settle, and the chromium
     // of the latency part has fully exited.
     await sleep(3000);
     const quiet = await waitQuiet(ncpu, 15000);
-    log(`machine busy before the CPU windows: ${quiet}% of a core (service included)`);
+    log(`${label}machine busy before the CPU windows: ${quiet}% of a core (service included)`);
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 ? [...counts].reverse() : counts;
       for (const n of order) {
         const run = await measureOne(service, whepLoad, n, { warmupS, windowS, ncpu });
         runs.push({ round: r + 1, ...run });
-        log(`${n} viewer(s), round ${r + 1}: service ${run.service_pct}% of a core, receiver ` +
+        log(`${label}${n} viewer(s), round ${r + 1}: service ${run.service_pct}% of a core, receiver ` +
           `${run.receiver_pct ?? '-'}%, machine busy ${run.machine_busy_pct}%` +
           (run.top_other_processes[0] ? ` (most: ${run.top_other_processes[0].comm} ${run.top_other_processes[0].pct}%)` : '') +
           (n ? `, streaming ${run.ready.streaming}/${n}` : ''));

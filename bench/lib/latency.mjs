@@ -103,16 +103,18 @@ async function waitNoViewers(url, timeoutMs) {
 }
 
 // Runs `sessions` sessions of `seconds` each at width x height @ fps.
-export async function measureLatency({ width, height, fps, sessions, seconds, log }) {
-  const service = await startService(['--width', String(width), '--height', String(height),
-    '--fps', String(fps), '--max-viewers', '32']);
+// start: starts the server ({url, stop}); hdmirtc by default, the reference
+// pipeline (bench/lib/reference.mjs) serves the same player page.
+export async function measureLatency({ width, height, fps, sessions, seconds, log, start, label = '' }) {
+  const service = start ? await start({ width, height, fps }) : await startService(['--width', String(width),
+    '--height', String(height), '--fps', String(fps), '--max-viewers', '32']);
   const browser = await launchChromium();
   const results = [];
   try {
     for (let i = 0; i < sessions; i++) {
       const r = await oneSession(browser, service.url, { seconds, warmupFrames: fps });
       results.push(r);
-      log(`${width}x${height} session ${i + 1}/${sessions}: glass-to-glass median ${r.glass_to_glass_ms.median} ms` +
+      log(`${label}${width}x${height} session ${i + 1}/${sessions}: glass-to-glass median ${r.glass_to_glass_ms.median} ms` +
         ` p95 ${r.glass_to_glass_ms.p95}; capture->receive median ${r.capture_to_receive_ms.median} ms` +
         ` p95 ${r.capture_to_receive_ms.p95} (n=${r.glass_to_glass_ms.count})`);
       if (!(await waitNoViewers(service.url, 5000))) log('  (the previous viewer is still listed; going on)');

@@ -82,3 +82,35 @@ export function topOthers(a, b, seconds, exclude, n = 3) {
   }
   return used.sort((x, y) => y.pct - x.pct).slice(0, n);
 }
+
+function readText(file) {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+// What video hardware the machine has, from sysfs (no device is opened):
+// V4L2 memory-to-memory H.264 encoders (the Pi's bcm2835-codec "encode"
+// node) and HDMI-to-CSI bridges (tc358743 and friends on I2C, or a capture
+// node named after them).  The service's own choice is in /api/status.
+export function detectVideoHardware() {
+  const nodes = [];
+  let names = [];
+  try { names = readdirSync('/sys/class/video4linux'); } catch { /* no V4L2 at all */ }
+  for (const n of names) nodes.push({ node: `/dev/${n}`, name: readText(`/sys/class/video4linux/${n}/name`) });
+  const i2c = [];
+  let devs = [];
+  try { devs = readdirSync('/sys/bus/i2c/devices'); } catch { /* no I2C */ }
+  for (const d of devs) {
+    const name = readText(`/sys/bus/i2c/devices/${d}/name`);
+    if (name) i2c.push(name);
+  }
+  const bridgeRe = /tc358743|tc358840|lt6911|adv7604|adv7842|hdmi.*(rx|in)/i;
+  return {
+    v4l2_nodes: nodes,
+    m2m_encoder: nodes.find((x) => /encode|h264.*enc|enc.*h264/i.test(x.name || ''))?.name ?? null,
+    hdmi_bridge: i2c.find((x) => bridgeRe.test(x)) ?? nodes.find((x) => bridgeRe.test(x.name || ''))?.name ?? null,
+  };
+}

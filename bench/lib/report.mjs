@@ -42,8 +42,10 @@ function stageTable(rows) {
 
 // Machine busy time that was neither the service nor whep-load, per run.
 function otherLoad(cpu, n) {
+  const leftOut = cpu.by_viewers.find((c) => c.viewers === n)?.contended_runs_left_out > 0;
   return cpu.runs.filter((r) => r.viewers === n)
-    .map((r) => `${f(r.other_pct)}${r.contended ? ` (left out: ${r.top_other_processes[0]?.comm ?? '?'})` : ''}`).join(', ');
+    .map((r) => `${f(r.other_pct)}${r.contended ? ` (${leftOut ? 'left out' : 'contended, kept: no quiet run'}: ` +
+      `${r.top_other_processes[0]?.comm ?? '?'})` : ''}`).join(', ');
 }
 
 function cpuTable(cpu) {
@@ -99,6 +101,50 @@ ${table(['event', 'count', 'median ms', 'p95 ms', 'max ms'], [
 `;
 }
 
+function comparisonSection(result) {
+  const ref = result.reference;
+  if (!ref) return '';
+  if (ref.skipped) return `## hdmirtc and the reference pipeline\n\nReference skipped: ${ref.skipped}.\n`;
+  const rows = (result.comparison || []).map((c) => [c.what, f(c.hdmirtc), f(c.reference),
+    c.ratio === null ? '–' : c.ratio.toFixed(2)]);
+  const rl = ref.latency;
+  return `## hdmirtc and the reference pipeline (1280x720@30, same input, same machine)
+
+Reference: ${ref.name} (${ref.gstreamer ?? '?'}): \`${ref.pipeline}\`, fed with hdmirtc's own
+test pattern (barcode included) by \`bench/pattern-pipe\`, behind a minimal WHEP endpoint serving the same
+player page. Its CPU is the GStreamer process plus pattern-pipe. Ratio = hdmirtc / reference (below 1:
+hdmirtc is faster or cheaper). Glass-to-glass medians move in 16.7 ms steps with chromium's vsync phase
+(see the README); capture → receive is the steadier comparison.
+
+${table(['figure', 'hdmirtc', 'reference', 'ratio'], rows)}
+
+Reference sessions: glass to glass per-session medians ${rl.session_medians.glass_to_glass_ms.map((v) => f(v)).join(', ')} ms,
+p95 ${f(rl.pooled.glass_to_glass_ms.p95)}; capture → receive per-session medians
+${rl.session_medians.capture_to_receive_ms.map((v) => f(v)).join(', ')} ms, p95 ${f(rl.pooled.capture_to_receive_ms.p95)}.
+
+${browserTable([rl]).replace('| resolution |', '| reference |')}
+
+Reference CPU (% of a core, ${ref.cpu.window_s} s windows):
+
+${cpuTable(ref.cpu)}
+`;
+}
+
+function memorySection(m) {
+  if (!m) return '';
+  const mb = (kb) => (Number.isFinite(kb) ? (kb / 1024).toFixed(1) : '–');
+  return `## Memory (RSS of the service)
+
+${m.width}x${m.height}@${m.fps}, ${m.viewers} whep-load viewers for ${m.seconds} s (${m.seconds >= 600 ? '--long' : 'default; --long runs 10 minutes'}),
+VmRSS every ${m.interval_s} s. The slope is a least-squares fit; the second half leaves out the start, where the
+frame pools and the viewers' buffers grow to their working size.
+
+${table(['start MB', 'end MB', 'max MB', 'slope kB/min', 'second-half slope kB/min', 'samples', 'viewers streaming at end'],
+    [[mb(m.start_kb), mb(m.end_kb), mb(m.max_kb), f(m.slope_kb_per_min), f(m.second_half_slope_kb_per_min),
+      String(m.samples.length), `${m.viewers_streaming_at_end}/${m.viewers}`]])}
+`;
+}
+
 export function renderKernelMarkdown(result) {
   const m = result.machine;
   return `# hdmirtc benchmark (kernel part) — ${result.date}
@@ -119,8 +165,11 @@ export function renderMarkdown(result) {
 
 Commit \`${m.commit}\`${m.worktree_modified ? ' (with uncommitted changes)' : ''}; ${m.nproc} × ${m.cpu_model}, kernel ${m.kernel}, ${m.os};
 ${m.chromium}; load average at start ${m.loadavg_at_start.join(' ')}. Source: test pattern, encoder: ${result.encoder ?? '–'}.
-Full figures: \`${result.json_file}\`. How to read them: [bench/README.md](../README.md).
-
+Service picked: source ${result.source ?? '–'}, encoder ${result.encoder ?? '–'}; video hardware seen in sysfs: M2M encoder
+${m.video_hardware?.m2m_encoder ?? 'none'}, HDMI bridge ${m.video_hardware?.hdmi_bridge ?? 'none'}.
+Full figures: \`${result.json_file}\`${result.png_file ? `; plot: \`${result.png_file}\`` : ''}. How to read them: [bench/README.md](../README.md).
+${result.png_file ? `\n![per-stage latency and CPU per viewer](${result.png_file})\n` : ''}
+${comparisonSection(result)}
 ## Latency in headless chromium (ms)
 
 Glass to glass = barcode capture wall time → \`requestVideoFrameCallback\` expectedDisplayTime;
@@ -149,6 +198,7 @@ Receiver (bench/whep-load) over its whole run:
 |---|---|---|---|---|---|---|---|---|
 ${receiverLine(result.cpu)}
 
+${memorySection(result.memory)}
 ## Bytes copied per frame
 
 ${copyTable(result)}

@@ -28,6 +28,21 @@ typedef enum {
 	HDMIRTC_WEBRTC_ERROR_CLOSED,            /* the viewer or the service went away first */
 } HdmirtcWebrtcError;
 
+/* A TURN server the viewers' ICE agents allocate a relay on. */
+typedef enum {
+	HDMIRTC_WEBRTC_RELAY_UDP,
+	HDMIRTC_WEBRTC_RELAY_TCP,
+	HDMIRTC_WEBRTC_RELAY_TLS,
+} HdmirtcWebrtcRelayTransport;
+
+typedef struct {
+	HdmirtcWebrtcRelayTransport transport;
+	const char *ip;                 /* IP literal */
+	guint port;
+	const char *username;
+	const char *password;
+} HdmirtcWebrtcRelay;
+
 typedef struct {
 	guint max_viewers;
 	const char *certificate_path;   /* created if missing */
@@ -39,6 +54,9 @@ typedef struct {
 	guint udp_port_max;
 	const char *const *local_addresses;  /* NULL/empty = all non-loopback */
 	gboolean ipv6;
+	/* Announced as extra host candidates with the ports of the real host
+	 * candidates of the same family (static 1:1 NAT); NULL = none. */
+	const char *const *public_addresses;
 } HdmirtcWebrtcConfig;
 
 typedef struct HdmirtcWebrtc HdmirtcWebrtc;
@@ -75,6 +93,12 @@ guint hdmirtc_webrtc_get_n_viewers(HdmirtcWebrtc *w);
 /* Sets the STUN server used by viewers that join from now on (after an
  * asynchronous name lookup); NULL or "" turns STUN off. */
 void hdmirtc_webrtc_set_stun_server(HdmirtcWebrtc *w, const char *ip, guint port);
+/* Sets the TURN servers of viewers that join from now on (copied); the
+ * answer then also waits for their relay candidates. */
+void hdmirtc_webrtc_set_relays(HdmirtcWebrtc *w, const HdmirtcWebrtcRelay *relays, guint n);
+/* Sets the addresses viewers that join from now on gather on (copied);
+ * NULL or empty = every non-loopback address (libnice's choice). */
+void hdmirtc_webrtc_set_local_addresses(HdmirtcWebrtc *w, const char *const *addresses);
 
 /* Sends one encoded access unit to every connected viewer. */
 void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au);

@@ -19,6 +19,7 @@ struct HdmirtcIceTransport {
 	gboolean gathering_done;
 	char *ufrag;
 	char *pwd;
+	GStrv public_addresses;
 };
 
 const char *hdmirtc_ice_state_to_string(HdmirtcIceState state)
@@ -121,6 +122,32 @@ static gboolean add_local_addresses(HdmirtcIceTransport *ice, const HdmirtcIceCo
 	return TRUE;
 }
 
+static NiceRelayType relay_type(HdmirtcWebrtcRelayTransport transport)
+{
+	switch (transport) {
+	case HDMIRTC_WEBRTC_RELAY_TCP: return NICE_RELAY_TYPE_TURN_TCP;
+	case HDMIRTC_WEBRTC_RELAY_TLS: return NICE_RELAY_TYPE_TURN_TLS;
+	case HDMIRTC_WEBRTC_RELAY_UDP: break;
+	}
+	return NICE_RELAY_TYPE_TURN_UDP;
+}
+
+/* A TURN server libnice refuses (bad address) is logged and skipped: the
+ * other candidates still work. */
+static void add_relays(HdmirtcIceTransport *ice, const HdmirtcIceConfig *config)
+{
+	for (guint i = 0; i < config->n_relays; i++) {
+		const HdmirtcWebrtcRelay *r = &config->relays[i];
+
+		if (!config->ipv6 && strchr(r->ip, ':'))
+			continue;
+		if (!nice_agent_set_relay_info(ice->agent, ice->stream_id, ICE_COMPONENT, r->ip, r->port,
+					       r->username ? r->username : "",
+					       r->password ? r->password : "", relay_type(r->transport)))
+			g_warning("TURN server %s:%u refused by libnice", r->ip, r->port);
+	}
+}
+
 static gboolean configure_agent(HdmirtcIceTransport *ice, const HdmirtcIceConfig *config,
                                 GError **error)
 {
@@ -140,6 +167,8 @@ static gboolean configure_agent(HdmirtcIceTransport *ice, const HdmirtcIceConfig
 	if (config->port_min && config->port_max)
 		nice_agent_set_port_range(ice->agent, ice->stream_id, ICE_COMPONENT,
 					  config->port_min, config->port_max);
+	add_relays(ice, config);
+	ice->public_addresses = g_strdupv((char **)config->public_addresses);
 	return TRUE;
 }
 
@@ -197,6 +226,7 @@ void hdmirtc_ice_transport_free(HdmirtcIceTransport *ice)
 	g_main_context_unref(ice->ctx);
 	g_free(ice->ufrag);
 	g_free(ice->pwd);
+	g_strfreev(ice->public_addresses);
 	g_free(ice);
 }
 
@@ -208,6 +238,33 @@ const char *hdmirtc_ice_transport_get_ufrag(HdmirtcIceTransport *ice)
 const char *hdmirtc_ice_transport_get_pwd(HdmirtcIceTransport *ice)
 {
 	return ice->pwd;
+}
+
+/* The static 1:1 NAT case (kvmd-janus-static): the public address maps
+ * each port to the same port of the private address, so a host candidate
+ * with the public address and the real port reaches the real socket. */
+static void add_public_candidates(HdmirtcIceTransport *ice, GSList *cands, GPtrArray *lines)
+{
+	guint n = 0;
+
+	for (guint i = 0; ice->public_addresses && ice->public_addresses[i]; i++) {
+		const char *pub = ice->public_addresses[i];
+		gboolean pub6 = strchr(pub, ':') != NULL;
+
+		for (GSList *l = cands; l; l = l->next) {
+			const NiceCandidate *c = l->data;
+			char addr[NICE_ADDRESS_STRING_LEN];
+
+			nice_address_to_string(&c->addr, addr);
+			if (c->type != NICE_CANDIDATE_TYPE_HOST || c->transport != NICE_CANDIDATE_TRANSPORT_UDP ||
+			    (strchr(addr, ':') != NULL) != pub6 || g_str_equal(addr, pub))
+				continue;
+			g_ptr_array_add(lines, g_strdup_printf("candidate:pub%u %u udp %u %s %u typ host",
+							       ++n, c->component_id,
+							       c->priority > 1 ? c->priority - 1 : 1,
+							       pub, nice_address_get_port(&c->addr)));
+		}
+	}
 }
 
 GPtrArray *hdmirtc_ice_transport_get_local_candidates(HdmirtcIceTransport *ice)
@@ -222,6 +279,7 @@ GPtrArray *hdmirtc_ice_transport_get_local_candidates(HdmirtcIceTransport *ice)
 			g_ptr_array_add(lines, g_strdup(sdp + 2));
 		g_free(sdp);
 	}
+	add_public_candidates(ice, cands, lines);
 	g_slist_free_full(cands, (GDestroyNotify)nice_candidate_free);
 	return lines;
 }

@@ -7,6 +7,8 @@
 
 #include <glib.h>
 
+#include "hdmirtc/webrtc.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -25,6 +27,10 @@ typedef struct {
 	 * non-loopback interfaces, as libnice picks them. */
 	const char *const *local_addresses;
 	gboolean ipv6;
+	/* Extra host candidates (1:1 NAT) with the real ones' ports; NULL = none. */
+	const char *const *public_addresses;
+	const HdmirtcWebrtcRelay *relays;   /* TURN servers, n_relays of them */
+	guint n_relays;
 } HdmirtcIceConfig;
 
 typedef struct HdmirtcIceTransport HdmirtcIceTransport;
@@ -46,7 +52,9 @@ void hdmirtc_ice_transport_free(HdmirtcIceTransport *ice);
 /* Owned by the transport. */
 const char *hdmirtc_ice_transport_get_ufrag(HdmirtcIceTransport *ice);
 const char *hdmirtc_ice_transport_get_pwd(HdmirtcIceTransport *ice);
-/* "candidate:..." lines (no "a=" prefix) gathered so far; transfer full. */
+/* "candidate:..." lines (no "a=" prefix) gathered so far, followed by one
+ * host candidate per public address and real host candidate of its
+ * family; transfer full. */
 GPtrArray *hdmirtc_ice_transport_get_local_candidates(HdmirtcIceTransport *ice);
 gboolean hdmirtc_ice_transport_is_gathering_done(HdmirtcIceTransport *ice);
 

@@ -13,8 +13,10 @@
 G_DEFINE_QUARK(hdmirtc-webrtc-error-quark, hdmirtc_webrtc_error)
 
 /* How long an answer waits for server-reflexive (STUN) candidates: WHEP
- * has no way to send candidates found later. */
+ * has no way to send candidates found later.  A TURN allocation over TCP
+ * or TLS takes more round trips, so relays get longer. */
 #define ANSWER_GATHER_TIMEOUT_MS 1500
+#define ANSWER_GATHER_TIMEOUT_RELAY_MS 3000
 
 typedef struct {
 	HdmirtcWebrtc *w;
@@ -31,7 +33,9 @@ struct HdmirtcWebrtc {
 	HdmirtcDtlsCert *cert;
 	HdmirtcIceConfig ice;
 	GStrv local_addresses;
+	GStrv public_addresses;
 	char *stun_host;
+	GArray *relays;                 /* HdmirtcWebrtcRelay, strings owned */
 	GHashTable *peers;              /* id -> HdmirtcPeer*, owned */
 	GPtrArray *pending_answers;     /* PendingAnswer*, owned */
 	HdmirtcH264Packetizer *packetizer;
@@ -239,7 +243,8 @@ void hdmirtc_webrtc_add_viewer(HdmirtcWebrtc *w, const char *offer_text, gsize l
 		finish_answer(p, NULL);
 		return;
 	}
-	p->timeout = g_timeout_source_new(ANSWER_GATHER_TIMEOUT_MS);
+	p->timeout = g_timeout_source_new(w->relays->len ? ANSWER_GATHER_TIMEOUT_RELAY_MS :
+					  ANSWER_GATHER_TIMEOUT_MS);
 	g_source_set_callback(p->timeout, on_answer_timeout, p, NULL);
 	g_source_attach(p->timeout, w->ctx);
 }
@@ -321,6 +326,39 @@ void hdmirtc_webrtc_set_stun_server(HdmirtcWebrtc *w, const char *ip, guint port
 	w->ice.stun_port = port;
 }
 
+static void clear_relay(gpointer p)
+{
+	HdmirtcWebrtcRelay *r = p;
+
+	g_free((char *)r->ip);
+	g_free((char *)r->username);
+	g_free((char *)r->password);
+}
+
+void hdmirtc_webrtc_set_relays(HdmirtcWebrtc *w, const HdmirtcWebrtcRelay *relays, guint n)
+{
+	g_array_set_size(w->relays, 0);
+	for (guint i = 0; i < n; i++) {
+		HdmirtcWebrtcRelay r = {
+			.transport = relays[i].transport,
+			.ip = g_strdup(relays[i].ip),
+			.port = relays[i].port,
+			.username = g_strdup(relays[i].username),
+			.password = g_strdup(relays[i].password),
+		};
+		g_array_append_val(w->relays, r);
+	}
+	w->ice.relays = (const HdmirtcWebrtcRelay *)(gpointer)w->relays->data;
+	w->ice.n_relays = w->relays->len;
+}
+
+void hdmirtc_webrtc_set_local_addresses(HdmirtcWebrtc *w, const char *const *addresses)
+{
+	g_strfreev(w->local_addresses);
+	w->local_addresses = g_strdupv((char **)addresses);
+	w->ice.local_addresses = (const char *const *)w->local_addresses;
+}
+
 /* ---- Media -------------------------------------------------------------- */
 
 void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au)
@@ -376,6 +414,9 @@ static void copy_ice_config(HdmirtcWebrtc *w, const HdmirtcWebrtcConfig *config)
 {
 	w->stun_host = g_strdup(config->stun_host);
 	w->local_addresses = g_strdupv((char **)config->local_addresses);
+	w->public_addresses = g_strdupv((char **)config->public_addresses);
+	w->relays = g_array_new(FALSE, TRUE, sizeof(HdmirtcWebrtcRelay));
+	g_array_set_clear_func(w->relays, clear_relay);
 	w->ice = (HdmirtcIceConfig){
 		.stun_host = w->stun_host,
 		.stun_port = config->stun_port,
@@ -383,6 +424,7 @@ static void copy_ice_config(HdmirtcWebrtc *w, const HdmirtcWebrtcConfig *config)
 		.port_max = config->udp_port_max,
 		.local_addresses = (const char *const *)w->local_addresses,
 		.ipv6 = config->ipv6,
+		.public_addresses = (const char *const *)w->public_addresses,
 	};
 }
 
@@ -431,6 +473,8 @@ void hdmirtc_webrtc_free(HdmirtcWebrtc *w)
 	hdmirtc_h264_packetizer_free(w->packetizer);
 	hdmirtc_dtls_cert_free(w->cert);
 	g_strfreev(w->local_addresses);
+	g_strfreev(w->public_addresses);
+	g_array_unref(w->relays);
 	g_free(w->stun_host);
 	g_main_context_unref(w->ctx);
 	g_free(w);
