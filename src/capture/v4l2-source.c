@@ -409,10 +409,39 @@ static void v4l2_destroy(HdmirtcCapture *cap)
 	g_free(s);
 }
 
+/* Capture context.  The receiver pulls hotplug low and high again, so
+ * the computer reads the new EDID; the signal machinery then sees the
+ * source change like any other. */
+static void v4l2_set_edid(HdmirtcCapture *cap, HdmirtcEdid *edid)
+{
+	V4l2Source *s = from_base(cap);
+	g_autoptr(GError) error = NULL;
+	g_autofree char *description = hdmirtc_edid_describe(edid);
+
+	gboolean done;
+
+	hdmirtc_edid_free(s->edid);
+	s->edid = edid;
+	done = hdmirtc_v4l2_set_edid(&s->dev, s->edid, &error);
+	if (!done && s->bufs) {
+		/* Some receivers (vivid; unicam without a media graph) refuse
+		 * a new EDID while streaming (EBUSY): stop, set, restart. */
+		g_clear_error(&error);
+		stop_streaming(s);
+		done = hdmirtc_v4l2_set_edid(&s->dev, s->edid, &error);
+		restart(s, "new EDID");
+	}
+	if (!done)
+		g_warning("%s: %s", s->base.description, error->message);
+	else
+		g_message("%s: EDID set on %s: %s", s->base.description, s->dev.ctrl_path, description);
+}
+
 static const HdmirtcCaptureImpl v4l2_impl = {
 	.name = "v4l2",
 	.start = v4l2_start,
 	.stop = v4l2_stop,
+	.set_edid = v4l2_set_edid,
 	.destroy = v4l2_destroy,
 };
 

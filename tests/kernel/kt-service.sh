@@ -122,6 +122,32 @@ frames=$(grep -o '"totals":{[^}]*' "$OUT/kt-service-whep.out" | grep -o '"frames
 check "whep-load received frames across loss and return (${frames:-0})" [ "${frames:-0}" -ge 20 ]
 check "service still running after the viewer left" alive
 
+# PUT /api/edid reaches the receiver: vivid's EDID becomes what was sent.
+edid_hex() {
+	printf 'GET /api/edid HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' | nc -w 5 127.0.0.1 $PORT 2>/dev/null |
+		grep -o '"hex":"[0-9a-f]*"' | cut -d'"' -f4
+}
+# A new product code (bytes 10-11) and block 0's checksum (byte 127) fixed.
+with_product_1234() {
+	b0=$(echo "$1" | cut -c1-20)3412$(echo "$1" | cut -c25-254)
+	sum=0 i=1
+	while [ $i -lt 254 ]; do
+		sum=$((sum + 0x$(echo "$b0" | cut -c$i-$((i + 1)))))
+		i=$((i + 2))
+	done
+	printf '%s%02x%s' "$b0" $(((256 - sum % 256) % 256)) "$(echo "$1" | cut -c257-)"
+}
+old_edid=$(edid_hex)
+new_edid=$(with_product_1234 "$old_edid")
+answer=$(printf 'PUT /api/edid HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s' \
+	${#new_edid} "$new_edid" | nc -w 5 127.0.0.1 $PORT 2>/dev/null | head -1 | tr -d '\r')
+note "PUT /api/edid: $answer"
+check "PUT /api/edid answers 204" sh -c "echo '$answer' | grep -q ' 204 '"
+vivid_edid_is_new() { [ "$("$BIN/vivid-ctl" edid)" = "$new_edid" ]; }
+check "the new EDID is in vivid's receiver (VIDIOC_G_EDID)" wait_until 10 vivid_edid_is_new
+check "GET /api/edid shows the new EDID" [ "$(edid_hex)" = "$new_edid" ]
+check "the EDID change leaves the service streaming" wait_until 30 signal_is streaming
+
 # Many recoveries in one process (the capture source alone does 100 and
 # 20 resolution changes in kt-v4l2; here the whole service, encoder and
 # all, must stay up).

@@ -7,6 +7,7 @@
  *   vivid-ctl set NAME VALUE        set the control called NAME
  *   vivid-ctl menu NAME PREFIX      set menu control NAME to the first item starting with PREFIX
  *   vivid-ctl timings               print the input's DV timings as WIDTHxHEIGHT
+ *   vivid-ctl edid                  print the input's EDID in hex (VIDIOC_G_EDID)
  *
  * Exit status 0 on success, 1 on failure (with a message), 2 for bad usage. */
 #include <errno.h>
@@ -97,6 +98,24 @@ static int print_timings(int fd)
 	return 0;
 }
 
+static int print_edid(int fd)
+{
+	unsigned char data[256 * 128];
+	struct v4l2_edid e;
+
+	memset(&e, 0, sizeof(e));
+	e.blocks = 256;
+	e.edid = data;
+	if (ioctl(fd, VIDIOC_G_EDID, &e) < 0) {
+		fprintf(stderr, "vivid-ctl: VIDIOC_G_EDID: %s\n", strerror(errno));
+		return -1;
+	}
+	for (unsigned i = 0; i < e.blocks * 128; i++)
+		printf("%02x", data[i]);
+	printf("\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char path[64];
@@ -116,6 +135,8 @@ int main(int argc, char **argv)
 		r = set_menu(fd, argv[2], argv[3]);
 	} else if (strcmp(argv[1], "timings") == 0 && argc == 2) {
 		r = print_timings(fd);
+	} else if (strcmp(argv[1], "edid") == 0 && argc == 2) {
+		r = print_edid(fd);
 	} else {
 		close(fd);
 		goto usage;
@@ -123,6 +144,6 @@ int main(int argc, char **argv)
 	close(fd);
 	return r < 0 ? 1 : 0;
 usage:
-	fprintf(stderr, "usage: vivid-ctl node | set NAME VALUE | menu NAME PREFIX | timings\n");
+	fprintf(stderr, "usage: vivid-ctl node | set NAME VALUE | menu NAME PREFIX | timings | edid\n");
 	return 2;
 }
