@@ -6,7 +6,7 @@
 // ?measure=0 stops reading the frame barcode, #token=... for a service
 // that wants a bearer token.
 import { readBarcode } from './barcode.js';
-import { WhepSession } from './whep.js';
+import { WhepSession, fetchIceServers } from './whep.js';
 
 const params = new URLSearchParams(location.search);
 const token = new URLSearchParams(location.hash.slice(1)).get('token');
@@ -205,6 +205,7 @@ async function startWebrtc() {
   video.hidden = false;
   setState('connecting');
   player.connects++;
+  if (!player.iceServers) player.iceServers = await fetchIceServers('whep', authHeaders);
   const session = player.session = new WhepSession({
     url: 'whep',
     headers: authHeaders,

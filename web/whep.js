@@ -30,6 +30,17 @@ export function parseIceServers(linkHeader) {
   });
 }
 
+// The ICE servers (TURN) the service names before any offer: OPTIONS on
+// the endpoint answers with the same Link headers as a 201.
+export async function fetchIceServers(url, headers = {}) {
+  try {
+    const res = await fetch(url, { method: 'OPTIONS', headers });
+    return parseIceServers(res.headers.get('Link'));
+  } catch (e) {
+    return [];
+  }
+}
+
 export class WhepSession {
   // onTrack(MediaStreamTrack), onState(RTCPeerConnectionState)
   constructor({ url, headers = {}, iceServers = [], onTrack, onState }) {

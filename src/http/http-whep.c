@@ -235,10 +235,15 @@ void hdmirtc_http_whep_options(HdmirtcHttpServer *self, SoupServerMessage *msg, 
 	soup_message_headers_replace(h, "Access-Control-Allow-Methods", methods);
 	soup_message_headers_replace(h, "Access-Control-Allow-Headers", HDMIRTC_HTTP_ALLOW_HEADERS);
 	soup_message_headers_replace(h, "Access-Control-Max-Age", "600");
-	if (id)
+	if (id) {
 		soup_message_headers_replace(h, "Accept-Patch", SDPFRAG_TYPE);
-	else
+	} else {
 		soup_message_headers_replace(h, "Accept-Post", SDP_TYPE);
+		/* So a client can configure its ICE servers before its offer
+		 * (WHIP/WHEP: Link headers on OPTIONS). */
+		for (char **link = self->ice_links; *link; link++)
+			soup_message_headers_append(h, "Link", *link);
+	}
 	hdmirtc_http_reply(msg, SOUP_STATUS_NO_CONTENT, NULL, NULL, 0);
 }
 

@@ -679,6 +679,10 @@ static void test_options(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(header(whep, "Access-Control-Allow-Headers"), ==,
 	                "Content-Type, Authorization, If-Match");
 	g_assert_cmpstr(header(whep, "Accept-Post"), ==, "application/sdp");
+	/* The ICE servers, so a client can use TURN from its first offer. */
+	g_assert_nonnull(strstr(soup_message_headers_get_list(soup_message_get_response_headers(whep->msg),
+	                                                      "Link"), "<turn:127.0.0.1:3478?transport=udp>"));
+	g_assert_null(header(session, "Link"));
 	g_assert_cmpuint(session->status, ==, 204);
 	g_assert_cmpstr(header(session, "Access-Control-Allow-Methods"), ==, "OPTIONS, PATCH, DELETE");
 	g_assert_cmpstr(header(session, "Access-Control-Allow-Origin"), ==, "https://kvm.example");
