@@ -45,7 +45,7 @@ run_node_suite() {
 	grep -E '^(not )?ok |^# Subtest|^    # ' "$log" | grep -vE '^# Subtest' | grep -E '^(not )?ok|#' | head -80
 	local p f s
 	p=$(awk '/^# pass /{print $3}' "$log"); f=$(awk '/^# fail /{print $3}' "$log")
-	s=$(awk '/^# skipped /{print $3}' "$log")
+	s=$(awk '/^# (skipped|todo) /{n += $3} END {print n + 0}' "$log")
 	if [ -z "$p" ]; then
 		tail -30 "$log"; add_counts 0 1 0; return
 	fi

@@ -147,8 +147,8 @@ static const Option options[] = {
 	  .help = "STUN server for server-reflexive candidates; empty (or --no-stun) = no STUN" },
 	{ "webrtc", "turn-servers", NULL, "turn", OPT_LIST, F(turn_servers), 0, "",
 	  .validate = validate_turn, .arg = "URL",
-	  .help = "TURN servers, turn:HOST:PORT?transport=udp|tcp or turns:HOST:PORT; "
-	          "comma-separated, the option may be repeated" },
+	  .help = "TURN servers, turn:HOST:PORT?transport=udp|tcp or turns:HOST:PORT "
+	          "(turns: for browsers only); comma-separated, the option may be repeated" },
 	{ "webrtc", "turn-username", NULL, "turn-username", OPT_STRING, F(turn_username), 0, "",
 	  .arg = "NAME", .help = "User name for the TURN servers" },
 	{ "webrtc", "turn-password", NULL, "turn-password", OPT_STRING, F(turn_password), 0, "",

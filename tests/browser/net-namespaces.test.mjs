@@ -1,14 +1,15 @@
 // The network cases of issue 5, each in namespaces this test creates
 // (root only; skipped otherwise): the service behind a NAT with a local
 // coturn as STUN (srflx), static 1:1 NAT (public-addresses), TURN over
-// TCP when UDP is dropped, an unreachable STUN server that comes back,
+// TCP when UDP is dropped (and TURN over TLS, todo: libnice has no TLS
+// client), an unreachable STUN server that comes back,
 // IPv6-only / dual-stack / --no-ipv6, and 10% loss + 100 ms delay.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Topology, canRun, waitUntil } from '../net/netns.mjs';
+import { Topology, canRun, waitUntil, inNs } from '../net/netns.mjs';
 
 const skip = canRun() || false;
 let launchChromium;
@@ -191,6 +192,45 @@ test('all UDP between browser and service dropped: the stream goes through cotur
       assert.equal(ice.remote.candidateType, 'relay');
       const viewer = topo.status().viewers.find((v) => v.state === 'streaming');
       assert.match(viewer.ice_pair, /^relay /);
+    });
+  });
+
+// libnice 0.1.21 (and master) has no TLS client: with
+// NICE_COMPATIBILITY_RFC5245, agent_create_tcp_turn_socket() (agent/agent.c)
+// wraps the TCP socket for NICE_RELAY_TYPE_TURN_TLS in nothing (only the
+// GOOGLE / OC2007 modes get a pseudo-SSL fixed-bytes handshake), so a
+// turns: relay is spoken as plaintext STUN over TCP, and coturn, which
+// tells TLS from plaintext on every TCP port, serves it.  The stream plays,
+// but not through TLS: the router sees STUN, not a ClientHello.  Left as
+// todo (run, reported, not failing the file) until the service speaks TLS.
+const noTurnTls = 'libnice 0.1.21 opens turns: relays as plaintext TCP (no TLS client in libnice)';
+
+test('all UDP between browser and service dropped: the stream goes through coturn TURN over TLS (self-signed certificate)',
+  { skip, todo: noTurnTls, timeout: 90000 }, async () => {
+    await withTopology({ nat: 'none', dropUdp: true }, async (topo, keep) => {
+      await topo.startCoturn({ tls: true, verbose: true });
+      await waitUntil(() => inNs(topo.br, 'ss', '-lnt').includes('203.0.113.2:5349'), 5000, 'coturn not listening on 5349');
+      topo.watchTcpFirstByte(5349);
+      // The probe itself: a real TLS client through the router is counted.
+      inNs(topo.svc, 'sh', '-c', 'openssl s_client -connect 203.0.113.2:5349 </dev/null >/dev/null 2>&1 || true');
+      const control = topo.tcpFirstBytes();
+      assert.ok(control.tls_handshake > 0, `the probe saw no ClientHello from openssl s_client: ${JSON.stringify(control)}`);
+      const service = await topo.startService(['--no-stun', '--no-ipv6', '--turn', 'turns:203.0.113.2:5349',
+        '--turn-username', 'u', '--turn-password', 'p']);
+      await waitUntil(() => topo.status().network.turn[0]?.address === '203.0.113.2', 5000, 'TURN not resolved');
+      const { browser, page } = await openPlayer(topo, service.url);
+      keep(browser);
+      await waitPlaying(page);
+      const ice = await browserIce(page);
+      assert.ok(candidates(ice.answer).some((l) => / 203\.0\.113\.2 \d+ typ relay /.test(l)), ice.answer);
+      assert.equal(ice.remote.candidateType, 'relay');
+      const viewer = topo.status().viewers.find((v) => v.state === 'streaming');
+      assert.match(viewer.ice_pair, /^relay /);
+      // The service's own bytes to the TLS port: a ClientHello, no STUN.
+      const seen = topo.tcpFirstBytes();
+      console.log(`# towards 203.0.113.2:5349: openssl control ${JSON.stringify(control)}, with the service ${JSON.stringify(seen)}`);
+      assert.equal(seen.stun_plain, 0, `the service spoke plaintext STUN to the TLS port (${JSON.stringify(seen)})`);
+      assert.ok(seen.tls_handshake > control.tls_handshake, `the service sent no TLS ClientHello (${JSON.stringify(seen)})`);
     });
   });
 

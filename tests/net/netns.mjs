@@ -141,6 +141,32 @@ export class Topology {
     inNs(ns, 'nft', '-f', file);
   }
 
+  // Counts, in the router, the TCP segments towards `port` by their first
+  // payload byte: 0x16 opens a TLS record of type handshake (ClientHello),
+  // 0x00/0x01 opens a plaintext STUN message (RFC 5389 type, top bits 0).
+  // Read with tcpFirstBytes().
+  watchTcpFirstByte(port) {
+    this.nft(this.router, `table inet probe {
+  counter tls_handshake {}
+  counter stun_plain {}
+  chain forward {
+    type filter hook forward priority -20; policy accept;
+    tcp dport ${port} @ih,0,8 0x16 counter name "tls_handshake"
+    tcp dport ${port} @ih,0,8 { 0x00, 0x01 } counter name "stun_plain"
+  }
+}
+`);
+  }
+
+  tcpFirstBytes() {
+    const out = {};
+    for (const name of ['tls_handshake', 'stun_plain']) {
+      const json = JSON.parse(inNs(this.router, 'nft', '-j', 'list', 'counter', 'inet', 'probe', name));
+      out[name] = json.nftables.find((o) => o.counter)?.counter.packets ?? 0;
+    }
+    return out;
+  }
+
   // Loss (and delay) on the service's uplink: tc netem if the kernel has
   // it (returns true), else 10% random UDP loss in the router (false).
   impair(spec) {
@@ -168,10 +194,12 @@ export class Topology {
   }
 
   // coturn in the browser namespace; stunOnly, or TURN with user u / p.
-  async startCoturn({ stunOnly = false, tls = false, ip = '203.0.113.2' } = {}) {
+  // verbose: coturn logs each session (connect, allocation, close).
+  async startCoturn({ stunOnly = false, tls = false, verbose = false, ip = '203.0.113.2' } = {}) {
     const args = ['-n', `--listening-ip=${ip}`, '--listening-port=3478', `--relay-ip=${ip}`,
       '--no-cli', '--no-dtls', '--log-file=stdout', '--simple-log', '--no-stdout-log',
       '--min-port=40000', '--max-port=40100'];
+    if (verbose) args.push('--verbose');
     if (stunOnly) args.push('--stun-only', '--no-tls');
     else args.push('--lt-cred-mech', '--user=u:p', '--realm=hdmirtc.test', '--fingerprint');
     if (!stunOnly && tls) {
