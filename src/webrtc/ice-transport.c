@@ -200,8 +200,7 @@ HdmirtcIceTransport *hdmirtc_ice_transport_new(GMainContext *ctx, const HdmirtcI
 	ice->callbacks = *callbacks;
 	ice->user_data = user_data;
 	ice->agent = nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245,
-					 NICE_AGENT_OPTION_ICE_TRICKLE |
-					 NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+					 NICE_AGENT_OPTION_ICE_TRICKLE);
 	if (!configure_agent(ice, config, error) || !start_gathering(ice, error)) {
 		hdmirtc_ice_transport_free(ice);
 		return NULL;

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* One viewer's ICE transport: a libnice agent with one stream and one
  * component (BUNDLE + rtcp-mux), full ICE in the controlled role.
+ * Consent (RFC 7675) is the peer's job (peer.c): libnice 0.1.21's own
+ * consent freshness gives up after one lost check, which drops viewers
+ * on a link with 10% loss.
  * Everything runs on the GMainContext given at creation (the network
  * thread); callbacks are called there. */
 #pragma once
@@ -15,7 +18,7 @@ typedef enum {
 	HDMIRTC_ICE_STATE_NEW,
 	HDMIRTC_ICE_STATE_CHECKING,
 	HDMIRTC_ICE_STATE_CONNECTED,
-	HDMIRTC_ICE_STATE_FAILED,   /* checks failed, or consent lost (RFC 7675) */
+	HDMIRTC_ICE_STATE_FAILED,   /* checks failed */
 } HdmirtcIceState;
 
 typedef struct {

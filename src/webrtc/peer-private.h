@@ -61,6 +61,8 @@ struct HdmirtcPeer {
 	HdmirtcRtpHistory *history;
 	gboolean waiting_keyframe;
 	guint sr_timer;
+	guint liveness_timer;
+	gint64 last_rx_us;              /* last authenticated packet from the viewer */
 	guint32 last_fir_seq;
 	gboolean have_fir_seq;
 	HdmirtcPeerStats stats;

@@ -168,6 +168,7 @@ void hdmirtc_peer_handle_rtp_rtcp(HdmirtcPeer *peer, guint8 *data, gsize len)
 		peer->stats.rtcp_bad++;
 		return;
 	}
+	peer->last_rx_us = g_get_monotonic_time();
 	int ret = hdmirtc_rtcp_parse(data, len, on_rtcp_event, peer, NULL);
 	if (ret != HDMIRTC_RTCP_PARSE_OK) {
 		if (peer->stats.rtcp_bad++ == 0)

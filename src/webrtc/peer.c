@@ -5,6 +5,9 @@
 #include <string.h>
 
 #define HISTORY_PACKETS 2048            /* ~1.5 s at 5 Mbit/s */
+/* RFC 7675's consent timeout; browsers send RTCP every second or so. */
+#define CONSENT_TIMEOUT_US (30 * G_USEC_PER_SEC)
+#define CONNECT_TIMEOUT_US (30 * G_USEC_PER_SEC)
 
 static char *random_token(guint bytes)
 {
@@ -56,7 +59,7 @@ static void on_dtls_connected(HdmirtcDtls *dtls, const HdmirtcSrtpKeys *keys, gp
 	}
 	g_message("viewer %s: DTLS done, SRTP %s", peer->id,
 		  hdmirtc_srtp_profile_to_string(keys->profile));
-	peer->streaming_since_us = g_get_monotonic_time();
+	peer->streaming_since_us = peer->last_rx_us = g_get_monotonic_time();
 	peer_set_state(peer, HDMIRTC_PEER_STATE_STREAMING);
 	hdmirtc_peer_start_media(peer);
 }
@@ -95,8 +98,7 @@ static void on_ice_state_changed(HdmirtcIceTransport *ice, HdmirtcIceState state
 	g_autoptr(GError) error = NULL;
 
 	if (state == HDMIRTC_ICE_STATE_FAILED) {
-		hdmirtc_peer_close(peer, peer->state == HDMIRTC_PEER_STATE_STREAMING ?
-				   "ICE consent lost (the viewer is gone)" : "ICE checks failed");
+		hdmirtc_peer_close(peer, "ICE checks failed");
 		return;
 	}
 	if (state != HDMIRTC_ICE_STATE_CONNECTED)
@@ -152,6 +154,32 @@ static gboolean start_ice(HdmirtcPeer *peer, const HdmirtcPeerConfig *config,
 	if (media->end_of_candidates)
 		hdmirtc_ice_transport_remote_gathering_done(peer->ice);
 	return TRUE;
+}
+
+/* ---- Liveness ---------------------------------------------------------- */
+
+/* Consent freshness the way RFC 7675 means it: the viewer still wants the
+ * stream while authenticated packets (SRTCP) keep coming from it; 30 s of
+ * silence, and it is gone.  A viewer that never connects goes too. */
+static gboolean on_liveness_timer(gpointer user_data)
+{
+	HdmirtcPeer *peer = user_data;
+	gint64 now = g_get_monotonic_time();
+
+	if (peer->state == HDMIRTC_PEER_STATE_CONNECTING && now - peer->created_us > CONNECT_TIMEOUT_US)
+		hdmirtc_peer_close(peer, "could not connect within 30 s (ICE or DTLS)");
+	else if (peer->state == HDMIRTC_PEER_STATE_STREAMING && now - peer->last_rx_us > CONSENT_TIMEOUT_US)
+		hdmirtc_peer_close(peer, "ICE consent lost: nothing from the viewer for 30 s (the viewer is gone)");
+	return G_SOURCE_CONTINUE;
+}
+
+static void start_liveness_timer(HdmirtcPeer *peer)
+{
+	GSource *timer = g_timeout_source_new_seconds(1);
+
+	g_source_set_callback(timer, on_liveness_timer, peer, NULL);
+	peer->liveness_timer = g_source_attach(timer, peer->ctx);
+	g_source_unref(timer);
 }
 
 /* ---- Creation ----------------------------------------------------------- */
@@ -228,6 +256,7 @@ HdmirtcPeer *hdmirtc_peer_new(GMainContext *ctx, const HdmirtcPeerConfig *config
 		hdmirtc_peer_free(peer);
 		return NULL;
 	}
+	start_liveness_timer(peer);
 	return peer;
 }
 
@@ -236,6 +265,11 @@ void hdmirtc_peer_free(HdmirtcPeer *peer)
 	if (!peer)
 		return;
 	hdmirtc_peer_stop_media(peer);
+	if (peer->liveness_timer) {
+		GSource *timer = g_main_context_find_source_by_id(peer->ctx, peer->liveness_timer);
+		if (timer)
+			g_source_destroy(timer);
+	}
 	hdmirtc_dtls_free(peer->dtls);
 	hdmirtc_ice_transport_free(peer->ice);
 	hdmirtc_srtp_session_free(peer->srtp);
