@@ -71,5 +71,7 @@ struct HdmirtcPeer {
 };
 
 void hdmirtc_peer_close(HdmirtcPeer *peer, const char *reason);
+/* Destroys the peer's timer *id (if any) and zeroes *id. */
+void hdmirtc_peer_remove_timer(HdmirtcPeer *peer, guint *id);
 void hdmirtc_peer_start_media(HdmirtcPeer *peer);
 void hdmirtc_peer_stop_media(HdmirtcPeer *peer);

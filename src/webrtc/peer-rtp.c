@@ -215,10 +215,5 @@ void hdmirtc_peer_start_media(HdmirtcPeer *peer)
 
 void hdmirtc_peer_stop_media(HdmirtcPeer *peer)
 {
-	if (peer->sr_timer) {
-		GSource *timer = g_main_context_find_source_by_id(peer->ctx, peer->sr_timer);
-		if (timer)
-			g_source_destroy(timer);
-		peer->sr_timer = 0;
-	}
+	hdmirtc_peer_remove_timer(peer, &peer->sr_timer);
 }

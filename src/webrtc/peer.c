@@ -173,6 +173,15 @@ static gboolean on_liveness_timer(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+void hdmirtc_peer_remove_timer(HdmirtcPeer *peer, guint *id)
+{
+	GSource *timer = *id ? g_main_context_find_source_by_id(peer->ctx, *id) : NULL;
+
+	if (timer)
+		g_source_destroy(timer);
+	*id = 0;
+}
+
 static void start_liveness_timer(HdmirtcPeer *peer)
 {
 	GSource *timer = g_timeout_source_new_seconds(1);
@@ -265,11 +274,7 @@ void hdmirtc_peer_free(HdmirtcPeer *peer)
 	if (!peer)
 		return;
 	hdmirtc_peer_stop_media(peer);
-	if (peer->liveness_timer) {
-		GSource *timer = g_main_context_find_source_by_id(peer->ctx, peer->liveness_timer);
-		if (timer)
-			g_source_destroy(timer);
-	}
+	hdmirtc_peer_remove_timer(peer, &peer->liveness_timer);
 	hdmirtc_dtls_free(peer->dtls);
 	hdmirtc_ice_transport_free(peer->ice);
 	hdmirtc_srtp_session_free(peer->srtp);
