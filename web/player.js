@@ -20,6 +20,12 @@ if (params.get('overlay') === '0') document.getElementById('overlay').classList.
 
 // No frame this long after the answer means WebRTC cannot get through.
 const CONNECT_TIMEOUT_MS = 10000;
+// The service sends 30 frames and an RTCP report every second: this long
+// with no byte means the path broke (the KVM's address changed, a NAT
+// forgot the mapping): restart ICE.  If that has not brought media back
+// after RESTART_GIVE_UP_MS, start a new session.
+const STALL_MS = 700;
+const RESTART_GIVE_UP_MS = 5000;
 const MAX_SAMPLES = 20000;
 const player = window.hdmirtc = {
   mode: null,               // 'webrtc' | 'mjpeg'
@@ -40,6 +46,8 @@ const player = window.hdmirtc = {
   stats: {},
   pc: null,
   resource: null,
+  iceRestarts: 0,           // ICE restarts started
+  lastRecoveryMs: null,     // stall seen -> bytes flowing again
 };
 
 function setState(state, error) {
@@ -171,6 +179,61 @@ async function updateFigures() {
   figuresEl.textContent = parts.filter(Boolean).join(' · ');
 }
 
+// ---- Stall watch and ICE restart -------------------------------------------
+
+const watch = { bytes: 0, movedAt: 0, stalledAt: null, restarting: false };
+
+async function inboundBytes(pc) {
+  let bytes = 0;
+  (await pc.getStats()).forEach((r) => {
+    if (r.type === 'inbound-rtp' && r.kind === 'video') bytes = r.bytesReceived;
+  });
+  return bytes;
+}
+
+async function restartIce(session) {
+  watch.restarting = true;
+  player.iceRestarts++;
+  setState('reconnecting', 'the network path to the KVM broke; restarting ICE');
+  try {
+    await session.restartIce();
+  } catch (e) {
+    if (session === player.session) retryWebrtc(`ICE restart failed: ${e.message}`);
+  } finally {
+    watch.restarting = false;
+  }
+}
+
+async function watchStall() {
+  const session = player.session;
+  if (player.mode !== 'webrtc' || !session || !session.resource || player.framesPresented === 0) return;
+  const now = performance.now();
+  const bytes = await inboundBytes(session.pc);
+  if (session !== player.session) return;
+  if (bytes === 0) {                    // not started yet: the connect timeout watches that
+    watch.movedAt = now;
+    return;
+  }
+  if (bytes !== watch.bytes) {
+    if (watch.stalledAt !== null) {
+      player.lastRecoveryMs = now - watch.stalledAt;
+      watch.stalledAt = null;
+      setState('playing');
+    }
+    watch.bytes = bytes;
+    watch.movedAt = now;
+    return;
+  }
+  if (now - watch.movedAt < STALL_MS || watch.restarting) return;
+  if (watch.stalledAt === null) {
+    watch.stalledAt = watch.movedAt;
+    restartIce(session);
+  } else if (now - watch.stalledAt > RESTART_GIVE_UP_MS) {
+    watch.stalledAt = null;
+    retryWebrtc('no video after an ICE restart');
+  }
+}
+
 // ---- WebRTC -----------------------------------------------------------------
 
 let retryDelay = 1000;
@@ -181,6 +244,7 @@ function stopWebrtc() {
   clearTimeout(retryTimer);
   clearTimeout(connectTimer);
   if (player.session) player.session.close();
+  Object.assign(watch, { bytes: 0, movedAt: performance.now(), stalledAt: null, restarting: false });
   player.session = null;
   player.pc = null;
   player.resource = null;
@@ -312,4 +376,5 @@ async function main() {
 window.addEventListener('pagehide', stopWebrtc);
 video.requestVideoFrameCallback(onVideoFrame);
 setInterval(updateFigures, 1000);
+setInterval(watchStall, 200);
 main();

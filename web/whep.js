@@ -1,7 +1,8 @@
 // A WHEP client (draft-ietf-wish-whep): one recvonly H.264 video
 // transceiver, the offer POSTed once ICE gathering is done (or after a
-// second), DELETE on close.  Header extensions: abs-capture-time is asked
-// for, since chromium leaves it off by default.
+// second), ICE restart by PATCH (RFC 8840 fragment, If-Match with the
+// session's ETag), DELETE on close.  Header extensions: abs-capture-time is
+// asked for, since chromium leaves it off by default.
 
 function offerAbsCaptureTime(transceiver) {
   if (!transceiver.getHeaderExtensionsToNegotiate) return;
@@ -41,6 +42,39 @@ export async function fetchIceServers(url, headers = {}) {
   }
 }
 
+const SDPFRAG = 'application/trickle-ice-sdpfrag';
+
+// The parts of an SDP an ICE restart is about: credentials, mid, candidates.
+function iceFragment(sdp) {
+  const lines = sdp.split(/\r?\n/);
+  const pick = (prefix) => lines.find((l) => l.startsWith(prefix));
+  const mline = pick('m=');
+  return [
+    pick('a=ice-ufrag:'), pick('a=ice-pwd:'), mline, pick('a=mid:'),
+    ...lines.filter((l) => l.startsWith('a=candidate:') || l === 'a=end-of-candidates'),
+  ].filter(Boolean).join('\r\n') + '\r\n';
+}
+
+// The current answer with the restart's credentials and candidates in place
+// of the old ones (and a newer o= version, as a new description needs).
+export function applyRestartFragment(answer, fragment) {
+  const frag = fragment.split(/\r?\n/);
+  const ufrag = frag.find((l) => l.startsWith('a=ice-ufrag:'));
+  const pwd = frag.find((l) => l.startsWith('a=ice-pwd:'));
+  if (!ufrag || !pwd) throw new Error('the ICE restart answer has no ice-ufrag/ice-pwd');
+  const candidates = frag.filter((l) => l.startsWith('a=candidate:') || l === 'a=end-of-candidates');
+  const out = [];
+  for (const line of answer.split(/\r?\n/)) {
+    if (line.startsWith('a=candidate:') || line === 'a=end-of-candidates' || line === '') continue;
+    if (line.startsWith('a=ice-ufrag:')) out.push(ufrag);
+    else if (line.startsWith('a=ice-pwd:')) out.push(pwd, ...candidates);
+    else if (line.startsWith('o=')) {
+      out.push(line.replace(/^(o=\S+ \S+ )(\d+)/, (m, head, v) => head + (BigInt(v) + 1n).toString()));
+    } else out.push(line);
+  }
+  return out.join('\r\n') + '\r\n';
+}
+
 export class WhepSession {
   // onTrack(MediaStreamTrack), onState(RTCPeerConnectionState)
   constructor({ url, headers = {}, iceServers = [], onTrack, onState }) {
@@ -70,8 +104,41 @@ export class WhepSession {
     const body = await res.text();
     if (res.status !== 201) throw new Error(body.trim() || `HTTP ${res.status}`);
     this.resource = new URL(res.headers.get('Location'), new URL(this.url, location.href)).href;
+    this.etag = res.headers.get('ETag');
     await this.pc.setRemoteDescription({ type: 'answer', sdp: body });
     return parseIceServers(res.headers.get('Link'));
+  }
+
+  // ICE restart: new credentials, whatever candidates are gathered within
+  // half a second (the service finds the rest as peer-reflexive), and the
+  // service's new candidates.  Media keeps flowing on the old path, if it
+  // still works, until the new one is chosen.
+  async restartIce() {
+    if (!this.resource) throw new Error('no WHEP session to restart');
+    await this.pc.setLocalDescription(await this.pc.createOffer({ iceRestart: true }));
+    await waitForGathering(this.pc, 500);
+    const res = await this.patch(iceFragment(this.pc.localDescription.sdp));
+    const body = await res.text();
+    if (res.status !== 200) {
+      const error = new Error(body.trim() || `HTTP ${res.status}`);
+      error.status = res.status;
+      throw error;
+    }
+    this.etag = res.headers.get('ETag') || this.etag;
+    await this.pc.setRemoteDescription({ type: 'answer', sdp: applyRestartFragment(this.pc.remoteDescription.sdp, body) });
+  }
+
+  // A kept-alive HTTP connection may have died with the old address
+  // without a reset: give up on it soon and try once more (a new one).
+  async patch(body) {
+    const headers = { ...this.headers, 'Content-Type': SDPFRAG, 'If-Match': this.etag || '*' };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fetch(this.resource, { method: 'PATCH', headers, body, signal: AbortSignal.timeout(1500) });
+      } catch (e) {
+        if (attempt > 0 || e.name !== 'TimeoutError') throw e;
+      }
+    }
   }
 
   close() {

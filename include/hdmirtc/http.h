@@ -52,9 +52,10 @@ typedef enum {
  * NUL-terminated (bodies are also given with their length and contain no
  * NUL byte); strings returned are newly allocated and freed by the server
  * with g_free().  A NULL function pointer makes its route answer 501. */
-/* One POST /whep waiting for its answer.  The HTTP message stays open
- * (paused) until the handler finishes the request, so the answer can wait
- * for ICE candidate gathering (STUN) without blocking the main loop. */
+/* One POST or PATCH /whep waiting for its answer.  The HTTP message stays
+ * open (paused) until the handler finishes the request, so the answer can
+ * wait for ICE candidate gathering (STUN, TURN) without blocking the main
+ * loop. */
 typedef struct HdmirtcWhepRequest HdmirtcWhepRequest;
 
 typedef struct {
@@ -64,9 +65,12 @@ typedef struct {
 	 * hdmirtc_whep_request_fail(). */
 	void (*whep_create)(HdmirtcWhepRequest *request, const char *offer, gsize len,
 	                    gpointer user_data);
-	gboolean (*whep_patch)(const char *session_id, const char *if_match, const char *body,
-	                       gsize len, char **response, char **etag, gpointer user_data,
-	                       GError **error);
+	/* PATCH /whep/<id>: trickled candidates or an ICE restart.  if_match:
+	 * the If-Match value without quotes, or NULL.  The handler finishes
+	 * the request exactly once with hdmirtc_whep_request_return_fragment()
+	 * or hdmirtc_whep_request_fail(). */
+	void (*whep_patch)(HdmirtcWhepRequest *request, const char *session_id, const char *if_match,
+	                   const char *body, gsize len, gpointer user_data);
 	/* DELETE /whep/<id>. */
 	gboolean (*whep_delete)(const char *session_id, gpointer user_data, GError **error);
 	/* GET /api/status: a JsonNode (transfer full); NULL answers 500. */
@@ -120,6 +124,11 @@ char *hdmirtc_http_metrics_from_status(JsonNode *status);
  * last case).  Frees request. */
 void hdmirtc_whep_request_return(HdmirtcWhepRequest *request, const char *answer,
                                  const char *session_id, const char *etag);
+/* Answers a PATCH: 204 when fragment is NULL (candidates taken), else 200
+ * with the application/trickle-ice-sdpfrag fragment of an ICE restart and
+ * its new ETag (NULL = none).  Frees request. */
+void hdmirtc_whep_request_return_fragment(HdmirtcWhepRequest *request, const char *fragment,
+                                          const char *etag);
 /* Answers the error (see HdmirtcHttpError).  Takes error; frees request. */
 void hdmirtc_whep_request_fail(HdmirtcWhepRequest *request, GError *error);
 /* TRUE once the HTTP client disconnected or the server was freed: the

@@ -19,3 +19,9 @@ static inline void hdmirtc_json_add_string(JsonBuilder *b, const char *name, con
 	else
 		json_builder_add_null_value(b);
 }
+
+static inline void hdmirtc_json_add_bool(JsonBuilder *b, const char *name, gboolean value)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_boolean_value(b, value);
+}

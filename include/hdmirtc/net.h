@@ -96,6 +96,20 @@ HdmirtcNetChoice *hdmirtc_net_choose(const HdmirtcNetState *state, const char *c
 void hdmirtc_net_choice_free(HdmirtcNetChoice *choice);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HdmirtcNetChoice, hdmirtc_net_choice_free)
 
+/* ---- Changes (rtnetlink multicast) -------------------------------------- */
+
+typedef struct HdmirtcNetWatch HdmirtcNetWatch;
+typedef void (*HdmirtcNetWatchFunc)(HdmirtcNetWatch *watch, gpointer user_data);
+
+/* Calls changed on ctx once links, addresses or routes have changed and
+ * then stayed quiet for settle_ms (a burst is one call); read the state
+ * again with hdmirtc_net_state_read() then. */
+HdmirtcNetWatch *hdmirtc_net_watch_new(GMainContext *ctx, guint settle_ms,
+                                       HdmirtcNetWatchFunc changed, gpointer user_data,
+                                       GError **error);
+/* NULL-safe; changed is not called afterwards. */
+void hdmirtc_net_watch_free(HdmirtcNetWatch *watch);
+
 /* TRUE for interface names that are container or VM bridges by
  * convention (docker0, br-1a2b, veth12, virbr0, cni0, ...). */
 gboolean hdmirtc_net_is_bridge_style_name(const char *name);

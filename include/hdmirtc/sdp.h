@@ -201,6 +201,21 @@ typedef struct {
 char *hdmirtc_sdp_answer_build(const HdmirtcSdpOffer *offer, const HdmirtcSdpAnswerParams *params,
                                GError **error);
 
+/* What the answer fragment of an ICE restart carries. */
+typedef struct {
+	const char *ice_ufrag;          /* the new ones */
+	const char *ice_pwd;
+	const char *mid;                /* the session's mid, NULL if the offer had none */
+	guint8 payload_type;
+	const char *const *candidates;  /* NULL-terminated "candidate:..." lines, may be NULL */
+	gboolean gathering_complete;    /* adds a=end-of-candidates */
+} HdmirtcSdpRestartParams;
+
+/* The 200 body of a WHEP PATCH that restarted ICE (trickle-ice-sdpfrag,
+ * CRLF line ends).  Returns a new string, or NULL with PARAMS for bad
+ * params. */
+char *hdmirtc_sdp_restart_fragment_build(const HdmirtcSdpRestartParams *params, GError **error);
+
 /* A trickle-ICE fragment (RFC 8840) from WHEP PATCH. */
 typedef struct {
 	guint line;                     /* line number of the m= line */

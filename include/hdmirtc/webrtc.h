@@ -83,9 +83,21 @@ typedef void (*HdmirtcViewerAnsweredFunc)(const char *answer, const char *id, co
  * freed before. */
 void hdmirtc_webrtc_add_viewer(HdmirtcWebrtc *w, const char *offer, gsize len,
                                HdmirtcViewerAnsweredFunc answered, gpointer user_data);
-/* WHEP PATCH: trickled remote candidates (application/trickle-ice-sdpfrag). */
-gboolean hdmirtc_webrtc_patch_viewer(HdmirtcWebrtc *w, const char *id, const char *if_match,
-                                     const char *fragment, gsize len, GError **error);
+/* Gets the PATCH result: fragment NULL = candidates taken (204), else the
+ * answer fragment of an ICE restart with the session's new ETag; or error.
+ * Every argument is borrowed. */
+typedef void (*HdmirtcViewerPatchedFunc)(const char *fragment, const char *etag,
+                                         const GError *error, gpointer user_data);
+
+/* WHEP PATCH (application/trickle-ice-sdpfrag): trickled remote
+ * candidates, or, when the fragment carries a new ice-ufrag, an ICE
+ * restart gathering on the addresses set now (the viewer's media goes on
+ * over the old path until the new one connects).  patched is called
+ * exactly once: at once for candidates or an error, else when the new
+ * candidates are gathered (or with HDMIRTC_WEBRTC_ERROR_CLOSED). */
+void hdmirtc_webrtc_patch_viewer(HdmirtcWebrtc *w, const char *id, const char *if_match,
+                                 const char *fragment, gsize len,
+                                 HdmirtcViewerPatchedFunc patched, gpointer user_data);
 /* WHEP DELETE. */
 gboolean hdmirtc_webrtc_remove_viewer(HdmirtcWebrtc *w, const char *id, GError **error);
 guint hdmirtc_webrtc_get_n_viewers(HdmirtcWebrtc *w);

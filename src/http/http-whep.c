@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* WHEP signalling (RFC 9725 for WHIP, draft-ietf-wish-whep for WHEP):
  * POST /whep creates a session, PATCH /whep/<id> trickles ICE or restarts
- * it, DELETE /whep/<id> ends it.  POST is answered when the handler
- * finishes its HdmirtcWhepRequest; PATCH and DELETE synchronously. */
+ * it, DELETE /whep/<id> ends it.  POST and PATCH are answered when the
+ * handler finishes their HdmirtcWhepRequest (an answer or a restart waits
+ * for candidate gathering); DELETE synchronously. */
 #include "http-private.h"
 
 #include <string.h>
@@ -145,6 +146,31 @@ void hdmirtc_whep_request_return(HdmirtcWhepRequest *req, const char *answer,
 	whep_request_finish(req);
 }
 
+void hdmirtc_whep_request_return_fragment(HdmirtcWhepRequest *req, const char *fragment,
+                                          const char *etag)
+{
+	g_autofree char *quoted = etag ? quote_etag(etag) : NULL;
+	SoupMessageHeaders *h;
+
+	if (hdmirtc_whep_request_is_abandoned(req)) {
+		whep_request_finish(req);
+		return;
+	}
+	h = soup_server_message_get_response_headers(req->msg);
+	if (!fragment) {
+		hdmirtc_http_reply(req->msg, SOUP_STATUS_NO_CONTENT, NULL, NULL, 0);
+	} else if (etag && !quoted) {
+		hdmirtc_http_reply_error(req->server, req->msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
+		                         "the ICE restart got an unusable ETag");
+	} else {
+		if (quoted)
+			soup_message_headers_replace(h, "ETag", quoted);
+		soup_message_headers_replace(h, "Cache-Control", "no-store");
+		hdmirtc_http_reply(req->msg, SOUP_STATUS_OK, SDPFRAG_TYPE, fragment, strlen(fragment));
+	}
+	whep_request_finish(req);
+}
+
 void hdmirtc_whep_request_fail(HdmirtcWhepRequest *req, GError *error)
 {
 	if (!hdmirtc_whep_request_is_abandoned(req))
@@ -153,10 +179,20 @@ void hdmirtc_whep_request_fail(HdmirtcWhepRequest *req, GError *error)
 	whep_request_finish(req);
 }
 
+static HdmirtcWhepRequest *whep_request_new(HdmirtcHttpServer *self, SoupServerMessage *msg)
+{
+	HdmirtcWhepRequest *req = g_new0(HdmirtcWhepRequest, 1);
+
+	req->server = self;
+	req->msg = g_object_ref(msg);
+	g_ptr_array_add(self->pending_whep, req);
+	soup_server_message_pause(msg);
+	return req;
+}
+
 static void whep_post(HdmirtcHttpServer *self, SoupServerMessage *msg)
 {
 	g_autofree char *offer = NULL;
-	HdmirtcWhepRequest *req;
 	gsize len = 0;
 
 	if (!hdmirtc_http_content_type_is(msg, SDP_TYPE)) {
@@ -168,24 +204,17 @@ static void whep_post(HdmirtcHttpServer *self, SoupServerMessage *msg)
 	}
 	if (!hdmirtc_http_take_body(self, msg, &offer, &len))
 		return;
-	req = g_new0(HdmirtcWhepRequest, 1);
-	req->server = self;
-	req->msg = g_object_ref(msg);
-	g_ptr_array_add(self->pending_whep, req);
-	soup_server_message_pause(msg);
-	self->handlers.whep_create(req, offer, len, self->user_data);
+	self->handlers.whep_create(whep_request_new(self, msg), offer, len, self->user_data);
 }
 
 static void whep_patch(HdmirtcHttpServer *self, SoupServerMessage *msg, const char *id)
 {
-	g_autofree char *body = NULL, *response = NULL, *etag = NULL, *if_match = NULL;
-	g_autofree char *quoted = NULL;
-	g_autoptr(GError) error = NULL;
-	SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
+	g_autofree char *body = NULL, *if_match = NULL;
 	gsize len = 0;
 
 	if (!hdmirtc_http_content_type_is(msg, SDPFRAG_TYPE)) {
-		soup_message_headers_replace(h, "Accept-Patch", SDPFRAG_TYPE);
+		soup_message_headers_replace(soup_server_message_get_response_headers(msg),
+		                             "Accept-Patch", SDPFRAG_TYPE);
 		hdmirtc_http_reply_error(self, msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
 		                         "ICE candidates must be sent as Content-Type: " SDPFRAG_TYPE);
 		return;
@@ -194,24 +223,8 @@ static void whep_patch(HdmirtcHttpServer *self, SoupServerMessage *msg, const ch
 		return;
 	if_match = parse_if_match(soup_message_headers_get_one(
 		soup_server_message_get_request_headers(msg), "If-Match"));
-	if (!self->handlers.whep_patch(id, if_match, body, len, &response, &etag,
-	                               self->user_data, &error)) {
-		hdmirtc_http_reply_gerror(self, msg, error);
-		return;
-	}
-	if (!response) {
-		hdmirtc_http_reply(msg, SOUP_STATUS_NO_CONTENT, NULL, NULL, 0);
-		return;
-	}
-	if (etag && !(quoted = quote_etag(etag))) {
-		hdmirtc_http_reply_error(self, msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
-		                         "the ICE restart got an unusable ETag");
-		return;
-	}
-	if (quoted)
-		soup_message_headers_replace(h, "ETag", quoted);
-	soup_message_headers_replace(h, "Cache-Control", "no-store");
-	hdmirtc_http_reply(msg, SOUP_STATUS_OK, SDPFRAG_TYPE, response, strlen(response));
+	self->handlers.whep_patch(whep_request_new(self, msg), id, if_match, body, len,
+	                          self->user_data);
 }
 
 static void whep_delete(HdmirtcHttpServer *self, SoupServerMessage *msg, const char *id)

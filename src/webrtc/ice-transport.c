@@ -9,18 +9,39 @@
 
 #define ICE_COMPONENT 1
 
-struct HdmirtcIceTransport {
+/* One libnice agent with its stream.  An ICE restart gathers on a new
+ * agent (the addresses may have changed, and libnice cannot drop a local
+ * address) while the old one keeps carrying media until the new one
+ * connects: a viewer whose path still works sees no gap. */
+typedef struct {
+	HdmirtcIceTransport *owner;
 	NiceAgent *agent;
 	guint stream_id;
-	GMainContext *ctx;
-	HdmirtcIceCallbacks callbacks;
-	gpointer user_data;
 	HdmirtcIceState state;
 	gboolean gathering_done;
 	char *ufrag;
 	char *pwd;
+	char *remote_ufrag;
+} IceLeg;
+
+struct HdmirtcIceTransport {
+	GMainContext *ctx;
+	HdmirtcIceCallbacks callbacks;
+	gpointer user_data;
+	HdmirtcIceState state;          /* of the active leg */
+	IceLeg *active;                 /* sends media */
+	IceLeg *next;                   /* an ICE restart in progress, or NULL */
 	GStrv public_addresses;
+	guint restarts;
 };
+
+static void ice_leg_free(IceLeg *leg);
+
+/* The leg signalling talks about: the restarting one if any. */
+static IceLeg *newest_leg(HdmirtcIceTransport *ice)
+{
+	return ice->next ? ice->next : ice->active;
+}
 
 const char *hdmirtc_ice_state_to_string(HdmirtcIceState state)
 {
@@ -44,40 +65,66 @@ static void set_state(HdmirtcIceTransport *ice, HdmirtcIceState state)
 		ice->callbacks.state_changed(ice, state, ice->user_data);
 }
 
+static HdmirtcIceState ice_state_from_nice(guint state, HdmirtcIceState current)
+{
+	switch (state) {
+	case NICE_COMPONENT_STATE_CONNECTING:
+		return HDMIRTC_ICE_STATE_CHECKING;
+	case NICE_COMPONENT_STATE_CONNECTED:
+	case NICE_COMPONENT_STATE_READY:
+		return HDMIRTC_ICE_STATE_CONNECTED;
+	case NICE_COMPONENT_STATE_FAILED:
+		return HDMIRTC_ICE_STATE_FAILED;
+	default:
+		return current;
+	}
+}
+
+/* The restarted leg works: it takes over sending, the old one goes. */
+static void promote_next(HdmirtcIceTransport *ice)
+{
+	ice_leg_free(ice->active);
+	ice->active = g_steal_pointer(&ice->next);
+	ice->restarts++;
+	ice->state = HDMIRTC_ICE_STATE_CONNECTED;
+	if (ice->callbacks.restarted)
+		ice->callbacks.restarted(ice, ice->user_data);
+}
+
 static void on_nice_component_state_changed(NiceAgent *agent, guint stream_id, guint component_id,
                                             guint state, gpointer user_data)
 {
-	HdmirtcIceTransport *ice = user_data;
+	IceLeg *leg = user_data;
+	HdmirtcIceTransport *ice = leg->owner;
 
-	switch (state) {
-	case NICE_COMPONENT_STATE_CONNECTING:
-		set_state(ice, HDMIRTC_ICE_STATE_CHECKING);
-		break;
-	case NICE_COMPONENT_STATE_CONNECTED:
-	case NICE_COMPONENT_STATE_READY:
-		set_state(ice, HDMIRTC_ICE_STATE_CONNECTED);
-		break;
-	case NICE_COMPONENT_STATE_FAILED:
+	leg->state = ice_state_from_nice(state, leg->state);
+	if (leg == ice->active) {
+		/* During a restart the old path may die: the new one decides. */
+		if (!(ice->next && leg->state == HDMIRTC_ICE_STATE_FAILED))
+			set_state(ice, leg->state);
+	} else if (leg == ice->next && leg->state == HDMIRTC_ICE_STATE_CONNECTED) {
+		promote_next(ice);
+	} else if (leg == ice->next && leg->state == HDMIRTC_ICE_STATE_FAILED) {
+		/* The viewer restarted because its path broke: nothing is left. */
 		set_state(ice, HDMIRTC_ICE_STATE_FAILED);
-		break;
-	default:
-		break;
 	}
 }
 
 static void on_nice_gathering_done(NiceAgent *agent, guint stream_id, gpointer user_data)
 {
-	HdmirtcIceTransport *ice = user_data;
+	IceLeg *leg = user_data;
+	HdmirtcIceTransport *ice = leg->owner;
 
-	ice->gathering_done = TRUE;
-	if (ice->callbacks.gathering_done)
+	leg->gathering_done = TRUE;
+	if (leg == newest_leg(ice) && ice->callbacks.gathering_done)
 		ice->callbacks.gathering_done(ice, ice->user_data);
 }
 
 static void on_nice_receive(NiceAgent *agent, guint stream_id, guint component_id, guint len,
                             gchar *buf, gpointer user_data)
 {
-	HdmirtcIceTransport *ice = user_data;
+	IceLeg *leg = user_data;
+	HdmirtcIceTransport *ice = leg->owner;
 
 	if (ice->callbacks.received && len > 0)
 		ice->callbacks.received(ice, (const guint8 *)buf, len, ice->user_data);
@@ -98,14 +145,14 @@ static gboolean add_local_address(NiceAgent *agent, const char *text, GError **e
 
 /* Without an explicit list libnice gathers on every non-loopback address;
  * IPv6 off means listing the IPv4 ones ourselves. */
-static gboolean add_local_addresses(HdmirtcIceTransport *ice, const HdmirtcIceConfig *config,
+static gboolean add_local_addresses(NiceAgent *agent, const HdmirtcIceConfig *config,
                                     GError **error)
 {
 	if (config->local_addresses && config->local_addresses[0]) {
 		for (const char *const *a = config->local_addresses; *a; a++) {
 			if (!config->ipv6 && strchr(*a, ':'))
 				continue;
-			if (!add_local_address(ice->agent, *a, error))
+			if (!add_local_address(agent, *a, error))
 				return FALSE;
 		}
 		return TRUE;
@@ -116,7 +163,7 @@ static gboolean add_local_addresses(HdmirtcIceTransport *ice, const HdmirtcIceCo
 	GList *ips = nice_interfaces_get_local_ips(FALSE);
 	for (GList *l = ips; l; l = l->next) {
 		if (!strchr(l->data, ':'))
-			add_local_address(ice->agent, l->data, NULL);
+			add_local_address(agent, l->data, NULL);
 	}
 	g_list_free_full(ips, g_free);
 	return TRUE;
@@ -134,60 +181,92 @@ static NiceRelayType relay_type(HdmirtcWebrtcRelayTransport transport)
 
 /* A TURN server libnice refuses (bad address) is logged and skipped: the
  * other candidates still work. */
-static void add_relays(HdmirtcIceTransport *ice, const HdmirtcIceConfig *config)
+static void add_relays(IceLeg *leg, const HdmirtcIceConfig *config)
 {
 	for (guint i = 0; i < config->n_relays; i++) {
 		const HdmirtcWebrtcRelay *r = &config->relays[i];
 
 		if (!config->ipv6 && strchr(r->ip, ':'))
 			continue;
-		if (!nice_agent_set_relay_info(ice->agent, ice->stream_id, ICE_COMPONENT, r->ip, r->port,
+		if (!nice_agent_set_relay_info(leg->agent, leg->stream_id, ICE_COMPONENT, r->ip, r->port,
 					       r->username ? r->username : "",
 					       r->password ? r->password : "", relay_type(r->transport)))
 			g_warning("TURN server %s:%u refused by libnice", r->ip, r->port);
 	}
 }
 
-static gboolean configure_agent(HdmirtcIceTransport *ice, const HdmirtcIceConfig *config,
-                                GError **error)
+static gboolean configure_agent(IceLeg *leg, const HdmirtcIceConfig *config, GError **error)
 {
-	g_object_set(ice->agent, "controlling-mode", FALSE, "upnp", FALSE, "ice-tcp", FALSE, NULL);
+	g_object_set(leg->agent, "controlling-mode", FALSE, "upnp", FALSE, "ice-tcp", FALSE, NULL);
 	if (config->stun_host && config->stun_host[0])
-		g_object_set(ice->agent, "stun-server", config->stun_host,
+		g_object_set(leg->agent, "stun-server", config->stun_host,
 			     "stun-server-port", config->stun_port, NULL);
-	if (!add_local_addresses(ice, config, error))
+	if (!add_local_addresses(leg->agent, config, error))
 		return FALSE;
 
-	ice->stream_id = nice_agent_add_stream(ice->agent, 1);
-	if (ice->stream_id == 0) {
+	leg->stream_id = nice_agent_add_stream(leg->agent, 1);
+	if (leg->stream_id == 0) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "libnice could not add a stream");
 		return FALSE;
 	}
-	nice_agent_set_stream_name(ice->agent, ice->stream_id, "video");
+	nice_agent_set_stream_name(leg->agent, leg->stream_id, "video");
 	if (config->port_min && config->port_max)
-		nice_agent_set_port_range(ice->agent, ice->stream_id, ICE_COMPONENT,
+		nice_agent_set_port_range(leg->agent, leg->stream_id, ICE_COMPONENT,
 					  config->port_min, config->port_max);
-	add_relays(ice, config);
-	ice->public_addresses = g_strdupv((char **)config->public_addresses);
+	add_relays(leg, config);
 	return TRUE;
 }
 
-static gboolean start_gathering(HdmirtcIceTransport *ice, GError **error)
+static gboolean start_gathering(IceLeg *leg, GMainContext *ctx, GError **error)
 {
-	g_signal_connect(ice->agent, "component-state-changed",
-			 G_CALLBACK(on_nice_component_state_changed), ice);
-	g_signal_connect(ice->agent, "candidate-gathering-done", G_CALLBACK(on_nice_gathering_done), ice);
-	nice_agent_attach_recv(ice->agent, ice->stream_id, ICE_COMPONENT, ice->ctx, on_nice_receive, ice);
-	if (!nice_agent_gather_candidates(ice->agent, ice->stream_id)) {
+	g_signal_connect(leg->agent, "component-state-changed",
+			 G_CALLBACK(on_nice_component_state_changed), leg);
+	g_signal_connect(leg->agent, "candidate-gathering-done", G_CALLBACK(on_nice_gathering_done), leg);
+	nice_agent_attach_recv(leg->agent, leg->stream_id, ICE_COMPONENT, ctx, on_nice_receive, leg);
+	if (!nice_agent_gather_candidates(leg->agent, leg->stream_id)) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
 			    "no local candidate could be gathered (UDP port range exhausted or no usable address)");
 		return FALSE;
 	}
-	if (!nice_agent_get_local_credentials(ice->agent, ice->stream_id, &ice->ufrag, &ice->pwd)) {
+	if (!nice_agent_get_local_credentials(leg->agent, leg->stream_id, &leg->ufrag, &leg->pwd)) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "libnice has no local credentials");
 		return FALSE;
 	}
 	return TRUE;
+}
+
+static void ice_leg_free(IceLeg *leg)
+{
+	if (!leg)
+		return;
+	if (leg->agent) {
+		g_signal_handlers_disconnect_by_data(leg->agent, leg);
+		if (leg->stream_id) {
+			nice_agent_attach_recv(leg->agent, leg->stream_id, ICE_COMPONENT,
+					       leg->owner->ctx, NULL, NULL);
+			nice_agent_remove_stream(leg->agent, leg->stream_id);
+		}
+		nice_agent_close_async(leg->agent, NULL, NULL);
+		g_object_unref(leg->agent);
+	}
+	g_free(leg->ufrag);
+	g_free(leg->pwd);
+	g_free(leg->remote_ufrag);
+	g_free(leg);
+}
+
+static IceLeg *ice_leg_new(HdmirtcIceTransport *ice, const HdmirtcIceConfig *config, GError **error)
+{
+	IceLeg *leg = g_new0(IceLeg, 1);
+
+	leg->owner = ice;
+	leg->agent = nice_agent_new_full(ice->ctx, NICE_COMPATIBILITY_RFC5245,
+					 NICE_AGENT_OPTION_ICE_TRICKLE);
+	if (!configure_agent(leg, config, error) || !start_gathering(leg, ice->ctx, error)) {
+		ice_leg_free(leg);
+		return NULL;
+	}
+	return leg;
 }
 
 HdmirtcIceTransport *hdmirtc_ice_transport_new(GMainContext *ctx, const HdmirtcIceConfig *config,
@@ -199,44 +278,70 @@ HdmirtcIceTransport *hdmirtc_ice_transport_new(GMainContext *ctx, const HdmirtcI
 	ice->ctx = g_main_context_ref(ctx);
 	ice->callbacks = *callbacks;
 	ice->user_data = user_data;
-	ice->agent = nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245,
-					 NICE_AGENT_OPTION_ICE_TRICKLE);
-	if (!configure_agent(ice, config, error) || !start_gathering(ice, error)) {
+	ice->public_addresses = g_strdupv((char **)config->public_addresses);
+	ice->active = ice_leg_new(ice, config, error);
+	if (!ice->active) {
 		hdmirtc_ice_transport_free(ice);
 		return NULL;
 	}
 	return ice;
 }
 
+gboolean hdmirtc_ice_transport_restart(HdmirtcIceTransport *ice, const HdmirtcIceConfig *config,
+                                       const char *remote_ufrag, const char *remote_pwd,
+                                       GError **error)
+{
+	IceLeg *leg = ice_leg_new(ice, config, error);
+
+	if (!leg)
+		return FALSE;
+	if (!nice_agent_set_remote_credentials(leg->agent, leg->stream_id, remote_ufrag, remote_pwd)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			    "ICE credentials rejected (ufrag '%s')", remote_ufrag);
+		ice_leg_free(leg);
+		return FALSE;
+	}
+	leg->remote_ufrag = g_strdup(remote_ufrag);
+	/* A restart of a restart: the unfinished one is dropped. */
+	ice_leg_free(ice->next);
+	ice->next = leg;
+	return TRUE;
+}
+
 void hdmirtc_ice_transport_free(HdmirtcIceTransport *ice)
 {
 	if (!ice)
 		return;
-	if (ice->agent) {
-		g_signal_handlers_disconnect_by_data(ice->agent, ice);
-		if (ice->stream_id) {
-			nice_agent_attach_recv(ice->agent, ice->stream_id, ICE_COMPONENT, ice->ctx,
-					       NULL, NULL);
-			nice_agent_remove_stream(ice->agent, ice->stream_id);
-		}
-		nice_agent_close_async(ice->agent, NULL, NULL);
-		g_object_unref(ice->agent);
-	}
+	ice_leg_free(ice->next);
+	ice_leg_free(ice->active);
 	g_main_context_unref(ice->ctx);
-	g_free(ice->ufrag);
-	g_free(ice->pwd);
 	g_strfreev(ice->public_addresses);
 	g_free(ice);
 }
 
 const char *hdmirtc_ice_transport_get_ufrag(HdmirtcIceTransport *ice)
 {
-	return ice->ufrag;
+	return newest_leg(ice)->ufrag;
 }
 
 const char *hdmirtc_ice_transport_get_pwd(HdmirtcIceTransport *ice)
 {
-	return ice->pwd;
+	return newest_leg(ice)->pwd;
+}
+
+const char *hdmirtc_ice_transport_get_remote_ufrag(HdmirtcIceTransport *ice)
+{
+	return newest_leg(ice)->remote_ufrag;
+}
+
+guint hdmirtc_ice_transport_get_restarts(HdmirtcIceTransport *ice)
+{
+	return ice->restarts;
+}
+
+gboolean hdmirtc_ice_transport_is_restarting(HdmirtcIceTransport *ice)
+{
+	return ice->next != NULL;
 }
 
 /* The static 1:1 NAT case (kvmd-janus-static): the public address maps
@@ -268,11 +373,12 @@ static void add_public_candidates(HdmirtcIceTransport *ice, GSList *cands, GPtrA
 
 GPtrArray *hdmirtc_ice_transport_get_local_candidates(HdmirtcIceTransport *ice)
 {
+	IceLeg *leg = newest_leg(ice);
 	GPtrArray *lines = g_ptr_array_new_with_free_func(g_free);
-	GSList *cands = nice_agent_get_local_candidates(ice->agent, ice->stream_id, ICE_COMPONENT);
+	GSList *cands = nice_agent_get_local_candidates(leg->agent, leg->stream_id, ICE_COMPONENT);
 
 	for (GSList *l = cands; l; l = l->next) {
-		char *sdp = nice_agent_generate_local_candidate_sdp(ice->agent, l->data);
+		char *sdp = nice_agent_generate_local_candidate_sdp(leg->agent, l->data);
 
 		if (sdp && g_str_has_prefix(sdp, "a="))
 			g_ptr_array_add(lines, g_strdup(sdp + 2));
@@ -285,24 +391,29 @@ GPtrArray *hdmirtc_ice_transport_get_local_candidates(HdmirtcIceTransport *ice)
 
 gboolean hdmirtc_ice_transport_is_gathering_done(HdmirtcIceTransport *ice)
 {
-	return ice->gathering_done;
+	return newest_leg(ice)->gathering_done;
 }
 
 gboolean hdmirtc_ice_transport_set_remote_credentials(HdmirtcIceTransport *ice, const char *ufrag,
                                                       const char *pwd, GError **error)
 {
-	if (!nice_agent_set_remote_credentials(ice->agent, ice->stream_id, ufrag, pwd)) {
+	IceLeg *leg = newest_leg(ice);
+
+	if (!nice_agent_set_remote_credentials(leg->agent, leg->stream_id, ufrag, pwd)) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
 			    "ICE credentials rejected (ufrag '%s')", ufrag);
 		return FALSE;
 	}
+	g_free(leg->remote_ufrag);
+	leg->remote_ufrag = g_strdup(ufrag);
 	return TRUE;
 }
 
 gboolean hdmirtc_ice_transport_add_remote_candidate(HdmirtcIceTransport *ice, const char *line)
 {
+	IceLeg *leg = newest_leg(ice);
 	g_autofree char *sdp = g_str_has_prefix(line, "a=") ? g_strdup(line) : g_strconcat("a=", line, NULL);
-	NiceCandidate *cand = nice_agent_parse_remote_candidate_sdp(ice->agent, ice->stream_id, sdp);
+	NiceCandidate *cand = nice_agent_parse_remote_candidate_sdp(leg->agent, leg->stream_id, sdp);
 
 	if (!cand)
 		return FALSE;
@@ -311,14 +422,16 @@ gboolean hdmirtc_ice_transport_add_remote_candidate(HdmirtcIceTransport *ice, co
 		return FALSE;
 	}
 	GSList list = { .data = cand, .next = NULL };
-	int added = nice_agent_set_remote_candidates(ice->agent, ice->stream_id, ICE_COMPONENT, &list);
+	int added = nice_agent_set_remote_candidates(leg->agent, leg->stream_id, ICE_COMPONENT, &list);
 	nice_candidate_free(cand);
 	return added == 1;
 }
 
 void hdmirtc_ice_transport_remote_gathering_done(HdmirtcIceTransport *ice)
 {
-	nice_agent_peer_candidate_gathering_done(ice->agent, ice->stream_id);
+	IceLeg *leg = newest_leg(ice);
+
+	nice_agent_peer_candidate_gathering_done(leg->agent, leg->stream_id);
 }
 
 int hdmirtc_ice_transport_send(HdmirtcIceTransport *ice, const guint8 *data, gsize len)
@@ -330,8 +443,8 @@ int hdmirtc_ice_transport_send(HdmirtcIceTransport *ice, const guint8 *data, gsi
 
 	if (ice->state != HDMIRTC_ICE_STATE_CONNECTED)
 		return -ENOTCONN;
-	sent = nice_agent_send_messages_nonblocking(ice->agent, ice->stream_id, ICE_COMPONENT,
-						    &msg, 1, NULL, &error);
+	sent = nice_agent_send_messages_nonblocking(ice->active->agent, ice->active->stream_id,
+						    ICE_COMPONENT, &msg, 1, NULL, &error);
 	if (sent == 1)
 		return (int)len;
 	if (error && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
@@ -363,7 +476,8 @@ char *hdmirtc_ice_transport_describe_pair(HdmirtcIceTransport *ice)
 {
 	NiceCandidate *local = NULL, *remote = NULL;
 
-	if (!nice_agent_get_selected_pair(ice->agent, ice->stream_id, ICE_COMPONENT, &local, &remote))
+	if (!nice_agent_get_selected_pair(ice->active->agent, ice->active->stream_id, ICE_COMPONENT,
+					  &local, &remote))
 		return NULL;
 	g_autofree char *l = describe_candidate(local);
 	g_autofree char *r = describe_candidate(remote);

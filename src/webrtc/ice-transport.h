@@ -42,6 +42,8 @@ typedef struct {
 	void (*state_changed)(HdmirtcIceTransport *ice, HdmirtcIceState state, gpointer user_data);
 	/* Local candidate gathering finished (at once without STUN/TURN). */
 	void (*gathering_done)(HdmirtcIceTransport *ice, gpointer user_data);
+	/* An ICE restart connected: media now goes on the new path. */
+	void (*restarted)(HdmirtcIceTransport *ice, gpointer user_data);
 	/* One received datagram that is not STUN (DTLS, SRTP or SRTCP). */
 	void (*received)(HdmirtcIceTransport *ice, const guint8 *data, gsize len, gpointer user_data);
 } HdmirtcIceCallbacks;
@@ -52,9 +54,24 @@ HdmirtcIceTransport *hdmirtc_ice_transport_new(GMainContext *ctx, const HdmirtcI
 /* NULL-safe; no callback is called after this returns. */
 void hdmirtc_ice_transport_free(HdmirtcIceTransport *ice);
 
+/* ICE restart (RFC 8445 9, the viewer sent new credentials): gathers on a
+ * new agent with config (the addresses of now) while the current one goes
+ * on sending; once the new one connects it takes over and restarted is
+ * called; if it fails, the state becomes FAILED.  From this call on, the
+ * credential, candidate and gathering functions below are about the new
+ * agent.  A restart during a restart replaces the unfinished one. */
+gboolean hdmirtc_ice_transport_restart(HdmirtcIceTransport *ice, const HdmirtcIceConfig *config,
+                                       const char *remote_ufrag, const char *remote_pwd,
+                                       GError **error);
+gboolean hdmirtc_ice_transport_is_restarting(HdmirtcIceTransport *ice);
+/* Restarts that connected. */
+guint hdmirtc_ice_transport_get_restarts(HdmirtcIceTransport *ice);
+
 /* Owned by the transport. */
 const char *hdmirtc_ice_transport_get_ufrag(HdmirtcIceTransport *ice);
 const char *hdmirtc_ice_transport_get_pwd(HdmirtcIceTransport *ice);
+/* The viewer's ufrag, NULL before set_remote_credentials. */
+const char *hdmirtc_ice_transport_get_remote_ufrag(HdmirtcIceTransport *ice);
 /* "candidate:..." lines (no "a=" prefix) gathered so far, followed by one
  * host candidate per public address and real host candidate of its
  * family; transfer full. */

@@ -126,6 +126,17 @@ static void on_ice_received(HdmirtcIceTransport *ice, const guint8 *data, gsize 
 	}
 }
 
+static void on_ice_restarted(HdmirtcIceTransport *ice, gpointer user_data)
+{
+	HdmirtcPeer *peer = user_data;
+	g_autofree char *pair = hdmirtc_ice_transport_describe_pair(ice);
+
+	g_message("viewer %s: ICE restart connected %s", peer->id, pair ? pair : "");
+	/* Whatever was sent while the old path was dead is lost. */
+	if (peer->state == HDMIRTC_PEER_STATE_STREAMING)
+		peer->callbacks.request_keyframe(peer, "ICE restart", peer->user_data);
+}
+
 static void on_ice_gathering_done(HdmirtcIceTransport *ice, gpointer user_data)
 {
 	HdmirtcPeer *peer = user_data;
@@ -140,6 +151,7 @@ static gboolean start_ice(HdmirtcPeer *peer, const HdmirtcPeerConfig *config,
 	static const HdmirtcIceCallbacks callbacks = {
 		.state_changed = on_ice_state_changed,
 		.gathering_done = on_ice_gathering_done,
+		.restarted = on_ice_restarted,
 		.received = on_ice_received,
 	};
 
@@ -238,6 +250,33 @@ char *hdmirtc_peer_build_answer(HdmirtcPeer *peer, const HdmirtcSdpOffer *offer,
 	g_ptr_array_add(candidates, NULL);
 	params.candidates = (const char *const *)candidates->pdata;
 	return hdmirtc_sdp_answer_build(offer, &params, error);
+}
+
+gboolean hdmirtc_peer_restart_ice(HdmirtcPeer *peer, const HdmirtcIceConfig *config,
+                                  const char *ufrag, const char *pwd, GError **error)
+{
+	if (!hdmirtc_ice_transport_restart(peer->ice, config, ufrag, pwd, error))
+		return FALSE;
+	g_free(peer->etag);
+	peer->etag = random_token(8);
+	g_message("viewer %s: ICE restart (ufrag %s)", peer->id, ufrag);
+	return TRUE;
+}
+
+char *hdmirtc_peer_build_restart_fragment(HdmirtcPeer *peer, GError **error)
+{
+	g_autoptr(GPtrArray) candidates = hdmirtc_ice_transport_get_local_candidates(peer->ice);
+	HdmirtcSdpRestartParams params = {
+		.ice_ufrag = hdmirtc_ice_transport_get_ufrag(peer->ice),
+		.ice_pwd = hdmirtc_ice_transport_get_pwd(peer->ice),
+		.mid = peer->mid[0] ? peer->mid : NULL,
+		.payload_type = peer->payload_type,
+		.gathering_complete = hdmirtc_ice_transport_is_gathering_done(peer->ice),
+	};
+
+	g_ptr_array_add(candidates, NULL);
+	params.candidates = (const char *const *)candidates->pdata;
+	return hdmirtc_sdp_restart_fragment_build(&params, error);
 }
 
 HdmirtcPeer *hdmirtc_peer_new(GMainContext *ctx, const HdmirtcPeerConfig *config,

@@ -44,6 +44,14 @@ HdmirtcPeer *hdmirtc_peer_new(GMainContext *ctx, const HdmirtcPeerConfig *config
 /* The SDP answer with the candidates gathered so far (transfer full). */
 char *hdmirtc_peer_build_answer(HdmirtcPeer *peer, const HdmirtcSdpOffer *offer, GError **error);
 gboolean hdmirtc_peer_is_gathering_done(HdmirtcPeer *peer);
+/* ICE restart with the viewer's new credentials, gathering with config
+ * (see hdmirtc_ice_transport_restart()); the peer gets a new ETag.  The
+ * gathering_done callback is called again for the new candidates. */
+gboolean hdmirtc_peer_restart_ice(HdmirtcPeer *peer, const HdmirtcIceConfig *config,
+                                  const char *ufrag, const char *pwd, GError **error);
+/* The PATCH answer of the restart, with the candidates gathered so far
+ * (transfer full). */
+char *hdmirtc_peer_build_restart_fragment(HdmirtcPeer *peer, GError **error);
 /* NULL-safe; sends nothing more and calls no callback. */
 void hdmirtc_peer_free(HdmirtcPeer *peer);
 

@@ -363,3 +363,38 @@ char *hdmirtc_sdp_answer_build(const HdmirtcSdpOffer *offer, const HdmirtcSdpAns
 	}
 	return g_string_free(s, FALSE);
 }
+
+char *hdmirtc_sdp_restart_fragment_build(const HdmirtcSdpRestartParams *p, GError **error)
+{
+	const char *problem = NULL;
+	GString *s;
+
+	g_return_val_if_fail(p, NULL);
+	if (!p->ice_ufrag || !hdmirtc_sdp_ice_chars_valid(p->ice_ufrag, 4, 256))
+		problem = "ice_ufrag must be 4..256 ice-chars";
+	else if (!p->ice_pwd || !hdmirtc_sdp_ice_chars_valid(p->ice_pwd, 22, 256))
+		problem = "ice_pwd must be 22..256 ice-chars";
+	else if (p->mid && !hdmirtc_sdp_token_valid(p->mid, 1, 64))
+		problem = "mid must be 1..64 token characters";
+	for (guint i = 0; !problem && p->candidates && p->candidates[i]; i++)
+		if (!candidate_param_valid(p->candidates[i]))
+			problem = "a candidate is not one \"candidate:...\" line";
+	if (problem) {
+		g_set_error(error, HDMIRTC_SDP_ERROR, HDMIRTC_SDP_ERROR_PARAMS,
+		            "restart fragment parameters: %s", problem);
+		return NULL;
+	}
+	/* RFC 8840 4.4: credentials at session level, then the m= section the
+	 * candidates belong to, identified by its mid. */
+	s = g_string_sized_new(1024);
+	g_string_append_printf(s, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=ice-options:trickle\r\n",
+	                       p->ice_ufrag, p->ice_pwd);
+	g_string_append_printf(s, "m=video 9 UDP/TLS/RTP/SAVPF %u\r\n", p->payload_type);
+	if (p->mid)
+		g_string_append_printf(s, "a=mid:%s\r\n", p->mid);
+	for (guint i = 0; p->candidates && p->candidates[i]; i++)
+		g_string_append_printf(s, "a=%s\r\n", candidate_value(p->candidates[i]));
+	if (p->gathering_complete)
+		g_string_append(s, "a=end-of-candidates\r\n");
+	return g_string_free(s, FALSE);
+}

@@ -18,11 +18,14 @@ G_DEFINE_QUARK(hdmirtc-webrtc-error-quark, hdmirtc_webrtc_error)
 #define ANSWER_GATHER_TIMEOUT_MS 1500
 #define ANSWER_GATHER_TIMEOUT_RELAY_MS 3000
 
+/* A POST waiting for its answer (offer and answered set) or a PATCH
+ * waiting for the candidates of its ICE restart (patched set). */
 typedef struct {
 	HdmirtcWebrtc *w;
 	HdmirtcPeer *peer;              /* owned by w->peers */
 	HdmirtcSdpOffer *offer;
 	HdmirtcViewerAnsweredFunc answered;
+	HdmirtcViewerPatchedFunc patched;
 	gpointer user_data;
 	GSource *timeout;
 } PendingAnswer;
@@ -148,6 +151,20 @@ static void pending_answer_free(PendingAnswer *p)
 	g_free(p);
 }
 
+/* A restart's answer fragment, or error (the viewer keeps its old path). */
+static void finish_restart(PendingAnswer *p, const GError *error)
+{
+	g_autoptr(GError) local = NULL;
+	g_autofree char *fragment = NULL;
+
+	if (!error && !(fragment = hdmirtc_peer_build_restart_fragment(p->peer, &local)))
+		error = local;
+	if (error)
+		p->patched(NULL, NULL, error, p->user_data);
+	else
+		p->patched(fragment, hdmirtc_peer_get_etag(p->peer), NULL, p->user_data);
+}
+
 /* Calls back with the answer, or with error (then the peer is dropped). */
 static void finish_answer(PendingAnswer *p, const GError *error)
 {
@@ -157,14 +174,18 @@ static void finish_answer(PendingAnswer *p, const GError *error)
 	g_autofree char *id = g_strdup(hdmirtc_peer_get_id(p->peer));
 
 	g_ptr_array_remove_fast(w->pending_answers, p);
-	if (!error && !(answer = hdmirtc_peer_build_answer(p->peer, p->offer, &local)))
-		error = local;
-	if (error) {
-		p->answered(NULL, NULL, NULL, error, p->user_data);
-		g_hash_table_remove(w->peers, id);
+	if (p->patched) {
+		finish_restart(p, error);
 	} else {
-		g_message("viewer %s answered (%u viewers)", id, g_hash_table_size(w->peers));
-		p->answered(answer, id, hdmirtc_peer_get_etag(p->peer), NULL, p->user_data);
+		if (!error && !(answer = hdmirtc_peer_build_answer(p->peer, p->offer, &local)))
+			error = local;
+		if (error) {
+			p->answered(NULL, NULL, NULL, error, p->user_data);
+			g_hash_table_remove(w->peers, id);
+		} else {
+			g_message("viewer %s answered (%u viewers)", id, g_hash_table_size(w->peers));
+			p->answered(answer, id, hdmirtc_peer_get_etag(p->peer), NULL, p->user_data);
+		}
 	}
 	pending_answer_free(p);
 }
@@ -185,6 +206,21 @@ static gboolean on_answer_timeout(gpointer user_data)
 		  hdmirtc_peer_get_id(p->peer));
 	finish_answer(p, NULL);
 	return G_SOURCE_REMOVE;
+}
+
+/* Answers at once when the candidates are all known, else when they are
+ * or the timeout comes. */
+static void wait_for_gathering(HdmirtcWebrtc *w, PendingAnswer *p)
+{
+	g_ptr_array_add(w->pending_answers, p);
+	if (hdmirtc_peer_is_gathering_done(p->peer)) {
+		finish_answer(p, NULL);
+		return;
+	}
+	p->timeout = g_timeout_source_new(w->relays->len ? ANSWER_GATHER_TIMEOUT_RELAY_MS :
+					  ANSWER_GATHER_TIMEOUT_MS);
+	g_source_set_callback(p->timeout, on_answer_timeout, p, NULL);
+	g_source_attach(p->timeout, w->ctx);
 }
 
 static void on_peer_gathering_done(HdmirtcPeer *peer, gpointer user_data)
@@ -238,15 +274,7 @@ void hdmirtc_webrtc_add_viewer(HdmirtcWebrtc *w, const char *offer_text, gsize l
 	PendingAnswer *p = g_new0(PendingAnswer, 1);
 	*p = (PendingAnswer){ .w = w, .peer = peer, .offer = offer, .answered = answered,
 			      .user_data = user_data };
-	g_ptr_array_add(w->pending_answers, p);
-	if (hdmirtc_peer_is_gathering_done(peer)) {
-		finish_answer(p, NULL);
-		return;
-	}
-	p->timeout = g_timeout_source_new(w->relays->len ? ANSWER_GATHER_TIMEOUT_RELAY_MS :
-					  ANSWER_GATHER_TIMEOUT_MS);
-	g_source_set_callback(p->timeout, on_answer_timeout, p, NULL);
-	g_source_attach(p->timeout, w->ctx);
+	wait_for_gathering(w, p);
 }
 
 static HdmirtcPeer *find_peer(HdmirtcWebrtc *w, const char *id, GError **error)
@@ -270,17 +298,8 @@ static gboolean check_if_match(HdmirtcPeer *peer, const char *if_match, GError *
 	return FALSE;
 }
 
-gboolean hdmirtc_webrtc_patch_viewer(HdmirtcWebrtc *w, const char *id, const char *if_match,
-                                     const char *fragment, gsize len, GError **error)
+static gboolean check_fragment_mid(HdmirtcPeer *peer, const HdmirtcSdpFrag *frag, GError **error)
 {
-	HdmirtcPeer *peer = find_peer(w, id, error);
-
-	if (!peer || !check_if_match(peer, if_match, error))
-		return FALSE;
-	g_autoptr(HdmirtcSdpFrag) frag = hdmirtc_sdp_frag_parse(fragment, len, error);
-	if (!frag)
-		return FALSE;
-	HdmirtcIceTransport *ice = hdmirtc_peer_get_ice(peer);
 	for (guint i = 0; i < frag->media->len; i++) {
 		HdmirtcSdpFragMedia *m = frag->media->pdata[i];
 
@@ -290,12 +309,93 @@ gboolean hdmirtc_webrtc_patch_viewer(HdmirtcWebrtc *w, const char *id, const cha
 				    hdmirtc_peer_get_mid(peer));
 			return FALSE;
 		}
+	}
+	return TRUE;
+}
+
+static void add_fragment_candidates(HdmirtcIceTransport *ice, const HdmirtcSdpFrag *frag)
+{
+	for (guint i = 0; i < frag->media->len; i++) {
+		HdmirtcSdpFragMedia *m = frag->media->pdata[i];
+
 		for (guint c = 0; c < m->candidates->len; c++)
 			hdmirtc_ice_transport_add_remote_candidate(ice, m->candidates->pdata[c]);
 		if (m->end_of_candidates)
 			hdmirtc_ice_transport_remote_gathering_done(ice);
 	}
+}
+
+/* The fragment's ICE credentials (session level, else the first media
+ * level ones); FALSE when it has none. */
+static gboolean fragment_credentials(const HdmirtcSdpFrag *frag, const char **ufrag, const char **pwd)
+{
+	*ufrag = frag->ice_ufrag;
+	*pwd = frag->ice_pwd;
+	for (guint i = 0; !*ufrag && i < frag->media->len; i++) {
+		HdmirtcSdpFragMedia *m = frag->media->pdata[i];
+
+		*ufrag = m->ice_ufrag;
+		*pwd = m->ice_pwd;
+	}
+	return *ufrag != NULL;
+}
+
+static gboolean restart_viewer(HdmirtcWebrtc *w, HdmirtcPeer *peer, const HdmirtcSdpFrag *frag,
+                               const char *ufrag, const char *pwd,
+                               HdmirtcViewerPatchedFunc patched, gpointer user_data, GError **error)
+{
+	PendingAnswer *p = find_pending(w, peer);
+
+	if (p && !p->patched) {
+		g_set_error(error, HDMIRTC_WEBRTC_ERROR, HDMIRTC_WEBRTC_ERROR_PRECONDITION,
+			    "the session is not answered yet");
+		return FALSE;
+	}
+	if (p)
+		finish_answer_closed(p, "replaced by a newer ICE restart");
+	if (!hdmirtc_peer_restart_ice(peer, &w->ice, ufrag, pwd, error))
+		return FALSE;
+	add_fragment_candidates(hdmirtc_peer_get_ice(peer), frag);
+	p = g_new0(PendingAnswer, 1);
+	*p = (PendingAnswer){ .w = w, .peer = peer, .patched = patched, .user_data = user_data };
+	wait_for_gathering(w, p);
 	return TRUE;
+}
+
+/* RFC 8840 4.4: a fragment with an ice-ufrag other than the current one
+ * is an ICE restart; without one, or with the current one, it trickles. */
+static gboolean patch_viewer(HdmirtcWebrtc *w, const char *id, const char *if_match,
+                             const char *fragment, gsize len, HdmirtcViewerPatchedFunc patched,
+                             gpointer user_data, GError **error)
+{
+	HdmirtcPeer *peer = find_peer(w, id, error);
+	const char *ufrag, *pwd;
+
+	if (!peer || !check_if_match(peer, if_match, error))
+		return FALSE;
+	g_autoptr(HdmirtcSdpFrag) frag = hdmirtc_sdp_frag_parse(fragment, len, error);
+	if (!frag || !check_fragment_mid(peer, frag, error))
+		return FALSE;
+	HdmirtcIceTransport *ice = hdmirtc_peer_get_ice(peer);
+	if (fragment_credentials(frag, &ufrag, &pwd)) {
+		const char *current = hdmirtc_ice_transport_get_remote_ufrag(ice);
+
+		if (!current || !g_str_equal(current, ufrag))
+			return restart_viewer(w, peer, frag, ufrag, pwd, patched, user_data, error);
+	}
+	add_fragment_candidates(ice, frag);
+	patched(NULL, NULL, NULL, user_data);
+	return TRUE;
+}
+
+void hdmirtc_webrtc_patch_viewer(HdmirtcWebrtc *w, const char *id, const char *if_match,
+                                 const char *fragment, gsize len,
+                                 HdmirtcViewerPatchedFunc patched, gpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!patch_viewer(w, id, if_match, fragment, len, patched, user_data, &error))
+		patched(NULL, NULL, error, user_data);
 }
 
 gboolean hdmirtc_webrtc_remove_viewer(HdmirtcWebrtc *w, const char *id, GError **error)
@@ -303,11 +403,14 @@ gboolean hdmirtc_webrtc_remove_viewer(HdmirtcWebrtc *w, const char *id, GError *
 	HdmirtcPeer *peer = find_peer(w, id, error);
 	PendingAnswer *p = peer ? find_pending(w, peer) : NULL;
 
+	/* A failed answer drops the peer itself; a failed restart does not. */
+	gboolean answered = !p || p->patched;
+
 	if (!peer)
 		return FALSE;
 	if (p)
 		finish_answer_closed(p, "DELETE");
-	else
+	if (answered)
 		g_hash_table_remove(w->peers, id);
 	g_message("viewer %s left (DELETE), %u viewers", id, g_hash_table_size(w->peers));
 	return TRUE;

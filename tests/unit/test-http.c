@@ -24,6 +24,7 @@ typedef struct {
 	gboolean ice_restart;           /* patch answers with a new sdpfrag */
 	guint defer_ms;                 /* create answers after this delay */
 	HdmirtcWhepRequest *deferred;
+	HdmirtcWhepRequest *deferred_patch;
 	/* what the handlers saw */
 	guint creates, patches, deletes, keyframes;
 	char *offer;
@@ -84,11 +85,28 @@ static gboolean known_session(Fake *fake, const char *id, GError **error)
 	return FALSE;
 }
 
-static gboolean fake_patch(const char *session_id, const char *if_match, const char *body,
-                           gsize len, char **response, char **etag, gpointer user_data,
-                           GError **error)
+static void fake_finish_patch(HdmirtcWhepRequest *request, gboolean restart)
+{
+	if (restart)
+		hdmirtc_whep_request_return_fragment(
+			request, "a=ice-ufrag:new1\r\na=ice-pwd:newnewnewnewnewnewnewnew\r\n", "e2");
+	else
+		hdmirtc_whep_request_return_fragment(request, NULL, NULL);
+}
+
+static gboolean on_deferred_patch(gpointer user_data)
 {
 	Fake *fake = user_data;
+
+	fake_finish_patch(g_steal_pointer(&fake->deferred_patch), TRUE);
+	return G_SOURCE_REMOVE;
+}
+
+static void fake_patch(HdmirtcWhepRequest *request, const char *session_id, const char *if_match,
+                       const char *body, gsize len, gpointer user_data)
+{
+	Fake *fake = user_data;
+	GError *error = NULL;
 
 	fake->patches++;
 	g_free(fake->patch_id);
@@ -97,13 +115,16 @@ static gboolean fake_patch(const char *session_id, const char *if_match, const c
 	fake->patch_id = g_strdup(session_id);
 	fake->patch_if_match = g_strdup(if_match);
 	fake->patch_body = g_strdup(body);
-	if (!known_session(fake, session_id, error) || fake_fail(fake, error))
-		return FALSE;
-	if (fake->ice_restart) {
-		*response = g_strdup("a=ice-ufrag:new1\r\na=ice-pwd:newnewnewnewnewnewnewnew\r\n");
-		*etag = g_strdup("e2");
+	g_assert_cmpuint(strlen(body), ==, len);
+	if (!known_session(fake, session_id, &error) || fake_fail(fake, &error)) {
+		hdmirtc_whep_request_fail(request, error);
+	} else if (fake->ice_restart && fake->defer_ms) {
+		/* Like a restart waiting for the new agent's candidates. */
+		fake->deferred_patch = request;
+		g_timeout_add(fake->defer_ms, on_deferred_patch, fake);
+	} else {
+		fake_finish_patch(request, fake->ice_restart);
 	}
-	return TRUE;
 }
 
 static gboolean fake_delete(const char *session_id, gpointer user_data, GError **error)
@@ -610,6 +631,7 @@ static void test_patch(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(f->fake.patch_body, ==, SDPFRAG);
 
 	f->fake.ice_restart = TRUE;
+	f->fake.defer_ms = 50;
 	restart = request(f, "PATCH", "/whep/sess1", "application/trickle-ice-sdpfrag", SDPFRAG, -1,
 	                  (const char *[]){ "If-Match", "*", NULL });
 	g_assert_cmpuint(restart->status, ==, 200);

@@ -10,7 +10,9 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <sched.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- A tiny rtnetlink message writer ------------------------------------ */
 
@@ -486,6 +488,78 @@ static void test_stun_probe(void)
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
 }
 
+static void on_net_changed(HdmirtcNetWatch *watch, gpointer user_data)
+{
+	(*(guint *)user_data)++;
+}
+
+static void run_ip(const char *args)
+{
+	g_autofree char *cmd = g_strconcat("ip ", args, NULL);
+	g_autoptr(GError) error = NULL;
+	int status = -1;
+
+	g_assert_true(g_spawn_command_line_sync(cmd, NULL, NULL, &status, &error));
+	g_assert_no_error(error);
+	g_assert_true(g_spawn_check_wait_status(status, NULL));
+}
+
+static gboolean has_address(const char *address)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HdmirtcNetState) state = hdmirtc_net_state_read(&error);
+
+	g_assert_no_error(error);
+	for (guint i = 0; i < state->addresses->len; i++) {
+		const HdmirtcNetAddress *a = state->addresses->pdata[i];
+		if (g_str_equal(a->address, address))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Runs the default context until *calls reaches want or ms pass. */
+static void iterate_until(const guint *calls, guint want, guint ms)
+{
+	gint64 until = g_get_monotonic_time() + (gint64)ms * 1000;
+
+	while (*calls < want && g_get_monotonic_time() < until) {
+		g_main_context_iteration(NULL, FALSE);
+		g_usleep(5000);
+	}
+}
+
+/* In a network namespace of its own (root only): a burst of changes is
+ * one call, after the settle time; the state read then has them. */
+static void test_watch(void)
+{
+	g_autoptr(GError) error = NULL;
+	guint calls = 0;
+	HdmirtcNetWatch *watch;
+
+	if (getuid() != 0 || unshare(CLONE_NEWNET) != 0) {
+		g_test_skip("needs root for a network namespace of its own");
+		return;
+	}
+	watch = hdmirtc_net_watch_new(g_main_context_default(), 100, on_net_changed, &calls, &error);
+	g_assert_no_error(error);
+	run_ip("link set lo up");
+	run_ip("addr add 10.9.9.9/32 dev lo");
+	run_ip("-6 addr add fd09::9/128 dev lo");
+	iterate_until(&calls, 1, 3000);
+	g_assert_cmpuint(calls, ==, 1);
+	g_assert_true(has_address("10.9.9.9"));
+	g_assert_true(has_address("fd09::9"));
+	/* Quiet: no more calls. */
+	iterate_until(&calls, 2, 300);
+	g_assert_cmpuint(calls, ==, 1);
+	run_ip("addr del 10.9.9.9/32 dev lo");
+	iterate_until(&calls, 2, 3000);
+	g_assert_cmpuint(calls, ==, 2);
+	g_assert_false(has_address("10.9.9.9"));
+	hdmirtc_net_watch_free(watch);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -499,6 +573,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/net/choose/allow-list", test_choose_allow_list);
 	g_test_add_func("/net/choose/bridge-names", test_bridge_names);
 	g_test_add_func("/net/read/live", test_read_live);
+	g_test_add_func("/net/watch", test_watch);
 	g_test_add_func("/net/stun/request", test_stun_request);
 	g_test_add_func("/net/stun/response", test_stun_response);
 	g_test_add_func("/net/stun/probe", test_stun_probe);

@@ -919,6 +919,48 @@ static void add_cases(const char *prefix, const void *cases, gsize n, gsize size
 	}
 }
 
+/* The restart answer parses back as a fragment with the new credentials
+ * and candidates; bad parameters are refused. */
+static void test_restart_fragment(void)
+{
+	const char *cands[] = { "candidate:1 1 udp 2130706431 10.77.3.2 40000 typ host",
+				"a=candidate:2 1 udp 1694498815 203.0.113.1 40001 typ srflx raddr 10.77.3.2 rport 40000",
+				NULL };
+	HdmirtcSdpRestartParams p = {
+		.ice_ufrag = "abcd", .ice_pwd = "0123456789abcdefghijkl", .mid = "0",
+		.payload_type = 102, .candidates = cands, .gathering_complete = TRUE,
+	};
+	g_autoptr(GError) error = NULL;
+	g_autofree char *text = hdmirtc_sdp_restart_fragment_build(&p, &error);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(strstr(text, "m=video 9 UDP/TLS/RTP/SAVPF 102\r\na=mid:0\r\n"));
+	g_autoptr(HdmirtcSdpFrag) frag = hdmirtc_sdp_frag_parse(text, strlen(text), &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(frag->ice_ufrag, ==, "abcd");
+	g_assert_cmpstr(frag->ice_pwd, ==, "0123456789abcdefghijkl");
+	g_assert_cmpuint(frag->media->len, ==, 1);
+	HdmirtcSdpFragMedia *m = frag->media->pdata[0];
+	g_assert_cmpstr(m->mid, ==, "0");
+	g_assert_cmpuint(m->candidates->len, ==, 2);
+	g_assert_true(g_str_has_prefix(m->candidates->pdata[1], "candidate:2 1 udp"));
+	g_assert_true(m->end_of_candidates);
+
+	const HdmirtcSdpRestartParams bad[] = {
+		{ .ice_ufrag = "abc", .ice_pwd = "0123456789abcdefghijkl" },
+		{ .ice_ufrag = "abcd", .ice_pwd = "short" },
+		{ .ice_ufrag = "abcd", .ice_pwd = "0123456789abcdefghijkl", .mid = "a b" },
+		{ .ice_ufrag = "abcd", .ice_pwd = "0123456789abcdefghijkl",
+		  .candidates = (const char *[]){ "candidate:1 1 udp 1 1.2.3.4 5 typ host\r\na=x", NULL } },
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GError) e = NULL;
+		g_autofree char *t = hdmirtc_sdp_restart_fragment_build(&bad[i], &e);
+		g_assert_null(t);
+		g_assert_error(e, HDMIRTC_SDP_ERROR, HDMIRTC_SDP_ERROR_PARAMS);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -947,5 +989,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/sdp/frag/media-credentials", test_frag);
 	g_test_add_func("/sdp/frag/session-credentials", test_frag_session_credentials);
 	g_test_add_func("/sdp/frag/errors", test_frag_errors);
+	g_test_add_func("/sdp/frag/restart-answer", test_restart_fragment);
 	return g_test_run();
 }

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The service's fields, shared by service.c (wiring, HTTP handlers) and
+ * service-network.c (addresses, STUN, TURN, following network changes).
+ * Main thread. */
+#pragma once
+
+#include "hdmirtc/http.h"
+#include "hdmirtc/net.h"
+#include "hdmirtc/webrtc.h"
+#include "media-pipeline.h"
+#include "service.h"
+
+
+typedef struct {
+	HdmirtcService *s;
+	char *url;                      /* as configured */
+	HdmirtcConfigTurnServer server;
+	char *address;                  /* resolved IP, NULL until known */
+	char *error;
+	GSource *retry;                 /* name lookup retry timer */
+} TurnServer;
+
+struct HdmirtcService {
+	GMainContext *ctx;
+	gint64 started_us;
+	HdmirtcMediaPipeline *media;
+	HdmirtcWebrtc *webrtc;
+	HdmirtcHttpServer *http;
+	GStrv urls;
+	GCancellable *cancellable;      /* name lookups */
+	char *stun_server;              /* as configured, for status */
+	char *stun_address;             /* resolved, NULL until known */
+	char *stun_error;
+	char *stun_external;            /* "ip:port" the STUN server saw, NULL until known */
+	HdmirtcStunProbe *stun_probe;
+	guint stun_retry_s;
+	guint stun_retry_source;
+	HdmirtcNetChoice *choice;       /* the addresses gathered on */
+	HdmirtcNetWatch *net_watch;
+	GStrv interfaces;               /* as configured (allow list) */
+	gboolean ipv6;
+	guint network_changes;          /* times the chosen addresses changed */
+	GStrv public_addresses;
+	GPtrArray *turn;                /* TurnServer*, owned */
+	const char *turn_username;
+	const char *turn_password;
+};
+
+/* The interfaces of the default routes (or the configured ones), read
+ * from the kernel, before the viewers' hub exists.  A configured interface
+ * without an address is an error. */
+gboolean hdmirtc_service_choose_addresses(HdmirtcService *s, const HdmirtcConfig *c, GError **error);
+/* TURN and STUN lookups, the STUN probe and the network watch; once the
+ * hub exists. */
+void hdmirtc_service_start_network(HdmirtcService *s, const HdmirtcConfig *c);
+void hdmirtc_service_stop_network(HdmirtcService *s);
+/* The "network" member of /api/status. */
+void hdmirtc_service_add_network_status(HdmirtcService *s, JsonBuilder *b);
