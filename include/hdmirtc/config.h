@@ -75,6 +75,8 @@ typedef struct HdmirtcConfig {
 	char **turn_servers;            /* turn:/turns: URLs, see hdmirtc_config_parse_turn_url() */
 	char *turn_username;
 	char *turn_password;
+	char *turn_secret;              /* TURN REST API shared secret; "" = static credentials */
+	guint turn_credential_ttl_s;    /* lifetime of the credentials made from turn_secret */
 	char *certificate;              /* DTLS certificate + key (PEM), created if missing */
 	char **interfaces;              /* empty = the default-route interface */
 	gboolean ipv6;

@@ -110,6 +110,12 @@ guint hdmirtc_http_status_for_error(const GError *error);
  * the previous one skips this one.  Server's thread. */
 void hdmirtc_http_server_push_jpeg(HdmirtcHttpServer *self, GBytes *jpeg);
 guint hdmirtc_http_server_get_mjpeg_viewers(const HdmirtcHttpServer *self);
+/* Replaces the Link header values of 201 and OPTIONS answers (as
+ * HdmirtcHttpConfig.ice_servers; time-limited TURN credentials change).
+ * FALSE (INVALID_CONFIG) and nothing changed for a value with a control
+ * character. */
+gboolean hdmirtc_http_server_set_ice_servers(HdmirtcHttpServer *self, const char *const *links,
+                                             GError **error);
 
 /* The status JSON in Prometheus text format (what GET /metrics serves):
  * numbers and booleans become samples named hdmirtc_<json path>, strings

@@ -114,6 +114,15 @@ void hdmirtc_net_watch_free(HdmirtcNetWatch *watch);
  * convention (docker0, br-1a2b, veth12, virbr0, cni0, ...). */
 gboolean hdmirtc_net_is_bridge_style_name(const char *name);
 
+/* ---- TURN credentials --------------------------------------------------- */
+
+/* TURN REST API credentials (draft-uberti-behave-turn-rest-00; coturn
+ * use-auth-secret): user name "EXPIRY:USER" ("EXPIRY" when user is NULL or
+ * empty), EXPIRY in Unix seconds; password base64(HMAC-SHA1(secret, user
+ * name)).  Both new strings. */
+void hdmirtc_net_turn_rest_credentials(const char *secret, const char *user, gint64 expires_unix,
+                                       char **username, char **password);
+
 /* ---- STUN binding (RFC 8489) ------------------------------------------- */
 
 #define HDMIRTC_NET_STUN_HEADER_LEN 20

@@ -153,6 +153,13 @@ static const Option options[] = {
 	  .arg = "NAME", .help = "User name for the TURN servers" },
 	{ "webrtc", "turn-password", NULL, "turn-password", OPT_STRING, F(turn_password), 0, "",
 	  .arg = "PASSWORD", .secret = TRUE, .help = "Password for the TURN servers" },
+	{ "webrtc", "turn-secret", NULL, "turn-secret", OPT_STRING, F(turn_secret), 0, "",
+	  .arg = "SECRET", .secret = TRUE,
+	  .help = "Shared secret of the TURN REST API (coturn's static-auth-secret): time-limited "
+	          "credentials are made from it instead of turn-password" },
+	{ "webrtc", "turn-credential-ttl", NULL, "turn-credential-ttl", OPT_UINT,
+	  F(turn_credential_ttl_s), 0, "86400", 600, 604800, .arg = "SECONDS",
+	  .help = "Lifetime of the credentials made from turn-secret" },
 	{ "webrtc", "certificate", NULL, "certificate", OPT_STRING, F(certificate), 0,
 	  HDMIRTC_STATEDIR "/dtls.pem", .validate = validate_not_empty, .arg = "PATH",
 	  .help = "DTLS certificate and key (PEM), created if missing" },
@@ -1046,8 +1053,14 @@ static gboolean check_combinations(Loader *l, GError **error)
 		            origin_of(l, "udp-ports"), cfg->udp_port_min, cfg->udp_port_max);
 		return FALSE;
 	}
-	if (cfg->turn_servers[0] && (!*cfg->turn_username || !*cfg->turn_password)) {
-		set_invalid(error, "%s: TURN servers need turn-username and turn-password",
+	if (*cfg->turn_password && *cfg->turn_secret) {
+		set_invalid(error, "%s: turn-password and turn-secret are two ways to authenticate to "
+		            "TURN: set one of them", origin_of(l, "turn-secret"));
+		return FALSE;
+	}
+	if (cfg->turn_servers[0] && !*cfg->turn_secret &&
+	    (!*cfg->turn_username || !*cfg->turn_password)) {
+		set_invalid(error, "%s: TURN servers need turn-username and turn-password (or turn-secret)",
 		            origin_of(l, "turn"));
 		return FALSE;
 	}

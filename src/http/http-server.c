@@ -231,6 +231,28 @@ static gboolean copy_config(HdmirtcHttpServer *self, const HdmirtcHttpConfig *cf
 	return TRUE;
 }
 
+static gboolean links_valid(const char *const *links)
+{
+	for (const char *const *link = links; link && *link; link++) {
+		if (has_control_char(*link) || !**link)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean hdmirtc_http_server_set_ice_servers(HdmirtcHttpServer *self, const char *const *links,
+                                             GError **error)
+{
+	if (!links_valid(links)) {
+		g_set_error(error, HDMIRTC_HTTP_ERROR, HDMIRTC_HTTP_ERROR_INVALID_CONFIG,
+		            "an ICE server Link value is empty or contains a control character");
+		return FALSE;
+	}
+	g_strfreev(self->ice_links);
+	self->ice_links = g_strdupv((char **)(links ? links : (const char *const[]){ NULL }));
+	return TRUE;
+}
+
 /* Header values come from the configuration: refuse what would split a
  * header in two. */
 static gboolean check_header_values(HdmirtcHttpServer *self, GError **error)
@@ -241,10 +263,8 @@ static gboolean check_header_values(HdmirtcHttpServer *self, GError **error)
 		bad = "the token";
 	else if (self->cors_origin && has_control_char(self->cors_origin))
 		bad = "the CORS origin";
-	for (char **link = self->ice_links; !bad && *link; link++) {
-		if (has_control_char(*link) || !**link)
-			bad = "an ICE server Link value";
-	}
+	else if (!links_valid((const char *const *)self->ice_links))
+		bad = "an ICE server Link value";
 	if (!bad)
 		return TRUE;
 	g_set_error(error, HDMIRTC_HTTP_ERROR, HDMIRTC_HTTP_ERROR_INVALID_CONFIG,

@@ -315,10 +315,70 @@ static void turn_server_free(gpointer p)
 	g_free(t);
 }
 
+GStrv hdmirtc_service_ice_links(HdmirtcService *s)
+{
+	g_autoptr(GStrvBuilder) links = g_strv_builder_new();
+
+	for (guint i = 0; s->turn && i < s->turn->len; i++) {
+		TurnServer *t = s->turn->pdata[i];
+		g_autofree char *link = hdmirtc_http_format_ice_server_link(
+			t->url, s->turn_username && s->turn_username[0] ? s->turn_username : NULL,
+			s->turn_password && s->turn_password[0] ? s->turn_password : NULL);
+
+		if (link)
+			g_strv_builder_add(links, link);
+	}
+	return g_strv_builder_end(links);
+}
+
+static gboolean on_turn_refresh(gpointer user_data);
+
+/* New time-limited credentials, valid for the configured lifetime, for
+ * the relays of viewers that join from now on and for the browsers; made
+ * again at half the lifetime, so what a browser gets is always valid for
+ * at least half of it. */
+static void refresh_turn_credentials(HdmirtcService *s)
+{
+	gint64 expires = g_get_real_time() / G_USEC_PER_SEC + s->turn_ttl_s;
+	g_autoptr(GError) error = NULL;
+
+	g_free(s->turn_username);
+	g_free(s->turn_password);
+	hdmirtc_net_turn_rest_credentials(s->turn_secret, s->turn_user, expires,
+					  &s->turn_username, &s->turn_password);
+	if (s->turn)
+		update_relays(s);
+	if (s->http) {
+		g_auto(GStrv) links = hdmirtc_service_ice_links(s);
+		if (!hdmirtc_http_server_set_ice_servers(s->http, (const char *const *)links, &error))
+			g_warning("TURN credentials for browsers: %s", error->message);
+	}
+	if (!s->turn_refresh_source) {
+		GSource *timer = g_timeout_source_new_seconds(MAX(s->turn_ttl_s / 2, 1));
+
+		g_source_set_callback(timer, on_turn_refresh, s, NULL);
+		s->turn_refresh_source = g_source_attach(timer, s->ctx);
+		g_source_unref(timer);
+	}
+}
+
+static gboolean on_turn_refresh(gpointer user_data)
+{
+	refresh_turn_credentials(user_data);
+	return G_SOURCE_CONTINUE;
+}
+
 static void start_turn(HdmirtcService *s, const HdmirtcConfig *c)
 {
-	s->turn_username = c->turn_username;
-	s->turn_password = c->turn_password;
+	s->turn_user = g_strdup(c->turn_username);
+	s->turn_secret = g_strdup(c->turn_secret);
+	s->turn_ttl_s = c->turn_credential_ttl_s;
+	if (s->turn_secret[0])
+		refresh_turn_credentials(s);
+	else {
+		s->turn_username = g_strdup(c->turn_username);
+		s->turn_password = g_strdup(c->turn_password);
+	}
 	for (guint i = 0; c->turn_servers[i]; i++) {
 		TurnServer *t = g_new0(TurnServer, 1);
 		t->s = s;
@@ -408,7 +468,14 @@ void hdmirtc_service_stop_network(HdmirtcService *s)
 	if (s->stun_retry_source)
 		g_source_destroy(g_main_context_find_source_by_id(s->ctx, s->stun_retry_source));
 	s->stun_retry_source = 0;
+	if (s->turn_refresh_source)
+		g_source_destroy(g_main_context_find_source_by_id(s->ctx, s->turn_refresh_source));
+	s->turn_refresh_source = 0;
 	g_clear_pointer(&s->turn, g_ptr_array_unref);
+	g_clear_pointer(&s->turn_username, g_free);
+	g_clear_pointer(&s->turn_password, g_free);
+	g_clear_pointer(&s->turn_user, g_free);
+	g_clear_pointer(&s->turn_secret, g_free);
 	g_clear_pointer(&s->stun_probe, hdmirtc_stun_probe_free);
 	g_clear_pointer(&s->net_watch, hdmirtc_net_watch_free);
 	g_clear_pointer(&s->stun_address, g_free);

@@ -42,8 +42,12 @@ struct HdmirtcService {
 	guint network_changes;          /* times the chosen addresses changed */
 	GStrv public_addresses;
 	GPtrArray *turn;                /* TurnServer*, owned */
-	const char *turn_username;
-	const char *turn_password;
+	char *turn_username;            /* static, or made from turn_secret */
+	char *turn_password;
+	char *turn_user;                /* as configured */
+	char *turn_secret;              /* "" = static credentials */
+	guint turn_ttl_s;
+	guint turn_refresh_source;
 };
 
 /* The interfaces of the default routes (or the configured ones), read
@@ -51,8 +55,11 @@ struct HdmirtcService {
  * without an address is an error. */
 gboolean hdmirtc_service_choose_addresses(HdmirtcService *s, const HdmirtcConfig *c, GError **error);
 /* TURN and STUN lookups, the STUN probe and the network watch; once the
- * hub exists. */
+ * hub exists, before the HTTP server. */
 void hdmirtc_service_start_network(HdmirtcService *s, const HdmirtcConfig *c);
 void hdmirtc_service_stop_network(HdmirtcService *s);
+/* The Link header values naming the TURN servers to browsers, with the
+ * current credentials (transfer full). */
+GStrv hdmirtc_service_ice_links(HdmirtcService *s);
 /* The "network" member of /api/status. */
 void hdmirtc_service_add_network_status(HdmirtcService *s, JsonBuilder *b);

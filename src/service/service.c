@@ -233,24 +233,9 @@ static gboolean start_webrtc(HdmirtcService *s, const HdmirtcConfig *c, GError *
 	return s->webrtc != NULL;
 }
 
-/* The same TURN servers for the browsers (WHEP Link headers). */
-static GStrv ice_server_links(const HdmirtcConfig *c)
-{
-	g_autoptr(GStrvBuilder) links = g_strv_builder_new();
-
-	for (guint i = 0; c->turn_servers[i]; i++) {
-		g_autofree char *link = hdmirtc_http_format_ice_server_link(
-			c->turn_servers[i], c->turn_username[0] ? c->turn_username : NULL,
-			c->turn_password[0] ? c->turn_password : NULL);
-		if (link)
-			g_strv_builder_add(links, link);
-	}
-	return g_strv_builder_end(links);
-}
-
 static gboolean start_http(HdmirtcService *s, const HdmirtcConfig *c, GError **error)
 {
-	g_auto(GStrv) links = ice_server_links(c);
+	g_auto(GStrv) links = hdmirtc_service_ice_links(s);
 	HdmirtcHttpConfig hc = {
 		.address = c->http_address,
 		.port = c->http_port,
@@ -274,12 +259,15 @@ HdmirtcService *hdmirtc_service_new(const HdmirtcConfig *config, GError **error)
 	s->started_us = g_get_monotonic_time();
 	s->cancellable = g_cancellable_new();
 	s->stun_server = g_strdup(config->stun_server);
-	if (!start_webrtc(s, config, error) || !start_media(s, config, error) ||
-	    !start_http(s, config, error)) {
+	if (!start_webrtc(s, config, error) || !start_media(s, config, error)) {
 		hdmirtc_service_free(s);
 		return NULL;
 	}
 	hdmirtc_service_start_network(s, config);
+	if (!start_http(s, config, error)) {
+		hdmirtc_service_free(s);
+		return NULL;
+	}
 	return s;
 }
 

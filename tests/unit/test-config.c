@@ -391,6 +391,9 @@ static const FlagErrorCase flag_errors[] = {
 	{ { "--turn", "turns:t.example:5349?transport=udp", "--turn-username=u" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --turn: ", "DTLS" } },
 	{ { "--turn", "turn:t.example:3478?foo=bar" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --turn: ", "transport" } },
 	{ { "--turn", "turn:t.example:3478" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --turn: ", "turn-password" } },
+	{ { "--turn-password", "p", "--turn-secret", "s" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE,
+	  { "option --turn-secret: ", "set one of them" } },
+	{ { "--turn-credential-ttl", "5" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "turn-credential-ttl" } },
 	{ { "--http-address", "localhost" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --http-address: ", "not an IPv4 or IPv6" } },
 	{ { "--public-address", "1.2.3.4,example.com" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --public-address: ", "\"example.com\"" } },
 	{ { "--interfaces", "eth0,../x" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --interfaces: ", "not a network interface name" } },
@@ -434,7 +437,7 @@ static const char *const all_flags[] = {
 	"--source", "--device", "--width", "--height", "--fps", "--edid",
 	"--encoder", "--bitrate", "--keyframe-interval", "--keyframe-min-interval",
 	"--max-viewers", "--udp-ports", "--stun-server", "--no-stun", "--turn", "--turn-username",
-	"--turn-password", "--certificate", "--interfaces", "--ipv6", "--no-ipv6", "--public-address",
+	"--turn-password", "--turn-secret", "--turn-credential-ttl", "--certificate", "--interfaces", "--ipv6", "--no-ipv6", "--public-address",
 	"--log-level", "--verbose",
 };
 
@@ -444,7 +447,8 @@ static const char *const all_keys[] = {
 	"[source] edid", "[encoder] type", "[encoder] bitrate", "[encoder] keyframe-interval",
 	"[encoder] keyframe-min-interval-ms", "[webrtc] max-viewers", "[webrtc] udp-port-min",
 	"[webrtc] stun-server", "[webrtc] turn-servers", "[webrtc] turn-username",
-	"[webrtc] turn-password", "[webrtc] certificate", "[webrtc] interfaces", "[webrtc] ipv6",
+	"[webrtc] turn-password", "[webrtc] turn-secret", "[webrtc] turn-credential-ttl",
+	"[webrtc] certificate", "[webrtc] interfaces", "[webrtc] ipv6",
 	"[webrtc] public-addresses", "[log] level",
 };
 

@@ -560,6 +560,19 @@ static void test_watch(void)
 	hdmirtc_net_watch_free(watch);
 }
 
+/* Values computed independently (Python hmac/hashlib/base64). */
+static void test_turn_rest_credentials(void)
+{
+	g_autofree char *user = NULL, *pass = NULL, *bare_user = NULL, *bare_pass = NULL;
+
+	hdmirtc_net_turn_rest_credentials("north", "kvm", 1700000000, &user, &pass);
+	g_assert_cmpstr(user, ==, "1700000000:kvm");
+	g_assert_cmpstr(pass, ==, "x5LoMAwkkTKQ+0fGpT7RfQJ8Ui4=");
+	hdmirtc_net_turn_rest_credentials("north", "", 1700000000, &bare_user, &bare_pass);
+	g_assert_cmpstr(bare_user, ==, "1700000000");
+	g_assert_cmpstr(bare_pass, ==, "CWyHi3zCeWqXBir9thl4m+iZPRY=");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -574,6 +587,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/net/choose/bridge-names", test_bridge_names);
 	g_test_add_func("/net/read/live", test_read_live);
 	g_test_add_func("/net/watch", test_watch);
+	g_test_add_func("/net/turn/rest-credentials", test_turn_rest_credentials);
 	g_test_add_func("/net/stun/request", test_stun_request);
 	g_test_add_func("/net/stun/response", test_stun_response);
 	g_test_add_func("/net/stun/probe", test_stun_probe);
