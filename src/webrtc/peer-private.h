@@ -26,6 +26,7 @@ typedef struct {
 	gint32 cumulative_lost;
 	guint32 jitter;
 	guint64 remb_bps;
+	guint64 bitrate_kbps;           /* payload sent over the last SR interval */
 	gint64 last_frame_capture_to_last_send_us;
 } HdmirtcPeerStats;
 
@@ -63,6 +64,8 @@ struct HdmirtcPeer {
 	guint sr_timer;
 	guint liveness_timer;
 	gint64 last_rx_us;              /* last authenticated packet from the viewer */
+	gint64 rate_since_us;           /* start of the bitrate interval */
+	guint64 rate_bytes;
 	guint32 last_fir_seq;
 	gboolean have_fir_seq;
 	HdmirtcPeerStats stats;

@@ -180,6 +180,18 @@ void hdmirtc_peer_handle_rtp_rtcp(HdmirtcPeer *peer, guint8 *data, gsize len)
 
 /* ---- SR out ------------------------------------------------------------- */
 
+/* The send rate over the last interval, for the status. */
+static void update_bitrate(HdmirtcPeer *peer)
+{
+	gint64 now = g_get_monotonic_time();
+	guint64 bytes = peer->stats.payload_bytes_sent;
+
+	if (peer->rate_since_us && now > peer->rate_since_us)
+		peer->stats.bitrate_kbps = (bytes - peer->rate_bytes) * 8 * 1000 / (guint64)(now - peer->rate_since_us);
+	peer->rate_since_us = now;
+	peer->rate_bytes = bytes;
+}
+
 static gboolean on_sr_timer(gpointer user_data)
 {
 	HdmirtcPeer *peer = user_data;
@@ -191,9 +203,11 @@ static gboolean on_sr_timer(gpointer user_data)
 		.packet_count = (guint32)peer->stats.packets_sent,
 		.octet_count = (guint32)peer->stats.payload_bytes_sent,
 	};
-	gssize len = hdmirtc_rtcp_build_sr_sdes(&info, peer->cname, rtcp,
-					       sizeof(rtcp) - HDMIRTC_SRTP_MAX_OVERHEAD);
+	gssize len;
 
+	update_bitrate(peer);
+	len = hdmirtc_rtcp_build_sr_sdes(&info, peer->cname, rtcp,
+					 sizeof(rtcp) - HDMIRTC_SRTP_MAX_OVERHEAD);
 	if (len > 0) {
 		gsize n = len;
 		if (hdmirtc_srtp_session_protect_rtcp(peer->srtp, rtcp, &n, sizeof(rtcp)) == 0)

@@ -46,6 +46,7 @@ void hdmirtc_peer_add_status(HdmirtcPeer *peer, JsonBuilder *b)
 	hdmirtc_json_add_int(b, "fraction_lost", s->fraction_lost);
 	hdmirtc_json_add_int(b, "cumulative_lost", s->cumulative_lost);
 	hdmirtc_json_add_int(b, "remb_bps", (gint64)s->remb_bps);
+	hdmirtc_json_add_int(b, "bitrate_kbps", (gint64)s->bitrate_kbps);
 	hdmirtc_json_add_int(b, "capture_to_last_send_us", s->last_frame_capture_to_last_send_us);
 	json_builder_end_object(b);
 }

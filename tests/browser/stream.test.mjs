@@ -71,6 +71,10 @@ test('the browser plays 300+ frames with increasing counters and no freeze', { t
   assert.ok(viewer.extensions.mid > 0, 'the mid extension was not negotiated');
   assert.ok(end.stats.senderReports > 0, 'the browser saw no RTCP sender report');
   assert.ok(viewer.rtcp_received > 0 && viewer.rtt_us > 0, 'no receiver report with RTT came back');
+  // The service's own send rate agrees with what the browser received.
+  assert.ok(end.stats.kbps > 0 && Math.abs(viewer.bitrate_kbps - end.stats.kbps) < 0.5 * end.stats.kbps,
+    `status bitrate ${viewer.bitrate_kbps} kbit/s, browser ${end.stats.kbps} kbit/s`);
+  assert.match(viewer.ice_pair, /^host udp (127\.0\.0\.1|\[::1\]):\d+ -> (host|prflx) udp (127\.0\.0\.1|\[::1\]):\d+$/);
   const g2g = summarize(end.latencyMs);
   const rx = summarize(end.receiveMs);
   const abs = summarize(end.absCaptureMs);
