@@ -77,6 +77,8 @@ typedef struct HdmirtcConfig {
 	char *turn_password;
 	char *turn_secret;              /* TURN REST API shared secret; "" = static credentials */
 	guint turn_credential_ttl_s;    /* lifetime of the credentials made from turn_secret */
+	char *turn_tls_ca;              /* CA file for turns: servers; "" = system store */
+	gboolean turn_tls_verify;
 	char *certificate;              /* DTLS certificate + key (PEM), created if missing */
 	char **interfaces;              /* empty = the default-route interface */
 	gboolean ipv6;

@@ -41,6 +41,9 @@ typedef struct {
 	guint port;
 	const char *username;
 	const char *password;
+	/* TLS: the name (or IP literal) the server's certificate must carry;
+	 * NULL = ip. */
+	const char *server_name;
 } HdmirtcWebrtcRelay;
 
 typedef struct {
@@ -57,6 +60,10 @@ typedef struct {
 	/* Announced as extra host candidates with the ports of the real host
 	 * candidates of the same family (static 1:1 NAT); NULL = none. */
 	const char *const *public_addresses;
+	/* TURN over TLS: trusted CAs (PEM file, NULL or "" = the system's
+	 * store) and whether certificates are checked at all. */
+	const char *turn_tls_ca;
+	gboolean turn_tls_verify;
 } HdmirtcWebrtcConfig;
 
 typedef struct HdmirtcWebrtc HdmirtcWebrtc;
@@ -106,7 +113,9 @@ guint hdmirtc_webrtc_get_n_viewers(HdmirtcWebrtc *w);
  * asynchronous name lookup); NULL or "" turns STUN off. */
 void hdmirtc_webrtc_set_stun_server(HdmirtcWebrtc *w, const char *ip, guint port);
 /* Sets the TURN servers of viewers that join from now on (copied); the
- * answer then also waits for their relay candidates. */
+ * answer then also waits for their relay candidates.  libnice has no TLS
+ * client: a TLS relay is reached through a tunnel on 127.0.0.1 (kept for
+ * the hub's life) that libnice's TURN over TCP connects to. */
 void hdmirtc_webrtc_set_relays(HdmirtcWebrtc *w, const HdmirtcWebrtcRelay *relays, guint n);
 /* Sets the addresses viewers that join from now on gather on (copied);
  * NULL or empty = every non-loopback address (libnice's choice). */

@@ -148,7 +148,7 @@ static const Option options[] = {
 	{ "webrtc", "turn-servers", NULL, "turn", OPT_LIST, F(turn_servers), 0, "",
 	  .validate = validate_turn, .arg = "URL",
 	  .help = "TURN servers, turn:HOST:PORT?transport=udp|tcp or turns:HOST:PORT "
-	          "(turns: for browsers only); comma-separated, the option may be repeated" },
+	          "(TLS); comma-separated, the option may be repeated" },
 	{ "webrtc", "turn-username", NULL, "turn-username", OPT_STRING, F(turn_username), 0, "",
 	  .arg = "NAME", .help = "User name for the TURN servers" },
 	{ "webrtc", "turn-password", NULL, "turn-password", OPT_STRING, F(turn_password), 0, "",
@@ -160,6 +160,12 @@ static const Option options[] = {
 	{ "webrtc", "turn-credential-ttl", NULL, "turn-credential-ttl", OPT_UINT,
 	  F(turn_credential_ttl_s), 0, "86400", 600, 604800, .arg = "SECONDS",
 	  .help = "Lifetime of the credentials made from turn-secret" },
+	{ "webrtc", "turn-tls-ca", NULL, "turn-tls-ca", OPT_STRING, F(turn_tls_ca), 0, "",
+	  .arg = "PATH", .help = "CA certificates (PEM) that turns: servers are checked against; "
+	                         "empty = the system's store" },
+	{ "webrtc", "turn-tls-verify", NULL, "turn-tls-verify", OPT_BOOL, F(turn_tls_verify), 0, "true",
+	  .help = "Check turns: servers' certificates (--turn-tls-verify=false only for a lab "
+	          "TURN server with a self-signed certificate)" },
 	{ "webrtc", "certificate", NULL, "certificate", OPT_STRING, F(certificate), 0,
 	  HDMIRTC_STATEDIR "/dtls.pem", .validate = validate_not_empty, .arg = "PATH",
 	  .help = "DTLS certificate and key (PEM), created if missing" },

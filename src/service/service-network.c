@@ -249,6 +249,7 @@ static void update_relays(HdmirtcService *s)
 			.port = t->server.port,
 			.username = s->turn_username,
 			.password = s->turn_password,
+			.server_name = t->server.host,
 		};
 		g_array_append_val(relays, r);
 	}
@@ -388,16 +389,6 @@ static void start_turn(HdmirtcService *s, const HdmirtcConfig *c)
 			continue;   /* the configuration checked it already */
 		}
 		g_ptr_array_add(s->turn, t);
-		/* libnice 0.1.21 speaks no TLS: a turns: relay would carry the
-		 * TURN credentials in plaintext.  Browsers still get it (Link
-		 * header): they do TLS themselves. */
-		if (t->server.transport == HDMIRTC_CONFIG_TURN_TLS) {
-			t->error = g_strdup("not used by the service: libnice cannot speak TLS to TURN "
-					    "servers (the credentials would go in plaintext); "
-					    "use turn:HOST:PORT?transport=tcp for the service's own relay");
-			g_warning("TURN %s: %s", t->url, t->error);
-			continue;
-		}
 		resolve_turn(t);
 	}
 }

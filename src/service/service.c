@@ -222,6 +222,8 @@ static gboolean start_webrtc(HdmirtcService *s, const HdmirtcConfig *c, GError *
 		.udp_port_max = c->udp_port_max,
 		.ipv6 = c->ipv6,
 		.public_addresses = (const char *const *)c->public_addresses,
+		.turn_tls_ca = c->turn_tls_ca,
+		.turn_tls_verify = c->turn_tls_verify,
 	};
 
 	if (!hdmirtc_service_choose_addresses(s, c, error))

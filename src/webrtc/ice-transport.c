@@ -173,7 +173,7 @@ static NiceRelayType relay_type(HdmirtcWebrtcRelayTransport transport)
 {
 	switch (transport) {
 	case HDMIRTC_WEBRTC_RELAY_TCP: return NICE_RELAY_TYPE_TURN_TCP;
-	case HDMIRTC_WEBRTC_RELAY_TLS: return NICE_RELAY_TYPE_TURN_TLS;
+	case HDMIRTC_WEBRTC_RELAY_TLS:  /* never here: the hub tunnels TLS over TCP */
 	case HDMIRTC_WEBRTC_RELAY_UDP: break;
 	}
 	return NICE_RELAY_TYPE_TURN_UDP;

@@ -9,6 +9,7 @@
 #include "hdmirtc/sdp.h"
 #include "frame-timings.h"
 #include "peer.h"
+#include "relay-tunnels.h"
 
 G_DEFINE_QUARK(hdmirtc-webrtc-error-quark, hdmirtc_webrtc_error)
 
@@ -38,7 +39,9 @@ struct HdmirtcWebrtc {
 	GStrv local_addresses;
 	GStrv public_addresses;
 	char *stun_host;
-	GArray *relays;                 /* HdmirtcWebrtcRelay, strings owned */
+	GArray *relays;                 /* HdmirtcWebrtcRelay, strings owned; TLS ones
+	                                 * already turned into TCP to their tunnel */
+	HdmirtcRelayTunnels *tunnels;
 	GHashTable *peers;              /* id -> HdmirtcPeer*, owned */
 	GPtrArray *pending_answers;     /* PendingAnswer*, owned */
 	HdmirtcH264Packetizer *packetizer;
@@ -436,20 +439,46 @@ static void clear_relay(gpointer p)
 	g_free((char *)r->ip);
 	g_free((char *)r->username);
 	g_free((char *)r->password);
+	g_free((char *)r->server_name);
+}
+
+/* What libnice gets for relay: itself, or for TLS, TURN over TCP to the
+ * local end of a TLS tunnel.  FALSE when the tunnel cannot be made. */
+static gboolean relay_for_agents(HdmirtcWebrtc *w, const HdmirtcWebrtcRelay *relay,
+                                 HdmirtcWebrtcRelay *out)
+{
+	g_autoptr(GError) error = NULL;
+	guint port = relay->port;
+	const char *ip = relay->ip;
+
+	if (relay->transport == HDMIRTC_WEBRTC_RELAY_TLS) {
+		port = hdmirtc_relay_tunnels_get_port(w->tunnels, relay, &error);
+		if (!port) {
+			g_warning("TURN over TLS to %s:%u: %s", relay->ip, relay->port, error->message);
+			return FALSE;
+		}
+		ip = "127.0.0.1";
+	}
+	*out = (HdmirtcWebrtcRelay){
+		.transport = relay->transport == HDMIRTC_WEBRTC_RELAY_TLS ? HDMIRTC_WEBRTC_RELAY_TCP
+									: relay->transport,
+		.ip = g_strdup(ip),
+		.port = port,
+		.username = g_strdup(relay->username),
+		.password = g_strdup(relay->password),
+		.server_name = g_strdup(relay->server_name),
+	};
+	return TRUE;
 }
 
 void hdmirtc_webrtc_set_relays(HdmirtcWebrtc *w, const HdmirtcWebrtcRelay *relays, guint n)
 {
 	g_array_set_size(w->relays, 0);
 	for (guint i = 0; i < n; i++) {
-		HdmirtcWebrtcRelay r = {
-			.transport = relays[i].transport,
-			.ip = g_strdup(relays[i].ip),
-			.port = relays[i].port,
-			.username = g_strdup(relays[i].username),
-			.password = g_strdup(relays[i].password),
-		};
-		g_array_append_val(w->relays, r);
+		HdmirtcWebrtcRelay r;
+
+		if (relay_for_agents(w, &relays[i], &r))
+			g_array_append_val(w->relays, r);
 	}
 	w->ice.relays = (const HdmirtcWebrtcRelay *)(gpointer)w->relays->data;
 	w->ice.n_relays = w->relays->len;
@@ -506,6 +535,7 @@ void hdmirtc_webrtc_add_status(HdmirtcWebrtc *w, JsonBuilder *b)
 	json_builder_end_array(b);
 	json_builder_set_member_name(b, "keyframe_requests");
 	json_builder_add_int_value(b, (gint64)w->keyframe_requests);
+	hdmirtc_relay_tunnels_add_status(w->tunnels, b);
 	json_builder_set_member_name(b, "keyframe_requests_sent");
 	json_builder_add_int_value(b, (gint64)w->keyframe_requests_sent);
 	hdmirtc_frame_timings_add_status(&w->timings, b);
@@ -518,6 +548,7 @@ static void copy_ice_config(HdmirtcWebrtc *w, const HdmirtcWebrtcConfig *config)
 	w->stun_host = g_strdup(config->stun_host);
 	w->local_addresses = g_strdupv((char **)config->local_addresses);
 	w->public_addresses = g_strdupv((char **)config->public_addresses);
+	w->tunnels = hdmirtc_relay_tunnels_new(w->ctx, config->turn_tls_ca, config->turn_tls_verify);
 	w->relays = g_array_new(FALSE, TRUE, sizeof(HdmirtcWebrtcRelay));
 	g_array_set_clear_func(w->relays, clear_relay);
 	w->ice = (HdmirtcIceConfig){
@@ -578,6 +609,7 @@ void hdmirtc_webrtc_free(HdmirtcWebrtc *w)
 	g_strfreev(w->local_addresses);
 	g_strfreev(w->public_addresses);
 	g_array_unref(w->relays);
+	hdmirtc_relay_tunnels_free(w->tunnels);
 	g_free(w->stun_host);
 	g_main_context_unref(w->ctx);
 	g_free(w);

@@ -195,18 +195,34 @@ test('all UDP between browser and service dropped: the stream goes through cotur
     });
   });
 
-// libnice 0.1.21 (and master) has no TLS client: with
-// NICE_COMPATIBILITY_RFC5245, agent_create_tcp_turn_socket() (agent/agent.c)
-// wraps the TCP socket for NICE_RELAY_TYPE_TURN_TLS in nothing (only the
-// GOOGLE / OC2007 modes get a pseudo-SSL fixed-bytes handshake), so a
-// turns: relay is spoken as plaintext STUN over TCP, and coturn, which
-// tells TLS from plaintext on every TCP port, serves it.  The stream plays,
-// but not through TLS: the router sees STUN, not a ClientHello.  Left as
-// todo (run, reported, not failing the file) until the service speaks TLS.
-const noTurnTls = 'libnice 0.1.21 opens turns: relays as plaintext TCP (no TLS client in libnice)';
+test('TURN REST API: time-limited credentials from turn-secret for the service and the browser',
+  { skip, timeout: 90000 }, async () => {
+    await withTopology({ nat: 'none', dropUdp: true }, async (topo, keep) => {
+      await topo.startCoturn({ secret: 'kvm-shared-secret' });
+      const service = await topo.startService(['--no-stun', '--no-ipv6', '--turn', 'turn:203.0.113.2:3478?transport=tcp',
+        '--turn-username', 'kvm', '--turn-secret', 'kvm-shared-secret', '--turn-credential-ttl', '3600']);
+      await waitUntil(() => topo.status().network.turn[0]?.address === '203.0.113.2', 5000, 'TURN not resolved');
+      const { browser, page } = await openPlayer(topo, service.url);
+      keep(browser);
+      const link = await page.evaluate(async () => (await fetch('whep', { method: 'OPTIONS' })).headers.get('Link'));
+      const m = link.match(/username="(\d+):kvm"; credential="([^"]+)"/);
+      assert.ok(m, link);
+      const expires = Number(m[1]) - Date.now() / 1000;
+      assert.ok(expires > 3500 && expires <= 3600, `expires in ${expires} s`);
+      const { createHmac } = await import('node:crypto');
+      assert.equal(m[2], createHmac('sha1', 'kvm-shared-secret').update(`${m[1]}:kvm`).digest('base64'));
+      await waitPlaying(page);
+      const ice = await browserIce(page);
+      assert.equal(ice.remote.candidateType, 'relay');
+      assert.match(topo.status().viewers.find((v) => v.state === 'streaming').ice_pair, /^relay /);
+    });
+  });
 
-test('all UDP between browser and service dropped: the stream goes through coturn TURN over TLS (self-signed certificate)',
-  { skip, todo: noTurnTls, timeout: 90000 }, async () => {
+// libnice 0.1.21 has no TLS client (its TURN_TLS type is Google's old
+// pseudo-SSL): the service runs its own wolfSSL tunnel that libnice's TURN
+// over TCP connects to.  The router checks what goes to port 5349 is TLS.
+test('all UDP between browser and service dropped: the stream goes through coturn TURN over TLS (certificate checked)',
+  { skip, timeout: 90000 }, async () => {
     await withTopology({ nat: 'none', dropUdp: true }, async (topo, keep) => {
       await topo.startCoturn({ tls: true, verbose: true });
       await waitUntil(() => inNs(topo.br, 'ss', '-lnt').includes('203.0.113.2:5349'), 5000, 'coturn not listening on 5349');
@@ -216,7 +232,7 @@ test('all UDP between browser and service dropped: the stream goes through cotur
       const control = topo.tcpFirstBytes();
       assert.ok(control.tls_handshake > 0, `the probe saw no ClientHello from openssl s_client: ${JSON.stringify(control)}`);
       const service = await topo.startService(['--no-stun', '--no-ipv6', '--turn', 'turns:203.0.113.2:5349',
-        '--turn-username', 'u', '--turn-password', 'p']);
+        '--turn-username', 'u', '--turn-password', 'p', '--turn-tls-ca', topo.turnCert]);
       await waitUntil(() => topo.status().network.turn[0]?.address === '203.0.113.2', 5000, 'TURN not resolved');
       const { browser, page } = await openPlayer(topo, service.url);
       keep(browser);
@@ -231,6 +247,9 @@ test('all UDP between browser and service dropped: the stream goes through cotur
       console.log(`# towards 203.0.113.2:5349: openssl control ${JSON.stringify(control)}, with the service ${JSON.stringify(seen)}`);
       assert.equal(seen.stun_plain, 0, `the service spoke plaintext STUN to the TLS port (${JSON.stringify(seen)})`);
       assert.ok(seen.tls_handshake > control.tls_handshake, `the service sent no TLS ClientHello (${JSON.stringify(seen)})`);
+      const [tunnel] = topo.status().turn_tls_tunnels;
+      assert.equal(tunnel.server, '203.0.113.2:5349');
+      assert.ok(tunnel.connections > 0 && tunnel.failures === 0, JSON.stringify(tunnel));
     });
   });
 
@@ -273,6 +292,29 @@ for (const [name, opts, args, expect] of [
   });
 }
 
+// What the browser measured on the selected pair and the video stream:
+// STUN round trip (consent checks: the service's answers cross the delay),
+// NACKs sent, frames decoded and freezes.
+function linkStats(page) {
+  return page.evaluate(async () => {
+    const report = await window.hdmirtc.pc.getStats();
+    let transport = null, inbound = null;
+    report.forEach((r) => {
+      if (r.type === 'transport' && r.selectedCandidatePairId) transport = r;
+      if (r.type === 'inbound-rtp' && r.kind === 'video') inbound = r;
+    });
+    const pair = transport && report.get(transport.selectedCandidatePairId);
+    return {
+      rtt: pair?.currentRoundTripTime ?? null,
+      nackCount: inbound?.nackCount ?? 0,
+      framesDecoded: inbound?.framesDecoded ?? 0,
+      freezeCount: inbound?.freezeCount ?? 0,
+      freezeSeconds: inbound?.totalFreezesDuration ?? 0,
+      packetsLost: inbound?.packetsLost ?? 0,
+    };
+  });
+}
+
 test('10% loss and 100 ms delay: NACKs are answered with retransmissions and the stream keeps playing',
   { skip, timeout: 120000 }, async () => {
     await withTopology({ nat: 'none' }, async (topo, keep) => {
@@ -280,18 +322,38 @@ test('10% loss and 100 ms delay: NACKs are answered with retransmissions and the
       const { browser, page } = await openPlayer(topo, service.url);
       keep(browser);
       await waitPlaying(page, 30);
-      // tc netem where the kernel has it; else (no sch_netem module, as on
-      // the CI machine) the loss alone, by an nft rule in the router.
-      const delayed = topo.impair('loss 10% delay 100ms');
-      const before = (await browserIce(page)).framesDecoded;
+      const viewerBefore = topo.status().viewers.find((v) => v.state === 'streaming');
+      assert.ok(viewerBefore, 'no streaming viewer before the impairment');
+      // tc netem where the kernel has it; else (no sch_netem, as on the CI
+      // machine) netem-tun, a userspace netem on the service's egress;
+      // else the loss alone, by an nft rule in the router.
+      const delayed = await topo.impair('loss 10% delay 100ms');
+      const before = await linkStats(page);
       await new Promise((r) => setTimeout(r, 15000));
-      const ice = await browserIce(page);
-      const viewer = topo.status().viewers.find((v) => v.state === 'streaming');
-      console.log(`# under loss: browser nackCount ${ice.nackCount}, service retransmitted ${viewer.retransmitted}, ` +
-        `frames decoded in 15 s ${ice.framesDecoded - before}, rtt_us ${viewer.rtt_us}, fraction_lost ${viewer.fraction_lost}`);
+      const ice = await linkStats(page);
+      const viewers = topo.status().viewers;
+      const viewer = viewers.find((v) => v.state === 'streaming');
+      const emulator = await topo.impairSummary();
+      console.log(`# under loss (delay ${delayed ? 'applied' : 'not available'}): browser nackCount ${ice.nackCount}, ` +
+        `service retransmitted ${viewer?.retransmitted}, frames decoded in 15 s ${ice.framesDecoded - before.framesDecoded}, ` +
+        `freezes ${ice.freezeCount - before.freezeCount} (${(ice.freezeSeconds - before.freezeSeconds).toFixed(2)} s), ` +
+        `rtt_us ${viewer?.rtt_us}, browser rtt ${ice.rtt} s, fraction_lost ${viewer?.fraction_lost}` +
+        (emulator ? `, netem-tun ${JSON.stringify(emulator)}` : ''));
+      // No viewer dropped: the same one is still streaming.
+      assert.equal(viewer?.id, viewerBefore.id, `the viewer did not survive: ${JSON.stringify(viewers)}`);
       assert.ok(ice.nackCount > 0, 'the browser sent no NACK');
       assert.ok(viewer.retransmitted > 0, 'the service retransmitted nothing');
-      assert.ok(ice.framesDecoded - before > 100, `only ${ice.framesDecoded - before} frames decoded in 15 s`);
-      if (delayed) assert.ok(viewer.rtt_us >= 100000, `RTT ${viewer.rtt_us} us under 100 ms delay`);
+      assert.ok(ice.framesDecoded - before.framesDecoded > 100, `only ${ice.framesDecoded - before.framesDecoded} frames decoded in 15 s`);
+      if (delayed) {
+        assert.ok(viewer.rtt_us >= 100000, `RTT ${viewer.rtt_us} us under 100 ms delay`);
+        assert.ok(ice.rtt >= 0.1, `the browser's STUN round trip ${ice.rtt} s under 100 ms delay`);
+      }
+      if (emulator) {
+        // The emulator really dropped about 10% and let the rest through.
+        assert.ok(emulator.lost > 0.05 * emulator.received && emulator.lost < 0.15 * emulator.received,
+          JSON.stringify(emulator));
+        assert.equal(emulator.overflow, 0, JSON.stringify(emulator));
+        assert.equal(emulator.send_errors, 0, JSON.stringify(emulator));
+      }
     });
   });

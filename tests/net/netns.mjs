@@ -4,7 +4,7 @@
 // chromium started inside them with `ip netns exec`.  Traffic never leaves
 // these namespaces (no link to the host's own network).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const buildDir = process.env.HDMIRTC_BUILD_DIR || path.resolve(here, '../../build');
 export const binary = path.join(buildDir, 'src', 'hdmirtc');
+export const netemTun = path.join(buildDir, 'tests', 'net', 'netem-tun');
 
 export function canRun() {
   if (process.getuid?.() !== 0) return 'needs root (ip netns)';
@@ -167,20 +168,72 @@ export class Topology {
     return out;
   }
 
-  // Loss (and delay) on the service's uplink: tc netem if the kernel has
-  // it (returns true), else 10% random UDP loss in the router (false).
-  impair(spec) {
+  // Loss and delay on the service's uplink (egress only), e.g.
+  // 'loss 10% delay 100ms'.  Resolves true when the delay is really there:
+  // tc netem if the kernel has it; else netem-tun, a userspace netem fed
+  // by a TAP device (kernels built without sch_netem, like the test
+  // machines); else (netem-tun not built) only the loss, by an nft rule
+  // in the router, and false.
+  async impair(spec) {
     try {
       sh('ip', ['netns', 'exec', this.svc, 'tc', 'qdisc', 'replace', 'dev', 'eth0', 'root', 'netem', ...spec.split(' ')]);
       return true;
-    } catch {
-      const pct = Number((spec.match(/loss (\d+)%/) || [0, 10])[1]);
-      this.nft(this.router, `table inet impair {
-  chain forward { type filter hook forward priority -10; meta l4proto udp numgen random mod 100 < ${pct} drop; }
+    } catch { /* no sch_netem */ }
+    const { lossPct, delayMs, jitterMs } = parseImpairment(spec);
+    if (existsSync(netemTun)) {
+      await this.startNetemTun({ lossPct, delayMs, jitterMs });
+      return true;
+    }
+    this.nft(this.router, `table inet impair {
+  chain forward { type filter hook forward priority -10; meta l4proto udp numgen random mod 100 < ${Math.round(lossPct)} drop; }
 }
 `);
-      return false;
+    return false;
+  }
+
+  // Everything leaving the service's eth0 is redirected (tc clsact egress,
+  // mirred) into the TAP device dly0, where netem-tun delays and drops it
+  // and sends the rest out of eth0 past that hook.  Not policy routing:
+  // libnice pins its sockets to eth0 (IP_UNICAST_IF), which no rule
+  // overrides.  Routes are untouched (the service watches them).
+  async startNetemTun({ lossPct, delayMs, jitterMs = 0, seed }) {
+    // Created here rather than by netem-tun, to turn off its IPv6
+    // link-local address first: nothing of its own to send, no address
+    // event for the service.
+    sh('ip', ['-n', this.svc, 'tuntap', 'add', 'dev', 'dly0', 'mode', 'tap']);
+    sh('ip', ['-n', this.svc, 'link', 'set', 'dly0', 'addrgenmode', 'none']);
+    sh('ip', ['-n', this.svc, 'link', 'set', 'dly0', 'up']);
+    const args = ['--tap', 'dly0', '--dev', 'eth0', '--delay-ms', String(delayMs),
+      '--loss-pct', String(lossPct), '--jitter-ms', String(jitterMs)];
+    if (seed !== undefined) args.push('--seed', String(seed));
+    const entry = this.spawnIn(this.svc, netemTun, args, { label: 'netem-tun' });
+    await waitUntil(() => /^ready$/m.test(entry.log) || entry.child.exitCode !== null, 5000,
+      `netem-tun did not start:\n${entry.log}`);
+    if (entry.child.exitCode !== null) throw new Error(`netem-tun exited ${entry.child.exitCode}:\n${entry.log}`);
+    this.netemTun = entry;
+    inNs(this.svc, 'tc', 'qdisc', 'add', 'dev', 'eth0', 'clsact');
+    inNs(this.svc, 'tc', 'filter', 'add', 'dev', 'eth0', 'egress', 'protocol', 'all',
+      'u32', 'match', 'u32', '0', '0', 'action', 'mirred', 'egress', 'redirect', 'dev', 'dly0');
+    return entry;
+  }
+
+  // Ends netem-tun's impairment (the redirect first, so frames go straight
+  // out of eth0 again, then SIGTERM) and resolves with its summary
+  // { received, lost, sent, overflow, send_errors, foreign, ... }, or null
+  // when it is not running.  Called by down() too.
+  async impairSummary() {
+    const entry = this.netemTun;
+    if (!entry) return null;
+    this.netemTun = null;
+    try { inNs(this.svc, 'tc', 'qdisc', 'del', 'dev', 'eth0', 'clsact'); } catch { /* gone */ }
+    if (entry.child.exitCode === null && entry.child.signalCode === null) {
+      const exited = new Promise((r) => entry.child.once('exit', r));
+      entry.child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
     }
+    try { sh('ip', ['-n', this.svc, 'link', 'del', 'dly0']); } catch { /* gone */ }
+    const line = entry.log.split('\n').reverse().find((l) => l.startsWith('{'));
+    return line ? JSON.parse(line) : null;
   }
 
   spawnIn(ns, cmd, args, { label = cmd } = {}) {
@@ -193,19 +246,25 @@ export class Topology {
     return entry;
   }
 
-  // coturn in the browser namespace; stunOnly, or TURN with user u / p.
+  // coturn in the browser namespace; stunOnly, or TURN with user u / p
+  // (or, with secret, the TURN REST API's time-limited credentials).
+  // tls: also TLS on 5349 with a self-signed certificate for ip and
+  // turn.test, whose PEM is this.turnCert.
   // verbose: coturn logs each session (connect, allocation, close).
-  async startCoturn({ stunOnly = false, tls = false, verbose = false, ip = '203.0.113.2' } = {}) {
+  async startCoturn({ stunOnly = false, tls = false, verbose = false, secret = null, ip = '203.0.113.2' } = {}) {
     const args = ['-n', `--listening-ip=${ip}`, '--listening-port=3478', `--relay-ip=${ip}`,
       '--no-cli', '--no-dtls', '--log-file=stdout', '--simple-log', '--no-stdout-log',
       '--min-port=40000', '--max-port=40100'];
     if (verbose) args.push('--verbose');
     if (stunOnly) args.push('--stun-only', '--no-tls');
+    else if (secret) args.push('--use-auth-secret', `--static-auth-secret=${secret}`, '--realm=hdmirtc.test', '--fingerprint');
     else args.push('--lt-cred-mech', '--user=u:p', '--realm=hdmirtc.test', '--fingerprint');
     if (!stunOnly && tls) {
       const cert = path.join(this.tmp, 'turn.pem'), key = path.join(this.tmp, 'turn.key');
       sh('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-        '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=turn.test']);
+        '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=turn.test',
+        '-addext', `subjectAltName=IP:${ip},DNS:turn.test`]);
+      this.turnCert = cert;
       args.push('--tls-listening-port=5349', `--cert=${cert}`, `--pkey=${key}`);
     } else if (!stunOnly) {
       args.push('--no-tls');
@@ -257,6 +316,7 @@ export class Topology {
   }
 
   async down() {
+    await this.impairSummary().catch(() => {});
     for (const { child } of this.children) {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
@@ -269,6 +329,19 @@ export class Topology {
     }
     rmSync(this.tmp, { recursive: true, force: true });
   }
+}
+
+// tc netem's words for what netem-tun does: 'loss 10% delay 100ms [10ms]'
+// (the second time is the jitter).
+export function parseImpairment(spec) {
+  const loss = spec.match(/\bloss (?:random )?(\d+(?:\.\d+)?)%/);
+  const delay = spec.match(/\bdelay (\d+(?:\.\d+)?)(us|ms|s)(?: (\d+(?:\.\d+)?)(us|ms|s))?/);
+  const ms = (v, unit) => Number(v) * { us: 0.001, ms: 1, s: 1000 }[unit];
+  return {
+    lossPct: loss ? Number(loss[1]) : 0,
+    delayMs: delay ? ms(delay[1], delay[2]) : 0,
+    jitterMs: delay?.[3] ? ms(delay[3], delay[4]) : 0,
+  };
 }
 
 export async function waitUntil(predicate, timeoutMs, message) {

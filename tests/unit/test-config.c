@@ -437,7 +437,8 @@ static const char *const all_flags[] = {
 	"--source", "--device", "--width", "--height", "--fps", "--edid",
 	"--encoder", "--bitrate", "--keyframe-interval", "--keyframe-min-interval",
 	"--max-viewers", "--udp-ports", "--stun-server", "--no-stun", "--turn", "--turn-username",
-	"--turn-password", "--turn-secret", "--turn-credential-ttl", "--certificate", "--interfaces", "--ipv6", "--no-ipv6", "--public-address",
+	"--turn-password", "--turn-secret", "--turn-credential-ttl",
+	"--turn-tls-ca", "--turn-tls-verify", "--certificate", "--interfaces", "--ipv6", "--no-ipv6", "--public-address",
 	"--log-level", "--verbose",
 };
 
@@ -448,6 +449,7 @@ static const char *const all_keys[] = {
 	"[encoder] keyframe-min-interval-ms", "[webrtc] max-viewers", "[webrtc] udp-port-min",
 	"[webrtc] stun-server", "[webrtc] turn-servers", "[webrtc] turn-username",
 	"[webrtc] turn-password", "[webrtc] turn-secret", "[webrtc] turn-credential-ttl",
+	"[webrtc] turn-tls-ca", "[webrtc] turn-tls-verify",
 	"[webrtc] certificate", "[webrtc] interfaces", "[webrtc] ipv6",
 	"[webrtc] public-addresses", "[log] level",
 };
