@@ -38,9 +38,9 @@ test('the service address changes mid-stream: ICE restart within 3 s, the viewer
 
       await topo.startService(['--no-stun', '--no-ipv6', '--interfaces', 'eth0,eth1']);
       assert.deepEqual(topo.status().network.addresses, ['10.77.1.2', '10.88.1.2']);
-      const one = await openPlayerIn(topo.br, 'http://10.99.1.2:8080/', topo.tmp);
+      const one = await openPlayerIn(topo, topo.br, 'http://10.99.1.2:8080/');
       browsers.push(one.browser);
-      const two = await openPlayerIn(br2, 'http://10.88.1.2:8080/', topo.tmp);
+      const two = await openPlayerIn(topo, br2, 'http://10.88.1.2:8080/');
       browsers.push(two.browser);
       await waitFrames(one.page);
       await waitFrames(two.page);

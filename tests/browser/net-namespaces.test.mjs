@@ -1,87 +1,18 @@
 // The network cases of issue 5, each in namespaces this test creates
 // (root only; skipped otherwise): the service behind a NAT with a local
 // coturn as STUN (srflx), static 1:1 NAT (public-addresses), TURN over
-// TCP when UDP is dropped (and TURN over TLS, todo: libnice has no TLS
-// client), an unreachable STUN server that comes back,
-// IPv6-only / dual-stack / --no-ipv6, and 10% loss + 100 ms delay.
-import { test, before } from 'node:test';
+// TCP and over TLS when UDP is dropped, TURN REST credentials, an
+// unreachable STUN server that comes back, IPv6-only / dual-stack /
+// --no-ipv6, and 10% loss + 100 ms delay.
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Topology, canRun, waitUntil, inNs } from '../net/netns.mjs';
+import { openPlayerIn, waitFrames } from './lib/netns-player.mjs';
 
 const skip = canRun() || false;
-let launchChromium;
 
-before(async () => {
-  if (skip) return;
-  // chromium runs in whichever namespace HDMIRTC_BROWSER_NS names.
-  const dir = mkdtempSync(path.join(tmpdir(), 'hdmirtc-chromium-'));
-  const wrapper = path.join(dir, 'chromium');
-  process.env.CHROMIUM_REAL = process.env.CHROMIUM || '/usr/bin/chromium';
-  writeFileSync(wrapper, '#!/bin/sh\nexec ip netns exec "$HDMIRTC_BROWSER_NS" "$CHROMIUM_REAL" "$@"\n');
-  chmodSync(wrapper, 0o755);
-  process.env.CHROMIUM = wrapper;
-  ({ launchChromium } = await import('./lib/chromium.mjs'));
-});
-
-// Opens the player in the browser namespace; returns { browser, page }.
-async function openPlayer(topo, url) {
-  process.env.HDMIRTC_BROWSER_NS = topo.br;
-  const origin = new URL(url).origin;
-  // chromium's flags keep it off DNS; the service's address must pass.
-  const host = new URL(url).hostname;
-  const bare = host.replace(/^\[|\]$/g, '');
-  const browser = await launchChromium([`--unsafely-treat-insecure-origin-as-secure=${origin}`,
-    `--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE ${host}, EXCLUDE ${bare}`]);
-  const page = await browser.newPage();
-  // Keep every peer connection's story for the failure report (the
-  // player drops its pc when it falls back).
-  await page.addInitScript(() => {
-    const Native = window.RTCPeerConnection;
-    window.__ice = [];
-    window.RTCPeerConnection = function (...args) {
-      const pc = new Native(...args);
-      const story = { states: [], offer: null, answer: null };
-      window.__ice.push(story);
-      pc.addEventListener('iceconnectionstatechange', () => story.states.push(pc.iceConnectionState));
-      const setRemote = pc.setRemoteDescription.bind(pc);
-      pc.setRemoteDescription = (d) => { story.answer = d.sdp; return setRemote(d); };
-      const setLocal = pc.setLocalDescription.bind(pc);
-      pc.setLocalDescription = async (d) => { const r = await setLocal(d); story.offer = pc.localDescription.sdp; return r; };
-      return pc;
-    };
-    window.RTCPeerConnection.prototype = Native.prototype;
-  });
-  page.on('pageerror', (e) => console.log('page error:', e.message));
-  for (let i = 0; ; i++) {
-    try {
-      await page.goto(url);
-      break;
-    } catch (e) {
-      // chromium notices the namespace's fresh links once.
-      if (i > 2 || !/ERR_NETWORK_CHANGED/.test(e.message)) throw e;
-    }
-  }
-  return { browser, page };
-}
-
-async function waitPlaying(page, frames = 60, timeout = 30000) {
-  try {
-    await page.waitForFunction((n) => window.hdmirtc.framesPresented > n, frames, { timeout, polling: 200 });
-  } catch (e) {
-    const why = await page.evaluate(async () => {
-      const pc = window.hdmirtc.pc;
-      const pairs = [];
-      if (pc) (await pc.getStats()).forEach((r) => { if (r.type.includes('candidate')) pairs.push(r); });
-      return JSON.stringify({ state: window.hdmirtc.state, reason: window.hdmirtc.fallbackReason,
-        ice: window.__ice, stats: pairs }, null, 1);
-    }).catch((err) => String(err));
-    console.log(`# not playing:\n${why}`);
-    throw e;
-  }
-}
+const openPlayer = (topo, url) => openPlayerIn(topo, topo.br, url);
+const waitPlaying = waitFrames;
 
 // The browser's view of the selected pair and the answer it got.
 function browserIce(page) {

@@ -306,11 +306,12 @@ export class Topology {
     return JSON.parse(out);
   }
 
-  // A wrapper that starts chromium inside the browser namespace; the
-  // DevTools pipe is inherited, so playwright drives it as usual.
-  chromiumWrapper() {
-    const file = path.join(this.tmp, 'chromium-in-ns');
-    writeFileSync(file, `#!/bin/sh\nexec ip netns exec ${this.br} ${process.env.CHROMIUM_REAL || '/usr/bin/chromium'} "$@"\n`);
+  // A wrapper that starts chromium inside namespace ns (the browser's by
+  // default); the DevTools pipe is inherited, so playwright drives it as usual.
+  chromiumWrapper(ns = this.br) {
+    const file = path.join(this.tmp, `chromium-in-${ns}`);
+    const real = process.env.CHROMIUM_REAL || process.env.CHROMIUM || '/usr/bin/chromium';
+    writeFileSync(file, `#!/bin/sh\nexec ip netns exec ${ns} ${real} "$@"\n`);
     chmodSync(file, 0o755);
     return file;
   }

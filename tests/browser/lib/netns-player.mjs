@@ -1,30 +1,37 @@
 // The player page opened by a chromium that runs inside a network
 // namespace (tests/net/netns.mjs), and what the namespace tests read from it.
-import { writeFileSync, chmodSync } from 'node:fs';
-import path from 'node:path';
 import { launchChromium } from './chromium.mjs';
 
-// A wrapper script that starts chromium inside namespace ns; the DevTools
-// pipe is inherited, so playwright drives it as usual.
-function chromiumWrapper(ns, dir) {
-  const file = path.join(dir, `chromium-in-${ns}`);
-  const real = process.env.CHROMIUM_REAL || process.env.CHROMIUM || '/usr/bin/chromium';
-  writeFileSync(file, `#!/bin/sh\nexec ip netns exec ${ns} ${real} "$@"\n`);
-  chmodSync(file, 0o755);
-  return file;
-}
-
-// Opens url in a chromium inside ns (scripts in dir); resolves with { browser, page }.
+// Opens url in a chromium inside namespace ns of topo (tests/net/netns.mjs);
+// resolves with { browser, page }.
 // Every video frame's presentation time (wall clock, ms) goes to
 // window.__frameTimes, for freeze and recovery measurements.
-export async function openPlayerIn(ns, url, dir) {
+export async function openPlayerIn(topo, ns, url) {
   const { origin, hostname } = new URL(url);
   const bare = hostname.replace(/^\[|\]$/g, '');
   // chromium's flags keep it off DNS; the service's address must pass.
   const browser = await launchChromium([`--unsafely-treat-insecure-origin-as-secure=${origin}`,
     `--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE ${hostname}, EXCLUDE ${bare}`],
-  { executablePath: chromiumWrapper(ns, dir) });
+  { executablePath: topo.chromiumWrapper(ns) });
   const page = await browser.newPage();
+  // Every peer connection's story for failure reports (the player drops
+  // its pc when it falls back).
+  await page.addInitScript(() => {
+    const Native = window.RTCPeerConnection;
+    window.__ice = [];
+    window.RTCPeerConnection = function (...args) {
+      const pc = new Native(...args);
+      const story = { states: [], offer: null, answer: null };
+      window.__ice.push(story);
+      pc.addEventListener('iceconnectionstatechange', () => story.states.push(pc.iceConnectionState));
+      const setRemote = pc.setRemoteDescription.bind(pc);
+      pc.setRemoteDescription = (d) => { story.answer = d.sdp; return setRemote(d); };
+      const setLocal = pc.setLocalDescription.bind(pc);
+      pc.setLocalDescription = async (d) => { const r = await setLocal(d); story.offer = pc.localDescription.sdp; return r; };
+      return pc;
+    };
+    window.RTCPeerConnection.prototype = Native.prototype;
+  });
   await page.addInitScript(() => {
     window.__frameTimes = [];
     const watch = () => {
@@ -51,8 +58,22 @@ export async function openPlayerIn(ns, url, dir) {
   return { browser, page };
 }
 
+// Waits for more than `frames` presented frames; on timeout prints what
+// the page knows about its connections.
 export async function waitFrames(page, frames = 60, timeout = 30000) {
-  await page.waitForFunction((n) => window.hdmirtc.framesPresented > n, frames, { timeout, polling: 100 });
+  try {
+    await page.waitForFunction((n) => window.hdmirtc.framesPresented > n, frames, { timeout, polling: 100 });
+  } catch (e) {
+    const why = await page.evaluate(async () => {
+      const pc = window.hdmirtc.pc;
+      const pairs = [];
+      if (pc) (await pc.getStats()).forEach((r) => { if (r.type.includes('candidate')) pairs.push(r); });
+      return JSON.stringify({ state: window.hdmirtc.state, reason: window.hdmirtc.fallbackReason,
+        ice: window.__ice, stats: pairs }, null, 1);
+    }).catch((err) => String(err));
+    console.log(`# not playing:\n${why}`);
+    throw e;
+  }
 }
 
 export function frameTimes(page) {
