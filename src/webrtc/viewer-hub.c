@@ -244,6 +244,7 @@ static HdmirtcPeer *create_peer(HdmirtcWebrtc *w, const HdmirtcSdpOffer *offer, 
 {
 	HdmirtcSdpVideoChoice choice;
 	HdmirtcPeerConfig config = { .cert = w->cert, .ice = &w->ice };
+	g_autoptr(GError) local = NULL;
 	HdmirtcPeer *peer;
 
 	if (g_hash_table_size(w->peers) >= w->max_viewers) {
@@ -253,7 +254,18 @@ static HdmirtcPeer *create_peer(HdmirtcWebrtc *w, const HdmirtcSdpOffer *offer, 
 	}
 	if (!hdmirtc_sdp_offer_choose_h264(offer, &choice, error))
 		return NULL;
-	peer = hdmirtc_peer_new(w->ctx, &config, &choice, &peer_callbacks, w, error);
+	peer = hdmirtc_peer_new(w->ctx, &config, &choice, &peer_callbacks, w, &local);
+	if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE) && w->ice.port_max) {
+		g_set_error(error, HDMIRTC_WEBRTC_ERROR, HDMIRTC_WEBRTC_ERROR_NETWORK,
+			    "no free UDP port in udp-ports %u-%u for this viewer (each viewer takes "
+			    "one per address it gathers on): widen the range or lower max-viewers",
+			    w->ice.port_min, w->ice.port_max);
+		return NULL;
+	}
+	if (local) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return NULL;
+	}
 	if (peer)
 		g_message("viewer %s joins: H.264 pt %u profile-level-id %s", hdmirtc_peer_get_id(peer),
 			  choice.payload_type, choice.profile_level_id);
