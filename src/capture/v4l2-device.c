@@ -12,18 +12,7 @@
 #include <linux/media-bus-format.h>
 #include <linux/v4l2-subdev.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
-
-int hdmirtc_v4l2_ioctl(int fd, unsigned long request, void *arg)
-{
-	int r;
-
-	do
-		r = ioctl(fd, request, arg);
-	while (r < 0 && errno == EINTR);
-	return r < 0 ? -errno : 0;
-}
 
 static gboolean no_device(GError **error, const char *path, const char *what, int err)
 {
@@ -173,41 +162,14 @@ static guint32 v4l2_fourcc_for(guint32 drm)
 static int try_format(HdmirtcV4l2Device *dev, guint32 drm, guint32 w, guint32 h, guint32 align,
                       HdmirtcV4l2Format *out)
 {
-	struct v4l2_format f = { .type = dev->buf_type };
 	guint32 pix = v4l2_fourcc_for(drm);
 	guint32 bpp = drm == DRM_FORMAT_BGR888 ? 3 : drm == DRM_FORMAT_UYVY ? 2 : 1;
-	guint32 bpl = (w * bpp + align - 1) / align * align;
-	int r;
+	HdmirtcV4l2PlaneFormat f = { pix, w, h, (w * bpp + align - 1) / align * align, 0 };
+	int r = hdmirtc_v4l2_set_plane_format(dev->fd, dev->buf_type, &f);
 
-	if (dev->mplane) {
-		f.fmt.pix_mp.width = w;
-		f.fmt.pix_mp.height = h;
-		f.fmt.pix_mp.pixelformat = pix;
-		f.fmt.pix_mp.field = V4L2_FIELD_NONE;
-		f.fmt.pix_mp.num_planes = 1;
-		f.fmt.pix_mp.plane_fmt[0].bytesperline = bpl;
-	} else {
-		f.fmt.pix.width = w;
-		f.fmt.pix.height = h;
-		f.fmt.pix.pixelformat = pix;
-		f.fmt.pix.field = V4L2_FIELD_NONE;
-		f.fmt.pix.bytesperline = bpl;
-	}
-	r = hdmirtc_v4l2_ioctl(dev->fd, VIDIOC_S_FMT, &f);
 	if (r < 0)
 		return r;
-	if (dev->mplane) {
-		if (f.fmt.pix_mp.pixelformat != pix || f.fmt.pix_mp.num_planes != 1)
-			return -EINVAL;
-		*out = (HdmirtcV4l2Format){ pix, drm, f.fmt.pix_mp.width, f.fmt.pix_mp.height,
-		                            f.fmt.pix_mp.plane_fmt[0].bytesperline,
-		                            f.fmt.pix_mp.plane_fmt[0].sizeimage };
-	} else {
-		if (f.fmt.pix.pixelformat != pix)
-			return -EINVAL;
-		*out = (HdmirtcV4l2Format){ pix, drm, f.fmt.pix.width, f.fmt.pix.height,
-		                            f.fmt.pix.bytesperline, f.fmt.pix.sizeimage };
-	}
+	*out = (HdmirtcV4l2Format){ pix, drm, f.width, f.height, f.bytesperline, f.sizeimage };
 	return 0;
 }
 

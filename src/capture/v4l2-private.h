@@ -9,9 +9,9 @@
 #include <linux/videodev2.h>
 
 #include "capture-private.h"
+#include "hdmirtc/v4l2.h"
 
 /* 0 or -errno; retries EINTR. */
-int hdmirtc_v4l2_ioctl(int fd, unsigned long request, void *arg);
 
 typedef struct {
 	int fd;                         /* video capture node */

@@ -9,25 +9,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
-
-int hdmirtc_m2m_ioctl(int fd, unsigned long request, void *arg)
-{
-	int r;
-
-	do
-		r = ioctl(fd, request, arg);
-	while (r < 0 && errno == EINTR);
-	return r < 0 ? -errno : 0;
-}
 
 static gboolean offers_coded(int fd, guint32 cap_type, guint32 coded)
 {
 	struct v4l2_fmtdesc d = { .type = cap_type };
 
 	for (d.index = 0; d.index < 64; d.index++) {
-		if (hdmirtc_m2m_ioctl(fd, VIDIOC_ENUM_FMT, &d) < 0)
+		if (hdmirtc_v4l2_ioctl(fd, VIDIOC_ENUM_FMT, &d) < 0)
 			return FALSE;
 		if (d.pixelformat == coded)
 			return TRUE;
@@ -41,7 +30,7 @@ static gboolean probe(int fd, guint32 coded, HdmirtcM2mDevice *dev)
 	struct v4l2_capability cap = { 0 };
 	guint32 caps;
 
-	if (hdmirtc_m2m_ioctl(fd, VIDIOC_QUERYCAP, &cap) < 0)
+	if (hdmirtc_v4l2_ioctl(fd, VIDIOC_QUERYCAP, &cap) < 0)
 		return FALSE;
 	caps = cap.capabilities & V4L2_CAP_DEVICE_CAPS ? cap.device_caps : cap.capabilities;
 	if (!(caps & V4L2_CAP_STREAMING))
@@ -125,30 +114,11 @@ guint32 hdmirtc_m2m_v4l2_fourcc(guint32 drm_fourcc)
 static int set_format(HdmirtcM2mDevice *dev, guint32 type, guint32 fourcc, guint32 w, guint32 h,
                       guint32 bpl, guint32 sizeimage, guint32 *out_size)
 {
-	struct v4l2_format f = { .type = type };
-	int r;
+	HdmirtcV4l2PlaneFormat f = { fourcc, w, h, bpl, sizeimage };
+	int r = hdmirtc_v4l2_set_plane_format(dev->fd, type, &f);
 
-	if (dev->mplane) {
-		f.fmt.pix_mp.width = w;
-		f.fmt.pix_mp.height = h;
-		f.fmt.pix_mp.pixelformat = fourcc;
-		f.fmt.pix_mp.field = V4L2_FIELD_NONE;
-		f.fmt.pix_mp.num_planes = 1;
-		f.fmt.pix_mp.plane_fmt[0].bytesperline = bpl;
-		f.fmt.pix_mp.plane_fmt[0].sizeimage = sizeimage;
-	} else {
-		f.fmt.pix.width = w;
-		f.fmt.pix.height = h;
-		f.fmt.pix.pixelformat = fourcc;
-		f.fmt.pix.field = V4L2_FIELD_NONE;
-		f.fmt.pix.bytesperline = bpl;
-		f.fmt.pix.sizeimage = sizeimage;
-	}
-	r = hdmirtc_m2m_ioctl(dev->fd, VIDIOC_S_FMT, &f);
-	if (r == 0 && (dev->mplane ? f.fmt.pix_mp.pixelformat : f.fmt.pix.pixelformat) != fourcc)
-		r = -EINVAL;
 	if (r == 0 && out_size)
-		*out_size = dev->mplane ? f.fmt.pix_mp.plane_fmt[0].sizeimage : f.fmt.pix.sizeimage;
+		*out_size = f.sizeimage;
 	return r;
 }
 
@@ -174,7 +144,7 @@ static int set_ctrl(HdmirtcM2mDevice *dev, guint32 id, gint32 value, const char 
 {
 	struct v4l2_ext_control c = { .id = id, .value = value };
 	struct v4l2_ext_controls cs = { .which = V4L2_CTRL_WHICH_CUR_VAL, .count = 1, .controls = &c };
-	int r = hdmirtc_m2m_ioctl(dev->fd, VIDIOC_S_EXT_CTRLS, &cs);
+	int r = hdmirtc_v4l2_ioctl(dev->fd, VIDIOC_S_EXT_CTRLS, &cs);
 
 	if (r < 0)
 		g_debug("%s: control %s = %d: %s", dev->path, name, value, g_strerror(-r));
@@ -215,7 +185,7 @@ void hdmirtc_m2m_apply_controls(HdmirtcM2mDevice *dev, const HdmirtcEncoderConfi
 	                   V4L2_MPEG_VIDEO_HEADER_MODE_JOINED_WITH_1ST_FRAME, "header mode") < 0;
 	parm.parm.output.timeperframe.numerator = 1;
 	parm.parm.output.timeperframe.denominator = c->fps;
-	failed += hdmirtc_m2m_ioctl(dev->fd, VIDIOC_S_PARM, &parm) < 0;
+	failed += hdmirtc_v4l2_ioctl(dev->fd, VIDIOC_S_PARM, &parm) < 0;
 	if (failed)
 		g_message("%s: %d encoder control(s) not supported by the driver", dev->path, failed);
 }

@@ -6,6 +6,7 @@
 #include <linux/videodev2.h>
 
 #include "encoder-private.h"
+#include "hdmirtc/v4l2.h"
 
 typedef struct {
 	int fd;
@@ -16,7 +17,6 @@ typedef struct {
 } HdmirtcM2mDevice;
 
 /* 0 or -errno; retries EINTR. */
-int hdmirtc_m2m_ioctl(int fd, unsigned long request, void *arg);
 gboolean hdmirtc_m2m_device_open(HdmirtcM2mDevice *dev, const char *path, guint32 coded,
                                  GError **error);
 void hdmirtc_m2m_device_close(HdmirtcM2mDevice *dev);

@@ -86,7 +86,7 @@ static int queue_coded(CodedSet *set, guint index)
 		b.m.planes = &plane;
 		b.length = 1;
 	}
-	return hdmirtc_m2m_ioctl(set->fd, VIDIOC_QBUF, &b);
+	return hdmirtc_v4l2_ioctl(set->fd, VIDIOC_QBUF, &b);
 }
 
 /* Any thread: the last viewer is done with the access unit. */
@@ -103,7 +103,7 @@ static void on_au_released(HdmirtcAccessUnit *au, gpointer user_data)
 static int request(HdmirtcM2mDevice *dev, guint32 type, guint32 memory, guint count)
 {
 	struct v4l2_requestbuffers req = { .count = count, .type = type, .memory = memory };
-	int r = hdmirtc_m2m_ioctl(dev->fd, VIDIOC_REQBUFS, &req);
+	int r = hdmirtc_v4l2_ioctl(dev->fd, VIDIOC_REQBUFS, &req);
 
 	return r < 0 ? r : (int)req.count;
 }
@@ -118,7 +118,7 @@ static int map_coded(HdmirtcM2mDevice *dev, CodedSet *set, guint i)
 		b.m.planes = &plane;
 		b.length = 1;
 	}
-	r = hdmirtc_m2m_ioctl(dev->fd, VIDIOC_QUERYBUF, &b);
+	r = hdmirtc_v4l2_ioctl(dev->fd, VIDIOC_QUERYBUF, &b);
 	if (r < 0)
 		return r;
 	set->bufs[i].set = set;
@@ -162,8 +162,8 @@ static void teardown(M2mEncoder *m)
 		g_atomic_int_set(&m->coded_set->live, 0);
 		g_clear_pointer(&m->coded_set, coded_set_unref);
 	}
-	(void)hdmirtc_m2m_ioctl(m->dev.fd, VIDIOC_STREAMOFF, &out);
-	(void)hdmirtc_m2m_ioctl(m->dev.fd, VIDIOC_STREAMOFF, &cap);
+	(void)hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_STREAMOFF, &out);
+	(void)hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_STREAMOFF, &cap);
 	for (guint i = 0; i < MAX_OUT; i++)
 		g_clear_pointer(&m->in_flight[i], hdmirtc_frame_unref);
 	/* Coded buffers still held by viewers are orphaned by vb2. */
@@ -189,9 +189,9 @@ static gboolean setup(M2mEncoder *m, const HdmirtcFrame *f, guint32 raw)
 	if (r > 0)
 		m->coded_set = coded_set_new(&m->dev, m->n_coded, &r);
 	if (r == 0)
-		r = hdmirtc_m2m_ioctl(m->dev.fd, VIDIOC_STREAMON, &out);
+		r = hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_STREAMON, &out);
 	if (r == 0)
-		r = hdmirtc_m2m_ioctl(m->dev.fd, VIDIOC_STREAMON, &cap);
+		r = hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_STREAMON, &cap);
 	if (r < 0) {
 		g_warning("%s: queue setup failed: %s", m->dev.path, g_strerror(-r));
 		teardown(m);
@@ -215,7 +215,7 @@ static void reclaim_outputs(M2mEncoder *m)
 		b.m.planes = &plane;
 		b.length = 1;
 	}
-	while (hdmirtc_m2m_ioctl(m->dev.fd, VIDIOC_DQBUF, &b) == 0)
+	while (hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_DQBUF, &b) == 0)
 		if (b.index < MAX_OUT)
 			g_clear_pointer(&m->in_flight[b.index], hdmirtc_frame_unref);
 }
@@ -273,7 +273,7 @@ static int queue_frame(M2mEncoder *m, HdmirtcFrame *f, guint slot)
 	m->pending[pts % PENDING] = (PendingFrame){ f->seq, f->capture_mono_us, f->capture_wall_us,
 	                                            f->bytes_copied };
 	m->in_flight[slot] = hdmirtc_frame_ref(f);
-	if (hdmirtc_m2m_ioctl(m->dev.fd, VIDIOC_QBUF, &b) < 0) {
+	if (hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_QBUF, &b) < 0) {
 		g_clear_pointer(&m->in_flight[slot], hdmirtc_frame_unref);
 		return -EIO;
 	}
@@ -317,7 +317,7 @@ static int dequeue_coded(M2mEncoder *m, HdmirtcAccessUnit **out)
 			b.m.planes = &plane;
 			b.length = 1;
 		}
-		r = hdmirtc_m2m_ioctl(m->dev.fd, VIDIOC_DQBUF, &b);
+		r = hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_DQBUF, &b);
 		if (r == -EAGAIN && g_get_monotonic_time() < end && wait_fd(m->dev.fd, POLLIN) == 0)
 			continue;
 		if (r < 0)
@@ -373,7 +373,7 @@ static void drain(M2mEncoder *m)
 	struct v4l2_encoder_cmd cmd = { .cmd = V4L2_ENC_CMD_STOP };
 	gint64 end = g_get_monotonic_time() + WAIT_MS * 1000;
 
-	if (hdmirtc_m2m_ioctl(m->dev.fd, VIDIOC_ENCODER_CMD, &cmd) < 0)
+	if (hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_ENCODER_CMD, &cmd) < 0)
 		return;
 	while (g_get_monotonic_time() < end) {
 		struct v4l2_plane plane = { 0 };
@@ -384,7 +384,7 @@ static void drain(M2mEncoder *m)
 			b.m.planes = &plane;
 			b.length = 1;
 		}
-		r = hdmirtc_m2m_ioctl(m->dev.fd, VIDIOC_DQBUF, &b);
+		r = hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_DQBUF, &b);
 		if (r == -EAGAIN && wait_fd(m->dev.fd, POLLIN) == 0)
 			continue;
 		if (r < 0 || (b.flags & V4L2_BUF_FLAG_LAST))
