@@ -1,38 +1,59 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The benchmark suite (issues 3 and 7): latency in headless chromium,
+// The benchmark suite (issues 3, 5 and 7): latency in headless chromium,
 // server-side stage latency, CPU per viewer with bench/whep-load (up to 64),
-// bytes copied per frame, memory over a longer run, and the same figures of
-// a reference pipeline (GStreamer webrtcbin) on the same input for ratios.
+// bytes copied per frame, the same figures of a reference pipeline
+// (GStreamer webrtcbin) on the same input for ratios, recovery times in a
+// QEMU VM, the stream under 10% loss and 100 ms delay in network
+// namespaces (root), and a memory soak of at least 10 minutes.
 // Started by bench/run.sh, which builds and sets HDMIRTC_BUILD_DIR; it only
 // reports figures, it asserts no targets.
-//   node bench/run.mjs [--quick] [--long] [--out DIR]
+//
+// Timeline: the soak (bench/lib/soak.mjs, a second service niced to 19 with
+// its own viewers) starts first and runs in the background; then, one after
+// the other, latency 720p and 1080p, CPU, reference, kernel (VM), loss;
+// then the suite waits for the soak to reach its length (600 s) and writes
+// the results: about 11 minutes in all on 2 cores.
+//   node bench/run.mjs [--quick] [--no-soak] [--soak-seconds N] [--long]
+//                      [--only PART[,PART...]] [--out DIR]
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildDir } from '../tests/browser/lib/service.mjs';
 import { describeMachine, detectVideoHardware } from './lib/machine.mjs';
-import { measureMemory } from './lib/memory.mjs';
+import { startSoak } from './lib/soak.mjs';
 import { referenceMissing, referenceStarter, gstreamerVersion } from './lib/reference.mjs';
 import { plotResults } from './lib/plot.mjs';
 import { measureLatency } from './lib/latency.mjs';
 import { measureCpu } from './lib/cpu.mjs';
 import { measureKernel } from './lib/kernel.mjs';
+import { lossMissing, measureLoss } from './lib/loss.mjs';
 import { renderKernelMarkdown, renderMarkdown } from './lib/report.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
+const PARTS = ['latency', 'cpu', 'reference', 'kernel', 'loss', 'soak'];
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    // the memory run for 10 minutes instead of 2 (the suite then takes ~23 minutes)
+    // no memory soak beside the timed parts (to see how much it disturbs them)
+    'no-soak': { type: 'boolean', default: false },
+    // the soak's minimum length (default 600, 60 with --quick)
+    'soak-seconds': { type: 'string' },
+    // a 30-minute soak (the suite then takes ~31 minutes)
     long: { type: 'boolean', default: false },
-    // "latency", "cpu", "memory" or "reference": one part, for development (writes no results);
-    // "kernel": only the VM recovery times, written as <stamp>-kernel.json and latest-kernel.md
+    // comma-separated parts of PARTS, for development: printed, and written
+    // as <stamp>-only-<parts>.json only when --out is given ("memory" = "soak");
+    // "kernel" alone: the VM recovery times, written as <stamp>-kernel.json and latest-kernel.md
     only: { type: 'string' },
-    out: { type: 'string', default: path.join(here, 'results') } },
+    out: { type: 'string' } },
 });
-const quick = args.quick;   // a smoke run of the whole suite in ~1 minute; figures not for keeping
+const outDir = args.out ?? path.join(here, 'results');
+const only = args.only ? args.only.split(',').map((p) => (p === 'memory' ? 'soak' : p.trim())) : null;
+for (const p of only ?? []) if (!PARTS.includes(p)) throw new Error(`--only: unknown part ${p} (${PARTS.join(', ')})`);
+const quick = args.quick;   // a smoke run of the whole suite in ~2 minutes; figures not for keeping
+const soakSeconds = Number(args['soak-seconds'] ?? (args.long ? 1800 : quick ? 60 : 600));
+if (!(soakSeconds >= 10)) throw new Error('--soak-seconds: at least 10');
 const plan = {
   resolutions: [[1280, 720], [1920, 1080]],
   fps: 30,
@@ -42,13 +63,18 @@ const plan = {
   cpu_rounds: quick ? 1 : 2,
   cpu_warmup_s: quick ? 1 : 3,
   cpu_window_s: quick ? 3 : 10,
-  memory_viewers: 4,
-  memory_s: quick ? 20 : args.long ? 600 : 120,
-  memory_interval_s: quick ? 2 : 5,
   // The reference: 1280x720 only, fewer sessions, one CPU round of 0/1/4.
   reference_sessions: quick ? 2 : 4,
   reference_cpu_counts: [0, 1, 4],
   reference_cpu_rounds: 1,
+  // The loss part: one chromium viewer, a clean window, then the impairment.
+  loss: { width: 1280, height: 720, spec: 'loss 10% delay 100ms', clean_s: quick ? 5 : 10, loss_s: quick ? 15 : 60 },
+  // The memory soak, beside everything else (bench/lib/soak.mjs).
+  soak: args['no-soak'] ? null : {
+    width: 640, height: 360, fps: 30, bitrate: 1000, viewers: 2, min_seconds: soakSeconds,
+    interval_s: quick ? 2 : 5, churn_every_s: quick ? 10 : 20, churn_view_s: quick ? 5 : 10,
+    mjpeg_every_s: quick ? 15 : 60, mjpeg_s: 3,
+  },
 };
 
 const log = (msg) => console.log(`# ${msg}`);
@@ -63,14 +89,14 @@ async function kernelOnly(started, machine) {
   const name = `${utcStamp(started)}-${machine.commit || 'unknown'}-kernel.json`;
   const result = { date: started.toISOString(), duration_s: Math.round((Date.now() - started) / 1000), machine,
     json_file: name, kernel };
-  mkdirSync(args.out, { recursive: true });
-  writeFileSync(path.join(args.out, name), `${JSON.stringify(result, null, 1)}\n`);
-  writeFileSync(path.join(args.out, 'latest-kernel.md'), renderKernelMarkdown(result));
-  log(`wrote ${path.join(args.out, name)} in ${result.duration_s} s`);
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(path.join(outDir, name), `${JSON.stringify(result, null, 1)}\n`);
+  writeFileSync(path.join(outDir, 'latest-kernel.md'), renderKernelMarkdown(result));
+  log(`wrote ${path.join(outDir, name)} in ${result.duration_s} s`);
 }
 
 async function main() {
-  if (args.only === 'kernel') {
+  if (only?.length === 1 && only[0] === 'kernel') {
     const started = new Date();
     return kernelOnly(started, describeMachine(repo, process.env.CHROMIUM || '/usr/bin/chromium'));
   }
@@ -81,45 +107,86 @@ async function main() {
   log(`machine: ${machine.nproc} × ${machine.cpu_model}, kernel ${machine.kernel}, commit ${machine.commit}`);
   machine.video_hardware = detectVideoHardware();
   log(`video hardware: M2M encoder ${machine.video_hardware.m2m_encoder ?? 'none'}, HDMI bridge ${machine.video_hardware.hdmi_bridge ?? 'none'}`);
-  const part = (name) => !args.only || args.only === name;
-  const latency = [];
-  for (const [width, height] of part('latency') ? plan.resolutions : []) {
-    latency.push(await measureLatency({ width, height, fps: plan.fps, sessions: plan.sessions, seconds: plan.session_s, log }));
-  }
-  const cpu = part('cpu') ? await measureCpu({
-    whepLoad, width: 1280, height: 720, fps: plan.fps, counts: plan.cpu_counts, rounds: plan.cpu_rounds,
-    warmupS: plan.cpu_warmup_s, windowS: plan.cpu_window_s, ncpu: machine.nproc, log,
-  }) : null;
-  const memory = part('memory') ? await measureMemory({
-    whepLoad, width: 1280, height: 720, fps: plan.fps, viewers: plan.memory_viewers, seconds: plan.memory_s,
-    intervalS: plan.memory_interval_s, log,
-  }) : null;
-  const reference = part('reference') ? await measureReference(machine) : null;
-  if (args.only) return;
-  const kernel = quick ? { skipped: 'not in --quick runs' } : await measureKernel({ repo, buildDir, log });
-  const stem = `${utcStamp(started)}-${machine.commit || 'unknown'}${quick ? '-quick' : ''}`;
-  const name = `${stem}.json`;
-  const status = latency[0]?.server_at_end;
-  const result = {
-    date: started.toISOString(), duration_s: null, quick, long: args.long, plan, machine,
-    // What the service picked (GET /api/status): on a Pi the M2M encoder and the bridge.
-    encoder: status?.encoder?.name ?? null, source: status?.source?.description ?? null,
-    json_file: name, png_file: null, latency, cpu, memory, reference, kernel,
+  const part = (name) => !only || only.includes(name);
+  const p = plan.soak;
+  const soak = p && part('soak') ? await startSoak({ whepLoad, width: p.width, height: p.height, fps: p.fps,
+    bitrate: p.bitrate, viewers: p.viewers, minSeconds: p.min_seconds, intervalS: p.interval_s,
+    churnEveryS: p.churn_every_s, churnViewS: p.churn_view_s, mjpegEveryS: p.mjpeg_every_s, mjpegS: p.mjpeg_s, log }) : null;
+  // Each timed part, with the soak's CPU over it.
+  const timed = async (name, fn, label = name) => {
+    if (!part(name)) return null;
+    const mark = soak?.partStart(label);
+    const r = await fn();
+    if (mark) soak.partEnd(mark);
+    return r;
   };
+  const background = () => soak?.pids() ?? [];
+  let result;
+  try {
+    const latency = [];
+    for (const [width, height] of plan.resolutions) {
+      const l = await timed('latency', () => measureLatency({ width, height, fps: plan.fps, sessions: plan.sessions,
+        seconds: plan.session_s, log }), `latency ${width}x${height}`);
+      if (l) latency.push(l);
+    }
+    const cpu = await timed('cpu', () => measureCpu({
+      whepLoad, width: 1280, height: 720, fps: plan.fps, counts: plan.cpu_counts, rounds: plan.cpu_rounds,
+      warmupS: plan.cpu_warmup_s, windowS: plan.cpu_window_s, ncpu: machine.nproc, log, background,
+    }));
+    const reference = await timed('reference', () => measureReference(machine, background));
+    const kernel = quick && !only ? { skipped: 'not in --quick runs' }
+      : await timed('kernel', () => measureKernel({ repo, buildDir, log }));
+    const loss = await timed('loss', () => measureLossPart());
+    const memory = soak ? await soak.finish() : { skipped: p ? 'not in this run' : '--no-soak' };
+    const status = latency[0]?.server_at_end;
+    result = {
+      date: started.toISOString(), duration_s: null, quick, only, plan, machine,
+      // What the service picked (GET /api/status): on a Pi the M2M encoder and the bridge.
+      encoder: status?.encoder?.name ?? null, source: status?.source?.description ?? null,
+      json_file: null, png_file: null, latency, cpu, memory, reference, kernel, loss,
+    };
+  } catch (e) {
+    if (soak) await soak.abort();
+    throw e;
+  }
+  const stem = `${utcStamp(started)}-${machine.commit || 'unknown'}${quick ? '-quick' : ''}${only ? `-only-${only.join('-')}` : ''}`;
+  result.json_file = `${stem}.json`;
+  result.duration_s = Math.round((Date.now() - started) / 1000);
+  if (only) {
+    if (args.out) {
+      mkdirSync(outDir, { recursive: true });
+      writeFileSync(path.join(outDir, result.json_file), `${JSON.stringify(result, null, 1)}\n`);
+      log(`wrote ${path.join(outDir, result.json_file)} in ${result.duration_s} s`);
+    } else {
+      log(`done in ${result.duration_s} s (--only: nothing written without --out)`);
+    }
+    return;
+  }
   result.comparison = compare(result);
-  mkdirSync(args.out, { recursive: true });
-  result.plot = plotResults(result, path.join(args.out, `${stem}.png`));
+  mkdirSync(outDir, { recursive: true });
+  result.plot = plotResults(result, path.join(outDir, `${stem}.png`));
   result.png_file = result.plot.file ?? null;
   if (result.plot.skipped) log(`plot: skipped: ${result.plot.skipped}`);
   result.duration_s = Math.round((Date.now() - started) / 1000);
-  writeFileSync(path.join(args.out, name), `${JSON.stringify(result, null, 1)}\n`);
-  writeFileSync(path.join(args.out, quick ? 'latest-quick.md' : 'latest.md'), renderMarkdown(result));
-  log(`wrote ${path.join(args.out, name)} in ${result.duration_s} s`);
+  writeFileSync(path.join(outDir, result.json_file), `${JSON.stringify(result, null, 1)}\n`);
+  writeFileSync(path.join(outDir, quick ? 'latest-quick.md' : 'latest.md'), renderMarkdown(result));
+  log(`wrote ${path.join(outDir, result.json_file)} in ${result.duration_s} s`);
+}
+
+// The loss part, or why it is skipped (not root, no tc/nft).
+async function measureLossPart() {
+  const missing = lossMissing();
+  if (missing) {
+    log(`loss: skipped: ${missing}`);
+    return { skipped: missing };
+  }
+  const l = plan.loss;
+  return measureLoss({ width: l.width, height: l.height, fps: plan.fps, cleanS: l.clean_s, lossS: l.loss_s, spec: l.spec, log });
 }
 
 // The reference pipeline at 1280x720: chromium sessions and CPU at 0/1/4
 // viewers, with the same drivers as hdmirtc's figures.
-async function measureReference(machine) {
+async function measureReference(machine, background) {
   const patternPipe = path.join(buildDir, 'bench', 'pattern-pipe');
   const missing = referenceMissing(patternPipe);
   if (missing) {
@@ -133,7 +200,7 @@ async function measureReference(machine) {
   const cpu = await measureCpu({
     whepLoad: path.join(buildDir, 'bench', 'whep-load'), width: 1280, height: 720, fps: plan.fps,
     counts: plan.reference_cpu_counts, rounds: plan.reference_cpu_rounds, warmupS: plan.cpu_warmup_s,
-    windowS: plan.cpu_window_s, ncpu: machine.nproc, log, start, label,
+    windowS: plan.cpu_window_s, ncpu: machine.nproc, log, start, label, background,
   });
   return {
     name: 'GStreamer webrtcbin', gstreamer: gstreamerVersion(),

@@ -1,11 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Runs the whole benchmark suite and writes bench/results/<UTC date>-<commit>.json
-# (+ .png) and bench/results/latest.md.  Loopback only, STUN always off.
-#   bench/run.sh            (uses ../build; BUILD_DIR=... to use another build)
-#   bench/run.sh --quick    (a two-minute smoke run, written as latest-quick.md)
-#   bench/run.sh --long     (the memory run for 10 minutes instead of 2)
-#   bench/run.sh --only kernel  (recovery times in the QEMU VM only: latest-kernel.md)
+# Runs the whole benchmark suite in about 11 minutes and writes
+# bench/results/<UTC date>-<commit>.json (+ .png) and bench/results/latest.md.
+# Loopback (and, as root, private network namespaces) only, STUN always off.
+# A memory soak (a second service, niced) runs in the background for at least
+# 10 minutes while latency, CPU, reference, kernel (VM) and loss run in turn.
+#   bench/run.sh                  (uses ../build; BUILD_DIR=... to use another build)
+#   bench/run.sh --quick          (a ~3-minute smoke run, 60 s soak, written as latest-quick.md)
+#   bench/run.sh --no-soak        (without the soak: to see how much it disturbs the timed parts)
+#   bench/run.sh --soak-seconds N (a soak of at least N s; --long = 1800)
+#   bench/run.sh --only cpu,loss  (some parts only, printed; written with --out DIR)
+#   bench/run.sh --only kernel    (recovery times in the QEMU VM only: latest-kernel.md)
+#   bench/run.sh --out DIR        (write the results to DIR instead of bench/results)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")

@@ -46,8 +46,21 @@ function sample(pids) {
   return { at: process.hrtime.bigint(), ticks: pids.map(ticks), machine: machineTicks(), all: allProcessTicks() };
 }
 
+// % of one core used between a and b by the processes in `background` (the
+// memory soak, bench/lib/soak.mjs, which runs beside this part): a process
+// that started in between counts from zero, one that ended is left out.
+function backgroundPct(a, b, seconds, background) {
+  if (!background.length) return null;
+  let ticks = 0;
+  for (const pid of background) {
+    const end = b.all.get(String(pid));
+    if (end) ticks += end.ticks - (a.all.get(String(pid))?.ticks ?? 0);
+  }
+  return round((ticks / CLK_TCK / seconds) * 100, 1);
+}
+
 // Percent of one core for each pid, and the machine's busy share, between a and b.
-function cpuBetween(a, b, ncpu, pids) {
+function cpuBetween(a, b, ncpu, pids, background = []) {
   const seconds = Number(b.at - a.at) / 1e9;
   const pct = (i) => (a.ticks[i] === null || b.ticks[i] === null ? null
     : round(((b.ticks[i] - a.ticks[i]) / CLK_TCK / seconds) * 100, 1));
@@ -58,8 +71,9 @@ function cpuBetween(a, b, ncpu, pids) {
     receiver_pct: a.ticks.length > 1 ? pct(1) : null,
     machine_busy_pct: round(((b.machine.busy - a.machine.busy) / m) * 100 * ncpu, 1),
     machine_steal_pct: round(((b.machine.steal - a.machine.steal) / m) * 100 * ncpu, 1),
+    soak_pct: backgroundPct(a, b, seconds, background),
     // New processes count from zero: their whole CPU time is inside the window or close to it.
-    top_other_processes: topOthers(a.all, b.all, seconds, [...pids.flat(), process.pid]),
+    top_other_processes: topOthers(a.all, b.all, seconds, [...pids.flat(), ...background, process.pid]),
   };
 }
 
@@ -77,20 +91,21 @@ function viewerFigures(status) {
   };
 }
 
-async function measureOne(service, whepLoad, viewers, { warmupS, windowS, ncpu }) {
+async function measureOne(service, whepLoad, viewers, { warmupS, windowS, ncpu, background }) {
   const load = viewers > 0 ? startLoad(whepLoad, service.url, viewers, warmupS + windowS + 30) : null;
   try {
     const ready = load ? await load.ready : { streaming: 0, failed: 0 };
     await sleep(warmupS * 1000);
     const own = service.pids ?? service.child.pid;
     const pids = load ? [own, load.child.pid] : [own];
+    const bg = background();
     const a = sample(pids);
     await sleep(windowS * 1000);
     const b = sample(pids);
     const status = await getStatus(service.url);
     const stopped = load ? await load.stop() : null;
     return {
-      viewers, ready, ...cpuBetween(a, b, ncpu, pids),
+      viewers, ready, ...cpuBetween(a, b, ncpu, pids, [...new Set([...bg, ...background()])]),
       server: {
         bytes_copied_per_frame_before_send: status.bytes_copied_per_frame_before_send,
         latency_us: status.latency_us, encoder: status.encoder, ...viewerFigures(status),
@@ -141,7 +156,7 @@ const CONTENDED_OTHER_PCT = 30;
 function summarizeCpu(runs, counts) {
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
   for (const r of runs) {
-    r.other_pct = round(r.machine_busy_pct - (r.service_pct || 0) - (r.receiver_pct || 0), 1);
+    r.other_pct = round(r.machine_busy_pct - (r.service_pct || 0) - (r.receiver_pct || 0) - (r.soak_pct || 0), 1);
     r.contended = r.other_pct > CONTENDED_OTHER_PCT;
   }
   const used = [];
@@ -157,6 +172,7 @@ function summarizeCpu(runs, counts) {
       contended_runs_left_out: all.length - rs.length,
       receiver_pct: n ? round(mean(rs.map((r) => r.receiver_pct)), 1) : null,
       machine_busy_pct: round(mean(rs.map((r) => r.machine_busy_pct)), 1),
+      soak_pct: rs.some((r) => Number.isFinite(r.soak_pct)) ? round(mean(rs.map((r) => r.soak_pct || 0)), 1) : null,
     };
   });
   const base = byCount.find((c) => c.viewers === 0)?.service_pct;
@@ -170,7 +186,10 @@ function summarizeCpu(runs, counts) {
 // Measures each count in `counts` `rounds` times (alternating up and down,
 // so that a drift of the machine's other load averages out).
 // start: as in measureLatency (the reference pipeline instead of hdmirtc).
-export async function measureCpu({ whepLoad, width, height, fps, counts, rounds, warmupS, windowS, ncpu, log, start, label = '' }) {
+// background: returns the pids of the memory soak running meanwhile (its
+// CPU is reported per window and not counted as "other processes").
+export async function measureCpu({ whepLoad, width, height, fps, counts, rounds, warmupS, windowS, ncpu, log, start, label = '',
+  background = () => [] }) {
   const service = start ? await start({ width, height, fps }) : await startService(['--width', String(width),
     '--height', String(height), '--fps', String(fps), '--max-viewers', String(Math.max(...counts) + 8)]);
   const runs = [];
@@ -183,10 +202,11 @@ export async function measureCpu({ whepLoad, width, height, fps, counts, rounds,
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 ? [...counts].reverse() : counts;
       for (const n of order) {
-        const run = await measureOne(service, whepLoad, n, { warmupS, windowS, ncpu });
+        const run = await measureOne(service, whepLoad, n, { warmupS, windowS, ncpu, background });
         runs.push({ round: r + 1, ...run });
         log(`${label}${n} viewer(s), round ${r + 1}: service ${run.service_pct}% of a core, receiver ` +
           `${run.receiver_pct ?? '-'}%, machine busy ${run.machine_busy_pct}%` +
+          (run.soak_pct !== null ? ` (soak ${run.soak_pct}%)` : '') +
           (run.top_other_processes[0] ? ` (most: ${run.top_other_processes[0].comm} ${run.top_other_processes[0].pct}%)` : '') +
           (n ? `, streaming ${run.ready.streaming}/${n}` : ''));
         await waitNoViewers(service.url, 5000);

@@ -49,11 +49,12 @@ function otherLoad(cpu, n) {
 }
 
 function cpuTable(cpu) {
+  const soak = cpu.by_viewers.some((c) => Number.isFinite(c.soak_pct));
   return table(['viewers', 'service % of a core', 'runs', 'per additional viewer', 'receiver (whep-load) %',
-    'machine busy %', 'other processes % (all runs)'],
+    'machine busy %', ...(soak ? ['soak %'] : []), 'other processes % (all runs)'],
   cpu.by_viewers.map((c) => [String(c.viewers), f(c.service_pct), c.service_pct_runs.map((v) => f(v)).join(', '),
     c.per_additional_viewer_pct === null ? '–' : `${f(c.per_additional_viewer_pct, 2)} %`,
-    f(c.receiver_pct), f(c.machine_busy_pct), otherLoad(cpu, c.viewers)]));
+    f(c.receiver_pct), f(c.machine_busy_pct), ...(soak ? [f(c.soak_pct)] : []), otherLoad(cpu, c.viewers)]));
 }
 
 function copyTable(result) {
@@ -132,16 +133,64 @@ ${cpuTable(ref.cpu)}
 
 function memorySection(m) {
   if (!m) return '';
+  if (m.skipped) return `## Memory soak (RSS of the service)\n\nSkipped: ${m.skipped}.\n`;
   const mb = (kb) => (Number.isFinite(kb) ? (kb / 1024).toFixed(1) : '–');
-  return `## Memory (RSS of the service)
+  const st = m.settled || {};
+  const reading = (r) => (r ? `${mb(r.rss_kb)} MB, ${r.fds} fds, ${r.threads} threads (${f(r.t_s, 0)} s)` : '–');
+  const parts = (m.cpu?.by_part || []).map((p) => [p.part, f(p.seconds, 0), f(p.soak_pct), f(p.machine_busy_pct)]);
+  return `## Memory soak (RSS of the service)
 
-${m.width}x${m.height}@${m.fps}, ${m.viewers} whep-load viewers for ${m.seconds} s (${m.seconds >= 600 ? '--long' : 'default; --long runs 10 minutes'}),
-VmRSS every ${m.interval_s} s. The slope is a least-squares fit; the second half leaves out the start, where the
-frame pools and the viewers' buffers grow to their working size.
+**Verdict: ${m.verdict}** (RSS: "no growth" below ${m.no_growth_threshold_kb_per_min} kB/min over the second half;
+descriptors and threads: the two settled readings below compared).
 
-${table(['start MB', 'end MB', 'max MB', 'slope kB/min', 'second-half slope kB/min', 'samples', 'viewers streaming at end'],
-    [[mb(m.start_kb), mb(m.end_kb), mb(m.max_kb), f(m.slope_kb_per_min), f(m.second_half_slope_kb_per_min),
-      String(m.samples.length), `${m.viewers_streaming_at_end}/${m.viewers}`]])}
+A second hdmirtc at ${m.width}x${m.height}@${m.fps} (${m.bitrate_kbit_s} kbit/s) under \`nice -n ${m.nice}\`, running beside the
+whole suite for ${f(m.seconds, 0)} s (at least ${m.min_seconds} s): ${m.viewers} whep-load viewers streaming throughout
+(${m.steady_relays} relay${m.steady_relays === 1 ? '' : 's'}), a viewer joining for ${m.churn_view_s} s every ${m.churn_every_s} s
+(**${m.churn_cycles} churn cycles**, ${m.churn_failed} failed), an MJPEG client for ${m.mjpeg_s} s every ${m.mjpeg_every_s} s
+(${m.mjpeg_clients} clients, ${m.mjpeg_parts} pictures, ${m.mjpeg_failed} failed), \`/api/status\` + \`/metrics\` on every sample
+(${m.status_ok} + ${m.metrics_ok} ok, ${m.status_failed + m.metrics_failed} failed). VmRSS, VmHWM, threads and open
+descriptors every ${m.interval_s} s; slopes are least-squares fits; the second half leaves out the start, where the frame
+pools and buffers grow to their working size. Viewers streaming at the end: ${m.viewers_streaming_at_end ?? '–'}/${m.viewers}.
+
+${table(['start MB', 'end MB', 'max MB', 'VmHWM MB', 'slope kB/min', 'second-half slope kB/min', 'fds min–max', 'threads min–max', 'samples'],
+    [[mb(m.start_kb), mb(m.end_kb), mb(m.max_kb), mb(m.hwm_end_kb), f(m.slope_kb_per_min), f(m.second_half_slope_kb_per_min),
+      m.fds ? `${m.fds.min}–${m.fds.max}` : '–', m.threads ? `${m.threads.min}–${m.threads.max}` : '–', String(m.samples.length)]])}
+
+Settled readings (steady viewers only, no churn viewer or MJPEG client): after the first churn cycle and MJPEG
+client ${reading(st.start)}; at the end ${reading(st.end)}.
+
+Descriptor probe at the end (each kind of client a few times, settled state; the polls above share one
+kept-alive connection and are not in it): **${m.fd_probe_verdict ?? '–'}**.
+
+${table(['client', 'times', 'fds before', 'fds after', 'left per client'],
+    (m.fd_probe || []).map((p) => [p.client, String(p.times), String(p.fds_before), String(p.fds_after), f(p.fds_left_per_client, 2)]))}
+
+The soak's own CPU (service + its receivers, % of one core): **${f(m.cpu?.total_pct, 2)}** over the run (service
+${f(m.cpu?.service_pct, 2)}, receivers ${f(m.cpu?.receivers_pct, 2)}); per part of the suite:
+
+${table(['part', 's', 'soak % of a core', 'machine busy %'], parts)}
+`;
+}
+
+function lossSection(l) {
+  if (!l) return '';
+  if (l.skipped) return `## Under 10% loss and 100 ms delay (network namespaces)\n\nSkipped: ${l.skipped}.\n`;
+  const row = (name, w) => [name, f(w.seconds, 0), f(w.browser.fps), String(w.browser.freeze_count),
+    f(w.browser.total_freezes_duration_s, 2), String(w.browser.frames_decoded), String(w.browser.packets_lost),
+    f(w.service?.nacked_pct), String(w.browser.nack_count), String(w.service?.retransmitted ?? '–'),
+    String(w.browser.pli_count), f(w.browser.current_rtt_ms), f(w.service?.rtt_ms), f(w.browser.jitter_buffer_ms),
+    f(w.glass_to_glass_ms.median), f(w.glass_to_glass_ms.p95), String(w.reconnects)];
+  return `## Under 10% loss and 100 ms delay (network namespaces)
+
+${l.width}x${l.height}@${l.fps}, ${l.encoder ?? '?'} at ${l.bitrate_kbit_s ?? '?'} kbit/s, one headless chromium in its own
+namespace behind a router namespace (\`tests/net/netns.mjs\`, no NAT). \`impair('${l.spec}')\`: **delay applied:
+${l.delay_applied}** — ${l.impairment}. Freezes as chromium counts them (\`freezeCount\`: a frame shown over
+max(3 × the mean frame interval, mean + 150 ms) after the previous one). *Unrecovered* = chromium's \`packetsLost\`
+(a retransmission in time makes up for a loss); *NACKed* = sequence numbers NACKed per packet sent (the service's count).
+
+${table(['window', 's', 'fps', 'freezes', 'freeze s', 'frames decoded', 'unrecovered', 'NACKed %', 'NACKs', 'retransmitted',
+    'PLI', 'RTT ms (chromium)', 'RTT ms (service)', 'jitter buffer ms', 'glass→glass median', 'p95', 'reconnects'],
+  [row('clean', l.clean), row('under loss', l.loss)])}
 `;
 }
 
@@ -188,7 +237,8 @@ ${stageTable(stageRows)}
 
 % of one core (utime+stime of the service process over the window). Per additional viewer =
 (cpu(N) − cpu(0)) / N. Windows where other processes used over ${result.cpu.contended_other_pct} % of a core are
-left out when the same count has a quiet window. Least-squares fit over the runs used: ${f(result.cpu.least_squares.intercept_pct)} % + ${f(result.cpu.least_squares.per_viewer_pct, 2)} % per viewer.
+left out when the same count has a quiet window; the memory soak's CPU in the same window (soak %, niced, running
+beside this part) is not counted as other. Least-squares fit over the runs used: ${f(result.cpu.least_squares.intercept_pct)} % + ${f(result.cpu.least_squares.per_viewer_pct, 2)} % per viewer.
 
 ${cpuTable(result.cpu)}
 
@@ -198,6 +248,7 @@ Receiver (bench/whep-load) over its whole run:
 |---|---|---|---|---|---|---|---|---|
 ${receiverLine(result.cpu)}
 
+${lossSection(result.loss)}
 ${memorySection(result.memory)}
 ## Bytes copied per frame
 
