@@ -121,7 +121,8 @@ ${table(['figure', 'hdmirtc', 'reference', 'ratio'], rows)}
 
 Reference sessions: glass to glass per-session medians ${rl.session_medians.glass_to_glass_ms.map((v) => f(v)).join(', ')} ms,
 p95 ${f(rl.pooled.glass_to_glass_ms.p95)}; capture → receive per-session medians
-${rl.session_medians.capture_to_receive_ms.map((v) => f(v)).join(', ')} ms, p95 ${f(rl.pooled.capture_to_receive_ms.p95)}.
+${rl.session_medians.capture_to_receive_ms.map((v) => f(v)).join(', ')} ms, p95 ${f(rl.pooled.capture_to_receive_ms.p95)}.${
+  rl.failed_sessions?.length ? ` Sessions that never played (left out): ${rl.failed_sessions.join('; ')}.` : ''}
 
 ${browserTable([rl]).replace('| resolution |', '| reference |')}
 
