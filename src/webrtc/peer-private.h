@@ -17,6 +17,7 @@ typedef struct {
 	guint64 send_errors;
 	guint64 nack_seqs;
 	guint64 retransmitted;
+	guint64 retransmitted_twice;    /* also sent a second time (lossy path) */
 	guint64 pli;
 	guint64 fir;
 	guint64 rtcp_received;
@@ -27,6 +28,7 @@ typedef struct {
 	guint32 jitter;
 	guint64 remb_bps;
 	guint64 bitrate_kbps;           /* payload sent over the last SR interval */
+	guint64 nacked_permille;        /* NACKed per packet sent, same interval */
 	gint64 last_frame_capture_to_last_send_us;
 } HdmirtcPeerStats;
 
@@ -64,8 +66,10 @@ struct HdmirtcPeer {
 	guint sr_timer;
 	guint liveness_timer;
 	gint64 last_rx_us;              /* last authenticated packet from the viewer */
-	gint64 rate_since_us;           /* start of the bitrate interval */
-	guint64 rate_bytes;
+	gint64 rate_since_us;           /* start of the rate interval, and the */
+	guint64 rate_bytes;             /* counters then */
+	guint64 rate_packets;
+	guint64 rate_nacks;
 	guint32 last_fir_seq;
 	gboolean have_fir_seq;
 	HdmirtcPeerStats stats;

@@ -93,14 +93,29 @@ gint64 hdmirtc_peer_send_frame(HdmirtcPeer *peer, HdmirtcRtpPacketList *list)
 
 /* ---- RTCP in ------------------------------------------------------------ */
 
+/* On a lossy path a lost retransmission costs one more round trip, and
+ * then the frame is late enough to count as a freeze.  While the viewer
+ * asks for more than this share of the packets again (NACKed per sent,
+ * per mille, over the last second), each retransmission goes out twice;
+ * the copy it does not need the viewer drops as an SRTP replay.  (RR
+ * fraction lost cannot tell: it counts what retransmissions repaired as
+ * received.) */
+#define DUPLICATE_RTX_NACKED_PERMILLE 30
+
 static void retransmit(HdmirtcPeer *peer, guint16 seq)
 {
 	gssize len = hdmirtc_rtp_history_retransmit(peer->history, seq, g_get_monotonic_time(),
 						    peer->buf,
 						    sizeof(peer->buf) - HDMIRTC_SRTP_MAX_OVERHEAD);
+	gsize n = len > 0 ? (gsize)len : 0;
 
-	if (len > 0 && send_protected_rtp(peer, len) > 0)
+	if (len <= 0 || hdmirtc_srtp_session_protect_rtp(peer->srtp, peer->buf, &n, sizeof(peer->buf)) < 0)
+		return;
+	if (hdmirtc_ice_transport_send(peer->ice, peer->buf, n) > 0)
 		peer->stats.retransmitted++;
+	if (peer->stats.nacked_permille >= DUPLICATE_RTX_NACKED_PERMILLE &&
+	    hdmirtc_ice_transport_send(peer->ice, peer->buf, n) > 0)
+		peer->stats.retransmitted_twice++;
 }
 
 static void handle_fir(HdmirtcPeer *peer, guint8 seq_nr)
@@ -180,16 +195,21 @@ void hdmirtc_peer_handle_rtp_rtcp(HdmirtcPeer *peer, guint8 *data, gsize len)
 
 /* ---- SR out ------------------------------------------------------------- */
 
-/* The send rate over the last interval, for the status. */
-static void update_bitrate(HdmirtcPeer *peer)
+/* The send rate and the share of packets NACKed over the last interval. */
+static void update_rates(HdmirtcPeer *peer)
 {
 	gint64 now = g_get_monotonic_time();
-	guint64 bytes = peer->stats.payload_bytes_sent;
+	HdmirtcPeerStats *st = &peer->stats;
+	guint64 packets = st->packets_sent - peer->rate_packets;
 
 	if (peer->rate_since_us && now > peer->rate_since_us)
-		peer->stats.bitrate_kbps = (bytes - peer->rate_bytes) * 8 * 1000 / (guint64)(now - peer->rate_since_us);
+		st->bitrate_kbps = (st->payload_bytes_sent - peer->rate_bytes) * 8 * 1000 /
+				   (guint64)(now - peer->rate_since_us);
+	st->nacked_permille = packets ? (st->nack_seqs - peer->rate_nacks) * 1000 / packets : 0;
 	peer->rate_since_us = now;
-	peer->rate_bytes = bytes;
+	peer->rate_bytes = st->payload_bytes_sent;
+	peer->rate_packets = st->packets_sent;
+	peer->rate_nacks = st->nack_seqs;
 }
 
 static gboolean on_sr_timer(gpointer user_data)
@@ -205,7 +225,7 @@ static gboolean on_sr_timer(gpointer user_data)
 	};
 	gssize len;
 
-	update_bitrate(peer);
+	update_rates(peer);
 	len = hdmirtc_rtcp_build_sr_sdes(&info, peer->cname, rtcp,
 					 sizeof(rtcp) - HDMIRTC_SRTP_MAX_OVERHEAD);
 	if (len > 0) {

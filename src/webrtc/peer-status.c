@@ -37,6 +37,7 @@ void hdmirtc_peer_add_status(HdmirtcPeer *peer, JsonBuilder *b)
 	hdmirtc_json_add_int(b, "bytes_copied", (gint64)s->bytes_copied);
 	hdmirtc_json_add_int(b, "nack_seqs", (gint64)s->nack_seqs);
 	hdmirtc_json_add_int(b, "retransmitted", (gint64)s->retransmitted);
+	hdmirtc_json_add_int(b, "retransmitted_twice", (gint64)s->retransmitted_twice);
 	hdmirtc_json_add_int(b, "retransmit_missed", (gint64)hs.missed);
 	hdmirtc_json_add_int(b, "pli", (gint64)s->pli);
 	hdmirtc_json_add_int(b, "fir", (gint64)s->fir);
@@ -47,6 +48,7 @@ void hdmirtc_peer_add_status(HdmirtcPeer *peer, JsonBuilder *b)
 	hdmirtc_json_add_int(b, "cumulative_lost", s->cumulative_lost);
 	hdmirtc_json_add_int(b, "remb_bps", (gint64)s->remb_bps);
 	hdmirtc_json_add_int(b, "bitrate_kbps", (gint64)s->bitrate_kbps);
+	hdmirtc_json_add_int(b, "nacked_permille", (gint64)s->nacked_permille);
 	hdmirtc_json_add_int(b, "capture_to_last_send_us", s->last_frame_capture_to_last_send_us);
 	json_builder_end_object(b);
 }

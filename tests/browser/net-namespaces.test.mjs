@@ -266,7 +266,7 @@ test('10% loss and 100 ms delay: NACKs are answered with retransmissions and the
       const viewer = viewers.find((v) => v.state === 'streaming');
       const emulator = await topo.impairSummary();
       console.log(`# under loss (delay ${delayed ? 'applied' : 'not available'}): browser nackCount ${ice.nackCount}, ` +
-        `service retransmitted ${viewer?.retransmitted}, frames decoded in 15 s ${ice.framesDecoded - before.framesDecoded}, ` +
+        `service retransmitted ${viewer?.retransmitted} (${viewer?.retransmitted_twice} twice), frames decoded in 15 s ${ice.framesDecoded - before.framesDecoded}, ` +
         `freezes ${ice.freezeCount - before.freezeCount} (${(ice.freezeSeconds - before.freezeSeconds).toFixed(2)} s), ` +
         `rtt_us ${viewer?.rtt_us}, browser rtt ${ice.rtt} s, fraction_lost ${viewer?.fraction_lost}` +
         (emulator ? `, netem-tun ${JSON.stringify(emulator)}` : ''));
@@ -274,6 +274,8 @@ test('10% loss and 100 ms delay: NACKs are answered with retransmissions and the
       assert.equal(viewer?.id, viewerBefore.id, `the viewer did not survive: ${JSON.stringify(viewers)}`);
       assert.ok(ice.nackCount > 0, 'the browser sent no NACK');
       assert.ok(viewer.retransmitted > 0, 'the service retransmitted nothing');
+      // About 10% of the packets NACKed: retransmissions go out twice.
+      assert.ok(viewer.retransmitted_twice > 0, `no retransmission sent twice (${viewer.nacked_permille} per mille NACKed)`);
       assert.ok(ice.framesDecoded - before.framesDecoded > 100, `only ${ice.framesDecoded - before.framesDecoded} frames decoded in 15 s`);
       if (delayed) {
         assert.ok(viewer.rtt_us >= 100000, `RTT ${viewer.rtt_us} us under 100 ms delay`);
