@@ -10,7 +10,7 @@
 // barcode (the namespaces share the host's clock).  Root only.
 import { execFileSync } from 'node:child_process';
 import { Topology } from '../../tests/net/netns.mjs';
-import { launchChromium } from '../../tests/browser/lib/chromium.mjs';
+import { openPlayerIn } from '../../tests/browser/lib/netns-player.mjs';
 import { summarize } from '../../tests/browser/lib/stats.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -96,25 +96,6 @@ async function windowFigures(page, a, b, sa, sb) {
   };
 }
 
-async function openPlayer(topo, url) {
-  const { origin, hostname } = new URL(url);
-  const browser = await launchChromium([`--unsafely-treat-insecure-origin-as-secure=${origin}`,
-    `--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE ${hostname}`],
-  { executablePath: topo.chromiumWrapper() });
-  const page = await browser.newPage();
-  page.on('pageerror', (e) => console.error(`# page error: ${e.message}`));
-  for (let i = 0; ; i++) {
-    try {
-      await page.goto(url);
-      break;
-    } catch (e) {
-      // chromium notices the namespace's fresh links once.
-      if (i > 2 || !/ERR_NETWORK_CHANGED/.test(e.message)) throw e;
-    }
-  }
-  return { browser, page };
-}
-
 // spec: the netem string given to Topology.impair().
 export async function measureLoss({ width, height, fps, cleanS, lossS, settleS = 3, spec = 'loss 10% delay 100ms', log }) {
   const topo = new Topology({ nat: 'none' }).up();
@@ -124,7 +105,7 @@ export async function measureLoss({ width, height, fps, cleanS, lossS, settleS =
     const service = await topo.startService(['--no-stun', '--no-ipv6', '--width', String(width), '--height', String(height),
       '--fps', String(fps)]);
     let page;
-    ({ browser, page } = await openPlayer(topo, service.url));
+    ({ browser, page } = await openPlayerIn(topo, topo.br, service.url));
     await page.waitForFunction((n) => window.hdmirtc.framesPresented > n, fps, { timeout: 30000, polling: 200 });
     const c0 = await snapshot(page);
     const s0 = topo.status();

@@ -151,14 +151,15 @@ async function fdProbe(spid, url, runViewer) {
       agent.destroy();
     }],
     ['HTTP GET /api/status with Connection: close', 10, () => httpGet(url, 'api/status', false, { Connection: 'close' })],
-    ['MJPEG client for 2 s (client closes mid-stream)', 3, () => mjpegClient(url, 2)],
+    ['MJPEG client for 2 s (client closes mid-stream)', 6, () => mjpegClient(url, 2)],
     ['WHEP viewer (whep-load, 2 s, DELETE, exit)', 3, runViewer],
   ];
   const out = [];
   for (const [what, times, fn] of kinds) {
     const before = fds();
     for (let i = 0; i < times; i++) await fn();
-    await wait(1500);
+    // The niced service may take a moment to notice a client gone.
+    await wait(3000);
     const after = fds();
     out.push({ client: what, times, fds_before: before, fds_after: after,
       fds_left_per_client: before !== null && after !== null ? round((after - before) / times, 2) : null });
