@@ -86,7 +86,8 @@ static void promote_next(HdmirtcIceTransport *ice)
 	ice_leg_free(ice->active);
 	ice->active = g_steal_pointer(&ice->next);
 	ice->restarts++;
-	ice->state = HDMIRTC_ICE_STATE_CONNECTED;
+	/* A restart before the first path ever connected starts DTLS here. */
+	set_state(ice, HDMIRTC_ICE_STATE_CONNECTED);
 	if (ice->callbacks.restarted)
 		ice->callbacks.restarted(ice, ice->user_data);
 }
