@@ -73,6 +73,8 @@ enable_deb_src() {
 wolfssl_flags=(
 	-DBUILD_SHARED_LIBS=OFF -DWOLFSSL_DTLS=yes -DWOLFSSL_CERTGEN=yes -DWOLFSSL_KEYGEN=yes
 	-DWOLFSSL_EXAMPLES=no -DWOLFSSL_CRYPT_TESTS=no
+	# SNI: TURN servers behind a TLS front end pick the service by name.
+	-DWOLFSSL_SNI=yes
 	# 5.5.4's CMake compiles src/dtls.c (DoClientHelloStateless, used by
 	# internal.c) only with DTLS 1.3 CID; without it nothing links.
 	-DBUILD_DTLS_COMMON=yes

@@ -35,6 +35,7 @@ typedef struct {
 	GMutex lock;
 	GPtrArray *workers;             /* GThread * */
 	char *version;                  /* of the last handshake */
+	char *sni;                      /* host name the last client asked for, NULL = none */
 	gint handshakes;                /* atomic */
 } TlsServer;
 
@@ -67,10 +68,19 @@ static gpointer server_conn_thread(gpointer data)
 	setsockopt(sc->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	g_assert_nonnull(ssl);
 	wolfSSL_set_fd(ssl, sc->fd);
+	/* Only to read the client's SNI: any name (or none) is served. */
+	wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, "turn.test", 9);
+	wolfSSL_SNI_SetOptions(ssl, WOLFSSL_SNI_HOST_NAME,
+	                       WOLFSSL_SNI_CONTINUE_ON_MISMATCH | WOLFSSL_SNI_ANSWER_ON_MISMATCH);
 	if (wolfSSL_accept(ssl) == WOLFSSL_SUCCESS) {
+		void *name = NULL;
+		word16 len = wolfSSL_SNI_GetRequest(ssl, WOLFSSL_SNI_HOST_NAME, &name);
+
 		g_mutex_lock(&s->lock);
 		g_free(s->version);
 		s->version = g_strdup(wolfSSL_get_version(ssl));
+		g_free(s->sni);
+		s->sni = len ? g_strndup(name, len) : NULL;
 		g_mutex_unlock(&s->lock);
 		g_atomic_int_inc(&s->handshakes);
 		server_echo(ssl);
@@ -149,6 +159,7 @@ static void server_stop(TlsServer *s)
 		wolfSSL_CTX_free(s->ctx);
 	g_mutex_clear(&s->lock);
 	g_free(s->version);
+	g_free(s->sni);
 	g_free(s);
 }
 
@@ -403,6 +414,11 @@ static void test_round_trip(gconstpointer data)
 	g_assert_null(hdmirtc_turn_tls_tunnel_get_last_error(t));
 	hdmirtc_turn_tls_tunnel_free(t);
 	g_assert_cmpstr(s->version, ==, rt->version);
+	/* RFC 6066 3: a host name is sent as SNI, an IP literal is not. */
+	if (rt->name && !g_hostname_is_ip_address(rt->name))
+		g_assert_cmpstr(s->sni, ==, rt->name);
+	else
+		g_assert_null(s->sni);
 	server_stop(s);
 	g_main_context_unref(ctx);
 }
