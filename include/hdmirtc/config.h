@@ -60,6 +60,7 @@ typedef struct HdmirtcConfig {
 	guint height;
 	guint fps;
 	char *edid;                     /* EDID file; "" = built-in EDID */
+	char *edid_store;               /* where an uploaded EDID is kept; "" = not kept */
 
 	/* [encoder] */
 	HdmirtcConfigEncoder encoder;

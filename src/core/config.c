@@ -71,6 +71,10 @@ const Option hdmirtc_config_options[] = {
 	  .arg = "N", .help = "Frames per second" },
 	{ "source", "edid", NULL, "edid", OPT_STRING, F(edid), 0, "", .arg = "PATH",
 	  .help = "EDID file to program into the HDMI bridge; empty = the built-in EDID" },
+	{ "source", "edid-store", NULL, "edid-store", OPT_STRING, F(edid_store), 0,
+	  HDMIRTC_STATEDIR "/edid-uploaded.bin", .arg = "PATH",
+	  .help = "Where an EDID uploaded with PUT /api/edid is kept; it is used instead of "
+	          "edid at the next start. Empty = uploads last until a restart" },
 
 	{ "encoder", "type", NULL, "encoder", OPT_ENUM, F(encoder), 0, "auto", .values = encoder_values,
 	  .help = "H.264 encoder; auto = the V4L2 M2M hardware encoder if there is one, else x264" },

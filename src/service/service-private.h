@@ -27,6 +27,7 @@ struct HdmirtcService {
 	HdmirtcWebrtc *webrtc;
 	HdmirtcHttpServer *http;
 	GStrv urls;
+	char *edid_store;               /* "" = uploads are not kept */
 	GCancellable *cancellable;      /* name lookups */
 	char *stun_server;              /* as configured, for status */
 	char *stun_address;             /* resolved, NULL until known */

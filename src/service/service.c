@@ -137,13 +137,47 @@ static JsonNode *on_edid_get(gpointer user_data)
 	return hdmirtc_media_pipeline_get_edid(s->media);
 }
 
+/* So the KVM's machine sees the same EDID after a restart: an upload is
+ * the user's choice, and a changed EDID makes it re-read the modes. */
+static void keep_uploaded_edid(HdmirtcService *s, const guint8 *edid, gsize size)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!s->edid_store[0])
+		return;
+	if (g_file_set_contents(s->edid_store, (const char *)edid, (gssize)size, &error))
+		g_message("EDID kept in %s for the next start", s->edid_store);
+	else
+		g_warning("the uploaded EDID is in use but will not survive a restart: %s", error->message);
+}
+
+/* An EDID uploaded before wins over the configured one; one that no
+ * longer reads is left aside with a warning, never a failed start. */
+static const char *edid_to_use(const HdmirtcConfig *c)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HdmirtcEdid) stored = NULL;
+
+	if (!c->edid_store[0] || !g_file_test(c->edid_store, G_FILE_TEST_EXISTS))
+		return c->edid;
+	stored = hdmirtc_edid_new_from_file(c->edid_store, &error);
+	if (!stored) {
+		g_warning("ignoring the uploaded EDID: %s", error->message);
+		return c->edid;
+	}
+	g_message("EDID: the one uploaded before (%s)", c->edid_store);
+	return c->edid_store;
+}
+
 static gboolean on_edid_put(const guint8 *edid, gsize size, gpointer user_data, GError **error)
 {
 	HdmirtcService *s = user_data;
 	GError *local = NULL;
 
-	if (hdmirtc_media_pipeline_set_edid(s->media, edid, size, &local))
+	if (hdmirtc_media_pipeline_set_edid(s->media, edid, size, &local)) {
+		keep_uploaded_edid(s, edid, size);
 		return TRUE;
+	}
 	g_set_error_literal(error, HDMIRTC_HTTP_ERROR, HDMIRTC_HTTP_ERROR_BAD_REQUEST, local->message);
 	g_error_free(local);
 	return FALSE;
@@ -196,7 +230,7 @@ static gboolean start_media(HdmirtcService *s, const HdmirtcConfig *c, GError **
 	HdmirtcMediaPipelineConfig mc = {
 		.source = hdmirtc_config_source_to_string(c->source),
 		.device = c->device,
-		.edid = c->edid,
+		.edid = edid_to_use(c),
 		.capture = { .width = c->width, .height = c->height, .fps = c->fps },
 		.encoder = hdmirtc_config_encoder_to_string(c->encoder),
 		.encode = {
@@ -261,6 +295,7 @@ HdmirtcService *hdmirtc_service_new(const HdmirtcConfig *config, GError **error)
 	s->started_us = g_get_monotonic_time();
 	s->cancellable = g_cancellable_new();
 	s->stun_server = g_strdup(config->stun_server);
+	s->edid_store = g_strdup(config->edid_store);
 	if (!start_webrtc(s, config, error) || !start_media(s, config, error)) {
 		hdmirtc_service_free(s);
 		return NULL;
@@ -283,6 +318,7 @@ void hdmirtc_service_free(HdmirtcService *s)
 	hdmirtc_webrtc_free(s->webrtc);
 	g_strfreev(s->urls);
 	g_free(s->stun_server);
+	g_free(s->edid_store);
 	hdmirtc_net_choice_free(s->choice);
 	g_strfreev(s->public_addresses);
 	g_main_context_unref(s->ctx);

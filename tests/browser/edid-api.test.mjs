@@ -1,7 +1,11 @@
 // GET/PUT /api/edid: the EDID is shown with a summary; a malformed upload
-// gets 400 with the reason and the old EDID stays; a good one replaces it.
+// gets 400 with the reason and the old EDID stays; a good one replaces it
+// and is kept for the next start (edid-store).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { startService, getStatus } from './lib/service.mjs';
 
 let service;
@@ -73,4 +77,37 @@ test('a good EDID replaces the old one (bytes or hex text)', async () => {
   assert.equal(r.status, 204, r.text);
   now = await getEdid();
   assert.equal(now.hex, before.hex);
+});
+
+test('an uploaded EDID is kept for the next start; an unreadable kept one is ignored', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'hdmirtc-edid-'));
+  const store = path.join(dir, 'edid.bin');
+  try {
+    const first = await startService(['--width', '640', '--height', '360', '--edid-store', store]);
+    const url = new URL('api/edid', first.url);
+    const bytes = Buffer.from((await (await fetch(url)).json()).hex, 'hex');
+    bytes[10] = 0x78;
+    bytes[11] = 0x56;
+    const put = await fetch(url, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' },
+      body: fixChecksums(bytes) });
+    assert.equal(put.status, 204);
+    assert.equal(await first.stop(), 0);
+    assert.deepEqual(readFileSync(store), bytes, 'the upload is in the store file');
+
+    const second = await startService(['--width', '640', '--height', '360', '--edid-store', store]);
+    const kept = await (await fetch(new URL('api/edid', second.url))).json();
+    assert.equal(kept.product, 0x5678);
+    assert.match(second.log(), /EDID: the one uploaded before/);
+    assert.equal(await second.stop(), 0);
+
+    writeFileSync(store, 'not an EDID');
+    const third = await startService(['--width', '640', '--height', '360', '--edid-store', store]);
+    const builtIn = await (await fetch(new URL('api/edid', third.url))).json();
+    assert.equal(builtIn.preferred_width, 1920);
+    assert.notEqual(builtIn.product, 0x5678);
+    assert.match(third.log(), /ignoring the uploaded EDID/);
+    assert.equal(await third.stop(), 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -286,7 +286,8 @@ export class Topology {
   async startService(args, { urlHost } = {}) {
     const stateDir = path.join(this.tmp, 'state');
     const entry = this.spawnIn(this.svc, binary, ['--config', '/dev/null', '--http-port', '8080',
-      '--certificate', path.join(stateDir, 'dtls.pem'), '--width', '640', '--height', '360', ...args],
+      '--certificate', path.join(stateDir, 'dtls.pem'), '--edid-store', path.join(stateDir, 'edid.bin'),
+      '--width', '640', '--height', '360', ...args],
     { label: 'hdmirtc' });
     await waitUntil(() => /open http:\/\//.test(entry.log) || entry.child.exitCode !== null, 15000,
       `hdmirtc printed no URL:\n${entry.log}`);

@@ -434,7 +434,7 @@ static void test_flag_errors(void)
 static const char *const all_flags[] = {
 	"--config", "--print-config", "--version", "--help",
 	"--http-address", "--http-port", "--token", "--cors-origin",
-	"--source", "--device", "--width", "--height", "--fps", "--edid",
+	"--source", "--device", "--width", "--height", "--fps", "--edid", "--edid-store",
 	"--encoder", "--bitrate", "--keyframe-interval", "--keyframe-min-interval",
 	"--max-viewers", "--udp-ports", "--stun-server", "--no-stun", "--turn", "--turn-username",
 	"--turn-password", "--turn-secret", "--turn-credential-ttl",
@@ -445,7 +445,7 @@ static const char *const all_flags[] = {
 static const char *const all_keys[] = {
 	"[http] address", "[http] port", "[http] token", "[http] cors-origin",
 	"[source] type", "[source] device", "[source] width", "[source] height", "[source] fps",
-	"[source] edid", "[encoder] type", "[encoder] bitrate", "[encoder] keyframe-interval",
+	"[source] edid", "[source] edid-store", "[encoder] type", "[encoder] bitrate", "[encoder] keyframe-interval",
 	"[encoder] keyframe-min-interval-ms", "[webrtc] max-viewers", "[webrtc] udp-port-min",
 	"[webrtc] stun-server", "[webrtc] turn-servers", "[webrtc] turn-username",
 	"[webrtc] turn-password", "[webrtc] turn-secret", "[webrtc] turn-credential-ttl",

@@ -16,6 +16,7 @@ export async function startService(extraArgs = [], { timeoutMs = 15000, wrap = [
   const args = [
     '--config', '/dev/null', '--http-address', '127.0.0.1', '--http-port', '0',
     '--no-stun', '--interfaces', 'lo', '--certificate', path.join(stateDir, 'dtls.pem'),
+    '--edid-store', path.join(stateDir, 'edid-uploaded.bin'),
     ...extraArgs,
   ];
   const [command, ...prefix] = [...wrap, binary];
