@@ -82,6 +82,9 @@ typedef struct {
 	/* PUT /api/edid with the raw EDID bytes (the server has decoded a hex
 	 * text body).  FALSE + error (answered 400 for a bad EDID). */
 	gboolean (*edid_put)(const guint8 *edid, gsize size, gpointer user_data, GError **error);
+	/* DELETE /api/edid: back to the configured EDID (an upload is
+	 * forgotten).  FALSE + error answers its status. */
+	gboolean (*edid_delete)(gpointer user_data, GError **error);
 	/* The number of GET /stream.mjpeg viewers changed (JPEG pictures are
 	 * worth making only while it is above 0).  May be NULL. */
 	void (*mjpeg_viewers_changed)(guint n_viewers, gpointer user_data);

@@ -95,6 +95,16 @@ static void put_edid(HdmirtcHttpServer *self, SoupServerMessage *msg)
 	hdmirtc_http_reply(msg, SOUP_STATUS_NO_CONTENT, NULL, NULL, 0);
 }
 
+static void delete_edid(HdmirtcHttpServer *self, SoupServerMessage *msg)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!self->handlers.edid_delete(self->user_data, &error))
+		hdmirtc_http_reply_gerror(self, msg, error);
+	else
+		hdmirtc_http_reply(msg, SOUP_STATUS_NO_CONTENT, NULL, NULL, 0);
+}
+
 void hdmirtc_http_api_edid(HdmirtcHttpServer *self, SoupServerMessage *msg)
 {
 	if (method_is(msg, "GET") || method_is(msg, "HEAD")) {
@@ -103,8 +113,11 @@ void hdmirtc_http_api_edid(HdmirtcHttpServer *self, SoupServerMessage *msg)
 	} else if (method_is(msg, "PUT")) {
 		if (hdmirtc_http_require_handler(self, msg, self->handlers.edid_put != NULL))
 			put_edid(self, msg);
+	} else if (method_is(msg, "DELETE")) {
+		if (hdmirtc_http_require_handler(self, msg, self->handlers.edid_delete != NULL))
+			delete_edid(self, msg);
 	} else {
-		hdmirtc_http_reply_bad_method(self, msg, "GET, HEAD, PUT, OPTIONS");
+		hdmirtc_http_reply_bad_method(self, msg, "GET, HEAD, PUT, DELETE, OPTIONS");
 	}
 }
 

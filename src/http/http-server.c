@@ -166,7 +166,7 @@ static void serve_api(HdmirtcHttpServer *self, SoupServerMessage *msg, const cha
 		hdmirtc_http_whep_options(self, msg, id);
 	else if (options)
 		api_options(self, msg, strcmp(path, "/api/keyframe") == 0 ? "OPTIONS, POST" :
-		                       strcmp(path, "/api/edid") == 0 ? "GET, HEAD, PUT, OPTIONS" :
+		                       strcmp(path, "/api/edid") == 0 ? "GET, HEAD, PUT, DELETE, OPTIONS" :
 		                       "GET, HEAD, OPTIONS");
 	else if (!hdmirtc_http_check_auth(self, msg))
 		return;

@@ -28,6 +28,7 @@ struct HdmirtcService {
 	HdmirtcHttpServer *http;
 	GStrv urls;
 	char *edid_store;               /* "" = uploads are not kept */
+	char *edid_configured;          /* the edid option: "" = built-in */
 	GCancellable *cancellable;      /* name lookups */
 	char *stun_server;              /* as configured, for status */
 	char *stun_address;             /* resolved, NULL until known */

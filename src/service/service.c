@@ -4,6 +4,7 @@
 #include "hdmirtc-build.h"
 #include "hdmirtc/sdp.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 /* ---- Errors to HTTP ----------------------------------------------------- */
@@ -169,6 +170,26 @@ static const char *edid_to_use(const HdmirtcConfig *c)
 	return c->edid_store;
 }
 
+/* Forgets the upload and loads the configured (or built-in) EDID again. */
+static gboolean on_edid_delete(gpointer user_data, GError **error)
+{
+	HdmirtcService *s = user_data;
+	g_autoptr(GError) local = NULL;
+	g_autoptr(HdmirtcEdid) edid = s->edid_configured[0] ?
+		hdmirtc_edid_new_from_file(s->edid_configured, &local) : hdmirtc_edid_new_default();
+	gsize size = 0;
+	const guint8 *data = edid ? hdmirtc_edid_get_data(edid, &size) : NULL;
+
+	if (!edid || !hdmirtc_media_pipeline_set_edid(s->media, data, size, &local)) {
+		g_set_error(error, HDMIRTC_HTTP_ERROR, HDMIRTC_HTTP_ERROR_INTERNAL,
+			    "the configured EDID cannot be loaded again: %s", local->message);
+		return FALSE;
+	}
+	if (s->edid_store[0] && g_unlink(s->edid_store) == 0)
+		g_message("EDID upload forgotten (%s removed)", s->edid_store);
+	return TRUE;
+}
+
 static gboolean on_edid_put(const guint8 *edid, gsize size, gpointer user_data, GError **error)
 {
 	HdmirtcService *s = user_data;
@@ -206,6 +227,7 @@ static const HdmirtcHttpHandlers http_handlers = {
 	.keyframe = on_keyframe,
 	.edid_get = on_edid_get,
 	.edid_put = on_edid_put,
+	.edid_delete = on_edid_delete,
 	.mjpeg_viewers_changed = on_mjpeg_viewers_changed,
 };
 
@@ -296,6 +318,7 @@ HdmirtcService *hdmirtc_service_new(const HdmirtcConfig *config, GError **error)
 	s->cancellable = g_cancellable_new();
 	s->stun_server = g_strdup(config->stun_server);
 	s->edid_store = g_strdup(config->edid_store);
+	s->edid_configured = g_strdup(config->edid);
 	if (!start_webrtc(s, config, error) || !start_media(s, config, error)) {
 		hdmirtc_service_free(s);
 		return NULL;
@@ -319,6 +342,7 @@ void hdmirtc_service_free(HdmirtcService *s)
 	g_strfreev(s->urls);
 	g_free(s->stun_server);
 	g_free(s->edid_store);
+	g_free(s->edid_configured);
 	hdmirtc_net_choice_free(s->choice);
 	g_strfreev(s->public_addresses);
 	g_main_context_unref(s->ctx);

@@ -1,9 +1,9 @@
 // GET/PUT /api/edid: the EDID is shown with a summary; a malformed upload
 // gets 400 with the reason and the old EDID stays; a good one replaces it
-// and is kept for the next start (edid-store).
+// and is kept for the next start (edid-store) until DELETE.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startService, getStatus } from './lib/service.mjs';
@@ -79,7 +79,7 @@ test('a good EDID replaces the old one (bytes or hex text)', async () => {
   assert.equal(now.hex, before.hex);
 });
 
-test('an uploaded EDID is kept for the next start; an unreadable kept one is ignored', async () => {
+test('an uploaded EDID is kept for the next start until DELETE; an unreadable kept one is ignored', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'hdmirtc-edid-'));
   const store = path.join(dir, 'edid.bin');
   try {
@@ -98,7 +98,15 @@ test('an uploaded EDID is kept for the next start; an unreadable kept one is ign
     const kept = await (await fetch(new URL('api/edid', second.url))).json();
     assert.equal(kept.product, 0x5678);
     assert.match(second.log(), /EDID: the one uploaded before/);
+    // DELETE forgets the upload: the configured (here built-in) EDID again.
+    const del = await fetch(new URL('api/edid', second.url), { method: 'DELETE' });
+    assert.equal(del.status, 204);
+    const reverted = await (await fetch(new URL('api/edid', second.url))).json();
+    assert.notEqual(reverted.product, 0x5678);
+    assert.equal(reverted.preferred_width, 1920);
+    assert.ok(!existsSync(store), 'the store file is removed');
     assert.equal(await second.stop(), 0);
+    writeFileSync(store, bytes);
 
     writeFileSync(store, 'not an EDID');
     const third = await startService(['--width', '640', '--height', '360', '--edid-store', store]);
