@@ -43,7 +43,8 @@ alive() { [ -n "$SVC" ] && kill -0 "$SVC" 2>/dev/null; }
 start_service() {
 	log=$1; shift
 	"$BIN/hdmirtc" --config '' --no-stun --http-address 0.0.0.0 --http-port $PORT \
-		--udp-ports 20000-20001 --certificate /tmp/x.pem --interfaces lo "$@" > "$log" 2>&1 &
+		--udp-ports 20000-20001 --certificate /tmp/x.pem --edid-store /tmp/edid.bin --interfaces lo \
+		"$@" > "$log" 2>&1 &
 	SVC=$!
 }
 
@@ -122,6 +123,27 @@ frames=$(grep -o '"totals":{[^}]*' "$OUT/kt-service-whep.out" | grep -o '"frames
 check "whep-load received frames across loss and return (${frames:-0})" [ "${frames:-0}" -ge 20 ]
 check "service still running after the viewer left" alive
 
+# A resolution change through the whole service (capture and encoder start
+# again at the new size): vivid's selected timings, then back.
+timings_are() { [ "$(obj_int timings width)x$(obj_int timings height)" = "$1" ]; }
+case $want in 1280x720) other=1920x1080 ;; *) other=1280x720 ;; esac
+"$BIN/vivid-ctl" menu "DV Timings" "${other}p"
+"$BIN/vivid-ctl" set "DV Timings Signal Mode" 4
+check "resolution change: status timings become $other" wait_until 30 timings_are "$other"
+check "resolution change: streaming at the new size" wait_until 30 signal_is streaming
+f3=$(obj_int encoder frames)
+sleep 3
+check "resolution change: frames flow ($f3 -> $(obj_int encoder frames))" \
+	[ "$(obj_int encoder frames)" -gt "${f3:-0}" ] 2>/dev/null
+# Back: select the old size, and once the service runs at it (it sets
+# vivid's current timings to what it found), the current-timings mode.
+"$BIN/vivid-ctl" menu "DV Timings" "${want}p"
+check "resolution change back: status timings are $want again" wait_until 30 timings_are "$want"
+"$BIN/vivid-ctl" set "DV Timings Signal Mode" 0
+sleep 1
+check "resolution change back: streaming" wait_until 30 signal_is streaming
+check "resolution changes: the service is still running" alive
+
 # PUT /api/edid reaches the receiver: vivid's EDID becomes what was sent.
 edid_hex() {
 	printf 'GET /api/edid HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' | nc -w 5 127.0.0.1 $PORT 2>/dev/null |
@@ -145,6 +167,7 @@ note "PUT /api/edid: $answer"
 check "PUT /api/edid answers 204" sh -c "echo '$answer' | grep -q ' 204 '"
 vivid_edid_is_new() { [ "$("$BIN/vivid-ctl" edid)" = "$new_edid" ]; }
 check "the new EDID is in vivid's receiver (VIDIOC_G_EDID)" wait_until 10 vivid_edid_is_new
+check "the uploaded EDID is kept for the next start" [ "$(od -An -v -tx1 /tmp/edid.bin | tr -d ' \n')" = "$new_edid" ]
 check "GET /api/edid shows the new EDID" [ "$(edid_hex)" = "$new_edid" ]
 check "the EDID change leaves the service streaming" wait_until 30 signal_is streaming
 
