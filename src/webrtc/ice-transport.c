@@ -256,6 +256,19 @@ static void ice_leg_free(IceLeg *leg)
 	g_free(leg);
 }
 
+static gboolean leg_set_remote_credentials(IceLeg *leg, const char *ufrag, const char *pwd,
+                                           GError **error)
+{
+	if (!nice_agent_set_remote_credentials(leg->agent, leg->stream_id, ufrag, pwd)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			    "ICE credentials rejected (ufrag '%s')", ufrag);
+		return FALSE;
+	}
+	g_free(leg->remote_ufrag);
+	leg->remote_ufrag = g_strdup(ufrag);
+	return TRUE;
+}
+
 static IceLeg *ice_leg_new(HdmirtcIceTransport *ice, const HdmirtcIceConfig *config, GError **error)
 {
 	IceLeg *leg = g_new0(IceLeg, 1);
@@ -296,13 +309,10 @@ gboolean hdmirtc_ice_transport_restart(HdmirtcIceTransport *ice, const HdmirtcIc
 
 	if (!leg)
 		return FALSE;
-	if (!nice_agent_set_remote_credentials(leg->agent, leg->stream_id, remote_ufrag, remote_pwd)) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-			    "ICE credentials rejected (ufrag '%s')", remote_ufrag);
+	if (!leg_set_remote_credentials(leg, remote_ufrag, remote_pwd, error)) {
 		ice_leg_free(leg);
 		return FALSE;
 	}
-	leg->remote_ufrag = g_strdup(remote_ufrag);
 	/* A restart of a restart: the unfinished one is dropped. */
 	ice_leg_free(ice->next);
 	ice->next = leg;
@@ -398,16 +408,7 @@ gboolean hdmirtc_ice_transport_is_gathering_done(HdmirtcIceTransport *ice)
 gboolean hdmirtc_ice_transport_set_remote_credentials(HdmirtcIceTransport *ice, const char *ufrag,
                                                       const char *pwd, GError **error)
 {
-	IceLeg *leg = newest_leg(ice);
-
-	if (!nice_agent_set_remote_credentials(leg->agent, leg->stream_id, ufrag, pwd)) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-			    "ICE credentials rejected (ufrag '%s')", ufrag);
-		return FALSE;
-	}
-	g_free(leg->remote_ufrag);
-	leg->remote_ufrag = g_strdup(ufrag);
-	return TRUE;
+	return leg_set_remote_credentials(newest_leg(ice), ufrag, pwd, error);
 }
 
 gboolean hdmirtc_ice_transport_add_remote_candidate(HdmirtcIceTransport *ice, const char *line)
