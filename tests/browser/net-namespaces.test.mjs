@@ -39,6 +39,17 @@ function candidates(sdp) {
   return sdp.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:'));
 }
 
+// The stream came through the service's own relay on the namespace's
+// coturn: a relay candidate in the answer, the browser's remote candidate,
+// and the service's selected pair.
+async function assertServiceRelay(topo, page) {
+  const ice = await browserIce(page);
+  assert.ok(candidates(ice.answer).some((l) => / 203\.0\.113\.2 \d+ typ relay /.test(l)), ice.answer);
+  assert.equal(ice.remote.candidateType, 'relay');
+  const viewer = topo.status().viewers.find((v) => v.state === 'streaming');
+  assert.match(viewer.ice_pair, /^relay /);
+}
+
 async function withTopology(opts, fn) {
   const topo = new Topology(opts).up();
   let browser;
@@ -118,11 +129,7 @@ test('all UDP between browser and service dropped: the stream goes through cotur
       });
       assert.match(link, /<turn:203\.0\.113\.2:3478\?transport=tcp>; rel="ice-server"; username="u"; credential="p"/);
       await waitPlaying(page);
-      const ice = await browserIce(page);
-      assert.ok(candidates(ice.answer).some((l) => / 203\.0\.113\.2 \d+ typ relay /.test(l)), ice.answer);
-      assert.equal(ice.remote.candidateType, 'relay');
-      const viewer = topo.status().viewers.find((v) => v.state === 'streaming');
-      assert.match(viewer.ice_pair, /^relay /);
+      await assertServiceRelay(topo, page);
     });
   });
 
@@ -143,9 +150,7 @@ test('TURN REST API: time-limited credentials from turn-secret for the service a
       const { createHmac } = await import('node:crypto');
       assert.equal(m[2], createHmac('sha1', 'kvm-shared-secret').update(`${m[1]}:kvm`).digest('base64'));
       await waitPlaying(page);
-      const ice = await browserIce(page);
-      assert.equal(ice.remote.candidateType, 'relay');
-      assert.match(topo.status().viewers.find((v) => v.state === 'streaming').ice_pair, /^relay /);
+      await assertServiceRelay(topo, page);
     });
   });
 
@@ -168,11 +173,7 @@ test('all UDP between browser and service dropped: the stream goes through cotur
       const { browser, page } = await openPlayer(topo, service.url);
       keep(browser);
       await waitPlaying(page);
-      const ice = await browserIce(page);
-      assert.ok(candidates(ice.answer).some((l) => / 203\.0\.113\.2 \d+ typ relay /.test(l)), ice.answer);
-      assert.equal(ice.remote.candidateType, 'relay');
-      const viewer = topo.status().viewers.find((v) => v.state === 'streaming');
-      assert.match(viewer.ice_pair, /^relay /);
+      await assertServiceRelay(topo, page);
       // The service's own bytes to the TLS port: a ClientHello, no STUN.
       const seen = topo.tcpFirstBytes();
       console.log(`# towards 203.0.113.2:5349: openssl control ${JSON.stringify(control)}, with the service ${JSON.stringify(seen)}`);
