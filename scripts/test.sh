@@ -73,10 +73,37 @@ run_kernel_suite() {
 	add_counts "$p" "$f" 0
 }
 
+# A script that prints TAP ("ok N - ...", "not ok N - ...", "# SKIP" in a
+# test line counts as skipped): tests/dt (overlays against the boards'
+# trees), tests/cross (arm64/armhf builds, unit tests under qemu-user, the
+# .deb in an arm64 root).  A script that exits non-zero without a "not ok"
+# line counts one failure.
+run_tap_suite() {
+	local name=$1; shift
+	local log="$logdir/$name.log"
+	echo "== $name"
+	"$@" >"$log" 2>&1
+	local rc=$?
+	grep -E '^(not )?ok ' "$log"
+	local p f s
+	s=$(grep -cE '^ok .*# *SKIP' "$log")
+	p=$(( $(grep -cE '^ok ' "$log") - s ))
+	f=$(grep -cE '^not ok ' "$log")
+	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
+		tail -30 "$log"; f=1
+	elif [ "$f" -gt 0 ]; then
+		tail -30 "$log"
+	fi
+	add_counts "$p" "$f" "$s"
+}
+
 run_meson_suite unit build --suite unit
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	run_meson_suite unit-asan build-asan --suite unit
 run_kernel_suite
+for suite in dt cross; do
+	[ -x "tests/$suite/run.sh" ] && run_tap_suite "$suite" "tests/$suite/run.sh"
+done
 run_node_suite browser tests/browser/*.test.mjs
 HDMIRTC_BUILD_DIR="$top/build-asan" HDMIRTC_TEST_SANITIZED=1 \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

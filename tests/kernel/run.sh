@@ -36,6 +36,10 @@ TIMEOUT=${HDMIRTC_VM_TIMEOUT:-600}
 KSERIES=6.12
 VIVID_ARGS="n_devs=1 node_types=0x1 num_inputs=1 input_types=0x3 multiplanar=2 allocators=1"
 VICODEC_ARGS="multiplanar=1"
+# Loaded at boot with their dependencies.  v4l2-async, v4l2-fwnode and the
+# vb2 allocators are for the stand-ins of tests/kernel/fakes, which the
+# tests load from the share.
+GUEST_MODULES="9pnet_virtio 9p vivid vicodec v4l2-async v4l2-fwnode videobuf2-dma-contig videobuf2-vmalloc"
 export LC_ALL=C DEBIAN_FRONTEND=noninteractive
 T0=$(date +%s.%N)
 
@@ -121,6 +125,7 @@ cat <<'INIT'
 export PATH=/bin:/sbin
 mount -t proc proc /proc; mount -t sysfs sysfs /sys; mount -t devtmpfs dev /dev
 mkdir -p /tmp /mnt/host; mount -t tmpfs tmp /tmp
+mount -t debugfs debugfs /sys/kernel/debug
 dmesg -n 3
 for m in $(cat /modules/order); do
 	case $m in
@@ -142,7 +147,7 @@ INIT
 
 build_initramfs() {
 	local img=$K/initramfs.gz key
-	key=$( { guest_init; echo "$VIVID_ARGS $VICODEC_ARGS"; sha256sum /bin/busybox "$K"/modules/*.ko; } | sha256sum | cut -c1-16)
+	key=$( { guest_init; echo "$VIVID_ARGS $VICODEC_ARGS $GUEST_MODULES"; sha256sum /bin/busybox "$K"/modules/*.ko; } | sha256sum | cut -c1-16)
 	[ -f "$img" ] && [ "$(cat "$K/initramfs.key" 2>/dev/null)" = "$key" ] && return 0
 	say "building initramfs"
 	local r=$K/initramfs; rm -rf "$r"; mkdir -p "$r"/{bin,sbin,proc,sys,dev,tmp,etc,modules,lib64,mnt/host}
@@ -153,7 +158,7 @@ build_initramfs() {
 	cp -L /lib64/ld-linux-x86-64.so.2 "$r/lib64/"
 	local mod f base
 	: > "$r/modules/order"
-	for mod in 9pnet_virtio 9p vivid vicodec; do
+	for mod in $GUEST_MODULES; do
 		for f in $(modprobe -d "$K/root" -S "$KVER" --show-depends "$mod" | awk '$1 == "insmod" {print $2}'); do
 			base=$(basename "${f%.xz}")
 			grep -qx "$base" "$r/modules/order" && continue
@@ -212,6 +217,36 @@ build_programs() {
 		done
 	fi
 	cp "$HERE/guest.sh" "$SHARE/guest.sh"
+	build_fakes
+}
+
+# The kernel stand-ins of tests/kernel/fakes/*/ (each folder one Kbuild
+# module set), built out of tree like vicodec and cached by the hash of
+# their sources; the tests insmod them from /mnt/host/modules.
+build_fakes() {
+	local d name hash out
+	mkdir -p "$SHARE/modules"
+	for d in "$HERE"/fakes/*/; do
+		[ -f "$d/Kbuild" ] || continue
+		name=$(basename "$d")
+		hash=$(cat "$d"/Kbuild "$d"/*.[ch] 2>/dev/null | sha256sum | cut -c1-16)
+		out=$K/fakes/$name-$hash
+		if [ ! -f "$out/.built" ]; then
+			say "building the $name stand-in"
+			rm -rf "$K/fakes/$name"-*; mkdir -p "$out"
+			cp "$d"/Kbuild "$d"/*.[ch] "$out/" 2>/dev/null || true
+			make -s -C "$K/hdr/usr/src/linux-headers-$KVER" M="$out" \
+				KBUILD_EXTRA_SYMBOLS="$K/modules/Module.symvers" W=1 modules > "$out/build.log" 2>&1 ||
+				{ cat "$out/build.log" >&2; fail "the $name stand-in does not build"; }
+			# Warnings are errors here as in the rest of the project.
+			if grep -q 'warning:' "$out/build.log"; then
+				cat "$out/build.log" >&2; rm -f "$out"/*.ko; fail "the $name stand-in builds with warnings"
+			fi
+			strip --strip-debug "$out"/*.ko
+			touch "$out/.built"
+		fi
+		cp "$out"/*.ko "$SHARE/modules/"
+	done
 }
 
 # ------------------------------------------------------------------ the VM
