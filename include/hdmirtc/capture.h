@@ -111,10 +111,61 @@ typedef struct {
 	guint32 preferred_refresh_mhz;
 } HdmirtcEdidInfo;
 
+/* ------------------------------------------------------------------ CSI-2 link */
+/* A video mode the EDID may offer: CEA-861 timings by VIC. */
+typedef struct {
+	guint8 vic;
+	guint16 width;
+	guint16 height;
+	guint8 fps;
+	guint32 pixel_khz;
+	guint16 hblank, hfront, hsync;
+	guint16 vblank, vfront, vsync;
+} HdmirtcVideoMode;
+
+/* What the bridge's CSI-2 link carries.  The TC358743 sends UYVY at 16
+ * bits per pixel over lanes of 2 x link frequency bits per second each, and
+ * a mode needs ceil(w * h * fps * 16 / lane rate) lanes
+ * (tc358743_num_csi_lanes_needed); more than the device tree grants and
+ * the receiver refuses to stream (EINVAL at STREAMON). */
+typedef struct {
+	guint lanes;                    /* granted by the device tree, 0 = unknown */
+	guint64 link_frequency_hz;      /* 0 = unknown */
+	char lanes_from[48];            /* "device tree", "configuration", "" */
+	char frequency_from[48];        /* "V4L2_CID_LINK_FREQ", "device tree", "assumed" */
+} HdmirtcCsiLink;
+
+/* Modes hdmirtc offers, best first: 1920x1080@60/50/30/25/24, 1280x720@60/50. */
+const HdmirtcVideoMode *hdmirtc_video_modes(guint *n);
+/* Lane rate in Mbit/s, 0 when the frequency is unknown. */
+guint hdmirtc_csi_lane_mbps(const HdmirtcCsiLink *link);
+/* Lanes w x h at fps needs at bpp bits per pixel; 0 if the rate is unknown. */
+guint hdmirtc_csi_lanes_needed(const HdmirtcCsiLink *link, guint w, guint h, guint fps, guint bpp);
+/* Does mode fit in UYVY?  TRUE when the lanes or the rate are unknown. */
+gboolean hdmirtc_csi_mode_fits(const HdmirtcCsiLink *link, const HdmirtcVideoMode *mode);
+/* The best built-in mode that fits (never NULL: 720p fits one lane). */
+const HdmirtcVideoMode *hdmirtc_csi_best_mode(const HdmirtcCsiLink *link);
+/* One line for a viewer: e.g. "1920x1080@60 needs 3 CSI-2 lanes at 972
+ * Mbit/s and this board has 2: set the computer to 1920x1080@50 or
+ * lower".  g_free. */
+char *hdmirtc_csi_advice(const HdmirtcCsiLink *link, guint w, guint h, guint fps, guint bpp);
+/* The lanes and link frequency of the bridge whose subdev node is subdev
+ * ("" for none) and whose controls are on ctrl_fd: lanes from
+ * config_lanes if non-zero, else the bridge's device-tree endpoint
+ * (data-lanes, link-frequencies: /sys/class/video4linux/<node>/device/
+ * of_node/port/endpoint); frequency from V4L2_CID_LINK_FREQ, the device
+ * tree, or else the 486 MHz of hdmirtc's and the Raspberry Pi kernel's
+ * tc358743 overlays ("assumed"). */
+void hdmirtc_csi_link_read(const char *subdev, int ctrl_fd, guint config_lanes, HdmirtcCsiLink *out);
+
 /* The built-in EDID: base block + CEA-861 extension advertising
  * 1920x1080@60 (preferred), 1920x1080@50, 1920x1080@30 and 1280x720@60,
  * HDMI vendor block, no audio.  Never fails. */
 HdmirtcEdid *hdmirtc_edid_new_default(void);
+/* The built-in EDID cut to what link carries: only modes that fit, the
+ * best of them preferred (2 lanes at 972 Mbit/s: 1920x1080@50).  The
+ * default when the lanes are unknown. */
+HdmirtcEdid *hdmirtc_edid_new_for_link(const HdmirtcCsiLink *link);
 /* Copies data after checking it (see hdmirtc_edid_validate).  NULL +
  * INVALID_CONFIG error naming the problem on bad data. */
 HdmirtcEdid *hdmirtc_edid_new_from_data(const guint8 *data, gsize size, GError **error);
@@ -168,6 +219,12 @@ typedef struct {
 	guint64 bytes_copied;           /* CPU copies of frame payload (I420 conversion) */
 	char device[64];                /* capture video node */
 	char subdev[64];                /* node with EDID/DV controls ("" = the video node) */
+	/* One line for viewers: why there is no picture and what to do
+	 * (hdmirtc_capture_signal_to_reason() or something more precise,
+	 * e.g. what the CSI-2 lanes carry). */
+	char reason[192];
+	HdmirtcCsiLink link;
+	guint32 bytesperline;           /* of the capture buffers, 0 when not streaming */
 } HdmirtcCaptureSignalInfo;
 
 /* Any thread.  Sources without HDMI fill signal = NONE and zeros. */
@@ -179,12 +236,24 @@ void hdmirtc_capture_get_signal_info(HdmirtcCapture *cap, HdmirtcCaptureSignalIn
 gboolean hdmirtc_capture_set_edid(HdmirtcCapture *cap, const HdmirtcEdid *edid);
 
 /* ------------------------------------------------------------------ V4L2 HDMI bridge */
+/* The bytesperline a consumer of the frames needs for drm_fourcc at
+ * width x height (the M2M encoder imports the capture buffers as they are:
+ * bcm2835-codec rounds a UYVY line up to 64 bytes), 0 for no constraint.
+ * Called on the capture's context before buffers are allocated. */
+typedef guint32 (*HdmirtcCaptureStrideFunc)(guint32 drm_fourcc, guint32 width, guint32 height,
+                                            gpointer user_data);
+
 typedef struct {
 	/* Capture video node; NULL or "" = find the TC358743 (or any
 	 * MEDIA_ENT_F_VID_IF_BRIDGE entity) through the media controller. */
 	const char *device;
-	/* EDID to load; NULL = hdmirtc_edid_new_default().  Copied. */
+	/* EDID to load; NULL = hdmirtc_edid_new_for_link() of the link found.
+	 * Copied. */
 	const HdmirtcEdid *edid;
+	/* CSI-2 data lanes of the board, 0 = read the device tree. */
+	guint csi_lanes;
+	HdmirtcCaptureStrideFunc stride_func;   /* NULL = none */
+	gpointer stride_data;
 	/* DRM fourcc to ask for; 0 = UYVY (DRM_FORMAT_UYVY), else RGB24
 	 * (DRM_FORMAT_BGR888).  DRM_FORMAT_YUV420 is for test drivers. */
 	guint32 fourcc;
@@ -208,22 +277,78 @@ typedef struct {
 HdmirtcCapture *hdmirtc_capture_new_v4l2(const HdmirtcCaptureConfig *cfg,
                                          const HdmirtcV4l2Config *v4l2, GError **error);
 
-/* Media controller search result: the bridge and its video node. */
+/* ------------------------------------------------------------------ media graph */
+#define HDMIRTC_MEDIA_MAX_HOPS 4
+#define HDMIRTC_MEDIA_MAX_LINKS 16
+
+/* An entity on the data path from the bridge to the capture node. */
 typedef struct {
-	char media_device[64];          /* /dev/mediaN */
-	char driver[32];
+	guint32 entity;                 /* media entity id */
+	char name[64];
+	guint32 function;               /* MEDIA_ENT_F_* */
+	guint32 sink_pad;               /* pad index where the data enters (not for the bridge) */
+	guint32 source_pad;             /* pad index where it leaves */
+	char subdev[64];                /* /dev/v4l-subdevN, "" if none */
+} HdmirtcMediaHop;
+
+/* A data link, as MEDIA_IOC_SETUP_LINK names it. */
+typedef struct {
+	guint32 source_entity;
+	guint32 source_pad;             /* pad index */
+	guint32 sink_entity;
+	guint32 sink_pad;
+	guint32 flags;                  /* MEDIA_LNK_FL_* as found */
+	char description[128];          /* '"csi2":4 -> "rp1-cfe-csi2_ch0":0' */
+} HdmirtcMediaLink;
+
+/* A copy of the EDID the HDMI receiver holds (hdmirtc_edid_free), NULL
+ * for sources without one.  Any thread. */
+HdmirtcEdid *hdmirtc_capture_dup_edid(HdmirtcCapture *cap);
+/* Capture context: stop, ask for formats and strides again, restart (the
+ * consumer of the frames changed).  No-op for sources without buffers. */
+void hdmirtc_capture_reconfigure(HdmirtcCapture *cap);
+
+/* Any thread: start or stop converting frames to I420 in memory (for a
+ * CPU encoder; see HdmirtcV4l2Config.convert_to_i420).  No-op for other
+ * sources. */
+void hdmirtc_capture_set_convert_to_i420(HdmirtcCapture *cap, gboolean on);
+
+/* Media controller search result: the bridge, the path its data takes to
+ * a capture node, and what must change for that path to stream. */
+typedef struct {
+	char media_device[64];          /* /dev/mediaN, "" for a node found without a graph */
+	char driver[32];                /* of the media device: "rp1-cfe", "unicam", ... */
+	char model[32];
 	char bridge_entity[64];         /* e.g. "tc358743 10-000f" */
-	char video_node[64];            /* capture /dev/videoN linked from the bridge */
+	char bridge_reason[160];        /* why this entity was taken as the bridge */
+	char video_node[64];            /* capture /dev/videoN at the end of the path */
+	char video_entity[64];          /* its entity name, e.g. "rp1-cfe-csi2_ch0" */
 	char subdev_node[64];           /* /dev/v4l-subdevN of the bridge, "" if none */
+	guint n_hops;                   /* hops[0] is the bridge; the last one links to the video node */
+	HdmirtcMediaHop hops[HDMIRTC_MEDIA_MAX_HOPS];
+	guint n_links;                  /* the path: hops[i] -> hops[i+1], then -> video node */
+	HdmirtcMediaLink links[HDMIRTC_MEDIA_MAX_HOPS];
+	/* Enabled, mutable links leaving a path entity's source pads to
+	 * somewhere else (left by libcamera, say): they keep rp1-cfe from
+	 * starting the bridge, so they are disabled. */
+	guint n_conflicts;
+	HdmirtcMediaLink conflicts[HDMIRTC_MEDIA_MAX_LINKS];
 } HdmirtcBridgeInfo;
 
-/* Looks through /dev/media* for an entity with function
- * MEDIA_ENT_F_VID_IF_BRIDGE or a name starting with "tc358743", and the
- * video capture node its source pad leads to.  If none, takes the first
- * video capture node whose current input is HDMI/DV-capable only when
- * allow_dv_fallback (e.g. vivid, legacy unicam without a media graph).
+/* Looks through /dev/media* for the HDMI bridge: an entity named after its
+ * driver ("tc358743 <bus>-<addr>"), or else a video-interface bridge or
+ * DV decoder with no sink pad (a receiver such as rp1-cfe's "csi2" has
+ * sink pads and is never taken), and the shortest data path from its
+ * source pad to a video capture node, whatever the links' state.  If none,
+ * takes the first video capture node whose current input is DV-capable
+ * only when allow_dv_fallback (vivid, a board without a media graph).
  * FALSE + NO_DEVICE when nothing fits. */
 gboolean hdmirtc_capture_find_bridge(gboolean allow_dv_fallback, HdmirtcBridgeInfo *out,
                                      GError **error);
+
+/* Enables every link of info's path that is not enabled and disables its
+ * conflicts (MEDIA_IOC_SETUP_LINK).  Errors name the link.  Nothing to do
+ * for a node found without a graph. */
+gboolean hdmirtc_capture_setup_links(const HdmirtcBridgeInfo *info, GError **error);
 
 G_END_DECLS

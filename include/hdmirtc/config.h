@@ -61,6 +61,7 @@ typedef struct HdmirtcConfig {
 	guint fps;
 	char *edid;                     /* EDID file; "" = built-in EDID */
 	char *edid_store;               /* where an uploaded EDID is kept; "" = not kept */
+	guint csi_lanes;                /* CSI-2 data lanes of the board; 0 = the device tree's */
 
 	/* [encoder] */
 	HdmirtcConfigEncoder encoder;

@@ -60,22 +60,34 @@ typedef struct HdmirtcEncoder HdmirtcEncoder;
 typedef void (*HdmirtcEncoderOutputFunc)(HdmirtcEncoder *enc, HdmirtcAccessUnit *au,
                                          gpointer user_data);
 
-/* kind: "auto" (the best available) or "x264".  The level is chosen (or, if
- * given, checked) against size, rate and bitrate: a level too small fails
- * with NOT_SUPPORTED.  Returns NULL and sets error on failure. */
-HdmirtcEncoder *hdmirtc_encoder_new(const char *kind, const HdmirtcEncoderConfig *config,
-                                    GError **error);
+typedef enum {
+	HDMIRTC_ENCODER_X264,           /* software */
+	HDMIRTC_ENCODER_M2M,            /* V4L2 memory-to-memory (bcm2835-codec) */
+} HdmirtcEncoderKind;
+
+/* An encoder of kind; device is the M2M node (required for M2M, see
+ * hdmirtc_encoder_find_m2m()).  The level is chosen (or, if given,
+ * checked) against size, rate and bitrate: a level too small fails with
+ * NOT_SUPPORTED.  Returns NULL and sets error on failure. */
+HdmirtcEncoder *hdmirtc_encoder_new(HdmirtcEncoderKind kind, const char *device,
+                                    const HdmirtcEncoderConfig *config, GError **error);
 /* NULL-safe.  Access units already handed out stay valid. */
 void hdmirtc_encoder_free(HdmirtcEncoder *enc);
 
 /* Encodes one I420 frame (DRM_FORMAT_YUV420), borrowed for the call only.
  * Calls on_au zero or one time; the AU carries the frame's seq and capture
- * times and the encode start/end (monotonic).  A frame of another size
- * rebuilds the encoder (and so starts with an IDR).  Returns 0, -EINVAL for
+ * times and the encode start/end (monotonic).  A frame of another size or
+ * colour description rebuilds the encoder (and so starts with an IDR).  Returns 0, -EINVAL for
  * a frame it cannot take (format, size), -EIO when the encoder failed. */
 int hdmirtc_encoder_encode(HdmirtcEncoder *enc, HdmirtcFrame *frame,
                            HdmirtcEncoderOutputFunc on_au, gpointer user_data);
 
+/* The bytesperline frames of drm_fourcc at width x height must have for
+ * this encoder to take them as they are (an M2M encoder imports the
+ * capture buffers: bcm2835-codec wants UYVY lines in multiples of 64
+ * bytes), 0 for no constraint.  Encoding thread. */
+guint32 hdmirtc_encoder_input_bytesperline(HdmirtcEncoder *enc, guint32 drm_fourcc, guint32 width,
+                                           guint32 height);
 /* Any thread: the next frame is an IDR with SPS and PPS. */
 void hdmirtc_encoder_request_keyframe(HdmirtcEncoder *enc);
 /* Any thread: new target bitrate from the next frame (clamped to
@@ -106,8 +118,7 @@ gboolean hdmirtc_encoder_level_fits(guint8 level_idc, guint32 width, guint32 hei
  * them on their last unref (any thread).  Shutdown drains with
  * V4L2_ENC_CMD_STOP. */
 typedef struct {
-	/* Encoder node; NULL or "" = the first M2M node whose CAPTURE queue
-	 * offers coded_fourcc. */
+	/* Encoder node (hdmirtc_encoder_find_m2m()); required. */
 	const char *device;
 	/* V4L2 fourcc of the coded format: 0 = V4L2_PIX_FMT_H264.  Tests use
 	 * V4L2_PIX_FMT_FWHT (vicodec) to prove the stateful sequence; the
@@ -118,9 +129,13 @@ typedef struct {
 } HdmirtcM2mConfig;
 
 /* Like hdmirtc_encoder_new() for an M2M encoder (config checked the same
- * way).  Queues are set up at the first frame, from its format (UYVY,
- * YUV420, NV12 or BGR888 DMA-BUF frames; frames without a DMA-BUF are
- * refused with -EINVAL).  NOT_SUPPORTED when there is no such device. */
+ * way).  Queues are set up at the first frame, from its format: UYVY,
+ * YUV420, NV12 or BGR888 frames with a DMA-BUF are imported, whose
+ * bytesperline must be what the encoder asks for (see
+ * hdmirtc_encoder_input_bytesperline(); a frame that differs is refused
+ * with -EINVAL and a warning naming both); I420 frames without one (the NO
+ * SIGNAL picture) are copied into the encoder's own buffers, counted in
+ * bytes_copied.  NOT_SUPPORTED when the device is not such an encoder. */
 HdmirtcEncoder *hdmirtc_encoder_new_m2m(const HdmirtcEncoderConfig *config,
                                         const HdmirtcM2mConfig *m2m, GError **error);
 /* Finds an M2M node offering coded_fourcc (0 = H.264) on its CAPTURE

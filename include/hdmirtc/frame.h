@@ -14,6 +14,20 @@ G_BEGIN_DECLS
 
 #define HDMIRTC_FRAME_MAX_PLANES 3
 
+/* What the numbers of a picture mean: the code points of ITU-T H.273, as
+ * an H.264 SPS's VUI colour description carries them.  primaries == 0
+ * means unknown (nothing is written then). */
+typedef struct {
+	guint8 primaries;               /* 1 BT.709/sRGB, 5 BT.470BG, 6 SMPTE 170M */
+	guint8 transfer;                /* 1 BT.709, 6 SMPTE 170M, 13 sRGB */
+	guint8 matrix;                  /* 1 BT.709, 5/6 BT.601, 0 identity (RGB) */
+	gboolean full_range;
+} HdmirtcColour;
+
+/* Studio-range BT.601 (SMPTE 170M), what the test pattern paints and the
+ * TC358743 sends as UYVY (its driver selects 601 limited range). */
+#define HDMIRTC_COLOUR_BT601_LIMITED ((HdmirtcColour){ 6, 6, 6, FALSE })
+
 typedef struct HdmirtcFrame HdmirtcFrame;
 typedef void (*HdmirtcFrameReleaseFunc)(HdmirtcFrame *frame, gpointer user_data);
 
@@ -35,6 +49,7 @@ struct HdmirtcFrame {
 	 * format conversion); an encoder adds it to its access unit's
 	 * bytes_copied.  0 for frames straight from the driver or painted. */
 	guint64 bytes_copied;
+	HdmirtcColour colour;           /* all 0 = unknown */
 };
 
 /* Sets ref to 1, dmabuf_fd to -1 and bytes_copied to 0; the caller fills

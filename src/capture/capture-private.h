@@ -81,3 +81,12 @@ void hdmirtc_pattern_painter_clear(HdmirtcPatternPainter *p);
 /* frame must be I420 of the painter's size; code goes into the barcode. */
 void hdmirtc_pattern_paint(HdmirtcPatternPainter *p, HdmirtcFrame *frame,
                            const HdmirtcBarcode *code);
+
+/* hdmirtc_csi_link_read()'s device-tree part with another sysfs root, for
+ * tests: fills what out does not have yet. */
+void hdmirtc_csi_link_read_dt(const char *sysfs_root, const char *subdev, HdmirtcCsiLink *out);
+
+/* EDID internals shared by edid.c (checks, parsing) and edid-build.c. */
+guint8 hdmirtc_edid_checksum(const guint8 *block);
+/* Takes data (g_malloc'ed, already valid) and parses its summary. */
+HdmirtcEdid *hdmirtc_edid_take(guint8 *data, gsize size);

@@ -1,162 +1,244 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Finds the HDMI bridge by media-controller topology, never by a fixed
  * /dev path (the numbering changes with the Pi model, the overlay and the
- * codec's nodes): an entity whose function is MEDIA_ENT_F_VID_IF_BRIDGE or
- * whose name starts with "tc358743", its subdev node, and the first video
- * capture node its data links lead to (directly with Pi 4 unicam, through
- * the CSI-2 receiver's subdev with Pi 5 rp1-cfe). */
+ * codec's nodes), and the path its data takes to a capture node:
+ *   Pi 5 rp1-cfe:   "tc358743 4-000f":0 -> "csi2":0 (immutable), then
+ *                   "csi2":4 -> "rp1-cfe-csi2_ch0":0, created DISABLED;
+ *   Pi 4 unicam:    "tc358743 10-000f":0 -> "unicam-image":0 (immutable).
+ * rp1-cfe's own "csi2" entity is a MEDIA_ENT_F_VID_IF_BRIDGE too and is
+ * registered before the tc358743 binds, so "first bridge-like entity" is
+ * the wrong rule: the bridge is named after its driver, or failing that is
+ * a bridge-like entity with no sink pad (a receiver always has one). */
 #include "v4l2-private.h"
+#include "media-private.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/media.h>
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_HOPS 4
+/* HDMI receivers whose subdev entity is named "<driver> <bus>-<addr>". */
+static const char *const bridge_drivers[] = { "tc358743", "tc358840" };
 
 typedef struct {
-	struct media_v2_topology topo;
-	struct media_v2_entity *ents;
-	struct media_v2_interface *intfs;
-	struct media_v2_pad *pads;
-	struct media_v2_link *links;
-} Topology;
+	const HdmirtcTopology *t;
+	HdmirtcBridgeInfo *out;
+	guint depth;                    /* links wanted on this pass */
+} Search;
 
-static void topology_clear(Topology *t)
+static gboolean named_bridge(const char *name, const char **driver)
 {
-	g_free(t->ents);
-	g_free(t->intfs);
-	g_free(t->pads);
-	g_free(t->links);
-}
+	for (guint i = 0; i < G_N_ELEMENTS(bridge_drivers); i++) {
+		gsize n = strlen(bridge_drivers[i]);
 
-/* Two calls: counts, then arrays (the graph may grow in between; the
- * second call then fails with ENOSPC and we give up on this device). */
-static int topology_read(int fd, Topology *t)
-{
-	int r;
-
-	memset(t, 0, sizeof(*t));
-	r = hdmirtc_v4l2_ioctl(fd, MEDIA_IOC_G_TOPOLOGY, &t->topo);
-	if (r < 0)
-		return r;
-	t->ents = g_new0(struct media_v2_entity, t->topo.num_entities + 1);
-	t->intfs = g_new0(struct media_v2_interface, t->topo.num_interfaces + 1);
-	t->pads = g_new0(struct media_v2_pad, t->topo.num_pads + 1);
-	t->links = g_new0(struct media_v2_link, t->topo.num_links + 1);
-	t->topo.ptr_entities = (guintptr)t->ents;
-	t->topo.ptr_interfaces = (guintptr)t->intfs;
-	t->topo.ptr_pads = (guintptr)t->pads;
-	t->topo.ptr_links = (guintptr)t->links;
-	return hdmirtc_v4l2_ioctl(fd, MEDIA_IOC_G_TOPOLOGY, &t->topo);
-}
-
-static const struct media_v2_pad *find_pad(const Topology *t, guint32 id)
-{
-	for (guint i = 0; i < t->topo.num_pads; i++)
-		if (t->pads[i].id == id)
-			return &t->pads[i];
-	return NULL;
-}
-
-/* /dev path of a char device, from sysfs (udev names it the same). */
-static gboolean devnode_path(guint32 major, guint32 minor, char *out, gsize size)
-{
-	g_autofree char *uevent = g_strdup_printf("/sys/dev/char/%u:%u/uevent", major, minor);
-	g_autofree char *text = NULL;
-	const char *p;
-
-	if (!g_file_get_contents(uevent, &text, NULL, NULL) || !(p = strstr(text, "DEVNAME=")))
-		return FALSE;
-	p += strlen("DEVNAME=");
-	g_snprintf(out, size, "/dev/%.*s", (int)strcspn(p, "\n"), p);
-	return TRUE;
-}
-
-/* The devnode of the interface linked to entity, of the given type. */
-static gboolean entity_devnode(const Topology *t, guint32 entity, guint32 intf_type, char *out,
-                               gsize size)
-{
-	for (guint i = 0; i < t->topo.num_links; i++) {
-		const struct media_v2_link *l = &t->links[i];
-
-		if ((l->flags & MEDIA_LNK_FL_LINK_TYPE) != MEDIA_LNK_FL_INTERFACE_LINK || l->sink_id != entity)
-			continue;
-		for (guint j = 0; j < t->topo.num_interfaces; j++)
-			if (t->intfs[j].id == l->source_id && t->intfs[j].intf_type == intf_type)
-				return devnode_path(t->intfs[j].devnode.major, t->intfs[j].devnode.minor,
-				                    out, size);
+		if (strncmp(name, bridge_drivers[i], n) == 0 && (name[n] == ' ' || name[n] == '\0')) {
+			*driver = bridge_drivers[i];
+			return TRUE;
+		}
 	}
 	return FALSE;
 }
 
-static const struct media_v2_entity *find_entity(const Topology *t, guint32 id)
+/* Why e is the bridge, or NULL if it is not one. */
+static char *bridge_reason(const HdmirtcTopology *t, const struct media_v2_entity *e)
 {
-	for (guint i = 0; i < t->topo.num_entities; i++)
-		if (t->ents[i].id == id)
-			return &t->ents[i];
+	const char *driver;
+
+	if (named_bridge(e->name, &driver))
+		return g_strdup_printf("named after the %s driver", driver);
+	if ((e->function == MEDIA_ENT_F_VID_IF_BRIDGE || e->function == MEDIA_ENT_F_DV_DECODER) &&
+	    hdmirtc_topology_sink_pads(t, e->id) == 0)
+		return g_strdup_printf("a %s with no sink pad (a source, not a CSI-2 receiver)",
+		                       e->function == MEDIA_ENT_F_DV_DECODER ? "DV decoder" :
+		                       "video-interface bridge");
 	return NULL;
 }
 
-/* Depth-first along data links from entity's source pads to a V4L video
- * node. */
-static gboolean find_video(const Topology *t, guint32 entity, guint hops, char *out, gsize size)
+/* A node that captures video (not only metadata, like rp1-cfe's
+ * "embedded" or unicam's "unicam-embedded"). */
+static gboolean video_capture_node(const char *path)
 {
-	const struct media_v2_entity *e = find_entity(t, entity);
+	struct v4l2_capability cap = { 0 };
+	int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	gboolean ok;
 
-	if (!e || hops > MAX_HOPS)
+	if (fd < 0)
 		return FALSE;
-	if (e->function == MEDIA_ENT_F_IO_V4L)
-		return entity_devnode(t, entity, MEDIA_INTF_T_V4L_VIDEO, out, size);
-	for (guint i = 0; i < t->topo.num_links; i++) {
-		const struct media_v2_link *l = &t->links[i];
-		const struct media_v2_pad *src, *sink;
+	ok = hdmirtc_v4l2_ioctl(fd, VIDIOC_QUERYCAP, &cap) == 0 &&
+	     (cap.device_caps & (V4L2_CAP_VIDEO_CAPTURE | V4L2_CAP_VIDEO_CAPTURE_MPLANE)) &&
+	     !(cap.device_caps & (V4L2_CAP_VIDEO_M2M | V4L2_CAP_VIDEO_M2M_MPLANE));
+	close(fd);
+	return ok;
+}
 
-		if ((l->flags & MEDIA_LNK_FL_LINK_TYPE) != MEDIA_LNK_FL_DATA_LINK)
-			continue;
-		src = find_pad(t, l->source_id);
-		sink = find_pad(t, l->sink_id);
-		if (src && sink && src->entity_id == entity &&
-		    find_video(t, sink->entity_id, hops + 1, out, size))
+static void describe_link(const HdmirtcTopology *t, HdmirtcMediaLink *l)
+{
+	const struct media_v2_entity *src = hdmirtc_topology_entity(t, l->source_entity);
+	const struct media_v2_entity *sink = hdmirtc_topology_entity(t, l->sink_entity);
+
+	g_snprintf(l->description, sizeof(l->description), "\"%s\":%u -> \"%s\":%u",
+	           src ? src->name : "?", l->source_pad, sink ? sink->name : "?", l->sink_pad);
+}
+
+static HdmirtcMediaLink make_link(const HdmirtcTopology *t, const struct media_v2_link *l,
+                                  const struct media_v2_pad *src, const struct media_v2_pad *sink)
+{
+	HdmirtcMediaLink out = {
+		.source_entity = src->entity_id, .source_pad = hdmirtc_topology_pad_index(t, src),
+		.sink_entity = sink->entity_id, .sink_pad = hdmirtc_topology_pad_index(t, sink),
+		.flags = l->flags,
+	};
+
+	describe_link(t, &out);
+	return out;
+}
+
+static void add_hop(Search *s, guint32 entity, guint32 sink_pad)
+{
+	const struct media_v2_entity *e = hdmirtc_topology_entity(s->t, entity);
+	HdmirtcMediaHop *h = &s->out->hops[s->out->n_hops++];
+
+	memset(h, 0, sizeof(*h));
+	h->entity = entity;
+	h->sink_pad = sink_pad;
+	h->function = e->function;
+	g_strlcpy(h->name, e->name, sizeof(h->name));
+	if (!hdmirtc_topology_devnode(s->t, entity, MEDIA_INTF_T_V4L_SUBDEV, h->subdev, sizeof(h->subdev)))
+		h->subdev[0] = '\0';
+}
+
+static gboolean walk(Search *s, guint32 entity, guint links_left);
+
+/* Follows link l out of the current entity; TRUE when a video capture
+ * node is reached within the pass's depth. */
+static gboolean follow(Search *s, const struct media_v2_link *l, guint links_left)
+{
+	const struct media_v2_pad *src = hdmirtc_topology_pad(s->t, l->source_id);
+	const struct media_v2_pad *sink = hdmirtc_topology_pad(s->t, l->sink_id);
+	const struct media_v2_entity *next = sink ? hdmirtc_topology_entity(s->t, sink->entity_id) : NULL;
+	HdmirtcBridgeInfo *out = s->out;
+	guint hops = out->n_hops, n_links = out->n_links;
+
+	if (!src || !next)
+		return FALSE;
+	out->hops[hops - 1].source_pad = hdmirtc_topology_pad_index(s->t, src);
+	out->links[out->n_links++] = make_link(s->t, l, src, sink);
+	if (next->function == MEDIA_ENT_F_IO_V4L) {
+		if (links_left == 1 &&
+		    hdmirtc_topology_devnode(s->t, next->id, MEDIA_INTF_T_V4L_VIDEO, out->video_node,
+		                             sizeof(out->video_node)) &&
+		    video_capture_node(out->video_node)) {
+			g_strlcpy(out->video_entity, next->name, sizeof(out->video_entity));
+			return TRUE;
+		}
+	} else if (links_left > 1 && hops < HDMIRTC_MEDIA_MAX_HOPS) {
+		add_hop(s, next->id, hdmirtc_topology_pad_index(s->t, sink));
+		if (walk(s, next->id, links_left - 1))
 			return TRUE;
 	}
+	out->n_hops = hops;
+	out->n_links = n_links;
 	return FALSE;
 }
 
-static gboolean is_bridge(const struct media_v2_entity *e)
+/* Depth-limited: links already enabled first (what the driver or an
+ * earlier run chose), then in the driver's creation order. */
+static gboolean walk(Search *s, guint32 entity, guint links_left)
 {
-	return e->function == MEDIA_ENT_F_VID_IF_BRIDGE || g_str_has_prefix(e->name, "tc358743");
+	for (int pass = 0; pass < 2; pass++) {
+		for (guint i = 0; i < s->t->topo.num_links; i++) {
+			const struct media_v2_link *l = &s->t->links[i];
+			const struct media_v2_pad *src;
+			gboolean enabled = (l->flags & MEDIA_LNK_FL_ENABLED) != 0;
+
+			if ((l->flags & MEDIA_LNK_FL_LINK_TYPE) != MEDIA_LNK_FL_DATA_LINK ||
+			    enabled != (pass == 0))
+				continue;
+			src = hdmirtc_topology_pad(s->t, l->source_id);
+			if (src && src->entity_id == entity && follow(s, l, links_left))
+				return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+static gboolean on_path(const HdmirtcBridgeInfo *out, guint32 entity, guint32 *index)
+{
+	for (guint i = 0; i < out->n_hops; i++)
+		if (out->hops[i].entity == entity) {
+			*index = i;
+			return TRUE;
+		}
+	return FALSE;
+}
+
+/* Enabled, mutable links out of a path entity's source pads that the path
+ * does not use. */
+static void find_conflicts(const HdmirtcTopology *t, HdmirtcBridgeInfo *out)
+{
+	for (guint i = 0; i < t->topo.num_links && out->n_conflicts < HDMIRTC_MEDIA_MAX_LINKS; i++) {
+		const struct media_v2_link *l = &t->links[i];
+		const struct media_v2_pad *src = hdmirtc_topology_pad(t, l->source_id);
+		const struct media_v2_pad *sink = hdmirtc_topology_pad(t, l->sink_id);
+		HdmirtcMediaLink link;
+		gboolean used = FALSE;
+		guint32 hop;
+
+		if ((l->flags & MEDIA_LNK_FL_LINK_TYPE) != MEDIA_LNK_FL_DATA_LINK ||
+		    !(l->flags & MEDIA_LNK_FL_ENABLED) || (l->flags & MEDIA_LNK_FL_IMMUTABLE) ||
+		    !src || !sink || !on_path(out, src->entity_id, &hop))
+			continue;
+		link = make_link(t, l, src, sink);
+		for (guint j = 0; j < out->n_links; j++)
+			used = used || (out->links[j].source_entity == link.source_entity &&
+			                out->links[j].source_pad == link.source_pad &&
+			                out->links[j].sink_entity == link.sink_entity &&
+			                out->links[j].sink_pad == link.sink_pad);
+		if (!used)
+			out->conflicts[out->n_conflicts++] = link;
+	}
+}
+
+static gboolean search_topology(const char *path, const HdmirtcTopology *t, HdmirtcBridgeInfo *out)
+{
+	for (guint i = 0; i < t->topo.num_entities; i++) {
+		g_autofree char *why = bridge_reason(t, &t->ents[i]);
+		Search s = { t, out, 0 };
+
+		if (!why)
+			continue;
+		for (s.depth = 1; s.depth <= HDMIRTC_MEDIA_MAX_HOPS; s.depth++) {
+			memset(out, 0, sizeof(*out));
+			add_hop(&s, t->ents[i].id, 0);
+			if (walk(&s, t->ents[i].id, s.depth))
+				break;
+		}
+		if (s.depth > HDMIRTC_MEDIA_MAX_HOPS)
+			continue;
+		g_strlcpy(out->media_device, path, sizeof(out->media_device));
+		g_strlcpy(out->driver, t->info.driver, sizeof(out->driver));
+		g_strlcpy(out->model, t->info.model, sizeof(out->model));
+		g_strlcpy(out->bridge_entity, t->ents[i].name, sizeof(out->bridge_entity));
+		g_strlcpy(out->bridge_reason, why, sizeof(out->bridge_reason));
+		g_strlcpy(out->subdev_node, out->hops[0].subdev, sizeof(out->subdev_node));
+		find_conflicts(t, out);
+		return TRUE;
+	}
+	return FALSE;
 }
 
 static gboolean search_media_device(const char *path, HdmirtcBridgeInfo *out)
 {
-	struct media_device_info info = { 0 };
-	Topology t;
+	HdmirtcTopology t;
 	gboolean found = FALSE;
 	int fd = open(path, O_RDWR | O_CLOEXEC);
 
 	if (fd < 0)
 		return FALSE;
-	if (hdmirtc_v4l2_ioctl(fd, MEDIA_IOC_DEVICE_INFO, &info) == 0 && topology_read(fd, &t) == 0) {
-		for (guint i = 0; i < t.topo.num_entities && !found; i++) {
-			if (!is_bridge(&t.ents[i]))
-				continue;
-			memset(out, 0, sizeof(*out));
-			if (!find_video(&t, t.ents[i].id, 0, out->video_node, sizeof(out->video_node)))
-				continue;
-			g_strlcpy(out->media_device, path, sizeof(out->media_device));
-			g_strlcpy(out->driver, info.driver, sizeof(out->driver));
-			g_strlcpy(out->bridge_entity, t.ents[i].name, sizeof(out->bridge_entity));
-			/* Legacy unicam registers no subdev node: controls are on
-			 * the video node then. */
-			if (!entity_devnode(&t, t.ents[i].id, MEDIA_INTF_T_V4L_SUBDEV, out->subdev_node,
-			                    sizeof(out->subdev_node)))
-				out->subdev_node[0] = '\0';
-			found = TRUE;
-		}
-		topology_clear(&t);
+	if (hdmirtc_topology_read(fd, &t) == 0) {
+		found = search_topology(path, &t, out);
+		hdmirtc_topology_clear(&t);
 	}
 	close(fd);
 	return found;
@@ -172,7 +254,7 @@ static gint compare_names(gconstpointer a, gconstpointer b)
 	return strcmp(x, y);
 }
 
-static GPtrArray *list_dev(const char *prefix)
+GPtrArray *hdmirtc_v4l2_list_dev(const char *prefix)
 {
 	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
 	DIR *d = opendir("/dev");
@@ -188,7 +270,7 @@ static GPtrArray *list_dev(const char *prefix)
 }
 
 /* A capture node whose current input takes DV timings (vivid's HDMI input,
- * legacy unicam + tc358743 without a usable media graph). */
+ * a board whose driver registers no media graph). */
 static gboolean dv_capable_node(const char *path)
 {
 	struct v4l2_capability cap = { 0 };
@@ -213,7 +295,7 @@ static gboolean dv_capable_node(const char *path)
 gboolean hdmirtc_capture_find_bridge(gboolean allow_dv_fallback, HdmirtcBridgeInfo *out,
                                      GError **error)
 {
-	g_autoptr(GPtrArray) media = list_dev("media");
+	g_autoptr(GPtrArray) media = hdmirtc_v4l2_list_dev("media");
 	g_autoptr(GPtrArray) video = NULL;
 
 	g_return_val_if_fail(out != NULL, FALSE);
@@ -221,20 +303,78 @@ gboolean hdmirtc_capture_find_bridge(gboolean allow_dv_fallback, HdmirtcBridgeIn
 		if (search_media_device(media->pdata[i], out))
 			return TRUE;
 	if (allow_dv_fallback) {
-		video = list_dev("video");
+		video = hdmirtc_v4l2_list_dev("video");
 		for (guint i = 0; i < video->len; i++) {
 			if (!dv_capable_node(video->pdata[i]))
 				continue;
 			memset(out, 0, sizeof(*out));
 			g_strlcpy(out->video_node, video->pdata[i], sizeof(out->video_node));
 			g_strlcpy(out->bridge_entity, "DV-timings input", sizeof(out->bridge_entity));
+			g_strlcpy(out->bridge_reason, "a capture node whose input takes DV timings "
+			          "(no bridge in any media graph)", sizeof(out->bridge_reason));
 			g_strlcpy(out->driver, "v4l2", sizeof(out->driver));
 			return TRUE;
 		}
 	}
 	g_set_error(error, HDMIRTC_CAPTURE_ERROR, HDMIRTC_CAPTURE_ERROR_NO_DEVICE,
-	            "no HDMI bridge: no media device has a tc358743 / video-interface-bridge entity "
-	            "linked to a capture node (%u media devices looked at)%s", media->len,
+	            "no HDMI bridge: no media device has a tc358743 entity (or a bridge entity "
+	            "without sink pads) with a data path to a video capture node (%u media devices "
+	            "looked at)%s", media->len,
 	            allow_dv_fallback ? ", and no capture node has a DV-timings input" : "");
 	return FALSE;
+}
+
+static int setup_link(int fd, const HdmirtcMediaLink *l, guint32 flags)
+{
+	struct media_link_desc d = { 0 };
+
+	d.source.entity = l->source_entity;
+	d.source.index = (guint16)l->source_pad;
+	d.sink.entity = l->sink_entity;
+	d.sink.index = (guint16)l->sink_pad;
+	d.flags = flags;
+	return hdmirtc_v4l2_ioctl(fd, MEDIA_IOC_SETUP_LINK, &d);
+}
+
+gboolean hdmirtc_capture_setup_links(const HdmirtcBridgeInfo *info, GError **error)
+{
+	int fd, r = 0;
+	const HdmirtcMediaLink *bad = NULL;
+	const char *what = "";
+
+	if (!info->media_device[0])
+		return TRUE;
+	fd = open(info->media_device, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		g_set_error(error, HDMIRTC_CAPTURE_ERROR, HDMIRTC_CAPTURE_ERROR_NO_DEVICE,
+		            "%s: cannot open: %s", info->media_device, g_strerror(errno));
+		return FALSE;
+	}
+	for (guint i = 0; i < info->n_conflicts && r == 0; i++) {
+		r = setup_link(fd, &info->conflicts[i], 0);
+		if (r == 0)
+			g_message("%s: link %s disabled (it competes with the bridge's path)",
+			          info->media_device, info->conflicts[i].description);
+		bad = &info->conflicts[i];
+		what = "disable";
+	}
+	for (guint i = 0; i < info->n_links && r == 0; i++) {
+		const HdmirtcMediaLink *l = &info->links[i];
+
+		if (l->flags & (MEDIA_LNK_FL_ENABLED | MEDIA_LNK_FL_IMMUTABLE))
+			continue;
+		r = setup_link(fd, l, MEDIA_LNK_FL_ENABLED);
+		if (r == 0)
+			g_message("%s: link %s enabled", info->media_device, l->description);
+		bad = l;
+		what = "enable";
+	}
+	close(fd);
+	if (r < 0) {
+		g_set_error(error, HDMIRTC_CAPTURE_ERROR, HDMIRTC_CAPTURE_ERROR_FAILED,
+		            "%s: cannot %s link %s: %s", info->media_device, what, bad->description,
+		            g_strerror(-r));
+		return FALSE;
+	}
+	return TRUE;
 }

@@ -58,6 +58,7 @@ static void produce(TestPattern *tp, guint64 seq, gint64 now)
 	frame->seq = seq;
 	frame->capture_mono_us = now;
 	frame->capture_wall_us = g_get_real_time();
+	frame->colour = HDMIRTC_COLOUR_BT601_LIMITED;
 	code.counter = (guint32)seq;
 	code.mono_us = frame->capture_mono_us;
 	code.wall_us = frame->capture_wall_us;

@@ -13,6 +13,16 @@
 
 /* 0 or -errno; retries EINTR. */
 
+/* A CSI-2 receiver subdevice between the bridge and the video node
+ * (rp1-cfe's "csi2"); its pads must carry the bridge's format. */
+typedef struct {
+	int fd;
+	char path[64];
+	char name[64];
+	guint32 sink_pad;
+	guint32 source_pad;
+} HdmirtcV4l2Receiver;
+
 typedef struct {
 	int fd;                         /* video capture node */
 	int ctrl_fd;                    /* EDID / DV timings / controls: subdev or fd */
@@ -21,6 +31,12 @@ typedef struct {
 	char path[64];
 	char ctrl_path[64];
 	guint32 subdev_pad;             /* bridge source pad (subdev mode) */
+	/* The bridge's subdevice is read-only (unicam without the media
+	 * controller): its setters answer EPERM, and the video node forwards
+	 * EDID, DV timings and formats to the bridge instead. */
+	gboolean subdev_read_only;
+	guint n_receivers;
+	HdmirtcV4l2Receiver receivers[HDMIRTC_MEDIA_MAX_HOPS];
 } HdmirtcV4l2Device;
 
 typedef struct {
@@ -30,12 +46,16 @@ typedef struct {
 	guint32 height;
 	guint32 bytesperline;
 	guint32 sizeimage;
+	guint32 mbus_code;              /* bridge pad format, 0 without a subdev */
+	HdmirtcColour colour;           /* what the bridge says it sends */
 } HdmirtcV4l2Format;
 
-/* Opens path (and subdev when not NULL/""), checks it is a streaming video
- * capture node.  NO_DEVICE on failure. */
-gboolean hdmirtc_v4l2_device_open(HdmirtcV4l2Device *dev, const char *path, const char *subdev,
-                                  GError **error);
+/* Opens path, checks it is a streaming video capture node, and, with a
+ * bridge found in a media graph, the bridge's subdev (controls), the
+ * receivers on the path (pad formats), with the links set up.  A read-only
+ * bridge subdev is not used for setters.  NO_DEVICE on failure. */
+gboolean hdmirtc_v4l2_device_open(HdmirtcV4l2Device *dev, const char *path,
+                                  const HdmirtcBridgeInfo *bridge, GError **error);
 void hdmirtc_v4l2_device_close(HdmirtcV4l2Device *dev);
 /* Subscribes V4L2_EVENT_SOURCE_CHANGE on the control node (and the video
  * node when they differ).  0 or -errno. */
@@ -46,11 +66,18 @@ int hdmirtc_v4l2_query_timings(HdmirtcV4l2Device *dev, struct v4l2_dv_timings *t
 int hdmirtc_v4l2_apply_timings(HdmirtcV4l2Device *dev, struct v4l2_dv_timings *t);
 /* 1, 0, or -errno when the control does not exist. */
 int hdmirtc_v4l2_power_present(HdmirtcV4l2Device *dev);
-/* Sets width x height in drm_fourcc (0 = UYVY, then RGB24); bytesperline
- * rounded up to align.  Also sets the bridge's pad format in subdev mode. */
+/* Sets width x height in drm_fourcc (0 = UYVY, then RGB24) on every pad
+ * of the path (the bridge's, then each receiver's sink and source) and on
+ * the video node, with the bytesperline stride() asks for (NULL or 0 =
+ * the minimum rounded up to align).  out says what the driver chose and
+ * what the bridge sends. */
 gboolean hdmirtc_v4l2_set_format(HdmirtcV4l2Device *dev, guint32 drm_fourcc, guint32 width,
-                                 guint32 height, guint32 align, HdmirtcV4l2Format *out,
-                                 GError **error);
+                                 guint32 height, guint32 align, HdmirtcCaptureStrideFunc stride,
+                                 gpointer stride_data, HdmirtcV4l2Format *out, GError **error);
+/* Media-bus code of a DRM fourcc on the CSI-2 link, 0 if none. */
+guint32 hdmirtc_v4l2_mbus_code(guint32 drm_fourcc);
+/* /dev/<prefix>* sorted so that video2 comes before video10. */
+GPtrArray *hdmirtc_v4l2_list_dev(const char *prefix);
 guint32 hdmirtc_v4l2_refresh_mhz(const struct v4l2_dv_timings *t);
 
 /* A generation of V4L2 buffers: one REQBUFS..REQBUFS(0) cycle.  Frames

@@ -36,6 +36,7 @@ typedef struct {
 	guint64 next_seq;
 	gint64 signal_lost_us;          /* when the last stream stopped, 0 = recovered */
 	gboolean logged_failure;
+	gint convert;                   /* atomic: convert frames to I420 */
 	GMutex info_lock;               /* guards info (read from any thread) */
 	HdmirtcCaptureSignalInfo info;
 } V4l2Source;
@@ -47,19 +48,26 @@ static V4l2Source *from_base(HdmirtcCapture *cap)
 	return (V4l2Source *)((char *)cap - G_STRUCT_OFFSET(V4l2Source, base));
 }
 
-static void set_signal(V4l2Source *s, HdmirtcCaptureSignal signal)
+/* reason NULL = the signal's usual one. */
+static void set_signal(V4l2Source *s, HdmirtcCaptureSignal signal, const char *reason)
 {
 	HdmirtcCaptureSignal old;
+	gboolean new_reason;
 
+	if (!reason)
+		reason = hdmirtc_capture_signal_to_reason(signal);
 	g_mutex_lock(&s->info_lock);
 	old = s->info.signal;
+	new_reason = strcmp(s->info.reason, reason) != 0;
 	s->info.signal = signal;
+	g_strlcpy(s->info.reason, reason, sizeof(s->info.reason));
 	if (signal != HDMIRTC_CAPTURE_SIGNAL_STREAMING)
-		s->info.width = s->info.height = s->info.refresh_mhz = 0;
+		s->info.width = s->info.height = s->info.refresh_mhz = s->info.bytesperline = 0;
 	g_mutex_unlock(&s->info_lock);
-	if (old != signal)
-		g_message("%s: signal %s -> %s", s->base.description,
-		          hdmirtc_capture_signal_to_string(old), hdmirtc_capture_signal_to_string(signal));
+	if (old != signal || new_reason)
+		g_message("%s: signal %s -> %s: %s", s->base.description,
+		          hdmirtc_capture_signal_to_string(old), hdmirtc_capture_signal_to_string(signal),
+		          reason);
 	hdmirtc_capture_set_state(&s->base, signal == HDMIRTC_CAPTURE_SIGNAL_STREAMING ?
 	                          HDMIRTC_CAPTURE_STATE_STREAMING : HDMIRTC_CAPTURE_STATE_NO_SIGNAL);
 }
@@ -81,14 +89,19 @@ static void send_no_signal_picture(V4l2Source *s)
 	guint w = s->base.config.width ? s->base.config.width & ~15u : 1280;
 	guint h = s->base.config.height ? s->base.config.height & ~1u : 720;
 	HdmirtcFrame *f = hdmirtc_frame_pool_acquire(pool_for(s, w, h));
+	char reason[sizeof(s->info.reason)];
 
 	if (!f) {
 		atomic_fetch_add_explicit(&s->base.frames_no_buffer, 1, memory_order_relaxed);
 		return;
 	}
+	g_mutex_lock(&s->info_lock);
+	g_strlcpy(reason, s->info.reason, sizeof(reason));
+	g_mutex_unlock(&s->info_lock);
 	hdmirtc_no_signal_paint(f, signal == HDMIRTC_CAPTURE_SIGNAL_OUT_OF_RANGE ? "OUT OF RANGE" :
 	                        signal == HDMIRTC_CAPTURE_SIGNAL_NO_SYNC ? "NO SYNC" : "NO SIGNAL",
-	                        hdmirtc_capture_signal_to_reason(signal));
+	                        reason);
+	f->colour = HDMIRTC_COLOUR_BT601_LIMITED;
 	f->seq = s->next_seq++;
 	f->capture_mono_us = g_get_monotonic_time();
 	f->capture_wall_us = g_get_real_time();
@@ -107,12 +120,12 @@ static void stop_streaming(V4l2Source *s)
 	}
 }
 
-static void enter_no_signal(V4l2Source *s, HdmirtcCaptureSignal why)
+static void enter_no_signal(V4l2Source *s, HdmirtcCaptureSignal why, const char *reason)
 {
 	HdmirtcCaptureSignal was = s->info.signal;
 
 	stop_streaming(s);
-	set_signal(s, why);
+	set_signal(s, why, reason);
 	if (was != why)
 		send_no_signal_picture(s);      /* at once, then from the timer */
 }
@@ -125,18 +138,51 @@ static gboolean timings_usable(const struct v4l2_dv_timings *t)
 	       t->bt.width <= MAX_WIDTH && t->bt.height <= MAX_HEIGHT && !t->bt.interlaced;
 }
 
-static gboolean start_streaming(V4l2Source *s, GError **error)
+static guint32 consumer_stride(guint32 drm, guint32 w, guint32 h, gpointer data)
+{
+	V4l2Source *s = data;
+
+	return s->cfg.stride_func ? s->cfg.stride_func(drm, w, h, s->cfg.stride_data) : 0;
+}
+
+static guint timings_fps(const struct v4l2_dv_timings *t)
+{
+	return (hdmirtc_v4l2_refresh_mhz(t) + 500) / 1000;
+}
+
+/* NULL, or why the link cannot carry these timings (known lanes only:
+ * unknown lanes are learnt from the receiver's refusal). */
+static char *lane_shortage(V4l2Source *s, guint32 w, guint32 h)
+{
+	guint need = hdmirtc_csi_lanes_needed(&s->info.link, w, h, timings_fps(&s->timings), 16);
+
+	if (s->info.link.lanes == 0 || need <= s->info.link.lanes || s->dev.ctrl_fd == s->dev.fd)
+		return NULL;
+	return hdmirtc_csi_advice(&s->info.link, w, h, timings_fps(&s->timings), 16);
+}
+
+/* FALSE with *why set when the signal is fine but cannot be captured:
+ * then *signal says how to show it. */
+static gboolean start_streaming(V4l2Source *s, HdmirtcCaptureSignal *signal, char **why,
+                                GError **error)
 {
 	guint align = s->cfg.bytesperline_align ? s->cfg.bytesperline_align : DEFAULT_ALIGN;
 	int r = hdmirtc_v4l2_apply_timings(&s->dev, &s->timings);
 
+	*signal = HDMIRTC_CAPTURE_SIGNAL_NO_SYNC;
 	if (r < 0 && r != -ENOTTY) {
 		g_set_error(error, HDMIRTC_CAPTURE_ERROR, HDMIRTC_CAPTURE_ERROR_NO_SYNC,
 		            "%s: VIDIOC_S_DV_TIMINGS: %s", s->dev.ctrl_path, g_strerror(-r));
 		return FALSE;
 	}
+	*why = lane_shortage(s, s->timings.bt.width, s->timings.bt.height);
+	if (*why) {
+		*signal = HDMIRTC_CAPTURE_SIGNAL_OUT_OF_RANGE;
+		g_set_error(error, HDMIRTC_CAPTURE_ERROR, HDMIRTC_CAPTURE_ERROR_NO_SYNC, "%s", *why);
+		return FALSE;
+	}
 	if (!hdmirtc_v4l2_set_format(&s->dev, s->cfg.fourcc, s->timings.bt.width,
-	                             s->timings.bt.height, align, &s->fmt, error))
+	                             s->timings.bt.height, align, consumer_stride, s, &s->fmt, error))
 		return FALSE;
 	s->bufs = hdmirtc_v4l2_buffers_new(&s->dev, &s->fmt, s->cfg.n_buffers ? s->cfg.n_buffers :
 	                                   DEFAULT_BUFFERS, s->base.context, error);
@@ -145,8 +191,18 @@ static gboolean start_streaming(V4l2Source *s, GError **error)
 	r = hdmirtc_v4l2_buffers_start(s->bufs);
 	if (r < 0) {
 		hdmirtc_v4l2_buffers_stop(g_steal_pointer(&s->bufs));
+		/* rp1-cfe and unicam refuse a mode needing more lanes than the
+		 * device tree grants with EINVAL at STREAMON. */
+		if (r == -EINVAL && s->dev.ctrl_fd != s->dev.fd &&
+		    hdmirtc_csi_lanes_needed(&s->info.link, s->fmt.width, s->fmt.height,
+		                             timings_fps(&s->timings), 16) > 1) {
+			*signal = HDMIRTC_CAPTURE_SIGNAL_OUT_OF_RANGE;
+			*why = hdmirtc_csi_advice(&s->info.link, s->fmt.width, s->fmt.height,
+			                          timings_fps(&s->timings), 16);
+		}
 		g_set_error(error, HDMIRTC_CAPTURE_ERROR, HDMIRTC_CAPTURE_ERROR_FAILED,
-		            "%s: VIDIOC_STREAMON: %s", s->dev.path, g_strerror(-r));
+		            "%s: VIDIOC_STREAMON: %s%s", s->dev.path, g_strerror(-r),
+		            r == -EPIPE ? " (formats differ along the media pipeline)" : "");
 		return FALSE;
 	}
 	atomic_store(&s->base.buffers_allocated, hdmirtc_v4l2_buffers_count(s->bufs));
@@ -163,6 +219,7 @@ static void publish_stream_info(V4l2Source *s)
 	s->info.height = s->fmt.height;
 	s->info.refresh_mhz = hdmirtc_v4l2_refresh_mhz(&s->timings);
 	s->info.fourcc = s->fmt.drm_fourcc;
+	s->info.bytesperline = s->fmt.bytesperline;
 	s->info.restarts++;
 	g_mutex_unlock(&s->info_lock);
 }
@@ -172,17 +229,22 @@ static void publish_stream_info(V4l2Source *s)
 static void try_stream(V4l2Source *s)
 {
 	g_autoptr(GError) error = NULL;
+	g_autofree char *why = NULL;
+	HdmirtcCaptureSignal signal;
 	gboolean was_streaming = s->bufs != NULL;
 	int r;
 
 	stop_streaming(s);
 	r = hdmirtc_v4l2_query_timings(&s->dev, &s->timings);
 	if (r < 0) {
-		enter_no_signal(s, hdmirtc_capture_signal_from_errno(r));
+		enter_no_signal(s, hdmirtc_capture_signal_from_errno(r), NULL);
 		return;
 	}
 	if (!timings_usable(&s->timings)) {
-		enter_no_signal(s, HDMIRTC_CAPTURE_SIGNAL_OUT_OF_RANGE);
+		why = g_strdup_printf("%ux%u%s is out of range: use up to %ux%u, progressive",
+		                      s->timings.bt.width, s->timings.bt.height,
+		                      s->timings.bt.interlaced ? "i" : "", MAX_WIDTH, MAX_HEIGHT);
+		enter_no_signal(s, HDMIRTC_CAPTURE_SIGNAL_OUT_OF_RANGE, why);
 		return;
 	}
 	/* A recovery is timed from when the input became usable again: the
@@ -190,11 +252,11 @@ static void try_stream(V4l2Source *s)
 	 * streaming (resolution change) counts from the stop. */
 	if (!was_streaming && s->signal_lost_us)
 		s->signal_lost_us = g_get_monotonic_time();
-	if (!start_streaming(s, &error)) {
+	if (!start_streaming(s, &signal, &why, &error)) {
 		if (!s->logged_failure)
 			g_warning("%s: cannot stream: %s", s->base.description, error->message);
 		s->logged_failure = TRUE;
-		enter_no_signal(s, HDMIRTC_CAPTURE_SIGNAL_NO_SYNC);
+		enter_no_signal(s, signal, why);
 		return;
 	}
 	s->logged_failure = FALSE;
@@ -202,7 +264,7 @@ static void try_stream(V4l2Source *s)
 	g_message("%s: streaming %ux%u@%u.%02u %.4s", s->base.description, s->fmt.width,
 	          s->fmt.height, hdmirtc_v4l2_refresh_mhz(&s->timings) / 1000,
 	          hdmirtc_v4l2_refresh_mhz(&s->timings) % 1000 / 10, (const char *)&s->fmt.drm_fourcc);
-	set_signal(s, HDMIRTC_CAPTURE_SIGNAL_STREAMING);
+	set_signal(s, HDMIRTC_CAPTURE_SIGNAL_STREAMING, NULL);
 }
 
 static void restart(V4l2Source *s, const char *why)
@@ -308,6 +370,8 @@ static HdmirtcFrame *convert_to_i420(V4l2Source *s, HdmirtcFrame *in)
 		convert_row_pair(in, out, y);
 	out->capture_mono_us = in->capture_mono_us;
 	out->capture_wall_us = in->capture_wall_us;
+	/* RGB is converted with BT.601 studio-range coefficients. */
+	out->colour = in->fourcc == DRM_FORMAT_UYVY ? in->colour : HDMIRTC_COLOUR_BT601_LIMITED;
 	out->bytes_copied = (guint64)out->width * out->height * 3 / 2;
 	g_mutex_lock(&s->info_lock);
 	s->info.bytes_copied += out->bytes_copied;
@@ -326,7 +390,8 @@ static void deliver_v4l2_frame(V4l2Source *s, HdmirtcFrame *f)
 		g_mutex_unlock(&s->info_lock);
 		s->signal_lost_us = 0;
 	}
-	if (s->cfg.convert_to_i420 && f->fourcc != DRM_FORMAT_YUV420) {
+	f->colour = s->fmt.colour;
+	if (g_atomic_int_get(&s->convert) && f->fourcc != DRM_FORMAT_YUV420) {
 		HdmirtcFrame *conv = convert_to_i420(s, f);
 
 		hdmirtc_frame_unref(f);         /* requeued now: the copy is ours */
@@ -420,8 +485,10 @@ static void v4l2_set_edid(HdmirtcCapture *cap, HdmirtcEdid *edid)
 
 	gboolean done;
 
+	g_mutex_lock(&s->info_lock);
 	hdmirtc_edid_free(s->edid);
 	s->edid = edid;
+	g_mutex_unlock(&s->info_lock);
 	done = hdmirtc_v4l2_set_edid(&s->dev, s->edid, &error);
 	if (!done && s->bufs) {
 		/* Some receivers (vivid; unicam without a media graph) refuse
@@ -453,8 +520,29 @@ static gboolean check_dv_input(V4l2Source *s, GError **error)
 
 	if (r == -ENOTTY || r == -ENODATA) {
 		g_set_error(error, HDMIRTC_CAPTURE_ERROR, HDMIRTC_CAPTURE_ERROR_NO_DEVICE,
-		            "%s: no DV timings: not an HDMI input", s->dev.ctrl_path);
+		            "%s: no DV timings: not an HDMI input%s", s->dev.ctrl_path,
+		            s->dev.subdev_read_only ? " (and the bridge's subdevice is read-only)" : "");
 		return FALSE;
+	}
+	return TRUE;
+}
+
+/* The bridge and its path: searched, or the one whose capture node the
+ * configuration names (so its subdev and links are still set up). */
+static gboolean find_bridge(V4l2Source *s, HdmirtcBridgeInfo *bridge, GError **error)
+{
+	if (!s->device || !*s->device) {
+		if (!hdmirtc_capture_find_bridge(TRUE, bridge, error))
+			return FALSE;
+		g_message("HDMI bridge: \"%s\" (%s) on %s (%s), video %s%s%s", bridge->bridge_entity,
+		          bridge->bridge_reason, bridge->media_device, bridge->driver, bridge->video_node,
+		          bridge->subdev_node[0] ? ", subdev " : "", bridge->subdev_node);
+		return TRUE;
+	}
+	if (!hdmirtc_capture_find_bridge(FALSE, bridge, NULL) ||
+	    strcmp(bridge->video_node, s->device) != 0) {
+		memset(bridge, 0, sizeof(*bridge));
+		g_strlcpy(bridge->video_node, s->device, sizeof(bridge->video_node));
 	}
 	return TRUE;
 }
@@ -462,19 +550,11 @@ static gboolean check_dv_input(V4l2Source *s, GError **error)
 static gboolean open_device(V4l2Source *s, GError **error)
 {
 	HdmirtcBridgeInfo bridge = { 0 };
-	const char *video = s->device, *subdev = NULL;
+	g_autofree char *edid_desc = NULL;
 	int r;
 
-	if (!video || !*video) {
-		if (!hdmirtc_capture_find_bridge(TRUE, &bridge, error))
-			return FALSE;
-		video = bridge.video_node;
-		subdev = bridge.subdev_node;
-		g_message("HDMI bridge: %s (%s) on %s, video %s%s%s", bridge.bridge_entity,
-		          bridge.driver, bridge.media_device, bridge.video_node,
-		          *subdev ? ", subdev " : "", subdev);
-	}
-	if (!hdmirtc_v4l2_device_open(&s->dev, video, subdev, error))
+	if (!find_bridge(s, &bridge, error) ||
+	    !hdmirtc_v4l2_device_open(&s->dev, bridge.video_node, &bridge, error))
 		return FALSE;
 	/* Before anything that could change the signal: an event reaches
 	 * only handles already subscribed. */
@@ -483,9 +563,20 @@ static gboolean open_device(V4l2Source *s, GError **error)
 		g_message("%s: no SOURCE_CHANGE events (%s): polling only", s->dev.ctrl_path,
 		          g_strerror(-r));
 	g_strlcpy(s->info.device, s->dev.path, sizeof(s->info.device));
-	if (s->dev.ctrl_fd != s->dev.fd)
-		g_strlcpy(s->info.subdev, s->dev.ctrl_path, sizeof(s->info.subdev));
-	return check_dv_input(s, error) && hdmirtc_v4l2_set_edid(&s->dev, s->edid, error);
+	if (bridge.subdev_node[0])
+		g_strlcpy(s->info.subdev, bridge.subdev_node, sizeof(s->info.subdev));
+	hdmirtc_csi_link_read(bridge.subdev_node, s->dev.ctrl_fd, s->cfg.csi_lanes, &s->info.link);
+	if (bridge.subdev_node[0])
+		g_message("%s: CSI-2 link: %u lanes (%s), %u Mbit/s per lane (%s)", bridge.bridge_entity,
+		          s->info.link.lanes, s->info.link.lanes ? s->info.link.lanes_from : "unknown",
+		          hdmirtc_csi_lane_mbps(&s->info.link), s->info.link.frequency_from);
+	if (!s->edid)
+		s->edid = hdmirtc_edid_new_for_link(&s->info.link);
+	if (!check_dv_input(s, error) || !hdmirtc_v4l2_set_edid(&s->dev, s->edid, error))
+		return FALSE;
+	edid_desc = hdmirtc_edid_describe(s->edid);
+	g_message("%s: EDID set on %s: %s", s->dev.path, s->dev.ctrl_path, edid_desc);
+	return TRUE;
 }
 
 HdmirtcCapture *hdmirtc_capture_new_v4l2(const HdmirtcCaptureConfig *cfg,
@@ -493,7 +584,6 @@ HdmirtcCapture *hdmirtc_capture_new_v4l2(const HdmirtcCaptureConfig *cfg,
 {
 	HdmirtcV4l2Config defaults = { 0 };
 	V4l2Source *s;
-	g_autofree char *edid_desc = NULL;
 
 	g_return_val_if_fail(cfg != NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
@@ -503,10 +593,13 @@ HdmirtcCapture *hdmirtc_capture_new_v4l2(const HdmirtcCaptureConfig *cfg,
 	g_mutex_init(&s->info_lock);
 	s->cfg = *v4l2;
 	s->device = g_strdup(v4l2->device);
-	s->edid = v4l2->edid ? hdmirtc_edid_new_from_data(hdmirtc_edid_get_data(v4l2->edid, NULL),
-	                                                  hdmirtc_edid_get_info(v4l2->edid)->n_blocks *
-	                                                  HDMIRTC_EDID_BLOCK_SIZE, NULL) :
-	                       hdmirtc_edid_new_default();
+	s->cfg.device = NULL;
+	s->cfg.edid = NULL;
+	if (v4l2->edid)
+		s->edid = hdmirtc_edid_new_from_data(hdmirtc_edid_get_data(v4l2->edid, NULL),
+		                                     hdmirtc_edid_get_info(v4l2->edid)->n_blocks *
+		                                     HDMIRTC_EDID_BLOCK_SIZE, NULL);
+	s->convert = v4l2->convert_to_i420;
 	s->dev.fd = s->dev.ctrl_fd = -1;
 	s->info.last_recovery_us = -1;
 	hdmirtc_capture_init(&s->base, &v4l2_impl, cfg, g_strdup("v4l2 HDMI"));
@@ -516,9 +609,39 @@ HdmirtcCapture *hdmirtc_capture_new_v4l2(const HdmirtcCaptureConfig *cfg,
 	}
 	g_free(s->base.description);
 	s->base.description = g_strdup_printf("v4l2 HDMI %s", s->dev.path);
-	edid_desc = hdmirtc_edid_describe(s->edid);
-	g_message("%s: EDID set on %s: %s", s->base.description, s->dev.ctrl_path, edid_desc);
 	return &s->base;
+}
+
+HdmirtcEdid *hdmirtc_capture_dup_edid(HdmirtcCapture *cap)
+{
+	V4l2Source *s;
+	HdmirtcEdid *copy;
+	gsize size;
+	const guint8 *data;
+
+	g_return_val_if_fail(cap != NULL, NULL);
+	if (cap->impl != &v4l2_impl)
+		return NULL;
+	s = from_base(cap);
+	g_mutex_lock(&s->info_lock);
+	data = s->edid ? hdmirtc_edid_get_data(s->edid, &size) : NULL;
+	copy = data ? hdmirtc_edid_new_from_data(data, size, NULL) : NULL;
+	g_mutex_unlock(&s->info_lock);
+	return copy;
+}
+
+void hdmirtc_capture_reconfigure(HdmirtcCapture *cap)
+{
+	g_return_if_fail(cap != NULL);
+	if (cap->impl == &v4l2_impl && from_base(cap)->bufs)
+		restart(from_base(cap), "the frames' consumer changed");
+}
+
+void hdmirtc_capture_set_convert_to_i420(HdmirtcCapture *cap, gboolean on)
+{
+	g_return_if_fail(cap != NULL);
+	if (cap->impl == &v4l2_impl)
+		g_atomic_int_set(&from_base(cap)->convert, on);
 }
 
 void hdmirtc_capture_get_signal_info(HdmirtcCapture *cap, HdmirtcCaptureSignalInfo *out)

@@ -76,6 +76,10 @@ const Option hdmirtc_config_options[] = {
 	  .help = "Where an EDID uploaded with PUT /api/edid is kept; it is used instead of "
 	          "edid at the next start. Empty = uploads last until a restart" },
 
+	{ "source", "csi-lanes", NULL, "csi-lanes", OPT_UINT, F(csi_lanes), 0, "0", 0, 4,
+	  .arg = "N", .help = "CSI-2 data lanes between bridge and Pi (2 or 4); 0 = read them from "
+	                      "the device tree. The EDID offers only modes that fit" },
+
 	{ "encoder", "type", NULL, "encoder", OPT_ENUM, F(encoder), 0, "auto", .values = encoder_values,
 	  .help = "H.264 encoder; auto = the V4L2 M2M hardware encoder if there is one, else x264" },
 	{ "encoder", "bitrate", NULL, "bitrate", OPT_UINT, F(bitrate_kbps), 0, "5000", 100, 50000,

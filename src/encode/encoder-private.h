@@ -23,6 +23,10 @@ typedef struct {
 	 * seq and capture times; the caller fills the rest.  0 or -errno. */
 	int (*encode)(HdmirtcEncoder *enc, HdmirtcFrame *frame, gboolean force_idr,
 	              HdmirtcAccessUnit **out);
+	/* bytesperline the encoder needs for frames of drm_fourcc at w x h,
+	 * 0 for no constraint.  NULL = none. */
+	guint32 (*input_bytesperline)(HdmirtcEncoder *enc, guint32 drm_fourcc, guint32 width,
+	                              guint32 height);
 	/* New target from enc->config.bitrate_kbps.  0 or -errno. */
 	int (*apply_bitrate)(HdmirtcEncoder *enc);
 	/* Frees the implementation including the embedded base (after
@@ -36,6 +40,7 @@ struct HdmirtcEncoder {
 	 * level_idc is the level in use. */
 	HdmirtcEncoderConfig config;
 	guint8 requested_level;         /* as configured; 0 = choose */
+	HdmirtcColour colour;           /* of the frames, written into the SPS */
 	guint32 profile_level_id;
 	/* Set from any thread, consumed at the next frame. */
 	atomic_bool keyframe_requested;

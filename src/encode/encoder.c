@@ -6,6 +6,7 @@
 
 #include <drm_fourcc.h>
 #include <errno.h>
+#include <string.h>
 
 #define MAX_SIDE 8192
 #define MAX_FPS 240
@@ -52,14 +53,13 @@ static guint8 pick_level(guint8 requested, guint32 w, guint32 h, guint32 fps, gu
 	return hdmirtc_encoder_level_fits(requested, w, h, fps, kbps) ? requested : 0;
 }
 
-HdmirtcEncoder *hdmirtc_encoder_new(const char *kind, const HdmirtcEncoderConfig *config,
-                                    GError **error)
+HdmirtcEncoder *hdmirtc_encoder_new(HdmirtcEncoderKind kind, const char *device,
+                                    const HdmirtcEncoderConfig *config, GError **error)
 {
 	HdmirtcEncoderConfig c;
 	HdmirtcEncoder *enc;
-	char m2m_path[64];
 
-	g_return_val_if_fail(kind != NULL && config != NULL, NULL);
+	g_return_val_if_fail(config != NULL, NULL);
 	g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 	if (!check_config(config, error))
 		return NULL;
@@ -71,15 +71,8 @@ HdmirtcEncoder *hdmirtc_encoder_new(const char *kind, const HdmirtcEncoderConfig
 		            c.width, c.height, c.fps, c.bitrate_kbps, config->level_idc);
 		return NULL;
 	}
-	if (g_strcmp0(kind, "m2m") == 0)
-		return hdmirtc_encoder_new_m2m(config, NULL, error);
-	if (g_strcmp0(kind, "auto") == 0 && hdmirtc_encoder_find_m2m(0, m2m_path, sizeof(m2m_path)))
-		return hdmirtc_encoder_new_m2m(config, &(HdmirtcM2mConfig){ .device = m2m_path }, error);
-	if (g_strcmp0(kind, "x264") != 0 && g_strcmp0(kind, "auto") != 0) {
-		g_set_error(error, HDMIRTC_ENCODER_ERROR, HDMIRTC_ENCODER_ERROR_NOT_SUPPORTED,
-		            "encoder: unknown kind \"%s\" (auto, m2m, x264)", kind);
-		return NULL;
-	}
+	if (kind == HDMIRTC_ENCODER_M2M)
+		return hdmirtc_encoder_new_m2m(config, &(HdmirtcM2mConfig){ .device = device }, error);
 	enc = hdmirtc_encoder_x264_alloc(&c);
 	enc->requested_level = config->level_idc;
 	atomic_store(&enc->bitrate_kbps, c.bitrate_kbps);
@@ -100,9 +93,9 @@ void hdmirtc_encoder_free(HdmirtcEncoder *enc)
 	enc->impl->destroy(enc);
 }
 
-/* A new input size: rebuild (same rate and bitrate; level re-chosen if it
- * was not fixed). */
-static int apply_size(HdmirtcEncoder *enc, guint32 w, guint32 h)
+/* A new input size or colour: rebuild (same rate and bitrate; level
+ * re-chosen if it was not fixed). */
+static int rebuild(HdmirtcEncoder *enc, guint32 w, guint32 h, const HdmirtcColour *colour)
 {
 	HdmirtcEncoderConfig *c = &enc->config;
 	guint8 level = pick_level(enc->requested_level, w, h, c->fps, c->bitrate_kbps);
@@ -113,11 +106,14 @@ static int apply_size(HdmirtcEncoder *enc, guint32 w, guint32 h)
 		          enc->requested_level);
 		return -EINVAL;
 	}
-	g_message("%s: input size %ux%u -> %ux%u, rebuilding", enc->impl->name, c->width, c->height,
-	          w, h);
+	g_message("%s: input %ux%u colour %u/%u/%u%s -> %ux%u colour %u/%u/%u%s, rebuilding",
+	          enc->impl->name, c->width, c->height, enc->colour.primaries, enc->colour.transfer,
+	          enc->colour.matrix, enc->colour.full_range ? " full" : "", w, h, colour->primaries,
+	          colour->transfer, colour->matrix, colour->full_range ? " full" : "");
 	enc->impl->close(enc);
 	c->width = w;
 	c->height = h;
+	enc->colour = *colour;
 	c->level_idc = level;
 	if (!enc->impl->open(enc, &error)) {
 		g_warning("%s", error->message);
@@ -179,8 +175,9 @@ int hdmirtc_encoder_encode(HdmirtcEncoder *enc, HdmirtcFrame *frame,
 
 	if (!enc || !frame || !enc->impl->accepts(enc, frame))
 		return -EINVAL;
-	if (frame->width != enc->config.width || frame->height != enc->config.height) {
-		r = apply_size(enc, frame->width, frame->height);
+	if (frame->width != enc->config.width || frame->height != enc->config.height ||
+	    memcmp(&frame->colour, &enc->colour, sizeof(frame->colour)) != 0) {
+		r = rebuild(enc, frame->width, frame->height, &frame->colour);
 		if (r < 0)
 			return r;
 	}
@@ -197,6 +194,14 @@ int hdmirtc_encoder_encode(HdmirtcEncoder *enc, HdmirtcFrame *frame,
 	if (au)
 		deliver(enc, au, start, end, on_au, user_data);
 	return 0;
+}
+
+guint32 hdmirtc_encoder_input_bytesperline(HdmirtcEncoder *enc, guint32 drm_fourcc, guint32 width,
+                                           guint32 height)
+{
+	g_return_val_if_fail(enc != NULL, 0);
+	return enc->impl->input_bytesperline ?
+	       enc->impl->input_bytesperline(enc, drm_fourcc, width, height) : 0;
 }
 
 void hdmirtc_encoder_request_keyframe(HdmirtcEncoder *enc)

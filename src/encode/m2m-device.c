@@ -100,6 +100,28 @@ void hdmirtc_m2m_device_close(HdmirtcM2mDevice *dev)
 	dev->fd = -1;
 }
 
+guint32 hdmirtc_m2m_try_bytesperline(HdmirtcM2mDevice *dev, guint32 raw, guint32 width,
+                                     guint32 height)
+{
+	struct v4l2_format f = { .type = dev->out_type };
+
+	if (dev->mplane) {
+		f.fmt.pix_mp.width = width;
+		f.fmt.pix_mp.height = height;
+		f.fmt.pix_mp.pixelformat = raw;
+		f.fmt.pix_mp.num_planes = 1;
+	} else {
+		f.fmt.pix.width = width;
+		f.fmt.pix.height = height;
+		f.fmt.pix.pixelformat = raw;
+	}
+	if (hdmirtc_v4l2_ioctl(dev->fd, VIDIOC_TRY_FMT, &f) < 0)
+		return 0;
+	if (dev->mplane)
+		return f.fmt.pix_mp.pixelformat == raw ? f.fmt.pix_mp.plane_fmt[0].bytesperline : 0;
+	return f.fmt.pix.pixelformat == raw ? f.fmt.pix.bytesperline : 0;
+}
+
 guint32 hdmirtc_m2m_v4l2_fourcc(guint32 drm_fourcc)
 {
 	switch (drm_fourcc) {
@@ -111,26 +133,26 @@ guint32 hdmirtc_m2m_v4l2_fourcc(guint32 drm_fourcc)
 	}
 }
 
-static int set_format(HdmirtcM2mDevice *dev, guint32 type, guint32 fourcc, guint32 w, guint32 h,
-                      guint32 bpl, guint32 sizeimage, guint32 *out_size)
+/* Coded buffers: room for an IDR of a busy picture (an encoder that falls
+ * back to PCM macroblocks writes 1.5 bytes per pixel). */
+static guint32 coded_sizeimage(guint32 width, guint32 height)
 {
-	HdmirtcV4l2PlaneFormat f = { fourcc, w, h, bpl, sizeimage };
-	int r = hdmirtc_v4l2_set_plane_format(dev->fd, type, &f);
-
-	if (r == 0 && out_size)
-		*out_size = f.sizeimage;
-	return r;
+	return width * height * 3 / 2 + 64 * 1024;
 }
 
 gboolean hdmirtc_m2m_set_formats(HdmirtcM2mDevice *dev, guint32 coded, guint32 raw, guint32 width,
-                                 guint32 height, guint32 bytesperline, guint32 *out_sizeimage,
-                                 GError **error)
+                                 guint32 height, guint32 bytesperline, const HdmirtcColour *colour,
+                                 HdmirtcV4l2PlaneFormat *out, GError **error)
 {
-	/* Coded buffers: room for an IDR of a busy picture. */
-	int r = set_format(dev, dev->cap_type, coded, width, height, 0, width * height * 3 / 4, NULL);
+	HdmirtcV4l2PlaneFormat cf = { coded, width, height, 0, coded_sizeimage(width, height),
+	                              0, 0, 0, 0 };
+	int r = hdmirtc_v4l2_set_plane_format(dev->fd, dev->cap_type, &cf);
 
+	*out = (HdmirtcV4l2PlaneFormat){ raw, width, height, bytesperline, 0, 0, 0, 0, 0 };
+	hdmirtc_colour_to_v4l2(colour, &out->colorspace, &out->ycbcr_enc, &out->quantization,
+	                       &out->xfer_func);
 	if (r == 0)
-		r = set_format(dev, dev->out_type, raw, width, height, bytesperline, 0, out_sizeimage);
+		r = hdmirtc_v4l2_set_plane_format(dev->fd, dev->out_type, out);
 	if (r < 0) {
 		g_set_error(error, HDMIRTC_ENCODER_ERROR, HDMIRTC_ENCODER_ERROR_FAILED,
 		            "%s: formats %.4s -> %.4s %ux%u refused: %s", dev->path,

@@ -3,7 +3,13 @@
  * imported on the OUTPUT queue, and access units are views of the mmap'ed
  * CAPTURE buffers, requeued when the last viewer is done with them.  A
  * frame's reference is kept until the driver hands its OUTPUT buffer back
- * (it may still be reading it after the coded data came out). */
+ * (it may still be reading it after the coded data came out).
+ * An imported buffer is read with the encoder's bytesperline, not the
+ * capture's: bcm2835-codec rounds UYVY lines up to 64 bytes, and a
+ * 720-pixel line captured at 1440 bytes would come out sheared.  So a
+ * frame whose stride the encoder does not take is refused, never encoded.
+ * Frames without a DMA-BUF (the NO SIGNAL picture, I420 in memory) are
+ * copied into MMAP OUTPUT buffers: a counted copy, once a second. */
 #include "m2m-private.h"
 
 #include <errno.h>
@@ -53,12 +59,19 @@ typedef struct {
 	HdmirtcM2mDevice dev;
 	gboolean streaming;
 	guint32 raw;                    /* V4L2 fourcc of the OUTPUT queue */
+	guint32 memory;                 /* V4L2_MEMORY_DMABUF or _MMAP on OUTPUT */
+	guint32 stride;                 /* bytesperline of the frames queued */
+	guint32 out_bytesperline;       /* what the encoder reads with */
 	guint32 out_sizeimage;
+	struct {
+		guint8 *map;
+		gsize len;
+	} out_maps[MAX_OUT];            /* MMAP OUTPUT buffers */
 	HdmirtcFrame *in_flight[MAX_OUT];
 	CodedSet *coded_set;
 	guint64 next_pts;
 	PendingFrame pending[PENDING];
-	gboolean warned_cpu_frame;
+	gboolean warned_frame;
 } M2mEncoder;
 
 static M2mEncoder *from_base(HdmirtcEncoder *enc)
@@ -164,32 +177,86 @@ static void teardown(M2mEncoder *m)
 	}
 	(void)hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_STREAMOFF, &out);
 	(void)hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_STREAMOFF, &cap);
-	for (guint i = 0; i < MAX_OUT; i++)
+	for (guint i = 0; i < MAX_OUT; i++) {
 		g_clear_pointer(&m->in_flight[i], hdmirtc_frame_unref);
+		if (m->out_maps[i].map)
+			munmap(m->out_maps[i].map, m->out_maps[i].len);
+		m->out_maps[i].map = NULL;
+	}
 	/* Coded buffers still held by viewers are orphaned by vb2. */
-	(void)request(&m->dev, m->dev.out_type, V4L2_MEMORY_DMABUF, 0);
+	(void)request(&m->dev, m->dev.out_type, m->memory, 0);
 	(void)request(&m->dev, m->dev.cap_type, V4L2_MEMORY_MMAP, 0);
 	m->streaming = FALSE;
 }
 
-static gboolean setup(M2mEncoder *m, const HdmirtcFrame *f, guint32 raw)
+static int map_output(M2mEncoder *m, guint i)
+{
+	struct v4l2_plane plane = { 0 };
+	struct v4l2_buffer b = { .type = m->dev.out_type, .memory = V4L2_MEMORY_MMAP, .index = i };
+	int r;
+
+	if (m->dev.mplane) {
+		b.m.planes = &plane;
+		b.length = 1;
+	}
+	r = hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_QUERYBUF, &b);
+	if (r < 0)
+		return r;
+	m->out_maps[i].len = m->dev.mplane ? plane.length : b.length;
+	m->out_maps[i].map = mmap(NULL, m->out_maps[i].len, PROT_READ | PROT_WRITE, MAP_SHARED,
+	                          m->dev.fd, m->dev.mplane ? plane.m.mem_offset : b.m.offset);
+	if (m->out_maps[i].map == MAP_FAILED) {
+		m->out_maps[i].map = NULL;
+		return -errno;
+	}
+	return 0;
+}
+
+static int request_outputs(M2mEncoder *m)
+{
+	int r = request(&m->dev, m->dev.out_type, m->memory, m->n_out);
+
+	if (r <= 0)
+		return r < 0 ? r : -ENOMEM;
+	m->n_out = MIN((guint)r, MAX_OUT);
+	for (guint i = 0; i < m->n_out && m->memory == V4L2_MEMORY_MMAP; i++) {
+		int e = map_output(m, i);
+
+		if (e < 0)
+			return e;
+	}
+	return r;
+}
+
+static gboolean setup(M2mEncoder *m, const HdmirtcFrame *f, guint32 raw, guint32 memory)
 {
 	g_autoptr(GError) error = NULL;
-	int out = (int)m->dev.out_type, cap = (int)m->dev.cap_type, r;
+	HdmirtcV4l2PlaneFormat out;
+	int outq = (int)m->dev.out_type, cap = (int)m->dev.cap_type, r;
 
-	if (!hdmirtc_m2m_set_formats(&m->dev, m->coded, raw, f->width, f->height, f->stride[0],
-	                             &m->out_sizeimage, &error)) {
+	if (!hdmirtc_m2m_set_formats(&m->dev, m->coded, raw, f->width, f->height,
+	                             memory == V4L2_MEMORY_DMABUF ? f->stride[0] : 0, &f->colour, &out,
+	                             &error)) {
 		g_warning("%s", error->message);
 		return FALSE;
 	}
+	if (memory == V4L2_MEMORY_DMABUF && out.bytesperline != f->stride[0]) {
+		g_warning("%s: frames of %ux%u %.4s have %u bytes per line, the encoder reads %u: "
+		          "not encoded (the capture must allocate with the encoder's stride)",
+		          m->dev.path, f->width, f->height, (const char *)&raw, f->stride[0],
+		          out.bytesperline);
+		return FALSE;
+	}
+	m->memory = memory;
+	m->stride = f->stride[0];
+	m->out_bytesperline = out.bytesperline;
+	m->out_sizeimage = out.sizeimage;
 	hdmirtc_m2m_apply_controls(&m->dev, &m->base.config);
-	r = request(&m->dev, m->dev.out_type, V4L2_MEMORY_DMABUF, m->n_out);
-	if (r > 0)
-		m->n_out = MIN((guint)r, MAX_OUT);
+	r = request_outputs(m);
 	if (r > 0)
 		m->coded_set = coded_set_new(&m->dev, m->n_coded, &r);
 	if (r == 0)
-		r = hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_STREAMON, &out);
+		r = hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_STREAMON, &outq);
 	if (r == 0)
 		r = hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_STREAMON, &cap);
 	if (r < 0) {
@@ -199,9 +266,10 @@ static gboolean setup(M2mEncoder *m, const HdmirtcFrame *f, guint32 raw)
 	}
 	m->raw = raw;
 	m->streaming = TRUE;
-	g_info("%s: %.4s %ux%u (DMA-BUF import) -> %.4s, %u in / %u out buffers", m->dev.path,
-	       (const char *)&raw, f->width, f->height, (const char *)&m->coded, m->n_out,
-	       m->coded_set->count);
+	g_info("%s: %.4s %ux%u, %u bytes per line (%s) -> %.4s, %u in / %u out buffers", m->dev.path,
+	       (const char *)&raw, f->width, f->height, out.bytesperline,
+	       memory == V4L2_MEMORY_DMABUF ? "DMA-BUF import" : "copied", (const char *)&m->coded,
+	       m->n_out, m->coded_set->count);
 	return TRUE;
 }
 
@@ -209,7 +277,7 @@ static gboolean setup(M2mEncoder *m, const HdmirtcFrame *f, guint32 raw)
 static void reclaim_outputs(M2mEncoder *m)
 {
 	struct v4l2_plane plane = { 0 };
-	struct v4l2_buffer b = { .type = m->dev.out_type, .memory = V4L2_MEMORY_DMABUF };
+	struct v4l2_buffer b = { .type = m->dev.out_type, .memory = m->memory };
 
 	if (m->dev.mplane) {
 		b.m.planes = &plane;
@@ -244,19 +312,44 @@ static int free_slot(M2mEncoder *m)
 	return -EBUSY;
 }
 
+/* Copies an I420 frame into MMAP buffer slot with the encoder's layout:
+ * planes one after the other, chroma lines half as long, chroma planes
+ * after the luma lines the driver reserves (its sizeimage says how many:
+ * bcm2835-codec rounds the height up to 16).  Returns the bytes copied. */
+static gsize copy_i420(M2mEncoder *m, const HdmirtcFrame *f, guint slot)
+{
+	guint8 *dst = m->out_maps[slot].map;
+	guint32 bpl = m->out_bytesperline;
+	guint32 lines = MAX(f->height, bpl ? m->out_sizeimage * 2 / (3 * bpl) : 0);
+	gsize copied = 0;
+
+	for (guint p = 0; p < 3; p++) {
+		guint32 w = p ? (f->width + 1) / 2 : f->width, h = p ? (f->height + 1) / 2 : f->height;
+		guint32 stride = p ? bpl / 2 : bpl;
+		gsize offset = p == 0 ? 0 : (gsize)bpl * lines + (p == 2 ? (gsize)stride * (lines / 2) : 0);
+
+		for (guint32 y = 0; y < h && offset + (gsize)y * stride + w <= m->out_maps[slot].len; y++)
+			memcpy(dst + offset + (gsize)y * stride, f->data[p] + (gsize)y * f->stride[p], w);
+		copied += (gsize)w * h;
+	}
+	return copied;
+}
+
 static int queue_frame(M2mEncoder *m, HdmirtcFrame *f, guint slot)
 {
 	struct v4l2_plane plane = { 0 };
-	struct v4l2_buffer b = { .type = m->dev.out_type, .memory = V4L2_MEMORY_DMABUF, .index = slot };
-	off_t size = lseek(f->dmabuf_fd, 0, SEEK_END);
-	guint64 pts = m->next_pts++;
+	struct v4l2_buffer b = { .type = m->dev.out_type, .memory = m->memory, .index = slot };
+	off_t size = m->memory == V4L2_MEMORY_DMABUF ? lseek(f->dmabuf_fd, 0, SEEK_END) : 0;
+	guint64 pts = m->next_pts++, copied = 0;
 
 	/* length must cover bytesused or the import is refused (EINVAL). */
-	if (size < (off_t)m->out_sizeimage) {
+	if (m->memory == V4L2_MEMORY_DMABUF && size < (off_t)m->out_sizeimage) {
 		g_warning("%s: DMA-BUF of %lld bytes, the encoder wants %u", m->dev.path,
 		          (long long)size, m->out_sizeimage);
 		return -EINVAL;
 	}
+	if (m->memory == V4L2_MEMORY_MMAP)
+		copied = copy_i420(m, f, slot);
 	b.timestamp.tv_sec = (time_t)(pts / G_USEC_PER_SEC);
 	b.timestamp.tv_usec = (suseconds_t)(pts % G_USEC_PER_SEC);
 	if (m->dev.mplane) {
@@ -270,8 +363,18 @@ static int queue_frame(M2mEncoder *m, HdmirtcFrame *f, guint slot)
 		b.length = (guint32)size;
 		b.bytesused = m->out_sizeimage;
 	}
+	if (m->memory == V4L2_MEMORY_MMAP) {
+		/* The driver knows its own buffers: no fd, no length. */
+		memset(&plane.m, 0, sizeof(plane.m));
+		plane.length = 0;
+		memset(&b.m, 0, sizeof(b.m));
+		if (m->dev.mplane)
+			b.m.planes = &plane;
+		else
+			b.length = 0;
+	}
 	m->pending[pts % PENDING] = (PendingFrame){ f->seq, f->capture_mono_us, f->capture_wall_us,
-	                                            f->bytes_copied };
+	                                            f->bytes_copied + copied };
 	m->in_flight[slot] = hdmirtc_frame_ref(f);
 	if (hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_QBUF, &b) < 0) {
 		g_clear_pointer(&m->in_flight[slot], hdmirtc_frame_unref);
@@ -333,25 +436,37 @@ static int dequeue_coded(M2mEncoder *m, HdmirtcAccessUnit **out)
 	}
 }
 
+/* How a frame reaches the encoder: imported, or copied (I420 only). */
+static gboolean input_of(M2mEncoder *m, const HdmirtcFrame *f, guint32 *raw, guint32 *memory)
+{
+	*raw = hdmirtc_m2m_v4l2_fourcc(f->fourcc);
+	*memory = V4L2_MEMORY_DMABUF;
+	if (f->dmabuf_fd >= 0 && *raw)
+		return TRUE;
+	*memory = V4L2_MEMORY_MMAP;
+	return hdmirtc_encoder_frame_is_cpu_i420(&m->base, f);
+}
+
 static int m2m_encode(HdmirtcEncoder *enc, HdmirtcFrame *f, gboolean force_idr,
                       HdmirtcAccessUnit **out)
 {
 	M2mEncoder *m = from_base(enc);
-	guint32 raw = hdmirtc_m2m_v4l2_fourcc(f->fourcc);
+	guint32 raw, memory;
 	int slot, r;
 
 	*out = NULL;
-	if (f->dmabuf_fd < 0 || !raw) {
-		if (!m->warned_cpu_frame)
-			g_warning("%s: frame without a DMA-BUF or of an unknown format: not encoded",
+	if (!input_of(m, f, &raw, &memory)) {
+		if (!m->warned_frame)
+			g_warning("%s: frame of an unknown format without a DMA-BUF: not encoded",
 			          m->dev.path);
-		m->warned_cpu_frame = TRUE;
+		m->warned_frame = TRUE;
 		return -EINVAL;
 	}
-	if (m->streaming && raw != m->raw)
+	if (m->streaming && (raw != m->raw || memory != m->memory ||
+	                     (memory == V4L2_MEMORY_DMABUF && f->stride[0] != m->stride)))
 		teardown(m);
-	if (!m->streaming && !setup(m, f, raw))
-		return -EIO;
+	if (!m->streaming && !setup(m, f, raw, memory))
+		return -EINVAL;
 	slot = free_slot(m);
 	if (slot < 0)
 		return -EIO;
@@ -434,11 +549,20 @@ static void m2m_destroy(HdmirtcEncoder *enc)
 	g_free(m);
 }
 
-/* The encoder imports DMA-BUFs; CPU-only frames would need a copy into
- * MMAP buffers, which the data path is built to avoid. */
 static gboolean m2m_accepts(HdmirtcEncoder *enc, const HdmirtcFrame *f)
 {
-	return f->dmabuf_fd >= 0 && hdmirtc_m2m_v4l2_fourcc(f->fourcc) != 0;
+	guint32 raw, memory;
+
+	return input_of(from_base(enc), f, &raw, &memory);
+}
+
+static guint32 m2m_input_bytesperline(HdmirtcEncoder *enc, guint32 drm_fourcc, guint32 width,
+                                      guint32 height)
+{
+	M2mEncoder *m = from_base(enc);
+	guint32 raw = hdmirtc_m2m_v4l2_fourcc(drm_fourcc);
+
+	return raw ? hdmirtc_m2m_try_bytesperline(&m->dev, raw, width, height) : 0;
 }
 
 static const HdmirtcEncoderImpl m2m_impl = {
@@ -447,6 +571,7 @@ static const HdmirtcEncoderImpl m2m_impl = {
 	.open = m2m_open,
 	.close = m2m_close,
 	.encode = m2m_encode,
+	.input_bytesperline = m2m_input_bytesperline,
 	.apply_bitrate = m2m_apply_bitrate,
 	.destroy = m2m_destroy,
 };
@@ -455,7 +580,6 @@ HdmirtcEncoder *hdmirtc_encoder_new_m2m(const HdmirtcEncoderConfig *config,
                                         const HdmirtcM2mConfig *m2m, GError **error)
 {
 	HdmirtcM2mConfig defaults = { 0 };
-	char path[64];
 	M2mEncoder *m;
 	HdmirtcEncoderConfig c;
 
@@ -480,15 +604,13 @@ HdmirtcEncoder *hdmirtc_encoder_new_m2m(const HdmirtcEncoderConfig *config,
 	m->dev.fd = -1;
 	if (m2m->device && *m2m->device)
 		m->device = g_strdup(m2m->device);
-	else if (hdmirtc_encoder_find_m2m(m->coded, path, sizeof(path)))
-		m->device = g_strdup(path);
 	m->base.impl = &m2m_impl;
 	m->base.config = c;
 	m->base.requested_level = config->level_idc;
 	atomic_store(&m->base.bitrate_kbps, c.bitrate_kbps);
 	if (!m->device) {
 		g_set_error(error, HDMIRTC_ENCODER_ERROR, HDMIRTC_ENCODER_ERROR_NOT_SUPPORTED,
-		            "no V4L2 M2M encoder of %.4s", (const char *)&m->coded);
+		            "m2m encoder: no device given");
 		m2m_destroy(&m->base);
 		return NULL;
 	}

@@ -62,6 +62,19 @@ static void set_rate(x264_param_t *p, guint32 kbps, guint32 fps)
 	p->rc.i_vbv_buffer_size = (int)MAX(1u, kbps * 3 / (2 * fps));
 }
 
+/* The SPS says what the numbers mean (H.273 code points, as in the
+ * frames): without it a browser guesses, and BT.601 studio-range UYVY
+ * from the TC358743 shown as BT.709 has slightly wrong colours. */
+static void set_colour(x264_param_t *p, const HdmirtcColour *c)
+{
+	if (!c->primaries)
+		return;
+	p->vui.i_colorprim = c->primaries;
+	p->vui.i_transfer = c->transfer;
+	p->vui.i_colmatrix = c->matrix;
+	p->vui.b_fullrange = c->full_range;
+}
+
 static void set_params(x264_param_t *p, const HdmirtcEncoderConfig *c)
 {
 	p->i_width = (int)c->width;
@@ -126,6 +139,7 @@ static gboolean x264_impl_open(HdmirtcEncoder *enc, GError **error)
 		return FALSE;
 	}
 	set_params(&x->param, &enc->config);
+	set_colour(&x->param, &enc->colour);
 	if (x264_param_apply_profile(&x->param, profile) < 0) {
 		g_set_error(error, HDMIRTC_ENCODER_ERROR, HDMIRTC_ENCODER_ERROR_FAILED,
 		            "x264: profile %s refused", profile);

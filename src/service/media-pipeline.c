@@ -1,14 +1,23 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "media-pipeline.h"
+#include "media-choice.h"
 
 #include "hdmirtc/jpeg.h"
 #include "hdmirtc/json-members.h"
 
 #define JPEG_QUALITY 80
 
+#define M2M_WATCH_MS 1000
+
 struct HdmirtcMediaPipeline {
 	HdmirtcCapture *capture;
+	/* Replaced on the media thread when a hardware encoder appears; other
+	 * threads use it only under encoder_lock. */
 	HdmirtcEncoder *encoder;
+	GMutex encoder_lock;
+	HdmirtcEncoderConfig encode_config;
+	HdmirtcMediaChoice choice;
+	GSource *m2m_watch;             /* media thread, while choice.wait_for_m2m */
 	GMainContext *media_ctx;        /* owned by the media thread while it runs */
 	GMainLoop *media_loop;
 	GThread *thread;
@@ -127,47 +136,62 @@ static gpointer media_thread_main(gpointer data)
 	return NULL;
 }
 
-/* The M2M encoder imports DMA-BUFs from a V4L2 source; x264 needs I420 in
- * memory, so the source converts for it (a counted copy). */
-static gboolean use_m2m(const HdmirtcMediaPipelineConfig *config)
+/* Media thread, from the capture before it allocates buffers. */
+static guint32 encoder_stride(guint32 drm_fourcc, guint32 width, guint32 height, gpointer data)
 {
-	char path[64];
+	HdmirtcMediaPipeline *p = data;
 
-	if (g_strcmp0(config->encoder, "m2m") == 0)
-		return TRUE;
-	return g_strcmp0(config->encoder, "auto") == 0 &&
-	       hdmirtc_encoder_find_m2m(0, path, sizeof(path));
+	return hdmirtc_encoder_input_bytesperline(p->encoder, drm_fourcc, width, height);
 }
 
-static HdmirtcCapture *open_v4l2(const HdmirtcMediaPipelineConfig *config, const HdmirtcEdid *edid,
-                                 gboolean m2m, GError **error)
+/* The M2M encoder imports DMA-BUFs from a V4L2 source; x264 needs I420 in
+ * memory, so the source converts for it (a counted copy). */
+static HdmirtcCapture *open_source(HdmirtcMediaPipeline *p, const HdmirtcMediaPipelineConfig *config,
+                                   const HdmirtcEdid *edid, GError **error)
 {
-	HdmirtcV4l2Config v4l2 = { .device = config->device, .edid = edid, .convert_to_i420 = !m2m };
+	HdmirtcV4l2Config v4l2 = {
+		.device = config->device, .edid = edid, .csi_lanes = config->csi_lanes,
+		.convert_to_i420 = p->choice.encoder == HDMIRTC_ENCODER_X264,
+		.stride_func = encoder_stride, .stride_data = p,
+	};
 
+	if (p->choice.source == HDMIRTC_SOURCE_TEST_PATTERN) {
+		if (g_strcmp0(config->source, "auto") == 0)
+			g_message("no HDMI bridge found: using the test pattern");
+		return hdmirtc_capture_new_test_pattern(&config->capture, error);
+	}
 	return hdmirtc_capture_new_v4l2(&config->capture, &v4l2, error);
 }
 
-/* Picks the source and, with it, the encoder kind (*encoder). */
-static HdmirtcCapture *open_source(const HdmirtcMediaPipelineConfig *config, const HdmirtcEdid *edid,
-                                   const char **encoder, GError **error)
+/* Media thread: a hardware encoder appeared after start (udev ran us
+ * before bcm2835-codec registered /dev/video11).  Switch to it: the
+ * capture stops converting and re-allocates with the encoder's stride. */
+static gboolean look_for_m2m(gpointer data)
 {
-	gboolean m2m = use_m2m(config);
-	HdmirtcBridgeInfo bridge;
+	HdmirtcMediaPipeline *p = data;
+	g_autoptr(GError) error = NULL;
+	HdmirtcEncoder *m2m, *old;
+	char path[64];
 
-	*encoder = m2m ? "m2m" : "x264";
-	if (g_strcmp0(config->source, "v4l2") == 0 ||
-	    (g_strcmp0(config->source, "auto") == 0 &&
-	     ((config->device && *config->device) || hdmirtc_capture_find_bridge(TRUE, &bridge, NULL))))
-		return open_v4l2(config, edid, m2m, error);
-	if (g_strcmp0(config->encoder, "m2m") == 0) {
-		g_set_error(error, HDMIRTC_ENCODER_ERROR, HDMIRTC_ENCODER_ERROR_NOT_SUPPORTED,
-			    "the m2m encoder takes DMA-BUF frames from a V4L2 source, not the test pattern");
-		return NULL;
+	if (!hdmirtc_media_find_m2m(path, sizeof(path)))
+		return G_SOURCE_CONTINUE;
+	m2m = hdmirtc_encoder_new(HDMIRTC_ENCODER_M2M, path, &p->encode_config, &error);
+	if (!m2m) {
+		g_warning("hardware encoder %s appeared but cannot be used: %s", path, error->message);
+		return G_SOURCE_CONTINUE;
 	}
-	if (g_strcmp0(config->source, "auto") == 0)
-		g_message("no HDMI bridge found: using the test pattern");
-	*encoder = "x264";
-	return hdmirtc_capture_new_test_pattern(&config->capture, error);
+	g_message("hardware encoder %s appeared: switching from %s", path,
+	          hdmirtc_encoder_name(p->encoder));
+	g_mutex_lock(&p->encoder_lock);
+	old = p->encoder;
+	p->encoder = m2m;
+	g_mutex_unlock(&p->encoder_lock);
+	hdmirtc_encoder_free(old);
+	hdmirtc_encoder_request_keyframe(m2m);
+	hdmirtc_capture_set_convert_to_i420(p->capture, FALSE);
+	hdmirtc_capture_reconfigure(p->capture);
+	g_clear_pointer(&p->m2m_watch, g_source_unref);
+	return G_SOURCE_REMOVE;
 }
 
 static gboolean start_capture_on_media_thread(gpointer data)
@@ -177,6 +201,11 @@ static gboolean start_capture_on_media_thread(gpointer data)
 
 	if (!hdmirtc_capture_start(p->capture, p->media_ctx, on_frame, p, &error))
 		g_critical("capture could not start: %s", error->message);
+	if (p->choice.wait_for_m2m) {
+		p->m2m_watch = g_timeout_source_new(M2M_WATCH_MS);
+		g_source_set_callback(p->m2m_watch, look_for_m2m, p, NULL);
+		g_source_attach(p->m2m_watch, p->media_ctx);
+	}
 	return G_SOURCE_REMOVE;
 }
 
@@ -186,25 +215,34 @@ HdmirtcMediaPipeline *hdmirtc_media_pipeline_new(const HdmirtcMediaPipelineConfi
                                                  GError **error)
 {
 	HdmirtcMediaPipeline *p = g_new0(HdmirtcMediaPipeline, 1);
+	g_autoptr(HdmirtcEdid) configured = NULL;
+	gboolean ok;
 
 	p->output_ctx = g_main_context_ref(output_ctx);
 	p->output = output;
 	p->user_data = user_data;
-	const char *encoder = NULL;
-
+	p->encode_config = config->encode;
 	g_mutex_init(&p->edid_lock);
-	p->edid = config->edid && *config->edid ? hdmirtc_edid_new_from_file(config->edid, error) :
-		  hdmirtc_edid_new_default();
-	if (p->edid)
-		p->capture = open_source(config, p->edid, &encoder, error);
-	if (p->capture)
-		p->encoder = hdmirtc_encoder_new(encoder, &config->encode, error);
-	if (!p->encoder) {
+	g_mutex_init(&p->encoder_lock);
+	ok = hdmirtc_media_choose(config->source, config->device, config->encoder, &p->choice, error);
+	if (ok && config->edid && *config->edid)
+		ok = (configured = hdmirtc_edid_new_from_file(config->edid, error)) != NULL;
+	if (ok)
+		ok = (p->capture = open_source(p, config, configured, error)) != NULL;
+	if (ok)
+		ok = (p->encoder = hdmirtc_encoder_new(p->choice.encoder, p->choice.m2m_device,
+		                                       &config->encode, error)) != NULL;
+	if (!ok) {
 		hdmirtc_media_pipeline_free(p);
 		return NULL;
 	}
-	g_message("source: %s; encoder: %s", hdmirtc_capture_describe(p->capture),
-		  hdmirtc_encoder_name(p->encoder));
+	/* What the receiver holds: the configured EDID, or the one built
+	 * for the CSI-2 link. */
+	p->edid = hdmirtc_capture_dup_edid(p->capture);
+	if (!p->edid)
+		p->edid = configured ? g_steal_pointer(&configured) : hdmirtc_edid_new_default();
+	g_message("source: %s; encoder: %s (%s)", hdmirtc_capture_describe(p->capture),
+		  hdmirtc_encoder_name(p->encoder), p->choice.why);
 	p->media_ctx = g_main_context_new();
 	p->media_loop = g_main_loop_new(p->media_ctx, FALSE);
 	g_main_context_invoke(p->media_ctx, start_capture_on_media_thread, p);
@@ -225,6 +263,9 @@ void hdmirtc_media_pipeline_free(HdmirtcMediaPipeline *p)
 	if (!p)
 		return;
 	g_atomic_int_set(&p->stopping, 1);
+	if (p->m2m_watch)
+		g_source_destroy(p->m2m_watch);
+	g_clear_pointer(&p->m2m_watch, g_source_unref);
 	if (p->thread) {
 		/* A quit before the thread reaches g_main_loop_run() would be
 		 * lost: ask from inside the loop, ahead of the capture's own
@@ -249,6 +290,7 @@ void hdmirtc_media_pipeline_free(HdmirtcMediaPipeline *p)
 	hdmirtc_capture_free(p->capture);
 	hdmirtc_edid_free(p->edid);
 	g_mutex_clear(&p->edid_lock);
+	g_mutex_clear(&p->encoder_lock);
 	g_main_context_unref(p->output_ctx);
 	g_free(p);
 }
@@ -318,7 +360,9 @@ JsonNode *hdmirtc_media_pipeline_get_edid(HdmirtcMediaPipeline *p)
 
 void hdmirtc_media_pipeline_request_keyframe(HdmirtcMediaPipeline *p)
 {
+	g_mutex_lock(&p->encoder_lock);
 	hdmirtc_encoder_request_keyframe(p->encoder);
+	g_mutex_unlock(&p->encoder_lock);
 }
 
 static void add_signal_status(HdmirtcMediaPipeline *p, JsonBuilder *b)
@@ -327,7 +371,8 @@ static void add_signal_status(HdmirtcMediaPipeline *p, JsonBuilder *b)
 
 	hdmirtc_capture_get_signal_info(p->capture, &si);
 	hdmirtc_json_add_string(b, "signal", hdmirtc_capture_signal_to_string(si.signal));
-	hdmirtc_json_add_string(b, "signal_reason", hdmirtc_capture_signal_to_reason(si.signal));
+	hdmirtc_json_add_string(b, "signal_reason", si.reason[0] ? si.reason :
+				hdmirtc_capture_signal_to_reason(si.signal));
 	json_builder_set_member_name(b, "timings");
 	json_builder_begin_object(b);
 	hdmirtc_json_add_int(b, "width", si.width);
@@ -337,7 +382,16 @@ static void add_signal_status(HdmirtcMediaPipeline *p, JsonBuilder *b)
 	hdmirtc_json_add_int(b, "restarts", (gint64)si.restarts);
 	hdmirtc_json_add_int(b, "last_recovery_us", si.last_recovery_us);
 	hdmirtc_json_add_int(b, "bytes_copied", (gint64)si.bytes_copied);
+	hdmirtc_json_add_int(b, "bytesperline", si.bytesperline);
 	hdmirtc_json_add_string(b, "device", si.device);
+	hdmirtc_json_add_string(b, "subdev", si.subdev);
+	json_builder_set_member_name(b, "csi2");
+	json_builder_begin_object(b);
+	hdmirtc_json_add_int(b, "lanes", si.link.lanes);
+	hdmirtc_json_add_string(b, "lanes_from", si.link.lanes_from);
+	hdmirtc_json_add_int(b, "lane_mbps", hdmirtc_csi_lane_mbps(&si.link));
+	hdmirtc_json_add_string(b, "frequency_from", si.link.frequency_from);
+	json_builder_end_object(b);
 	json_builder_set_member_name(b, "edid");
 	json_builder_begin_object(b);
 	g_mutex_lock(&p->edid_lock);
@@ -352,7 +406,11 @@ void hdmirtc_media_pipeline_add_status(HdmirtcMediaPipeline *p, JsonBuilder *b)
 	HdmirtcEncoderStats es;
 
 	hdmirtc_capture_get_status(p->capture, &cs);
+	g_mutex_lock(&p->encoder_lock);
 	hdmirtc_encoder_get_stats(p->encoder, &es);
+	const char *encoder_name = hdmirtc_encoder_name(p->encoder);
+	guint32 plid = hdmirtc_encoder_get_profile_level_id(p->encoder);
+	g_mutex_unlock(&p->encoder_lock);
 	json_builder_set_member_name(b, "source");
 	json_builder_begin_object(b);
 	hdmirtc_json_add_string(b, "description", hdmirtc_capture_describe(p->capture));
@@ -364,10 +422,10 @@ void hdmirtc_media_pipeline_add_status(HdmirtcMediaPipeline *p, JsonBuilder *b)
 
 	json_builder_set_member_name(b, "encoder");
 	json_builder_begin_object(b);
-	hdmirtc_json_add_string(b, "name", hdmirtc_encoder_name(p->encoder));
+	hdmirtc_json_add_string(b, "name", encoder_name);
 	json_builder_set_member_name(b, "profile_level_id");
-	g_autofree char *plid = g_strdup_printf("%06x", hdmirtc_encoder_get_profile_level_id(p->encoder));
-	json_builder_add_string_value(b, plid);
+	g_autofree char *plid_hex = g_strdup_printf("%06x", plid);
+	json_builder_add_string_value(b, plid_hex);
 	hdmirtc_json_add_int(b, "bitrate_kbps", es.bitrate_kbps);
 	hdmirtc_json_add_int(b, "frames", (gint64)es.frames_out);
 	hdmirtc_json_add_int(b, "keyframes", (gint64)es.keyframes);

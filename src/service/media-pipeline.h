@@ -20,6 +20,7 @@ typedef struct {
 	const char *source;             /* "auto" | "test-pattern" | "v4l2" */
 	const char *device;             /* V4L2 capture node; NULL/"" = find the bridge */
 	const char *edid;               /* EDID file; NULL/"" = built-in */
+	guint csi_lanes;                /* CSI-2 lanes of the board, 0 = device tree */
 	HdmirtcCaptureConfig capture;
 	const char *encoder;            /* "auto" | "x264" | "m2m" */
 	HdmirtcEncoderConfig encode;

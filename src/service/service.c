@@ -252,6 +252,7 @@ static gboolean start_media(HdmirtcService *s, const HdmirtcConfig *c, GError **
 	HdmirtcMediaPipelineConfig mc = {
 		.source = hdmirtc_config_source_to_string(c->source),
 		.device = c->device,
+		.csi_lanes = c->csi_lanes,
 		.edid = edid_to_use(c),
 		.capture = { .width = c->width, .height = c->height, .fps = c->fps },
 		.encoder = hdmirtc_config_encoder_to_string(c->encoder),

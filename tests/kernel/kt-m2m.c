@@ -113,6 +113,14 @@ static void test_find(void)
 	g_test_message("vicodec encoder found by capability: %s", path);
 }
 
+/* The capture allocates with the stride the encoder reads with. */
+static guint32 encoder_stride(guint32 drm, guint32 w, guint32 h, gpointer data)
+{
+	Chain *c = data;
+
+	return hdmirtc_encoder_input_bytesperline(c->enc, drm, w, h);
+}
+
 static void test_vivid_to_vicodec(void)
 {
 	HdmirtcCaptureConfig cc = { 640, 360, 30 };
@@ -129,6 +137,12 @@ static void test_vivid_to_vicodec(void)
 
 	c.out = fopen("/mnt/host/out/vivid-vicodec.fwht", "wb");
 	g_assert_nonnull(c.out);
+	char path[64];
+
+	g_assert_true(hdmirtc_encoder_find_m2m(V4L2_PIX_FMT_FWHT, path, sizeof(path)));
+	mc.device = path;
+	vc.stride_func = encoder_stride;
+	vc.stride_data = &c;
 	c.enc = hdmirtc_encoder_new_m2m(&ec, &mc, &error);
 	g_assert_no_error(error);
 	g_assert_cmpstr(hdmirtc_encoder_name(c.enc), ==, "v4l2-m2m");

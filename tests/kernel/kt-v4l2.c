@@ -403,7 +403,7 @@ static void test_x264_stream(void)
 	Sink s;
 	HdmirtcCapture *cap = new_capture(&s, TRUE, 0);
 
-	s.enc = hdmirtc_encoder_new("x264", &ec, &error);
+	s.enc = hdmirtc_encoder_new(HDMIRTC_ENCODER_X264, NULL, &ec, &error);
 	g_assert_no_error(error);
 	s.h264 = fopen(OUT_DIR "/vivid-x264.h264", "wb");
 	g_assert_nonnull(s.h264);

@@ -66,7 +66,7 @@ static gboolean write_stream(const char *dir, guint w, guint h, guint n, guint k
 	HdmirtcCapture *cap = NULL;
 	gboolean ok = FALSE;
 
-	d.enc = hdmirtc_encoder_new("x264", &ecfg, error);
+	d.enc = hdmirtc_encoder_new(HDMIRTC_ENCODER_X264, NULL, &ecfg, error);
 	cap = d.enc ? hdmirtc_capture_new_test_pattern(&ccfg, error) : NULL;
 	d.h264 = cap ? fopen(path, "wb") : NULL;
 	if (cap && !d.h264)

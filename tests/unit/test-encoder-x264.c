@@ -117,7 +117,7 @@ static HdmirtcEncoder *new_encoder(guint w, guint h, guint kbps, guint keyint)
 		.constraint_flags = HDMIRTC_H264_CONSTRAINT_SET0 | HDMIRTC_H264_CONSTRAINT_SET1,
 	};
 	GError *error = NULL;
-	HdmirtcEncoder *enc = hdmirtc_encoder_new("x264", &cfg, &error);
+	HdmirtcEncoder *enc = hdmirtc_encoder_new(HDMIRTC_ENCODER_X264, NULL, &cfg, &error);
 
 	g_assert_no_error(error);
 	g_assert_nonnull(enc);
@@ -439,25 +439,26 @@ static void test_config_errors(void)
 {
 	static const struct {
 		HdmirtcEncoderConfig cfg;
-		const char *kind;
+		HdmirtcEncoderKind kind;
 		int code;
 	} cases[] = {
-		{ { 640, 360, 30, 1000, 30, 66, 0xc0, 0 }, "nvenc", HDMIRTC_ENCODER_ERROR_NOT_SUPPORTED },
-		{ { 640, 360, 30, 1000, 30, 100, 0, 0 }, "x264", HDMIRTC_ENCODER_ERROR_NOT_SUPPORTED },
-		{ { 1920, 1080, 30, 1000, 30, 66, 0xc0, 31 }, "x264", HDMIRTC_ENCODER_ERROR_NOT_SUPPORTED },
-		{ { 640, 360, 30, 1000, 30, 66, 0xc0, 33 }, "x264", HDMIRTC_ENCODER_ERROR_NOT_SUPPORTED },
-		{ { 641, 360, 30, 1000, 30, 66, 0xc0, 0 }, "x264", HDMIRTC_ENCODER_ERROR_INVALID_CONFIG },
-		{ { 0, 0, 30, 1000, 30, 66, 0xc0, 0 }, "auto", HDMIRTC_ENCODER_ERROR_INVALID_CONFIG },
-		{ { 640, 360, 0, 1000, 30, 66, 0xc0, 0 }, "x264", HDMIRTC_ENCODER_ERROR_INVALID_CONFIG },
-		{ { 640, 360, 30, 10, 30, 66, 0xc0, 0 }, "x264", HDMIRTC_ENCODER_ERROR_INVALID_CONFIG },
-		{ { 640, 360, 30, 1000, 0, 66, 0xc0, 0 }, "x264", HDMIRTC_ENCODER_ERROR_INVALID_CONFIG },
-		{ { 16384, 16384, 30, 1000, 30, 66, 0xc0, 0 }, "x264", HDMIRTC_ENCODER_ERROR_INVALID_CONFIG },
+		/* an M2M encoder needs its device */
+		{ { 640, 360, 30, 1000, 30, 66, 0xc0, 0 }, HDMIRTC_ENCODER_M2M, HDMIRTC_ENCODER_ERROR_NOT_SUPPORTED },
+		{ { 640, 360, 30, 1000, 30, 100, 0, 0 }, HDMIRTC_ENCODER_X264, HDMIRTC_ENCODER_ERROR_NOT_SUPPORTED },
+		{ { 1920, 1080, 30, 1000, 30, 66, 0xc0, 31 }, HDMIRTC_ENCODER_X264, HDMIRTC_ENCODER_ERROR_NOT_SUPPORTED },
+		{ { 640, 360, 30, 1000, 30, 66, 0xc0, 33 }, HDMIRTC_ENCODER_X264, HDMIRTC_ENCODER_ERROR_NOT_SUPPORTED },
+		{ { 641, 360, 30, 1000, 30, 66, 0xc0, 0 }, HDMIRTC_ENCODER_X264, HDMIRTC_ENCODER_ERROR_INVALID_CONFIG },
+		{ { 0, 0, 30, 1000, 30, 66, 0xc0, 0 }, HDMIRTC_ENCODER_X264, HDMIRTC_ENCODER_ERROR_INVALID_CONFIG },
+		{ { 640, 360, 0, 1000, 30, 66, 0xc0, 0 }, HDMIRTC_ENCODER_X264, HDMIRTC_ENCODER_ERROR_INVALID_CONFIG },
+		{ { 640, 360, 30, 10, 30, 66, 0xc0, 0 }, HDMIRTC_ENCODER_X264, HDMIRTC_ENCODER_ERROR_INVALID_CONFIG },
+		{ { 640, 360, 30, 1000, 0, 66, 0xc0, 0 }, HDMIRTC_ENCODER_X264, HDMIRTC_ENCODER_ERROR_INVALID_CONFIG },
+		{ { 16384, 16384, 30, 1000, 30, 66, 0xc0, 0 }, HDMIRTC_ENCODER_X264, HDMIRTC_ENCODER_ERROR_INVALID_CONFIG },
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
 		GError *error = NULL;
 
-		g_assert_null(hdmirtc_encoder_new(cases[i].kind, &cases[i].cfg, &error));
+		g_assert_null(hdmirtc_encoder_new(cases[i].kind, NULL, &cases[i].cfg, &error));
 		g_assert_error(error, HDMIRTC_ENCODER_ERROR, cases[i].code);
 		g_error_free(error);
 	}

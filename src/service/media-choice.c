@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "media-choice.h"
+
+#include <string.h>
+
+#include "hdmirtc/capture.h"
+
+gboolean hdmirtc_media_find_m2m(char *path, gsize size)
+{
+	return hdmirtc_encoder_find_m2m(0, path, size);
+}
+
+static gboolean use_v4l2(const char *source, const char *device)
+{
+	HdmirtcBridgeInfo bridge;
+
+	if (g_strcmp0(source, "v4l2") == 0)
+		return TRUE;
+	return g_strcmp0(source, "auto") == 0 &&
+	       ((device && *device) || hdmirtc_capture_find_bridge(TRUE, &bridge, NULL));
+}
+
+gboolean hdmirtc_media_choose(const char *source, const char *device, const char *encoder,
+                              HdmirtcMediaChoice *out, GError **error)
+{
+	gboolean have_m2m;
+
+	memset(out, 0, sizeof(*out));
+	out->source = use_v4l2(source, device) ? HDMIRTC_SOURCE_V4L2 : HDMIRTC_SOURCE_TEST_PATTERN;
+	have_m2m = g_strcmp0(encoder, "x264") != 0 &&
+	           hdmirtc_media_find_m2m(out->m2m_device, sizeof(out->m2m_device));
+	if (g_strcmp0(encoder, "m2m") == 0) {
+		if (!have_m2m) {
+			g_set_error(error, HDMIRTC_ENCODER_ERROR, HDMIRTC_ENCODER_ERROR_NOT_SUPPORTED,
+			            "encoder m2m: no V4L2 M2M H.264 encoder on this machine");
+			return FALSE;
+		}
+		out->encoder = HDMIRTC_ENCODER_M2M;
+		g_snprintf(out->why, sizeof(out->why), "m2m %s as configured", out->m2m_device);
+		return TRUE;
+	}
+	/* The test pattern paints I420 in memory: x264 takes it as it is,
+	 * an M2M encoder would need a copy of every frame. */
+	if (have_m2m && out->source == HDMIRTC_SOURCE_V4L2) {
+		out->encoder = HDMIRTC_ENCODER_M2M;
+		g_snprintf(out->why, sizeof(out->why), "the hardware encoder %s takes the bridge's "
+		           "DMA-BUFs", out->m2m_device);
+		return TRUE;
+	}
+	out->encoder = HDMIRTC_ENCODER_X264;
+	out->wait_for_m2m = g_strcmp0(encoder, "auto") == 0 && out->source == HDMIRTC_SOURCE_V4L2;
+	g_snprintf(out->why, sizeof(out->why), "%s",
+	           g_strcmp0(encoder, "x264") == 0 ? "x264 as configured" :
+	           out->source == HDMIRTC_SOURCE_TEST_PATTERN ? "x264 for the test pattern" :
+	           "x264: no hardware encoder (yet); switching when one appears");
+	return TRUE;
+}
