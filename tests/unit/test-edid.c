@@ -77,6 +77,64 @@ static void test_default(void)
 	g_assert_cmpstr(desc, ==, "HRT 0001 \"hdmirtc\", 2 block(s), preferred 1920x1080@60.00");
 }
 
+/* The DTDs are built from CEA-861 timings: VIC 16 and VIC 4 byte for byte
+ * as the EDID 1.3 layout (148.5 MHz, 1920+280 x 1080+45, 88/44 and 4/5
+ * porch/sync, 531x299 mm, +H +V). */
+static void test_dtd_bytes(void)
+{
+	static const guint8 vic16[18] = { 0x02, 0x3a, 0x80, 0x18, 0x71, 0x38, 0x2d, 0x40, 0x58,
+	                                  0x2c, 0x45, 0x00, 0x13, 0x2b, 0x21, 0x00, 0x00, 0x1e };
+	static const guint8 vic4[18] = { 0x01, 0x1d, 0x00, 0x72, 0x51, 0xd0, 0x1e, 0x20, 0x6e,
+	                                 0x28, 0x55, 0x00, 0x13, 0x2b, 0x21, 0x00, 0x00, 0x1e };
+	g_autoptr(HdmirtcEdid) def = hdmirtc_edid_new_default();
+	const guint8 *d = hdmirtc_edid_get_data(def, NULL);
+
+	g_assert_cmpmem(d + 54, 18, vic16, 18);
+	g_assert_cmpmem(d + 72, 18, vic4, 18);
+}
+
+static HdmirtcEdid *edid_for(guint lanes, guint64 hz)
+{
+	HdmirtcCsiLink link = { .lanes = lanes, .link_frequency_hz = hz };
+
+	return hdmirtc_edid_new_for_link(&link);
+}
+
+/* 2 lanes at 972 Mbit/s cannot carry 1080p60 UYVY (3 lanes): the EDID
+ * prefers 1080p50 and does not name VIC 16 anywhere; 4 lanes and unknown
+ * lanes offer the default. */
+static void test_for_link(void)
+{
+	g_autoptr(HdmirtcEdid) two = edid_for(2, 486000000);
+	g_autoptr(HdmirtcEdid) four = edid_for(4, 486000000);
+	g_autoptr(HdmirtcEdid) unknown = edid_for(0, 486000000);
+	g_autoptr(HdmirtcEdid) slow = edid_for(2, 297000000);
+	g_autoptr(HdmirtcEdid) def = hdmirtc_edid_new_default();
+	g_autoptr(GError) error = NULL;
+	gsize size;
+	const guint8 *d = hdmirtc_edid_get_data(two, &size);
+	g_autoptr(GArray) vics = cea_vics(d + 128);
+	g_autoptr(GArray) slow_vics = cea_vics(hdmirtc_edid_get_data(slow, NULL) + 128);
+
+	g_assert_true(hdmirtc_edid_validate(d, size, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(hdmirtc_edid_get_info(two)->preferred_width, ==, 1920);
+	g_assert_cmpuint(hdmirtc_edid_get_info(two)->preferred_refresh_mhz, ==, 50000);
+	g_assert_cmpuint(vics->len, ==, 3);
+	g_assert_cmpuint(g_array_index(vics, guint8, 0), ==, 31);
+	g_assert_cmpuint(d[128 + 5], ==, 0x80 | 31);       /* native */
+	/* no standard timing for 1920 wide (it could only say 60 Hz) */
+	for (guint i = 38; i < 54; i += 2)
+		g_assert_cmpuint(d[i], !=, 1920 / 8 - 31);
+	g_assert_cmpmem(hdmirtc_edid_get_data(four, NULL), 256, hdmirtc_edid_get_data(def, NULL), 256);
+	g_assert_cmpmem(hdmirtc_edid_get_data(unknown, NULL), 256, hdmirtc_edid_get_data(def, NULL), 256);
+	/* 594 Mbit/s: 1080p50 needs 3 lanes, 1080p30 and 720p60 need 2 */
+	g_assert_cmpuint(hdmirtc_edid_get_info(slow)->preferred_refresh_mhz, ==, 30000);
+	g_assert_cmpuint(slow_vics->len, ==, 2);
+	g_assert_cmpuint(g_array_index(slow_vics, guint8, 0), ==, 34);
+	g_assert_cmpuint(g_array_index(slow_vics, guint8, 1), ==, 4);
+}
+
 /* The second DTD is 1280x720p60: check it through a one-block copy with
  * that DTD moved first. */
 static void test_second_timing(void)
@@ -181,6 +239,8 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/edid/default", test_default);
+	g_test_add_func("/edid/dtd-bytes", test_dtd_bytes);
+	g_test_add_func("/edid/for-link", test_for_link);
 	g_test_add_func("/edid/second-timing", test_second_timing);
 	g_test_add_func("/edid/bad-data", test_bad_data);
 	g_test_add_func("/edid/file", test_file);
