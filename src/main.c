@@ -10,6 +10,7 @@
 #include "hdmirtc/config.h"
 #include "hdmirtc/log.h"
 #include "hdmirtc/sd-notify.h"
+#include "service/probe.h"
 #include "service/service.h"
 
 static gboolean on_quit_signal(gpointer user_data)
@@ -59,6 +60,9 @@ int main(int argc, char **argv)
 	}
 	if (config.show_version) {
 		printf("hdmirtc %s\n", HDMIRTC_VERSION);
+	} else if (config.probe) {
+		hdmirtc_log_init(G_LOG_LEVEL_WARNING);
+		status = hdmirtc_probe(&config, stdout);
 	} else if (config.print_config) {
 		g_autofree char *text = hdmirtc_config_to_keyfile_text(&config, HDMIRTC_CONFIG_DUMP_DEFAULT);
 		fputs(text, stdout);

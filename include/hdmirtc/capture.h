@@ -23,6 +23,7 @@ GQuark hdmirtc_capture_error_quark(void);
 /* Causes, after uStreamer's list (src/libs/errors.h). */
 typedef enum {
 	HDMIRTC_CAPTURE_ERROR_NO_DEVICE,
+	HDMIRTC_CAPTURE_ERROR_NO_PATH,          /* a bridge, but no data link to a capture node */
 	HDMIRTC_CAPTURE_ERROR_NO_CABLE,
 	HDMIRTC_CAPTURE_ERROR_NO_SIGNAL,
 	HDMIRTC_CAPTURE_ERROR_NO_SYNC,
@@ -342,7 +343,8 @@ typedef struct {
  * source pad to a video capture node, whatever the links' state.  If none,
  * takes the first video capture node whose current input is DV-capable
  * only when allow_dv_fallback (vivid, a board without a media graph).
- * FALSE + NO_DEVICE when nothing fits. */
+ * FALSE + NO_DEVICE when nothing fits, NO_PATH when a bridge has no data
+ * path to a capture node. */
 gboolean hdmirtc_capture_find_bridge(gboolean allow_dv_fallback, HdmirtcBridgeInfo *out,
                                      GError **error);
 
@@ -350,5 +352,30 @@ gboolean hdmirtc_capture_find_bridge(gboolean allow_dv_fallback, HdmirtcBridgeIn
  * conflicts (MEDIA_IOC_SETUP_LINK).  Errors name the link.  Nothing to do
  * for a node found without a graph. */
 gboolean hdmirtc_capture_setup_links(const HdmirtcBridgeInfo *info, GError **error);
+
+/* ------------------------------------------------------------------ probe */
+/* What `hdmirtc --probe` learns about the bridge without streaming. */
+typedef struct {
+	gboolean found;
+	char error[256];                /* why no bridge was found */
+	HdmirtcBridgeInfo bridge;
+	gboolean subdev_read_only;      /* unicam legacy mode */
+	gboolean dv_timings;            /* the control node takes DV timings */
+	HdmirtcCsiLink link;
+	int timings_errno;              /* of VIDIOC_QUERY_DV_TIMINGS: 0 or a positive errno */
+	guint32 width;                  /* the timings found */
+	guint32 height;
+	guint32 refresh_mhz;
+	char bus_format[192];           /* the bridge's source pad, active */
+	char edid[160];                 /* what the receiver holds, "" if it cannot be read */
+} HdmirtcCaptureProbe;
+
+/* Looks at the bridge (device: the capture node the configuration names,
+ * or NULL to search) without changing anything: no link, format or EDID is
+ * set.  Never fails: out->found says whether there is a bridge. */
+void hdmirtc_capture_probe(const char *device, guint csi_lanes, HdmirtcCaptureProbe *out);
+/* Every media device's entities, pads (active formats) and data links,
+ * as indented text.  g_free. */
+char *hdmirtc_capture_describe_media(void);
 
 G_END_DECLS

@@ -95,6 +95,7 @@ typedef struct HdmirtcConfig {
 	gboolean config_loaded;         /* after load: TRUE if config_path was read */
 	gboolean print_config;          /* --print-config: main prints the dump and exits 0 */
 	gboolean show_version;          /* --version: main prints "hdmirtc VERSION" and exits 0 */
+	gboolean probe;                 /* --probe: main reports on the hardware and exits */
 } HdmirtcConfig;
 
 /* Fills cfg with the defaults (the same ones --help shows); config_path is

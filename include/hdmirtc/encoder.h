@@ -142,4 +142,10 @@ HdmirtcEncoder *hdmirtc_encoder_new_m2m(const HdmirtcEncoderConfig *config,
  * queue; path gets "/dev/videoN".  FALSE if none. */
 gboolean hdmirtc_encoder_find_m2m(guint32 coded_fourcc, char *path, gsize size);
 
+/* For `hdmirtc --probe`: the M2M encoder's driver, input formats, the
+ * bytesperline it wants for drm_fourcc at width x height, and its main
+ * controls' ranges, as indented lines.  g_free. */
+char *hdmirtc_encoder_describe_m2m(const char *device, guint32 drm_fourcc, guint32 width,
+                                   guint32 height);
+
 G_END_DECLS

@@ -200,7 +200,9 @@ static void find_conflicts(const HdmirtcTopology *t, HdmirtcBridgeInfo *out)
 	}
 }
 
-static gboolean search_topology(const char *path, const HdmirtcTopology *t, HdmirtcBridgeInfo *out)
+/* orphan gets the name of a bridge without a path, if there is one. */
+static gboolean search_topology(const char *path, const HdmirtcTopology *t, HdmirtcBridgeInfo *out,
+                                char *orphan, gsize orphan_size)
 {
 	for (guint i = 0; i < t->topo.num_entities; i++) {
 		g_autofree char *why = bridge_reason(t, &t->ents[i]);
@@ -214,8 +216,10 @@ static gboolean search_topology(const char *path, const HdmirtcTopology *t, Hdmi
 			if (walk(&s, t->ents[i].id, s.depth))
 				break;
 		}
-		if (s.depth > HDMIRTC_MEDIA_MAX_HOPS)
+		if (s.depth > HDMIRTC_MEDIA_MAX_HOPS) {
+			g_snprintf(orphan, orphan_size, "\"%s\" on %s", t->ents[i].name, path);
 			continue;
+		}
 		g_strlcpy(out->media_device, path, sizeof(out->media_device));
 		g_strlcpy(out->driver, t->info.driver, sizeof(out->driver));
 		g_strlcpy(out->model, t->info.model, sizeof(out->model));
@@ -228,7 +232,8 @@ static gboolean search_topology(const char *path, const HdmirtcTopology *t, Hdmi
 	return FALSE;
 }
 
-static gboolean search_media_device(const char *path, HdmirtcBridgeInfo *out)
+static gboolean search_media_device(const char *path, HdmirtcBridgeInfo *out, char *orphan,
+                                    gsize orphan_size)
 {
 	HdmirtcTopology t;
 	gboolean found = FALSE;
@@ -237,7 +242,7 @@ static gboolean search_media_device(const char *path, HdmirtcBridgeInfo *out)
 	if (fd < 0)
 		return FALSE;
 	if (hdmirtc_topology_read(fd, &t) == 0) {
-		found = search_topology(path, &t, out);
+		found = search_topology(path, &t, out, orphan, orphan_size);
 		hdmirtc_topology_clear(&t);
 	}
 	close(fd);
@@ -297,11 +302,18 @@ gboolean hdmirtc_capture_find_bridge(gboolean allow_dv_fallback, HdmirtcBridgeIn
 {
 	g_autoptr(GPtrArray) media = hdmirtc_v4l2_list_dev("media");
 	g_autoptr(GPtrArray) video = NULL;
+	char orphan[128] = "";
 
 	g_return_val_if_fail(out != NULL, FALSE);
 	for (guint i = 0; i < media->len; i++)
-		if (search_media_device(media->pdata[i], out))
+		if (search_media_device(media->pdata[i], out, orphan, sizeof(orphan)))
 			return TRUE;
+	if (orphan[0]) {
+		g_set_error(error, HDMIRTC_CAPTURE_ERROR, HDMIRTC_CAPTURE_ERROR_NO_PATH,
+		            "HDMI bridge %s has no data link to a video capture node (is the CSI-2 "
+		            "receiver's driver loaded and its overlay right?)", orphan);
+		return FALSE;
+	}
 	if (allow_dv_fallback) {
 		video = hdmirtc_v4l2_list_dev("video");
 		for (guint i = 0; i < video->len; i++) {

@@ -28,7 +28,7 @@ static gboolean no_device(GError **error, const char *path, const char *what, in
 	return FALSE;
 }
 
-static gboolean subdev_is_read_only(int fd)
+gboolean hdmirtc_v4l2_subdev_read_only(int fd)
 {
 	struct v4l2_subdev_capability cap = { 0 };
 
@@ -66,7 +66,7 @@ static gboolean open_bridge_subdev(HdmirtcV4l2Device *dev, const HdmirtcBridgeIn
 
 	if (fd < 0)
 		return no_device(error, bridge->subdev_node, "cannot open", errno);
-	if (subdev_is_read_only(fd)) {
+	if (hdmirtc_v4l2_subdev_read_only(fd)) {
 		close(fd);
 		dev->subdev_read_only = TRUE;
 		g_message("%s (%s) is read-only (unicam without the media controller): EDID, "

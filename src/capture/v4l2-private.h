@@ -6,6 +6,7 @@
  * media-controller.c (finding the bridge), no-signal.c (the picture). */
 #pragma once
 
+#include <linux/v4l2-mediabus.h>
 #include <linux/videodev2.h>
 
 #include "capture-private.h"
@@ -76,6 +77,12 @@ gboolean hdmirtc_v4l2_set_format(HdmirtcV4l2Device *dev, guint32 drm_fourcc, gui
                                  gpointer stride_data, HdmirtcV4l2Format *out, GError **error);
 /* Media-bus code of a DRM fourcc on the CSI-2 link, 0 if none. */
 guint32 hdmirtc_v4l2_mbus_code(guint32 drm_fourcc);
+/* TRUE for a subdev node registered read-only (setters answer EPERM). */
+gboolean hdmirtc_v4l2_subdev_read_only(int fd);
+/* "UYVY8_1X16" for the media-bus codes hdmirtc meets, NULL otherwise. */
+const char *hdmirtc_mbus_code_name(guint32 code);
+/* Appends "UYVY8_1X16 1920x1080 field 1 colorspace 8 ..." */
+void hdmirtc_describe_mbus(GString *out, const struct v4l2_mbus_framefmt *f);
 /* /dev/<prefix>* sorted so that video2 comes before video10. */
 GPtrArray *hdmirtc_v4l2_list_dev(const char *prefix);
 guint32 hdmirtc_v4l2_refresh_mhz(const struct v4l2_dv_timings *t);

@@ -123,6 +123,9 @@ static GOptionContext *build_context(Loader *l)
 		{ "print-config", 0, 0, G_OPTION_ARG_NONE, &l->cfg->print_config,
 		  "Print the effective configuration as a configuration file and exit", NULL },
 		{ "version", 0, 0, G_OPTION_ARG_NONE, &l->cfg->show_version, "Print the version and exit", NULL },
+		{ "probe", 0, 0, G_OPTION_ARG_NONE, &l->cfg->probe,
+		  "Report on the HDMI bridge, its media graph, CSI-2 lanes, signal, EDID and the encoder "
+		  "without streaming, and exit 0 if streaming would work (see README)", NULL },
 		{ NULL },
 	};
 

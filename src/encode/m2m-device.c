@@ -221,3 +221,46 @@ int hdmirtc_m2m_force_keyframe(HdmirtcM2mDevice *dev)
 {
 	return set_ctrl(dev, V4L2_CID_MPEG_VIDEO_FORCE_KEY_FRAME, 0, "force key frame");
 }
+
+static void describe_control(GString *out, int fd, guint32 id)
+{
+	struct v4l2_query_ext_ctrl q = { .id = id };
+
+	if (hdmirtc_v4l2_ioctl(fd, VIDIOC_QUERY_EXT_CTRL, &q) == 0)
+		g_string_append_printf(out, "    control %s: %lld..%lld, default %lld\n", q.name,
+		                       (long long)q.minimum, (long long)q.maximum,
+		                       (long long)q.default_value);
+}
+
+char *hdmirtc_encoder_describe_m2m(const char *device, guint32 drm_fourcc, guint32 width,
+                                   guint32 height)
+{
+	static const guint32 controls[] = { V4L2_CID_MPEG_VIDEO_BITRATE, V4L2_CID_MPEG_VIDEO_H264_PROFILE,
+	                                    V4L2_CID_MPEG_VIDEO_H264_LEVEL, V4L2_CID_MPEG_VIDEO_H264_I_PERIOD,
+	                                    V4L2_CID_MPEG_VIDEO_REPEAT_SEQ_HEADER };
+	GString *out = g_string_new(NULL);
+	struct v4l2_capability cap = { 0 };
+	struct v4l2_fmtdesc d;
+	HdmirtcM2mDevice dev;
+	guint32 raw = hdmirtc_m2m_v4l2_fourcc(drm_fourcc);
+	guint32 bpl;
+
+	if (!hdmirtc_m2m_device_open(&dev, device, V4L2_PIX_FMT_H264, NULL)) {
+		g_string_append_printf(out, "    %s: not an M2M H.264 encoder\n", device);
+		return g_string_free(out, FALSE);
+	}
+	(void)hdmirtc_v4l2_ioctl(dev.fd, VIDIOC_QUERYCAP, &cap);
+	g_string_append_printf(out, "    driver %s, card \"%s\", %s\n    input formats:", cap.driver,
+	                       cap.card, dev.mplane ? "multi-planar" : "single-planar");
+	memset(&d, 0, sizeof(d));
+	d.type = dev.out_type;
+	for (d.index = 0; d.index < 64 && hdmirtc_v4l2_ioctl(dev.fd, VIDIOC_ENUM_FMT, &d) == 0; d.index++)
+		g_string_append_printf(out, " %.4s", (const char *)&d.pixelformat);
+	bpl = raw ? hdmirtc_m2m_try_bytesperline(&dev, raw, width, height) : 0;
+	g_string_append_printf(out, "\n    %.4s %ux%u: bytesperline %u (the capture buffers are "
+	                       "allocated with it)\n", (const char *)&raw, width, height, bpl);
+	for (guint i = 0; i < G_N_ELEMENTS(controls); i++)
+		describe_control(out, dev.fd, controls[i]);
+	hdmirtc_m2m_device_close(&dev);
+	return g_string_free(out, FALSE);
+}
