@@ -1235,6 +1235,70 @@ static void test_gop_headers(void)
 	enc_stop(&e);
 }
 
+/* S_SELECTION's crop is the coded size; an OUTPUT buffer flagged LAST is
+ * encoded and ends the stream as STOP does (the driver turns the flag
+ * into MMAL's EOS). */
+static void test_crop_and_last_flag(void)
+{
+	struct v4l2_selection sel = { .type = V4L2_BUF_TYPE_VIDEO_OUTPUT,
+	                              .target = V4L2_SEL_TGT_CROP, .r = { 0, 0, 48, 40 } };
+	struct v4l2_format f = { 0 };
+	struct v4l2_event ev = { 0 };
+	Coded c = { 0 };
+	guint count = 1;
+	Enc e;
+	Nals n;
+	Sps sps;
+	int type;
+
+	enc_open(&e);
+	subscribe_eos(&e);
+	g_assert_cmpint(set_fmt(e.fd, CAP_MP, V4L2_PIX_FMT_H264, 64, 64, 0, 0, &f), ==, 0);
+	e.coded_size = f.fmt.pix_mp.plane_fmt[0].sizeimage;
+	memset(&f, 0, sizeof(f));
+	g_assert_cmpint(set_fmt(e.fd, OUT_MP, V4L2_PIX_FMT_YUV420, 64, 64, 0, 0, &f), ==, 0);
+	e.bpl = f.fmt.pix_mp.plane_fmt[0].bytesperline;
+	e.sizeimage = f.fmt.pix_mp.plane_fmt[0].sizeimage;
+	g_assert_cmpint(xioctl(e.fd, VIDIOC_S_SELECTION, &sel), ==, 0);
+	e.out_memory = V4L2_MEMORY_MMAP;
+	reqbufs(e.fd, OUT_MP, V4L2_MEMORY_MMAP, &count);
+	e.n_out = 1;
+	e.out_map[0] = map_buf(e.fd, OUT_MP, 0, &e.out_len[0]);
+	count = 2;
+	reqbufs(e.fd, CAP_MP, V4L2_MEMORY_MMAP, &count);
+	e.n_cap = count;
+	for (guint i = 0; i < e.n_cap; i++) {
+		e.cap_map[i] = map_buf(e.fd, CAP_MP, i, &e.cap_len[i]);
+		g_assert_cmpint(queue_cap(&e, i), ==, 0);
+	}
+	type = OUT_MP;
+	g_assert_cmpint(xioctl(e.fd, VIDIOC_STREAMON, &type), ==, 0);
+	type = CAP_MP;
+	g_assert_cmpint(xioctl(e.fd, VIDIOC_STREAMON, &type), ==, 0);
+	enc_outputs(&e, "crop");
+	for (guint i = 0; i < 2; i++) {
+		paint_i420(e.out_map[0], e.bpl, 64, 64, i);
+		expected_i420(V4L2_PIX_FMT_YUV420, e.out_map[0], e.bpl, 64, 48, 40, FALSE, FALSE, e.yuv);
+		g_assert_cmpint(queue_out(&e, 0, -1, 0, e.sizeimage, 7 + i, i ? V4L2_BUF_FLAG_LAST : 0),
+		                ==, 0);
+		dequeue_frame(&e, &c, NULL);
+		dequeue_out(&e);
+		scan_nals(c.data, c.len, &n);
+		if (i == 0) {
+			parse_sps(c.data + n.sps_off, n.sps_len, &sps);
+			g_assert_cmpuint(sps.width, ==, 48);
+			g_assert_cmpuint(sps.height, ==, 40);
+		}
+	}
+	g_assert_cmpint(dequeue_cap(&e, &c), ==, 0);
+	g_assert_true(c.flags & V4L2_BUF_FLAG_LAST);
+	g_assert_cmpuint(c.used, ==, 0);
+	g_assert_cmpint(xioctl(e.fd, VIDIOC_DQEVENT, &ev), ==, 0);
+	g_assert_cmpuint(ev.type, ==, V4L2_EVENT_EOS);
+	g_free(c.data);
+	enc_stop(&e);
+}
+
 /* A noise frame larger than the 512 KiB coded buffer continues in the next
  * buffers with the same timestamp and flags; the unchanged next frame is
  * all P_Skip. */
@@ -1590,6 +1654,7 @@ static int run_tests(int argc, char **argv)
 	g_test_add_func("/kernel/codec/parm-selection-cmds", test_parm_selection);
 	g_test_add_func("/kernel/codec/encode-mmap-i420", test_encode_mmap_i420);
 	g_test_add_func("/kernel/codec/gop-separate-headers", test_gop_headers);
+	g_test_add_func("/kernel/codec/crop-and-last-flag", test_crop_and_last_flag);
 	g_test_add_func("/kernel/codec/fragments", test_fragments);
 	g_test_add_func("/kernel/codec/encode-every-format", test_encode_all_formats);
 	g_test_add_func("/kernel/codec/vivid-uyvy-dmabuf", test_vivid_uyvy_dmabuf);
