@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -154,6 +155,64 @@ static bool debugfs_read(const char *file, char *buf, size_t size)
 	buf[n] = '\0';
 	fclose(f);
 	return true;
+}
+
+/* ----------------------------------------------------------- kernel log */
+
+static void kmsg_mark(const char *what)
+{
+	FILE *f = fopen("/dev/kmsg", "w");
+
+	if (f) {
+		fprintf(f, "kt-pi-capture: %s\n", what);
+		fclose(f);
+	}
+}
+
+/* The kernel log after the last "kt-pi-capture: <mark>" line (g_free it). */
+static char *kmsg_since(const char *mark)
+{
+	int size = klogctl(10, NULL, 0);        /* SYSLOG_ACTION_SIZE_BUFFER */
+	g_autofree char *all = NULL, *needle = g_strdup_printf("kt-pi-capture: %s\n", mark);
+	char *from, *at;
+	int n;
+
+	if (size <= 0)
+		return g_strdup("");
+	all = g_malloc(size + 1);
+	n = klogctl(3, all, size);              /* SYSLOG_ACTION_READ_ALL */
+	all[n > 0 ? n : 0] = '\0';
+	for (from = all; (at = strstr(from, needle)); from = at + 1)
+		;
+	return g_strdup(from == all ? all : from + strlen(needle) - 1);
+}
+
+static bool kmsg_has(const char *mark, const char *text)
+{
+	g_autofree char *log = kmsg_since(mark);
+
+	return strstr(log, text) != NULL;
+}
+
+/* Lines a kernel warning, bug or oops would print. */
+static bool kmsg_clean(const char *mark)
+{
+	static const char *const bad[] = {
+		"WARNING:", "BUG:", "Oops", "general protection", "refcount_t",
+		"possible circular locking", "list_del corruption", "UBSAN",
+	};
+	g_autofree char *log = kmsg_since(mark);
+	bool clean = true;
+
+	for (unsigned int i = 0; i < G_N_ELEMENTS(bad); i++) {
+		const char *at = strstr(log, bad[i]);
+
+		if (at) {
+			note("kernel log: %.*s", (int)strcspn(at, "\n"), at);
+			clean = false;
+		}
+	}
+	return clean;
 }
 
 /* ------------------------------------------------------------- topology */
@@ -1076,6 +1135,16 @@ static void test_unicam_stream(Ctx *c)
 		      "legacy G_FMT follows the bridge");
 		geo = (Geometry){ 1920, 1080, 3840, false };
 	} else {
+		check(follow_source(c, c->sfd, true) == 0 &&
+		      set_code(c->sfd, 0, 1920, 1080, MEDIA_BUS_FMT_UYVY8_1X16,
+			       V4L2_SUBDEV_FORMAT_ACTIVE) == 0 &&
+		      set_video_fmt(c->vfd, 1920, 1080, V4L2_PIX_FMT_UYVY, &vf) == 0,
+		      "MC: 1080p60 UYVY on the subdev and the video node");
+		reqbufs(&b, c->vfd, 3, V4L2_MEMORY_MMAP);
+		qbuf_all(&b);
+		check(stream(c->vfd, true) == -EINVAL,
+		      "1080p60 UYVY needs 3 lanes: STREAMON is EINVAL on 2 lanes");
+		reqbufs(&b, c->vfd, 0, V4L2_MEMORY_MMAP);
 		check(debugfs_write("timings", "1280x720@60"), "source to 720p60");
 		sleep_ms(4 * POLL_MS);
 		check(follow_source(c, c->sfd, true) == 0, "S_DV_TIMINGS 720p60 on the subdev");
@@ -1104,9 +1173,43 @@ static void test_unicam_stream(Ctx *c)
 	t0 = now_us(CLOCK_MONOTONIC);
 	check(stream(c->vfd, true) == 0, "STREAMON %s", g->mc ? "720p60 RGB24" : "1080p50 UYVY");
 	check_frames(&b, &geo, 8, g->mc ? 60 : 50, t0, g->mc ? "RGB24 720p" : "UYVY 1080p");
+	if (g->mc) {
+		FILE *f = fopen("/sys/module/pi_fake_board/parameters/max_fps", "w");
+
+		struct v4l2_buffer vb;
+
+		if (f) {
+			fputs("10", f);
+			fclose(f);
+		}
+		sleep_ms(250);
+		while (dqbuf(&b, 0, &vb) == 0)
+			qbuf(&b, vb.index);
+		check_frames(&b, &geo, 4, 10, 0, "max_fps=10");
+		f = fopen("/sys/module/pi_fake_board/parameters/max_fps", "w");
+		if (f) {
+			fputs("0", f);
+			fclose(f);
+		}
+	}
 	stream(c->vfd, false);
 	unmap_bufs(&b);
 	reqbufs(&b, c->vfd, 0, V4L2_MEMORY_MMAP);
+}
+
+/* The audio controls follow the source, after the next poll. */
+static void test_audio(Ctx *c)
+{
+	int rate = -1, present = -1;
+
+	check(!debugfs_write("timings", "1234x567@89"),
+	      "debugfs timings refuses a mode that is no preset");
+	check(debugfs_write("audio", "48000"), "debugfs audio 48000");
+	sleep_ms(3 * POLL_MS);
+	check(g_ctrl(c->sfd, TC358743_CID_AUDIO_SAMPLING_RATE, &rate) == 0 && rate == 48000 &&
+	      g_ctrl(c->sfd, TC358743_CID_AUDIO_PRESENT, &present) == 0 && present == 1,
+	      "audio sampling rate 48000 and audio present 1 after the poll");
+	debugfs_write("audio", "none");
 }
 
 static void test_pi4(Ctx *c)
@@ -1114,13 +1217,17 @@ static void test_pi4(Ctx *c)
 	struct v4l2_capability cap = { 0 };
 
 	test_unicam_topology(c);
-	test_ro_subdev(c);
 	if (c->g->mc) {
 		check(xioctl(c->vfd, VIDIOC_QUERYCAP, &cap) == 0 &&
 		      (cap.device_caps & V4L2_CAP_IO_MC) && (cap.device_caps & V4L2_CAP_READWRITE),
 		      "MC QUERYCAP: IO_MC, READWRITE");
 		check(xioctl(c->vfd, VIDIOC_QUERY_DV_TIMINGS, &(struct v4l2_dv_timings){ 0 }) ==
 		      -ENOTTY, "MC: no DV-timings ioctls on the video node");
+		check(subscribe(c->vfd, V4L2_EVENT_SOURCE_CHANGE, 0) == 0 &&
+		      source_change(c, "timings", "1280x720@50", c->vfd),
+		      "MC: a source change reaches unicam-image too (unicam_notify)");
+		source_change(c, "timings", "1920x1080@60", c->vfd);
+		test_audio(c);
 	} else {
 		test_legacy_node(c);
 	}
@@ -1241,14 +1348,25 @@ static void run_graph(const Graph *g)
 	c.g = g;
 	c.vfd = c.sfd = c.m.fd = -1;
 	graph_name = g->name;
+	kmsg_mark(g->name);
 	if (load_graph(&c)) {
 		test_bridge_subdev(&c);
+		test_ro_subdev(&c);
 		if (g->pi5)
 			test_pi5(&c);
 		else
 			test_pi4(&c);
 	}
 	unload_graph(&c);
+	check(kmsg_has(g->name, "tc358743 found @ 0x1e"),
+	      "kernel log: \"tc358743 found @ 0x1e\" (the 8-bit address, as the driver)");
+	if (g->lanes == 2)
+		check(kmsg_has(g->name, "Device has requested 3 data lanes, which is >2 configured in DT"),
+		      "kernel log: the receiver's lane refusal message");
+	if (g->pi5)
+		check(kmsg_has(g->name, "Unable to determine sensor link rate, using 999 Mbps"),
+		      "kernel log: rp1-cfe finds no link frequency on the tc358743 (999 Mbps)");
+	check(kmsg_clean(g->name), "kernel log: no warning, bug or oops");
 }
 
 static const Graph graphs[] = {
