@@ -75,12 +75,16 @@
  *  - Encoding: the CAPTURE timestamp is the OUTPUT one truncated to
  *    microseconds (MMAL keeps microseconds); KEYFRAME on IDR buffers, no
  *    PFRAME flag; sequence numbers are not set (0), field NONE.  The first
- *    frame after STREAMON of OUTPUT is an IDR preceded by SPS and PPS (in a
- *    buffer of their own before it when sequence_header_mode is "separate
- *    buffer"); later IDRs carry SPS and PPS when repeat_sequence_header is
- *    1.  IDR every video_gop_size frames (0: only the first, 1: all) and on
+ *    frame after STREAMON of OUTPUT (and after an EOS, or a crop change) is
+ *    an IDR preceded by SPS and PPS (in a buffer of their own before it,
+ *    with its timestamp, when sequence_header_mode is "separate buffer");
+ *    later IDRs carry SPS and PPS when repeat_sequence_header is 1.  IDR
+ *    every video_gop_size frames (0: only the first, 1: all) and on
  *    force_key_frame.  SPS timing info from the frame rate (the driver
- *    enables MMAL_PARAMETER_VIDEO_ENCODE_SPS_TIMING).  A frame larger than
+ *    enables MMAL_PARAMETER_VIDEO_ENCODE_SPS_TIMING): num_units_in_tick =
+ *    timeperframe numerator, time_scale = 2 x its denominator, fixed frame
+ *    rate; the rest of the VUI (signal type, bitstream restriction with no
+ *    reordering) is this stand-in's choice.  A frame larger than
  *    the CAPTURE buffer continues in the next buffers (same timestamp and
  *    flags), as MINIMISE_FRAGMENTATION does "unless the frame is bigger
  *    than the whole buffer".
@@ -271,6 +275,8 @@ struct codec_ctx {
 	u8 *mb_kind;
 	u8 *bits;
 	size_t bits_cap;
+	unsigned int coded_width;	/* of the last SPS */
+	unsigned int coded_height;
 	unsigned int frame_num;
 	unsigned int idr_pic_id;
 	unsigned int frames_since_idr;
@@ -606,6 +612,11 @@ static int encode_frame(struct codec_ctx *ctx, struct vb2_v4l2_buffer *src)
 	restart = ctx->restart;
 	ctx->restart = false;
 	spin_unlock_irq(&ctx->lock);
+	/* a crop selected while streaming: a new sequence */
+	if (w != ctx->coded_width || h != ctx->coded_height)
+		restart = true;
+	ctx->coded_width = w;
+	ctx->coded_height = h;
 
 	gop = v4l2_ctrl_g_ctrl(ctx->gop_size);
 	if (restart || !ctx->ref_valid)
