@@ -418,8 +418,10 @@ static void cfe_frame_start(struct cfe_device *cfe,
 	}
 	spin_unlock_irqrestore(&cfe->state_lock, flags);
 
-	/* The driver owns cur_frm until frame end; paint_lock keeps
-	 * stop_streaming from handing it back meanwhile. */
+	/*
+	 * The driver owns cur_frm until frame end; paint_lock keeps
+	 * stop_streaming from handing it back meanwhile.
+	 */
 	for (i = 0; i < n; i++)
 		paint_node(fs_nodes[i], ls, fs_nodes[i]->ts, wall);
 	mutex_unlock(&cfe->paint_lock);
