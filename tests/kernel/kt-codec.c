@@ -1222,6 +1222,7 @@ static void test_gop_headers(void)
 			g_assert_cmpuint(n.types[0], ==, 7);
 			g_assert_cmpuint(n.types[1], ==, 8);
 			g_assert_false(c.flags & V4L2_BUF_FLAG_KEYFRAME);
+			g_assert_cmpuint(c.ts_us, ==, 0);       /* MMAL's unknown time */
 		}
 		dequeue_frame(&e, &c, NULL);
 		dequeue_out(&e);

@@ -77,7 +77,9 @@
  *    PFRAME flag; sequence numbers are not set (0), field NONE.  The first
  *    frame after STREAMON of OUTPUT (and after an EOS, or a crop change) is
  *    an IDR preceded by SPS and PPS (in a buffer of their own before it,
- *    with its timestamp, when sequence_header_mode is "separate buffer");
+ *    timestamp 0, when sequence_header_mode is "separate buffer": MMAL's
+ *    unknown time, 2^63 us, is 0 once the driver multiplies it by 1000;
+ *    uStreamer matches CAPTURE to OUTPUT by timestamp for that reason);
  *    later IDRs carry SPS and PPS when repeat_sequence_header is 1.  IDR
  *    every video_gop_size frames (0: only the first, 1: all) and on
  *    force_key_frame.  SPS timing info from the frame rate (the driver
@@ -233,6 +235,7 @@ struct codec_piece {
 	size_t offset;
 	size_t len;
 	bool keyframe;
+	u64 timestamp;
 };
 
 struct codec_ctx {
@@ -284,7 +287,6 @@ struct codec_ctx {
 	unsigned int n_pieces;
 	unsigned int piece;
 	size_t piece_offset;
-	u64 piece_timestamp;
 	bool last_after_pieces;
 };
 
@@ -580,6 +582,7 @@ static int encode_frame(struct codec_ctx *ctx, struct vb2_v4l2_buffer *src)
 	unsigned int w, h, gop;
 	bool headers, separate, force, restart;
 	size_t pos = 0, n;
+	u64 ts;
 	int ret;
 
 	encode_size(q, &w, &h);
@@ -642,7 +645,8 @@ static int encode_frame(struct codec_ctx *ctx, struct vb2_v4l2_buffer *src)
 			return -ENOSPC;
 		pos = n;
 		if (restart && separate) {
-			ctx->pieces[0] = (struct codec_piece){ 0, pos, false };
+			/* MMAL_TIME_UNKNOWN, in ns by the driver: 0 */
+			ctx->pieces[0] = (struct codec_piece){ 0, pos, false, 0 };
 			ctx->n_pieces = 1;
 		}
 	}
@@ -652,15 +656,15 @@ static int encode_frame(struct codec_ctx *ctx, struct vb2_v4l2_buffer *src)
 			     ctx->mb_kind, &stats);
 	if (!n)
 		return -ENOSPC;
+	/* vb2 keeps nanoseconds, MMAL microseconds */
+	ts = div_u64(src->vb2_buf.timestamp, 1000) * 1000;
 	if (ctx->n_pieces)
-		ctx->pieces[1] = (struct codec_piece){ pos, n, slp.idr };
+		ctx->pieces[1] = (struct codec_piece){ pos, n, slp.idr, ts };
 	else
-		ctx->pieces[0] = (struct codec_piece){ 0, pos + n, slp.idr };
+		ctx->pieces[0] = (struct codec_piece){ 0, pos + n, slp.idr, ts };
 	ctx->n_pieces++;
 	ctx->piece = 0;
 	ctx->piece_offset = 0;
-	/* vb2 keeps nanoseconds, MMAL microseconds */
-	ctx->piece_timestamp = div_u64(src->vb2_buf.timestamp, 1000) * 1000;
 
 	v4l2_dbg(2, debug, &ctx->dev->v4l2_dev,
 		 "%s frame %u: %zu bytes, %u I_PCM, %u Intra16x16, %u skipped\n",
@@ -686,7 +690,7 @@ static void emit_piece(struct codec_ctx *ctx)
 	room = vb2_plane_size(&dst->vb2_buf, 0);
 	vaddr = vb2_plane_vaddr(&dst->vb2_buf, 0);
 	n = min(room, p->len - ctx->piece_offset);
-	dst->vb2_buf.timestamp = ctx->piece_timestamp;
+	dst->vb2_buf.timestamp = p->timestamp;
 	dst->field = V4L2_FIELD_NONE;
 	if (!vaddr) {
 		vb2_set_plane_payload(&dst->vb2_buf, 0, 0);
