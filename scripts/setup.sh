@@ -57,45 +57,18 @@ install_apt() {
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# Debian's libwolfssl-dev lacks wolfSSL_CTX_set_tlsext_use_srtp, so build the
-# same version from Debian's source package with DTLS-SRTP switched on.
+# wolfSSL with DTLS-SRTP from Debian's source package: the flags and the
+# build are in scripts/wolfssl.sh (shared with the cross builds of
+# tests/cross/run.sh).
+# shellcheck source=scripts/wolfssl.sh
+. "$top/scripts/wolfssl.sh"
 wolfssl_dir="$top/.deps/wolfssl"
-wolfssl_stamp="$wolfssl_dir/install/.built-with-srtp"
-
-enable_deb_src() {
-	local list=/etc/apt/sources.list.d/hdmirtc-deb-src.sources
-	[ -f "$list" ] && return 0
-	log "adding deb-src entries for apt-get source"
-	sed -e 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > "$list"
-	apt-get update -qq
-}
-
-wolfssl_flags=(
-	-DBUILD_SHARED_LIBS=OFF -DWOLFSSL_DTLS=yes -DWOLFSSL_CERTGEN=yes -DWOLFSSL_KEYGEN=yes
-	-DWOLFSSL_EXAMPLES=no -DWOLFSSL_CRYPT_TESTS=no
-	# SNI: TURN servers behind a TLS front end pick the service by name.
-	-DWOLFSSL_SNI=yes
-	# 5.5.4's CMake compiles src/dtls.c (DoClientHelloStateless, used by
-	# internal.c) only with DTLS 1.3 CID; without it nothing links.
-	-DBUILD_DTLS_COMMON=yes
-	"-DCMAKE_C_FLAGS=-DWOLFSSL_SRTP -DHAVE_KEYING_MATERIAL -DHAVE_EXTENDED_MASTER -DWOLFSSL_DTLS_MTU -fPIC -O2"
-)
 
 # The stamp records the flags: changing them rebuilds.
 build_wolfssl() {
-	[ -f "$wolfssl_stamp" ] && [ "$(cat "$wolfssl_stamp")" = "${wolfssl_flags[*]}" ] && return 0
-	enable_deb_src
-	rm -rf "$wolfssl_dir"
-	mkdir -p "$wolfssl_dir/src"
+	wolfssl_is_built "$wolfssl_dir" && return 0
 	log "fetching and building wolfSSL with DTLS-SRTP"
-	(cd "$wolfssl_dir/src" && apt-get source -qq --download-only wolfssl >/dev/null 2>&1 &&
-		dpkg-source -x ./*.dsc unpacked >/dev/null 2>&1)
-	cmake -S "$wolfssl_dir/src/unpacked" -B "$wolfssl_dir/build" -G Ninja \
-		-DCMAKE_INSTALL_PREFIX="$wolfssl_dir/install" -DCMAKE_INSTALL_LIBDIR=lib \
-		"${wolfssl_flags[@]}" >/dev/null
-	cmake --build "$wolfssl_dir/build" >/dev/null
-	cmake --install "$wolfssl_dir/build" >/dev/null
-	echo "${wolfssl_flags[*]}" > "$wolfssl_stamp"
+	wolfssl_build "$wolfssl_dir" "$wolfssl_dir/src"
 	# Builds made against the old library must relink.
 	rm -rf "$top/build" "$top/build-asan"
 }
