@@ -77,6 +77,10 @@ struct HdmirtcAccessUnit {
 	gint64 encode_start_us;         /* monotonic, for per-stage latency */
 	gint64 encode_end_us;
 	guint64 bytes_copied;           /* CPU copies of frame payload so far */
+	/* An SPS NAL unit (header byte first, no start code) to send instead
+	 * of the one in data, e.g. with the colour description the encoder
+	 * left out; NULL = none.  Unreffed with the access unit. */
+	GBytes *sps_override;
 	HdmirtcAccessUnitReleaseFunc release;
 	gpointer release_data;
 };

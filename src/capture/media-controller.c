@@ -2,13 +2,16 @@
 /* Finds the HDMI bridge by media-controller topology, never by a fixed
  * /dev path (the numbering changes with the Pi model, the overlay and the
  * codec's nodes), and the path its data takes to a capture node:
- *   Pi 5 rp1-cfe:   "tc358743 4-000f":0 -> "csi2":0 (immutable), then
+ *   Pi 5 rp1-cfe:   "tc358743 11-000f":0 -> "csi2":0 (immutable), then
  *                   "csi2":4 -> "rp1-cfe-csi2_ch0":0, created DISABLED;
  *   Pi 4 unicam:    "tc358743 10-000f":0 -> "unicam-image":0 (immutable).
  * rp1-cfe's own "csi2" entity is a MEDIA_ENT_F_VID_IF_BRIDGE too and is
  * registered before the tc358743 binds, so "first bridge-like entity" is
  * the wrong rule: the bridge is named after its driver, or failing that is
- * a bridge-like entity with no sink pad (a receiver always has one). */
+ * a bridge-like entity with no sink pad (a receiver always has one).
+ * Between the bridge and the capture node only receivers and muxes are
+ * crossed: rp1-cfe's "pisp-fe" also leads to capture nodes, but it
+ * processes Bayer frames and does not stream a bridge's UYVY. */
 #include "v4l2-private.h"
 #include "media-private.h"
 
@@ -132,7 +135,9 @@ static gboolean follow(Search *s, const struct media_v2_link *l, guint links_lef
 			g_strlcpy(out->video_entity, next->name, sizeof(out->video_entity));
 			return TRUE;
 		}
-	} else if (links_left > 1 && hops < HDMIRTC_MEDIA_MAX_HOPS) {
+	} else if (links_left > 1 && hops < HDMIRTC_MEDIA_MAX_HOPS &&
+	           (next->function == MEDIA_ENT_F_VID_IF_BRIDGE ||
+	            next->function == MEDIA_ENT_F_VID_MUX)) {
 		add_hop(s, next->id, hdmirtc_topology_pad_index(s->t, sink));
 		if (walk(s, next->id, links_left - 1))
 			return TRUE;

@@ -59,6 +59,9 @@ HdmirtcAccessUnit *hdmirtc_access_unit_ref(HdmirtcAccessUnit *au)
 
 void hdmirtc_access_unit_unref(HdmirtcAccessUnit *au)
 {
-	if (au && g_atomic_ref_count_dec(&au->ref) && au->release)
+	if (!au || !g_atomic_ref_count_dec(&au->ref))
+		return;
+	g_clear_pointer(&au->sps_override, g_bytes_unref);
+	if (au->release)
 		au->release(au, au->release_data);
 }

@@ -41,6 +41,10 @@ struct HdmirtcEncoder {
 	HdmirtcEncoderConfig config;
 	guint8 requested_level;         /* as configured; 0 = choose */
 	HdmirtcColour colour;           /* of the frames, written into the SPS */
+	/* The last SPS the encoder wrote and, if it lacked the colour, the
+	 * one to send instead (rebuilt only when the encoder's changes). */
+	GBytes *sps_seen;
+	GBytes *sps_fixed;
 	guint32 profile_level_id;
 	/* Set from any thread, consumed at the next frame. */
 	atomic_bool keyframe_requested;
@@ -60,6 +64,10 @@ HdmirtcEncoder *hdmirtc_encoder_x264_alloc(const HdmirtcEncoderConfig *config);
 
 /* An I420 frame with CPU planes: what software encoders take. */
 gboolean hdmirtc_encoder_frame_is_cpu_i420(HdmirtcEncoder *enc, const HdmirtcFrame *frame);
+
+/* sps (header byte first, no start code) with its VUI's video signal type
+ * saying colour; NULL when it already does or cannot be parsed. */
+GBytes *hdmirtc_h264_sps_with_colour(const guint8 *sps, gsize len, const HdmirtcColour *colour);
 
 /* The level's MaxBR in kbps, 0 for an unknown level. */
 guint32 hdmirtc_encoder_level_max_kbps(guint8 level_idc);

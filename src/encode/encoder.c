@@ -90,6 +90,8 @@ void hdmirtc_encoder_free(HdmirtcEncoder *enc)
 	if (!enc)
 		return;
 	enc->impl->close(enc);
+	g_clear_pointer(&enc->sps_seen, g_bytes_unref);
+	g_clear_pointer(&enc->sps_fixed, g_bytes_unref);
 	enc->impl->destroy(enc);
 }
 
@@ -149,9 +151,56 @@ gboolean hdmirtc_encoder_frame_is_cpu_i420(HdmirtcEncoder *enc, const HdmirtcFra
 	       f->stride[2] >= (f->width + 1) / 2;
 }
 
+/* The SPS NAL unit of an access unit (after its start code), or NULL. */
+static const guint8 *find_sps(const HdmirtcAccessUnit *au, gsize *len)
+{
+	const guint8 *d = au->data, *end = au->data + au->size, *sps = NULL;
+
+	for (const guint8 *p = d; p + 3 < end; p++) {
+		if (p[0] || p[1] || p[2] != 1)
+			continue;
+		if (sps) {
+			*len = (gsize)(p - sps) - (p > d && p[-1] == 0);
+			return sps;
+		}
+		if ((p[3] & 0x1f) == 7)
+			sps = p + 3;
+	}
+	if (sps)
+		*len = (gsize)(end - sps);
+	return sps;
+}
+
+/* Encoders that do not write the frames' colour description (bcm2835-codec
+ * gives the VPU none of the V4L2 colour fields) get their SPS replaced on
+ * the way out; the picture data is not touched. */
+static void fix_colour(HdmirtcEncoder *enc, HdmirtcAccessUnit *au)
+{
+	gsize len = 0, seen_len = 0;
+	const guint8 *sps = au->keyframe && enc->colour.primaries ? find_sps(au, &len) : NULL;
+	const guint8 *seen = enc->sps_seen ? g_bytes_get_data(enc->sps_seen, &seen_len) : NULL;
+
+	if (!sps)
+		return;
+	if (!seen || seen_len != len || memcmp(seen, sps, len) != 0) {
+		g_clear_pointer(&enc->sps_seen, g_bytes_unref);
+		g_clear_pointer(&enc->sps_fixed, g_bytes_unref);
+		enc->sps_seen = g_bytes_new(sps, len);
+		enc->sps_fixed = hdmirtc_h264_sps_with_colour(sps, len, &enc->colour);
+		if (enc->sps_fixed)
+			g_message("%s: its SPS lacks the colour description (%u/%u/%u%s): sending one "
+			          "that has it", enc->impl->name, enc->colour.primaries,
+			          enc->colour.transfer, enc->colour.matrix,
+			          enc->colour.full_range ? " full range" : " studio range");
+	}
+	if (enc->sps_fixed)
+		au->sps_override = g_bytes_ref(enc->sps_fixed);
+}
+
 static void deliver(HdmirtcEncoder *enc, HdmirtcAccessUnit *au, gint64 start, gint64 end,
                     HdmirtcEncoderOutputFunc on_au, gpointer user_data)
 {
+	fix_colour(enc, au);
 	au->width = enc->config.width;
 	au->height = enc->config.height;
 	au->encode_start_us = start;

@@ -146,7 +146,7 @@ static void insert_nal(GArray *nals, guint at, GBytes *bytes)
  * lacks them (encoders with repeat-headers off, or a new viewer joining on
  * a keyframe that only the first viewer's request produced).  Returns a
  * mask of what was inserted: 1 = SPS, 2 = PPS. */
-static guint fix_parameter_sets(HdmirtcH264Packetizer *p, gboolean *keyframe)
+static guint fix_parameter_sets(HdmirtcH264Packetizer *p, GBytes *sps_override, gboolean *keyframe)
 {
 	GArray *nals = p->nals;
 	gint last_sps = -1;
@@ -158,7 +158,17 @@ static guint fix_parameter_sets(HdmirtcH264Packetizer *p, gboolean *keyframe)
 		const Nal *nal = &g_array_index(nals, Nal, i);
 		guint type = NAL_TYPE(nal->data[0]);
 
-		if (type == NAL_SPS) {
+		if (type == NAL_SPS && sps_override) {
+			/* The encoder's SPS goes, the override is sent (and
+			 * cached for IDRs that come without one). */
+			Nal *n = &g_array_index(nals, Nal, i);
+
+			n->data = g_bytes_get_data(sps_override, &n->len);
+			cache_parameter_set(&p->sps, n);
+			n->data = g_bytes_get_data(p->sps, &n->len);
+			last_sps = i;
+			inserted |= 1;
+		} else if (type == NAL_SPS) {
 			cache_parameter_set(&p->sps, nal);
 			last_sps = i;
 		} else if (type == NAL_PPS) {
@@ -366,7 +376,7 @@ HdmirtcRtpPacketList *hdmirtc_h264_packetizer_packetize(HdmirtcH264Packetizer *p
 		            "access unit holds only delimiters, filler or empty NAL units");
 		return NULL;
 	}
-	inserted = fix_parameter_sets(p, &keyframe);
+	inserted = fix_parameter_sets(p, au->sps_override, &keyframe);
 	list = alloc_list(au, p->nals, max_payload);
 	list->keyframe = keyframe;
 	if (inserted & 1)

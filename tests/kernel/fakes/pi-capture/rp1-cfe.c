@@ -67,6 +67,11 @@
  * Frames come from a kernel thread at the bridge's frame rate (capped by
  * pi-fake-board's test-only max_fps): frame start, the picture of
  * pi-board.c painted, frame end after the active lines' time.
+ *
+ * Fault injection (not a behaviour of the real driver): the parameter
+ * fault_no_bridge_link=1 leaves out the bridge -> csi2 link, the state of
+ * a receiver whose link creation failed, for the tests of what
+ * `hdmirtc --probe` says about a bridge with no data path.
  */
 #include <linux/debugfs.h>
 #include <linux/delay.h>
@@ -85,6 +90,10 @@
 #include <media/videobuf2-dma-contig.h>
 
 #include "rp1-cfe.h"
+
+static bool fault_no_bridge_link;
+module_param(fault_no_bridge_link, bool, 0444);
+MODULE_PARM_DESC(fault_no_bridge_link, "test fault: do not create the bridge -> csi2 link");
 
 #define cfe_dbg(fmt, arg...) dev_dbg(&cfe->pdev->dev, fmt, ##arg)
 #define cfe_info(fmt, arg...) dev_info(&cfe->pdev->dev, fmt, ##arg)
@@ -1349,7 +1358,7 @@ static int cfe_link_node_pads(struct cfe_device *cfe)
 		       !(cfe->sensor->entity.pads[source_pad].flags &
 			 MEDIA_PAD_FL_SOURCE))
 			source_pad++;
-		if (source_pad < cfe->sensor->entity.num_pads) {
+		if (source_pad < cfe->sensor->entity.num_pads && !fault_no_bridge_link) {
 			ret = media_create_pad_link(&cfe->sensor->entity,
 						    source_pad,
 						    &cfe->csi2.sd.entity, i,
