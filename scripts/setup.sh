@@ -66,9 +66,9 @@ wolfssl_dir="$top/.deps/wolfssl"
 
 # The stamp records the flags: changing them rebuilds.
 build_wolfssl() {
-	wolfssl_is_built "$wolfssl_dir" && return 0
+	wolfssl_is_built "$wolfssl_dir" cc && return 0
 	log "fetching and building wolfSSL with DTLS-SRTP"
-	wolfssl_build "$wolfssl_dir" "$wolfssl_dir/src"
+	wolfssl_build "$wolfssl_dir" "$wolfssl_dir/src" cc
 	# Builds made against the old library must relink.
 	rm -rf "$top/build" "$top/build-asan"
 }

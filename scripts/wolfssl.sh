@@ -15,8 +15,29 @@ wolfssl_flags=(
 	# 5.5.4's CMake compiles src/dtls.c (DoClientHelloStateless, used by
 	# internal.c) only with DTLS 1.3 CID; without it nothing links.
 	-DBUILD_DTLS_COMMON=yes
-	"-DCMAKE_C_FLAGS=-DWOLFSSL_SRTP -DHAVE_KEYING_MATERIAL -DHAVE_EXTENDED_MASTER -DWOLFSSL_DTLS_MTU -fPIC -O2"
 )
+# Defines in CMAKE_C_FLAGS also go into the installed wolfssl/options.h,
+# which is what programs using the library see.
+wolfssl_cflags=(-DWOLFSSL_SRTP -DHAVE_KEYING_MATERIAL -DHAVE_EXTENDED_MASTER -DWOLFSSL_DTLS_MTU -fPIC -O2)
+
+# wolfssl_configure CC [CMAKE_ARGS...]: sets wolfssl_cmake_args, the CMake
+# arguments of a build with the C compiler CC.
+# HAVE___UINT128_T: 5.5.4's CMake finds the type (config.h, used only while
+# building the library) and then sizes its big-integer digits (sp_int, in
+# ecc_key, DecodedCert, ...) by it, but does not write it to options.h:
+# programs saw smaller structures than the library (ecc_key: 4184 bytes
+# against 4200 on amd64, 3160 against 3176 on arm64), so wc_ecc_init()
+# cleared 16 bytes past a caller's ecc_key on the stack (on arm64: the
+# caller's saved return address, a crash).  Where the compiler has the
+# type, it is named in CMAKE_C_FLAGS so that options.h has it too.
+wolfssl_configure() {
+	local cc=$1; shift
+	local cflags=("${wolfssl_cflags[@]}")
+	if printf 'unsigned __int128 x;\n' | "$cc" -x c -c -o /dev/null - 2>/dev/null; then
+		cflags+=(-DHAVE___UINT128_T)
+	fi
+	wolfssl_cmake_args=("${wolfssl_flags[@]}" "-DCMAKE_C_COMPILER=$cc" "-DCMAKE_C_FLAGS=${cflags[*]}" "$@")
+}
 
 # deb-src entries (a copy of the machine's own debian.sources) for apt-get source.
 wolfssl_enable_deb_src() {
@@ -26,25 +47,23 @@ wolfssl_enable_deb_src() {
 	apt-get update -qq
 }
 
-# What the stamp of a build holds: the flags, then the build's own arguments
-# (none for the native build, the cross toolchain for the others).
-wolfssl_stamp_text() {
-	echo "${wolfssl_flags[*]}${*:+ $*}"
-}
-
-# wolfssl_is_built DIR [CMAKE_ARGS...]: DIR/install holds a build made with
-# these flags and arguments.
+# wolfssl_is_built DIR CC [CMAKE_ARGS...]: DIR/install holds a build made
+# with these arguments (the stamp records them: a change rebuilds).
 wolfssl_is_built() {
 	local stamp="$1/install/.built-with-srtp"; shift
-	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(wolfssl_stamp_text "$@")" ]
+	wolfssl_configure "$@"
+	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "${wolfssl_cmake_args[*]}" ]
 }
 
-# wolfssl_build DIR SRC [CMAKE_ARGS...]: Debian's source package, fetched and
-# unpacked into SRC/unpacked unless there already, built with wolfssl_flags
-# and CMAKE_ARGS in DIR/build and installed into DIR/install (static library
-# in lib/, pkg-config file in lib/pkgconfig).  DIR is made anew.
+# wolfssl_build DIR SRC CC [CMAKE_ARGS...]: Debian's source package, fetched
+# and unpacked into SRC/unpacked unless there already, built with the C
+# compiler CC, wolfssl_flags and CMAKE_ARGS in DIR/build and installed into
+# DIR/install (static library in lib/, pkg-config file in lib/pkgconfig, the
+# Debian version of the source in debian-version for a package's
+# Built-Using).  DIR is made anew.
 wolfssl_build() {
 	local dir=$1 src=$2; shift 2
+	wolfssl_configure "$@"
 	rm -rf "$dir"
 	if [ ! -d "$src/unpacked" ]; then
 		wolfssl_enable_deb_src
@@ -55,8 +74,9 @@ wolfssl_build() {
 	fi
 	cmake -S "$src/unpacked" -B "$dir/build" -G Ninja \
 		-DCMAKE_INSTALL_PREFIX="$dir/install" -DCMAKE_INSTALL_LIBDIR=lib \
-		"${wolfssl_flags[@]}" "$@" >/dev/null
+		"${wolfssl_cmake_args[@]}" >/dev/null
 	cmake --build "$dir/build" >/dev/null
 	cmake --install "$dir/build" >/dev/null
-	wolfssl_stamp_text "$@" > "$dir/install/.built-with-srtp"
+	dpkg-parsechangelog -l "$src/unpacked/debian/changelog" -SVersion > "$dir/install/debian-version"
+	echo "${wolfssl_cmake_args[*]}" > "$dir/install/.built-with-srtp"
 }
