@@ -112,11 +112,12 @@ gboolean hdmirtc_encoder_level_fits(guint8 level_idc, guint32 width, guint32 hei
 /* ------------------------------------------------------------------ V4L2 M2M */
 /* A V4L2 memory-to-memory stateful encoder (bcm2835-codec on the Pi 4).
  * Frames with a DMA-BUF are queued on its OUTPUT queue by import
- * (V4L2_MEMORY_DMABUF): no CPU copy; each frame stays referenced until the
- * driver returns its buffer, several in flight.  Access units point into
- * the encoder's own mmap'ed CAPTURE buffers (bytes_copied 0) and requeue
- * them on their last unref (any thread).  Shutdown drains with
- * V4L2_ENC_CMD_STOP. */
+ * (V4L2_MEMORY_DMABUF): no CPU copy of the picture; each frame stays
+ * referenced until the driver returns its buffer, several in flight.  Each
+ * coded frame is copied out of its CAPTURE buffer (counted in
+ * bytes_copied), which goes back to the driver at once: viewers keep
+ * access units for retransmission far longer than the driver has buffers.
+ * Shutdown drains with V4L2_ENC_CMD_STOP. */
 typedef struct {
 	/* Encoder node (hdmirtc_encoder_find_m2m()); required. */
 	const char *device;
@@ -125,7 +126,7 @@ typedef struct {
 	 * access units are then not H.264. */
 	guint32 coded_fourcc;
 	guint n_output_buffers;         /* 0 = 4 */
-	guint n_capture_buffers;        /* 0 = 6 */
+	guint n_capture_buffers;        /* 0 = 4 (each goes back at once) */
 } HdmirtcM2mConfig;
 
 /* Like hdmirtc_encoder_new() for an M2M encoder (config checked the same

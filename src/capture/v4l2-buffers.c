@@ -127,9 +127,9 @@ static int request_buffers(HdmirtcV4l2Device *dev, guint count)
 	return r < 0 ? r : (int)req.count;
 }
 
-/* Encoders that work on 16x16 macroblocks (bcm2835-codec, vicodec) size
- * their input for the height rounded up to 16 and refuse a smaller
- * DMA-BUF: 1080 lines need the room of 1088. */
+/* Some M2M encoders (vicodec) size their input for the height rounded up
+ * to 16 and refuse a smaller DMA-BUF: 1080 lines need the room of 1088.
+ * bcm2835-codec takes the height as it is; 8 spare lines cost it nothing. */
 static guint32 aligned_sizeimage(const HdmirtcV4l2Format *fmt)
 {
 	guint64 lines = ((guint64)fmt->height + 15) & ~(guint64)15;

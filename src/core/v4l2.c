@@ -110,6 +110,11 @@ HdmirtcColour hdmirtc_colour_from_v4l2(guint32 colorspace, guint32 ycbcr_enc, gu
 		quantization = V4L2_MAP_QUANTIZATION_DEFAULT(FALSE, colorspace, ycbcr_enc);
 	c.primaries = primaries_of(colorspace);
 	c.transfer = transfer_of(xfer_func);
+	/* SMPTE 170M's transfer is BT.709's function under its own code
+	 * point: named so, a 601 picture is tagged 6/6/6 as the NO SIGNAL
+	 * picture is, and the encoder is not rebuilt between them. */
+	if (c.primaries == 6 && c.transfer == 1)
+		c.transfer = 6;
 	c.matrix = matrix_of(ycbcr_enc);
 	c.full_range = quantization == V4L2_QUANTIZATION_FULL_RANGE;
 	return c;

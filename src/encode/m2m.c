@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* V4L2 M2M stateful encoder.  Zero copy on both sides: capture DMA-BUFs are
- * imported on the OUTPUT queue, and access units are views of the mmap'ed
- * CAPTURE buffers, requeued when the last viewer is done with them.  A
- * frame's reference is kept until the driver hands its OUTPUT buffer back
- * (it may still be reading it after the coded data came out).
+/* V4L2 M2M stateful encoder.  Capture DMA-BUFs are imported on the OUTPUT
+ * queue (no copy of the picture), and each coded frame is copied out of its
+ * CAPTURE buffer, which goes straight back to the driver.  Access units
+ * used to be views of the CAPTURE buffers; but every viewer's NACK history
+ * keeps the packets of the last ~1.5 s (45 frames at 5 Mbit/s), so 6
+ * buffers ran out after 6 frames and the encoder stalled (found by the
+ * bcm2835-codec stand-in).  A coded frame is a few tens of kilobytes: its
+ * copy is counted in bytes_copied like x264's.  A frame's reference is
+ * kept until the driver hands its OUTPUT buffer back (it may still be
+ * reading it after the coded data came out).
  * An imported buffer is read with the encoder's bytesperline, not the
  * capture's: bcm2835-codec rounds UYVY lines up to 64 bytes, and a
  * 720-pixel line captured at 1440 bytes would come out sheared.  So a
@@ -23,26 +28,10 @@
 #define PENDING 16
 #define WAIT_MS 2000                    /* TCG VMs are slow; hardware takes ~10 ms */
 
-typedef struct CodedSet CodedSet;
-
 typedef struct {
-	HdmirtcAccessUnit au;
-	CodedSet *set;
-	guint index;
 	guint8 *map;
 	gsize len;
 } CodedBuf;
-
-/* The CAPTURE buffers; outlives the encoder while access units are out. */
-struct CodedSet {
-	gatomicrefcount ref;
-	int fd;                         /* dup of the device fd */
-	guint32 type;
-	gboolean mplane;
-	gint live;                      /* atomic: requeue on release */
-	guint count;
-	CodedBuf bufs[MAX_CODED];
-};
 
 typedef struct {
 	guint64 seq;
@@ -68,7 +57,8 @@ typedef struct {
 		gsize len;
 	} out_maps[MAX_OUT];            /* MMAP OUTPUT buffers */
 	HdmirtcFrame *in_flight[MAX_OUT];
-	CodedSet *coded_set;
+	CodedBuf coded_bufs[MAX_CODED];  /* mmap'ed CAPTURE buffers */
+	guint n_coded_mapped;
 	guint64 next_pts;
 	PendingFrame pending[PENDING];
 	gboolean warned_frame;
@@ -79,38 +69,16 @@ static M2mEncoder *from_base(HdmirtcEncoder *enc)
 	return (M2mEncoder *)((char *)enc - G_STRUCT_OFFSET(M2mEncoder, base));
 }
 
-static void coded_set_unref(CodedSet *set)
-{
-	if (!g_atomic_ref_count_dec(&set->ref))
-		return;
-	for (guint i = 0; i < set->count; i++)
-		if (set->bufs[i].map)
-			munmap(set->bufs[i].map, set->bufs[i].len);
-	close(set->fd);
-	g_free(set);
-}
-
-static int queue_coded(CodedSet *set, guint index)
+static int queue_coded(M2mEncoder *m, guint index)
 {
 	struct v4l2_plane plane = { 0 };
-	struct v4l2_buffer b = { .type = set->type, .memory = V4L2_MEMORY_MMAP, .index = index };
+	struct v4l2_buffer b = { .type = m->dev.cap_type, .memory = V4L2_MEMORY_MMAP, .index = index };
 
-	if (set->mplane) {
+	if (m->dev.mplane) {
 		b.m.planes = &plane;
 		b.length = 1;
 	}
-	return hdmirtc_v4l2_ioctl(set->fd, VIDIOC_QBUF, &b);
-}
-
-/* Any thread: the last viewer is done with the access unit. */
-static void on_au_released(HdmirtcAccessUnit *au, gpointer user_data)
-{
-	CodedBuf *b = user_data;
-	CodedSet *set = b->set;
-
-	if (g_atomic_int_get(&set->live))
-		(void)queue_coded(set, b->index);
-	coded_set_unref(set);
+	return hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_QBUF, &b);
 }
 
 static int request(HdmirtcM2mDevice *dev, guint32 type, guint32 memory, guint count)
@@ -121,60 +89,55 @@ static int request(HdmirtcM2mDevice *dev, guint32 type, guint32 memory, guint co
 	return r < 0 ? r : (int)req.count;
 }
 
-static int map_coded(HdmirtcM2mDevice *dev, CodedSet *set, guint i)
+static int map_coded(M2mEncoder *m, guint i)
 {
 	struct v4l2_plane plane = { 0 };
-	struct v4l2_buffer b = { .type = set->type, .memory = V4L2_MEMORY_MMAP, .index = i };
+	struct v4l2_buffer b = { .type = m->dev.cap_type, .memory = V4L2_MEMORY_MMAP, .index = i };
+	CodedBuf *cb = &m->coded_bufs[i];
 	int r;
 
-	if (set->mplane) {
+	if (m->dev.mplane) {
 		b.m.planes = &plane;
 		b.length = 1;
 	}
-	r = hdmirtc_v4l2_ioctl(dev->fd, VIDIOC_QUERYBUF, &b);
+	r = hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_QUERYBUF, &b);
 	if (r < 0)
 		return r;
-	set->bufs[i].set = set;
-	set->bufs[i].index = i;
-	set->bufs[i].len = set->mplane ? plane.length : b.length;
-	set->bufs[i].map = mmap(NULL, set->bufs[i].len, PROT_READ, MAP_SHARED, dev->fd,
-	                        set->mplane ? plane.m.mem_offset : b.m.offset);
-	if (set->bufs[i].map == MAP_FAILED) {
-		set->bufs[i].map = NULL;
+	cb->len = m->dev.mplane ? plane.length : b.length;
+	cb->map = mmap(NULL, cb->len, PROT_READ, MAP_SHARED, m->dev.fd,
+	               m->dev.mplane ? plane.m.mem_offset : b.m.offset);
+	if (cb->map == MAP_FAILED) {
+		cb->map = NULL;
 		return -errno;
 	}
-	return queue_coded(set, i);
+	m->n_coded_mapped = i + 1;
+	return queue_coded(m, i);
 }
 
-static CodedSet *coded_set_new(HdmirtcM2mDevice *dev, guint count, int *err)
+static int coded_buffers_new(M2mEncoder *m)
 {
-	CodedSet *set = g_new0(CodedSet, 1);
-	int r = request(dev, dev->cap_type, V4L2_MEMORY_MMAP, MIN(count, MAX_CODED));
+	int r = request(&m->dev, m->dev.cap_type, V4L2_MEMORY_MMAP, MIN(m->n_coded, MAX_CODED));
 
-	g_atomic_ref_count_init(&set->ref);
-	set->fd = dup(dev->fd);
-	set->type = dev->cap_type;
-	set->mplane = dev->mplane;
-	set->count = r > 0 ? MIN((guint)r, MAX_CODED) : 0;
-	*err = r < 0 ? r : r == 0 ? -ENOMEM : 0;
-	for (guint i = 0; i < set->count && *err == 0; i++)
-		*err = map_coded(dev, set, i);
-	if (*err) {
-		coded_set_unref(set);
-		return NULL;
+	if (r <= 0)
+		return r < 0 ? r : -ENOMEM;
+	for (guint i = 0; i < MIN((guint)r, MAX_CODED); i++) {
+		int e = map_coded(m, i);
+
+		if (e < 0)
+			return e;
 	}
-	g_atomic_int_set(&set->live, 1);
-	return set;
+	return 0;
 }
 
 static void teardown(M2mEncoder *m)
 {
 	int out = (int)m->dev.out_type, cap = (int)m->dev.cap_type;
 
-	if (m->coded_set) {
-		g_atomic_int_set(&m->coded_set->live, 0);
-		g_clear_pointer(&m->coded_set, coded_set_unref);
+	for (guint i = 0; i < m->n_coded_mapped; i++) {
+		munmap(m->coded_bufs[i].map, m->coded_bufs[i].len);
+		m->coded_bufs[i].map = NULL;
 	}
+	m->n_coded_mapped = 0;
 	(void)hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_STREAMOFF, &out);
 	(void)hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_STREAMOFF, &cap);
 	for (guint i = 0; i < MAX_OUT; i++) {
@@ -183,7 +146,6 @@ static void teardown(M2mEncoder *m)
 			munmap(m->out_maps[i].map, m->out_maps[i].len);
 		m->out_maps[i].map = NULL;
 	}
-	/* Coded buffers still held by viewers are orphaned by vb2. */
 	(void)request(&m->dev, m->dev.out_type, m->memory, 0);
 	(void)request(&m->dev, m->dev.cap_type, V4L2_MEMORY_MMAP, 0);
 	m->streaming = FALSE;
@@ -254,7 +216,7 @@ static gboolean setup(M2mEncoder *m, const HdmirtcFrame *f, guint32 raw, guint32
 	hdmirtc_m2m_apply_controls(&m->dev, &m->base.config);
 	r = request_outputs(m);
 	if (r > 0)
-		m->coded_set = coded_set_new(&m->dev, m->n_coded, &r);
+		r = coded_buffers_new(m);
 	if (r == 0)
 		r = hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_STREAMON, &outq);
 	if (r == 0)
@@ -269,7 +231,7 @@ static gboolean setup(M2mEncoder *m, const HdmirtcFrame *f, guint32 raw, guint32
 	g_info("%s: %.4s %ux%u, %u bytes per line (%s) -> %.4s, %u in / %u out buffers", m->dev.path,
 	       (const char *)&raw, f->width, f->height, out.bytesperline,
 	       memory == V4L2_MEMORY_DMABUF ? "DMA-BUF import" : "copied", (const char *)&m->coded,
-	       m->n_out, m->coded_set->count);
+	       m->n_out, m->n_coded_mapped);
 	return TRUE;
 }
 
@@ -383,25 +345,23 @@ static int queue_frame(M2mEncoder *m, HdmirtcFrame *f, guint slot)
 	return 0;
 }
 
+/* Copies the coded frame out of its CAPTURE buffer (the caller requeues
+ * the buffer). */
 static HdmirtcAccessUnit *make_au(M2mEncoder *m, const struct v4l2_buffer *b,
                                   const struct v4l2_plane *plane)
 {
-	CodedBuf *cb = &m->coded_set->bufs[b->index];
-	guint32 used = m->dev.mplane ? plane->bytesused : b->bytesused;
+	CodedBuf *cb = &m->coded_bufs[b->index];
+	guint32 used = MIN(m->dev.mplane ? plane->bytesused : b->bytesused, (guint32)cb->len);
 	guint32 offset = m->dev.mplane ? plane->data_offset : 0;
 	guint64 pts = (guint64)b->timestamp.tv_sec * G_USEC_PER_SEC + (guint64)b->timestamp.tv_usec;
 	PendingFrame *pf = &m->pending[pts % PENDING];
-	HdmirtcAccessUnit *au = &cb->au;
+	HdmirtcAccessUnit *au = hdmirtc_access_unit_new_copy(cb->map + offset, used - offset);
 
-	hdmirtc_access_unit_init(au, on_au_released, cb);
-	au->data = cb->map + offset;
-	au->size = used - offset;
 	au->keyframe = (b->flags & V4L2_BUF_FLAG_KEYFRAME) != 0;
 	au->seq = pf->seq;
 	au->capture_mono_us = pf->mono_us;
 	au->capture_wall_us = pf->wall_us;
-	au->bytes_copied = pf->bytes_copied;
-	g_atomic_ref_count_inc(&m->coded_set->ref);
+	au->bytes_copied += pf->bytes_copied;
 	return au;
 }
 
@@ -425,14 +385,15 @@ static int dequeue_coded(M2mEncoder *m, HdmirtcAccessUnit **out)
 			continue;
 		if (r < 0)
 			return r == -EAGAIN ? -ETIMEDOUT : r;
-		if (b.index >= m->coded_set->count)
+		if (b.index >= m->n_coded_mapped)
 			return -EIO;
 		if ((m->dev.mplane ? plane.bytesused : b.bytesused) > plane.data_offset &&
 		    !(b.flags & V4L2_BUF_FLAG_ERROR)) {
 			*out = make_au(m, &b, &plane);
+			(void)queue_coded(m, b.index);
 			return 0;
 		}
-		(void)queue_coded(m->coded_set, b.index);
+		(void)queue_coded(m, b.index);
 	}
 }
 
@@ -600,7 +561,7 @@ HdmirtcEncoder *hdmirtc_encoder_new_m2m(const HdmirtcEncoderConfig *config,
 	m = g_new0(M2mEncoder, 1);
 	m->coded = m2m->coded_fourcc ? m2m->coded_fourcc : V4L2_PIX_FMT_H264;
 	m->n_out = m2m->n_output_buffers ? m2m->n_output_buffers : 4;
-	m->n_coded = m2m->n_capture_buffers ? m2m->n_capture_buffers : 6;
+	m->n_coded = m2m->n_capture_buffers ? m2m->n_capture_buffers : 4;
 	m->dev.fd = -1;
 	if (m2m->device && *m2m->device)
 		m->device = g_strdup(m2m->device);

@@ -194,7 +194,7 @@ build_programs() {
 	if [ ${#scripts[@]} -gt 0 ]; then
 		cp "$BUILD/src/hdmirtc" "$BUILD/bench/whep-load" "$SHARE/bin/"
 		cc -std=gnu11 -O1 -Wall -Wextra -Werror -o "$SHARE/bin/vivid-ctl" "$HERE/vivid-ctl.c"
-		cp "${scripts[@]}" "$SHARE/scripts/"
+		cp "${scripts[@]}" "$HERE"/lib-*.sh "$SHARE/scripts/"
 	fi
 	for t in "$HERE"/kt-$glob.c; do
 		[ -e "$t" ] || continue
@@ -265,18 +265,50 @@ boot_vm() {
 # Host-side checks on what the guest left in out/ (decoding with a real
 # decoder needs ffmpeg, which the guest does not have).
 host_checks() {
-	local f n
+	local f n res=$SHARE/out/results.tap
 	for f in "$SHARE"/out/*.h264; do
 		[ -e "$f" ] || continue
 		if command -v ffprobe > /dev/null; then
 			n=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames,width,height \
 				-of csv=p=0 "$f" 2>/dev/null || true)
 			if [ -n "$n" ] && [ "${n##*,}" -gt 0 ] 2>/dev/null; then
-				echo "ok - host: $(basename "$f") decodes with ffmpeg (width,height,frames = $n)" >> "$SHARE/out/results.tap"
+				echo "ok - host: $(basename "$f") decodes with ffmpeg (width,height,frames = $n)" >> "$res"
 			else
-				echo "not ok - host: $(basename "$f") does not decode with ffmpeg" >> "$SHARE/out/results.tap"
+				echo "not ok - host: $(basename "$f") does not decode with ffmpeg" >> "$res"
 			fi
 		fi
+	done
+	pi_picture_checks
+	# kt-codec's streams decode to exactly the pictures it encoded.
+	if ls "$SHARE"/out/kt-codec-*.h264 > /dev/null 2>&1; then
+		"$HERE"/fakes/bcm2835-codec/check-decoded.sh "$SHARE/out" --append ||
+			echo "not ok - host: check-decoded.sh ran" >> "$SHARE/out/results.tap"
+	fi
+}
+
+# The recordings of kt-pi-service: the stand-in's picture (barcode
+# counters advancing, bars not sheared) and the colour description the
+# bridge's BT.601 studio-range UYVY needs (VUI matrix 601, limited range).
+pi_picture_checks() {
+	local f c res=$SHARE/out/results.tap bin=$SHARE/check-picture
+	ls "$SHARE"/out/pi-*.h264 > /dev/null 2>&1 || return 0
+	# shellcheck disable=SC2046
+	if ! cc -std=gnu11 -O1 -Wall -Wextra -Werror -Wno-unused-parameter -I"$REPO/include" \
+		$(pkg-config --cflags glib-2.0 libavcodec libavutil) -o "$bin" "$HERE/check-picture.c" \
+		"$BUILD/src/capture/libhdmirtc-capture.a" "$BUILD/src/core/libhdmirtc-core.a" \
+		$(pkg-config --libs glib-2.0 libavcodec libavutil libdrm) -lm 2>> "$SHARE/out/host.log"; then
+		echo "not ok - host: check-picture builds" >> "$res"
+		return 0
+	fi
+	for f in "$SHARE"/out/pi-*.h264; do
+		"$bin" "$f" >> "$res"
+		c=$(ffprobe -v error -select_streams v:0 -show_entries stream=color_space,color_range \
+			-of default=nw=1 "$f" 2>/dev/null | sort | tr '\n' ' ')
+		case $c in
+		*color_range=tv*color_space=smpte170m* | *color_range=tv*color_space=bt470bg*)
+			echo "ok - host: $(basename "$f") says BT.601 studio range in its SPS ($c)" >> "$res" ;;
+		*) echo "not ok - host: $(basename "$f") says BT.601 studio range in its SPS (got: $c)" >> "$res" ;;
+		esac
 	done
 }
 

@@ -92,9 +92,9 @@ static void test_device_tree(void)
 	g_assert_cmpint(system(rm_tree), ==, 0);
 }
 
-/* The TC358743 reports UYVY as sRGB colorspace with default encoding and
- * quantization: in H.273 terms BT.709 primaries, sRGB transfer, BT.601
- * matrix, studio range. */
+/* The TC358743 reports UYVY as SMPTE170M (the other fields as the caller
+ * left them, DEFAULT): BT.601 studio range.  sRGB with defaults: BT.709
+ * primaries, sRGB transfer, BT.601 matrix, studio range for YCbCr. */
 static void test_colour(void)
 {
 	HdmirtcColour c = hdmirtc_colour_from_v4l2(V4L2_COLORSPACE_SRGB, V4L2_YCBCR_ENC_DEFAULT,
@@ -108,6 +108,9 @@ static void test_colour(void)
 	g_assert_false(c.full_range);
 	g_assert_cmpuint(smpte.primaries, ==, 6);
 	g_assert_cmpuint(smpte.matrix, ==, 6);
+	/* named as SMPTE 170M (the BT.709 function): the same as the NO SIGNAL
+	 * picture, so the encoder is not rebuilt between them */
+	g_assert_cmpuint(smpte.transfer, ==, 6);
 	hdmirtc_colour_to_v4l2(&c, &cs, &enc, &q, &xfer);
 	g_assert_cmpuint(cs, ==, V4L2_COLORSPACE_SRGB);
 	g_assert_cmpuint(enc, ==, V4L2_YCBCR_ENC_601);

@@ -10,7 +10,7 @@
 set -u
 out=${1:?usage: $0 OUT [--append]}
 append=${2:-}
-command -v ffmpeg > /dev/null || { echo "ok - host: kt-codec exact decode skipped (no ffmpeg)"; exit 0; }
+command -v ffmpeg > /dev/null || { echo "ok - host: kt-codec exact decode # SKIP no ffmpeg"; exit 0; }
 status=0
 for yuv in "$out"/kt-codec-*.yuv; do
 	[ -e "$yuv" ] || continue
