@@ -28,10 +28,11 @@
 #define PENDING 16
 #define WAIT_MS 2000                    /* TCG VMs are slow; hardware takes ~10 ms */
 
+/* An mmap'ed MMAP buffer. */
 typedef struct {
 	guint8 *map;
 	gsize len;
-} CodedBuf;
+} MappedBuf;
 
 typedef struct {
 	guint64 seq;
@@ -52,12 +53,9 @@ typedef struct {
 	guint32 stride;                 /* bytesperline of the frames queued */
 	guint32 out_bytesperline;       /* what the encoder reads with */
 	guint32 out_sizeimage;
-	struct {
-		guint8 *map;
-		gsize len;
-	} out_maps[MAX_OUT];            /* MMAP OUTPUT buffers */
+	MappedBuf out_maps[MAX_OUT];     /* MMAP OUTPUT buffers (CPU frames are copied in) */
 	HdmirtcFrame *in_flight[MAX_OUT];
-	CodedBuf coded_bufs[MAX_CODED];  /* mmap'ed CAPTURE buffers */
+	MappedBuf coded_bufs[MAX_CODED];  /* mmap'ed CAPTURE buffers */
 	guint n_coded_mapped;
 	guint64 next_pts;
 	PendingFrame pending[PENDING];
@@ -89,11 +87,11 @@ static int request(HdmirtcM2mDevice *dev, guint32 type, guint32 memory, guint co
 	return r < 0 ? r : (int)req.count;
 }
 
-static int map_coded(M2mEncoder *m, guint i)
+/* QUERYBUF + mmap of MMAP buffer index of queue type into *map. */
+static int map_buffer(M2mEncoder *m, guint32 type, guint i, int prot, MappedBuf *map)
 {
 	struct v4l2_plane plane = { 0 };
-	struct v4l2_buffer b = { .type = m->dev.cap_type, .memory = V4L2_MEMORY_MMAP, .index = i };
-	CodedBuf *cb = &m->coded_bufs[i];
+	struct v4l2_buffer b = { .type = type, .memory = V4L2_MEMORY_MMAP, .index = i };
 	int r;
 
 	if (m->dev.mplane) {
@@ -103,13 +101,22 @@ static int map_coded(M2mEncoder *m, guint i)
 	r = hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_QUERYBUF, &b);
 	if (r < 0)
 		return r;
-	cb->len = m->dev.mplane ? plane.length : b.length;
-	cb->map = mmap(NULL, cb->len, PROT_READ, MAP_SHARED, m->dev.fd,
-	               m->dev.mplane ? plane.m.mem_offset : b.m.offset);
-	if (cb->map == MAP_FAILED) {
-		cb->map = NULL;
+	map->len = m->dev.mplane ? plane.length : b.length;
+	map->map = mmap(NULL, map->len, prot, MAP_SHARED, m->dev.fd,
+	                m->dev.mplane ? plane.m.mem_offset : b.m.offset);
+	if (map->map == MAP_FAILED) {
+		map->map = NULL;
 		return -errno;
 	}
+	return 0;
+}
+
+static int map_coded(M2mEncoder *m, guint i)
+{
+	int r = map_buffer(m, m->dev.cap_type, i, PROT_READ, &m->coded_bufs[i]);
+
+	if (r < 0)
+		return r;
 	m->n_coded_mapped = i + 1;
 	return queue_coded(m, i);
 }
@@ -153,25 +160,7 @@ static void teardown(M2mEncoder *m)
 
 static int map_output(M2mEncoder *m, guint i)
 {
-	struct v4l2_plane plane = { 0 };
-	struct v4l2_buffer b = { .type = m->dev.out_type, .memory = V4L2_MEMORY_MMAP, .index = i };
-	int r;
-
-	if (m->dev.mplane) {
-		b.m.planes = &plane;
-		b.length = 1;
-	}
-	r = hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_QUERYBUF, &b);
-	if (r < 0)
-		return r;
-	m->out_maps[i].len = m->dev.mplane ? plane.length : b.length;
-	m->out_maps[i].map = mmap(NULL, m->out_maps[i].len, PROT_READ | PROT_WRITE, MAP_SHARED,
-	                          m->dev.fd, m->dev.mplane ? plane.m.mem_offset : b.m.offset);
-	if (m->out_maps[i].map == MAP_FAILED) {
-		m->out_maps[i].map = NULL;
-		return -errno;
-	}
-	return 0;
+	return map_buffer(m, m->dev.out_type, i, PROT_READ | PROT_WRITE, &m->out_maps[i]);
 }
 
 static int request_outputs(M2mEncoder *m)
@@ -350,7 +339,7 @@ static int queue_frame(M2mEncoder *m, HdmirtcFrame *f, guint slot)
 static HdmirtcAccessUnit *make_au(M2mEncoder *m, const struct v4l2_buffer *b,
                                   const struct v4l2_plane *plane)
 {
-	CodedBuf *cb = &m->coded_bufs[b->index];
+	MappedBuf *cb = &m->coded_bufs[b->index];
 	guint32 used = MIN(m->dev.mplane ? plane->bytesused : b->bytesused, (guint32)cb->len);
 	guint32 offset = m->dev.mplane ? plane->data_offset : 0;
 	guint64 pts = (guint64)b->timestamp.tv_sec * G_USEC_PER_SEC + (guint64)b->timestamp.tv_usec;

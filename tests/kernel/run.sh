@@ -22,6 +22,8 @@
 #   HDMIRTC_VM_TIMEOUT  seconds before the VM is killed (default 600)
 #   HDMIRTC_VM_TESTS  which tests/kernel/kt-NAME.c programs and kt-NAME.sh scripts to run
 #                     (a glob, default *; kt-service.sh runs the hdmirtc binary and whep-load)
+#   HDMIRTC_KT_PI_GRAPHS  the parts of kt-pi-service.sh to run (default all: "pi5-2lane
+#                     pi5-4lane pi4-mc pi4-legacy no-link no-bridge")
 # Everything downloaded comes from Debian's archive with apt-get download.
 # Prints "N passed, M failed"; the exit status is 0 only when M is 0 and N > 0.
 set -euo pipefail
@@ -217,6 +219,7 @@ build_programs() {
 		done
 	fi
 	cp "$HERE/guest.sh" "$SHARE/guest.sh"
+	[ -n "${HDMIRTC_KT_PI_GRAPHS:-}" ] && echo "$HDMIRTC_KT_PI_GRAPHS" > "$SHARE/kt-pi-graphs"
 	build_fakes
 }
 
