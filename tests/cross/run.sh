@@ -44,11 +44,14 @@ triplet() { case $1 in arm64) echo aarch64-linux-gnu ;; armhf) echo arm-linux-gn
 echo "1..9"
 tap_n=0 tap_failed=0
 # tap STATUS DESCRIPTION [LOG]: one TAP line; a failure shows the log's end.
+# STATUS S is a skip, with the reason in place of the log.
 tap() {
 	local status=$1 what=$2 log=${3:-}
 	tap_n=$((tap_n + 1))
 	if [ "$status" = 0 ]; then
 		echo "ok $tap_n - $what"
+	elif [ "$status" = S ]; then
+		echo "ok $tap_n - $what # SKIP $log"
 	else
 		tap_failed=$((tap_failed + 1))
 		echo "not ok $tap_n - $what"
@@ -76,19 +79,49 @@ check() {
 arch_packages=(libglib2.0-dev libjson-glib-dev libx264-dev libturbojpeg0-dev libdrm-dev
 	libavcodec-dev libavutil-dev libsoup-3.0-0 libnice10 libsrtp2-1)
 unpacked_dev_packages=(libsoup-3.0-dev:libsoup-3.0-0 libnice-dev:libnice10 libsrtp2-dev:libsrtp2-1)
-# The tools: first (small, so that the root can be started early), then
-# the cross toolchains and libraries.
-tool_packages=(qemu-user-static binfmt-support debootstrap bc)
-build_packages=(meson ninja-build pkg-config cmake dpkg-dev gcc device-tree-compiler)
-for a in "${ARCHES[@]}"; do
-	build_packages+=("crossbuild-essential-$a" "${arch_packages[@]/%/:$a}")
-done
+# The tools first (few, so that the root can be started early), then each
+# architecture's cross toolchain and libraries.
+tool_packages=(qemu-user-static binfmt-support debootstrap bc
+	meson ninja-build pkg-config cmake dpkg-dev gcc device-tree-compiler)
+arch_install() {
+	local a=$1
+	apt_install "crossbuild-essential-$a" "${arch_packages[@]/%/:$a}"
+}
 
 missing_packages() {
 	local p
 	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || echo "$p"
 	done
+}
+
+# A mirror that fails one index (seen here: bookworm-security's armhf
+# Packages.xz of the wrong size for hours) makes apt-get update exit 100
+# though every other list is fresh: go on with what there is, and let
+# apt-get install say what it cannot find.
+# When an architecture's packages then cannot be installed, its checks are
+# skipped with the index's error as the reason (archive_fault).
+# apt keeps none of a release's new lists when one of them fails, so the
+# other architectures lose that release (bookworm-security) too: update
+# once more without the architectures whose index failed.
+apt_update() {
+	apt-get update -qq 2>"$LOGDIR/apt-update.err" && return 0
+	cat "$LOGDIR/apt-update.err"
+	local bad a arches=()
+	bad=$(grep -o 'binary-[a-z0-9]*/' "$LOGDIR/apt-update.err" | sed 's/^binary-//; s|/$||' | sort -u)
+	if [ -z "$bad" ]; then
+		echo "apt-get update failed: going on with the lists there are"
+		return 0
+	fi
+	for a in $(dpkg --print-architecture) $(dpkg --print-foreign-architectures); do
+		grep -qx "$a" <<<"$bad" || arches+=(-o "APT::Architectures::=$a")
+	done
+	echo "apt-get update again without" $bad
+	apt-get update -qq "${arches[@]}" || echo "apt-get update failed again: going on with the lists there are"
+}
+archive_fault() {
+	grep -m1 -o "binary-$1/.*" "$LOGDIR/apt-update.err" 2>/dev/null |
+		sed "s/^/the Debian archive's index /; s/ \[IP:.*//"
 }
 
 # apt-get update once, and only when something is missing.
@@ -98,7 +131,7 @@ apt_install() {
 	missing=$(missing_packages "$@")
 	[ -z "$missing" ] && return 0
 	say "installing" $missing
-	if [ $apt_updated = 0 ]; then apt-get update -qq || return 1; apt_updated=1; fi
+	if [ $apt_updated = 0 ]; then apt_update; apt_updated=1; fi
 	# Unsafe I/O (no fsync per file) makes dpkg about a third faster here.
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-unsafe-io $missing >/dev/null
@@ -108,9 +141,8 @@ install_tools() {
 	local a foreign
 	foreign=$(dpkg --print-foreign-architectures)
 	for a in "${ARCHES[@]}"; do
-		grep -qx "$a" <<<"$foreign" || { dpkg --add-architecture "$a" && apt_updated=0; } || return 1
+		grep -qx "$a" <<<"$foreign" || dpkg --add-architecture "$a" || return 1
 	done
-	[ -n "$(missing_packages "${build_packages[@]}")" ] && apt_updated=0
 	apt_install "${tool_packages[@]}" || return 1
 	ensure_binfmt
 }
@@ -264,7 +296,7 @@ deps_root() {
 	root_mount "$tmp" || return 1
 	cp "$deb" "$tmp/tmp/" || return 1
 	{
-		chroot "$tmp" apt-get update -qq &&
+		{ chroot "$tmp" apt-get update -qq || echo "apt-get update failed: going on with the lists there are"; } &&
 		chroot "$tmp" apt-get install -y -q "/tmp/$(basename "$deb")" &&
 		chroot "$tmp" dpkg --purge hdmirtc
 	} >&2 || { root_umount "$tmp"; return 1; }
@@ -325,7 +357,11 @@ root_job() {
 	fi
 	while [ ! -s "$LOGDIR/deb" ]; do sleep 1; done
 	deb=$(cat "$LOGDIR/deb")
-	if [ "$deb" = none ]; then
+	if [[ $deb == skip:* ]]; then
+		printf 'S|%s|%s\n' "$what_install" "${deb#skip:}" "$what_version" "${deb#skip:}" \
+			"$what_probe" "${deb#skip:}" > "$out"
+		return
+	elif [ "$deb" = none ]; then
 		printf '1|%s (no arm64 .deb)|\n1|%s (no .deb)|\n1|%s (no .deb)|\n' \
 			"$what_install" "$what_version" "$what_probe" > "$out"
 		return
@@ -375,15 +411,30 @@ root_job &
 root_pid=$!
 jobs_to_end+=("$root_pid")
 
-say "cross toolchains and libraries"
-if ! apt_install "${build_packages[@]}" >"$LOGDIR/packages.log" 2>&1; then
-	tail -30 "$LOGDIR/packages.log" | sed 's/^/#   /'
-	echo none > "$LOGDIR/deb"
-fi
+declare -A built=() skip=()
+# build ARCH: its packages, then its build; a TAP line.
+build() {
+	local a=$1 fault
+	say "$a cross toolchain and libraries"
+	if ! arch_install "$a" >"$LOGDIR/packages-$a.log" 2>&1; then
+		if fault=$(archive_fault "$a") && [ -n "$fault" ]; then
+			skip[$a]=$fault
+			tap S "$a build" "$fault"
+			return 1
+		fi
+		cp "$LOGDIR/packages-$a.log" "$LOGDIR/build-$a.log"
+	else
+		say "$a build"
+		meson_build "$a" >"$LOGDIR/build-$a.log" 2>&1 && built[$a]=1
+	fi
+	tap $((${built[$a]:-0} ? 0 : 1)) "$a build (--werror, build-$a)" "$LOGDIR/build-$a.log"
+}
+# not_built ARCH WHAT: the TAP line of a check that needs ARCH's build.
+not_built() {
+	if [ -n "${skip[$1]:-}" ]; then tap S "$2" "${skip[$1]}"; else tap 1 "$2 (no build)"; fi
+}
 
-declare -A built=()
-say "arm64 build"
-check "arm64 build (--werror, build-arm64)" "$LOGDIR/build-arm64.log" meson_build arm64 && built[arm64]=1
+build arm64
 # The .deb first: the background job installs it while the rest runs.
 say "arm64 package"
 if [ -n "${built[arm64]:-}" ] &&
@@ -391,12 +442,14 @@ if [ -n "${built[arm64]:-}" ] &&
 	deb=$(tail -1 "$LOGDIR/package-arm64.log")
 	echo "# $deb: Depends: $(dpkg-deb -f "$deb" Depends)"
 	echo "$deb" > "$LOGDIR/deb"
+elif [ -n "${skip[arm64]:-}" ]; then
+	not_built arm64 "arm64 .deb built"
+	echo "skip:${skip[arm64]}" > "$LOGDIR/deb"
 else
-	[ -n "${built[arm64]:-}" ] || tap 1 "arm64 .deb built (no build)"
+	[ -n "${built[arm64]:-}" ] || not_built arm64 "arm64 .deb built"
 	echo none > "$LOGDIR/deb"
 fi
-say "armhf build"
-check "armhf build (--werror, build-armhf)" "$LOGDIR/build-armhf.log" meson_build armhf && built[armhf]=1
+build armhf
 
 say "unit tests under qemu-user, arm64 and armhf at once"
 declare -A test_pid=()
@@ -414,7 +467,7 @@ for a in "${ARCHES[@]}"; do
 		grep -E '^# retried' "$LOGDIR/test-$a.log"
 		echo "# $(grep -E '^(Ok|Fail|Skipped|Timeout):' "$LOGDIR/test-$a.log" | tr -s ' \n' ' ')"
 	else
-		tap 1 "$a unit tests under qemu-user (no build)"
+		not_built "$a" "$a unit tests under qemu-user"
 	fi
 done
 
@@ -423,7 +476,7 @@ if [ -n "${built[armhf]:-}" ]; then
 	check "armhf .deb built (scripts/package.sh)" "$LOGDIR/package-armhf.log" "$REPO/scripts/package.sh" armhf &&
 		echo "# $(tail -1 "$LOGDIR/package-armhf.log")"
 else
-	tap 1 "armhf .deb built (no build)"
+	not_built armhf "armhf .deb built"
 fi
 
 say "waiting for the arm64 root"
