@@ -449,17 +449,21 @@ else
 	[ -n "${built[arm64]:-}" ] || not_built arm64 "arm64 .deb built"
 	echo none > "$LOGDIR/deb"
 fi
-build armhf
-
-say "unit tests under qemu-user, arm64 and armhf at once"
+# Each architecture's unit tests start as soon as it is built (arm64's run
+# while armhf's packages are installed).
 declare -A test_pid=()
-for a in "${ARCHES[@]}"; do
-	if [ -n "${built[$a]:-}" ]; then
-		unit_tests "$a" >"$LOGDIR/test-$a.log" 2>&1 &
-		test_pid[$a]=$!
-		jobs_to_end+=("${test_pid[$a]}")
-	fi
-done
+start_unit_tests() {
+	[ -n "${built[$1]:-}" ] || return 0
+	say "$1 unit tests under qemu-user (in the background)"
+	unit_tests "$1" >"$LOGDIR/test-$1.log" 2>&1 &
+	test_pid[$1]=$!
+	jobs_to_end+=("${test_pid[$1]}")
+}
+start_unit_tests arm64
+build armhf
+start_unit_tests armhf
+
+say "waiting for the unit tests"
 for a in "${ARCHES[@]}"; do
 	if [ -n "${test_pid[$a]:-}" ]; then
 		wait "${test_pid[$a]}"
