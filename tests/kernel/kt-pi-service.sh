@@ -190,7 +190,7 @@ load_graph pi4-mc pi4 2 1 unicam-fake media_controller=1
 check "pi4-mc: the bridge binds" wait_until 20 test -d $SRC
 # Started before the codec's node exists (as udev may do): x264 first,
 # then the hardware encoder is picked up (defect 6c).
-start_service "$OUT/kt-pi-pi4-mc.log" --source v4l2 --csi-lanes 2
+start_service "$OUT/kt-pi-pi4-mc.log" --source v4l2
 check "pi4-mc: the service streams with x264 before the codec is there" wait_until 90 signal_is streaming
 check "pi4-mc: encoder x264 at first" [ "$(obj_str encoder name)" = x264 ]
 codec_load
@@ -209,7 +209,7 @@ check "pi4-mc: EDID prefers 1920x1080@50 on 2 lanes (defect 5)" \
 stop_service pi4-mc
 probe 0 pi4-mc --csi-lanes 2
 check "probe pi4-mc: the encoder's stride is shown" probe_says 'bytesperline 2560' pi4-mc
-run_graph pi4-mc v4l2-m2m --csi-lanes 2
+run_graph pi4-mc v4l2-m2m
 lanes_refused pi4-mc
 stop_service pi4-mc
 unload_graph
