@@ -53,7 +53,9 @@ install_apt() {
 	command -v npm >/dev/null || missing+=(npm)
 	[ ${#missing[@]} -eq 0 ] && return 0
 	log "installing Debian packages: ${missing[*]}"
-	apt-get update -qq
+	# One bad index (a foreign architecture's, after tests/cross) must
+	# not stop the native install: going on with the lists there are.
+	apt-get update -qq || log "apt-get update failed: going on with the lists there are"
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 

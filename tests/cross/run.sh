@@ -213,24 +213,9 @@ meson_build() {
 	ninja -C "$dir"
 }
 
-# Tests run under qemu-user, several at a time: allow them more time.  A
-# test program that fails is run once more, alone; the run says so ("#
-# retried ...").  Emulation makes timing jittery: test-sd-notify's
-# watchdog-source (three pings must span at least 38 ms of 40) failed in
-# 2 to 6 of 60 runs under qemu-arm.
+# Tests run under qemu-user, several at a time: allow them more time.
 unit_tests() {
-	local dir=$REPO/build-$1 failed
-	meson test -C "$dir" --suite unit --no-rebuild --print-errorlogs --timeout-multiplier 4 && return 0
-	failed=$(python3 -c '
-import json, sys
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    if r["result"] not in ("OK", "SKIP", "EXPECTEDFAIL"):
-        print(r["name"])' "$dir/meson-logs/testlog.json") || return 1
-	[ -n "$failed" ] || return 1
-	echo "# retried alone after a failure:" $failed
-	# shellcheck disable=SC2086
-	meson test -C "$dir" --no-rebuild --print-errorlogs --timeout-multiplier 4 --num-processes 1 $failed
+	meson test -C "$REPO/build-$1" --suite unit --no-rebuild --print-errorlogs --timeout-multiplier 4
 }
 
 # ------------------------------------------------------------------ the arm64 roots
@@ -468,7 +453,6 @@ for a in "${ARCHES[@]}"; do
 	if [ -n "${test_pid[$a]:-}" ]; then
 		wait "${test_pid[$a]}"
 		tap $? "$a unit tests under qemu-user" "$LOGDIR/test-$a.log"
-		grep -E '^# retried' "$LOGDIR/test-$a.log"
 		echo "# $(grep -E '^(Ok|Fail|Skipped|Timeout):' "$LOGDIR/test-$a.log" | tr -s ' \n' ' ')"
 	else
 		not_built "$a" "$a unit tests under qemu-user"
