@@ -110,6 +110,7 @@ gboolean hdmirtc_v4l2_device_open(HdmirtcV4l2Device *dev, const char *path,
 		goto fail;
 	if (!bridge || !bridge->subdev_node[0])
 		return TRUE;
+	dev->csi_bridge = TRUE;
 	if (!open_bridge_subdev(dev, bridge, error))
 		goto fail;
 	if (dev->subdev_read_only)

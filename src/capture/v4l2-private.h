@@ -36,6 +36,9 @@ typedef struct {
 	 * controller): its setters answer EPERM, and the video node forwards
 	 * EDID, DV timings and formats to the bridge instead. */
 	gboolean subdev_read_only;
+	/* A CSI-2 bridge found in a media graph (read-only or not): its
+	 * lanes limit what streams. */
+	gboolean csi_bridge;
 	guint n_receivers;
 	HdmirtcV4l2Receiver receivers[HDMIRTC_MEDIA_MAX_HOPS];
 } HdmirtcV4l2Device;

@@ -156,7 +156,7 @@ static char *lane_shortage(V4l2Source *s, guint32 w, guint32 h)
 {
 	guint need = hdmirtc_csi_lanes_needed(&s->info.link, w, h, timings_fps(&s->timings), 16);
 
-	if (s->info.link.lanes == 0 || need <= s->info.link.lanes || s->dev.ctrl_fd == s->dev.fd)
+	if (s->info.link.lanes == 0 || need <= s->info.link.lanes || !s->dev.csi_bridge)
 		return NULL;
 	return hdmirtc_csi_advice(&s->info.link, w, h, timings_fps(&s->timings), 16);
 }
@@ -193,7 +193,7 @@ static gboolean start_streaming(V4l2Source *s, HdmirtcCaptureSignal *signal, cha
 		hdmirtc_v4l2_buffers_stop(g_steal_pointer(&s->bufs));
 		/* rp1-cfe and unicam refuse a mode needing more lanes than the
 		 * device tree grants with EINVAL at STREAMON. */
-		if (r == -EINVAL && s->dev.ctrl_fd != s->dev.fd &&
+		if (r == -EINVAL && s->dev.csi_bridge &&
 		    hdmirtc_csi_lanes_needed(&s->info.link, s->fmt.width, s->fmt.height,
 		                             timings_fps(&s->timings), 16) > 1) {
 			*signal = HDMIRTC_CAPTURE_SIGNAL_OUT_OF_RANGE;

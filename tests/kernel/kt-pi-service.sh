@@ -173,13 +173,19 @@ load_graph pi5-4lane pi5 4 0 rp1-cfe-fake
 check "pi5-4lane: the bridge binds" wait_until 20 test -d $SRC
 probe 0 pi5-4lane
 check "probe pi5-4lane: the bridge on CAM0's bus" probe_says 'bridge: "tc358743 10-000f"' pi5-4lane
-start_service "$OUT/kt-pi-pi5-4lane.log" --source v4l2
-check "pi5-4lane: the service streams" wait_until 90 signal_is streaming
+run_graph pi5-4lane x264
+# What 2 lanes cannot carry, 4 can; beyond the bridge's range the status
+# says so.
 src_set timings 1920x1080@60
 check "pi5-4lane: 1920x1080@60 streams on 4 lanes" wait_until 40 timings_are 1920x1080
 check "pi5-4lane: streaming at 1920x1080" wait_until 40 signal_is streaming
 record pi5-4lane-1080p60 6
 record_done pi5-4lane-1080p60
+src_set signal range
+check "pi5-4lane: 3840x2160 is out of the bridge's range" wait_until 40 signal_is out-of-range
+note "pi5-4lane: reason: $(str_field signal_reason)"
+src_set signal ok
+check "pi5-4lane: back in range: streaming" wait_until 40 signal_is streaming
 stop_service pi5-4lane
 unload_graph
 fi
@@ -218,6 +224,7 @@ fi
 # ------------------------------------------------------------------ Pi 4, legacy (stock overlay)
 if want pi4-legacy; then
 load_graph pi4-legacy pi4 2 1 unicam-fake
+grep -q '^bcm2835_codec ' /proc/modules || codec_load
 check "pi4-legacy: the bridge binds" wait_until 20 test -d $SRC
 probe 4 pi4-legacy
 check "probe pi4-legacy: one line says the subdevice is read-only (defect 4)" \
@@ -225,6 +232,7 @@ check "probe pi4-legacy: one line says the subdevice is read-only (defect 4)" \
 run_graph pi4-legacy v4l2-m2m
 check "pi4-legacy: EDID and timings went through the video node (defect 4)" \
 	grep -q 'is read-only (unicam without the media controller)' "$OUT/kt-pi-pi4-legacy.log"
+lanes_refused pi4-legacy
 stop_service pi4-legacy
 unload_graph
 fi
