@@ -263,9 +263,6 @@ void hdmirtc_media_pipeline_free(HdmirtcMediaPipeline *p)
 	if (!p)
 		return;
 	g_atomic_int_set(&p->stopping, 1);
-	if (p->m2m_watch)
-		g_source_destroy(p->m2m_watch);
-	g_clear_pointer(&p->m2m_watch, g_source_unref);
 	if (p->thread) {
 		/* A quit before the thread reaches g_main_loop_run() would be
 		 * lost: ask from inside the loop, ahead of the capture's own
@@ -277,6 +274,10 @@ void hdmirtc_media_pipeline_free(HdmirtcMediaPipeline *p)
 		g_source_unref(idle);
 		g_thread_join(p->thread);
 	}
+	/* The media thread has stopped: the watch is ours to end. */
+	if (p->m2m_watch)
+		g_source_destroy(p->m2m_watch);
+	g_clear_pointer(&p->m2m_watch, g_source_unref);
 	/* Deliveries still queued on the network context hold AU refs and a
 	 * pointer to us: run them out (they do nothing while stopping). */
 	while (g_atomic_int_get(&p->in_flight) > 0)
