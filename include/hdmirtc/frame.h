@@ -91,6 +91,9 @@ void hdmirtc_access_unit_init(HdmirtcAccessUnit *au, HdmirtcAccessUnitReleaseFun
  * bytes_copied).  For encoders whose output buffer is reused on the next
  * call (x264). */
 HdmirtcAccessUnit *hdmirtc_access_unit_new_copy(const guint8 *data, gsize size);
+/* The same for data already g_malloc'ed by the caller (taken over; counted
+ * in bytes_copied as the copy it was made by). */
+HdmirtcAccessUnit *hdmirtc_access_unit_new_take(guint8 *data, gsize size);
 HdmirtcAccessUnit *hdmirtc_access_unit_ref(HdmirtcAccessUnit *au);
 /* NULL-safe. */
 void hdmirtc_access_unit_unref(HdmirtcAccessUnit *au);

@@ -40,15 +40,20 @@ static void free_copied_access_unit(HdmirtcAccessUnit *au, gpointer user_data)
 	g_free(au);
 }
 
-HdmirtcAccessUnit *hdmirtc_access_unit_new_copy(const guint8 *data, gsize size)
+HdmirtcAccessUnit *hdmirtc_access_unit_new_take(guint8 *data, gsize size)
 {
 	HdmirtcAccessUnit *au = g_new(HdmirtcAccessUnit, 1);
 
 	hdmirtc_access_unit_init(au, free_copied_access_unit, NULL);
-	au->data = g_memdup2(data, size);
+	au->data = data;
 	au->size = size;
 	au->bytes_copied = size;
 	return au;
+}
+
+HdmirtcAccessUnit *hdmirtc_access_unit_new_copy(const guint8 *data, gsize size)
+{
+	return hdmirtc_access_unit_new_take(g_memdup2(data, size), size);
 }
 
 HdmirtcAccessUnit *hdmirtc_access_unit_ref(HdmirtcAccessUnit *au)

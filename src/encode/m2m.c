@@ -57,7 +57,11 @@ typedef struct {
 	HdmirtcFrame *in_flight[MAX_OUT];
 	MappedBuf coded_bufs[MAX_CODED];  /* mmap'ed CAPTURE buffers */
 	guint n_coded_mapped;
-	guint64 next_pts;
+	guint64 next_pts;               /* from 1: timestamp 0 is the driver's "unknown" */
+	/* Parameter sets the encoder sent in a buffer of their own (kernels
+	 * before raspberrypi/linux PR #6253: on port enable, timestamp 0),
+	 * put in front of the next frame. */
+	GByteArray *headers;
 	PendingFrame pending[PENDING];
 	gboolean warned_frame;
 } M2mEncoder;
@@ -145,6 +149,7 @@ static void teardown(M2mEncoder *m)
 		m->coded_bufs[i].map = NULL;
 	}
 	m->n_coded_mapped = 0;
+	g_byte_array_set_size(m->headers, 0);
 	(void)hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_STREAMOFF, &out);
 	(void)hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_STREAMOFF, &cap);
 	for (guint i = 0; i < MAX_OUT; i++) {
@@ -286,12 +291,12 @@ static gsize copy_i420(M2mEncoder *m, const HdmirtcFrame *f, guint slot)
 	return copied;
 }
 
-static int queue_frame(M2mEncoder *m, HdmirtcFrame *f, guint slot)
+static int queue_frame(M2mEncoder *m, HdmirtcFrame *f, guint slot, guint64 *queued_pts)
 {
 	struct v4l2_plane plane = { 0 };
 	struct v4l2_buffer b = { .type = m->dev.out_type, .memory = m->memory, .index = slot };
 	off_t size = m->memory == V4L2_MEMORY_DMABUF ? lseek(f->dmabuf_fd, 0, SEEK_END) : 0;
-	guint64 pts = m->next_pts++, copied = 0;
+	guint64 pts = *queued_pts = m->next_pts++, copied = 0;
 
 	/* length must cover bytesused or the import is refused (EINVAL). */
 	if (m->memory == V4L2_MEMORY_DMABUF && size < (off_t)m->out_sizeimage) {
@@ -334,18 +339,43 @@ static int queue_frame(M2mEncoder *m, HdmirtcFrame *f, guint slot)
 	return 0;
 }
 
-/* Copies the coded frame out of its CAPTURE buffer (the caller requeues
- * the buffer). */
-static HdmirtcAccessUnit *make_au(M2mEncoder *m, const struct v4l2_buffer *b,
-                                  const struct v4l2_plane *plane)
+static guint64 timestamp_us(const struct v4l2_buffer *b)
 {
-	MappedBuf *cb = &m->coded_bufs[b->index];
-	guint32 used = MIN(m->dev.mplane ? plane->bytesused : b->bytesused, (guint32)cb->len);
-	guint32 offset = m->dev.mplane ? plane->data_offset : 0;
-	guint64 pts = (guint64)b->timestamp.tv_sec * G_USEC_PER_SEC + (guint64)b->timestamp.tv_usec;
-	PendingFrame *pf = &m->pending[pts % PENDING];
-	HdmirtcAccessUnit *au = hdmirtc_access_unit_new_copy(cb->map + offset, used - offset);
+	return (guint64)b->timestamp.tv_sec * G_USEC_PER_SEC + (guint64)b->timestamp.tv_usec;
+}
 
+/* Only SPS, PPS, SEI or delimiters: no picture. */
+static gboolean only_parameter_sets(const guint8 *d, gsize len)
+{
+	gboolean any = FALSE;
+
+	for (gsize i = 0; i + 3 < len; i++) {
+		guint type;
+
+		if (d[i] || d[i + 1] || d[i + 2] != 1)
+			continue;
+		type = d[i + 3] & 0x1f;
+		if (type != 6 && type != 7 && type != 8 && type != 9)
+			return FALSE;
+		any = TRUE;
+	}
+	return any;
+}
+
+/* Copies the coded frame out of its CAPTURE buffer, with parameter sets
+ * that came before it (the caller requeues the buffer). */
+static HdmirtcAccessUnit *make_au(M2mEncoder *m, const struct v4l2_buffer *b,
+                                  const guint8 *data, gsize len)
+{
+	PendingFrame *pf = &m->pending[timestamp_us(b) % PENDING];
+	guint8 *copy = g_malloc(m->headers->len + len);
+	HdmirtcAccessUnit *au;
+
+	if (m->headers->len)
+		memcpy(copy, m->headers->data, m->headers->len);
+	memcpy(copy + m->headers->len, data, len);
+	au = hdmirtc_access_unit_new_take(copy, m->headers->len + len);
+	g_byte_array_set_size(m->headers, 0);
 	au->keyframe = (b->flags & V4L2_BUF_FLAG_KEYFRAME) != 0;
 	au->seq = pf->seq;
 	au->capture_mono_us = pf->mono_us;
@@ -354,9 +384,9 @@ static HdmirtcAccessUnit *make_au(M2mEncoder *m, const struct v4l2_buffer *b,
 	return au;
 }
 
-/* The coded data of the frame just queued (one in, one out: no B-frames,
- * no lookahead). */
-static int dequeue_coded(M2mEncoder *m, HdmirtcAccessUnit **out)
+/* The coded data of the frame just queued with timestamp pts (one in, one
+ * out: no B-frames, no lookahead). */
+static int dequeue_coded(M2mEncoder *m, guint64 pts, HdmirtcAccessUnit **out)
 {
 	struct v4l2_plane plane = { 0 };
 	struct v4l2_buffer b = { .type = m->dev.cap_type, .memory = V4L2_MEMORY_MMAP };
@@ -378,9 +408,18 @@ static int dequeue_coded(M2mEncoder *m, HdmirtcAccessUnit **out)
 			return -EIO;
 		if ((m->dev.mplane ? plane.bytesused : b.bytesused) > plane.data_offset &&
 		    !(b.flags & V4L2_BUF_FLAG_ERROR)) {
-			*out = make_au(m, &b, &plane);
-			(void)queue_coded(m, b.index);
-			return 0;
+			const MappedBuf *cb = &m->coded_bufs[b.index];
+			guint32 used = MIN(m->dev.mplane ? plane.bytesused : b.bytesused, (guint32)cb->len);
+			const guint8 *data = cb->map + plane.data_offset;
+			gsize len = used - plane.data_offset;
+
+			if (timestamp_us(&b) != pts && only_parameter_sets(data, len)) {
+				g_byte_array_append(m->headers, data, (guint)len);
+			} else {
+				*out = make_au(m, &b, data, len);
+				(void)queue_coded(m, b.index);
+				return 0;
+			}
 		}
 		(void)queue_coded(m, b.index);
 	}
@@ -402,6 +441,7 @@ static int m2m_encode(HdmirtcEncoder *enc, HdmirtcFrame *f, gboolean force_idr,
 {
 	M2mEncoder *m = from_base(enc);
 	guint32 raw, memory;
+	guint64 pts;
 	int slot, r;
 
 	*out = NULL;
@@ -422,9 +462,9 @@ static int m2m_encode(HdmirtcEncoder *enc, HdmirtcFrame *f, gboolean force_idr,
 		return -EIO;
 	if (force_idr)
 		(void)hdmirtc_m2m_force_keyframe(&m->dev);
-	r = queue_frame(m, f, (guint)slot);
+	r = queue_frame(m, f, (guint)slot, &pts);
 	if (r == 0)
-		r = dequeue_coded(m, out);
+		r = dequeue_coded(m, pts, out);
 	if (r < 0)
 		g_warning("%s: encode failed: %s", m->dev.path, g_strerror(-r));
 	reclaim_outputs(m);
@@ -496,6 +536,8 @@ static void m2m_destroy(HdmirtcEncoder *enc)
 	M2mEncoder *m = from_base(enc);
 
 	g_free(m->device);
+	if (m->headers)
+		g_byte_array_unref(m->headers);
 	g_free(m);
 }
 
@@ -551,6 +593,8 @@ HdmirtcEncoder *hdmirtc_encoder_new_m2m(const HdmirtcEncoderConfig *config,
 	m->coded = m2m->coded_fourcc ? m2m->coded_fourcc : V4L2_PIX_FMT_H264;
 	m->n_out = m2m->n_output_buffers ? m2m->n_output_buffers : 4;
 	m->n_coded = m2m->n_capture_buffers ? m2m->n_capture_buffers : 4;
+	m->next_pts = 1;
+	m->headers = g_byte_array_new();
 	m->dev.fd = -1;
 	if (m2m->device && *m2m->device)
 		m->device = g_strdup(m2m->device);

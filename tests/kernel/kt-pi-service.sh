@@ -224,7 +224,10 @@ fi
 # ------------------------------------------------------------------ Pi 4, legacy (stock overlay)
 if want pi4-legacy; then
 load_graph pi4-legacy pi4 2 1 unicam-fake
-grep -q '^bcm2835_codec ' /proc/modules || codec_load
+# An older Pi kernel's encoder: SPS/PPS in a buffer of their own before
+# the first frame (timestamp 0); the service must put them in front of it.
+codec_unload
+insmod $MOD/bcm2835-codec.ko colour_vui=0 headers_on_enable=1
 check "pi4-legacy: the bridge binds" wait_until 20 test -d $SRC
 probe 4 pi4-legacy
 check "probe pi4-legacy: one line says the subdevice is read-only (defect 4)" \

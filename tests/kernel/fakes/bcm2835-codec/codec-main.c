@@ -113,7 +113,10 @@
  * unless quantization is LIM_RANGE, and the VUI says so.  On the hardware
  * the driver passes none of these fields to the firmware (the colour
  * description is the firmware's own choice); module parameter
- * colour_vui=0 leaves it out as well.
+ * colour_vui=0 leaves it out as well.  headers_on_enable=1 sends the
+ * first SPS/PPS of a stream in a buffer of their own with timestamp 0
+ * whatever sequence_header_mode says, as kernels before PR #6253 (July
+ * 2024) did when the firmware emitted headers on port enable.
  *
  * Left out: the VPU and MMAL/VCHIQ (buffers are never handed to a
  * firmware, so no "buffer size mismatch" checks against the firmware's
@@ -158,6 +161,11 @@ static bool colour_vui = true;
 module_param(colour_vui, bool, 0644);
 MODULE_PARM_DESC(colour_vui,
 		 "write the OUTPUT format's colorimetry in the VUI (the real driver does not pass it on)");
+
+static bool headers_on_enable;
+module_param(headers_on_enable, bool, 0644);
+MODULE_PARM_DESC(headers_on_enable,
+		 "SPS/PPS in a buffer of their own (timestamp 0) at the start of a stream whatever sequence_header_mode says, as kernels before raspberrypi/linux PR #6253");
 
 #define MEM2MEM_NAME	"bcm2835-codec"
 #define ROLE_NAME	"encode"
@@ -632,7 +640,8 @@ static int encode_frame(struct codec_ctx *ctx, struct vb2_v4l2_buffer *src)
 		slp.idr_pic_id = ctx->idr_pic_id++;
 	}
 	slp.frame_num = ctx->frame_num;
-	separate = v4l2_ctrl_g_ctrl(ctx->header_mode) ==
+	separate = headers_on_enable ||
+		   v4l2_ctrl_g_ctrl(ctx->header_mode) ==
 		   V4L2_MPEG_VIDEO_HEADER_MODE_SEPARATE;
 	headers = restart || (slp.idr && v4l2_ctrl_g_ctrl(ctx->repeat_headers));
 
