@@ -190,16 +190,18 @@ static gboolean start_streaming(V4l2Source *s, HdmirtcCaptureSignal *signal, cha
 		return FALSE;
 	r = hdmirtc_v4l2_buffers_start(s->bufs);
 	if (r < 0) {
-		hdmirtc_v4l2_buffers_stop(g_steal_pointer(&s->bufs));
 		/* rp1-cfe and unicam refuse a mode needing more lanes than the
 		 * device tree grants with EINVAL at STREAMON. */
-		if (r == -EINVAL && s->dev.csi_bridge &&
-		    hdmirtc_csi_lanes_needed(&s->info.link, s->fmt.width, s->fmt.height,
-		                             timings_fps(&s->timings), 16) > 1) {
+		guint need = hdmirtc_csi_lanes_needed(&s->info.link, s->fmt.width, s->fmt.height,
+		                                      timings_fps(&s->timings), 16);
+
+		if (r == -EINVAL && s->dev.csi_bridge && need > 1 &&
+		    (s->info.link.lanes == 0 || need > s->info.link.lanes)) {
 			*signal = HDMIRTC_CAPTURE_SIGNAL_OUT_OF_RANGE;
 			*why = hdmirtc_csi_advice(&s->info.link, s->fmt.width, s->fmt.height,
 			                          timings_fps(&s->timings), 16);
 		}
+		hdmirtc_v4l2_buffers_stop(g_steal_pointer(&s->bufs));
 		g_set_error(error, HDMIRTC_CAPTURE_ERROR, HDMIRTC_CAPTURE_ERROR_FAILED,
 		            "%s: VIDIOC_STREAMON: %s%s", s->dev.path, g_strerror(-r),
 		            r == -EPIPE ? " (formats differ along the media pipeline)" : "");
