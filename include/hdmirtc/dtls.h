@@ -141,4 +141,8 @@ HdmirtcDtlsRole hdmirtc_dtls_get_role(const HdmirtcDtls *dtls);
 guint64 hdmirtc_dtls_get_malformed_count(const HdmirtcDtls *dtls);
 const char *hdmirtc_dtls_state_to_string(HdmirtcDtlsState state);
 
+/* wolfSSL_Init() once per process (the DTLS sessions and the TURN-TLS
+ * tunnel share the library); safe from any thread. */
+void hdmirtc_dtls_library_init(void);
+
 G_END_DECLS

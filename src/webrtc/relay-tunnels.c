@@ -2,7 +2,7 @@
 #include "relay-tunnels.h"
 
 #include "hdmirtc/json-members.h"
-#include "turn-tls-tunnel.h"
+#include "hdmirtc/turn-tls.h"
 
 typedef struct {
 	char *key;                      /* "name ip port" */

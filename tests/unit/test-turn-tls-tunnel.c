@@ -4,8 +4,8 @@
  * own threads; the tunnel and the test's loopback clients share one
  * GMainContext iterated here.  Also the SAN IP parser on real, truncated
  * and garbage certificates. */
-#include "src/webrtc/turn-tls-tunnel.h"
-#include "src/webrtc/cert-san-ip.h"
+#include "hdmirtc/turn-tls.h"
+#include "src/turn-tls/cert-san-ip.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -360,7 +360,7 @@ static HdmirtcTurnTlsTunnel *tunnel_new(GMainContext *ctx, guint port, const cha
 	HdmirtcTurnTlsTunnel *t;
 
 	if (!verify)
-		g_test_expect_message("hdmirtc-webrtc", G_LOG_LEVEL_WARNING, "*verification is OFF*");
+		g_test_expect_message("hdmirtc-turn-tls", G_LOG_LEVEL_WARNING, "*verification is OFF*");
 	t = hdmirtc_turn_tls_tunnel_new(ctx, "127.0.0.1", port, name, ca, verify, &error);
 	g_test_assert_expected_messages();
 	g_assert_no_error(error);

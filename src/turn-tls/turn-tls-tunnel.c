@@ -15,7 +15,7 @@
 
 #include <gio/gio.h>
 
-#include "dtls-private.h"
+#include "hdmirtc/dtls.h"
 
 #define ACCEPT_BATCH 16
 /* After EMFILE and the like, accept() would fail again at once. */

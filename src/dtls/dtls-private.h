@@ -13,8 +13,6 @@ struct HdmirtcDtlsCert {
 	char *fingerprint;      /* "sha-256 AB:..." */
 };
 
-/* wolfSSL_Init() once per process; safe from any thread. */
-void hdmirtc_dtls_library_init(void);
 
 /* Writes "AB:CD:...:EF" (3 * HDMIRTC_DTLS_FINGERPRINT_LEN bytes with NUL)
  * into out. */

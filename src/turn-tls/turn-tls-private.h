@@ -4,7 +4,7 @@
  * Thread: all of it runs on the tunnel's GMainContext. */
 #pragma once
 
-#include "turn-tls-tunnel.h"
+#include "hdmirtc/turn-tls.h"
 
 #include <sys/socket.h>
 

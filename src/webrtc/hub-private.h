@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The hub behind include/hdmirtc/webrtc.h, shared by its two files:
+ * viewer-hub.c (fan-out, keyframe requests, network settings, status,
+ * life cycle) and viewer-negotiation.c (WHEP: offers, answers, trickle and
+ * ICE-restart fragments, DELETE). */
+#pragma once
+
+#include "hdmirtc/webrtc.h"
+
+#include "hdmirtc/dtls.h"
+#include "hdmirtc/rtp.h"
+#include "hdmirtc/sdp.h"
+#include "frame-timings.h"
+#include "peer.h"
+#include "relay-tunnels.h"
+
+struct HdmirtcWebrtc {
+	GMainContext *ctx;
+	guint max_viewers;
+	HdmirtcDtlsCert *cert;
+	HdmirtcIceConfig ice;
+	GStrv local_addresses;
+	GStrv public_addresses;
+	char *stun_host;
+	GArray *relays;                 /* HdmirtcWebrtcRelay, strings owned; TLS ones
+	                                 * already turned into TCP to their tunnel */
+	HdmirtcRelayTunnels *tunnels;
+	GHashTable *peers;              /* id -> HdmirtcPeer*, owned */
+	GPtrArray *pending_answers;     /* PendingAnswer*, owned */
+	HdmirtcH264Packetizer *packetizer;
+	guint reap_source;
+
+	HdmirtcKeyframeRequestFunc request_keyframe;
+	gpointer user_data;
+	gint64 keyframe_min_interval_us;
+	gint64 last_keyframe_request_us;
+	guint pending_keyframe_source;  /* a request held back by the rate limit */
+	guint64 keyframe_requests;
+	guint64 keyframe_requests_sent;
+	guint64 packetize_errors;
+	HdmirtcFrameTimings timings;
+};
+
+
+/* viewer-hub.c: what a peer tells the hub. */
+void hdmirtc_hub_on_peer_request_keyframe(HdmirtcPeer *peer, const char *reason, gpointer user_data);
+void hdmirtc_hub_on_peer_closed(HdmirtcPeer *peer, const char *reason, gpointer user_data);
+
+/* viewer-negotiation.c: answers still waiting.  Ends those of closed
+ * peers (their POST or PATCH gets an error). */
+void hdmirtc_negotiation_end_closed(HdmirtcWebrtc *w);
+/* Ends every waiting answer with why (the hub is going away). */
+void hdmirtc_negotiation_end_all(HdmirtcWebrtc *w, const char *why);
