@@ -251,6 +251,24 @@ static gboolean parse_h264_param(HdmirtcSdpPayload *pl, const char *key, const c
 	return TRUE;
 }
 
+/* RFC 4588 section 8.6: apt is the payload type retransmitted, rtx-time
+ * how long the sender keeps packets (ms).  The service sends no rtx: the
+ * value only has to be well formed.  Unknown keys are ignored. */
+static gboolean parse_rtx_param(HdmirtcSdpPayload *pl, const char *key, const char *val)
+{
+	guint64 n;
+
+	if (g_ascii_strcasecmp(key, "apt") == 0) {
+		if (!hdmirtc_sdp_parse_uint(val, 127, &n))
+			return FALSE;
+		pl->apt = (gint)n;
+		return TRUE;
+	}
+	if (g_ascii_strcasecmp(key, "rtx-time") == 0)
+		return hdmirtc_sdp_parse_uint(val, G_MAXUINT32, &n);
+	return TRUE;
+}
+
 /* "key=value;key=value" with optional spaces after ';' (RFC 6184 style). */
 static gboolean parse_codec_params(HdmirtcSdpPayload *pl, gboolean h264, GError **error)
 {
@@ -259,7 +277,6 @@ static gboolean parse_codec_params(HdmirtcSdpPayload *pl, gboolean h264, GError 
 	for (guint i = 0; params[i]; i++) {
 		char *kv = g_strstrip(params[i]);
 		char *eq = strchr(kv, '=');
-		guint64 apt;
 		gboolean ok;
 
 		if (!*kv && !params[i + 1])
@@ -268,12 +285,7 @@ static gboolean parse_codec_params(HdmirtcSdpPayload *pl, gboolean h264, GError 
 			return fail(error, HDMIRTC_SDP_ERROR_PARSE, pl->fmtp_line,
 			            "a=fmtp:%u: \"%s\" is not key=value", pl->pt, kv);
 		*eq = '\0';
-		if (h264) {
-			ok = parse_h264_param(pl, kv, eq + 1);
-		} else {
-			ok = hdmirtc_sdp_parse_uint(eq + 1, 127, &apt);
-			pl->apt = ok ? (gint)apt : -1;
-		}
+		ok = h264 ? parse_h264_param(pl, kv, eq + 1) : parse_rtx_param(pl, kv, eq + 1);
 		if (!ok)
 			return fail(error, HDMIRTC_SDP_ERROR_PARSE, pl->fmtp_line, "a=fmtp:%u: bad %s", pl->pt, kv);
 	}
@@ -289,7 +301,7 @@ gboolean hdmirtc_sdp_finish_payloads(HdmirtcSdpMedia *m, GError **error)
 
 		if (h264)
 			memcpy(pl->profile_level_id, "420010", 7);     /* RFC 6184 default */
-		if (pl->fmtp && (h264 || (rtx && g_str_has_prefix(pl->fmtp, "apt="))) &&
+		if (pl->fmtp && (h264 || rtx) &&
 		    !parse_codec_params(pl, h264, error))
 			return FALSE;
 	}

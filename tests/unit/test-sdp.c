@@ -108,6 +108,27 @@ static void expect_choice_error(const char *text, int code, const char *want)
 
 /* ---- parsing real offers ---- */
 
+/* RFC 4588's rtx-time beside apt, in either order (GStreamer's webrtcbin
+ * and others send it): parsed, apt kept. */
+static void test_parse_rtx_time(void)
+{
+	static const char *const fmtps[] = { "apt=96;rtx-time=3000", "rtx-time=3000; apt=96" };
+
+	for (guint i = 0; i < G_N_ELEMENTS(fmtps); i++) {
+		g_autofree char *to = g_strdup_printf("a=fmtp:97 %s", fmtps[i]);
+		g_autofree char *text = edit_fixture("chromium-recvonly-video.sdp", "a=fmtp:97 apt=96", to);
+		g_autoptr(GError) error = NULL;
+		HdmirtcSdpOffer *offer = hdmirtc_sdp_offer_parse(text, strlen(text), &error);
+		const HdmirtcSdpPayload *pl;
+
+		g_assert_no_error(error);
+		pl = hdmirtc_sdp_media_find_payload(offer->media->pdata[0], 97);
+		g_assert_nonnull(pl);
+		g_assert_cmpint(pl->apt, ==, 96);
+		hdmirtc_sdp_offer_free(offer);
+	}
+}
+
 static void test_parse_chromium(void)
 {
 	g_autoptr(HdmirtcSdpOffer) offer = parse_fixture("chromium-recvonly-video-audio.sdp");
@@ -601,6 +622,7 @@ static void test_parse_errors(void)
 		{ "packetization-mode=1;profile-level-id=42e01f", "packetization-mode=3;profile-level-id=42e01f",
 		  "bad packetization-mode" },
 		{ "apt=96", "apt=x", "a=fmtp:97: bad apt" },
+		{ "apt=96", "apt=96;rtx-time=soon", "a=fmtp:97: bad rtx-time" },
 		{ "a=ice-ufrag:", "a=ice-ufrag:a!", "a=ice-ufrag must be" },
 		{ "a=ice-pwd:", "a=ice-pwd:short\r\na=x:", "a=ice-pwd must be" },
 		{ "a=setup:actpass", "a=setup:maybe", "a=setup:maybe is not" },
@@ -965,6 +987,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/sdp/parse/chromium", test_parse_chromium);
+	g_test_add_func("/sdp/parse/rtx-time", test_parse_rtx_time);
 	g_test_add_func("/sdp/parse/firefox", test_parse_firefox);
 	g_test_add_func("/sdp/parse/lf-only", test_parse_lf_only);
 	g_test_add_func("/sdp/parse/bundle-variants", test_parse_bundle_variants);
