@@ -135,6 +135,22 @@ static char *describe_codecs(const HdmirtcSdpMedia *m)
 	return g_string_free(s, FALSE);
 }
 
+/* What would have worked, for an H264 payload without a=fmtp (GStreamer's
+ * webrtcbin sends one): RFC 6184 then means packetization-mode 0 and
+ * profile-level-id 420010, which browsers do not play. */
+static char *fmtp_hint(const HdmirtcSdpMedia *m)
+{
+	for (guint i = 0; i < m->payloads->len; i++) {
+		const HdmirtcSdpPayload *pl = &g_array_index(m->payloads, HdmirtcSdpPayload, i);
+
+		if (pl->encoding && g_ascii_strcasecmp(pl->encoding, "H264") == 0 && !pl->fmtp)
+			return g_strdup_printf("; H264 payload %u has no a=fmtp, which means "
+			                       "packetization-mode=0 (RFC 6184): add \"a=fmtp:%u "
+			                       "packetization-mode=1;profile-level-id=42e01f\"", pl->pt, pl->pt);
+	}
+	return g_strdup("");
+}
+
 static gboolean fail_choice(gboolean any_video, const HdmirtcSdpMedia *last,
                             const char *reason, gboolean all_port0, GError **error)
 {
@@ -150,10 +166,12 @@ static gboolean fail_choice(gboolean any_video, const HdmirtcSdpMedia *last,
 		g_set_error(error, HDMIRTC_SDP_ERROR, HDMIRTC_SDP_ERROR_INVALID, "line %u: video m= section: %s",
 		            last->line, reason);
 	} else {
+		g_autofree char *hint = fmtp_hint(last);
+
 		codecs = describe_codecs(last);
 		g_set_error(error, HDMIRTC_SDP_ERROR, HDMIRTC_SDP_ERROR_NO_CODEC,
 		            "line %u: no H.264 with packetization-mode=1 in a constrained baseline, baseline or "
-		            "main profile (offered: %s)", last->line, *codecs ? codecs : "nothing");
+		            "main profile (offered: %s)%s", last->line, *codecs ? codecs : "nothing", hint);
 	}
 	return FALSE;
 }

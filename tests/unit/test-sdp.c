@@ -511,6 +511,19 @@ static void test_refuse(gconstpointer data)
 	expect_choice_error(text, c->code, c->want);
 }
 
+/* An H264 payload without a=fmtp (GStreamer webrtcbin's recvonly offer):
+ * the 406 says what the line means and what would have worked. */
+static void test_refuse_h264_without_fmtp(void)
+{
+	g_autofree char *text = edit_fixture("chromium-recvonly-video-h264-mode0.sdp",
+	                                     "a=fmtp:104 level-asymmetry-allowed=1;packetization-mode=0;"
+	                                     "profile-level-id=42001f\r\n", "");
+
+	expect_choice_error(text, HDMIRTC_SDP_ERROR_NO_CODEC,
+	                    "H264 payload 104 has no a=fmtp, which means packetization-mode=0 (RFC 6184): "
+	                    "add \"a=fmtp:104 packetization-mode=1;profile-level-id=42e01f\"");
+}
+
 static const RefuseCase malformed_cases[] = {
 	{ "malformed-missing-v.sdp", HDMIRTC_SDP_ERROR_PARSE, "line 1: the first line must be v=0" },
 	{ "malformed-bad-fingerprint.sdp", HDMIRTC_SDP_ERROR_PARSE, "line 16: a=fingerprint value" },
@@ -988,6 +1001,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/sdp/parse/chromium", test_parse_chromium);
 	g_test_add_func("/sdp/parse/rtx-time", test_parse_rtx_time);
+	g_test_add_func("/sdp/refuse/h264-without-fmtp", test_refuse_h264_without_fmtp);
 	g_test_add_func("/sdp/parse/firefox", test_parse_firefox);
 	g_test_add_func("/sdp/parse/lf-only", test_parse_lf_only);
 	g_test_add_func("/sdp/parse/bundle-variants", test_parse_bundle_variants);
