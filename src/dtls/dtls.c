@@ -19,7 +19,19 @@
 /* Give up after 1+2+4+8+16 s without progress; ICE consent or the viewer's
  * own timeout usually ends a dead session earlier. */
 #define TIMEOUT_MAX_S 32
-#define CIPHER_LIST "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384"
+/* The DTLS 1.2 suites offered and taken, in one place.  A suite's
+ * signature algorithm is that of the *server's* certificate: as server the
+ * service signs with its ECDSA key (the ECDSA suites); as client (the
+ * usual case: it answers a=setup:active) it must also offer ECDHE-RSA, for
+ * peers whose certificate is RSA (GStreamer's webrtcbin by default,
+ * OpenSSL-based players, a browser given an RSA certificate): without them
+ * such a peer finds no shared cipher and sends alert 40.  All are ECDHE
+ * with AEAD (what browsers, OpenSSL, Go and NSS offer first for DTLS 1.2);
+ * AES-128-GCM first, as browsers prefer it; CHACHA20-POLY1305 for peers
+ * without AES instructions. */
+#define CIPHER_LIST "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:" \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 #define RECORD_HEADER_LEN 13
 #define MAX_KEYING_MATERIAL (2 * (HDMIRTC_SRTP_MASTER_KEY_LEN + HDMIRTC_SRTP_MAX_SALT_LEN))
 
