@@ -28,7 +28,7 @@ char *whep_load_offer_build(const WhepLoadOfferParams *p)
 		"a=ice-ufrag:%s\r\n"
 		"a=ice-pwd:%s\r\n"
 		"a=fingerprint:%s\r\n"
-		"a=setup:actpass\r\n"
+		"a=setup:%s\r\n"
 		"a=mid:0\r\n"
 		"a=extmap:%d %s\r\n"
 		"a=extmap:%d %s\r\n"
@@ -40,7 +40,7 @@ char *whep_load_offer_build(const WhepLoadOfferParams *p)
 		"a=rtcp-fb:%d nack pli\r\n"
 		"a=fmtp:%d level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n"
 		"a=end-of-candidates\r\n",
-		p->ice_ufrag, p->ice_pwd, p->fingerprint,
+		p->ice_ufrag, p->ice_pwd, p->fingerprint, p->dtls_client ? "active" : "actpass",
 		WHEP_LOAD_EXT_ABS_CAPTURE_TIME, hdmirtc_sdp_ext_uri(HDMIRTC_SDP_EXT_ABS_CAPTURE_TIME),
 		WHEP_LOAD_EXT_MID, hdmirtc_sdp_ext_uri(HDMIRTC_SDP_EXT_MID),
 		WHEP_LOAD_PT, WHEP_LOAD_PT, WHEP_LOAD_PT, WHEP_LOAD_PT);
@@ -76,8 +76,8 @@ static gboolean check_video(const HdmirtcSdpMedia *m, GError **error)
 		why = "no ICE credentials";
 	else if (!m->has_sha256_fingerprint)
 		why = "no sha-256 fingerprint";
-	else if (m->setup != HDMIRTC_SDP_SETUP_ACTIVE)
-		why = "a=setup is not active";
+	else if (m->setup != HDMIRTC_SDP_SETUP_ACTIVE && m->setup != HDMIRTC_SDP_SETUP_PASSIVE)
+		why = "a=setup is neither active nor passive";
 	else if (!m->rtcp_mux)
 		why = "no rtcp-mux";
 	else if (m->payloads->len != 1)
@@ -106,6 +106,7 @@ gboolean whep_load_answer_parse(const char *text, gsize len, WhepLoadAnswer *ans
 	answer->ice_pwd = g_strdup(m->ice_pwd);
 	answer->fingerprint = fingerprint_to_string(m->fingerprint_sha256);
 	answer->payload_type = g_array_index(m->payloads, HdmirtcSdpPayload, 0).pt;
+	answer->setup_passive = m->setup == HDMIRTC_SDP_SETUP_PASSIVE;
 	answer->candidates = g_ptr_array_new_with_free_func(g_free);
 	for (guint i = 0; i < m->candidates->len; i++)
 		g_ptr_array_add(answer->candidates,

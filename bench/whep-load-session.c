@@ -365,13 +365,14 @@ static gboolean start_dtls(WhepLoadSession *s, const char *fingerprint, GError *
 	};
 	const HdmirtcSrtpProfile profiles[] = { s->config.srtp_profile, HDMIRTC_SRTP_PROFILE_NONE };
 	HdmirtcDtlsConfig config = {
-		.role = HDMIRTC_DTLS_ROLE_SERVER,
+		.role = s->config.dtls_client ? HDMIRTC_DTLS_ROLE_CLIENT : HDMIRTC_DTLS_ROLE_SERVER,
 		.remote_fingerprint = fingerprint,
 		.srtp_profiles = s->config.srtp_profile ? profiles : NULL,
 	};
 
 	s->dtls = hdmirtc_dtls_new(s->config.cert, &config, &callbacks, s, error);
-	return s->dtls && hdmirtc_dtls_start(s->dtls, error);
+	/* A client says ClientHello once ICE is connected (on_component_state). */
+	return s->dtls && (s->config.dtls_client || hdmirtc_dtls_start(s->dtls, error));
 }
 
 /* ---- ICE ---- */
@@ -414,6 +415,13 @@ static void on_component_state(NiceAgent *agent, guint stream_id, guint componen
 
 	if (state == NICE_COMPONENT_STATE_FAILED)
 		fail(s, "ICE failed");
+	if ((state == NICE_COMPONENT_STATE_CONNECTED || state == NICE_COMPONENT_STATE_READY) && s->dtls &&
+	    hdmirtc_dtls_get_state(s->dtls) == HDMIRTC_DTLS_STATE_NEW) {
+		g_autoptr(GError) error = NULL;
+
+		if (!hdmirtc_dtls_start(s->dtls, &error))
+			fail(s, "DTLS start: %s", error->message);
+	}
 }
 
 static gboolean apply_answer(WhepLoadSession *s, const char *body, gsize len, GError **error)
@@ -423,6 +431,13 @@ static gboolean apply_answer(WhepLoadSession *s, const char *body, gsize len, GE
 
 	if (!whep_load_answer_parse(body, len, &answer, error))
 		return FALSE;
+	if (answer.setup_passive != s->config.dtls_client) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "answer says a=setup:%s to our %s",
+		            answer.setup_passive ? "passive" : "active",
+		            s->config.dtls_client ? "active" : "actpass");
+		whep_load_answer_clear(&answer);
+		return FALSE;
+	}
 	ok = nice_agent_set_remote_credentials(s->agent, s->stream_id, answer.ice_ufrag, answer.ice_pwd) &&
 	     start_dtls(s, answer.fingerprint, error);
 	if (ok && add_remote_candidates(s, answer.candidates) == 0) {
@@ -503,6 +518,7 @@ static char *build_offer(WhepLoadSession *s)
 		p.ice_ufrag = ufrag;
 		p.ice_pwd = pwd;
 		p.fingerprint = hdmirtc_dtls_cert_fingerprint(s->config.cert);
+		p.dtls_client = s->config.dtls_client;
 		p.candidates = (const char *const *)lines->pdata;
 		p.session_id = g_random_int() | ((guint64)(g_random_int() & 0x7fffffff) << 32);
 		offer = whep_load_offer_build(&p);

@@ -31,6 +31,7 @@ typedef struct {
 	char *srtp;
 	HdmirtcSrtpProfile srtp_profile;
 	gboolean bad_rtcp;
+	gboolean dtls_client;
 	char *dump_path;
 } Options;
 
@@ -93,6 +94,7 @@ static gboolean on_create(gpointer user_data)
 		.connect_timeout_s = (guint)load->opt.connect_timeout_s,
 		.srtp_profile = load->opt.srtp_profile,
 		.bad_rtcp = load->opt.bad_rtcp,
+		.dtls_client = load->opt.dtls_client,
 		.dump = load->created == 0 ? load->dump : NULL,
 	};
 
@@ -318,6 +320,8 @@ static gboolean parse_options(int argc, char **argv, Options *opt)
 		{ "stagger", 0, 0, G_OPTION_ARG_INT, &opt->stagger_ms, "Milliseconds between session starts, 0..1000 (20)", "MS" },
 		{ "bad-rtcp", 0, 0, G_OPTION_ARG_NONE, &opt->bad_rtcp,
 		  "With each receiver report send malformed RTCP inside valid SRTCP (robustness test)", NULL },
+		{ "dtls-client", 0, 0, G_OPTION_ARG_NONE, &opt->dtls_client,
+		  "Offer a=setup:active and be the DTLS client: the service answers passive and is the DTLS server", NULL },
 		{ "dump", 0, 0, G_OPTION_ARG_FILENAME, &opt->dump_path,
 		  "Write the first session's H.264 (depacketized, Annex B) to FILE, for a decoder to check", "FILE" },
 		{ NULL }

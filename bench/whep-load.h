@@ -35,6 +35,7 @@ typedef struct {
 	const char *fingerprint;        /* "sha-256 AB:..." */
 	const char *const *candidates;  /* "a=candidate:..." lines, NULL-terminated */
 	guint64 session_id;
+	gboolean dtls_client;           /* a=setup:active instead of actpass */
 } WhepLoadOfferParams;
 
 /* The recvonly H.264 offer (CRLF line ends); g_free. */
@@ -46,6 +47,7 @@ typedef struct {
 	char *fingerprint;              /* "sha-256 AB:..." */
 	GPtrArray *candidates;          /* char *, "a=candidate:..." */
 	guint8 payload_type;
+	gboolean setup_passive;         /* a=setup:passive (else active) */
 } WhepLoadAnswer;
 
 /* Parses the service's answer with hdmirtc's SDP parser and checks what
@@ -171,6 +173,9 @@ typedef struct {
 	/* When not NULL, the depacketized H.264 of this session is written
 	 * here (Annex B).  Not owned. */
 	FILE *dump;
+	/* Offer a=setup:active and be the DTLS client (the service is then
+	 * the server); else actpass, and the service is the client. */
+	gboolean dtls_client;
 } WhepLoadSessionConfig;
 
 WhepLoadSession *whep_load_session_new(const WhepLoadSessionConfig *config,

@@ -74,8 +74,8 @@ static gboolean check_transport(const HdmirtcSdpMedia *m, GError **error)
 		why = "no sha-256 a=fingerprint";
 	else if (m->setup == HDMIRTC_SDP_SETUP_NONE)
 		why = "no a=setup";
-	else if (m->setup != HDMIRTC_SDP_SETUP_ACTPASS && m->setup != HDMIRTC_SDP_SETUP_PASSIVE)
-		why = "a=setup must be actpass or passive: hdmirtc is the DTLS client";
+	else if (m->setup == HDMIRTC_SDP_SETUP_HOLDCONN)
+		why = "a=setup:holdconn: no DTLS connection wanted";
 	else if (!m->rtcp_mux)
 		why = "no a=rtcp-mux: hdmirtc sends RTP and RTCP on one port";
 	if (why)
@@ -336,7 +336,10 @@ static void append_accepted(GString *s, const HdmirtcSdpVideoChoice *c, const Hd
 	g_string_append_printf(s, "m=video 9 %s %u\r\nc=IN IP4 0.0.0.0\r\n", m->proto, c->payload_type);
 	g_string_append_printf(s, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=ice-options:trickle\r\n",
 	                       p->ice_ufrag, p->ice_pwd);
-	g_string_append_printf(s, "a=fingerprint:%s\r\na=setup:active\r\n", p->fingerprint);
+	/* RFC 8842 5.3: to actpass the answerer picks; hdmirtc is the DTLS
+	 * client (active) unless the offerer insists on being it. */
+	g_string_append_printf(s, "a=fingerprint:%s\r\na=setup:%s\r\n", p->fingerprint,
+	                       m->setup == HDMIRTC_SDP_SETUP_ACTIVE ? "passive" : "active");
 	if (m->mid)
 		g_string_append_printf(s, "a=mid:%s\r\n", m->mid);
 	append_extensions(s, c, p->transport_cc);

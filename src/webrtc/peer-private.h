@@ -47,6 +47,7 @@ struct HdmirtcPeer {
 	HdmirtcDtls *dtls;
 	HdmirtcSrtpSession *srtp;
 	char *remote_fingerprint;
+	gboolean dtls_server;            /* the offer said a=setup:active */
 
 	/* Negotiated media. */
 	char *mid;

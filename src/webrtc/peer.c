@@ -82,7 +82,7 @@ static gboolean start_dtls(HdmirtcPeer *peer, const HdmirtcDtlsCert *cert, GErro
 		.closed = on_dtls_closed,
 	};
 	HdmirtcDtlsConfig config = {
-		.role = HDMIRTC_DTLS_ROLE_CLIENT,
+		.role = peer->dtls_server ? HDMIRTC_DTLS_ROLE_SERVER : HDMIRTC_DTLS_ROLE_CLIENT,
 		.remote_fingerprint = peer->remote_fingerprint,
 	};
 
@@ -228,6 +228,8 @@ static void take_choice(HdmirtcPeer *peer, const HdmirtcSdpVideoChoice *choice)
 	if (strlen(peer->mid) > HDMIRTC_RTP_MID_MAX_LEN)
 		peer->mid_ext_id = 0;
 	peer->remote_fingerprint = format_fingerprint(choice->media->fingerprint_sha256);
+	/* The answer says a=setup:passive to an offer's active. */
+	peer->dtls_server = choice->media->setup == HDMIRTC_SDP_SETUP_ACTIVE;
 }
 
 char *hdmirtc_peer_build_answer(HdmirtcPeer *peer, const HdmirtcSdpOffer *offer, GError **error)

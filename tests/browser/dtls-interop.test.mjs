@@ -1,13 +1,16 @@
 // DTLS with peers other than Chromium's default: a browser whose
 // certificate is RSA (RTCPeerConnection.generateCertificate), as
-// GStreamer's webrtcbin and many OpenSSL-based players have by default.
+// GStreamer's webrtcbin and many OpenSSL-based players have by default,
+// and a client that insists on the DTLS client role.
 // The service is the DTLS client (it answers a=setup:active to actpass),
 // so its ClientHello must offer suites an RSA server can pick; with only
 // ECDHE-ECDSA ones the peer answered "no shared cipher" (alert 40).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { launchChromium } from './lib/chromium.mjs';
-import { startService, getStatus } from './lib/service.mjs';
+import { startService, getStatus, buildDir } from './lib/service.mjs';
 
 let service, browser;
 
@@ -65,4 +68,26 @@ test('a browser with an RSA certificate plays (the service offers ECDHE-RSA suit
     } finally {
       await page.close();
     }
+  });
+
+// A WHEP client that must be the DTLS client (a=setup:active; some players
+// and media servers offer it): the service answers passive and is the DTLS
+// server.  bench/whep-load (hdmirtc's own DTLS code in the client role)
+// stands in for it; the frames it counts are whole H.264 access units.
+test('an offer with a=setup:active gets passive and the service is the DTLS server',
+  { timeout: 60000 }, async () => {
+    const out = await new Promise((resolve, reject) => {
+      const child = spawn(path.join(buildDir, 'bench', 'whep-load'), ['--url', new URL('whep', service.url).href,
+        '--duration', '4', '--connect-timeout', '20', '--dtls-client'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      child.stdout.on('data', (d) => { text += d; });
+      child.stderr.on('data', (d) => { text += d; });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, text }));
+    });
+    assert.equal(out.code, 0, out.text);
+    const totals = JSON.parse(out.text.slice(out.text.indexOf('{'))).totals;
+    assert.ok(totals.frames >= 60, `frames ${totals.frames}`);
+    assert.equal(totals.decrypt_failures, 0);
+    assert.match(service.log(), /DTLS server: handshaking -> connected/);
   });

@@ -463,6 +463,33 @@ static void test_answer_abs_capture_time(void)
 	g_assert_null(strstr(answer, "transport-wide-cc"));
 }
 
+/* RFC 8842: to actpass and passive the service answers active (it is the
+ * DTLS client); to an offerer that must be the client (active), passive. */
+static void test_answer_setup(void)
+{
+	static const struct {
+		const char *offered, *answered;
+	} cases[] = {
+		{ "a=setup:actpass", "a=setup:active" },
+		{ "a=setup:passive", "a=setup:active" },
+		{ "a=setup:active", "a=setup:passive" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *text = edit_fixture("chromium-recvonly-video.sdp", "a=setup:actpass",
+		                                     cases[i].offered);
+		g_autoptr(HdmirtcSdpOffer) offer = parse_text(text);
+		HdmirtcSdpAnswerParams params = default_params();
+		g_autoptr(GError) error = NULL;
+		g_autofree char *answer = hdmirtc_sdp_answer_build(offer, &params, &error);
+		g_autofree char *line = g_strdup_printf("\r\n%s\r\n", cases[i].answered);
+
+		g_assert_no_error(error);
+		if (!strstr(answer, line))
+			g_error("offer %s: answer lacks %s", cases[i].offered, cases[i].answered);
+	}
+}
+
 static void test_answer_transport_cc(void)
 {
 	g_autoptr(HdmirtcSdpOffer) offer = parse_fixture("edited-firefox-recvonly-video.sdp");
@@ -556,7 +583,7 @@ static void test_refuse_edited(void)
 		{ "a=fingerprint:", "a=x-fingerprint:", HDMIRTC_SDP_ERROR_INVALID, "fingerprint" },
 		{ "a=fingerprint:sha-256 ", "a=fingerprint:sha-1 00:11:22:33:44:55:66:77:88:99:00:11:22:33:44:55:66:77:88:99\r\na=x:",
 		  HDMIRTC_SDP_ERROR_INVALID, "sha-256" },
-		{ "a=setup:actpass", "a=setup:active", HDMIRTC_SDP_ERROR_INVALID, "DTLS client" },
+		{ "a=setup:actpass", "a=setup:holdconn", HDMIRTC_SDP_ERROR_INVALID, "holdconn" },
 		{ "a=setup:actpass\r\n", "", HDMIRTC_SDP_ERROR_INVALID, "a=setup" },
 		{ "UDP/TLS/RTP/SAVPF", "RTP/AVP", HDMIRTC_SDP_ERROR_INVALID, "UDP/TLS/RTP/SAVPF" },
 	};
@@ -1001,6 +1028,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/sdp/parse/chromium", test_parse_chromium);
 	g_test_add_func("/sdp/parse/rtx-time", test_parse_rtx_time);
+	g_test_add_func("/sdp/answer/setup", test_answer_setup);
 	g_test_add_func("/sdp/refuse/h264-without-fmtp", test_refuse_h264_without_fmtp);
 	g_test_add_func("/sdp/parse/firefox", test_parse_firefox);
 	g_test_add_func("/sdp/parse/lf-only", test_parse_lf_only);
