@@ -33,13 +33,18 @@ apt_packages=(
 	device-tree-compiler udev systemd-container
 	qemu-system-x86 busybox-static cpio kmod xz-utils bc dwarves libelf-dev
 	clang libclang-rt-14-dev valgrind
+	# WHEP players on other WebRTC stacks than Chromium's (tests/players):
+	# GStreamer webrtcbin (OpenSSL), aiortc (Python, OpenSSL), Pion (Go).
+	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+	gstreamer1.0-nice gstreamer1.0-libav gstreamer1.0-tools gir1.2-gstreamer-1.0
+	gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0 gir1.2-nice-0.1 python3-gi
+	python3-aiortc python3-av python3-numpy golang-go golang-github-pion-webrtc.v3-dev
 )
 
-# Only bench/run.sh needs these: the GStreamer reference pipeline and the plot.
+# Only bench/run.sh needs these: the rest of the GStreamer reference
+# pipeline and the plot.
 bench_packages=(
-	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-	gstreamer1.0-plugins-ugly gstreamer1.0-nice gstreamer1.0-tools gir1.2-gstreamer-1.0
-	gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0 gir1.2-nice-0.1 python3-gi gnuplot-nox
+	gstreamer1.0-plugins-ugly gnuplot-nox
 )
 
 install_apt() {
