@@ -8,7 +8,7 @@
  * response.  A handler that fails sets a GError; its domain and code select
  * the HTTP status (hdmirtc_http_status_for_error()) and its message becomes
  * the one-line reason in the text/plain body, e.g.
- * "406 Not Acceptable: offer has no H.264 with packetization-mode=1".
+ * "422 Unprocessable Content: offer has no H.264 with packetization-mode=1".
  *
  * Threads: the server is created, served and freed on one thread; every
  * handler is called on the thread-default GMainContext of the thread that
@@ -29,9 +29,13 @@ GQuark hdmirtc_http_error_quark(void);
 typedef enum {
 	HDMIRTC_HTTP_ERROR_BAD_REQUEST,         /* 400: malformed SDP / sdpfrag */
 	HDMIRTC_HTTP_ERROR_NOT_FOUND,           /* 404: no such session */
-	HDMIRTC_HTTP_ERROR_NOT_ACCEPTABLE,      /* 406: nothing in the offer we can send */
+	/* 422: nothing in the offer we can send.  Not 406: WHEP
+	 * (draft-ietf-wish-whep-03 4.2.2) gives 406 the meaning "here is a
+	 * counter-offer" (an SDP body and a Location), which we never make. */
+	HDMIRTC_HTTP_ERROR_UNPROCESSABLE,
 	HDMIRTC_HTTP_ERROR_CONFLICT,            /* 409 */
 	HDMIRTC_HTTP_ERROR_PRECONDITION_FAILED, /* 412: If-Match does not match */
+	HDMIRTC_HTTP_ERROR_PRECONDITION_REQUIRED, /* 428: a PATCH without If-Match */
 	HDMIRTC_HTTP_ERROR_PAYLOAD_TOO_LARGE,   /* 413 */
 	HDMIRTC_HTTP_ERROR_UNSUPPORTED_MEDIA,   /* 415 */
 	HDMIRTC_HTTP_ERROR_TOO_MANY,            /* 503 with Retry-After: viewer limit reached */
@@ -73,6 +77,9 @@ typedef struct {
 	                   const char *body, gsize len, gpointer user_data);
 	/* DELETE /whep/<id>. */
 	gboolean (*whep_delete)(const char *session_id, gpointer user_data, GError **error);
+	/* GET or HEAD /whep/<id>: TRUE if the session exists (answered 204,
+	 * WHEP gives sessions no representation), FALSE for 404. */
+	gboolean (*whep_exists)(const char *session_id, gpointer user_data);
 	/* GET /api/status: a JsonNode (transfer full); NULL answers 500. */
 	JsonNode *(*status)(gpointer user_data);
 	/* POST /api/keyframe: ask the encoder for an IDR. */
@@ -98,8 +105,9 @@ typedef struct {
 	const char *token;              /* bearer token; NULL or "" = no authentication */
 	const char *cors_origin;        /* Access-Control-Allow-Origin; NULL or "" = no CORS headers */
 	const char *const *ice_servers; /* NULL-terminated Link header values sent with
-	                                 * every 201 (see hdmirtc_http_format_ice_server_link());
-	                                 * NULL = none */
+	                                 * every 201 and with an OPTIONS /whep that is not
+	                                 * a CORS preflight (see
+	                                 * hdmirtc_http_format_ice_server_link()); NULL = none */
 	guint retry_after_s;            /* Retry-After of 503 answers; 0 = 5 */
 } HdmirtcHttpConfig;
 

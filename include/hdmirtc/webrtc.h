@@ -22,6 +22,7 @@ typedef enum {
 	HDMIRTC_WEBRTC_ERROR_TOO_MANY_VIEWERS,  /* max_viewers reached */
 	HDMIRTC_WEBRTC_ERROR_NOT_FOUND,         /* no viewer with that id */
 	HDMIRTC_WEBRTC_ERROR_PRECONDITION,      /* If-Match does not match the viewer's ETag */
+	HDMIRTC_WEBRTC_ERROR_PRECONDITION_REQUIRED, /* a PATCH without If-Match */
 	HDMIRTC_WEBRTC_ERROR_BAD_FRAGMENT,      /* PATCH body for another session or mid */
 	HDMIRTC_WEBRTC_ERROR_NETWORK,           /* no candidate could be gathered */
 	HDMIRTC_WEBRTC_ERROR_CERTIFICATE,       /* the DTLS certificate file */
@@ -107,6 +108,8 @@ void hdmirtc_webrtc_patch_viewer(HdmirtcWebrtc *w, const char *id, const char *i
                                  HdmirtcViewerPatchedFunc patched, gpointer user_data);
 /* WHEP DELETE. */
 gboolean hdmirtc_webrtc_remove_viewer(HdmirtcWebrtc *w, const char *id, GError **error);
+/* TRUE while the viewer's WHEP session exists (WHEP GET). */
+gboolean hdmirtc_webrtc_has_viewer(HdmirtcWebrtc *w, const char *id);
 guint hdmirtc_webrtc_get_n_viewers(HdmirtcWebrtc *w);
 
 /* Sets the STUN server used by viewers that join from now on (after an

@@ -25,6 +25,8 @@ struct HdmirtcHttpServer {
 typedef struct HdmirtcMjpegViewer HdmirtcMjpegViewer;
 
 #define HDMIRTC_HTTP_ALLOW_HEADERS "Content-Type, Authorization, If-Match"
+/* RFC 6585 3; not in libsoup 3.2's SoupStatus. */
+#define HDMIRTC_HTTP_STATUS_PRECONDITION_REQUIRED 428
 #define HDMIRTC_HTTP_EXPOSE_HEADERS "Location, ETag, Link, Retry-After"
 
 /* http-reply.c */

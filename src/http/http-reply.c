@@ -11,9 +11,10 @@ guint hdmirtc_http_status_for_error(const GError *error)
 	static const guint status[] = {
 		[HDMIRTC_HTTP_ERROR_BAD_REQUEST] = SOUP_STATUS_BAD_REQUEST,
 		[HDMIRTC_HTTP_ERROR_NOT_FOUND] = SOUP_STATUS_NOT_FOUND,
-		[HDMIRTC_HTTP_ERROR_NOT_ACCEPTABLE] = SOUP_STATUS_NOT_ACCEPTABLE,
+		[HDMIRTC_HTTP_ERROR_UNPROCESSABLE] = SOUP_STATUS_UNPROCESSABLE_ENTITY,
 		[HDMIRTC_HTTP_ERROR_CONFLICT] = SOUP_STATUS_CONFLICT,
 		[HDMIRTC_HTTP_ERROR_PRECONDITION_FAILED] = SOUP_STATUS_PRECONDITION_FAILED,
+		[HDMIRTC_HTTP_ERROR_PRECONDITION_REQUIRED] = HDMIRTC_HTTP_STATUS_PRECONDITION_REQUIRED,
 		[HDMIRTC_HTTP_ERROR_PAYLOAD_TOO_LARGE] = SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
 		[HDMIRTC_HTTP_ERROR_UNSUPPORTED_MEDIA] = SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE,
 		[HDMIRTC_HTTP_ERROR_TOO_MANY] = SOUP_STATUS_SERVICE_UNAVAILABLE,
@@ -27,10 +28,21 @@ guint hdmirtc_http_status_for_error(const GError *error)
 	return status[error->code];
 }
 
+/* libsoup 3.2 has no phrase for 428 (RFC 6585) and names 422 by its old
+ * WebDAV name; RFC 9110 15.5.21 calls it Unprocessable Content. */
+static const char *status_phrase(guint status)
+{
+	switch (status) {
+	case SOUP_STATUS_UNPROCESSABLE_ENTITY: return "Unprocessable Content";
+	case HDMIRTC_HTTP_STATUS_PRECONDITION_REQUIRED: return "Precondition Required";
+	default: return soup_status_get_phrase(status);
+	}
+}
+
 void hdmirtc_http_reply(SoupServerMessage *msg, guint status, const char *content_type,
                         const char *body, gsize len)
 {
-	soup_server_message_set_status(msg, status, NULL);
+	soup_server_message_set_status(msg, status, status_phrase(status));
 	if (body)
 		soup_server_message_set_response(msg, content_type, SOUP_MEMORY_COPY, body, len);
 	else
@@ -61,8 +73,7 @@ static void reply_error_text(HdmirtcHttpServer *self, SoupServerMessage *msg, gu
                              const char *reason)
 {
 	g_autofree char *line = one_line(reason);
-	g_autofree char *body = g_strdup_printf("%u %s: %s\n", status,
-	                                        soup_status_get_phrase(status), line);
+	g_autofree char *body = g_strdup_printf("%u %s: %s\n", status, status_phrase(status), line);
 	g_autofree char *path = one_line(msg_path(msg));
 	const char *method = soup_server_message_get_method(msg);
 

@@ -147,7 +147,8 @@ static void api_options(HdmirtcHttpServer *self, SoupServerMessage *msg, const c
 	hdmirtc_http_reply(msg, SOUP_STATUS_NO_CONTENT, NULL, NULL, 0);
 }
 
-/* Preflights carry no credentials (Fetch spec), so OPTIONS needs none. */
+/* Preflights carry no credentials (Fetch spec), so OPTIONS needs none
+ * here; WHEP's asks for it when it is no preflight (http-whep.c). */
 static void serve_api(HdmirtcHttpServer *self, SoupServerMessage *msg, const char *path)
 {
 	gboolean options = strcmp(soup_server_message_get_method(msg), "OPTIONS") == 0;

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* WHEP signalling (RFC 9725 for WHIP, draft-ietf-wish-whep for WHEP):
  * POST /whep creates a session, PATCH /whep/<id> trickles ICE or restarts
- * it, DELETE /whep/<id> ends it.  POST and PATCH are answered when the
- * handler finishes their HdmirtcWhepRequest (an answer or a restart waits
- * for candidate gathering); DELETE synchronously. */
+ * it, DELETE /whep/<id> ends it, GET and HEAD answer without content.
+ * POST and PATCH are answered when the handler finishes their
+ * HdmirtcWhepRequest (an answer or a restart waits for candidate
+ * gathering); the others synchronously. */
 #include "http-private.h"
 
 #include <string.h>
 
 #define SDP_TYPE "application/sdp"
 #define SDPFRAG_TYPE "application/trickle-ice-sdpfrag"
+#define ENDPOINT_METHODS "GET, HEAD, OPTIONS, POST"
+#define SESSION_METHODS "GET, HEAD, OPTIONS, PATCH, DELETE"
 
 /* An opaque entity tag goes between quotes: refuse what would break them
  * or the header. */
@@ -239,11 +242,41 @@ static void whep_delete(HdmirtcHttpServer *self, SoupServerMessage *msg, const c
 	hdmirtc_http_reply(msg, SOUP_STATUS_OK, NULL, NULL, 0);
 }
 
+/* WHEP (draft-ietf-wish-whep-03 4.1) gives the endpoint and its sessions
+ * no representation but wants GET answered 2xx without content.  The
+ * endpoint says Content-Type: application/sdp, so that a player can tell
+ * a WHEP endpoint from a HEAD (the editor's copy after -03, "WHEP Endpoint
+ * URL Discoverability"); a session that is gone is 404. */
+static void whep_get(HdmirtcHttpServer *self, SoupServerMessage *msg, const char *id)
+{
+	if (!id)
+		hdmirtc_http_reply(msg, SOUP_STATUS_OK, SDP_TYPE, "", 0);
+	else if (self->handlers.whep_exists(id, self->user_data))
+		hdmirtc_http_reply(msg, SOUP_STATUS_NO_CONTENT, NULL, NULL, 0);
+	else
+		hdmirtc_http_reply_error(self, msg, SOUP_STATUS_NOT_FOUND, "no WHEP session %s", id);
+}
+
+/* A CORS preflight (Fetch) names the method it asks about. */
+static gboolean is_preflight(SoupServerMessage *msg)
+{
+	return soup_message_headers_get_one(soup_server_message_get_request_headers(msg),
+	                                    "Access-Control-Request-Method") != NULL;
+}
+
+/* Answered 200: WHEP 4.3 speaks of "the 200 OK response to any OPTIONS
+ * request". */
 void hdmirtc_http_whep_options(HdmirtcHttpServer *self, SoupServerMessage *msg, const char *id)
 {
 	SoupMessageHeaders *h = soup_server_message_get_response_headers(msg);
-	const char *methods = id ? "OPTIONS, PATCH, DELETE" : "OPTIONS, POST";
+	const char *methods = id ? SESSION_METHODS : ENDPOINT_METHODS;
+	gboolean preflight = is_preflight(msg);
 
+	/* Players send the token on every request but preflights (WHEP
+	 * 4.8.1); an OPTIONS that hands out TURN credentials must not be
+	 * open to anybody. */
+	if (!preflight && !hdmirtc_http_check_auth(self, msg))
+		return;
 	soup_message_headers_replace(h, "Allow", methods);
 	soup_message_headers_replace(h, "Access-Control-Allow-Methods", methods);
 	soup_message_headers_replace(h, "Access-Control-Allow-Headers", HDMIRTC_HTTP_ALLOW_HEADERS);
@@ -253,11 +286,12 @@ void hdmirtc_http_whep_options(HdmirtcHttpServer *self, SoupServerMessage *msg, 
 	} else {
 		soup_message_headers_replace(h, "Accept-Post", SDP_TYPE);
 		/* So a client can configure its ICE servers before its offer
-		 * (WHIP/WHEP: Link headers on OPTIONS). */
-		for (char **link = self->ice_links; *link; link++)
+		 * (RFC 9725 4.6), but not on preflights, which no page sees
+		 * (RFC 9725 4.6 asks for none there). */
+		for (char **link = self->ice_links; !preflight && *link; link++)
 			soup_message_headers_append(h, "Link", *link);
 	}
-	hdmirtc_http_reply(msg, SOUP_STATUS_NO_CONTENT, NULL, NULL, 0);
+	hdmirtc_http_reply(msg, SOUP_STATUS_OK, NULL, NULL, 0);
 }
 
 void hdmirtc_http_whep_route(HdmirtcHttpServer *self, SoupServerMessage *msg, const char *id)
@@ -265,7 +299,10 @@ void hdmirtc_http_whep_route(HdmirtcHttpServer *self, SoupServerMessage *msg, co
 	const char *method = soup_server_message_get_method(msg);
 	const HdmirtcHttpHandlers *h = &self->handlers;
 
-	if (!id && strcmp(method, "POST") == 0) {
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+		if (hdmirtc_http_require_handler(self, msg, !id || h->whep_exists != NULL))
+			whep_get(self, msg, id);
+	} else if (!id && strcmp(method, "POST") == 0) {
 		if (hdmirtc_http_require_handler(self, msg, h->whep_create != NULL))
 			whep_post(self, msg);
 	} else if (id && strcmp(method, "PATCH") == 0) {
@@ -275,6 +312,6 @@ void hdmirtc_http_whep_route(HdmirtcHttpServer *self, SoupServerMessage *msg, co
 		if (hdmirtc_http_require_handler(self, msg, h->whep_delete != NULL))
 			whep_delete(self, msg, id);
 	} else {
-		hdmirtc_http_reply_bad_method(self, msg, id ? "OPTIONS, PATCH, DELETE" : "OPTIONS, POST");
+		hdmirtc_http_reply_bad_method(self, msg, id ? SESSION_METHODS : ENDPOINT_METHODS);
 	}
 }

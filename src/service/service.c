@@ -14,8 +14,11 @@ static HdmirtcHttpError http_code_for_status(guint status)
 	switch (status) {
 	case 400: return HDMIRTC_HTTP_ERROR_BAD_REQUEST;
 	case 404: return HDMIRTC_HTTP_ERROR_NOT_FOUND;
-	case 406: return HDMIRTC_HTTP_ERROR_NOT_ACCEPTABLE;
+	/* The SDP module's 406 (an offer with nothing we can send) goes out
+	 * as 422: WHEP keeps 406 for counter-offers. */
+	case 406: return HDMIRTC_HTTP_ERROR_UNPROCESSABLE;
 	case 412: return HDMIRTC_HTTP_ERROR_PRECONDITION_FAILED;
+	case 428: return HDMIRTC_HTTP_ERROR_PRECONDITION_REQUIRED;
 	case 413: return HDMIRTC_HTTP_ERROR_PAYLOAD_TOO_LARGE;
 	case 503: return HDMIRTC_HTTP_ERROR_TOO_MANY;
 	default: return HDMIRTC_HTTP_ERROR_INTERNAL;
@@ -28,6 +31,7 @@ static guint http_status_for_webrtc_error(const GError *error)
 	case HDMIRTC_WEBRTC_ERROR_TOO_MANY_VIEWERS: return 503;
 	case HDMIRTC_WEBRTC_ERROR_NOT_FOUND: return 404;
 	case HDMIRTC_WEBRTC_ERROR_PRECONDITION: return 412;
+	case HDMIRTC_WEBRTC_ERROR_PRECONDITION_REQUIRED: return 428;
 	case HDMIRTC_WEBRTC_ERROR_BAD_FRAGMENT: return 400;
 	case HDMIRTC_WEBRTC_ERROR_NETWORK: return 503;
 	case HDMIRTC_WEBRTC_ERROR_CLOSED: return 503;
@@ -104,6 +108,13 @@ static gboolean on_whep_delete(const char *session_id, gpointer user_data, GErro
 		return FALSE;
 	}
 	return TRUE;
+}
+
+static gboolean on_whep_exists(const char *session_id, gpointer user_data)
+{
+	HdmirtcService *s = user_data;
+
+	return hdmirtc_webrtc_has_viewer(s->webrtc, session_id);
 }
 
 static JsonNode *on_status(gpointer user_data)
@@ -223,6 +234,7 @@ static const HdmirtcHttpHandlers http_handlers = {
 	.whep_create = on_whep_create,
 	.whep_patch = on_whep_patch,
 	.whep_delete = on_whep_delete,
+	.whep_exists = on_whep_exists,
 	.status = on_status,
 	.keyframe = on_keyframe,
 	.edid_get = on_edid_get,

@@ -193,9 +193,17 @@ static HdmirtcPeer *find_peer(HdmirtcWebrtc *w, const char *id, GError **error)
 	return peer;
 }
 
+/* WHEP (draft-ietf-wish-whep-03 4.4.1, RFC 9725 4.3.1): a PATCH names the
+ * ICE session it is for; without If-Match it is answered 428 (RFC 6585 3),
+ * with another session's ETag 412.  "*" is what an ICE restart sends. */
 static gboolean check_if_match(HdmirtcPeer *peer, const char *if_match, GError **error)
 {
-	if (!if_match || g_str_equal(if_match, "*") || g_str_equal(if_match, hdmirtc_peer_get_etag(peer)))
+	if (!if_match) {
+		g_set_error(error, HDMIRTC_WEBRTC_ERROR, HDMIRTC_WEBRTC_ERROR_PRECONDITION_REQUIRED,
+			    "a PATCH needs If-Match: the session's ETag, or \"*\" for an ICE restart");
+		return FALSE;
+	}
+	if (g_str_equal(if_match, "*") || g_str_equal(if_match, hdmirtc_peer_get_etag(peer)))
 		return TRUE;
 	g_set_error(error, HDMIRTC_WEBRTC_ERROR, HDMIRTC_WEBRTC_ERROR_PRECONDITION,
 		    "If-Match '%s' does not match the session's ETag", if_match);
@@ -300,6 +308,11 @@ void hdmirtc_webrtc_patch_viewer(HdmirtcWebrtc *w, const char *id, const char *i
 
 	if (!patch_viewer(w, id, if_match, fragment, len, patched, user_data, &error))
 		patched(NULL, NULL, error, user_data);
+}
+
+gboolean hdmirtc_webrtc_has_viewer(HdmirtcWebrtc *w, const char *id)
+{
+	return find_peer(w, id, NULL) != NULL;
 }
 
 gboolean hdmirtc_webrtc_remove_viewer(HdmirtcWebrtc *w, const char *id, GError **error)

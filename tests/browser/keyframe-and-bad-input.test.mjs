@@ -99,7 +99,8 @@ test('bad requests get precise errors while the viewer keeps playing', { timeout
     'a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n' +
     `a=fingerprint:sha-256 ${Array(32).fill('AB').join(':')}\r\na=setup:actpass\r\na=rtpmap:111 opus/48000/2\r\n`;
   r = await whep(audioOnly, sdp);
-  assert.equal(r.status, 406); assert.match(r.text, /video/i);
+  // 422, not 406: WHEP keeps 406 for a counter-offer (whep-conformance).
+  assert.equal(r.status, 422); assert.match(r.text, /video/i);
   const frag = 'a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\nm=video 9 UDP/TLS/RTP/SAVPF 0\r\n' +
     'a=mid:0\r\na=candidate:1 1 udp 2130706431 127.0.0.1 5000 typ host\r\n';
   r = await whep(frag, { 'Content-Type': 'application/trickle-ice-sdpfrag' }, 'PATCH', 'whep/no-such-session');

@@ -137,6 +137,11 @@ static gboolean fake_delete(const char *session_id, gpointer user_data, GError *
 	return known_session(fake, session_id, error);
 }
 
+static gboolean fake_exists(const char *session_id, gpointer user_data)
+{
+	return known_session(user_data, session_id, NULL);
+}
+
 static JsonNode *fake_status(gpointer user_data)
 {
 	Fake *fake = user_data;
@@ -165,6 +170,7 @@ static const HdmirtcHttpHandlers fake_handlers = {
 	.whep_create = fake_create,
 	.whep_patch = fake_patch,
 	.whep_delete = fake_delete,
+	.whep_exists = fake_exists,
 	.status = fake_status,
 	.keyframe = fake_keyframe,
 };
@@ -304,12 +310,19 @@ static const char *header(Reply *r, const char *name)
 
 static const char *auth_header[] = { "Authorization", "Bearer " TOKEN, NULL };
 
+/* RFC 9110's and RFC 6585's names, which libsoup 3.2 lacks for these two. */
+static const char *phrase(guint status)
+{
+	return status == 422 ? "Unprocessable Content" :
+	       status == 428 ? "Precondition Required" : soup_status_get_phrase(status);
+}
+
 static void assert_error_body(Reply *r, guint status, const char *reason)
 {
-	g_autofree char *want = g_strdup_printf("%u %s: %s\n", status,
-	                                        soup_status_get_phrase(status), reason);
+	g_autofree char *want = g_strdup_printf("%u %s: %s\n", status, phrase(status), reason);
 
 	g_assert_cmpuint(r->status, ==, status);
+	g_assert_cmpstr(soup_message_get_reason_phrase(r->msg), ==, phrase(status));
 	g_assert_cmpstr(header(r, "Content-Type"), ==, "text/plain; charset=utf-8");
 	g_assert_cmpstr(r->text, ==, want);
 }
@@ -398,10 +411,10 @@ static void test_post_deferred(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(header(ok, "Location"), ==, "/whep/sess1");
 
 	f->fake.fail_domain = HDMIRTC_HTTP_ERROR;
-	f->fake.fail_code = HDMIRTC_HTTP_ERROR_NOT_ACCEPTABLE;
+	f->fake.fail_code = HDMIRTC_HTTP_ERROR_UNPROCESSABLE;
 	f->fake.fail_message = "no H.264";
 	refused = request(f, "POST", "/whep", "application/sdp", OFFER, -1, NULL);
-	assert_error_body(refused, 406, "no H.264");
+	assert_error_body(refused, 422, "no H.264");
 }
 
 static gboolean cancel_soon(gpointer user_data)
@@ -555,7 +568,7 @@ static Reply *post_failing(Fixture *f, GQuark domain, int code, const char *mess
 
 static void test_post_handler_errors(Fixture *f, gconstpointer data)
 {
-	g_autoptr(Reply) r406 = post_failing(f, HDMIRTC_HTTP_ERROR, HDMIRTC_HTTP_ERROR_NOT_ACCEPTABLE,
+	g_autoptr(Reply) r422 = post_failing(f, HDMIRTC_HTTP_ERROR, HDMIRTC_HTTP_ERROR_UNPROCESSABLE,
 	                                     "offer has no H.264 with packetization-mode=1");
 	g_autoptr(Reply) r400 = post_failing(f, HDMIRTC_HTTP_ERROR, HDMIRTC_HTTP_ERROR_BAD_REQUEST,
 	                                     "line 3: expected \"t=\"\nsecond line");
@@ -563,13 +576,14 @@ static void test_post_handler_errors(Fixture *f, gconstpointer data)
 	                                     "4 viewers already");
 	g_autoptr(Reply) r500 = NULL;
 
-	assert_error_body(r406, 406, "offer has no H.264 with packetization-mode=1");
+	/* Not 406: WHEP's 406 is a counter-offer (an SDP body, a Location). */
+	assert_error_body(r422, 422, "offer has no H.264 with packetization-mode=1");
 	/* A multi-line reason stays one line. */
 	assert_error_body(r400, 400, "line 3: expected \"t=\" second line");
 	assert_error_body(r503, 503, "4 viewers already");
 	g_assert_cmpstr(header(r503, "Retry-After"), ==, "7");
-	g_assert_null(header(r406, "Retry-After"));
-	g_assert_null(header(r406, "Location"));
+	g_assert_null(header(r422, "Retry-After"));
+	g_assert_null(header(r422, "Location"));
 
 	g_test_expect_message("hdmirtc-http", G_LOG_LEVEL_WARNING, "POST /whep -> 500: disk on fire");
 	r500 = post_failing(f, G_IO_ERROR, G_IO_ERROR_FAILED, "disk on fire");
@@ -583,9 +597,10 @@ static void test_status_for_error(void)
 	static const struct { int code; guint status; } map[] = {
 		{ HDMIRTC_HTTP_ERROR_BAD_REQUEST, 400 },
 		{ HDMIRTC_HTTP_ERROR_NOT_FOUND, 404 },
-		{ HDMIRTC_HTTP_ERROR_NOT_ACCEPTABLE, 406 },
+		{ HDMIRTC_HTTP_ERROR_UNPROCESSABLE, 422 },
 		{ HDMIRTC_HTTP_ERROR_CONFLICT, 409 },
 		{ HDMIRTC_HTTP_ERROR_PRECONDITION_FAILED, 412 },
+		{ HDMIRTC_HTTP_ERROR_PRECONDITION_REQUIRED, 428 },
 		{ HDMIRTC_HTTP_ERROR_PAYLOAD_TOO_LARGE, 413 },
 		{ HDMIRTC_HTTP_ERROR_UNSUPPORTED_MEDIA, 415 },
 		{ HDMIRTC_HTTP_ERROR_TOO_MANY, 503 },
@@ -672,6 +687,13 @@ static void test_patch_errors(Fixture *f, gconstpointer data)
 	assert_error_body(stale, 412, "If-Match \"old\" is not the session's ETag");
 	/* Not a single strong tag: passed as sent. */
 	g_assert_cmpstr(f->fake.patch_if_match, ==, "W/\"old\"");
+
+	f->fake.fail_code = HDMIRTC_HTTP_ERROR_PRECONDITION_REQUIRED;
+	f->fake.fail_message = "a PATCH needs If-Match";
+	g_autoptr(Reply) unconditional = request(f, "PATCH", "/whep/sess1",
+	                                         "application/trickle-ice-sdpfrag", SDPFRAG, -1, NULL);
+	assert_error_body(unconditional, 428, "a PATCH needs If-Match");
+	g_assert_null(f->fake.patch_if_match);
 }
 
 static void test_delete(Fixture *f, gconstpointer data)
@@ -694,23 +716,67 @@ static void test_options(Fixture *f, gconstpointer data)
 	g_autoptr(Reply) session = request(f, "OPTIONS", "/whep/sess1", NULL, NULL, 0, preflight);
 	g_autoptr(Reply) status = request(f, "OPTIONS", "/api/status", NULL, NULL, 0, preflight);
 
-	/* Preflights never carry credentials, so they need no token. */
-	g_assert_cmpuint(whep->status, ==, 204);
+	/* Preflights never carry credentials, so they need no token.  WHEP
+	 * answers OPTIONS 200 (draft-ietf-wish-whep-03 4.3). */
+	g_assert_cmpuint(whep->status, ==, 200);
 	g_assert_cmpstr(header(whep, "Access-Control-Allow-Origin"), ==, "https://kvm.example");
-	g_assert_cmpstr(header(whep, "Access-Control-Allow-Methods"), ==, "OPTIONS, POST");
+	g_assert_cmpstr(header(whep, "Access-Control-Allow-Methods"), ==, "GET, HEAD, OPTIONS, POST");
+	g_assert_cmpstr(header(whep, "Allow"), ==, "GET, HEAD, OPTIONS, POST");
 	g_assert_cmpstr(header(whep, "Access-Control-Allow-Headers"), ==,
 	                "Content-Type, Authorization, If-Match");
 	g_assert_cmpstr(header(whep, "Accept-Post"), ==, "application/sdp");
-	/* The ICE servers, so a client can use TURN from its first offer. */
-	g_assert_nonnull(strstr(soup_message_headers_get_list(soup_message_get_response_headers(whep->msg),
-	                                                      "Link"), "<turn:127.0.0.1:3478?transport=udp>"));
+	/* No page sees a preflight's answer: no ICE servers there (RFC 9725
+	 * 4.6), nor TURN credentials for whoever asks without the token. */
+	g_assert_null(header(whep, "Link"));
 	g_assert_null(header(session, "Link"));
-	g_assert_cmpuint(session->status, ==, 204);
-	g_assert_cmpstr(header(session, "Access-Control-Allow-Methods"), ==, "OPTIONS, PATCH, DELETE");
+	g_assert_cmpuint(session->status, ==, 200);
+	g_assert_cmpstr(header(session, "Access-Control-Allow-Methods"), ==,
+	                "GET, HEAD, OPTIONS, PATCH, DELETE");
+	g_assert_cmpstr(header(session, "Accept-Patch"), ==, "application/trickle-ice-sdpfrag");
 	g_assert_cmpstr(header(session, "Access-Control-Allow-Origin"), ==, "https://kvm.example");
 	g_assert_null(header(session, "Accept-Post"));
 	g_assert_cmpuint(status->status, ==, 204);
 	g_assert_cmpstr(header(status, "Access-Control-Allow-Methods"), ==, "GET, HEAD, OPTIONS");
+	g_assert_cmpuint(f->fake.creates + f->fake.patches + f->fake.deletes, ==, 0);
+}
+
+/* An OPTIONS that is no preflight, sent before the offer: the ICE servers,
+ * so a client can use TURN from its first offer, for a client with the
+ * token only (they carry TURN credentials). */
+static void test_options_ice_servers(Fixture *f, gconstpointer data)
+{
+	g_autoptr(Reply) anon = request(f, "OPTIONS", "/whep", NULL, NULL, 0, NULL);
+	g_autoptr(Reply) r = request(f, "OPTIONS", "/whep", NULL, NULL, 0, auth_header);
+
+	assert_error_body(anon, 401, "this request needs an Authorization: Bearer <token> header");
+	g_assert_null(header(anon, "Link"));
+	g_assert_cmpuint(r->status, ==, 200);
+	g_assert_cmpstr(header(r, "Accept-Post"), ==, "application/sdp");
+	g_assert_nonnull(strstr(soup_message_headers_get_list(soup_message_get_response_headers(r->msg),
+	                                                      "Link"), "<turn:127.0.0.1:3478?transport=udp>"));
+}
+
+/* WHEP gives the endpoint and sessions no representation: GET and HEAD
+ * answer 2xx without content (draft-ietf-wish-whep-03 4.1), the endpoint
+ * with Content-Type: application/sdp so that players recognise it. */
+static void test_get_and_head(Fixture *f, gconstpointer data)
+{
+	g_autoptr(Reply) get = request(f, "GET", "/whep", NULL, NULL, 0, NULL);
+	g_autoptr(Reply) head = request(f, "HEAD", "/whep", NULL, NULL, 0, NULL);
+	g_autoptr(Reply) session = request(f, "GET", "/whep/sess1", NULL, NULL, 0, NULL);
+	g_autoptr(Reply) session_head = request(f, "HEAD", "/whep/sess1", NULL, NULL, 0, NULL);
+	g_autoptr(Reply) gone = request(f, "GET", "/whep/other", NULL, NULL, 0, NULL);
+
+	g_assert_cmpuint(get->status, ==, 200);
+	g_assert_cmpstr(get->text, ==, "");
+	g_assert_cmpstr(header(get, "Content-Type"), ==, "application/sdp");
+	g_assert_cmpuint(head->status, ==, 200);
+	g_assert_cmpstr(head->text, ==, "");
+	g_assert_cmpstr(header(head, "Content-Type"), ==, "application/sdp");
+	g_assert_cmpuint(session->status, ==, 204);
+	g_assert_cmpstr(session->text, ==, "");
+	g_assert_cmpuint(session_head->status, ==, 204);
+	assert_error_body(gone, 404, "no WHEP session other");
 	g_assert_cmpuint(f->fake.creates + f->fake.patches + f->fake.deletes, ==, 0);
 }
 
@@ -806,8 +872,8 @@ static void test_not_found_and_bad_method(Fixture *f, gconstpointer data)
 	g_autoptr(Reply) nope = request(f, "GET", "/nope", NULL, NULL, 0, NULL);
 	g_autoptr(Reply) traversal = request(f, "GET", "/../etc/passwd", NULL, NULL, 0, NULL);
 	g_autoptr(Reply) post_page = request(f, "POST", "/", "text/plain", "x", -1, NULL);
-	g_autoptr(Reply) get_whep = request(f, "GET", "/whep", NULL, NULL, 0, NULL);
-	g_autoptr(Reply) get_session = request(f, "GET", "/whep/sess1", NULL, NULL, 0, NULL);
+	g_autoptr(Reply) put_whep = request(f, "PUT", "/whep", "application/sdp", OFFER, -1, NULL);
+	g_autoptr(Reply) put_session = request(f, "PUT", "/whep/sess1", "application/sdp", OFFER, -1, NULL);
 	g_autoptr(Reply) put_status = request(f, "PUT", "/api/status", "text/plain", "x", -1, NULL);
 	g_autoptr(Reply) get_key = request(f, "GET", "/api/keyframe", NULL, NULL, 0, NULL);
 	g_autoptr(Reply) post_session = request(f, "POST", "/whep/sess1", "application/sdp",
@@ -817,10 +883,10 @@ static void test_not_found_and_bad_method(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(traversal->status, >=, 400);
 	assert_error_body(post_page, 405, "POST is not allowed here; allowed: GET, HEAD");
 	g_assert_cmpstr(header(post_page, "Allow"), ==, "GET, HEAD");
-	g_assert_cmpuint(get_whep->status, ==, 405);
-	g_assert_cmpstr(header(get_whep, "Allow"), ==, "OPTIONS, POST");
-	g_assert_cmpuint(get_session->status, ==, 405);
-	g_assert_cmpstr(header(get_session, "Allow"), ==, "OPTIONS, PATCH, DELETE");
+	g_assert_cmpuint(put_whep->status, ==, 405);
+	g_assert_cmpstr(header(put_whep, "Allow"), ==, "GET, HEAD, OPTIONS, POST");
+	g_assert_cmpuint(put_session->status, ==, 405);
+	g_assert_cmpstr(header(put_session, "Allow"), ==, "GET, HEAD, OPTIONS, PATCH, DELETE");
 	g_assert_cmpuint(put_status->status, ==, 405);
 	g_assert_cmpstr(header(put_status, "Allow"), ==, "GET, HEAD, OPTIONS");
 	g_assert_cmpuint(get_key->status, ==, 405);
@@ -1014,6 +1080,8 @@ int main(int argc, char **argv)
 	ADD("/http/whep/patch-errors", test_patch_errors, NULL);
 	ADD("/http/whep/delete", test_delete, NULL);
 	ADD("/http/whep/options", test_options, TOKEN);
+	ADD("/http/whep/options-ice-servers", test_options_ice_servers, TOKEN);
+	ADD("/http/whep/get-and-head", test_get_and_head, NULL);
 	ADD("/http/api/status-json", test_status_json, NULL);
 	ADD("/http/api/keyframe-error", test_keyframe_error, NULL);
 	ADD("/http/static-files", test_static_files, NULL);
