@@ -157,8 +157,16 @@ static guint feedback_bit(const char *fb)
 		{ "transport-cc", HDMIRTC_SDP_FB_TRANSPORT_CC },
 	};
 
+	/* Compared word by word: Pion writes "nack " (a trailing space, an
+	 * empty parameter), which means plain NACK. */
+	g_auto(GStrv) words = g_strsplit_set(fb, " \t", -1);
+	g_autoptr(GString) norm = g_string_new(NULL);
+
+	for (char **w = words; *w; w++)
+		if (**w)
+			g_string_append_printf(norm, "%s%s", norm->len ? " " : "", *w);
 	for (guint i = 0; i < G_N_ELEMENTS(known); i++)
-		if (strcmp(fb, known[i].name) == 0)
+		if (strcmp(norm->str, known[i].name) == 0)
 			return known[i].bit;
 	return 0;
 }

@@ -152,10 +152,10 @@ test('SRTP AES128_CM_SHA1_80 with the service as DTLS server', { timeout: 120000
     { answerSetup: 'passive', pionRole: 'client', cipher: /^TLS_ECDHE_ECDSA_/, srtp: 'SRTP_AES128_CM_HMAC_SHA1_80' }));
 
 // Pion 3.1.56 writes a=rtcp-fb:102 nack with a trailing space ("nack ");
-// the service's parser compares the whole rest of the line, finds no
-// known feedback, and leaves nack out of its answer: no NACK negotiated.
+// the service's parser compared the whole rest of the line, found no
+// known feedback, and left nack out of its answer: no NACK negotiated.
 test('the answer to Pion\'s offer keeps "a=rtcp-fb:<pt> nack"',
-  { timeout: 60000, todo: 'src/sdp/sdp-media.c feedback_bit() does not trim the trailing space Pion writes' }, async () => {
+  { timeout: 60000 }, async () => {
     const { result } = await playPion(new URL('whep', service.url).href, [], { frames: 1 });
     try {
       assert.equal(result.code, 0, result.log.slice(-4000));
