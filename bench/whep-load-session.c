@@ -341,8 +341,8 @@ static void dtls_connected(HdmirtcDtls *dtls, const HdmirtcSrtpKeys *keys, gpoin
 	WhepLoadSession *s = user_data;
 	g_autoptr(GError) error = NULL;
 
-	/* We are the DTLS server: our SRTP keys are the server's. */
-	s->srtp = hdmirtc_srtp_session_new(keys, FALSE, &error);
+	/* Our SRTP keys are those of our DTLS role (RFC 5764 4.2). */
+	s->srtp = hdmirtc_srtp_session_new(keys, hdmirtc_dtls_get_role(dtls) == HDMIRTC_DTLS_ROLE_CLIENT, &error);
 	if (!s->srtp) {
 		fail(s, "SRTP: %s", error->message);
 		return;

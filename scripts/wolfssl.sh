@@ -18,7 +18,13 @@ wolfssl_flags=(
 )
 # Defines in CMAKE_C_FLAGS also go into the installed wolfssl/options.h,
 # which is what programs using the library see.
-wolfssl_cflags=(-DWOLFSSL_SRTP -DHAVE_KEYING_MATERIAL -DHAVE_EXTENDED_MASTER -DWOLFSSL_DTLS_MTU -fPIC -O2)
+# HAVE_SERVER_RENEGOTIATION_INFO: a server's ServerHello answers the
+# client's empty-renegotiation SCSV with renegotiation_info (RFC 5746);
+# OpenSSL 3 clients (aiortc, webrtcbin as DTLS client) refuse a server
+# without it (alert 40).  wolfSSL's autoconf build turns it on by default,
+# its CMake build does not.
+wolfssl_cflags=(-DWOLFSSL_SRTP -DHAVE_KEYING_MATERIAL -DHAVE_EXTENDED_MASTER -DWOLFSSL_DTLS_MTU
+	-DHAVE_SERVER_RENEGOTIATION_INFO -fPIC -O2)
 
 # wolfssl_configure CC [CMAKE_ARGS...]: sets wolfssl_cmake_args, the CMake
 # arguments of a build with the C compiler CC.
@@ -49,12 +55,23 @@ wolfssl_enable_deb_src() {
 	apt-get update -qq || echo "apt-get update failed: going on with the lists there are" >&2
 }
 
+# Our changes to the source, each with its why at the top
+# (scripts/wolfssl-patches/*.patch, applied in name order with patch -p1).
+wolfssl_patch_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/wolfssl-patches
+
+# What a build is made of: the CMake arguments and the patches (the stamp
+# records it: a change to either rebuilds).
+wolfssl_recipe() {
+	printf '%s patches:%s' "${wolfssl_cmake_args[*]}" \
+		"$(cat "$wolfssl_patch_dir"/*.patch | sha256sum | cut -c1-16)"
+}
+
 # wolfssl_is_built DIR CC [CMAKE_ARGS...]: DIR/install holds a build made
-# with these arguments (the stamp records them: a change rebuilds).
+# with these arguments and patches.
 wolfssl_is_built() {
 	local stamp="$1/install/.built-with-srtp"; shift
 	wolfssl_configure "$@"
-	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "${wolfssl_cmake_args[*]}" ]
+	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(wolfssl_recipe)" ]
 }
 
 # wolfssl_build DIR SRC CC [CMAKE_ARGS...]: Debian's source package, fetched
@@ -67,18 +84,25 @@ wolfssl_build() {
 	local dir=$1 src=$2; shift 2
 	wolfssl_configure "$@"
 	rm -rf "$dir"
-	if [ ! -d "$src/unpacked" ]; then
+	if ! ls "$src"/*.dsc >/dev/null 2>&1; then
 		wolfssl_enable_deb_src
 		rm -rf "$src"
 		mkdir -p "$src"
-		(cd "$src" && apt-get source -qq --download-only wolfssl >/dev/null 2>&1 &&
-			dpkg-source -x ./*.dsc unpacked.tmp >/dev/null 2>&1 && mv unpacked.tmp unpacked)
+		(cd "$src" && apt-get source -qq --download-only wolfssl >/dev/null 2>&1)
 	fi
+	# Unpacked afresh every time: the patches go onto a clean tree.
+	rm -rf "$src/unpacked" "$src/unpacked.tmp"
+	(cd "$src" && dpkg-source -x ./*.dsc unpacked.tmp >/dev/null 2>&1) || return 1
+	local p
+	for p in "$wolfssl_patch_dir"/*.patch; do
+		patch -s -p1 -d "$src/unpacked.tmp" < "$p" || { echo "wolfSSL: $p does not apply" >&2; return 1; }
+	done
+	mv "$src/unpacked.tmp" "$src/unpacked"
 	cmake -S "$src/unpacked" -B "$dir/build" -G Ninja \
 		-DCMAKE_INSTALL_PREFIX="$dir/install" -DCMAKE_INSTALL_LIBDIR=lib \
 		"${wolfssl_cmake_args[@]}" >/dev/null
 	cmake --build "$dir/build" >/dev/null
 	cmake --install "$dir/build" >/dev/null
 	dpkg-parsechangelog -l "$src/unpacked/debian/changelog" -SVersion > "$dir/install/debian-version"
-	echo "${wolfssl_cmake_args[*]}" > "$dir/install/.built-with-srtp"
+	wolfssl_recipe > "$dir/install/.built-with-srtp"
 }

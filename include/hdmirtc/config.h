@@ -43,6 +43,13 @@ typedef enum {
 	HDMIRTC_CONFIG_ENCODER_M2M,
 } HdmirtcConfigEncoder;
 
+/* The DTLS role hdmirtc takes when an offer leaves it the choice
+ * (a=setup:actpass).  An offer that says active or passive decides. */
+typedef enum {
+	HDMIRTC_CONFIG_DTLS_CLIENT,          /* answer a=setup:active (RFC 8842's advice) */
+	HDMIRTC_CONFIG_DTLS_SERVER,          /* answer a=setup:passive */
+} HdmirtcConfigDtlsRole;
+
 /* Plain data.  Strings and string vectors are owned by the struct and freed
  * by hdmirtc_config_clear(); an "empty" string option is "" (never NULL) and
  * an empty list is a NULL-terminated vector with no element (never NULL). */
@@ -82,6 +89,7 @@ typedef struct HdmirtcConfig {
 	char *turn_tls_ca;              /* CA file for turns: servers; "" = system store */
 	gboolean turn_tls_verify;
 	char *certificate;              /* DTLS certificate + key (PEM), created if missing */
+	HdmirtcConfigDtlsRole dtls_role;
 	char **interfaces;              /* empty = the default-route interface */
 	gboolean ipv6;
 	char **public_addresses;        /* IP literals announced as host candidates (1:1 NAT) */

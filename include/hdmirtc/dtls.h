@@ -137,6 +137,12 @@ void hdmirtc_dtls_close(HdmirtcDtls *dtls);
 
 HdmirtcDtlsState hdmirtc_dtls_get_state(const HdmirtcDtls *dtls);
 HdmirtcDtlsRole hdmirtc_dtls_get_role(const HdmirtcDtls *dtls);
+/* "client" or "server". */
+const char *hdmirtc_dtls_role_to_string(HdmirtcDtlsRole role);
+/* The negotiated cipher suite (OpenSSL-style name, e.g.
+ * "ECDHE-RSA-AES128-GCM-SHA256") once CONNECTED; NULL before.  Owned by
+ * the library. */
+const char *hdmirtc_dtls_get_cipher(const HdmirtcDtls *dtls);
 /* Datagrams rejected by hdmirtc_dtls_handle_datagram() as malformed. */
 guint64 hdmirtc_dtls_get_malformed_count(const HdmirtcDtls *dtls);
 const char *hdmirtc_dtls_state_to_string(HdmirtcDtlsState state);

@@ -193,7 +193,15 @@ typedef struct {
 	 * the transport-wide-cc extension and rtcp-fb transport-cc if offered.
 	 * FALSE: answer neither (REMB only). */
 	gboolean transport_cc;
+	/* To a=setup:actpass answer passive (we are the DTLS server) instead
+	 * of active. */
+	gboolean prefer_dtls_server;
 } HdmirtcSdpAnswerParams;
+
+/* Whether hdmirtc is the DTLS server for an offer's a=setup: active makes
+ * it one, passive never, actpass as preferred.  The answer's a=setup and
+ * the DTLS session both come from here. */
+gboolean hdmirtc_sdp_dtls_is_server(HdmirtcSdpSetup offered, gboolean prefer_server);
 
 /* Builds the answer to offer (CRLF line ends).  Runs _choose_h264 itself
  * and fails with its errors, or PARAMS for bad params.  Returns a new string

@@ -50,6 +50,7 @@ typedef struct {
 typedef struct {
 	guint max_viewers;
 	const char *certificate_path;   /* created if missing */
+	gboolean prefer_dtls_server;    /* answer a=setup:passive to actpass */
 	guint keyframe_min_interval_ms; /* rate limit of PLI/FIR-requested IDRs */
 	/* ICE */
 	const char *stun_host;          /* IP literal, NULL or "" = no STUN */

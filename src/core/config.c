@@ -19,6 +19,7 @@ G_DEFINE_QUARK(hdmirtc-config-error-quark, hdmirtc_config_error)
 /* Enum fields are stored through an int pointer. */
 G_STATIC_ASSERT(sizeof(HdmirtcConfigSource) == sizeof(int));
 G_STATIC_ASSERT(sizeof(HdmirtcConfigEncoder) == sizeof(int));
+G_STATIC_ASSERT(sizeof(HdmirtcConfigDtlsRole) == sizeof(int));
 G_STATIC_ASSERT(sizeof(GLogLevelFlags) == sizeof(int));
 
 static const EnumValue source_values[] = {
@@ -32,6 +33,12 @@ static const EnumValue encoder_values[] = {
 	{ "auto", HDMIRTC_CONFIG_ENCODER_AUTO },
 	{ "x264", HDMIRTC_CONFIG_ENCODER_X264 },
 	{ "m2m", HDMIRTC_CONFIG_ENCODER_M2M },
+	{ NULL, 0 },
+};
+
+static const EnumValue dtls_role_values[] = {
+	{ "client", HDMIRTC_CONFIG_DTLS_CLIENT },
+	{ "server", HDMIRTC_CONFIG_DTLS_SERVER },
 	{ NULL, 0 },
 };
 
@@ -123,6 +130,11 @@ const Option hdmirtc_config_options[] = {
 	{ "webrtc", "certificate", NULL, "certificate", OPT_STRING, F(certificate), 0,
 	  HDMIRTC_STATEDIR "/dtls.pem", .validate = hdmirtc_config_validate_not_empty, .arg = "PATH",
 	  .help = "DTLS certificate and key (PEM), created if missing" },
+	{ "webrtc", "dtls-role", NULL, "dtls-role", OPT_ENUM, F(dtls_role), 0, "client",
+	  .values = dtls_role_values,
+	  .help = "DTLS role when the player's offer leaves the choice (a=setup:actpass): client "
+	          "answers a=setup:active, server answers passive; an offer that says active or "
+	          "passive is followed" },
 	{ "webrtc", "interfaces", NULL, "interfaces", OPT_LIST, F(interfaces), 0, "",
 	  .validate = hdmirtc_config_validate_ifname, .arg = "IFACES",
 	  .help = "Network interfaces for ICE candidates, comma-separated; empty = the default-route interface" },

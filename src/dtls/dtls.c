@@ -52,6 +52,7 @@ struct HdmirtcDtls {
 	guint64 sent;                   /* datagrams handed to cb.send */
 	GPtrArray *last_flight;         /* server: GBytes of the flight that finished */
 	gboolean capture;               /* server: copy what we send into last_flight */
+	HdmirtcDtlsHelloDefrag hello;   /* server: a fragmented ClientHello so far */
 	guint64 malformed;
 	guint depth;                    /* nesting of public entry points */
 	gboolean free_pending;          /* _free() called from a callback */
@@ -476,9 +477,15 @@ static gboolean setup_ssl(HdmirtcDtls *dtls, guint mtu, const char *profiles)
 	wolfSSL_SetIOWriteCtx(ssl, dtls);
 	wolfSSL_SetCertCbCtx(ssl, dtls);
 	wolfSSL_dtls_set_using_nonblock(ssl, 1);
+	/* RFC 5746's renegotiation_info, the empty one of a first handshake:
+	 * OpenSSL 3 clients refuse a server without it, and servers that send
+	 * it unasked (Pion) are refused by a client that did not offer it.
+	 * Renegotiation itself stays impossible (HAVE_SECURE_RENEGOTIATION is
+	 * not defined, see scripts/wolfssl.sh). */
 	return wolfSSL_dtls_set_mtu(ssl, (word16)mtu) == WOLFSSL_SUCCESS &&
 	       wolfSSL_dtls_set_timeout_max(ssl, TIMEOUT_MAX_S) == WOLFSSL_SUCCESS &&
-	       wolfSSL_set_tlsext_use_srtp(ssl, profiles) == WOLFSSL_SUCCESS;
+	       wolfSSL_set_tlsext_use_srtp(ssl, profiles) == WOLFSSL_SUCCESS &&
+	       wolfSSL_UseSecureRenegotiation(ssl) == WOLFSSL_SUCCESS;
 }
 
 HdmirtcDtls *hdmirtc_dtls_new(const HdmirtcDtlsCert *cert, const HdmirtcDtlsConfig *config,
@@ -528,6 +535,7 @@ static void dtls_destroy(HdmirtcDtls *dtls)
 	if (dtls->ctx)
 		wolfSSL_CTX_free(dtls->ctx);
 	g_clear_error(&dtls->verify_error);
+	hdmirtc_dtls_hello_defrag_clear(&dtls->hello);
 	g_ptr_array_unref(dtls->last_flight);
 	g_main_context_unref(dtls->context);
 	g_free(dtls);
@@ -577,6 +585,19 @@ int hdmirtc_dtls_handle_datagram(HdmirtcDtls *dtls, const guint8 *data, gsize le
 			          " bytes (first byte %u)", len, data[0]);
 		return -EBADMSG;
 	}
+	g_autoptr(GBytes) whole_hello = NULL;
+	if (dtls->role == HDMIRTC_DTLS_ROLE_SERVER && dtls->state != HDMIRTC_DTLS_STATE_CONNECTED) {
+		switch (hdmirtc_dtls_hello_defrag_push(&dtls->hello, data, len, &whole_hello)) {
+		case HDMIRTC_DTLS_DEFRAG_PASS:
+			break;
+		case HDMIRTC_DTLS_DEFRAG_HELD:
+			return 0;
+		case HDMIRTC_DTLS_DEFRAG_COMPLETE:
+			g_debug("DTLS server: reassembled a fragmented ClientHello");
+			data = g_bytes_get_data(whole_hello, &len);
+			break;
+		}
+	}
 	dtls_enter(dtls);
 	if (dtls->state == HDMIRTC_DTLS_STATE_NEW)
 		set_state(dtls, HDMIRTC_DTLS_STATE_HANDSHAKING);
@@ -612,6 +633,16 @@ HdmirtcDtlsState hdmirtc_dtls_get_state(const HdmirtcDtls *dtls)
 HdmirtcDtlsRole hdmirtc_dtls_get_role(const HdmirtcDtls *dtls)
 {
 	return dtls->role;
+}
+
+const char *hdmirtc_dtls_role_to_string(HdmirtcDtlsRole role)
+{
+	return role == HDMIRTC_DTLS_ROLE_SERVER ? "server" : "client";
+}
+
+const char *hdmirtc_dtls_get_cipher(const HdmirtcDtls *dtls)
+{
+	return dtls->state == HDMIRTC_DTLS_STATE_CONNECTED ? wolfSSL_get_cipher_name(dtls->ssl) : NULL;
 }
 
 guint64 hdmirtc_dtls_get_malformed_count(const HdmirtcDtls *dtls)

@@ -329,6 +329,15 @@ static void append_codec(GString *s, const HdmirtcSdpVideoChoice *c, gboolean tr
 	                       pt, c->profile_level_id);
 }
 
+/* RFC 8842 5.3: to actpass the answerer picks.  Client (active) by default:
+ * it sends the first flight as soon as ICE connects, one round trip less
+ * than waiting for the player's ClientHello; server for players whose own
+ * server role is what works (dtls-role = server). */
+gboolean hdmirtc_sdp_dtls_is_server(HdmirtcSdpSetup offered, gboolean prefer_server)
+{
+	return offered == HDMIRTC_SDP_SETUP_ACTIVE || (offered == HDMIRTC_SDP_SETUP_ACTPASS && prefer_server);
+}
+
 static void append_accepted(GString *s, const HdmirtcSdpVideoChoice *c, const HdmirtcSdpAnswerParams *p)
 {
 	const HdmirtcSdpMedia *m = c->media;
@@ -336,10 +345,8 @@ static void append_accepted(GString *s, const HdmirtcSdpVideoChoice *c, const Hd
 	g_string_append_printf(s, "m=video 9 %s %u\r\nc=IN IP4 0.0.0.0\r\n", m->proto, c->payload_type);
 	g_string_append_printf(s, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=ice-options:trickle\r\n",
 	                       p->ice_ufrag, p->ice_pwd);
-	/* RFC 8842 5.3: to actpass the answerer picks; hdmirtc is the DTLS
-	 * client (active) unless the offerer insists on being it. */
 	g_string_append_printf(s, "a=fingerprint:%s\r\na=setup:%s\r\n", p->fingerprint,
-	                       m->setup == HDMIRTC_SDP_SETUP_ACTIVE ? "passive" : "active");
+	                       hdmirtc_sdp_dtls_is_server(m->setup, p->prefer_dtls_server) ? "passive" : "active");
 	if (m->mid)
 		g_string_append_printf(s, "a=mid:%s\r\n", m->mid);
 	append_extensions(s, c, p->transport_cc);

@@ -286,6 +286,7 @@ static gboolean start_webrtc(HdmirtcService *s, const HdmirtcConfig *c, GError *
 	HdmirtcWebrtcConfig wc = {
 		.max_viewers = c->max_viewers,
 		.certificate_path = c->certificate,
+		.prefer_dtls_server = c->dtls_role == HDMIRTC_CONFIG_DTLS_SERVER,
 		.keyframe_min_interval_ms = c->keyframe_min_interval_ms,
 		.udp_port_min = c->udp_port_min,
 		.udp_port_max = c->udp_port_max,

@@ -18,6 +18,7 @@ struct HdmirtcWebrtc {
 	GMainContext *ctx;
 	guint max_viewers;
 	HdmirtcDtlsCert *cert;
+	gboolean prefer_dtls_server;
 	HdmirtcIceConfig ice;
 	GStrv local_addresses;
 	GStrv public_addresses;

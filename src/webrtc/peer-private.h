@@ -47,7 +47,7 @@ struct HdmirtcPeer {
 	HdmirtcDtls *dtls;
 	HdmirtcSrtpSession *srtp;
 	char *remote_fingerprint;
-	gboolean dtls_server;            /* the offer said a=setup:active */
+	gboolean dtls_server;            /* the answer says a=setup:passive */
 
 	/* Negotiated media. */
 	char *mid;

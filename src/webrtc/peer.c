@@ -52,7 +52,8 @@ static void on_dtls_connected(HdmirtcDtls *dtls, const HdmirtcSrtpKeys *keys, gp
 	HdmirtcPeer *peer = user_data;
 	g_autoptr(GError) error = NULL;
 
-	peer->srtp = hdmirtc_srtp_session_new(keys, TRUE, &error);
+	/* Our SRTP keys are those of our DTLS role (RFC 5764 4.2). */
+	peer->srtp = hdmirtc_srtp_session_new(keys, hdmirtc_dtls_get_role(dtls) == HDMIRTC_DTLS_ROLE_CLIENT, &error);
 	if (!peer->srtp) {
 		hdmirtc_peer_close(peer, error->message);
 		return;
@@ -214,7 +215,7 @@ static char *format_fingerprint(const guint8 digest[32])
 	return g_string_free(s, FALSE);
 }
 
-static void take_choice(HdmirtcPeer *peer, const HdmirtcSdpVideoChoice *choice)
+static void take_choice(HdmirtcPeer *peer, const HdmirtcSdpVideoChoice *choice, gboolean prefer_dtls_server)
 {
 	peer->mid = g_strdup(choice->media->mid ? choice->media->mid : "");
 	peer->payload_type = choice->payload_type;
@@ -228,8 +229,7 @@ static void take_choice(HdmirtcPeer *peer, const HdmirtcSdpVideoChoice *choice)
 	if (strlen(peer->mid) > HDMIRTC_RTP_MID_MAX_LEN)
 		peer->mid_ext_id = 0;
 	peer->remote_fingerprint = format_fingerprint(choice->media->fingerprint_sha256);
-	/* The answer says a=setup:passive to an offer's active. */
-	peer->dtls_server = choice->media->setup == HDMIRTC_SDP_SETUP_ACTIVE;
+	peer->dtls_server = hdmirtc_sdp_dtls_is_server(choice->media->setup, prefer_dtls_server);
 }
 
 char *hdmirtc_peer_build_answer(HdmirtcPeer *peer, const HdmirtcSdpOffer *offer, GError **error)
@@ -247,6 +247,8 @@ char *hdmirtc_peer_build_answer(HdmirtcPeer *peer, const HdmirtcSdpOffer *offer,
 		.cname = peer->cname,
 		.stream_id = stream_id,
 		.track_id = "video",
+		/* The role already taken: the answer says the same. */
+		.prefer_dtls_server = peer->dtls_server,
 	};
 
 	g_ptr_array_add(candidates, NULL);
@@ -300,7 +302,7 @@ HdmirtcPeer *hdmirtc_peer_new(GMainContext *ctx, const HdmirtcPeerConfig *config
 	peer->next_seq = g_random_int_range(0, 0x8000);
 	g_snprintf(peer->cname, sizeof(peer->cname), "hdmirtc-%08x", g_random_int());
 	peer->history = hdmirtc_rtp_history_new(HISTORY_PACKETS);
-	take_choice(peer, choice);
+	take_choice(peer, choice, config->prefer_dtls_server);
 
 	if (!start_dtls(peer, config->cert, error) || !start_ice(peer, config, choice->media, error)) {
 		hdmirtc_peer_free(peer);

@@ -33,6 +33,7 @@ typedef struct {
 typedef struct {
 	const HdmirtcDtlsCert *cert;
 	const HdmirtcIceConfig *ice;
+	gboolean prefer_dtls_server;    /* to an actpass offer */
 } HdmirtcPeerConfig;
 
 /* Creates the peer for an offer the caller has parsed and chosen a codec

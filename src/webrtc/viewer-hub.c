@@ -226,6 +226,7 @@ HdmirtcWebrtc *hdmirtc_webrtc_new(GMainContext *ctx, const HdmirtcWebrtcConfig *
 
 	w->ctx = g_main_context_ref(ctx);
 	w->max_viewers = config->max_viewers;
+	w->prefer_dtls_server = config->prefer_dtls_server;
 	w->request_keyframe = request_keyframe;
 	w->user_data = user_data;
 	w->keyframe_min_interval_us = (gint64)config->keyframe_min_interval_ms * 1000;

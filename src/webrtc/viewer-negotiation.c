@@ -132,7 +132,8 @@ static const HdmirtcPeerCallbacks peer_callbacks = {
 static HdmirtcPeer *create_peer(HdmirtcWebrtc *w, const HdmirtcSdpOffer *offer, GError **error)
 {
 	HdmirtcSdpVideoChoice choice;
-	HdmirtcPeerConfig config = { .cert = w->cert, .ice = &w->ice };
+	HdmirtcPeerConfig config = { .cert = w->cert, .ice = &w->ice,
+	                             .prefer_dtls_server = w->prefer_dtls_server };
 	g_autoptr(GError) local = NULL;
 	HdmirtcPeer *peer;
 

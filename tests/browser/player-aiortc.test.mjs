@@ -157,24 +157,14 @@ test('aiortc over IPv6 only: 300 decoded pictures, counter advancing',
 // The other DTLS role: an offer with a=setup:active (aiortc itself always
 // offers actpass; the player writes active into the offer it sends), the
 // service answers passive and is the DTLS server, aiortc (OpenSSL 3) the
-// client.  Known to fail (issue 12), three causes found with this player:
-//  1. OpenSSL fragments aiortc's 245-byte ClientHello (memory BIO, no MTU
-//     set: OpenSSL's minimum) into two records in one datagram; wolfSSL
-//     5.5's server drops any fragmented ClientHello.  (src/dtls: being
-//     fixed, dtls-hello-defrag.c.)
-//  2. wolfSSL's ServerHello has no renegotiation_info although the
-//     ClientHello carries TLS_EMPTY_RENEGOTIATION_INFO_SCSV: its CMake
-//     build leaves out HAVE_SERVER_RENEGOTIATION_INFO (on by default in its
-//     autoconf build).  OpenSSL 3 clients refuse such a server (unsafe
-//     legacy renegotiation disabled) with alert 40.  Fix: that define in
-//     scripts/wolfssl.sh's wolfssl_cflags.
-//  3. The service as DTLS server protected SRTP with the client's key
-//     (peer.c passed is_dtls_client TRUE for both roles): aiortc reported
-//     "SRTP unprotect failed: authentication failure" on every packet.
-// With all three fixed (checked by hand in a private build) this passes;
-// then drop the todo.
+// client.  It failed for three reasons, each found with this player:
+// OpenSSL fragments even a 245-byte ClientHello and wolfSSL's server drops
+// fragmented ones (src/dtls/dtls-hello-defrag.c); OpenSSL 3 refuses a
+// server without renegotiation_info (HAVE_SERVER_RENEGOTIATION_INFO in
+// scripts/wolfssl.sh); the service protected SRTP with the client's key in
+// the server role (peer.c).
 test('aiortc as DTLS client (offer a=setup:active): the service is the DTLS server',
-  { timeout: 60000, todo: 'wolfSSL server without renegotiation_info: OpenSSL 3 answers alert 40 (see the comment)' },
+  { timeout: 60000 },
   async () => {
     const result = await play(service.url, { timeoutS: 20, extra: ['--setup', 'active'] });
     try {

@@ -223,6 +223,8 @@ struct Pair {
 	gsize max_datagram;
 	gboolean timed_out;
 	gboolean free_in_connected;
+	gboolean split_client_hellos;   /* as Chromium's do not fit one datagram */
+	guint hellos_split;
 	gboolean connected[2];
 	HdmirtcSrtpKeys keys[2];
 	gboolean closed[2];
@@ -274,11 +276,53 @@ static gboolean on_pump(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+static void queue_datagram(Pair *p, int to, const guint8 *buf, gsize len)
+{
+	Datagram *d = g_new0(Datagram, 1);
+
+	d->to = to;
+	d->data = g_bytes_new(buf, len);
+	g_queue_push_tail(&p->queue, d);
+	if (p->pump == NULL) {
+		p->pump = g_idle_source_new();
+		g_source_set_callback(p->pump, on_pump, p, NULL);
+		g_source_attach(p->pump, p->ctx);
+	}
+}
+
+/* One record with one epoch-0 ClientHello becomes three records with one
+ * fragment each (RFC 6347 4.2.3), sent as three datagrams in the order
+ * last, first, middle, and the first once more. */
+static gboolean split_client_hello(Pair *p, const guint8 *buf, gsize len)
+{
+	static const guint order[] = { 2, 0, 1, 0 };
+	gsize body;
+
+	if (len < 25 || buf[0] != 22 || buf[3] || buf[4] || buf[13] != 1 ||
+	    (gsize)(buf[11] << 8 | buf[12]) != len - 13)
+		return FALSE;
+	body = len - 25;
+	for (guint i = 0; i < G_N_ELEMENTS(order); i++) {
+		gsize off = body * order[i] / 3, end = body * (order[i] + 1) / 3;
+		gsize n = end - off;
+		guint8 frag[1500];
+
+		memcpy(frag, buf, 25);
+		frag[11] = (guint8)((12 + n) >> 8);
+		frag[12] = (guint8)(12 + n);
+		frag[19] = (guint8)(off >> 16), frag[20] = (guint8)(off >> 8), frag[21] = (guint8)off;
+		frag[22] = (guint8)(n >> 16), frag[23] = (guint8)(n >> 8), frag[24] = (guint8)n;
+		memcpy(frag + 25, buf + 25 + off, n);
+		queue_datagram(p, SERVER, frag, 25 + n);
+	}
+	p->hellos_split++;
+	return TRUE;
+}
+
 static int on_send(const guint8 *buf, gsize len, gpointer user_data)
 {
 	Side *side = user_data;
 	Pair *p = side->pair;
-	Datagram *d;
 
 	p->sent[side->idx]++;
 	p->max_datagram = MAX(p->max_datagram, len);
@@ -291,15 +335,8 @@ static int on_send(const guint8 *buf, gsize len, gpointer user_data)
 		p->dropped++;
 		return (int)len;
 	}
-	d = g_new0(Datagram, 1);
-	d->to = 1 - side->idx;
-	d->data = g_bytes_new(buf, len);
-	g_queue_push_tail(&p->queue, d);
-	if (p->pump == NULL) {
-		p->pump = g_idle_source_new();
-		g_source_set_callback(p->pump, on_pump, p, NULL);
-		g_source_attach(p->pump, p->ctx);
-	}
+	if (!(side->idx == CLIENT && p->split_client_hellos && split_client_hello(p, buf, len)))
+		queue_datagram(p, 1 - side->idx, buf, len);
 	return (int)len;
 }
 
@@ -531,6 +568,23 @@ static void test_handshake_small_mtu(void)
 	assert_connected(&p, HDMIRTC_SRTP_PROFILE_AES128_CM_SHA1_80);
 	/* The certificate (~400 bytes) had to be fragmented to fit. */
 	g_assert_cmpuint(p.max_datagram, <=, 300);
+	pair_clear(&p);
+}
+
+/* wolfSSL's server ignores a fragmented ClientHello; the session puts it
+ * together first (the HelloVerifyRequest round gives a second one). */
+static void test_handshake_fragmented_client_hello(void)
+{
+	Pair p;
+	PairConfig pc = { 0 };
+
+	pair_init(&p, &pc);
+	p.split_client_hellos = TRUE;
+	pair_start(&p);
+	pair_run(&p, 10);
+	assert_connected(&p, HDMIRTC_SRTP_PROFILE_AES128_CM_SHA1_80);
+	g_assert_cmpuint(p.hellos_split, >=, 1);
+	g_assert_cmpuint(hdmirtc_dtls_get_malformed_count(p.dtls[SERVER]), ==, 0);
 	pair_clear(&p);
 }
 
@@ -933,6 +987,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/dtls/handshake/gcm", test_handshake_gcm);
 	g_test_add_func("/dtls/handshake/no-common-profile", test_handshake_no_common_profile);
 	g_test_add_func("/dtls/handshake/small-mtu", test_handshake_small_mtu);
+	g_test_add_func("/dtls/handshake/fragmented-client-hello", test_handshake_fragmented_client_hello);
 	g_test_add_func("/dtls/handshake/bad-config", test_handshake_bad_config);
 	g_test_add_data_func("/dtls/handshake/wrong-fingerprint/client", GINT_TO_POINTER(TRUE),
 	                     test_handshake_wrong_fingerprint);

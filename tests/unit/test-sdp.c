@@ -467,12 +467,18 @@ static void test_answer_abs_capture_time(void)
  * DTLS client); to an offerer that must be the client (active), passive. */
 static void test_answer_setup(void)
 {
+	/* dtls-role = server changes only the answer to actpass. */
 	static const struct {
-		const char *offered, *answered;
+		const char *offered;
+		gboolean prefer_server;
+		const char *answered;
 	} cases[] = {
-		{ "a=setup:actpass", "a=setup:active" },
-		{ "a=setup:passive", "a=setup:active" },
-		{ "a=setup:active", "a=setup:passive" },
+		{ "a=setup:actpass", FALSE, "a=setup:active" },
+		{ "a=setup:passive", FALSE, "a=setup:active" },
+		{ "a=setup:active", FALSE, "a=setup:passive" },
+		{ "a=setup:actpass", TRUE, "a=setup:passive" },
+		{ "a=setup:passive", TRUE, "a=setup:active" },
+		{ "a=setup:active", TRUE, "a=setup:passive" },
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -481,12 +487,18 @@ static void test_answer_setup(void)
 		g_autoptr(HdmirtcSdpOffer) offer = parse_text(text);
 		HdmirtcSdpAnswerParams params = default_params();
 		g_autoptr(GError) error = NULL;
-		g_autofree char *answer = hdmirtc_sdp_answer_build(offer, &params, &error);
+		g_autofree char *answer = NULL;
 		g_autofree char *line = g_strdup_printf("\r\n%s\r\n", cases[i].answered);
 
+		params.prefer_dtls_server = cases[i].prefer_server;
+		answer = hdmirtc_sdp_answer_build(offer, &params, &error);
 		g_assert_no_error(error);
 		if (!strstr(answer, line))
-			g_error("offer %s: answer lacks %s", cases[i].offered, cases[i].answered);
+			g_error("offer %s, prefer server %d: answer lacks %s", cases[i].offered,
+			        cases[i].prefer_server, cases[i].answered);
+		g_assert_cmpint(hdmirtc_sdp_dtls_is_server(((const HdmirtcSdpMedia *)g_ptr_array_index(offer->media, 0))->setup,
+		                                           cases[i].prefer_server), ==,
+		                strstr(line, "passive") != NULL);
 	}
 }
 
