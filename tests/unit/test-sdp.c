@@ -287,6 +287,9 @@ static const AnswerCase answer_cases[] = {
 	{ "edited-firefox-recvonly-video.sdp", 126, "0", 1 },
 	{ "edited-firefox-recvonly-video-audio.sdp", 126, "0", 2 },
 	{ "edited-firefox-sendrecv-video.sdp", 126, "0", 1 },
+	{ "gstreamer-webrtcbin-recvonly-video.sdp", 96, "video0", 1 },
+	{ "aiortc-recvonly-video.sdp", 101, "0", 1 },
+	{ "pion-recvonly-video.sdp", 102, "0", 1 },
 };
 
 static guint count_prefix(char **lines, const char *prefix)
@@ -500,6 +503,17 @@ static void test_answer_setup(void)
 		                                           cases[i].prefer_server), ==,
 		                strstr(line, "passive") != NULL);
 	}
+}
+
+/* Pion writes "a=rtcp-fb:102 nack " (trailing space): still NACK. */
+static void test_parse_pion_feedback(void)
+{
+	g_autoptr(HdmirtcSdpOffer) offer = parse_fixture("pion-recvonly-video.sdp");
+	const HdmirtcSdpMedia *m = g_ptr_array_index(offer->media, 0);
+	const HdmirtcSdpPayload *pl = hdmirtc_sdp_media_find_payload(m, 102);
+
+	g_assert_nonnull(pl);
+	g_assert_cmpuint(pl->feedback, ==, HDMIRTC_SDP_FB_NACK | HDMIRTC_SDP_FB_NACK_PLI | HDMIRTC_SDP_FB_CCM_FIR);
 }
 
 static void test_answer_transport_cc(void)
@@ -1041,6 +1055,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/sdp/parse/chromium", test_parse_chromium);
 	g_test_add_func("/sdp/parse/rtx-time", test_parse_rtx_time);
 	g_test_add_func("/sdp/answer/setup", test_answer_setup);
+	g_test_add_func("/sdp/parse/pion-feedback", test_parse_pion_feedback);
 	g_test_add_func("/sdp/refuse/h264-without-fmtp", test_refuse_h264_without_fmtp);
 	g_test_add_func("/sdp/parse/firefox", test_parse_firefox);
 	g_test_add_func("/sdp/parse/lf-only", test_parse_lf_only);
