@@ -52,7 +52,6 @@ struct WhepLoadSession {
 	guint32 own_ssrc;
 	guint32 last_sr_compact;
 	gint64 last_sr_at_us;
-	WhepLoadHello *hello;           /* ClientHello fragments, until the handshake is done */
 };
 
 const char *whep_load_session_state_to_string(WhepLoadSessionState state)
@@ -205,22 +204,11 @@ static void handle_rtcp(WhepLoadSession *s, guint8 *buf, gsize len)
 	s->c.rtcp_received++;
 }
 
-/* A fragmented ClientHello (OpenSSL peers) is joined into one record
- * first: see whep-load-hello.c. */
+/* A fragmented ClientHello (OpenSSL peers) is joined by the DTLS module
+ * (src/dtls/dtls-hello-defrag.c). */
 static void handle_dtls(WhepLoadSession *s, const guint8 *buf, gsize len)
 {
-	guint8 whole[WHEP_LOAD_HELLO_MAX + 32];
-	gssize n = 0;
-
-	if (s->dtls && !s->srtp) {
-		if (!s->hello)
-			s->hello = g_new0(WhepLoadHello, 1);
-		n = whep_load_hello_feed(s->hello, buf, len, whole, sizeof(whole));
-	}
-	if (n == -2)
-		return;
-	if (n == -1 || !s->dtls ||
-	    hdmirtc_dtls_handle_datagram(s->dtls, n > 0 ? whole : buf, n > 0 ? (gsize)n : len) < 0)
+	if (!s->dtls || hdmirtc_dtls_handle_datagram(s->dtls, buf, len) < 0)
 		s->c.malformed++;
 }
 
@@ -691,7 +679,6 @@ void whep_load_session_free(WhepLoadSession *s)
 	forget_message(&s->post_msg);
 	forget_message(&s->delete_msg);
 	hdmirtc_dtls_free(s->dtls);
-	g_free(s->hello);
 	hdmirtc_srtp_session_free(s->srtp);
 	if (s->agent) {
 		g_signal_handlers_disconnect_by_data(s->agent, s);

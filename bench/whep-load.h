@@ -133,22 +133,6 @@ typedef struct {
 	gint64 connect_ms;              /* POST sent -> first whole frame, -1 if none */
 } WhepLoadCounters;
 
-/* A ClientHello being joined from fragments (whep-load-hello.c). */
-#define WHEP_LOAD_HELLO_MAX 4096
-typedef struct {
-	gboolean active;
-	guint32 length;
-	guint16 message_seq;
-	guint32 covered;
-	guint8 body[WHEP_LOAD_HELLO_MAX];
-	guint8 have[WHEP_LOAD_HELLO_MAX];
-} WhepLoadHello;
-
-/* Feeds one DTLS datagram.  Returns 0 when it is not a ClientHello
- * fragment (pass it on as it is), the size of the whole ClientHello record
- * written to out once the last fragment arrived, -2 when the fragment was
- * kept, -1 for a fragment that cannot be right (drop it). */
-gssize whep_load_hello_feed(WhepLoadHello *h, const guint8 *in, gsize len, guint8 *out, gsize out_size);
 
 typedef struct WhepLoadSession WhepLoadSession;
 

@@ -14,7 +14,6 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const bench = path.resolve(here, '..');
 const PYTHON = process.env.HDMIRTC_BENCH_PYTHON || '/usr/bin/python3';
 const SCRIPT = path.join(bench, 'reference', 'whep-gst.py');
-const OPENSSL_CONF = path.join(bench, 'reference', 'openssl-whep-load.cnf');
 
 // Why the reference cannot run here, or null when it can.
 export function referenceMissing(patternPipe) {
@@ -48,7 +47,7 @@ export function referenceStarter(patternPipe, { bitrate = 5000, timeoutMs = 2000
     const size = ['--width', String(width), '--height', String(height), '--fps', String(fps)];
     const gen = spawn(patternPipe, size, { stdio: ['ignore', 'pipe', 'pipe'] });
     const ref = spawn(PYTHON, [SCRIPT, ...size, '--bitrate', String(bitrate), '--web', path.resolve(bench, '..', 'web')], {
-      stdio: [gen.stdout, 'pipe', 'pipe'], env: { ...process.env, OPENSSL_CONF },
+      stdio: [gen.stdout, 'pipe', 'pipe'],
     });
     let log = '';
     const onData = (d) => { log += d; if (process.env.HDMIRTC_TEST_VERBOSE) process.stderr.write(d); };
