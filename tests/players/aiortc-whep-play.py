@@ -16,41 +16,23 @@ import asyncio
 import ipaddress
 import json
 import logging
-import math
 import socket
 import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
+
+from whep_player import PlayError, add_contract_arguments, barcode_rows, http
 
 import aioice.ice
 import aiortc
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
-# web/barcode.js: 192 bits in 16x16 blocks, floor(width / 16) a row.
-BARCODE_BITS = 192
-BARCODE_BLOCK = 16
-
-
-class PlayError(Exception):
-    """A failure with a message for the test log; exit status 1."""
-
-
-def barcode_rows(width):
-    bits_per_row = width // BARCODE_BLOCK
-    if bits_per_row == 0:
-        return 0
-    return math.ceil(BARCODE_BITS / bits_per_row) * BARCODE_BLOCK
 
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--url', required=True, help='WHEP endpoint')
-    p.add_argument('--frames', type=int, required=True, help='decoded pictures to play')
-    p.add_argument('--out', required=True, help='PREFIX for PREFIX.y and PREFIX.json')
-    p.add_argument('--timeout', type=float, default=60, help='seconds before giving up')
+    add_contract_arguments(p)
     # aiortc 1.4.0 makes only ECDSA P-256 certificates
     # (RTCCertificate.generateCertificate), and RTCPeerConnection takes no
     # certificate from outside: RSA is refused rather than faked.
@@ -101,18 +83,6 @@ def gather_on_loopback(family):
 
     aioice.ice.get_host_addresses = host_addresses
 
-
-def http(method, url, body=None, content_type=None):
-    """One HTTP request; returns (status, headers, body text).  An HTTP
-    error status is returned, not raised: the caller says what it means."""
-    req = urllib.request.Request(url, data=body, method=method)
-    if content_type:
-        req.add_header('Content-Type', content_type)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as res:
-            return res.status, res.headers, res.read().decode('utf-8', 'replace')
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read().decode('utf-8', 'replace')
 
 
 def offer_on_wire(sdp, setup):

@@ -19,15 +19,14 @@ import argparse
 import ctypes
 import ipaddress
 import json
-import math
 import os
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
+
+from whep_player import PlayError, add_contract_arguments, barcode_rows, http
 
 import gi
 gi.require_version('Gst', '1.0')
@@ -36,14 +35,11 @@ gi.require_version('GstWebRTC', '1.0')
 gi.require_version('GstVideo', '1.0')
 from gi.repository import GLib, Gst, GstSdp, GstVideo, GstWebRTC  # noqa: E402
 
-# web/barcode.js: 192 bits in 16x16 blocks, floor(width / 16) a row.
-BARCODE_BITS = 192
-BARCODE_BLOCK = 16
 
 # What a WHEP player should offer (README, "What an offer needs"):
 # webrtcbin's default H.264 offer has no a=fmtp, which by RFC 6184 means
 # packetization-mode 0 (single NAL units), and the service refuses it
-# (406).  Every field that is not one of the caps' own (payload,
+# (422).  Every field that is not one of the caps' own (payload,
 # clock-rate, encoding-name, rtcp-fb-*, ...) becomes an fmtp parameter,
 # so these caps give "a=fmtp:96 packetization-mode=1;
 # profile-level-id=42e01f;level-asymmetry-allowed=1" through webrtcbin's
@@ -92,23 +88,9 @@ def owned_property(obj, name):
     return obj.get_property(name)
 
 
-class PlayError(Exception):
-    """A failure with a message for the test log; exit status 1."""
-
-
-def barcode_rows(width):
-    bits_per_row = width // BARCODE_BLOCK
-    if bits_per_row == 0:
-        return 0
-    return math.ceil(BARCODE_BITS / bits_per_row) * BARCODE_BLOCK
-
-
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--url', required=True, help='WHEP endpoint')
-    p.add_argument('--frames', type=int, required=True, help='decoded pictures to play')
-    p.add_argument('--out', required=True, help='PREFIX for PREFIX.y and PREFIX.json')
-    p.add_argument('--timeout', type=float, default=60, help='seconds before giving up')
+    add_contract_arguments(p)
     p.add_argument('--certificate', choices=['rsa', 'ecdsa'], default='rsa',
                    help="rsa: webrtcbin's own (2048 bits); ecdsa: a P-256 one made with openssl")
     # None by default: this player talks to no one but the service.
@@ -137,23 +119,6 @@ def parse_args():
 
 # No proxy from the environment: the POST and DELETE go to the service
 # itself, never through anything else.
-_http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def http(method, url, body=None, content_type=None):
-    """One HTTP request; returns (status, headers, body text).  An HTTP
-    error status is returned, not raised: the caller says what it means."""
-    req = urllib.request.Request(url, data=body, method=method)
-    if content_type:
-        req.add_header('Content-Type', content_type)
-    try:
-        with _http.open(req, timeout=10) as res:
-            return res.status, res.headers, res.read().decode('utf-8', 'replace')
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read().decode('utf-8', 'replace')
-    except (urllib.error.URLError, OSError) as e:
-        raise PlayError(f'{method} {url}: {getattr(e, "reason", e)}') from e
-
 
 def ecdsa_pem():
     """A self-signed ECDSA P-256 certificate and its key in one PEM string,
