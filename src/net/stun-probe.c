@@ -2,6 +2,7 @@
 /* A STUN Binding probe that never gives up: it tells the status what the
  * outside sees of us, and notices when an unreachable server comes back. */
 #include "hdmirtc/net.h"
+#include "hdmirtc/random.h"
 
 #include <string.h>
 
@@ -88,8 +89,7 @@ static gboolean on_retransmit(gpointer user_data)
 
 static void start_probe(HdmirtcStunProbe *probe)
 {
-	for (guint i = 0; i < sizeof(probe->tid); i++)
-		probe->tid[i] = (guint8)g_random_int_range(0, 256);
+	hdmirtc_random_bytes(probe->tid, sizeof(probe->tid));
 	probe->transmissions = 0;
 	probe->started_us = g_get_monotonic_time();
 	on_retransmit(probe);

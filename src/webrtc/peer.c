@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "peer-private.h"
 
+#include "hdmirtc/random.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -8,15 +10,6 @@
 /* RFC 7675's consent timeout; browsers send RTCP every second or so. */
 #define CONSENT_TIMEOUT_US (30 * G_USEC_PER_SEC)
 #define CONNECT_TIMEOUT_US (30 * G_USEC_PER_SEC)
-
-static char *random_token(guint bytes)
-{
-	GString *s = g_string_sized_new(bytes * 2);
-
-	for (guint i = 0; i < bytes; i++)
-		g_string_append_printf(s, "%02x", g_random_int_range(0, 256));
-	return g_string_free(s, FALSE);
-}
 
 static void peer_set_state(HdmirtcPeer *peer, HdmirtcPeerState state)
 {
@@ -262,7 +255,7 @@ gboolean hdmirtc_peer_restart_ice(HdmirtcPeer *peer, const HdmirtcIceConfig *con
 	if (!hdmirtc_ice_transport_restart(peer->ice, config, ufrag, pwd, error))
 		return FALSE;
 	g_free(peer->etag);
-	peer->etag = random_token(8);
+	peer->etag = hdmirtc_random_hex(8);
 	g_message("viewer %s: ICE restart (ufrag %s)", peer->id, ufrag);
 	return TRUE;
 }
@@ -290,8 +283,8 @@ HdmirtcPeer *hdmirtc_peer_new(GMainContext *ctx, const HdmirtcPeerConfig *config
 {
 	HdmirtcPeer *peer = g_new0(HdmirtcPeer, 1);
 
-	peer->id = random_token(12);
-	peer->etag = random_token(8);
+	peer->id = hdmirtc_random_hex(12);
+	peer->etag = hdmirtc_random_hex(8);
 	peer->ctx = g_main_context_ref(ctx);
 	peer->callbacks = *callbacks;
 	peer->user_data = user_data;

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* hdmirtc_random_*: the shape of what it gives, and that it is not the
+ * same twice (the quality is the kernel's). */
+#include "hdmirtc/random.h"
+
+#include <string.h>
+
+static void test_hex(void)
+{
+	g_autofree char *a = hdmirtc_random_hex(12);
+	g_autofree char *b = hdmirtc_random_hex(12);
+	g_autofree char *empty = hdmirtc_random_hex(0);
+
+	g_assert_cmpuint(strlen(a), ==, 24);
+	g_assert_cmpuint(strspn(a, "0123456789abcdef"), ==, 24);
+	g_assert_cmpstr(a, !=, b);
+	g_assert_cmpstr(empty, ==, "");
+}
+
+/* Every byte value shows up in 64 KiB, and no value takes more than
+ * three times its share: a broken fill (zeros, a repeated block, one
+ * byte of each word) would not pass. */
+static void test_bytes_spread(void)
+{
+	enum { N = 65536 };
+	g_autofree guint8 *buf = g_malloc0(N);
+	guint count[256] = { 0 };
+
+	hdmirtc_random_bytes(buf, N);
+	for (guint i = 0; i < N; i++)
+		count[buf[i]]++;
+	for (guint v = 0; v < 256; v++) {
+		g_assert_cmpuint(count[v], >, 0);
+		g_assert_cmpuint(count[v], <, 3 * N / 256);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/random/hex", test_hex);
+	g_test_add_func("/random/bytes-spread", test_bytes_spread);
+	return g_test_run();
+}
