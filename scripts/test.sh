@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# test.sh - run every hdmirtc test suite and end with "N passed, N failed".
+# test.sh - run every hdmirtc test suite and end with
+# "N passed, N failed[, N skipped]".
 #
 # Suites: unit tests (meson, build/), the same unit tests under ASan+UBSan
-# (build-asan/), real V4L2 drivers in a QEMU VM (tests/kernel), browser tests (node --test + Debian's chromium) against the
-# normal build and, for the end-to-end test, against the sanitizer build.
+# (build-asan/), real V4L2 drivers in a QEMU VM (tests/kernel), the counter's
+# self-test (tests/counting), overlays (tests/dt), cross builds
+# (tests/cross), browser tests (node --test + Debian's chromium and the
+# players of tests/players) against the normal build and, for the
+# end-to-end test, against the sanitizer build.  Every case is counted by
+# scripts/test-count.py; a table per suite comes before the total.
 # Set-up (packages, wolfSSL, npm, both builds) is done first by setup.sh.
 set -uo pipefail
 
@@ -13,71 +18,81 @@ cd "$top"
 
 passed=0 failed=0 skipped=0
 logdir=$(mktemp -d /tmp/hdmirtc-test.XXXXXX)
+suite_lines=()
 
-add_counts() { passed=$((passed + $1)); failed=$((failed + $2)); skipped=$((skipped + $3)); }
+# Every suite is counted case by case by scripts/test-count.py (its rules:
+# a cancelled or timed-out test fails, a skip is a skip, GLib cases one by
+# one); tests/counting checks the counter itself.
+count() { /usr/bin/python3 "$top/scripts/test-count.py" "$@" 2>>"$logdir/count-details.log"; }
 
-# meson test summary lines: "Ok: N", "Fail: N", "Skipped: N", ...
+# add_counts SUITE "P F S" [EXTRA_FAILURES]: one suite's counts, shown in
+# the table at the end and added to the totals.
+add_counts() {
+	local name=$1 p f s
+	read -r p f s <<<"$2"
+	f=$((f + ${3:-0}))
+	suite_lines+=("$(printf '%-12s %5d passed, %d failed, %d skipped' "$name" "$p" "$f" "$s")")
+	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+}
+
+# meson's TAP programs: the cases of each, from meson-logs/testlog.json.
 run_meson_suite() {
 	local name=$1 dir=$2; shift 2
 	local log="$logdir/$name.log"
 	echo "== $name"
+	rm -f "$dir/meson-logs/testlog.json"
 	meson test -C "$dir" --print-errorlogs "$@" >"$log" 2>&1
 	local rc=$?
 	grep -E '^ *[0-9]+/[0-9]+ ' "$log"
-	local ok fail skip
-	ok=$(awk '/^Ok:/{print $2}' "$log"); fail=$(awk '/^(Fail|Timeout|Unexpected Pass):/{s+=$NF} END{print s+0}' "$log")
-	skip=$(awk '/^Skipped:/{print $2}' "$log")
-	if [ -z "$ok" ]; then
-		tail -20 "$log"; add_counts 0 1 0; return
+	if [ ! -f "$dir/meson-logs/testlog.json" ]; then
+		tail -20 "$log"; add_counts "$name" "0 1 0"; return
 	fi
-	[ $rc -ne 0 ] && [ "$fail" -eq 0 ] && fail=1
-	[ "$fail" -gt 0 ] && sed -n '/^=* *[0-9]*\/[0-9]* .*FAIL/,/^===/p' "$log" | tail -60
-	add_counts "$ok" "$fail" "${skip:-0}"
+	local c extra=0
+	c=$(count meson "$dir/meson-logs/testlog.json")
+	# meson failed but no case or program did: say so rather than pass.
+	[ $rc -ne 0 ] && [ "$(echo "$c" | cut -d' ' -f2)" -eq 0 ] && extra=1
+	[ $rc -ne 0 ] && sed -n '/^=* *[0-9]*\/[0-9]* .*FAIL/,/^===/p' "$log" | tail -60
+	add_counts "$name" "$c" $extra
 }
 
-# node --test TAP summary lines: "# pass N", "# fail N", "# skipped N".
+# node --test with the TAP reporter.
 run_node_suite() {
 	local name=$1; shift
 	local log="$logdir/$name.log"
 	echo "== $name"
 	node --test --test-reporter=tap "$@" >"$log" 2>&1
 	local rc=$?
-	grep -E '^(not )?ok |^# Subtest|^    # ' "$log" | grep -vE '^# Subtest' | grep -E '^(not )?ok|#' | head -80
-	local p f s
-	p=$(awk '/^# pass /{print $3}' "$log"); f=$(awk '/^# fail /{print $3}' "$log")
-	s=$(awk '/^# (skipped|todo) /{n += $3} END {print n + 0}' "$log")
-	if [ -z "$p" ]; then
-		tail -30 "$log"; add_counts 0 1 0; return
-	fi
-	[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
-	[ "$f" -gt 0 ] && grep -B2 -A30 '^not ok' "$log" | head -120
-	add_counts "$p" "$f" "${s:-0}"
+	grep -E '^(not )?ok ' "$log" | head -120
+	local c extra=0
+	c=$(count node "$log")
+	[ $rc -ne 0 ] && [ "$(echo "$c" | cut -d' ' -f2)" -eq 0 ] && extra=1
+	[ $rc -ne 0 ] && grep -B2 -A30 '^not ok' "$log" | head -120
+	add_counts "$name" "$c" $extra
 }
 
-# tests/kernel/run.sh prints one "N passed, M failed" line of its own.
+# tests/kernel/run.sh: the guest's results.tap, counted like any TAP; its
+# own summary line must be there (the VM ran to the end).
 run_kernel_suite() {
-	local log="$logdir/kernel.log"
-	echo "== kernel (QEMU VM: vivid, vicodec)"
+	local log="$logdir/kernel.log" res="$logdir/vm-share/out/results.tap"
+	echo "== kernel (QEMU VM: vivid, vicodec, Pi stand-ins)"
 	HDMIRTC_VM_BUILD="$top/build" HDMIRTC_VM_SHARE="$logdir/vm-share" tests/kernel/run.sh >"$log" 2>&1
 	local rc=$?
-	grep -hE '^(ok|not ok) ' "$logdir"/vm-share/out/results.tap 2>/dev/null
-	local line
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
-	if [ -z "$line" ]; then
-		tail -30 "$log"; add_counts 0 1 0; return
+	grep -hE '^(ok|not ok) ' "$res" 2>/dev/null
+	if ! grep -qE '^[0-9]+ passed, [0-9]+ failed' "$log" || [ ! -f "$res" ]; then
+		tail -30 "$log"; add_counts kernel "0 1 0"; return
 	fi
-	local p f
-	p=$(echo "$line" | awk '{print $1}'); f=$(echo "$line" | awk '{print $3}')
-	[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
-	[ "$f" -gt 0 ] && tail -40 "$log"
-	add_counts "$p" "$f" 0
+	local c extra=0
+	c=$(count tap "$res")
+	[ $rc -ne 0 ] && [ "$(echo "$c" | cut -d' ' -f2)" -eq 0 ] && extra=1
+	[ $rc -ne 0 ] && tail -40 "$log"
+	add_counts kernel "$c" $extra
 }
 
 # A script that prints TAP ("ok N - ...", "not ok N - ...", "# SKIP" in a
 # test line counts as skipped): tests/dt (overlays against the boards'
 # trees), tests/cross (arm64/armhf builds, unit tests under qemu-user, the
-# .deb in an arm64 root).  A script that exits non-zero without a "not ok"
-# line counts one failure.
+# .deb in an arm64 root), tests/counting (the counter).  A script that exits
+# non-zero without a "not ok" line counts one failure.
 run_tap_suite() {
 	local name=$1; shift
 	local log="$logdir/$name.log"
@@ -85,23 +100,18 @@ run_tap_suite() {
 	"$@" >"$log" 2>&1
 	local rc=$?
 	grep -E '^(not )?ok ' "$log"
-	local p f s
-	s=$(grep -cE '^ok .*# *SKIP' "$log")
-	p=$(( $(grep -cE '^ok ' "$log") - s ))
-	f=$(grep -cE '^not ok ' "$log")
-	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
-		tail -30 "$log"; f=1
-	elif [ "$f" -gt 0 ]; then
-		tail -30 "$log"
-	fi
-	add_counts "$p" "$f" "$s"
+	local c extra=0
+	c=$(count tap "$log")
+	[ $rc -ne 0 ] && [ "$(echo "$c" | cut -d' ' -f2)" -eq 0 ] && extra=1
+	[ $rc -ne 0 ] && tail -30 "$log"
+	add_counts "$name" "$c" $extra
 }
 
 run_meson_suite unit build --suite unit
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	run_meson_suite unit-asan build-asan --suite unit
 run_kernel_suite
-for suite in dt cross; do
+for suite in counting dt cross; do
 	[ -x "tests/$suite/run.sh" ] && run_tap_suite "$suite" "tests/$suite/run.sh"
 done
 run_node_suite browser tests/browser/*.test.mjs
@@ -109,7 +119,10 @@ HDMIRTC_BUILD_DIR="$top/build-asan" HDMIRTC_TEST_SANITIZED=1 \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	run_node_suite browser-asan tests/browser/stream.test.mjs
 
-echo "logs: $logdir"
+echo "logs: $logdir (every failure and skip with its reason: $logdir/count-details.log)"
+grep -h '^skipped: ' "$logdir/count-details.log" 2>/dev/null | sed 's/^/  /' | head -40
+echo "== per suite (sanitizer runs are their own suites: the same tests again under ASan + UBSan)"
+printf '  %s\n' "${suite_lines[@]}"
 summary="$passed passed, $failed failed"
 [ $skipped -gt 0 ] && summary="$summary, $skipped skipped"
 echo "$summary"

@@ -72,7 +72,7 @@ static void check_with_openssl(const char *path, const char *fingerprint)
 	int status = -1;
 
 	if (prog == NULL) {
-		g_test_message("openssl not installed: skipping the cross-check");
+		g_test_skip("openssl not installed: no cross-check of the certificate file");
 		return;
 	}
 	g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL,

@@ -1048,7 +1048,7 @@ static void test_urls(void)
 	v6 = hdmirtc_http_server_new(&(HdmirtcHttpConfig){ .address = "::1" }, &fake_handlers,
 	                             NULL, &error);
 	if (!v6) {
-		g_test_message("no IPv6 loopback here: %s", error->message);
+		g_test_skip_printf("the IPv6 half: no IPv6 loopback here (%s)", error->message);
 		return;
 	}
 	g_clear_pointer(&urls, g_strfreev);
