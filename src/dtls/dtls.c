@@ -307,6 +307,7 @@ static void handshake_done(HdmirtcDtls *dtls)
 		return;
 	}
 	set_state(dtls, HDMIRTC_DTLS_STATE_CONNECTED);
+	hdmirtc_dtls_hello_defrag_clear(&dtls->hello);   /* a stray fragment held is of no use now */
 	g_debug("DTLS connected, %s, SRTP %s", wolfSSL_get_cipher_name(dtls->ssl),
 	        hdmirtc_srtp_profile_to_string(keys.profile));
 	if (dtls->cb.connected && !dtls->free_pending)
