@@ -1,7 +1,7 @@
 // A WHEP client (draft-ietf-wish-whep): one recvonly H.264 video
 // transceiver, the offer POSTed once ICE gathering is done (or after a
-// second), ICE restart by PATCH (RFC 8840 fragment, If-Match with the
-// session's ETag), DELETE on close.  Header extensions: abs-capture-time is
+// second), ICE restart by PATCH (RFC 8840 fragment, If-Match: * as WHEP
+// 4.4.1 asks of a restart), DELETE on close.  Header extensions: abs-capture-time is
 // asked for, since chromium leaves it off by default.
 
 function offerAbsCaptureTime(transceiver) {
@@ -104,7 +104,6 @@ export class WhepSession {
     const body = await res.text();
     if (res.status !== 201) throw new Error(body.trim() || `HTTP ${res.status}`);
     this.resource = new URL(res.headers.get('Location'), new URL(this.url, location.href)).href;
-    this.etag = res.headers.get('ETag');
     await this.pc.setRemoteDescription({ type: 'answer', sdp: body });
     return parseIceServers(res.headers.get('Link'));
   }
@@ -124,14 +123,14 @@ export class WhepSession {
       error.status = res.status;
       throw error;
     }
-    this.etag = res.headers.get('ETag') || this.etag;
     await this.pc.setRemoteDescription({ type: 'answer', sdp: applyRestartFragment(this.pc.remoteDescription.sdp, body) });
   }
 
   // A kept-alive HTTP connection may have died with the old address
   // without a reset: give up on it soon and try once more (a new one).
   async patch(body) {
-    const headers = { ...this.headers, 'Content-Type': SDPFRAG, 'If-Match': this.etag || '*' };
+    // Every PATCH of this client is an ICE restart: WHEP 4.4.1 wants "*".
+    const headers = { ...this.headers, 'Content-Type': SDPFRAG, 'If-Match': '*' };
     for (let attempt = 0; ; attempt++) {
       try {
         return await fetch(this.resource, { method: 'PATCH', headers, body, signal: AbortSignal.timeout(1500) });
