@@ -29,6 +29,7 @@ import { measureCpu } from './lib/cpu.mjs';
 import { measureKernel } from './lib/kernel.mjs';
 import { lossMissing, measureLoss } from './lib/loss.mjs';
 import { renderKernelMarkdown, renderMarkdown } from './lib/report.mjs';
+import { appendHistory } from './lib/history.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -86,12 +87,13 @@ function utcStamp(d) {
 // The recovery times on real drivers in a QEMU VM (bench/lib/kernel.mjs).
 async function kernelOnly(started, machine) {
   const kernel = await measureKernel({ repo, buildDir, log });
-  const name = `${utcStamp(started)}-${machine.commit || 'unknown'}-kernel.json`;
+  const name = 'latest-kernel.json';
   const result = { date: started.toISOString(), duration_s: Math.round((Date.now() - started) / 1000), machine,
     json_file: name, kernel };
   mkdirSync(outDir, { recursive: true });
   writeFileSync(path.join(outDir, name), `${JSON.stringify(result, null, 1)}\n`);
   writeFileSync(path.join(outDir, 'latest-kernel.md'), renderKernelMarkdown(result));
+  appendHistory(outDir, result);
   log(`wrote ${path.join(outDir, name)} in ${result.duration_s} s`);
 }
 
@@ -162,14 +164,19 @@ async function main() {
     }
     return;
   }
+  // A whole run replaces the last one (latest*.json, .png, .md) and adds
+  // its line to history.jsonl (bench/lib/history.mjs).
+  const latest = quick ? 'latest-quick' : 'latest';
+  result.json_file = `${latest}.json`;
   result.comparison = compare(result);
   mkdirSync(outDir, { recursive: true });
-  result.plot = plotResults(result, path.join(outDir, `${stem}.png`));
+  result.plot = plotResults(result, path.join(outDir, `${latest}.png`));
   result.png_file = result.plot.file ?? null;
   if (result.plot.skipped) log(`plot: skipped: ${result.plot.skipped}`);
   result.duration_s = Math.round((Date.now() - started) / 1000);
   writeFileSync(path.join(outDir, result.json_file), `${JSON.stringify(result, null, 1)}\n`);
-  writeFileSync(path.join(outDir, quick ? 'latest-quick.md' : 'latest.md'), renderMarkdown(result));
+  writeFileSync(path.join(outDir, `${latest}.md`), renderMarkdown(result));
+  appendHistory(outDir, result);
   log(`wrote ${path.join(outDir, result.json_file)} in ${result.duration_s} s`);
 }
 

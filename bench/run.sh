@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Runs the whole benchmark suite in about 11 minutes and writes
-# bench/results/<UTC date>-<commit>.json (+ .png) and bench/results/latest.md.
+# bench/results/latest.json (+ .png, .md) and a line in bench/results/history.jsonl.
 # Loopback (and, as root, private network namespaces) only, STUN always off.
 # A memory soak (a second service, niced) runs in the background for at least
 # 10 minutes while latency, CPU, reference, kernel (VM) and loss run in turn.

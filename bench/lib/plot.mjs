@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// bench/results/<stamp>.png: per-stage server latency (median, p95, p99 of
+// bench/results/latest.png: per-stage server latency (median, p95, p99 of
 // the 1280x720 chromium run), CPU per viewer (hdmirtc and the reference)
 // and the memory soak's RSS and descriptors over time, with gnuplot's
 // pngcairo terminal.  Skipped, with the reason, without gnuplot.
