@@ -70,11 +70,13 @@ typedef struct {
 	void (*whep_create)(HdmirtcWhepRequest *request, const char *offer, gsize len,
 	                    gpointer user_data);
 	/* PATCH /whep/<id>: trickled candidates or an ICE restart.  if_match:
-	 * the If-Match value without quotes, or NULL.  The handler finishes
+	 * NULL without an If-Match header, else its strong entity tags without
+	 * quotes, or "*" (NULL-terminated; weak and malformed members left out,
+	 * since If-Match compares strongly, so it may be empty).  The handler finishes
 	 * the request exactly once with hdmirtc_whep_request_return_fragment()
 	 * or hdmirtc_whep_request_fail(). */
-	void (*whep_patch)(HdmirtcWhepRequest *request, const char *session_id, const char *if_match,
-	                   const char *body, gsize len, gpointer user_data);
+	void (*whep_patch)(HdmirtcWhepRequest *request, const char *session_id,
+	                   const char *const *if_match, const char *body, gsize len, gpointer user_data);
 	/* DELETE /whep/<id>. */
 	gboolean (*whep_delete)(const char *session_id, gpointer user_data, GError **error);
 	/* GET or HEAD /whep/<id>: TRUE if the session exists (answered 204,

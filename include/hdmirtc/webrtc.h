@@ -104,7 +104,9 @@ typedef void (*HdmirtcViewerPatchedFunc)(const char *fragment, const char *etag,
  * over the old path until the new one connects).  patched is called
  * exactly once: at once for candidates or an error, else when the new
  * candidates are gathered (or with HDMIRTC_WEBRTC_ERROR_CLOSED). */
-void hdmirtc_webrtc_patch_viewer(HdmirtcWebrtc *w, const char *id, const char *if_match,
+/* if_match: as HdmirtcHttpHandlers.whep_patch gets it (NULL = no header:
+ * 428; no tag that is "*" or the session's ETag: 412). */
+void hdmirtc_webrtc_patch_viewer(HdmirtcWebrtc *w, const char *id, const char *const *if_match,
                                  const char *fragment, gsize len,
                                  HdmirtcViewerPatchedFunc patched, gpointer user_data);
 /* WHEP DELETE. */

@@ -25,22 +25,41 @@ static char *quote_etag(const char *etag)
 	return g_strdup_printf("\"%s\"", etag);
 }
 
-/* See whep_patch in http.h for what the handler gets. */
-static char *parse_if_match(const char *header)
+/* See whep_patch in http.h for what the handler gets: If-Match = "*" /
+ * #entity-tag (RFC 9110 13.1.1), one header or several (libsoup joins
+ * them with ", "). */
+static char **parse_if_match(const char *header)
 {
-	g_autofree char *value = NULL;
-	gsize len;
+	GPtrArray *tags;
+	const char *p = header;
 
 	if (!header)
 		return NULL;
-	value = g_strstrip(g_strdup(header));
-	len = strlen(value);
-	if (len >= 2 && value[0] == '"' && value[len - 1] == '"' &&
-	    !memchr(value + 1, '"', len - 2)) {
-		value[len - 1] = '\0';
-		return g_strdup(value + 1);
+	tags = g_ptr_array_new();
+	while (*p) {
+		gboolean weak = g_str_has_prefix(p, "W/\"");
+		const char *open = weak ? p + 2 : p;
+		const char *close;
+
+		if (*p == ' ' || *p == '\t' || *p == ',') {
+			p++;
+		} else if (*p == '*') {
+			g_ptr_array_add(tags, g_strdup("*"));
+			p++;
+		} else if (*open == '"' && (close = strchr(open + 1, '"')) != NULL) {
+			/* A tag may hold commas: it ends at its closing quote.  Weak
+			 * tags never match in If-Match's strong comparison. */
+			if (!weak)
+				g_ptr_array_add(tags, g_strndup(open + 1, (gsize)(close - open - 1)));
+			p = close + 1;
+		} else {
+			/* Not a tag: skip the member. */
+			const char *comma = strchr(p, ',');
+			p = comma ? comma : p + strlen(p);
+		}
 	}
-	return g_steal_pointer(&value);
+	g_ptr_array_add(tags, NULL);
+	return (char **)g_ptr_array_free(tags, FALSE);
 }
 
 /* The handler made a session we cannot hand out: undo it. */
@@ -212,7 +231,8 @@ static void whep_post(HdmirtcHttpServer *self, SoupServerMessage *msg)
 
 static void whep_patch(HdmirtcHttpServer *self, SoupServerMessage *msg, const char *id)
 {
-	g_autofree char *body = NULL, *if_match = NULL;
+	g_autofree char *body = NULL;
+	g_auto(GStrv) if_match = NULL;
 	gsize len = 0;
 
 	if (!hdmirtc_http_content_type_is(msg, SDPFRAG_TYPE)) {
@@ -226,7 +246,7 @@ static void whep_patch(HdmirtcHttpServer *self, SoupServerMessage *msg, const ch
 		return;
 	if_match = parse_if_match(soup_message_headers_get_one(
 		soup_server_message_get_request_headers(msg), "If-Match"));
-	self->handlers.whep_patch(whep_request_new(self, msg), id, if_match, body, len,
+	self->handlers.whep_patch(whep_request_new(self, msg), id, (const char *const *)if_match, body, len,
 	                          self->user_data);
 }
 

@@ -89,8 +89,8 @@ static void on_viewer_patched(const char *fragment, const char *etag, const GErr
 		hdmirtc_whep_request_return_fragment(request, fragment, etag);
 }
 
-static void on_whep_patch(HdmirtcWhepRequest *request, const char *session_id, const char *if_match,
-                          const char *body, gsize len, gpointer user_data)
+static void on_whep_patch(HdmirtcWhepRequest *request, const char *session_id,
+                          const char *const *if_match, const char *body, gsize len, gpointer user_data)
 {
 	HdmirtcService *s = user_data;
 

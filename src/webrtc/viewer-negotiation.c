@@ -197,17 +197,21 @@ static HdmirtcPeer *find_peer(HdmirtcWebrtc *w, const char *id, GError **error)
 /* WHEP (draft-ietf-wish-whep-03 4.4.1, RFC 9725 4.3.1): a PATCH names the
  * ICE session it is for; without If-Match it is answered 428 (RFC 6585 3),
  * with another session's ETag 412.  "*" is what an ICE restart sends. */
-static gboolean check_if_match(HdmirtcPeer *peer, const char *if_match, GError **error)
+static gboolean check_if_match(HdmirtcPeer *peer, const char *const *if_match, GError **error)
 {
 	if (!if_match) {
 		g_set_error(error, HDMIRTC_WEBRTC_ERROR, HDMIRTC_WEBRTC_ERROR_PRECONDITION_REQUIRED,
 			    "a PATCH needs If-Match: the session's ETag, or \"*\" for an ICE restart");
 		return FALSE;
 	}
-	if (g_str_equal(if_match, "*") || g_str_equal(if_match, hdmirtc_peer_get_etag(peer)))
-		return TRUE;
+	/* RFC 9110 13.1.1: any member of the list may match. */
+	for (const char *const *tag = if_match; *tag; tag++) {
+		if (g_str_equal(*tag, "*") || g_str_equal(*tag, hdmirtc_peer_get_etag(peer)))
+			return TRUE;
+	}
+	g_autofree char *list = g_strjoinv(", ", (char **)if_match);
 	g_set_error(error, HDMIRTC_WEBRTC_ERROR, HDMIRTC_WEBRTC_ERROR_PRECONDITION,
-		    "If-Match '%s' does not match the session's ETag", if_match);
+		    "If-Match (%s) does not name the session's ETag", *if_match ? list : "no strong tag");
 	return FALSE;
 }
 
@@ -277,7 +281,7 @@ static gboolean restart_viewer(HdmirtcWebrtc *w, HdmirtcPeer *peer, const Hdmirt
 
 /* RFC 8840 4.4: a fragment with an ice-ufrag other than the current one
  * is an ICE restart; without one, or with the current one, it trickles. */
-static gboolean patch_viewer(HdmirtcWebrtc *w, const char *id, const char *if_match,
+static gboolean patch_viewer(HdmirtcWebrtc *w, const char *id, const char *const *if_match,
                              const char *fragment, gsize len, HdmirtcViewerPatchedFunc patched,
                              gpointer user_data, GError **error)
 {
@@ -301,7 +305,7 @@ static gboolean patch_viewer(HdmirtcWebrtc *w, const char *id, const char *if_ma
 	return TRUE;
 }
 
-void hdmirtc_webrtc_patch_viewer(HdmirtcWebrtc *w, const char *id, const char *if_match,
+void hdmirtc_webrtc_patch_viewer(HdmirtcWebrtc *w, const char *id, const char *const *if_match,
                                  const char *fragment, gsize len,
                                  HdmirtcViewerPatchedFunc patched, gpointer user_data)
 {

@@ -372,6 +372,11 @@ describe('§4.4 ICE: PATCH, trickle and restarts', () => {
     }
   });
 
+  test('RFC 9110 §13.1.1: If-Match is a list: one member that is the ETag is enough', async () => {
+    const r = await c.patch(session, trickle(offerUfrag, offerPwd), { 'If-Match': `"other", W/${etag}, ${etag}` });
+    assert.equal(r.status, 204, r.text);
+  });
+
   // RFC 9110 §13.2.1: preconditions are not evaluated when the request
   // would fail without them.
   test('RFC 9110 §13.2.1: a PATCH of an unknown session is 404 whatever its If-Match', async () => {

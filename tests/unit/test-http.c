@@ -29,7 +29,8 @@ typedef struct {
 	guint creates, patches, deletes, keyframes;
 	char *offer;
 	gsize offer_len;
-	char *patch_id, *patch_if_match, *patch_body;
+	char *patch_id, *patch_body;
+	char **patch_if_match;          /* NULL without the header */
 	char *deleted_id;
 } Fake;
 
@@ -102,18 +103,18 @@ static gboolean on_deferred_patch(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-static void fake_patch(HdmirtcWhepRequest *request, const char *session_id, const char *if_match,
-                       const char *body, gsize len, gpointer user_data)
+static void fake_patch(HdmirtcWhepRequest *request, const char *session_id,
+                       const char *const *if_match, const char *body, gsize len, gpointer user_data)
 {
 	Fake *fake = user_data;
 	GError *error = NULL;
 
 	fake->patches++;
 	g_free(fake->patch_id);
-	g_free(fake->patch_if_match);
+	g_strfreev(fake->patch_if_match);
 	g_free(fake->patch_body);
 	fake->patch_id = g_strdup(session_id);
-	fake->patch_if_match = g_strdup(if_match);
+	fake->patch_if_match = g_strdupv((char **)if_match);
 	fake->patch_body = g_strdup(body);
 	g_assert_cmpuint(strlen(body), ==, len);
 	if (!known_session(fake, session_id, &error) || fake_fail(fake, &error)) {
@@ -237,7 +238,7 @@ static void teardown(Fixture *f, gconstpointer data)
 	hdmirtc_http_server_free(f->server);
 	g_free(f->fake.offer);
 	g_free(f->fake.patch_id);
-	g_free(f->fake.patch_if_match);
+	g_strfreev(f->fake.patch_if_match);
 	g_free(f->fake.patch_body);
 	g_free(f->fake.deleted_id);
 	/* Let libsoup finish closing connections before the next test. */
@@ -642,7 +643,7 @@ static void test_patch(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(ok->status, ==, 204);
 	g_assert_cmpstr(ok->text, ==, "");
 	g_assert_cmpstr(f->fake.patch_id, ==, "sess1");
-	g_assert_cmpstr(f->fake.patch_if_match, ==, "e1");
+	g_assert_cmpstrv(f->fake.patch_if_match, ((const char *[]){ "e1", NULL }));
 	g_assert_cmpstr(f->fake.patch_body, ==, SDPFRAG);
 
 	f->fake.ice_restart = TRUE;
@@ -653,7 +654,33 @@ static void test_patch(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(header(restart, "Content-Type"), ==, "application/trickle-ice-sdpfrag");
 	g_assert_cmpstr(header(restart, "ETag"), ==, "\"e2\"");
 	g_assert_nonnull(strstr(restart->text, "a=ice-ufrag:new1"));
-	g_assert_cmpstr(f->fake.patch_if_match, ==, "*");
+	g_assert_cmpstrv(f->fake.patch_if_match, ((const char *[]){ "*", NULL }));
+}
+
+/* RFC 9110 13.1.1: If-Match is "*" or a list of entity tags, compared
+ * strongly: weak ones can never match and are left out; a tag may hold a
+ * comma; a member that is no tag is skipped. */
+static void test_patch_if_match_list(Fixture *f, gconstpointer data)
+{
+	static const struct {
+		const char *header;
+		const char *tags[4];
+	} cases[] = {
+		{ "\"a\", \"e1\"", { "a", "e1", NULL } },
+		{ "W/\"old\", \"e1\"", { "e1", NULL } },
+		{ "W/\"old\"", { NULL } },
+		{ "\"x,y\" ,\t\"z\"", { "x,y", "z", NULL } },
+		{ "junk, \"e1\", \"unterminated", { "e1", NULL } },
+		{ "*", { "*", NULL } },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(Reply) r = request(f, "PATCH", "/whep/sess1", "application/trickle-ice-sdpfrag",
+		                             SDPFRAG, -1, (const char *[]){ "If-Match", cases[i].header, NULL });
+
+		g_assert_cmpuint(r->status, ==, 204);
+		g_assert_cmpstrv(f->fake.patch_if_match, cases[i].tags);
+	}
 }
 
 static void test_patch_errors(Fixture *f, gconstpointer data)
@@ -685,8 +712,8 @@ static void test_patch_errors(Fixture *f, gconstpointer data)
 	stale = request(f, "PATCH", "/whep/sess1", "application/trickle-ice-sdpfrag", SDPFRAG, -1,
 	                (const char *[]){ "If-Match", "W/\"old\"", NULL });
 	assert_error_body(stale, 412, "If-Match \"old\" is not the session's ETag");
-	/* Not a single strong tag: passed as sent. */
-	g_assert_cmpstr(f->fake.patch_if_match, ==, "W/\"old\"");
+	/* A weak tag cannot match: the handler gets an empty list. */
+	g_assert_cmpstrv(f->fake.patch_if_match, ((const char *[]){ NULL }));
 
 	f->fake.fail_code = HDMIRTC_HTTP_ERROR_PRECONDITION_REQUIRED;
 	f->fake.fail_message = "a PATCH needs If-Match";
@@ -1077,6 +1104,7 @@ int main(int argc, char **argv)
 	ADD("/http/whep/post-handler-errors", test_post_handler_errors, NULL);
 	ADD("/http/whep/post-unusable-session-id", test_post_unusable_session_id, NULL);
 	ADD("/http/whep/patch", test_patch, NULL);
+	ADD("/http/whep/patch-if-match-list", test_patch_if_match_list, NULL);
 	ADD("/http/whep/patch-errors", test_patch_errors, NULL);
 	ADD("/http/whep/delete", test_delete, NULL);
 	ADD("/http/whep/options", test_options, TOKEN);
