@@ -21,7 +21,7 @@ import sys
 import time
 import urllib.parse
 
-from whep_player import PlayError, add_contract_arguments, barcode_rows, http
+from whep_player import PlayError, StripWriter, add_contract_arguments, http
 
 import aioice.ice
 import aiortc
@@ -149,32 +149,10 @@ def selected_srtp_profile(ssl):
         return None
 
 
-class StripWriter:
-    """PREFIX.y: every decoded picture's top barcode rows of luma, w bytes a
-    row without the decoder's padding."""
-
-    def __init__(self, path):
-        self.file = open(path, 'wb')
-        self.width = self.height = self.rows = None
-        self.count = 0
-
-    def write(self, frame):
-        if self.width is None:
-            self.width, self.height = frame.width, frame.height
-            self.rows = barcode_rows(frame.width)
-        if (frame.width, frame.height) != (self.width, self.height):
-            raise PlayError(f'picture size changed from {self.width}x{self.height} '
-                            f'to {frame.width}x{frame.height} after {self.count} pictures')
-        luma = frame.planes[0]
-        data = bytes(luma)
-        stride = luma.line_size
-        rows = min(self.rows, frame.height)
-        for y in range(rows):
-            self.file.write(data[y * stride:y * stride + frame.width])
-        self.count += 1
-
-    def close(self):
-        self.file.close()
+def write_picture(strips, frame):
+    """One PyAV VideoFrame into PREFIX.y (its luma plane)."""
+    luma = frame.planes[0]
+    strips.write_luma(frame.width, frame.height, bytes(luma), luma.line_size)
 
 
 async def play(args, meta, strips):
@@ -228,7 +206,7 @@ async def play(args, meta, strips):
             if strips.count == 0:
                 meta['first_picture_s'] = round(time.monotonic() - t0, 3)
                 meta.update(dtls_facts(transceiver, pc))
-            strips.write(frame)
+            write_picture(strips, frame)
         meta['play_s'] = round(time.monotonic() - t0, 3)
     finally:
         if 'dtls_role' not in meta:

@@ -26,7 +26,7 @@ import tempfile
 import time
 import urllib.parse
 
-from whep_player import PlayError, add_contract_arguments, barcode_rows, http
+from whep_player import PlayError, StripWriter, add_contract_arguments, http
 
 import gi
 gi.require_version('Gst', '1.0')
@@ -164,27 +164,18 @@ def candidate_lines(sdp):
     return [line for line in (sdp or '').splitlines() if line.startswith('a=candidate:')]
 
 
-class StripWriter:
-    """PREFIX.y: every decoded picture's top barcode rows of luma, w bytes a
-    row without the stride's padding.  Called on the appsink's streaming
-    thread."""
+class SampleStrips(StripWriter):
+    """StripWriter fed with appsink samples (GRAY8), on the appsink's
+    streaming thread."""
 
     def __init__(self, path):
-        self.file = open(path, 'wb')
-        self.width = self.height = self.rows = None
-        self.count = 0
+        super().__init__(path)
         # Pictures the decoder flagged as made from a damaged stream
         # (missing slices or references): where a counter may not read.
         self.corrupted = []
 
     def write(self, sample):
         info = GstVideo.VideoInfo.new_from_caps(sample.get_caps())
-        if self.width is None:
-            self.width, self.height = info.width, info.height
-            self.rows = barcode_rows(info.width)
-        if (info.width, info.height) != (self.width, self.height):
-            raise PlayError(f'picture size changed from {self.width}x{self.height} '
-                            f'to {info.width}x{info.height} after {self.count} pictures')
         buf = sample.get_buffer()
         if buf.has_flags(Gst.BufferFlags.CORRUPTED):
             self.corrupted.append(self.count)
@@ -194,16 +185,9 @@ class StripWriter:
         try:
             # GRAY8 without a VideoMeta (appsink asks for none): rows of
             # info.stride[0] bytes from offset 0.
-            stride = info.stride[0]
-            data = mapped.data
-            for y in range(min(self.rows, self.height)):
-                self.file.write(data[y * stride:y * stride + self.width])
+            self.write_luma(info.width, info.height, mapped.data, info.stride[0])
         finally:
             buf.unmap(mapped)
-        self.count += 1
-
-    def close(self):
-        self.file.close()
 
 
 class Player:
@@ -521,7 +505,7 @@ def main():
     meta = {'client': 'gstreamer-webrtcbin', 'version': Gst.version_string(),
             'certificate_asked': args.certificate, 'local_addresses': args.local_address,
             'stun': args.stun}
-    strips = StripWriter(f'{args.out}.y')
+    strips = SampleStrips(f'{args.out}.y')
     code = 0
     try:
         Player(args, meta, strips).run()

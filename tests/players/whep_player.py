@@ -23,6 +23,31 @@ def barcode_rows(width):
     return math.ceil(BARCODE_BITS / bits_per_row) * BARCODE_BLOCK
 
 
+class StripWriter:
+    """PREFIX.y: every decoded picture's top barcode rows of luma, width
+    bytes a row without the decoder's padding (external-player.mjs)."""
+
+    def __init__(self, path):
+        self.file = open(path, 'wb')
+        self.width = self.height = self.rows = None
+        self.count = 0
+
+    def write_luma(self, width, height, data, stride):
+        """One picture: its luma plane in data, rows stride bytes apart."""
+        if self.width is None:
+            self.width, self.height = width, height
+            self.rows = barcode_rows(width)
+        if (width, height) != (self.width, self.height):
+            raise PlayError(f'picture size changed from {self.width}x{self.height} '
+                            f'to {width}x{height} after {self.count} pictures')
+        for y in range(min(self.rows, height)):
+            self.file.write(data[y * stride:y * stride + width])
+        self.count += 1
+
+    def close(self):
+        self.file.close()
+
+
 def add_contract_arguments(parser):
     """The options every player takes (external-player.mjs)."""
     parser.add_argument('--url', required=True, help='WHEP endpoint')
