@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* H.264 encoders: raw HdmirtcFrame in, Annex-B HdmirtcAccessUnit out.
- * Implementations: x264 (software) now, V4L2 M2M later, behind one
+ * Implementations: x264 (software) and V4L2 M2M (hardware), behind one
  * interface.  Output is always constrained-baseline-compatible for
  * browsers: no B-frames, SPS and PPS in front of every IDR.
  *
@@ -50,13 +50,23 @@ typedef struct {
 	guint64 keyframes;
 	guint64 bytes_out;
 	gint64 last_encode_us;          /* duration of the last encode call */
+	gint64 encode_call_max_us;      /* longest the encoding thread spent in one encoder
+	                                 * call or output event since it was made ... */
+	gint64 reconfigure_max_us;      /* ... apart from calls that (re)built the codec or
+	                                 * its queues (first frame, new size or format) */
+	guint64 calls;                  /* encoder calls and output events */
+	guint64 calls_slept;            /* of them (not rebuilding): the thread slept, waiting */
+	guint64 calls_paged_in;         /* ... or slept paging code in from the disk */
+	guint64 frames_dropped;         /* not encoded: the encoder had no room (stalled) */
 	guint32 bitrate_kbps;           /* currently applied */
 } HdmirtcEncoderStats;
 
 typedef struct HdmirtcEncoder HdmirtcEncoder;
 
-/* Called during hdmirtc_encoder_encode() on the encoding thread.  au is
- * borrowed: hdmirtc_access_unit_ref() it to keep it. */
+/* Called on the encoding thread: during hdmirtc_encoder_encode() (x264), or
+ * later from the main context that was the thread default when encode was
+ * called (M2M: the coded frame comes out while the media thread goes on).
+ * au is borrowed: hdmirtc_access_unit_ref() it to keep it. */
 typedef void (*HdmirtcEncoderOutputFunc)(HdmirtcEncoder *enc, HdmirtcAccessUnit *au,
                                          gpointer user_data);
 
@@ -74,11 +84,15 @@ HdmirtcEncoder *hdmirtc_encoder_new(HdmirtcEncoderKind kind, const char *device,
 /* NULL-safe.  Access units already handed out stay valid. */
 void hdmirtc_encoder_free(HdmirtcEncoder *enc);
 
-/* Encodes one I420 frame (DRM_FORMAT_YUV420), borrowed for the call only.
- * Calls on_au zero or one time; the AU carries the frame's seq and capture
- * times and the encode start/end (monotonic).  A frame of another size or
- * colour description rebuilds the encoder (and so starts with an IDR).  Returns 0, -EINVAL for
- * a frame it cannot take (format, size), -EIO when the encoder failed. */
+/* Encodes one frame (referenced for as long as the encoder reads it).
+ * on_au is called zero or one time for it, now or later (see
+ * HdmirtcEncoderOutputFunc; the last on_au given is used); the AU carries
+ * the frame's seq and capture times and the encode start/end (monotonic).
+ * A frame of another size or colour description rebuilds the encoder (and
+ * so starts with an IDR).  A hardware encoder never blocks: a frame it has
+ * no room for is dropped and counted (frames_dropped), 0 returned.
+ * Returns 0, -EINVAL for a frame it cannot take (format, size), -EIO when
+ * the encoder failed. */
 int hdmirtc_encoder_encode(HdmirtcEncoder *enc, HdmirtcFrame *frame,
                            HdmirtcEncoderOutputFunc on_au, gpointer user_data);
 
@@ -113,11 +127,13 @@ gboolean hdmirtc_encoder_level_fits(guint8 level_idc, guint32 width, guint32 hei
 /* A V4L2 memory-to-memory stateful encoder (bcm2835-codec on the Pi 4).
  * Frames with a DMA-BUF are queued on its OUTPUT queue by import
  * (V4L2_MEMORY_DMABUF): no CPU copy of the picture; each frame stays
- * referenced until the driver returns its buffer, several in flight.  Each
+ * referenced until the driver returns its buffer, several in flight.  The
+ * device's fd is a source on the encoding thread's main context: coded
+ * frames are taken when the driver has them, never waited for.  Each
  * coded frame is copied out of its CAPTURE buffer (counted in
  * bytes_copied), which goes back to the driver at once: viewers keep
  * access units for retransmission far longer than the driver has buffers.
- * Shutdown drains with V4L2_ENC_CMD_STOP. */
+ * Freeing with frames in flight drains with V4L2_ENC_CMD_STOP. */
 typedef struct {
 	/* Encoder node (hdmirtc_encoder_find_m2m()); required. */
 	const char *device;

@@ -19,14 +19,18 @@ typedef struct {
 	/* Releases the codec; open() may follow (size change). */
 	void (*close)(HdmirtcEncoder *enc);
 	/* Encodes frame; *out gets an access unit with one reference, or NULL
-	 * if the codec holds the picture back.  Fills data, size, keyframe,
-	 * seq and capture times; the caller fills the rest.  0 or -errno. */
+	 * if the codec holds the picture back or hands it out later with
+	 * hdmirtc_encoder_emit().  Fills data, size, keyframe, seq and capture
+	 * times; the caller fills the rest.  0 or -errno. */
 	int (*encode)(HdmirtcEncoder *enc, HdmirtcFrame *frame, gboolean force_idr,
 	              HdmirtcAccessUnit **out);
 	/* bytesperline the encoder needs for frames of drm_fourcc at w x h,
 	 * 0 for no constraint.  NULL = none. */
 	guint32 (*input_bytesperline)(HdmirtcEncoder *enc, guint32 drm_fourcc, guint32 width,
 	                              guint32 height);
+	/* TRUE while frames given to encode() have not come out: the codec
+	 * cannot be rebuilt without waiting for them.  NULL = never. */
+	gboolean (*busy)(HdmirtcEncoder *enc);
 	/* New target from enc->config.bitrate_kbps.  0 or -errno. */
 	int (*apply_bitrate)(HdmirtcEncoder *enc);
 	/* Frees the implementation including the embedded base (after
@@ -46,6 +50,9 @@ struct HdmirtcEncoder {
 	GBytes *sps_seen;
 	GBytes *sps_fixed;
 	guint32 profile_level_id;
+	/* Where access units go: the on_au of the last encode call. */
+	HdmirtcEncoderOutputFunc output;
+	gpointer output_data;
 	/* Set from any thread, consumed at the next frame. */
 	atomic_bool keyframe_requested;
 	atomic_uint pending_bitrate;    /* 0 = no change */
@@ -55,8 +62,34 @@ struct HdmirtcEncoder {
 	atomic_uint_fast64_t keyframes;
 	atomic_uint_fast64_t bytes_out;
 	atomic_int_fast64_t last_encode_us;
+	atomic_int_fast64_t encode_call_max_us;
+	atomic_int_fast64_t reconfigure_max_us;
+	gboolean reconfigured;          /* set by the implementation or a rebuild during a call */
+	atomic_uint_fast64_t calls;
+	atomic_uint_fast64_t calls_slept;
+	atomic_uint_fast64_t calls_paged_in;
+	atomic_uint_fast64_t frames_dropped;
 	atomic_uint bitrate_kbps;
 };
+
+/* Encoding thread, outside encode(): hands out au (one reference taken)
+ * as encode() would have; au->encode_start_us is the implementation's. */
+void hdmirtc_encoder_emit(HdmirtcEncoder *enc, HdmirtcAccessUnit *au);
+
+/* One encoder call or event on the encoding thread, measured: its
+ * duration (the longest-call figures; enc->reconfigured says which, and is
+ * cleared) and whether the thread slept in it (a voluntary context switch:
+ * it waited for something, whatever the machine's speed), told apart from
+ * a sleep for a major page fault (code run for the first time, read from
+ * the disk). */
+typedef struct {
+	gint64 start_us;
+	long voluntary_switches;
+	long major_faults;
+} HdmirtcEncoderCall;
+
+void hdmirtc_encoder_call_begin(HdmirtcEncoderCall *call);
+void hdmirtc_encoder_call_end(HdmirtcEncoder *enc, const HdmirtcEncoderCall *call);
 
 /* Allocates the x264 implementation with its base filled from config
  * (already validated); the caller opens it. */

@@ -7,6 +7,7 @@
 #include <drm_fourcc.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #define MAX_SIDE 8192
 #define MAX_FPS 240
@@ -108,6 +109,7 @@ static int rebuild(HdmirtcEncoder *enc, guint32 w, guint32 h, const HdmirtcColou
 		          enc->requested_level);
 		return -EINVAL;
 	}
+	enc->reconfigured = TRUE;
 	g_message("%s: input %ux%u colour %u/%u/%u%s -> %ux%u colour %u/%u/%u%s, rebuilding",
 	          enc->impl->name, c->width, c->height, enc->colour.primaries, enc->colour.transfer,
 	          enc->colour.matrix, enc->colour.full_range ? " full" : "", w, h, colour->primaries,
@@ -197,8 +199,7 @@ static void fix_colour(HdmirtcEncoder *enc, HdmirtcAccessUnit *au)
 		au->sps_override = g_bytes_ref(enc->sps_fixed);
 }
 
-static void deliver(HdmirtcEncoder *enc, HdmirtcAccessUnit *au, gint64 start, gint64 end,
-                    HdmirtcEncoderOutputFunc on_au, gpointer user_data)
+static void deliver(HdmirtcEncoder *enc, HdmirtcAccessUnit *au, gint64 start, gint64 end)
 {
 	fix_colour(enc, au);
 	au->width = enc->config.width;
@@ -209,23 +210,64 @@ static void deliver(HdmirtcEncoder *enc, HdmirtcAccessUnit *au, gint64 start, gi
 	atomic_fetch_add_explicit(&enc->bytes_out, au->size, memory_order_relaxed);
 	if (au->keyframe)
 		atomic_fetch_add_explicit(&enc->keyframes, 1, memory_order_relaxed);
-	if (on_au)
-		on_au(enc, au, user_data);
+	if (enc->output)
+		enc->output(enc, au, enc->output_data);
 	hdmirtc_access_unit_unref(au);
 }
 
-int hdmirtc_encoder_encode(HdmirtcEncoder *enc, HdmirtcFrame *frame,
-                           HdmirtcEncoderOutputFunc on_au, gpointer user_data)
+void hdmirtc_encoder_emit(HdmirtcEncoder *enc, HdmirtcAccessUnit *au)
+{
+	deliver(enc, au, au->encode_start_us, g_get_monotonic_time());
+}
+
+void hdmirtc_encoder_call_begin(HdmirtcEncoderCall *call)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru) == 0) {
+		call->voluntary_switches = ru.ru_nvcsw;
+		call->major_faults = ru.ru_majflt;
+	}
+	call->start_us = g_get_monotonic_time();
+}
+
+void hdmirtc_encoder_call_end(HdmirtcEncoder *enc, const HdmirtcEncoderCall *call)
+{
+	gint64 us = g_get_monotonic_time() - call->start_us;
+	atomic_int_fast64_t *max = enc->reconfigured ? &enc->reconfigure_max_us :
+	                           &enc->encode_call_max_us;
+	struct rusage ru;
+
+	if (us > atomic_load_explicit(max, memory_order_relaxed))
+		atomic_store_explicit(max, us, memory_order_relaxed);
+	atomic_fetch_add_explicit(&enc->calls, 1, memory_order_relaxed);
+	if (!enc->reconfigured && getrusage(RUSAGE_THREAD, &ru) == 0 &&
+	    ru.ru_nvcsw != call->voluntary_switches)
+		atomic_fetch_add_explicit(ru.ru_majflt != call->major_faults ? &enc->calls_paged_in :
+		                          &enc->calls_slept, 1, memory_order_relaxed);
+	enc->reconfigured = FALSE;
+}
+
+static gboolean busy(HdmirtcEncoder *enc)
+{
+	return enc->impl->busy && enc->impl->busy(enc);
+}
+
+static int encode(HdmirtcEncoder *enc, HdmirtcFrame *frame)
 {
 	HdmirtcAccessUnit *au = NULL;
 	guint32 kbps;
 	gint64 start, end;
 	int r;
 
-	if (!enc || !frame || !enc->impl->accepts(enc, frame))
-		return -EINVAL;
 	if (frame->width != enc->config.width || frame->height != enc->config.height ||
 	    memcmp(&frame->colour, &enc->colour, sizeof(frame->colour)) != 0) {
+		/* Frames still inside a hardware encoder would be lost, and
+		 * stopping it would wait for them: try again next frame. */
+		if (busy(enc)) {
+			atomic_fetch_add_explicit(&enc->frames_dropped, 1, memory_order_relaxed);
+			return 0;
+		}
 		r = rebuild(enc, frame->width, frame->height, &frame->colour);
 		if (r < 0)
 			return r;
@@ -241,8 +283,24 @@ int hdmirtc_encoder_encode(HdmirtcEncoder *enc, HdmirtcFrame *frame,
 	if (r < 0)
 		return r;
 	if (au)
-		deliver(enc, au, start, end, on_au, user_data);
+		deliver(enc, au, start, end);
 	return 0;
+}
+
+int hdmirtc_encoder_encode(HdmirtcEncoder *enc, HdmirtcFrame *frame,
+                           HdmirtcEncoderOutputFunc on_au, gpointer user_data)
+{
+	HdmirtcEncoderCall call;
+	int r;
+
+	if (!enc || !frame || !enc->impl->accepts(enc, frame))
+		return -EINVAL;
+	hdmirtc_encoder_call_begin(&call);
+	enc->output = on_au;
+	enc->output_data = user_data;
+	r = encode(enc, frame);
+	hdmirtc_encoder_call_end(enc, &call);
+	return r;
 }
 
 guint32 hdmirtc_encoder_input_bytesperline(HdmirtcEncoder *enc, guint32 drm_fourcc, guint32 width,
@@ -274,6 +332,12 @@ void hdmirtc_encoder_get_stats(HdmirtcEncoder *enc, HdmirtcEncoderStats *out)
 	out->keyframes = atomic_load_explicit(&enc->keyframes, memory_order_relaxed);
 	out->bytes_out = atomic_load_explicit(&enc->bytes_out, memory_order_relaxed);
 	out->last_encode_us = atomic_load_explicit(&enc->last_encode_us, memory_order_relaxed);
+	out->encode_call_max_us = atomic_load_explicit(&enc->encode_call_max_us, memory_order_relaxed);
+	out->reconfigure_max_us = atomic_load_explicit(&enc->reconfigure_max_us, memory_order_relaxed);
+	out->calls = atomic_load_explicit(&enc->calls, memory_order_relaxed);
+	out->calls_slept = atomic_load_explicit(&enc->calls_slept, memory_order_relaxed);
+	out->calls_paged_in = atomic_load_explicit(&enc->calls_paged_in, memory_order_relaxed);
+	out->frames_dropped = atomic_load_explicit(&enc->frames_dropped, memory_order_relaxed);
 	out->bitrate_kbps = atomic_load(&enc->bitrate_kbps);
 }
 

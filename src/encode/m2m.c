@@ -14,10 +14,18 @@
  * 720-pixel line captured at 1440 bytes would come out sheared.  So a
  * frame whose stride the encoder does not take is refused, never encoded.
  * Frames without a DMA-BUF (the NO SIGNAL picture, I420 in memory) are
- * copied into MMAP OUTPUT buffers: a counted copy, once a second. */
+ * copied into MMAP OUTPUT buffers: a counted copy, once a second.
+ * Nothing here waits for the driver while streaming: the media thread also
+ * runs the capture and its NO SIGNAL timer, and a VPU that stalls (a
+ * firmware hang, a busy ISP) must not stall them.  encode() queues the
+ * frame, or drops it when every OUTPUT buffer is still with the driver;
+ * coded data is taken in the device fd's source on the media thread's
+ * context, as the driver hands it back, and frames are released there
+ * (capture's rule: its buffers go back to the driver on the media thread). */
 #include "m2m-private.h"
 
 #include <errno.h>
+#include <glib-unix.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -26,7 +34,8 @@
 #define MAX_OUT 8
 #define MAX_CODED 16
 #define PENDING 16
-#define WAIT_MS 2000                    /* TCG VMs are slow; hardware takes ~10 ms */
+#define DRAIN_MS 2000                   /* at free only; TCG VMs are slow, hardware ~10 ms */
+#define STALL_WARN_US (1 * G_USEC_PER_SEC)
 
 /* An mmap'ed MMAP buffer. */
 typedef struct {
@@ -34,10 +43,14 @@ typedef struct {
 	gsize len;
 } MappedBuf;
 
+/* A frame queued on OUTPUT whose coded data has not all come out. */
 typedef struct {
+	gboolean queued;
+	guint64 pts;
 	guint64 seq;
 	gint64 mono_us;
 	gint64 wall_us;
+	gint64 queued_us;               /* the encode start of its AU */
 	guint64 bytes_copied;           /* 0 for imported DMA-BUFs */
 } PendingFrame;
 
@@ -55,14 +68,27 @@ typedef struct {
 	guint32 out_sizeimage;
 	MappedBuf out_maps[MAX_OUT];     /* MMAP OUTPUT buffers (CPU frames are copied in) */
 	HdmirtcFrame *in_flight[MAX_OUT];
+	int last_fd[MAX_OUT];            /* DMA-BUF last queued on each OUTPUT buffer, -1 none */
 	MappedBuf coded_bufs[MAX_CODED];  /* mmap'ed CAPTURE buffers */
 	guint n_coded_mapped;
 	guint64 next_pts;               /* from 1: timestamp 0 is the driver's "unknown" */
-	/* Parameter sets the encoder sent in a buffer of their own (kernels
-	 * before raspberrypi/linux PR #6253: on port enable, timestamp 0),
-	 * put in front of the next frame. */
-	GByteArray *headers;
+	/* The coded frame being gathered: parameter sets the encoder sent in
+	 * a buffer of their own (kernels before raspberrypi/linux PR #6253:
+	 * on port enable, timestamp 0), then the pieces of the frame of
+	 * coded_pts (0 = none yet): a frame larger than a CAPTURE buffer
+	 * continues in the next ones, and the piece that does not fill its
+	 * buffer is the last. */
+	GByteArray *coded_frame;
+	guint64 coded_pts;
+	gboolean coded_key;
 	PendingFrame pending[PENDING];
+	guint n_pending;
+	GSource *watch;                 /* the device fd, while streaming */
+	gboolean broken;                /* the queues failed: set up again */
+	gboolean idr_owed;              /* a keyframe was asked for on a dropped frame */
+	gint64 stalled_since;           /* first frame dropped for want of room; 0 = none */
+	guint64 dropped_in_stall;
+	gboolean stall_warned;
 	gboolean warned_frame;
 } M2mEncoder;
 
@@ -70,6 +96,10 @@ static M2mEncoder *from_base(HdmirtcEncoder *enc)
 {
 	return (M2mEncoder *)((char *)enc - G_STRUCT_OFFSET(M2mEncoder, base));
 }
+
+/* The device fd as a source of the media thread's context (below). */
+static void start_watch(M2mEncoder *m);
+static void stop_watch(M2mEncoder *m);
 
 static int queue_coded(M2mEncoder *m, guint index)
 {
@@ -144,16 +174,23 @@ static void teardown(M2mEncoder *m)
 {
 	int out = (int)m->dev.out_type, cap = (int)m->dev.cap_type;
 
+	m->base.reconfigured = TRUE;
+
 	for (guint i = 0; i < m->n_coded_mapped; i++) {
 		munmap(m->coded_bufs[i].map, m->coded_bufs[i].len);
 		m->coded_bufs[i].map = NULL;
 	}
 	m->n_coded_mapped = 0;
-	g_byte_array_set_size(m->headers, 0);
+	stop_watch(m);
+	g_byte_array_set_size(m->coded_frame, 0);
+	m->coded_pts = 0;
+	memset(m->pending, 0, sizeof(m->pending));
+	m->n_pending = 0;
 	(void)hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_STREAMOFF, &out);
 	(void)hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_STREAMOFF, &cap);
 	for (guint i = 0; i < MAX_OUT; i++) {
 		g_clear_pointer(&m->in_flight[i], hdmirtc_frame_unref);
+		m->last_fd[i] = -1;
 		if (m->out_maps[i].map)
 			munmap(m->out_maps[i].map, m->out_maps[i].len);
 		m->out_maps[i].map = NULL;
@@ -190,6 +227,7 @@ static gboolean setup(M2mEncoder *m, const HdmirtcFrame *f, guint32 raw, guint32
 	HdmirtcV4l2PlaneFormat out;
 	int outq = (int)m->dev.out_type, cap = (int)m->dev.cap_type, r;
 
+	m->base.reconfigured = TRUE;
 	if (!hdmirtc_m2m_set_formats(&m->dev, m->coded, raw, f->width, f->height,
 	                             memory == V4L2_MEMORY_DMABUF ? f->stride[0] : 0, &f->colour, &out,
 	                             &error)) {
@@ -222,6 +260,7 @@ static gboolean setup(M2mEncoder *m, const HdmirtcFrame *f, guint32 raw, guint32
 	}
 	m->raw = raw;
 	m->streaming = TRUE;
+	start_watch(m);
 	g_info("%s: %.4s %ux%u, %u bytes per line (%s) -> %.4s, %u in / %u out buffers", m->dev.path,
 	       (const char *)&raw, f->width, f->height, out.bytesperline,
 	       memory == V4L2_MEMORY_DMABUF ? "DMA-BUF import" : "copied", (const char *)&m->coded,
@@ -250,22 +289,74 @@ static int wait_fd(int fd, short events)
 	int r;
 
 	do
-		r = poll(&p, 1, WAIT_MS);
+		r = poll(&p, 1, DRAIN_MS);
 	while (r < 0 && errno == EINTR);
 	return r > 0 ? 0 : r == 0 ? -ETIMEDOUT : -errno;
 }
 
-static int free_slot(M2mEncoder *m)
+static gboolean frames_inside(M2mEncoder *m)
 {
-	for (int tries = 0; tries < 2; tries++) {
-		reclaim_outputs(m);
-		for (guint i = 0; i < m->n_out; i++)
-			if (!m->in_flight[i])
-				return (int)i;
-		if (wait_fd(m->dev.fd, POLLOUT) < 0)
-			break;
+	for (guint i = 0; i < m->n_out; i++)
+		if (m->in_flight[i])
+			return TRUE;
+	return m->n_pending > 0;
+}
+
+/* A free OUTPUT buffer, or -EBUSY when the driver holds them all (or so
+ * many frames wait for their coded data that the ring would wrap).  A
+ * DMA-BUF goes back to the buffer it was queued on last: vb2 keeps an
+ * import attached to its buffer and maps a new one on every change (in the
+ * VM 3-13 ms per QBUF when capture buffers wandered over the slots;
+ * bcm2835-codec also imports each new DMA-BUF into the VPU's memory). */
+static int free_slot(M2mEncoder *m, int dmabuf_fd)
+{
+	int free = -1, unused = -1;
+
+	reclaim_outputs(m);
+	if (m->n_pending >= PENDING - 1)
+		return -EBUSY;
+	for (guint i = 0; i < m->n_out; i++) {
+		if (m->in_flight[i])
+			continue;
+		if (dmabuf_fd >= 0 && m->last_fd[i] == dmabuf_fd)
+			return (int)i;
+		if (free < 0)
+			free = (int)i;
+		if (unused < 0 && m->last_fd[i] < 0)
+			unused = (int)i;
 	}
-	return -EBUSY;
+	return unused >= 0 ? unused : free >= 0 ? free : -EBUSY;
+}
+
+/* A frame dropped because the encoder has no room: counted, and said once
+ * when the driver has kept a frame for longer than a viewer would wait. */
+static void note_dropped(M2mEncoder *m)
+{
+	gint64 now = g_get_monotonic_time(), oldest = now;
+
+	atomic_fetch_add_explicit(&m->base.frames_dropped, 1, memory_order_relaxed);
+	if (!m->stalled_since)
+		m->stalled_since = now;
+	m->dropped_in_stall++;
+	for (guint i = 0; i < PENDING; i++)
+		if (m->pending[i].queued)
+			oldest = MIN(oldest, m->pending[i].queued_us);
+	if (!m->stall_warned && now - oldest > STALL_WARN_US) {
+		g_warning("%s: no coded frame for %" G_GINT64_FORMAT " ms: frames are dropped until "
+		          "the encoder answers", m->dev.path, (now - oldest) / 1000);
+		m->stall_warned = TRUE;
+	}
+}
+
+static void note_answer(M2mEncoder *m)
+{
+	if (m->stall_warned)
+		g_message("%s: the encoder answers again after %" G_GINT64_FORMAT " ms; %" G_GUINT64_FORMAT
+		          " frames dropped", m->dev.path,
+		          (g_get_monotonic_time() - m->stalled_since) / 1000, m->dropped_in_stall);
+	m->stalled_since = 0;
+	m->dropped_in_stall = 0;
+	m->stall_warned = FALSE;
 }
 
 /* Copies an I420 frame into MMAP buffer slot with the encoder's layout:
@@ -291,12 +382,14 @@ static gsize copy_i420(M2mEncoder *m, const HdmirtcFrame *f, guint slot)
 	return copied;
 }
 
-static int queue_frame(M2mEncoder *m, HdmirtcFrame *f, guint slot, guint64 *queued_pts)
+static int queue_frame(M2mEncoder *m, HdmirtcFrame *f, guint slot)
 {
 	struct v4l2_plane plane = { 0 };
 	struct v4l2_buffer b = { .type = m->dev.out_type, .memory = m->memory, .index = slot };
 	off_t size = m->memory == V4L2_MEMORY_DMABUF ? lseek(f->dmabuf_fd, 0, SEEK_END) : 0;
-	guint64 pts = *queued_pts = m->next_pts++, copied = 0;
+	guint64 pts = m->next_pts++, copied = 0;
+	gint64 start = g_get_monotonic_time();
+	PendingFrame *pf;
 
 	/* length must cover bytesused or the import is refused (EINVAL). */
 	if (m->memory == V4L2_MEMORY_DMABUF && size < (off_t)m->out_sizeimage) {
@@ -329,13 +422,17 @@ static int queue_frame(M2mEncoder *m, HdmirtcFrame *f, guint slot, guint64 *queu
 		else
 			b.length = 0;
 	}
-	m->pending[pts % PENDING] = (PendingFrame){ f->seq, f->capture_mono_us, f->capture_wall_us,
-	                                            f->bytes_copied + copied };
+	pf = &m->pending[pts % PENDING];
+	*pf = (PendingFrame){ TRUE, pts, f->seq, f->capture_mono_us, f->capture_wall_us, start,
+	                      f->bytes_copied + copied };
 	m->in_flight[slot] = hdmirtc_frame_ref(f);
 	if (hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_QBUF, &b) < 0) {
 		g_clear_pointer(&m->in_flight[slot], hdmirtc_frame_unref);
+		pf->queued = FALSE;
 		return -EIO;
 	}
+	m->n_pending++;
+	m->last_fd[slot] = m->memory == V4L2_MEMORY_DMABUF ? f->dmabuf_fd : -1;
 	return 0;
 }
 
@@ -362,67 +459,159 @@ static gboolean only_parameter_sets(const guint8 *d, gsize len)
 	return any;
 }
 
-/* Copies the coded frame out of its CAPTURE buffer, with parameter sets
- * that came before it (the caller requeues the buffer). */
-static HdmirtcAccessUnit *make_au(M2mEncoder *m, const struct v4l2_buffer *b,
-                                  const guint8 *data, gsize len)
+/* Frames queued before pts whose coded data never came (the driver
+ * flagged them, or dropped them): forgotten, so the encoder is not
+ * thought busy forever. */
+static void forget_before(M2mEncoder *m, guint64 pts)
 {
-	PendingFrame *pf = &m->pending[timestamp_us(b) % PENDING];
-	guint8 *copy = g_malloc(m->headers->len + len);
-	HdmirtcAccessUnit *au;
+	for (guint i = 0; i < PENDING; i++) {
+		PendingFrame *pf = &m->pending[i];
 
-	if (m->headers->len)
-		memcpy(copy, m->headers->data, m->headers->len);
-	memcpy(copy + m->headers->len, data, len);
-	au = hdmirtc_access_unit_new_take(copy, m->headers->len + len);
-	g_byte_array_set_size(m->headers, 0);
-	au->keyframe = (b->flags & V4L2_BUF_FLAG_KEYFRAME) != 0;
+		if (pf->queued && pf->pts < pts) {
+			g_debug("%s: frame %" G_GUINT64_FORMAT " never came out", m->dev.path, pf->seq);
+			pf->queued = FALSE;
+			m->n_pending--;
+		}
+	}
+}
+
+static PendingFrame *pending_of(M2mEncoder *m, guint64 pts)
+{
+	PendingFrame *pf = &m->pending[pts % PENDING];
+
+	return pts && pf->queued && pf->pts == pts ? pf : NULL;
+}
+
+/* The gathered frame, with the parameter sets that came before it, as an
+ * access unit (its bytes are the one copy out of the CAPTURE buffers). */
+static void emit_coded_frame(M2mEncoder *m)
+{
+	PendingFrame *pf = pending_of(m, m->coded_pts);
+	HdmirtcAccessUnit *au;
+	gsize len = m->coded_frame->len;
+
+	forget_before(m, m->coded_pts);
+	m->coded_pts = 0;
+	if (!pf) {
+		g_byte_array_set_size(m->coded_frame, 0);
+		return;
+	}
+	au = hdmirtc_access_unit_new_take(g_byte_array_steal(m->coded_frame, NULL), len);
+	au->keyframe = m->coded_key;
 	au->seq = pf->seq;
 	au->capture_mono_us = pf->mono_us;
 	au->capture_wall_us = pf->wall_us;
+	au->encode_start_us = pf->queued_us;
 	au->bytes_copied += pf->bytes_copied;
-	return au;
+	pf->queued = FALSE;
+	m->n_pending--;
+	note_answer(m);
+	hdmirtc_encoder_emit(&m->base, au);
 }
 
-/* The coded data of the frame just queued with timestamp pts (one in, one
- * out: no B-frames, no lookahead). */
-static int dequeue_coded(M2mEncoder *m, guint64 pts, HdmirtcAccessUnit **out)
+/* One CAPTURE buffer's data: parameter sets of their own, or a piece of a
+ * frame (which ends it unless it fills the buffer). */
+static void take_piece(M2mEncoder *m, const struct v4l2_buffer *b, const guint8 *data, gsize len,
+                       gsize room)
 {
-	struct v4l2_plane plane = { 0 };
-	struct v4l2_buffer b = { .type = m->dev.cap_type, .memory = V4L2_MEMORY_MMAP };
-	gint64 end = g_get_monotonic_time() + WAIT_MS * 1000;
-	int r;
+	guint64 pts = timestamp_us(b);
 
+	if (m->coded_pts && pts != m->coded_pts)
+		emit_coded_frame(m);            /* its last piece filled its buffer */
+	if (!m->coded_pts && !pending_of(m, pts) && only_parameter_sets(data, len)) {
+		g_byte_array_append(m->coded_frame, data, (guint)len);
+		return;
+	}
+	if (!m->coded_pts) {
+		m->coded_pts = pts;
+		m->coded_key = FALSE;
+	}
+	m->coded_key |= (b->flags & V4L2_BUF_FLAG_KEYFRAME) != 0;
+	g_byte_array_append(m->coded_frame, data, (guint)len);
+	if (len < room)
+		emit_coded_frame(m);
+}
+
+/* Every CAPTURE buffer the driver has done, each requeued at once.
+ * 0 when there are no more, -errno when the queue failed. */
+static int take_coded(M2mEncoder *m)
+{
 	for (;;) {
-		memset(&plane, 0, sizeof(plane));
+		struct v4l2_plane plane = { 0 };
+		struct v4l2_buffer b = { .type = m->dev.cap_type, .memory = V4L2_MEMORY_MMAP };
+		int r;
+
 		if (m->dev.mplane) {
 			b.m.planes = &plane;
 			b.length = 1;
 		}
 		r = hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_DQBUF, &b);
-		if (r == -EAGAIN && g_get_monotonic_time() < end && wait_fd(m->dev.fd, POLLIN) == 0)
-			continue;
+		if (r == -EAGAIN)
+			return 0;
 		if (r < 0)
-			return r == -EAGAIN ? -ETIMEDOUT : r;
+			return r;
 		if (b.index >= m->n_coded_mapped)
 			return -EIO;
-		if ((m->dev.mplane ? plane.bytesused : b.bytesused) > plane.data_offset &&
-		    !(b.flags & V4L2_BUF_FLAG_ERROR)) {
-			const MappedBuf *cb = &m->coded_bufs[b.index];
-			guint32 used = MIN(m->dev.mplane ? plane.bytesused : b.bytesused, (guint32)cb->len);
-			const guint8 *data = cb->map + plane.data_offset;
-			gsize len = used - plane.data_offset;
+		const MappedBuf *cb = &m->coded_bufs[b.index];
+		guint32 used = MIN(m->dev.mplane ? plane.bytesused : b.bytesused, (guint32)cb->len);
+		guint32 room = MIN(m->dev.mplane ? plane.length : b.length, (guint32)cb->len);
 
-			if (timestamp_us(&b) != pts && only_parameter_sets(data, len)) {
-				g_byte_array_append(m->headers, data, (guint)len);
-			} else {
-				*out = make_au(m, &b, data, len);
-				(void)queue_coded(m, b.index);
-				return 0;
+		if (b.flags & V4L2_BUF_FLAG_ERROR) {
+			g_debug("%s: coded buffer flagged ERROR", m->dev.path);
+			if (timestamp_us(&b) == m->coded_pts) {
+				g_byte_array_set_size(m->coded_frame, 0);
+				m->coded_pts = 0;
 			}
+		} else if (used > plane.data_offset) {
+			take_piece(m, &b, cb->map + plane.data_offset, used - plane.data_offset,
+			           room - plane.data_offset);
 		}
-		(void)queue_coded(m, b.index);
+		r = queue_coded(m, b.index);
+		if (r < 0)
+			return r;
 	}
+}
+
+static void stop_watch(M2mEncoder *m)
+{
+	if (m->watch)
+		g_source_destroy(m->watch);
+	g_clear_pointer(&m->watch, g_source_unref);
+}
+
+/* The device fd: OUTPUT buffers back (POLLOUT), coded data (POLLIN). */
+static gboolean on_device(gint fd, GIOCondition condition, gpointer data)
+{
+	M2mEncoder *m = data;
+	HdmirtcEncoderCall call;
+	guint64 out = atomic_load_explicit(&m->base.frames_out, memory_order_relaxed);
+	int r;
+
+	(void)fd;
+	hdmirtc_encoder_call_begin(&call);
+	reclaim_outputs(m);
+	r = take_coded(m);
+	if (r == 0 && (condition & G_IO_ERR) &&
+	    out == atomic_load_explicit(&m->base.frames_out, memory_order_relaxed))
+		r = -EIO;
+	hdmirtc_encoder_call_end(&m->base, &call);
+	if (r == 0)
+		return G_SOURCE_CONTINUE;
+	g_warning("%s: the encoder's queues failed (%s): setting them up again at the next frame",
+	          m->dev.path, g_strerror(-r));
+	m->broken = TRUE;
+	g_clear_pointer(&m->watch, g_source_unref);
+	return G_SOURCE_REMOVE;
+}
+
+static void start_watch(M2mEncoder *m)
+{
+	g_autoptr(GMainContext) ctx = g_main_context_ref_thread_default();
+
+	m->watch = g_unix_fd_source_new(m->dev.fd, G_IO_IN | G_IO_OUT | G_IO_ERR);
+	g_source_set_priority(m->watch, G_PRIORITY_HIGH);
+	g_source_set_callback(m->watch, G_SOURCE_FUNC(on_device), m, NULL);
+	g_source_attach(m->watch, ctx);
 }
 
 /* How a frame reaches the encoder: imported, or copied (I420 only). */
@@ -436,15 +625,20 @@ static gboolean input_of(M2mEncoder *m, const HdmirtcFrame *f, guint32 *raw, gui
 	return hdmirtc_encoder_frame_is_cpu_i420(&m->base, f);
 }
 
+static gboolean m2m_busy(HdmirtcEncoder *enc)
+{
+	return frames_inside(from_base(enc));
+}
+
 static int m2m_encode(HdmirtcEncoder *enc, HdmirtcFrame *f, gboolean force_idr,
                       HdmirtcAccessUnit **out)
 {
 	M2mEncoder *m = from_base(enc);
 	guint32 raw, memory;
-	guint64 pts;
 	int slot, r;
 
 	*out = NULL;
+	m->idr_owed |= force_idr;
 	if (!input_of(m, f, &raw, &memory)) {
 		if (!m->warned_frame)
 			g_warning("%s: frame of an unknown format without a DMA-BUF: not encoded",
@@ -452,31 +646,42 @@ static int m2m_encode(HdmirtcEncoder *enc, HdmirtcFrame *f, gboolean force_idr,
 		m->warned_frame = TRUE;
 		return -EINVAL;
 	}
-	if (m->streaming && (raw != m->raw || memory != m->memory ||
-	                     (memory == V4L2_MEMORY_DMABUF && f->stride[0] != m->stride)))
+	if (m->broken) {
 		teardown(m);
+		m->broken = FALSE;
+	}
+	if (m->streaming && (raw != m->raw || memory != m->memory ||
+	                     (memory == V4L2_MEMORY_DMABUF && f->stride[0] != m->stride))) {
+		/* Stopping the queues would wait for the frames inside. */
+		if (frames_inside(m)) {
+			note_dropped(m);
+			return 0;
+		}
+		teardown(m);
+	}
 	if (!m->streaming && !setup(m, f, raw, memory))
 		return -EINVAL;
-	slot = free_slot(m);
-	if (slot < 0)
-		return -EIO;
-	if (force_idr)
+	slot = free_slot(m, memory == V4L2_MEMORY_DMABUF ? f->dmabuf_fd : -1);
+	if (slot < 0) {
+		note_dropped(m);
+		return 0;
+	}
+	if (m->idr_owed)
 		(void)hdmirtc_m2m_force_keyframe(&m->dev);
-	r = queue_frame(m, f, (guint)slot, &pts);
-	if (r == 0)
-		r = dequeue_coded(m, pts, out);
+	m->idr_owed = FALSE;
+	r = queue_frame(m, f, (guint)slot);
 	if (r < 0)
 		g_warning("%s: encode failed: %s", m->dev.path, g_strerror(-r));
-	reclaim_outputs(m);
-	return r == -ETIMEDOUT || r == -EPIPE ? -EIO : r;
+	return r < 0 ? -EIO : 0;
 }
 
 /* Drain per the stateful encoder interface: V4L2_ENC_CMD_STOP, then coded
- * buffers until one carries V4L2_BUF_FLAG_LAST (or EPIPE). */
+ * buffers until one carries V4L2_BUF_FLAG_LAST (or EPIPE).  Only when
+ * the encoder is freed with frames inside: it waits for the driver. */
 static void drain(M2mEncoder *m)
 {
 	struct v4l2_encoder_cmd cmd = { .cmd = V4L2_ENC_CMD_STOP };
-	gint64 end = g_get_monotonic_time() + WAIT_MS * 1000;
+	gint64 end = g_get_monotonic_time() + DRAIN_MS * 1000;
 
 	if (hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_ENCODER_CMD, &cmd) < 0)
 		return;
@@ -518,7 +723,7 @@ static void m2m_close(HdmirtcEncoder *enc)
 
 	if (m->dev.fd < 0)
 		return;
-	if (m->streaming)
+	if (m->streaming && !m->broken && frames_inside(m))
 		drain(m);
 	teardown(m);
 	hdmirtc_m2m_device_close(&m->dev);
@@ -536,8 +741,8 @@ static void m2m_destroy(HdmirtcEncoder *enc)
 	M2mEncoder *m = from_base(enc);
 
 	g_free(m->device);
-	if (m->headers)
-		g_byte_array_unref(m->headers);
+	if (m->coded_frame)
+		g_byte_array_unref(m->coded_frame);
 	g_free(m);
 }
 
@@ -563,6 +768,7 @@ static const HdmirtcEncoderImpl m2m_impl = {
 	.open = m2m_open,
 	.close = m2m_close,
 	.encode = m2m_encode,
+	.busy = m2m_busy,
 	.input_bytesperline = m2m_input_bytesperline,
 	.apply_bitrate = m2m_apply_bitrate,
 	.destroy = m2m_destroy,
@@ -594,7 +800,9 @@ HdmirtcEncoder *hdmirtc_encoder_new_m2m(const HdmirtcEncoderConfig *config,
 	m->n_out = m2m->n_output_buffers ? m2m->n_output_buffers : 4;
 	m->n_coded = m2m->n_capture_buffers ? m2m->n_capture_buffers : 4;
 	m->next_pts = 1;
-	m->headers = g_byte_array_new();
+	m->coded_frame = g_byte_array_new();
+	for (guint i = 0; i < MAX_OUT; i++)
+		m->last_fd[i] = -1;
 	m->dev.fd = -1;
 	if (m2m->device && *m2m->device)
 		m->device = g_strdup(m2m->device);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "media-pipeline.h"
 #include "media-choice.h"
+#include "media-handoff.h"
 
 #include "hdmirtc/jpeg.h"
 #include "hdmirtc/json-members.h"
@@ -8,6 +9,10 @@
 #define JPEG_QUALITY 80
 
 #define M2M_WATCH_MS 1000
+
+/* Access units waiting for the network thread: 100 ms of video at 30 fps
+ * before the newest wins (see media-handoff.h). */
+#define HANDOFF_MAX_AUS 3
 
 struct HdmirtcMediaPipeline {
 	HdmirtcCapture *capture;
@@ -21,13 +26,7 @@ struct HdmirtcMediaPipeline {
 	GMainContext *media_ctx;        /* owned by the media thread while it runs */
 	GMainLoop *media_loop;
 	GThread *thread;
-	GMainContext *output_ctx;
-	HdmirtcMediaOutputFunc output;
-	gpointer user_data;
-	/* Access units handed to the network thread and not yet delivered;
-	 * read on the network thread to know when a shutdown is clean. */
-	gint in_flight;
-	gint stopping;                  /* atomic: no more deliveries */
+	HdmirtcMediaHandoff *handoff;
 	/* MJPEG: jpeg_on is set from any thread; the encoder lives on the
 	 * media thread; the output function and its data are set before
 	 * jpeg_on and never change after. */
@@ -36,59 +35,14 @@ struct HdmirtcMediaPipeline {
 	GMutex edid_lock;               /* edid is read and replaced on the network thread,
 	                                 * shown by the status from any */
 	HdmirtcEdid *edid;
-	HdmirtcMediaJpegFunc jpeg_output;
-	gpointer jpeg_user_data;
 	guint64 jpeg_errors;
 };
-
-typedef struct {
-	HdmirtcMediaPipeline *pipeline;
-	HdmirtcAccessUnit *au;
-	GBytes *jpeg;
-} Delivery;
-
-static gboolean deliver_on_network_thread(gpointer data)
-{
-	Delivery *d = data;
-
-	HdmirtcMediaPipeline *p = d->pipeline;
-
-	if (g_atomic_int_get(&p->stopping))
-		return G_SOURCE_REMOVE;
-	if (d->au)
-		p->output(d->au, p->user_data);
-	else
-		p->jpeg_output(d->jpeg, p->jpeg_user_data);
-	return G_SOURCE_REMOVE;
-}
-
-static void free_delivery(gpointer data)
-{
-	Delivery *d = data;
-
-	hdmirtc_access_unit_unref(d->au);
-	if (d->jpeg)
-		g_bytes_unref(d->jpeg);
-	g_atomic_int_dec_and_test(&d->pipeline->in_flight);
-	g_free(d);
-}
-
-/* Media thread; takes the references in d. */
-static void hand_over(HdmirtcMediaPipeline *p, Delivery *d)
-{
-	d->pipeline = p;
-	g_atomic_int_inc(&p->in_flight);
-	g_main_context_invoke_full(p->output_ctx, G_PRIORITY_HIGH, deliver_on_network_thread, d,
-				   free_delivery);
-}
 
 /* Media thread. */
 static void on_encoded(HdmirtcEncoder *enc, HdmirtcAccessUnit *au, gpointer user_data)
 {
-	Delivery *d = g_new0(Delivery, 1);
-
-	d->au = hdmirtc_access_unit_ref(au);
-	hand_over(user_data, d);
+	if (hdmirtc_media_handoff_push_au(((HdmirtcMediaPipeline *)user_data)->handoff, au))
+		hdmirtc_encoder_request_keyframe(enc);
 }
 
 /* Media thread. */
@@ -102,9 +56,7 @@ static void make_jpeg(HdmirtcMediaPipeline *p, HdmirtcFrame *frame)
 	jpeg = hdmirtc_jpeg_encoder_encode(p->jpeg, frame, &error);
 	if (!jpeg)
 		goto fail;
-	Delivery *d = g_new0(Delivery, 1);
-	d->jpeg = jpeg;
-	hand_over(p, d);
+	hdmirtc_media_handoff_push_jpeg(p->handoff, jpeg);
 	return;
 fail:
 	if (p->jpeg_errors++ == 0)
@@ -218,9 +170,7 @@ HdmirtcMediaPipeline *hdmirtc_media_pipeline_new(const HdmirtcMediaPipelineConfi
 	g_autoptr(HdmirtcEdid) configured = NULL;
 	gboolean ok;
 
-	p->output_ctx = g_main_context_ref(output_ctx);
-	p->output = output;
-	p->user_data = user_data;
+	p->handoff = hdmirtc_media_handoff_new(output_ctx, HANDOFF_MAX_AUS, output, user_data);
 	p->encode_config = config->encode;
 	g_mutex_init(&p->edid_lock);
 	g_mutex_init(&p->encoder_lock);
@@ -262,7 +212,6 @@ void hdmirtc_media_pipeline_free(HdmirtcMediaPipeline *p)
 {
 	if (!p)
 		return;
-	g_atomic_int_set(&p->stopping, 1);
 	if (p->thread) {
 		/* A quit before the thread reaches g_main_loop_run() would be
 		 * lost: ask from inside the loop, ahead of the capture's own
@@ -278,31 +227,28 @@ void hdmirtc_media_pipeline_free(HdmirtcMediaPipeline *p)
 	if (p->m2m_watch)
 		g_source_destroy(p->m2m_watch);
 	g_clear_pointer(&p->m2m_watch, g_source_unref);
-	/* Deliveries still queued on the network context hold AU refs and a
-	 * pointer to us: run them out (they do nothing while stopping). */
-	while (g_atomic_int_get(&p->in_flight) > 0)
-		g_main_context_iteration(p->output_ctx, TRUE);
+	/* What still waits for the network thread is dropped with it. */
+	hdmirtc_media_handoff_free(p->handoff);
+	/* The encoder's and the capture's sources are on the media context:
+	 * they go before it. */
+	hdmirtc_encoder_free(p->encoder);
+	hdmirtc_jpeg_encoder_free(p->jpeg);
+	hdmirtc_capture_free(p->capture);
 	if (p->media_loop)
 		g_main_loop_unref(p->media_loop);
 	if (p->media_ctx)
 		g_main_context_unref(p->media_ctx);
-	hdmirtc_encoder_free(p->encoder);
-	hdmirtc_jpeg_encoder_free(p->jpeg);
-	hdmirtc_capture_free(p->capture);
 	hdmirtc_edid_free(p->edid);
 	g_mutex_clear(&p->edid_lock);
 	g_mutex_clear(&p->encoder_lock);
-	g_main_context_unref(p->output_ctx);
 	g_free(p);
 }
 
 void hdmirtc_media_pipeline_set_jpeg(HdmirtcMediaPipeline *p, gboolean on,
                                      HdmirtcMediaJpegFunc jpeg_output, gpointer user_data)
 {
-	if (on) {
-		p->jpeg_output = jpeg_output;
-		p->jpeg_user_data = user_data;
-	}
+	if (on)
+		hdmirtc_media_handoff_set_jpeg_func(p->handoff, jpeg_output, user_data);
 	g_atomic_int_set(&p->jpeg_on, on);
 }
 
@@ -431,5 +377,12 @@ void hdmirtc_media_pipeline_add_status(HdmirtcMediaPipeline *p, JsonBuilder *b)
 	hdmirtc_json_add_int(b, "frames", (gint64)es.frames_out);
 	hdmirtc_json_add_int(b, "keyframes", (gint64)es.keyframes);
 	hdmirtc_json_add_int(b, "last_encode_us", es.last_encode_us);
+	hdmirtc_json_add_int(b, "encode_call_max_us", es.encode_call_max_us);
+	hdmirtc_json_add_int(b, "reconfigure_max_us", es.reconfigure_max_us);
+	hdmirtc_json_add_int(b, "calls", (gint64)es.calls);
+	hdmirtc_json_add_int(b, "calls_slept", (gint64)es.calls_slept);
+	hdmirtc_json_add_int(b, "calls_paged_in", (gint64)es.calls_paged_in);
+	hdmirtc_json_add_int(b, "frames_dropped", (gint64)es.frames_dropped);
+	hdmirtc_json_add_int(b, "handoff_dropped", (gint64)hdmirtc_media_handoff_get_dropped(p->handoff));
 	json_builder_end_object(b);
 }

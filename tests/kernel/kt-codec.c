@@ -1613,6 +1613,9 @@ static void test_service_encoder(void)
 	g_assert_no_error(error);
 	cap = hdmirtc_capture_new_v4l2(&cc, &vc, &error);
 	g_assert_no_error(error);
+	/* The M2M encoder's coded frames come out on the thread-default
+	 * context of the encode calls, as on the service's media thread. */
+	g_main_context_push_thread_default(ctx);
 	g_assert_true(hdmirtc_capture_start(cap, ctx, on_frame, &c, &error));
 	end = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
 	while (c.aus < 20 && g_get_monotonic_time() < end) {
@@ -1625,6 +1628,7 @@ static void test_service_encoder(void)
 	hdmirtc_encoder_free(c.enc);
 	while (g_main_context_iteration(ctx, FALSE))
 		;
+	g_main_context_pop_thread_default(ctx);
 	g_main_context_unref(ctx);
 	fclose(c.out);
 	g_assert_cmpuint(c.aus, >=, 20);

@@ -156,6 +156,9 @@ static void test_vivid_to_vicodec(void)
 	g_assert_cmpint(idx1080, >=, 0);
 	g_assert_cmpint(set_vivid_ctrl(info.device, "DV Timings", idx720), ==, 0);
 	g_assert_cmpint(set_vivid_ctrl(info.device, "DV Timings Signal Mode", 4), ==, 0);
+	/* The M2M encoder's coded frames come out on the thread-default
+	 * context of the encode calls, as on the service's media thread. */
+	g_main_context_push_thread_default(ctx);
 	g_assert_true(hdmirtc_capture_start(cap, ctx, on_frame, &c, &error));
 	run_for(ctx, &c, 30, 1280);
 	g_assert_cmpuint(c.aus, >=, 30);
@@ -186,9 +189,10 @@ static void test_vivid_to_vicodec(void)
 	g_assert_cmpuint(c.enc_errors, ==, 0);
 	g_assert_cmpuint(st.frames_out, ==, c.aus);
 	hdmirtc_capture_free(cap);
-	hdmirtc_encoder_free(c.enc);                    /* drains with V4L2_ENC_CMD_STOP */
+	hdmirtc_encoder_free(c.enc);                    /* drains what is inside (ENC_CMD_STOP) */
 	while (g_main_context_iteration(ctx, FALSE))
 		;
+	g_main_context_pop_thread_default(ctx);
 	g_main_context_unref(ctx);
 	set_vivid_ctrl(info.device, "DV Timings Signal Mode", 0);
 	fclose(c.out);

@@ -39,11 +39,16 @@ wait_until() {
 signal_is() { [ "$(str_field signal)" = "$1" ]; }
 alive() { [ -n "$SVC" ] && kill -0 "$SVC" 2>/dev/null; }
 
+# The service logs into a pipe, as under systemd (journald), not straight
+# into the 9p share: a write there sleeps until the host has it, and the
+# media thread's checks count every sleep.
 start_service() {
 	log=$1; shift
+	rm -f /tmp/hdmirtc-log.fifo; mkfifo /tmp/hdmirtc-log.fifo
+	cat /tmp/hdmirtc-log.fifo > "$log" &
 	"$BIN/hdmirtc" --config '' --no-stun --http-address 0.0.0.0 --http-port $PORT \
 		--udp-ports 20000-20001 --certificate /tmp/x.pem --edid-store /tmp/edid.bin --interfaces lo \
-		"$@" > "$log" 2>&1 &
+		"$@" > /tmp/hdmirtc-log.fifo 2>&1 &
 	SVC=$!
 }
 

@@ -118,6 +118,18 @@
  * whatever sequence_header_mode says, as kernels before PR #6253 (July
  * 2024) did when the firmware emitted headers on port enable.
  *
+ * Test fault stall_ms (writable at run time in /sys/module/bcm2835_codec/
+ * parameters): every frame is held that long before it is encoded, as a
+ * VPU that stops answering for a while.  What userspace sees is the
+ * driver's: OUTPUT and CAPTURE buffers stay with the driver, DQBUF gives
+ * EAGAIN, poll() stays quiet, QBUF still takes buffers.  The driver itself
+ * ends each m2m job at once ("it does not need the scheduling aspects, so
+ * will always take the buffers, pass them to the VPU, and then signal the
+ * job as complete") and its stop_streaming waits for the VPU to hand the
+ * buffers back; here the job lasts until the frame is done, so a
+ * STREAMOFF waits in v4l2_m2m_cancel_job() instead: either way, stopping
+ * a stalled encoder blocks the caller.
+ *
  * Left out: the VPU and MMAL/VCHIQ (buffers are never handed to a
  * firmware, so no "buffer size mismatch" checks against the firmware's
  * minimums), the other nodes of the driver (decode video10, isp video12,
@@ -132,6 +144,7 @@
  * be.  The encoded size is the OUTPUT crop size (the firmware also gets
  * the CAPTURE format's width and height).
  */
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
 #include <linux/slab.h>
@@ -166,6 +179,11 @@ static bool headers_on_enable;
 module_param(headers_on_enable, bool, 0644);
 MODULE_PARM_DESC(headers_on_enable,
 		 "SPS/PPS in a buffer of their own (timestamp 0) at the start of a stream whatever sequence_header_mode says, as kernels before raspberrypi/linux PR #6253");
+
+static unsigned int stall_ms;
+module_param(stall_ms, uint, 0644);
+MODULE_PARM_DESC(stall_ms,
+		 "test fault: each frame stays this long in the VPU (a firmware that stops answering); read while waiting, so writing 0 ends a stall");
 
 #define MEM2MEM_NAME	"bcm2835-codec"
 #define ROLE_NAME	"encode"
@@ -735,6 +753,14 @@ static void emit_eos(struct codec_ctx *ctx)
 	v4l2_m2m_buf_done(dst, VB2_BUF_STATE_DONE);
 }
 
+static void stall(void)
+{
+	unsigned int waited;
+
+	for (waited = 0; waited < READ_ONCE(stall_ms); waited += 10)
+		msleep(10);
+}
+
 static void codec_work(struct work_struct *work)
 {
 	struct codec_ctx *ctx = container_of(work, struct codec_ctx, work);
@@ -745,6 +771,7 @@ static void codec_work(struct work_struct *work)
 
 	switch (ctx->job) {
 	case JOB_FRAME:
+		stall();
 		src = v4l2_m2m_src_buf_remove(m2m_ctx);
 		if (!src)
 			break;

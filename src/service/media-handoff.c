@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "media-handoff.h"
+
+#define MAX_JPEGS 2
+
+struct HdmirtcMediaHandoff {
+	GMainContext *output_ctx;
+	guint max_aus;
+	HdmirtcHandoffAuFunc on_au;
+	gpointer au_data;
+	HdmirtcHandoffJpegFunc on_jpeg;
+	gpointer jpeg_data;
+	GMutex lock;                    /* guards what follows */
+	GQueue aus;
+	GQueue jpegs;
+	GSource *wakeup;                /* attached to output_ctx while something waits */
+	gboolean need_keyframe;         /* frames were dropped: none until a keyframe */
+	guint64 dropped;
+};
+
+HdmirtcMediaHandoff *hdmirtc_media_handoff_new(GMainContext *output_ctx, guint max_aus,
+                                               HdmirtcHandoffAuFunc on_au, gpointer user_data)
+{
+	HdmirtcMediaHandoff *h = g_new0(HdmirtcMediaHandoff, 1);
+
+	h->output_ctx = g_main_context_ref(output_ctx);
+	h->max_aus = MAX(max_aus, 1);
+	h->on_au = on_au;
+	h->au_data = user_data;
+	g_mutex_init(&h->lock);
+	g_queue_init(&h->aus);
+	g_queue_init(&h->jpegs);
+	return h;
+}
+
+static void drop_aus(GQueue *q)
+{
+	g_queue_clear_full(q, (GDestroyNotify)hdmirtc_access_unit_unref);
+}
+
+void hdmirtc_media_handoff_free(HdmirtcMediaHandoff *h)
+{
+	if (!h)
+		return;
+	if (h->wakeup)
+		g_source_destroy(h->wakeup);
+	g_clear_pointer(&h->wakeup, g_source_unref);
+	drop_aus(&h->aus);
+	g_queue_clear_full(&h->jpegs, (GDestroyNotify)g_bytes_unref);
+	g_mutex_clear(&h->lock);
+	g_main_context_unref(h->output_ctx);
+	g_free(h);
+}
+
+void hdmirtc_media_handoff_set_jpeg_func(HdmirtcMediaHandoff *h, HdmirtcHandoffJpegFunc on_jpeg,
+                                         gpointer user_data)
+{
+	h->on_jpeg = on_jpeg;
+	h->jpeg_data = user_data;
+}
+
+/* Network thread: everything that waits, in order. */
+static gboolean deliver(gpointer data)
+{
+	HdmirtcMediaHandoff *h = data;
+	GQueue aus, jpegs;
+
+	g_mutex_lock(&h->lock);
+	aus = h->aus;
+	jpegs = h->jpegs;
+	g_queue_init(&h->aus);
+	g_queue_init(&h->jpegs);
+	g_clear_pointer(&h->wakeup, g_source_unref);
+	g_mutex_unlock(&h->lock);
+	for (GList *l = aus.head; l; l = l->next)
+		h->on_au(l->data, h->au_data);
+	for (GList *l = jpegs.head; l; l = l->next)
+		h->on_jpeg(l->data, h->jpeg_data);
+	drop_aus(&aus);
+	g_queue_clear_full(&jpegs, (GDestroyNotify)g_bytes_unref);
+	return G_SOURCE_REMOVE;
+}
+
+/* Under the lock. */
+static void wake_network_thread(HdmirtcMediaHandoff *h)
+{
+	if (h->wakeup)
+		return;
+	h->wakeup = g_idle_source_new();
+	g_source_set_priority(h->wakeup, G_PRIORITY_HIGH);
+	g_source_set_callback(h->wakeup, deliver, h, NULL);
+	g_source_attach(h->wakeup, h->output_ctx);
+}
+
+gboolean hdmirtc_media_handoff_push_au(HdmirtcMediaHandoff *h, HdmirtcAccessUnit *au)
+{
+	gboolean want_keyframe = FALSE;
+
+	g_mutex_lock(&h->lock);
+	if (h->aus.length >= h->max_aus) {
+		h->dropped += h->aus.length;
+		drop_aus(&h->aus);
+		h->need_keyframe = TRUE;
+	}
+	if (h->need_keyframe && !au->keyframe) {
+		h->dropped++;
+		want_keyframe = TRUE;
+	} else {
+		h->need_keyframe = FALSE;
+		g_queue_push_tail(&h->aus, hdmirtc_access_unit_ref(au));
+		wake_network_thread(h);
+	}
+	g_mutex_unlock(&h->lock);
+	return want_keyframe;
+}
+
+void hdmirtc_media_handoff_push_jpeg(HdmirtcMediaHandoff *h, GBytes *jpeg)
+{
+	g_mutex_lock(&h->lock);
+	if (h->jpegs.length >= MAX_JPEGS)
+		g_bytes_unref(g_queue_pop_head(&h->jpegs));
+	g_queue_push_tail(&h->jpegs, jpeg);
+	wake_network_thread(h);
+	g_mutex_unlock(&h->lock);
+}
+
+guint64 hdmirtc_media_handoff_get_dropped(HdmirtcMediaHandoff *h)
+{
+	guint64 n;
+
+	g_mutex_lock(&h->lock);
+	n = h->dropped;
+	g_mutex_unlock(&h->lock);
+	return n;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The media thread's hand-off to the network thread: a short queue of
+ * access units and JPEG pictures, delivered on the network context.
+ *
+ * It is bounded so that a network thread that falls behind (a burst of
+ * viewers joining, a slow TURN-TLS write) cannot make frames pile up and
+ * the picture lag: when more access units wait than the bound, the newest
+ * wins.  The ones waiting are dropped, and with them every frame until the
+ * next keyframe, since a P-frame whose reference a viewer never got would
+ * decode as a broken picture; push_au() then asks for that keyframe.
+ * JPEG pictures stand alone: only the oldest waiting one is dropped. */
+#pragma once
+
+#include "hdmirtc/frame.h"
+
+G_BEGIN_DECLS
+
+typedef struct HdmirtcMediaHandoff HdmirtcMediaHandoff;
+
+/* Network thread: au and jpeg are borrowed for the call. */
+typedef void (*HdmirtcHandoffAuFunc)(HdmirtcAccessUnit *au, gpointer user_data);
+typedef void (*HdmirtcHandoffJpegFunc)(GBytes *jpeg, gpointer user_data);
+
+/* At most max_aus access units wait; deliveries run on output_ctx. */
+HdmirtcMediaHandoff *hdmirtc_media_handoff_new(GMainContext *output_ctx, guint max_aus,
+                                               HdmirtcHandoffAuFunc on_au, gpointer user_data);
+/* From the thread that iterates output_ctx, once nothing pushes any more:
+ * what still waits is dropped.  NULL-safe. */
+void hdmirtc_media_handoff_free(HdmirtcMediaHandoff *h);
+
+/* The JPEG receiver; set before the first push_jpeg(), never changed after. */
+void hdmirtc_media_handoff_set_jpeg_func(HdmirtcMediaHandoff *h, HdmirtcHandoffJpegFunc on_jpeg,
+                                         gpointer user_data);
+
+/* Any thread (the media thread): takes a reference of au.  TRUE when the
+ * stream needs a keyframe: frames were dropped and this one was not a
+ * keyframe (it is dropped too). */
+gboolean hdmirtc_media_handoff_push_au(HdmirtcMediaHandoff *h, HdmirtcAccessUnit *au);
+/* Takes jpeg. */
+void hdmirtc_media_handoff_push_jpeg(HdmirtcMediaHandoff *h, GBytes *jpeg);
+
+/* Access units dropped so far (any thread). */
+guint64 hdmirtc_media_handoff_get_dropped(HdmirtcMediaHandoff *h);
+
+G_END_DECLS
