@@ -7,7 +7,11 @@
 #include <nice/interfaces.h>
 #include <string.h>
 
+#include "udp-batch.h"
+
 #define ICE_COMPONENT 1
+
+G_STATIC_ASSERT(HDMIRTC_ICE_BATCH_MAX <= HDMIRTC_UDP_BATCH_MAX);
 
 /* One libnice agent with its stream.  An ICE restart gathers on a new
  * agent (the addresses may have changed, and libnice cannot drop a local
@@ -22,6 +26,14 @@ typedef struct {
 	char *ufrag;
 	char *pwd;
 	char *remote_ufrag;
+	/* Media batches skip libnice on a plain UDP pair (host, srflx, prflx:
+	 * what nice_agent_get_selected_socket() hands out): libnice would
+	 * take its lock, compare addresses and go through GSocket for each
+	 * batch, and it cannot do GSO.  A relayed or TCP pair needs libnice's
+	 * framing, so batches go through it there. */
+	GSocket *direct_socket;         /* ref; NULL = through libnice */
+	HdmirtcUdpBatch direct;
+	gboolean pair_changed;          /* look the direct path up again */
 } IceLeg;
 
 struct HdmirtcIceTransport {
@@ -33,6 +45,7 @@ struct HdmirtcIceTransport {
 	IceLeg *next;                   /* an ICE restart in progress, or NULL */
 	GStrv public_addresses;
 	guint restarts;
+	gboolean libnice_only;          /* hdmirtc_ice_transport_set_direct_send(FALSE) */
 };
 
 static void ice_leg_free(IceLeg *leg);
@@ -131,6 +144,16 @@ static void on_nice_receive(NiceAgent *agent, guint stream_id, guint component_i
 		ice->callbacks.received(ice, (const guint8 *)buf, len, ice->user_data);
 }
 
+/* libnice may select a better pair after the first (nomination, a
+ * restart's checks): the socket or the address may change. */
+static void on_nice_new_selected_pair(NiceAgent *agent, guint stream_id, guint component_id,
+                                      NiceCandidate *local, NiceCandidate *remote, gpointer user_data)
+{
+	IceLeg *leg = user_data;
+
+	leg->pair_changed = TRUE;
+}
+
 static gboolean add_local_address(NiceAgent *agent, const char *text, GError **error)
 {
 	NiceAddress addr;
@@ -223,6 +246,7 @@ static gboolean start_gathering(IceLeg *leg, GMainContext *ctx, GError **error)
 	g_signal_connect(leg->agent, "component-state-changed",
 			 G_CALLBACK(on_nice_component_state_changed), leg);
 	g_signal_connect(leg->agent, "candidate-gathering-done", G_CALLBACK(on_nice_gathering_done), leg);
+	g_signal_connect(leg->agent, "new-selected-pair-full", G_CALLBACK(on_nice_new_selected_pair), leg);
 	nice_agent_attach_recv(leg->agent, leg->stream_id, ICE_COMPONENT, ctx, on_nice_receive, leg);
 	if (!nice_agent_gather_candidates(leg->agent, leg->stream_id)) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
@@ -240,6 +264,7 @@ static void ice_leg_free(IceLeg *leg)
 {
 	if (!leg)
 		return;
+	g_clear_object(&leg->direct_socket);
 	if (leg->agent) {
 		g_signal_handlers_disconnect_by_data(leg->agent, leg);
 		if (leg->stream_id) {
@@ -274,6 +299,7 @@ static IceLeg *ice_leg_new(HdmirtcIceTransport *ice, const HdmirtcIceConfig *con
 	IceLeg *leg = g_new0(IceLeg, 1);
 
 	leg->owner = ice;
+	leg->pair_changed = TRUE;
 	leg->agent = nice_agent_new_full(ice->ctx, NICE_COMPATIBILITY_RFC5245,
 					 NICE_AGENT_OPTION_ICE_TRICKLE);
 	if (!configure_agent(leg, config, error) || !start_gathering(leg, ice->ctx, error)) {
@@ -452,6 +478,90 @@ int hdmirtc_ice_transport_send(HdmirtcIceTransport *ice, const guint8 *data, gsi
 	if (error && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
 		return -EAGAIN;
 	return sent == 0 ? -EAGAIN : -EIO;
+}
+
+/* The selected pair's own UDP socket and the viewer's address, or
+ * nothing (relay, TCP, no pair yet, or direct sending turned off). */
+static void refresh_direct_path(HdmirtcIceTransport *ice, IceLeg *leg)
+{
+	NiceCandidate *local = NULL, *remote = NULL;
+	struct sockaddr_storage to;
+	GSocket *sock;
+
+	leg->pair_changed = FALSE;
+	g_clear_object(&leg->direct_socket);
+	if (ice->libnice_only)
+		return;
+	sock = nice_agent_get_selected_socket(leg->agent, leg->stream_id, ICE_COMPONENT);
+	if (!sock)
+		return;
+	if (!nice_agent_get_selected_pair(leg->agent, leg->stream_id, ICE_COMPONENT, &local, &remote)) {
+		g_object_unref(sock);
+		return;
+	}
+	memset(&to, 0, sizeof(to));
+	nice_address_copy_to_sockaddr(&remote->addr, (struct sockaddr *)&to);
+	hdmirtc_udp_batch_init(&leg->direct, g_socket_get_fd(sock), (struct sockaddr *)&to,
+			       to.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+							: sizeof(struct sockaddr_in), TRUE);
+	leg->direct_socket = sock;
+}
+
+static int send_batch_through_libnice(IceLeg *leg, const GOutputVector *pkts, guint n)
+{
+	NiceOutputMessage msgs[HDMIRTC_ICE_BATCH_MAX];
+	g_autoptr(GError) error = NULL;
+	int sent;
+
+	/* libnice only reads the vectors; its struct lacks the const. */
+	for (guint i = 0; i < n; i++)
+		msgs[i] = (NiceOutputMessage){ .buffers = (GOutputVector *)&pkts[i], .n_buffers = 1 };
+	sent = nice_agent_send_messages_nonblocking(leg->agent, leg->stream_id, ICE_COMPONENT, msgs, n,
+						    NULL, &error);
+	if (sent > 0)
+		return sent;
+	if (sent == 0 || (error && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)))
+		return -EAGAIN;
+	return -EIO;
+}
+
+int hdmirtc_ice_transport_send_batch(HdmirtcIceTransport *ice, const GOutputVector *pkts, guint n)
+{
+	IceLeg *leg = ice->active;
+
+	g_return_val_if_fail(n <= HDMIRTC_ICE_BATCH_MAX, -EINVAL);
+	if (ice->state != HDMIRTC_ICE_STATE_CONNECTED)
+		return -ENOTCONN;
+	if (n == 0)
+		return 0;
+	if (leg->pair_changed)
+		refresh_direct_path(ice, leg);
+	/* libnice closes its sockets when it drops a candidate; a closed
+	 * GSocket's descriptor number may already belong to something else. */
+	if (leg->direct_socket && g_socket_is_closed(leg->direct_socket))
+		refresh_direct_path(ice, leg);
+	if (leg->direct_socket)
+		return hdmirtc_udp_batch_send(&leg->direct, pkts, n);
+	return send_batch_through_libnice(leg, pkts, n);
+}
+
+void hdmirtc_ice_transport_set_direct_send(HdmirtcIceTransport *ice, gboolean allow)
+{
+	ice->libnice_only = !allow;
+	ice->active->pair_changed = TRUE;
+	if (ice->next)
+		ice->next->pair_changed = TRUE;
+}
+
+const char *hdmirtc_ice_transport_get_send_path(HdmirtcIceTransport *ice)
+{
+	IceLeg *leg = ice->active;
+
+	if (ice->state != HDMIRTC_ICE_STATE_CONNECTED)
+		return "none";
+	if (!leg->direct_socket)
+		return leg->pair_changed && !ice->libnice_only ? "pending" : "libnice";
+	return leg->direct.gso == HDMIRTC_UDP_GSO_ON ? "udp-gso" : "udp-sendmmsg";
 }
 
 static const char *candidate_type_name(NiceCandidateType type)

@@ -8,7 +8,7 @@
  * thread); callbacks are called there. */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 #include "hdmirtc/webrtc.h"
 
@@ -90,6 +90,24 @@ void hdmirtc_ice_transport_remote_gathering_done(HdmirtcIceTransport *ice);
  * negative errno (-EAGAIN when the socket is full, -ENOTCONN before ICE
  * connected). */
 int hdmirtc_ice_transport_send(HdmirtcIceTransport *ice, const guint8 *data, gsize len);
+
+/* Most datagrams hdmirtc_ice_transport_send_batch() takes at once. */
+#define HDMIRTC_ICE_BATCH_MAX 64
+
+/* Sends pkts[0..n-1] (n <= HDMIRTC_ICE_BATCH_MAX, each one datagram) on
+ * the selected pair, in order, in as few system calls as the pair allows:
+ * a plain UDP pair gets them straight on its socket with sendmmsg and UDP
+ * GSO (udp-batch.h); a relayed or TCP pair through libnice, all in one
+ * call.  Returns how many were sent counting from the first (a full
+ * socket stops the run), or a negative errno when none was: -EAGAIN
+ * (socket full), -ENOTCONN (ICE not connected), -EIO. */
+int hdmirtc_ice_transport_send_batch(HdmirtcIceTransport *ice, const GOutputVector *pkts, guint n);
+/* FALSE: batches always go through libnice (tests, comparisons). */
+void hdmirtc_ice_transport_set_direct_send(HdmirtcIceTransport *ice, gboolean allow);
+/* How the last batch went: "udp-gso", "udp-sendmmsg", "libnice",
+ * "pending" (connected, nothing sent yet) or "none" (not connected);
+ * static string. */
+const char *hdmirtc_ice_transport_get_send_path(HdmirtcIceTransport *ice);
 
 /* "host udp 127.0.0.1:10002 -> prflx udp 127.0.0.1:53211", or NULL before
  * a pair is selected; transfer full. */
