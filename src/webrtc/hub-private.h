@@ -29,6 +29,7 @@ struct HdmirtcWebrtc {
 	GHashTable *peers;              /* id -> HdmirtcPeer*, owned */
 	GPtrArray *pending_answers;     /* PendingAnswer*, owned */
 	HdmirtcH264Packetizer *packetizer;
+	HdmirtcPeerBatch *batch;        /* scratch space of hdmirtc_peer_send_frame() */
 	guint reap_source;
 
 	HdmirtcKeyframeRequestFunc request_keyframe;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The peer's media: RTP out (with retransmission), RTCP in, SR out. */
+/* The peer's media: retransmission, RTCP in, SR out (frames go out in
+ * peer-send.c). */
 #include <errno.h>
 
 #include "hdmirtc/rtcp.h"
@@ -10,85 +11,6 @@
 static void request_keyframe(HdmirtcPeer *peer, const char *reason)
 {
 	peer->callbacks.request_keyframe(peer, reason, peer->user_data);
-}
-
-static int send_protected_rtp(HdmirtcPeer *peer, gsize len)
-{
-	int ret = hdmirtc_srtp_session_protect_rtp(peer->srtp, peer->buf, &len, sizeof(peer->buf));
-
-	if (ret < 0)
-		return ret;
-	return hdmirtc_ice_transport_send(peer->ice, peer->buf, len);
-}
-
-static void fill_header(HdmirtcPeer *peer, HdmirtcRtpHeader *hdr, const HdmirtcAccessUnit *au)
-{
-	memset(hdr, 0, sizeof(*hdr));
-	hdr->payload_type = peer->payload_type;
-	hdr->ssrc = peer->ssrc;
-	hdr->timestamp = hdmirtc_rtp_timestamp_90khz(au->capture_mono_us, peer->ts_offset);
-	hdr->mid_id = peer->mid_ext_id;
-	g_strlcpy(hdr->mid, peer->mid, sizeof(hdr->mid));
-	hdr->playout_delay_id = peer->playout_delay_ext_id;
-}
-
-/* Ends the frame early: the viewer gets no more of it and waits for an IDR
- * rather than decoding a broken picture. */
-static void drop_rest_of_frame(HdmirtcPeer *peer, int err)
-{
-	peer->stats.frames_dropped++;
-	if (err != -EAGAIN)
-		peer->stats.send_errors++;
-	if (!peer->waiting_keyframe) {
-		peer->waiting_keyframe = TRUE;
-		request_keyframe(peer, err == -EAGAIN ? "send buffer full" : "send error");
-	}
-}
-
-gint64 hdmirtc_peer_send_frame(HdmirtcPeer *peer, HdmirtcRtpPacketList *list)
-{
-	HdmirtcAccessUnit *au = hdmirtc_rtp_packet_list_get_access_unit(list);
-	guint n = hdmirtc_rtp_packet_list_get_n_packets(list);
-	gint64 first_send_us = 0;
-	HdmirtcRtpHeader hdr;
-
-	if (peer->state != HDMIRTC_PEER_STATE_STREAMING)
-		return 0;
-	if (peer->waiting_keyframe && !hdmirtc_rtp_packet_list_is_keyframe(list)) {
-		peer->stats.frames_skipped++;
-		return 0;
-	}
-	peer->waiting_keyframe = FALSE;
-	fill_header(peer, &hdr, au);
-	for (guint i = 0; i < n; i++) {
-		/* Capture time on the first packet of each frame is enough for
-		 * the receiver (abs-capture-time spec). */
-		hdr.abs_capture_time_id = i == 0 ? peer->abs_capture_time_ext_id : 0;
-		hdr.abs_capture_ntp = hdmirtc_ntp_from_wall_us(au->capture_wall_us);
-		hdr.seq = peer->next_seq++;
-		gssize len = hdmirtc_rtp_packet_list_write(list, i, &hdr, peer->buf,
-							   sizeof(peer->buf) - HDMIRTC_SRTP_MAX_OVERHEAD);
-		if (len < 0) {
-			drop_rest_of_frame(peer, (int)len);
-			return first_send_us;
-		}
-		gint64 now = g_get_monotonic_time();
-		hdmirtc_rtp_history_add(peer->history, list, i, &hdr, now);
-		int sent = send_protected_rtp(peer, len);
-		if (sent < 0) {
-			drop_rest_of_frame(peer, sent);
-			return first_send_us;
-		}
-		if (i == 0)
-			first_send_us = now;
-		gsize payload = hdmirtc_rtp_packet_list_get_payload_size(list, i);
-		peer->stats.packets_sent++;
-		peer->stats.payload_bytes_sent += payload;
-		peer->stats.bytes_copied += payload;
-	}
-	peer->stats.frames_sent++;
-	peer->stats.last_frame_capture_to_last_send_us = g_get_monotonic_time() - au->capture_mono_us;
-	return first_send_us;
 }
 
 /* ---- RTCP in ------------------------------------------------------------ */

@@ -62,10 +62,21 @@ HdmirtcPeerState hdmirtc_peer_get_state(HdmirtcPeer *peer);
 HdmirtcIceTransport *hdmirtc_peer_get_ice(HdmirtcPeer *peer);
 const char *hdmirtc_peer_get_mid(HdmirtcPeer *peer);
 
+/* Scratch space for the packets of one frame on their way to one viewer
+ * (peer-send.c): written, protected and sent in runs of up to this many.
+ * One per sending thread, reused for every viewer; ~96 kB. */
+#define HDMIRTC_PEER_BATCH_PACKETS 64
+typedef struct HdmirtcPeerBatch HdmirtcPeerBatch;
+HdmirtcPeerBatch *hdmirtc_peer_batch_new(void);
+/* NULL-safe. */
+void hdmirtc_peer_batch_free(HdmirtcPeerBatch *batch);
+
 /* Sends one packetized access unit (skipped until the first keyframe after
- * joining or after a drop).  Returns the monotonic time its first packet
- * went to the socket, 0 when nothing was sent. */
-gint64 hdmirtc_peer_send_frame(HdmirtcPeer *peer, HdmirtcRtpPacketList *list);
+ * joining or after a drop), using batch as scratch space.  Returns the
+ * monotonic time its first packets went to the socket, 0 when nothing was
+ * sent. */
+gint64 hdmirtc_peer_send_frame(HdmirtcPeer *peer, HdmirtcRtpPacketList *list,
+                               HdmirtcPeerBatch *batch);
 /* Handles one received datagram that is RTP or RTCP (RFC 7983 range
  * 128..191). */
 void hdmirtc_peer_handle_rtp_rtcp(HdmirtcPeer *peer, guint8 *data, gsize len);

@@ -167,7 +167,7 @@ void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au)
 	gint64 first_send_us = 0;
 	g_hash_table_iter_init(&it, w->peers);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
-		gint64 sent_us = hdmirtc_peer_send_frame(value, list);
+		gint64 sent_us = hdmirtc_peer_send_frame(value, list, w->batch);
 		if (sent_us && !first_send_us)
 			first_send_us = sent_us;
 	}
@@ -234,6 +234,7 @@ HdmirtcWebrtc *hdmirtc_webrtc_new(GMainContext *ctx, const HdmirtcWebrtcConfig *
 					 (GDestroyNotify)hdmirtc_peer_free);
 	w->pending_answers = g_ptr_array_new();
 	w->packetizer = hdmirtc_h264_packetizer_new();
+	w->batch = hdmirtc_peer_batch_new();
 	copy_ice_config(w, config);
 	w->cert = hdmirtc_dtls_cert_load_or_create(config->certificate_path, error);
 	if (!w->cert) {
@@ -261,6 +262,7 @@ void hdmirtc_webrtc_free(HdmirtcWebrtc *w)
 	remove_source(w->ctx, w->reap_source);
 	remove_source(w->ctx, w->pending_keyframe_source);
 	hdmirtc_h264_packetizer_free(w->packetizer);
+	hdmirtc_peer_batch_free(w->batch);
 	hdmirtc_dtls_cert_free(w->cert);
 	g_strfreev(w->local_addresses);
 	g_strfreev(w->public_addresses);
