@@ -24,7 +24,7 @@ import { describeMachine, detectVideoHardware } from './lib/machine.mjs';
 import { startSoak } from './lib/soak.mjs';
 import { referenceMissing, referenceStarter, gstreamerVersion } from './lib/reference.mjs';
 import { plotResults } from './lib/plot.mjs';
-import { measureLatency } from './lib/latency.mjs';
+import { measureAlternated, measureLatency } from './lib/latency.mjs';
 import { measureCpu } from './lib/cpu.mjs';
 import { measureKernel } from './lib/kernel.mjs';
 import { lossMissing, measureLoss } from './lib/loss.mjs';
@@ -64,8 +64,10 @@ const plan = {
   cpu_rounds: quick ? 1 : 2,
   cpu_warmup_s: quick ? 1 : 3,
   cpu_window_s: quick ? 3 : 10,
-  // The reference: 1280x720 only, fewer sessions, one CPU round of 0/1/4.
-  reference_sessions: quick ? 2 : 4,
+  // The reference: 1280x720 only, sessions alternated with hdmirtc's, both
+  // at hdmirtc's default bitrate; one CPU round of 0/1/4.
+  reference_sessions: quick ? 2 : 6,
+  reference_kbps: 5000,
   reference_cpu_counts: [0, 1, 4],
   reference_cpu_rounds: 1,
   // The loss part: one chromium viewer, a clean window, then the impairment.
@@ -191,19 +193,28 @@ async function measureLossPart() {
   return measureLoss({ width: l.width, height: l.height, fps: plan.fps, cleanS: l.clean_s, lossS: l.loss_s, spec: l.spec, log });
 }
 
-// The reference pipeline at 1280x720: chromium sessions and CPU at 0/1/4
-// viewers, with the same drivers as hdmirtc's figures.
+// The reference pipeline: chromium sessions alternated with hdmirtc's at
+// each resolution, and CPU at 0/1/4 viewers at 1280x720, with the same
+// drivers as hdmirtc's figures.
 async function measureReference(machine, background) {
-  const patternPipe = path.join(buildDir, 'bench', 'pattern-pipe');
-  const missing = referenceMissing(patternPipe);
+  const painter = path.join(buildDir, 'bench', 'libpattern-paint.so');
+  const missing = referenceMissing(painter);
   if (missing) {
     log(`reference: skipped: ${missing}`);
     return { skipped: missing };
   }
-  const start = referenceStarter(patternPipe);
+  const start = referenceStarter(painter, { bitrate: plan.reference_kbps });
   const label = 'reference: ';
-  const latency = await measureLatency({ width: 1280, height: 720, fps: plan.fps, sessions: plan.reference_sessions,
-    seconds: plan.session_s, log, start, label });
+  // Latency in alternated sessions, hdmirtc then the reference, each alone
+  // on the machine, in the same chromium, at each resolution.
+  const byResolution = [];
+  for (const [width, height] of plan.resolutions) {
+    const alt = await measureAlternated({ width, height, fps: plan.fps, sessions: plan.reference_sessions,
+      seconds: plan.session_s, log, label, sides: { hdmirtc: null, reference: start } });
+    byResolution.push({ width, height, hdmirtc: alt.hdmirtc, reference: alt.reference });
+  }
+  const alternated = byResolution[0];
+  const latency = alternated.reference;
   const cpu = await measureCpu({
     whepLoad: path.join(buildDir, 'bench', 'whep-load'), width: 1280, height: 720, fps: plan.fps,
     counts: plan.reference_cpu_counts, rounds: plan.reference_cpu_rounds, warmupS: plan.cpu_warmup_s,
@@ -211,10 +222,10 @@ async function measureReference(machine, background) {
   });
   return {
     name: 'GStreamer webrtcbin', gstreamer: gstreamerVersion(),
-    pipeline: 'bench/pattern-pipe | fdsrc ! rawvideoparse ! x264enc tune=zerolatency speed-preset=ultrafast ' +
+    pipeline: '(hdmirtc\'s painter, in-process) appsrc ! x264enc tune=zerolatency speed-preset=ultrafast ' +
       'threads=2 sliced-threads=true bitrate=5000 vbv-buf-capacity=50 key-int-max=300 ! tee ! ' +
       '(per viewer) queue ! rtph264pay aggregate-mode=zero-latency ! webrtcbin',
-    latency, cpu,
+    latency, hdmirtc_alternated: alternated.hdmirtc, by_resolution: byResolution, cpu,
   };
 }
 
@@ -222,14 +233,21 @@ async function measureReference(machine, background) {
 function compare(result) {
   const ref = result.reference;
   if (!ref || ref.skipped) return null;
-  const hl = result.latency.find((l) => l.width === 1280);
+  // hdmirtc's sessions alternated with the reference's (same conditions).
+  const hl = ref.hdmirtc_alternated?.pooled ? ref.hdmirtc_alternated : result.latency.find((l) => l.width === 1280);
   const rl = ref.latency;
+  const medianOf = (xs) => { const v = (xs || []).filter(Number.isFinite).sort((a, b) => a - b); return v.length ? v[Math.floor(v.length / 2)] : null; };
+  const stage = (l, key) => medianOf((l?.session_stages || []).map((st) => st?.[key]?.median / 1000));
   const cpuAt = (cpu, n) => cpu?.by_viewers.find((c) => c.viewers === n)?.service_pct ?? null;
   const row = (what, h, r) => ({ what, hdmirtc: h, reference: r,
     ratio: Number.isFinite(h) && Number.isFinite(r) && r > 0 ? Number((h / r).toFixed(2)) : null });
   return [
     row('glass to glass, pooled median (ms)', hl?.pooled.glass_to_glass_ms.median, rl?.pooled.glass_to_glass_ms.median),
-    row('capture → receive, pooled median (ms)', hl?.pooled.capture_to_receive_ms.median, rl?.pooled.capture_to_receive_ms.median),
+    ...(ref.by_resolution || []).map((b) => row(`capture → receive, pooled median, ${b.width}x${b.height} (ms)`,
+      b.hdmirtc?.pooled?.capture_to_receive_ms.median, b.reference?.pooled?.capture_to_receive_ms.median)),
+    row('capture → encoder in, median of session medians (ms)', stage(hl, 'capture_to_encode_start'), stage(rl, 'capture_to_encode_start')),
+    row('capture → encoder out, median of session medians (ms)', stage(hl, 'capture_to_encode_end'), stage(rl, 'capture_to_encode_end')),
+    row('achieved bitrate, median of sessions (kbit/s)', medianOf(hl?.session_kbit_s), medianOf(rl?.session_kbit_s)),
     row('CPU, 0 viewers (% of a core)', cpuAt(result.cpu, 0), cpuAt(ref.cpu, 0)),
     row('CPU, 1 viewer (% of a core)', cpuAt(result.cpu, 1), cpuAt(ref.cpu, 1)),
     row('CPU, 4 viewers (% of a core)', cpuAt(result.cpu, 4), cpuAt(ref.cpu, 4)),

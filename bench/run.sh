@@ -28,8 +28,8 @@ if [ $only_kernel = 0 ] && [ ! -d "$root/tests/browser/node_modules/playwright-c
 	echo "bench: tests/browser/node_modules is missing: run scripts/setup.sh first" >&2
 	exit 1
 fi
-if ! ninja -C "$BUILD_DIR" src/hdmirtc bench/whep-load bench/pattern-pipe >/dev/null; then
-	echo "bench: could not build src/hdmirtc, bench/whep-load and bench/pattern-pipe in $BUILD_DIR" >&2
+if ! ninja -C "$BUILD_DIR" src/hdmirtc bench/whep-load bench/libpattern-paint.so >/dev/null; then
+	echo "bench: could not build src/hdmirtc, bench/whep-load and bench/libpattern-paint.so in $BUILD_DIR" >&2
 	echo "       (bench/meson.build is wired by subdir('bench') in the top-level meson.build)" >&2
 	exit 1
 fi

@@ -42,9 +42,10 @@ apt_packages=(
 )
 
 # Only bench/run.sh needs these: the rest of the GStreamer reference
-# pipeline and the plot.
+# pipeline (python3-gst-1.0: a buffer's memory as a memoryview, to paint
+# into it) and the plot.
 bench_packages=(
-	gstreamer1.0-plugins-ugly gnuplot-nox
+	gstreamer1.0-plugins-ugly python3-gst-1.0 gnuplot-nox
 )
 
 install_apt() {

@@ -39,7 +39,7 @@ function startLoad(binary, url, viewers, maxSeconds) {
 }
 
 // pids[0] may be a list: the server's processes, counted together (the
-// reference pipeline is a GStreamer process plus the pattern-pipe feeding it).
+// reference pipeline was once a GStreamer process plus the program feeding it).
 function sample(pids) {
   const ticks = (p) => (Array.isArray(p) ? p.map(processTicks).reduce((a, t) => (a === null || t === null ? null : a + t), 0)
     : processTicks(p));

@@ -160,3 +160,45 @@ function summarizeSessions(config, results, lastStatus) {
     server_at_end: lastStatus,
   };
 }
+
+// hdmirtc and another server (the reference) in alternated sessions: each
+// round starts one side alone, plays one session in the same chromium, stops
+// it, then does the same for the other, so that a drift in the machine's
+// load lands on both.  sides: { name: start, ... } (start({width, height,
+// fps}) -> {url, stop}; null = hdmirtc).  Per side: the summary of
+// measureLatency() plus each session's own server figures (the stage
+// timings of its last 512 frames, read at its end) and achieved kbit/s.
+export async function measureAlternated({ width, height, fps, sessions, seconds, log, sides, label = '' }) {
+  const browser = await launchChromium();
+  const names = Object.keys(sides);
+  const results = Object.fromEntries(names.map((n) => [n, []]));
+  const failed = Object.fromEntries(names.map((n) => [n, []]));
+  try {
+    for (let i = 0; i < sessions; i++) {
+      for (const name of names) {
+        const start = sides[name];
+        const server = start ? await start({ width, height, fps })
+          : await startService(['--width', String(width), '--height', String(height), '--fps', String(fps)]);
+        try {
+          const r = await oneSession(browser, server.url, { seconds, warmupFrames: fps });
+          results[name].push(r);
+          log(`${label}${name} session ${i + 1}/${sessions}: capture->receive median ${r.capture_to_receive_ms.median} ms` +
+            ` (p95 ${r.capture_to_receive_ms.p95}), ${r.browser.kbit_s} kbit/s`);
+        } catch (e) {
+          failed[name].push(`session ${i + 1}: ${e.message.split('\n')[0]}`);
+          log(`${label}${name} session ${i + 1}/${sessions} failed: ${e.message.split('\n')[0]}`);
+        } finally {
+          await server.stop();
+        }
+      }
+    }
+  } finally {
+    await browser.close().catch(() => {});
+  }
+  return Object.fromEntries(names.map((n) => [n, results[n].length ? {
+    ...summarizeSessions({ width, height, fps, seconds }, results[n], results[n].at(-1).server),
+    session_stages: results[n].map((r) => r.server.latency_us),
+    session_kbit_s: results[n].map((r) => r.browser.kbit_s),
+    failed_sessions: failed[n],
+  } : { skipped: `no session played: ${failed[n].join('; ')}`, failed_sessions: failed[n] }]));
+}

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The reference pipeline on the same input: bench/pattern-pipe (hdmirtc's
-// test pattern with its barcode, raw I420 on stdout) piped into
-// bench/reference/whep-gst.py (GStreamer x264enc + webrtcbin behind a
-// minimal WHEP endpoint that also serves hdmirtc's own player page).  The
-// same drivers (latency.mjs, cpu.mjs) measure it; its CPU is the GStreamer
-// process plus pattern-pipe (hdmirtc paints its test pattern in-process).
+// The reference pipeline on the same input: bench/reference/whep-gst.py
+// (GStreamer x264enc + webrtcbin behind a minimal WHEP endpoint that also
+// serves hdmirtc's own player page), which paints hdmirtc's test pattern
+// with its barcode in-process with hdmirtc's painter
+// (bench/libpattern-paint.so), as the service does.  The same drivers
+// (latency.mjs, cpu.mjs) measure it; its CPU is the one GStreamer process.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -16,15 +16,17 @@ const PYTHON = process.env.HDMIRTC_BENCH_PYTHON || '/usr/bin/python3';
 const SCRIPT = path.join(bench, 'reference', 'whep-gst.py');
 
 // Why the reference cannot run here, or null when it can.
-export function referenceMissing(patternPipe) {
-  if (!existsSync(patternPipe)) return `${patternPipe} is missing (bench/meson.build builds it)`;
+export function referenceMissing(painter) {
+  if (!existsSync(painter)) return `${painter} is missing (bench/meson.build builds it)`;
   const probe = spawnSync(PYTHON, ['-c', [
-    'import gi',
+    'import gi, ctypes',
     "gi.require_version('Gst', '1.0'); gi.require_version('GstWebRTC', '1.0')",
     "gi.require_version('GstSdp', '1.0'); gi.require_version('Nice', '0.1')",
     'from gi.repository import Gst, GstWebRTC, GstSdp, Nice',
     'Gst.init(None)',
-    "missing = [e for e in ('fdsrc', 'rawvideoparse', 'x264enc', 'rtph264pay', 'webrtcbin', 'nicesrc', 'dtlssrtpenc', 'tee', 'queue', 'fakesink') if not Gst.ElementFactory.find(e)]",
+    '# python3-gst-1.0: a mapped buffer as a memoryview (the painter writes into it)',
+    'import gi.overrides.Gst',
+    "missing = [e for e in ('appsrc', 'x264enc', 'rtph264pay', 'webrtcbin', 'nicesrc', 'dtlssrtpenc', 'tee', 'queue', 'fakesink') if not Gst.ElementFactory.find(e)]",
     "print(Gst.version_string()); print(' '.join(missing))",
   ].join('\n')], { encoding: 'utf8', timeout: 20000 });
   if (probe.status !== 0) {
@@ -41,19 +43,17 @@ export function gstreamerVersion() {
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
-// Starts pattern-pipe | whep-gst.py on 127.0.0.1; resolves {url, pids, stop}.
-export function referenceStarter(patternPipe, { bitrate = 5000, timeoutMs = 20000 } = {}) {
+// Starts whep-gst.py on 127.0.0.1; resolves {url, pids, stop}.
+export function referenceStarter(painter, { bitrate = 5000, timeoutMs = 20000 } = {}) {
   return async ({ width, height, fps }) => {
-    const size = ['--width', String(width), '--height', String(height), '--fps', String(fps)];
-    const gen = spawn(patternPipe, size, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const ref = spawn(PYTHON, [SCRIPT, ...size, '--bitrate', String(bitrate), '--web', path.resolve(bench, '..', 'web')], {
-      stdio: [gen.stdout, 'pipe', 'pipe'],
-    });
+    const ref = spawn(PYTHON, [SCRIPT, '--width', String(width), '--height', String(height), '--fps', String(fps),
+      '--painter', painter, '--bitrate', String(bitrate), '--web', path.resolve(bench, '..', 'web')],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     const onData = (d) => { log += d; if (process.env.HDMIRTC_TEST_VERBOSE) process.stderr.write(d); };
-    for (const s of [gen.stderr, ref.stdout, ref.stderr]) s.on('data', onData);
+    for (const s of [ref.stdout, ref.stderr]) s.on('data', onData);
     const stopAll = async () => {
-      for (const c of [ref, gen]) {
+      for (const c of [ref]) {
         if (c.exitCode !== null || c.signalCode !== null) continue;
         const exited = new Promise((r) => c.once('exit', r));
         c.kill('SIGTERM');
@@ -72,7 +72,7 @@ export function referenceStarter(patternPipe, { bitrate = 5000, timeoutMs = 2000
         });
         ref.on('exit', (code) => { clearTimeout(timer); reject(new Error(`reference exited with ${code}:\n${log}`)); });
       });
-      return { url, child: ref, pids: [ref.pid, gen.pid], log: () => log, stop: stopAll };
+      return { url, child: ref, pids: [ref.pid], log: () => log, stop: stopAll };
     } catch (e) {
       await stopAll();
       throw e;

@@ -32,7 +32,10 @@ function browserTable(lat) {
     }));
 }
 
-const STAGES = ['capture_to_encode_start', 'capture_to_encode_end', 'capture_to_first_send', 'capture_to_last_send'];
+// capture_to_first_packet: the reference's payloader output (before SRTP
+// and the socket; bench/reference/whep-gst.py).
+const STAGES = ['capture_to_encode_start', 'capture_to_encode_end', 'capture_to_first_packet',
+  'capture_to_first_send', 'capture_to_last_send'];
 
 function stageTable(rows) {
   return table(['run', 'stage', 'median ms', 'p95 ms', 'p99 ms', 'max ms'],
@@ -102,31 +105,63 @@ ${table(['event', 'count', 'median ms', 'p95 ms', 'max ms'], [
 `;
 }
 
+// Each side's stage timings, session by session (the median of each
+// session's last 512 frames), from the alternated sessions.
+function alternatedStageTable(h, r) {
+  const keys = STAGES.filter((k) => [h, r].some((l) => (l?.session_stages || []).some((st) => st?.[k])));
+  const cell = (l, k) => (l?.session_stages || []).map((st) => f(ms(st?.[k]?.median), 2)).join(', ');
+  return table(['stage (per-session medians, ms)', 'hdmirtc', 'reference'],
+    keys.map((k) => [k.replaceAll('_', ' '), cell(h, k) || '–', cell(r, k) || '–']));
+}
+
 function comparisonSection(result) {
   const ref = result.reference;
   if (!ref) return '';
   if (ref.skipped) return `## hdmirtc and the reference pipeline\n\nReference skipped: ${ref.skipped}.\n`;
-  const rows = (result.comparison || []).map((c) => [c.what, f(c.hdmirtc), f(c.reference),
-    c.ratio === null ? '–' : c.ratio.toFixed(2)]);
+  const rows = (result.comparison || []).map((c) => [c.what, f(c.hdmirtc, c.what.includes('kbit') ? 0 : 2),
+    f(c.reference, c.what.includes('kbit') ? 0 : 2), c.ratio === null ? '–' : c.ratio.toFixed(2)]);
   const rl = ref.latency;
-  return `## hdmirtc and the reference pipeline (1280x720@30, same input, same machine)
+  const hl = ref.hdmirtc_alternated;
+  const sessionLine = (name, l) => (l?.pooled ? `${name}: capture → receive per-session medians ${
+    l.session_medians.capture_to_receive_ms.map((v) => f(v)).join(', ')} ms (p95 pooled ${f(l.pooled.capture_to_receive_ms.p95)});
+glass to glass ${l.session_medians.glass_to_glass_ms.map((v) => f(v)).join(', ')} ms; kbit/s ${
+    (l.session_kbit_s || []).map((v) => f(v, 0)).join(', ')}.${
+    l.failed_sessions?.length ? ` Sessions that never played (left out): ${l.failed_sessions.join('; ')}.` : ''}`
+    : `${name}: ${l?.skipped ?? 'no sessions'}.`);
+  const otherResolutions = (ref.by_resolution || []).slice(1).map((b) => `### ${b.width}x${b.height}
 
-Reference: ${ref.name} (${ref.gstreamer ?? '?'}): \`${ref.pipeline}\`, fed with hdmirtc's own
-test pattern (barcode included) by \`bench/pattern-pipe\`, behind a minimal WHEP endpoint serving the same
-player page. Its CPU is the GStreamer process plus pattern-pipe. Ratio = hdmirtc / reference (below 1:
-hdmirtc is faster or cheaper). Glass-to-glass medians move in 16.7 ms steps with chromium's vsync phase
-(see the README); capture → receive is the steadier comparison.
+${alternatedStageTable(b.hdmirtc, b.reference)}
+
+${sessionLine('hdmirtc', b.hdmirtc)}
+
+${sessionLine('Reference', b.reference)}
+`).join('\n');
+  return `## hdmirtc and the reference pipeline (same input, same machine)
+
+Reference: ${ref.name} (${ref.gstreamer ?? '?'}): \`${ref.pipeline}\`. It paints hdmirtc's own test
+pattern (barcode included) with hdmirtc's painter in its own process, straight into the buffers it pushes
+into its appsrc, stamped first as the service stamps its frames; it serves the same player page behind a
+minimal WHEP endpoint. Both at 5000 kbit/s, 30 fps. Latency comes from sessions alternated hdmirtc,
+reference, hdmirtc, … (${ref.hdmirtc_alternated?.sessions?.length ?? 0} + ${rl?.sessions?.length ?? 0} at 1280x720;
+each side alone on the machine, the same chromium); CPU at 1280x720. Ratio = hdmirtc / reference (below 1: hdmirtc is faster or cheaper). Glass-to-glass medians
+move in 16.7 ms steps with chromium's vsync phase (see the README); capture → receive is the steadier
+comparison. The reference's "first packet" is its payloader's output, before SRTP and the socket (earlier
+than hdmirtc's first send).
 
 ${table(['figure', 'hdmirtc', 'reference', 'ratio'], rows)}
 
-Reference sessions: glass to glass per-session medians ${rl.session_medians.glass_to_glass_ms.map((v) => f(v)).join(', ')} ms,
-p95 ${f(rl.pooled.glass_to_glass_ms.p95)}; capture → receive per-session medians
-${rl.session_medians.capture_to_receive_ms.map((v) => f(v)).join(', ')} ms, p95 ${f(rl.pooled.capture_to_receive_ms.p95)}.${
-  rl.failed_sessions?.length ? ` Sessions that never played (left out): ${rl.failed_sessions.join('; ')}.` : ''}
+### 1280x720
 
-${browserTable([rl]).replace('| resolution |', '| reference |')}
+${alternatedStageTable(hl, rl)}
 
-Reference CPU (% of a core, ${ref.cpu.window_s} s windows):
+${sessionLine('hdmirtc', hl)}
+
+${sessionLine('Reference', rl)}
+
+${otherResolutions}
+${rl?.sessions ? browserTable([rl]).replace('| resolution |', '| reference |') : ''}
+
+Reference CPU at 1280x720 (% of a core, ${ref.cpu.window_s} s windows):
 
 ${cpuTable(ref.cpu)}
 `;
@@ -210,6 +245,8 @@ export function renderMarkdown(result) {
   const stageRows = [
     ...result.latency.map((l) => [`${l.width}x${l.height} chromium (last 512 frames)`, l.server_at_end.latency_us]),
     ...result.cpu.runs.filter((r) => r.round === 1 && r.viewers > 0).map((r) => [`${result.cpu.width}x${result.cpu.height}, ${r.viewers} whep-load`, r.server.latency_us]),
+    ...(result.reference?.latency?.server_at_end?.latency_us
+      ? [['reference 1280x720 chromium (last 512 frames)', result.reference.latency.server_at_end.latency_us]] : []),
   ];
   return `# hdmirtc benchmark — ${result.date}
 
