@@ -67,6 +67,10 @@ const plan = {
   // The reference: 1280x720 only, sessions alternated with hdmirtc's, both
   // at hdmirtc's default bitrate; one CPU round of 0/1/4.
   reference_sessions: quick ? 2 : 6,
+  // Not 1920x1080 yet: the reference pins profile-level-id 42e01f (level
+  // 3.1) in its RTP caps, x264 makes level 4 there, and the branch fails
+  // to negotiate (every session timed out).
+  reference_resolutions: [[1280, 720]],
   reference_kbps: 5000,
   reference_cpu_counts: [0, 1, 4],
   reference_cpu_rounds: 1,
@@ -208,7 +212,7 @@ async function measureReference(machine, background) {
   // Latency in alternated sessions, hdmirtc then the reference, each alone
   // on the machine, in the same chromium, at each resolution.
   const byResolution = [];
-  for (const [width, height] of plan.resolutions) {
+  for (const [width, height] of plan.reference_resolutions) {
     const alt = await measureAlternated({ width, height, fps: plan.fps, sessions: plan.reference_sessions,
       seconds: plan.session_s, log, label, sides: { hdmirtc: null, reference: start } });
     byResolution.push({ width, height, hdmirtc: alt.hdmirtc, reference: alt.reference });

@@ -4,7 +4,6 @@
  * configuration, 1 when the service cannot start. */
 #include <glib-unix.h>
 #include <locale.h>
-#include <malloc.h>
 #include <stdio.h>
 
 #include "hdmirtc-build.h"
@@ -53,14 +52,6 @@ int main(int argc, char **argv)
 	int status = 0;
 
 	setlocale(LC_ALL, "");
-	/* Coded frames (up to a few MB for a keyframe) are allocated on the
-	 * media thread and freed on the network thread, 30 times a second.
-	 * Served by mmap/munmap, or trimmed back to the kernel, each would
-	 * take the process's mmap lock, and the media thread slept on it
-	 * while the other thread held it (seen in the bcm2835-codec stand-in
-	 * test).  Keep them in the heap: a few MB stay allocated. */
-	mallopt(M_MMAP_THRESHOLD, 16 << 20);
-	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	hdmirtc_config_init(&config);
 	if (!hdmirtc_config_load(&config, &argc, &argv, &error)) {
 		g_printerr("hdmirtc: %s\n", error->message);
