@@ -67,10 +67,7 @@ const plan = {
   // The reference: 1280x720 only, sessions alternated with hdmirtc's, both
   // at hdmirtc's default bitrate; one CPU round of 0/1/4.
   reference_sessions: quick ? 2 : 6,
-  // Not 1920x1080 yet: the reference pins profile-level-id 42e01f (level
-  // 3.1) in its RTP caps, x264 makes level 4 there, and the branch fails
-  // to negotiate (every session timed out).
-  reference_resolutions: [[1280, 720]],
+  reference_resolutions: [[1280, 720], [1920, 1080]],
   reference_kbps: 5000,
   reference_cpu_counts: [0, 1, 4],
   reference_cpu_rounds: 1,

@@ -105,6 +105,13 @@ class Viewer:
             ref.timed_viewer = vid
             pay.get_static_pad('src').add_probe(Gst.PadProbeType.BUFFER, ref.on_stage,
                                                 'capture_to_first_packet')
+        # The answer keeps the offer's profile-level-id (42e01f: level 3.1)
+        # and relies on level-asymmetry-allowed, as hdmirtc's answer does
+        # (it names its own level): x264 makes level 4 at 1080p, which
+        # rtph264pay puts in its caps from the SPS, and the offer's value
+        # pinned in the capsfilter alone failed to negotiate.
+        level = Gst.ElementFactory.make('capssetter')
+        level.set_property('caps', Gst.Caps.from_string('application/x-rtp,profile-level-id=(string)42e01f'))
         caps = Gst.ElementFactory.make('capsfilter')
         caps.set_property('caps', Gst.Caps.from_string(
             'application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,'
@@ -121,10 +128,11 @@ class Viewer:
         addr = Nice.Address.new()
         addr.set_from_string('127.0.0.1')
         ice.get_property('agent').add_local_address(addr)
-        for e in (q, pay, caps, self.webrtc):
+        for e in (q, pay, level, caps, self.webrtc):
             self.bin.add(e)
         q.link(pay)
-        pay.link(caps)
+        pay.link(level)
+        level.link(caps)
         caps.link(self.webrtc)   # requests sink_0, which makes a sendonly transceiver
         self.bin.add_pad(Gst.GhostPad.new('sink', q.get_static_pad('sink')))
         self.webrtc.connect('notify::ice-gathering-state', self.on_gathering)
