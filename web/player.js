@@ -43,6 +43,7 @@ const player = window.hdmirtc = {
   receiveMs: [],            // capture -> last packet received
   absCaptureMs: [],         // presented - captureTime from abs-capture-time
   barcodeMisses: 0,
+  staleReads: 0,
   stats: {},
   pc: null,
   resource: null,
@@ -112,6 +113,11 @@ function onVideoFrame(now, meta) {
     if (meta.captureTime) pushSample(player.absCaptureMs, meta.expectedDisplayTime - meta.captureTime);
     readFrameBarcode().then((code) => {
       if (!code) { player.barcodeMisses++; return; }
+      // The element can still show the previous frame when the callback's
+      // read runs; that sample would pair this frame's times with the last
+      // frame's stamp, so it is counted, not recorded.
+      const last = player.counters[player.counters.length - 1];
+      if (code.counter === last) { player.staleReads++; return; }
       pushSample(player.counters, code.counter);
       pushSample(player.latencyMs, presentedWallMs - code.wallUs / 1000);
       if (receivedWallMs !== null) pushSample(player.receiveMs, receivedWallMs - code.wallUs / 1000);

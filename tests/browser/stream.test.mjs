@@ -53,6 +53,7 @@ test('the browser plays 300+ frames with increasing counters and no freeze', { t
     receiveMs: window.hdmirtc.receiveMs.slice(),
     absCaptureMs: window.hdmirtc.absCaptureMs.slice(),
     misses: window.hdmirtc.barcodeMisses,
+    stale: window.hdmirtc.staleReads,
   }));
   assert.ok(end.stats.framesDecoded >= 300, `decoded ${end.stats.framesDecoded}`);
   assert.ok(end.counters.length >= 300, `read ${end.counters.length} barcodes, missed ${end.misses}`);
@@ -60,6 +61,10 @@ test('the browser plays 300+ frames with increasing counters and no freeze', { t
     assert.ok(end.counters[i] > end.counters[i - 1],
       `frame counter went from ${end.counters[i - 1]} to ${end.counters[i]} at sample ${i}`);
   }
+  // A read that found the previous frame still shown is rare; many of them
+  // would mean frames are presented twice.
+  assert.ok(end.stale <= Math.max(3, end.counters.length / 100),
+    `${end.stale} reads found the previous frame in ${end.counters.length}`);
   if (!sanitized) {
     // Under ASan the encoder cannot keep 30 fps on two cores; freezes
     // there say nothing about the stream.
