@@ -101,15 +101,25 @@ static M2mEncoder *from_base(HdmirtcEncoder *enc)
 static void start_watch(M2mEncoder *m);
 static void stop_watch(M2mEncoder *m);
 
+/* A buffer of queue type for QBUF/DQBUF/QUERYBUF, with its one plane
+ * linked in on a multi-planar device. */
+static void buffer_init(const M2mEncoder *m, struct v4l2_buffer *b, struct v4l2_plane *plane,
+                        guint32 type, guint32 memory, guint index)
+{
+	*plane = (struct v4l2_plane){ 0 };
+	*b = (struct v4l2_buffer){ .type = type, .memory = memory, .index = index };
+	if (m->dev.mplane) {
+		b->m.planes = plane;
+		b->length = 1;
+	}
+}
+
 static int queue_coded(M2mEncoder *m, guint index)
 {
-	struct v4l2_plane plane = { 0 };
-	struct v4l2_buffer b = { .type = m->dev.cap_type, .memory = V4L2_MEMORY_MMAP, .index = index };
+	struct v4l2_plane plane;
+	struct v4l2_buffer b;
 
-	if (m->dev.mplane) {
-		b.m.planes = &plane;
-		b.length = 1;
-	}
+	buffer_init(m, &b, &plane, m->dev.cap_type, V4L2_MEMORY_MMAP, index);
 	return hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_QBUF, &b);
 }
 
@@ -124,14 +134,11 @@ static int request(HdmirtcM2mDevice *dev, guint32 type, guint32 memory, guint co
 /* QUERYBUF + mmap of MMAP buffer index of queue type into *map. */
 static int map_buffer(M2mEncoder *m, guint32 type, guint i, int prot, MappedBuf *map)
 {
-	struct v4l2_plane plane = { 0 };
-	struct v4l2_buffer b = { .type = type, .memory = V4L2_MEMORY_MMAP, .index = i };
+	struct v4l2_plane plane;
+	struct v4l2_buffer b;
 	int r;
 
-	if (m->dev.mplane) {
-		b.m.planes = &plane;
-		b.length = 1;
-	}
+	buffer_init(m, &b, &plane, type, V4L2_MEMORY_MMAP, i);
 	r = hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_QUERYBUF, &b);
 	if (r < 0)
 		return r;
@@ -271,13 +278,10 @@ static gboolean setup(M2mEncoder *m, const HdmirtcFrame *f, guint32 raw, guint32
 /* OUTPUT buffers the driver is done with: their frames go back. */
 static void reclaim_outputs(M2mEncoder *m)
 {
-	struct v4l2_plane plane = { 0 };
-	struct v4l2_buffer b = { .type = m->dev.out_type, .memory = m->memory };
+	struct v4l2_plane plane;
+	struct v4l2_buffer b;
 
-	if (m->dev.mplane) {
-		b.m.planes = &plane;
-		b.length = 1;
-	}
+	buffer_init(m, &b, &plane, m->dev.out_type, m->memory, 0);
 	while (hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_DQBUF, &b) == 0)
 		if (b.index < MAX_OUT)
 			g_clear_pointer(&m->in_flight[b.index], hdmirtc_frame_unref);
@@ -537,14 +541,11 @@ static void take_piece(M2mEncoder *m, const struct v4l2_buffer *b, const guint8 
 static int take_coded(M2mEncoder *m)
 {
 	for (;;) {
-		struct v4l2_plane plane = { 0 };
-		struct v4l2_buffer b = { .type = m->dev.cap_type, .memory = V4L2_MEMORY_MMAP };
+		struct v4l2_plane plane;
+		struct v4l2_buffer b;
 		int r;
 
-		if (m->dev.mplane) {
-			b.m.planes = &plane;
-			b.length = 1;
-		}
+		buffer_init(m, &b, &plane, m->dev.cap_type, V4L2_MEMORY_MMAP, 0);
 		r = hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_DQBUF, &b);
 		if (r == -EAGAIN)
 			return 0;
@@ -686,14 +687,11 @@ static void drain(M2mEncoder *m)
 	if (hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_ENCODER_CMD, &cmd) < 0)
 		return;
 	while (g_get_monotonic_time() < end) {
-		struct v4l2_plane plane = { 0 };
-		struct v4l2_buffer b = { .type = m->dev.cap_type, .memory = V4L2_MEMORY_MMAP };
+		struct v4l2_plane plane;
+		struct v4l2_buffer b;
 		int r;
 
-		if (m->dev.mplane) {
-			b.m.planes = &plane;
-			b.length = 1;
-		}
+		buffer_init(m, &b, &plane, m->dev.cap_type, V4L2_MEMORY_MMAP, 0);
 		r = hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_DQBUF, &b);
 		if (r == -EAGAIN && wait_fd(m->dev.fd, POLLIN) == 0)
 			continue;

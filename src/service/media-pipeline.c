@@ -163,7 +163,7 @@ static gboolean start_capture_on_media_thread(gpointer data)
 
 HdmirtcMediaPipeline *hdmirtc_media_pipeline_new(const HdmirtcMediaPipelineConfig *config,
                                                  GMainContext *output_ctx,
-                                                 HdmirtcMediaOutputFunc output, gpointer user_data,
+                                                 HdmirtcHandoffAuFunc output, gpointer user_data,
                                                  GError **error)
 {
 	HdmirtcMediaPipeline *p = g_new0(HdmirtcMediaPipeline, 1);
@@ -245,7 +245,7 @@ void hdmirtc_media_pipeline_free(HdmirtcMediaPipeline *p)
 }
 
 void hdmirtc_media_pipeline_set_jpeg(HdmirtcMediaPipeline *p, gboolean on,
-                                     HdmirtcMediaJpegFunc jpeg_output, gpointer user_data)
+                                     HdmirtcHandoffJpegFunc jpeg_output, gpointer user_data)
 {
 	if (on)
 		hdmirtc_media_handoff_set_jpeg_func(p->handoff, jpeg_output, user_data);

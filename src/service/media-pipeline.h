@@ -8,13 +8,11 @@
 
 #include "hdmirtc/capture.h"
 #include "hdmirtc/encoder.h"
+#include "media-handoff.h"
 
 G_BEGIN_DECLS
 
 typedef struct HdmirtcMediaPipeline HdmirtcMediaPipeline;
-
-/* Called on output_ctx with a borrowed access unit (ref it to keep it). */
-typedef void (*HdmirtcMediaOutputFunc)(HdmirtcAccessUnit *au, gpointer user_data);
 
 typedef struct {
 	const char *source;             /* "auto" | "test-pattern" | "v4l2" */
@@ -27,22 +25,20 @@ typedef struct {
 } HdmirtcMediaPipelineConfig;
 
 /* Opens the source and the encoder and starts the media thread.  output is
- * called on output_ctx (the network thread) for every access unit. */
+ * called on output_ctx (the network thread) with every access unit, borrowed
+ * (ref it to keep it), through the bounded hand-off. */
 HdmirtcMediaPipeline *hdmirtc_media_pipeline_new(const HdmirtcMediaPipelineConfig *config,
                                                  GMainContext *output_ctx,
-                                                 HdmirtcMediaOutputFunc output, gpointer user_data,
+                                                 HdmirtcHandoffAuFunc output, gpointer user_data,
                                                  GError **error);
 /* Stops the thread and frees everything; no output call after it returns.
  * NULL-safe.  Call from the thread that made the pipeline. */
 void hdmirtc_media_pipeline_free(HdmirtcMediaPipeline *p);
 
-/* Called on output_ctx with a JPEG picture (borrowed). */
-typedef void (*HdmirtcMediaJpegFunc)(GBytes *jpeg, gpointer user_data);
-
 /* Any thread: while on, every captured frame is also made into a JPEG
- * picture handed to jpeg_output on the output context. */
+ * picture handed to jpeg_output on the output context (borrowed). */
 void hdmirtc_media_pipeline_set_jpeg(HdmirtcMediaPipeline *p, gboolean on,
-                                     HdmirtcMediaJpegFunc jpeg_output, gpointer user_data);
+                                     HdmirtcHandoffJpegFunc jpeg_output, gpointer user_data);
 
 /* Network thread: validates an EDID and loads it into the HDMI receiver
  * (the old one stays on error). */
