@@ -26,8 +26,10 @@ die() { log "error: $*"; exit 1; }
 
 if [ "$arch" = "$native" ]; then
 	wolfssl_install=$top/.deps/wolfssl/install
+	libsrtp_install=$top/.deps/libsrtp/install
 else
 	wolfssl_install=$top/.deps/wolfssl-$arch/install
+	libsrtp_install=$top/.deps/libsrtp-$arch/install
 fi
 
 [ -f "$build/build.ninja" ] || die "$build is not a meson build: tests/cross/run.sh makes build-arm64 and build-armhf"
@@ -103,9 +105,15 @@ shlibs=$(cd "$stage/src" && DEB_HOST_ARCH=$arch dpkg-shlibdeps -O "$root/usr/bin
 depends=${shlibs#shlibs:Depends=}
 [ -n "$depends" ] && [ "$depends" != "$shlibs" ] || die "dpkg-shlibdeps gave no Depends: $shlibs"
 
+# Static libraries from Debian's source packages (libsrtp2 only where the
+# build found ours: otherwise Debian's shared one is in Depends).
 built_using=
 if [ -s "$wolfssl_install/debian-version" ]; then
-	built_using="Built-Using: wolfssl (= $(cat "$wolfssl_install/debian-version"))"
+	built_using="wolfssl (= $(cat "$wolfssl_install/debian-version"))"
+fi
+if [ -s "$libsrtp_install/debian-version" ] &&
+	! readelf -d "$root/usr/bin/hdmirtc" | grep -q 'NEEDED.*libsrtp2'; then
+	built_using="${built_using:+$built_using, }libsrtp2 (= $(cat "$libsrtp_install/debian-version"))"
 fi
 
 # Maintainer scripts: systemd and udev learn about the new unit and rule; a
@@ -158,7 +166,7 @@ installed_size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 	echo "Maintainer: hdmirtc developers <hdmirtc@localhost>"
 	echo "Installed-Size: $installed_size"
 	echo "Depends: $depends"
-	[ -z "$built_using" ] || echo "$built_using"
+	[ -z "$built_using" ] || echo "Built-Using: $built_using"
 	echo "Section: video"
 	echo "Priority: optional"
 	echo "Description: HDMI input of a Raspberry Pi IP-KVM to browsers over WebRTC"

@@ -28,7 +28,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 apt_packages=(
 	build-essential meson ninja-build pkg-config cmake dpkg-dev
 	libglib2.0-dev libnice-dev libsoup-3.0-dev libjson-glib-dev
-	libsrtp2-dev libx264-dev libturbojpeg0-dev libdrm-dev libavcodec-dev libavutil-dev
+	libssl-dev libx264-dev libturbojpeg0-dev libdrm-dev libavcodec-dev libavutil-dev
 	chromium ffmpeg coturn iproute2 nftables procps
 	device-tree-compiler udev systemd-container
 	qemu-system-x86 busybox-static cpio kmod xz-utils bc dwarves libelf-dev
@@ -81,6 +81,18 @@ build_wolfssl() {
 	rm -rf "$top/build" "$top/build-asan"
 }
 
+# libsrtp2 on OpenSSL's crypto (why: scripts/libsrtp.sh).
+# shellcheck source=scripts/libsrtp.sh
+. "$top/scripts/libsrtp.sh"
+libsrtp_dir="$top/.deps/libsrtp"
+
+build_libsrtp() {
+	libsrtp_is_built "$libsrtp_dir" && return 0
+	log "fetching and building libsrtp2 on OpenSSL"
+	libsrtp_build "$libsrtp_dir" "$top/.deps/libsrtp-src"
+	rm -rf "$top/build" "$top/build-asan"
+}
+
 # Reinstalls when package-lock.json changes.
 install_npm() {
 	local stamp=tests/browser/node_modules/.hdmirtc-lock.sha256
@@ -95,7 +107,8 @@ install_npm() {
 meson_build() {
 	local dir=$1; shift
 	if [ ! -f "$dir/build.ninja" ]; then
-		meson setup "$dir" --pkg-config-path="$wolfssl_dir/install/lib/pkgconfig" \
+		meson setup "$dir" \
+			--pkg-config-path="$libsrtp_dir/install/lib/pkgconfig:$wolfssl_dir/install/lib/pkgconfig" \
 			--werror "$@" >/dev/null
 	fi
 	ninja -C "$dir" >/dev/null
@@ -104,6 +117,7 @@ meson_build() {
 [ $want_bench -eq 1 ] && apt_packages+=("${bench_packages[@]}")
 install_apt
 build_wolfssl
+build_libsrtp
 install_npm
 meson_build build --buildtype=debugoptimized
 if [ $want_asan -eq 1 ]; then

@@ -7,6 +7,9 @@
 # Debian's libwolfssl-dev lacks wolfSSL_CTX_set_tlsext_use_srtp, so build the
 # same version from Debian's source package with DTLS-SRTP switched on.
 
+# shellcheck source=scripts/deb-source.sh
+. "$(dirname "${BASH_SOURCE[0]}")/deb-source.sh"
+
 wolfssl_flags=(
 	-DBUILD_SHARED_LIBS=OFF -DWOLFSSL_DTLS=yes -DWOLFSSL_CERTGEN=yes -DWOLFSSL_KEYGEN=yes
 	-DWOLFSSL_EXAMPLES=no -DWOLFSSL_CRYPT_TESTS=no
@@ -45,16 +48,6 @@ wolfssl_configure() {
 	wolfssl_cmake_args=("${wolfssl_flags[@]}" "-DCMAKE_C_COMPILER=$cc" "-DCMAKE_C_FLAGS=${cflags[*]}" "$@")
 }
 
-# deb-src entries (a copy of the machine's own debian.sources) for apt-get source.
-wolfssl_enable_deb_src() {
-	local list=/etc/apt/sources.list.d/hdmirtc-deb-src.sources
-	[ -f "$list" ] && return 0
-	sed -e 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > "$list"
-	# An index of another architecture that fails to download must not stop
-	# this: apt-get source then says whether the source lists are there.
-	apt-get update -qq || echo "apt-get update failed: going on with the lists there are" >&2
-}
-
 # Our changes to the source, each with its why at the top
 # (scripts/wolfssl-patches/*.patch, applied in name order with patch -p1).
 wolfssl_patch_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/wolfssl-patches
@@ -84,15 +77,8 @@ wolfssl_build() {
 	local dir=$1 src=$2; shift 2
 	wolfssl_configure "$@"
 	rm -rf "$dir"
-	if ! ls "$src"/*.dsc >/dev/null 2>&1; then
-		wolfssl_enable_deb_src
-		rm -rf "$src"
-		mkdir -p "$src"
-		(cd "$src" && apt-get source -qq --download-only wolfssl >/dev/null 2>&1)
-	fi
 	# Unpacked afresh every time: the patches go onto a clean tree.
-	rm -rf "$src/unpacked" "$src/unpacked.tmp"
-	(cd "$src" && dpkg-source -x ./*.dsc unpacked.tmp >/dev/null 2>&1) || return 1
+	deb_source_unpack "$src" wolfssl || return 1
 	local p
 	for p in "$wolfssl_patch_dir"/*.patch; do
 		patch -s -p1 -d "$src/unpacked.tmp" < "$p" || { echo "wolfSSL: $p does not apply" >&2; return 1; }

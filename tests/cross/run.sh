@@ -68,17 +68,17 @@ check() {
 }
 
 # ------------------------------------------------------------------ host packages
-# Multiarch -dev packages of every library meson.build uses, except three
+# Multiarch -dev packages of every library meson.build uses, except two
 # that cannot be installed next to the native ones on Debian 12:
-# libsrtp2-dev (not Multi-Arch: same; it would remove the amd64 one),
 # libsoup-3.0-dev and libnice-dev (they pull libsysprof-4-dev ->
 # libgtk-4-dev -> gobject-introspection:ARCH, which needs python3:ARCH).
 # For those the runtime library is installed here and the -dev package is
 # unpacked into .deps/cross-ARCH (prepare_dev_root).  libavcodec-dev and
-# libavutil-dev are for the x264 unit test's decoder.
+# libavutil-dev are for the x264 unit test's decoder; libssl-dev for
+# libsrtp2, built here as natively (scripts/libsrtp.sh).
 arch_packages=(libglib2.0-dev libjson-glib-dev libx264-dev libturbojpeg0-dev libdrm-dev
-	libavcodec-dev libavutil-dev libsoup-3.0-0 libnice10 libsrtp2-1)
-unpacked_dev_packages=(libsoup-3.0-dev:libsoup-3.0-0 libnice-dev:libnice10 libsrtp2-dev:libsrtp2-1)
+	libavcodec-dev libavutil-dev libssl-dev libsoup-3.0-0 libnice10)
+unpacked_dev_packages=(libsoup-3.0-dev:libsoup-3.0-0 libnice-dev:libnice10)
 # The tools first (few, so that the root can be started early), then each
 # architecture's cross toolchain and libraries.
 tool_packages=(qemu-user-static binfmt-support debootstrap bc
@@ -198,16 +198,28 @@ build_wolfssl() {
 	rm -rf "$REPO/build-$a"
 }
 
+# ------------------------------------------------------------------ libsrtp2
+# shellcheck source=../../scripts/libsrtp.sh
+. "$REPO/scripts/libsrtp.sh"
+build_libsrtp() {
+	local a=$1 args=(--cross-file "$REPO/scripts/cross/$1.ini")
+	libsrtp_is_built "$REPO/.deps/libsrtp-$a" "${args[@]}" && return 0
+	echo "building libsrtp2 for $a"
+	libsrtp_build "$REPO/.deps/libsrtp-$a" "$REPO/.deps/libsrtp-src" "${args[@]}" || return 1
+	rm -rf "$REPO/build-$a"
+}
+
 # ------------------------------------------------------------------ meson
 meson_build() {
 	local a=$1 dir=$REPO/build-$a
 	prepare_dev_root "$a" || return 1
 	build_wolfssl "$a" || return 1
+	build_libsrtp "$a" || return 1
 	if [ ! -f "$dir/build.ninja" ]; then
 		rm -rf "$dir"
 		meson setup "$dir" --cross-file "$REPO/scripts/cross/$a.ini" --prefix=/usr \
 			--buildtype=debugoptimized --werror \
-			--pkg-config-path="$REPO/.deps/wolfssl-$a/install/lib/pkgconfig:$REPO/.deps/cross-$a/root/usr/lib/$(triplet "$a")/pkgconfig" ||
+			--pkg-config-path="$REPO/.deps/libsrtp-$a/install/lib/pkgconfig:$REPO/.deps/wolfssl-$a/install/lib/pkgconfig:$REPO/.deps/cross-$a/root/usr/lib/$(triplet "$a")/pkgconfig" ||
 			return 1
 	fi
 	ninja -C "$dir"

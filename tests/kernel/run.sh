@@ -186,7 +186,7 @@ build_programs() {
 	if [ ! -f "$BUILD/build.ninja" ]; then
 		say "meson setup $BUILD"
 		meson setup "$BUILD" "$REPO" --werror --buildtype=debugoptimized \
-			--pkg-config-path="$REPO/.deps/wolfssl/install/lib/pkgconfig" > /dev/null
+			--pkg-config-path="$REPO/.deps/libsrtp/install/lib/pkgconfig:$REPO/.deps/wolfssl/install/lib/pkgconfig" > /dev/null
 	fi
 	local glob=${HDMIRTC_VM_TESTS:-*} targets=(src/capture/libhdmirtc-capture.a
 		src/encode/libhdmirtc-encode.a src/core/libhdmirtc-core.a) scripts=() t
