@@ -13,6 +13,7 @@
 #include "frame-timings.h"
 #include "peer.h"
 #include "relay-tunnels.h"
+#include "send-workers.h"
 
 struct HdmirtcWebrtc {
 	GMainContext *ctx;
@@ -30,6 +31,9 @@ struct HdmirtcWebrtc {
 	GPtrArray *pending_answers;     /* PendingAnswer*, owned */
 	HdmirtcH264Packetizer *packetizer;
 	HdmirtcPeerBatch *batch;        /* scratch space of hdmirtc_peer_send_frame() */
+	HdmirtcSendWorkers *send_workers;
+	GArray *send_items;             /* SendItem: one frame's viewers for the workers */
+	guint64 frames_spread;          /* frames whose viewers the workers shared */
 	guint reap_source;
 
 	HdmirtcKeyframeRequestFunc request_keyframe;

@@ -525,6 +525,23 @@ static int send_batch_through_libnice(IceLeg *leg, const GOutputVector *pkts, gu
 	return -EIO;
 }
 
+/* The selected pair's own socket, looked up again when the pair changed. */
+static gboolean direct_path_ready(HdmirtcIceTransport *ice, IceLeg *leg)
+{
+	if (leg->pair_changed)
+		refresh_direct_path(ice, leg);
+	/* libnice closes its sockets when it drops a candidate; a closed
+	 * GSocket's descriptor number may already belong to something else. */
+	if (leg->direct_socket && g_socket_is_closed(leg->direct_socket))
+		refresh_direct_path(ice, leg);
+	return leg->direct_socket != NULL;
+}
+
+gboolean hdmirtc_ice_transport_prepare_direct_send(HdmirtcIceTransport *ice)
+{
+	return ice->state == HDMIRTC_ICE_STATE_CONNECTED && direct_path_ready(ice, ice->active);
+}
+
 int hdmirtc_ice_transport_send_batch(HdmirtcIceTransport *ice, const GOutputVector *pkts, guint n)
 {
 	IceLeg *leg = ice->active;
@@ -534,13 +551,7 @@ int hdmirtc_ice_transport_send_batch(HdmirtcIceTransport *ice, const GOutputVect
 		return -ENOTCONN;
 	if (n == 0)
 		return 0;
-	if (leg->pair_changed)
-		refresh_direct_path(ice, leg);
-	/* libnice closes its sockets when it drops a candidate; a closed
-	 * GSocket's descriptor number may already belong to something else. */
-	if (leg->direct_socket && g_socket_is_closed(leg->direct_socket))
-		refresh_direct_path(ice, leg);
-	if (leg->direct_socket)
+	if (direct_path_ready(ice, leg))
 		return hdmirtc_udp_batch_send(&leg->direct, pkts, n);
 	return send_batch_through_libnice(leg, pkts, n);
 }

@@ -102,6 +102,11 @@ int hdmirtc_ice_transport_send(HdmirtcIceTransport *ice, const guint8 *data, gsi
  * socket stops the run), or a negative errno when none was: -EAGAIN
  * (socket full), -ENOTCONN (ICE not connected), -EIO. */
 int hdmirtc_ice_transport_send_batch(HdmirtcIceTransport *ice, const GOutputVector *pkts, guint n);
+/* Network thread: TRUE when the next batches go straight to the selected
+ * pair's own socket (no libnice call).  Until the network thread next
+ * touches the transport, send_batch() may then be called from another
+ * thread (send-workers.h). */
+gboolean hdmirtc_ice_transport_prepare_direct_send(HdmirtcIceTransport *ice);
 /* FALSE: batches always go through libnice (tests, comparisons). */
 void hdmirtc_ice_transport_set_direct_send(HdmirtcIceTransport *ice, gboolean allow);
 /* How the last batch went: "udp-gso", "udp-sendmmsg", "libnice",

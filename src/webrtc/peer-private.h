@@ -64,6 +64,8 @@ struct HdmirtcPeer {
 
 	HdmirtcRtpHistory *history;
 	gboolean waiting_keyframe;
+	const char *keyframe_request;   /* why a send wants an IDR; asked for by
+	                                 * hdmirtc_peer_end_frame() */
 	guint sr_timer;
 	guint liveness_timer;
 	gint64 last_rx_us;              /* last authenticated packet from the viewer */

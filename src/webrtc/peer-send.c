@@ -57,8 +57,7 @@ static void drop_rest_of_frame(HdmirtcPeer *peer, int err)
 		peer->stats.send_errors++;
 	if (!peer->waiting_keyframe) {
 		peer->waiting_keyframe = TRUE;
-		peer->callbacks.request_keyframe(peer, err == -EAGAIN ? "send buffer full" : "send error",
-						 peer->user_data);
+		peer->keyframe_request = err == -EAGAIN ? "send buffer full" : "send error";
 	}
 }
 
@@ -146,6 +145,22 @@ static gboolean send_all(HdmirtcPeer *peer, HdmirtcRtpPacketList *list, HdmirtcP
 	}
 	peer->next_seq = (guint16)(seq0 + n);
 	return TRUE;
+}
+
+gboolean hdmirtc_peer_prepare_send_off_thread(HdmirtcPeer *peer)
+{
+	return peer->state == HDMIRTC_PEER_STATE_STREAMING &&
+	       hdmirtc_ice_transport_prepare_direct_send(peer->ice);
+}
+
+void hdmirtc_peer_end_frame(HdmirtcPeer *peer)
+{
+	const char *reason = peer->keyframe_request;
+
+	if (!reason)
+		return;
+	peer->keyframe_request = NULL;
+	peer->callbacks.request_keyframe(peer, reason, peer->user_data);
 }
 
 gint64 hdmirtc_peer_send_frame(HdmirtcPeer *peer, HdmirtcRtpPacketList *list,

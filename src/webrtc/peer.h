@@ -74,9 +74,17 @@ void hdmirtc_peer_batch_free(HdmirtcPeerBatch *batch);
 /* Sends one packetized access unit (skipped until the first keyframe after
  * joining or after a drop), using batch as scratch space.  Returns the
  * monotonic time its first packets went to the socket, 0 when nothing was
- * sent. */
+ * sent.  Calls nothing back: a drop's keyframe request waits for
+ * hdmirtc_peer_end_frame(). */
 gint64 hdmirtc_peer_send_frame(HdmirtcPeer *peer, HdmirtcRtpPacketList *list,
                                HdmirtcPeerBatch *batch);
+/* Network thread, before a frame: TRUE when send_frame() for it touches
+ * nothing but this peer's own state and socket, so another thread may make
+ * the call while the network thread waits for it (send-workers.h). */
+gboolean hdmirtc_peer_prepare_send_off_thread(HdmirtcPeer *peer);
+/* Network thread, after every viewer's send_frame() of a frame: asks for
+ * the keyframe a dropped frame needs. */
+void hdmirtc_peer_end_frame(HdmirtcPeer *peer);
 /* Handles one received datagram that is RTP or RTCP (RFC 7983 range
  * 128..191). */
 void hdmirtc_peer_handle_rtp_rtcp(HdmirtcPeer *peer, guint8 *data, gsize len);

@@ -149,6 +149,36 @@ void hdmirtc_webrtc_set_local_addresses(HdmirtcWebrtc *w, const char *const *add
 
 /* ---- Media -------------------------------------------------------------- */
 
+/* Below this many viewers on plain UDP one thread sends the frame: waking
+ * a worker costs about as much as sending to one viewer. */
+#define SPREAD_MIN_VIEWERS 4
+/* Workers beside the network thread: the other cores, at most 3 (a Pi's
+ * four cores). */
+#define MAX_SEND_WORKERS 3
+
+typedef struct {
+	HdmirtcPeer *peer;
+	gint64 first_send_us;
+} SendItem;
+
+typedef struct {
+	GArray *items;
+	HdmirtcRtpPacketList *list;
+} SendRun;
+
+static void send_item(guint index, HdmirtcPeerBatch *batch, gpointer user_data)
+{
+	SendRun *run = user_data;
+	SendItem *item = &g_array_index(run->items, SendItem, index);
+
+	item->first_send_us = hdmirtc_peer_send_frame(item->peer, run->list, batch);
+}
+
+static gint64 earliest(gint64 a, gint64 b)
+{
+	return !a || (b && b < a) ? b : a;
+}
+
 void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au)
 {
 	g_autoptr(GError) error = NULL;
@@ -164,13 +194,31 @@ void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au)
 			g_warning("cannot packetize frame %" G_GUINT64_FORMAT ": %s", au->seq, error->message);
 		return;
 	}
+	/* Viewers behind libnice (relayed, TCP) are sent to here and now; the
+	 * others go to the workers when there are enough of them. */
 	gint64 first_send_us = 0;
+	SendRun run = { w->send_items, list };
+	g_array_set_size(w->send_items, 0);
 	g_hash_table_iter_init(&it, w->peers);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
-		gint64 sent_us = hdmirtc_peer_send_frame(value, list, w->batch);
-		if (sent_us && !first_send_us)
-			first_send_us = sent_us;
+		if (hdmirtc_peer_prepare_send_off_thread(value))
+			g_array_append_val(w->send_items, ((SendItem){ value, 0 }));
+		else
+			first_send_us = earliest(first_send_us, hdmirtc_peer_send_frame(value, list, w->batch));
 	}
+	if (w->send_items->len >= SPREAD_MIN_VIEWERS &&
+	    hdmirtc_send_workers_get_n_threads(w->send_workers) > 0) {
+		hdmirtc_send_workers_run(w->send_workers, w->send_items->len, send_item, &run, w->batch);
+		w->frames_spread++;
+	} else {
+		for (guint i = 0; i < w->send_items->len; i++)
+			send_item(i, w->batch, &run);
+	}
+	for (guint i = 0; i < w->send_items->len; i++)
+		first_send_us = earliest(first_send_us, g_array_index(w->send_items, SendItem, i).first_send_us);
+	g_hash_table_iter_init(&it, w->peers);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		hdmirtc_peer_end_frame(value);
 	if (first_send_us)
 		hdmirtc_frame_timings_add(&w->timings, au, first_send_us, g_get_monotonic_time());
 	hdmirtc_rtp_packet_list_unref(list);
@@ -194,6 +242,10 @@ void hdmirtc_webrtc_add_status(HdmirtcWebrtc *w, JsonBuilder *b)
 	hdmirtc_relay_tunnels_add_status(w->tunnels, b);
 	json_builder_set_member_name(b, "keyframe_requests_sent");
 	json_builder_add_int_value(b, (gint64)w->keyframe_requests_sent);
+	json_builder_set_member_name(b, "send_threads");
+	json_builder_add_int_value(b, 1 + hdmirtc_send_workers_get_n_threads(w->send_workers));
+	json_builder_set_member_name(b, "frames_spread");
+	json_builder_add_int_value(b, (gint64)w->frames_spread);
 	hdmirtc_frame_timings_add_status(&w->timings, b);
 }
 
@@ -235,6 +287,9 @@ HdmirtcWebrtc *hdmirtc_webrtc_new(GMainContext *ctx, const HdmirtcWebrtcConfig *
 	w->pending_answers = g_ptr_array_new();
 	w->packetizer = hdmirtc_h264_packetizer_new();
 	w->batch = hdmirtc_peer_batch_new();
+	w->send_workers = hdmirtc_send_workers_new(
+		MIN(g_get_num_processors() - 1, MAX_SEND_WORKERS));
+	w->send_items = g_array_new(FALSE, FALSE, sizeof(SendItem));
 	copy_ice_config(w, config);
 	w->cert = hdmirtc_dtls_cert_load_or_create(config->certificate_path, error);
 	if (!w->cert) {
@@ -262,6 +317,8 @@ void hdmirtc_webrtc_free(HdmirtcWebrtc *w)
 	remove_source(w->ctx, w->reap_source);
 	remove_source(w->ctx, w->pending_keyframe_source);
 	hdmirtc_h264_packetizer_free(w->packetizer);
+	hdmirtc_send_workers_free(w->send_workers);
+	g_array_unref(w->send_items);
 	hdmirtc_peer_batch_free(w->batch);
 	hdmirtc_dtls_cert_free(w->cert);
 	g_strfreev(w->local_addresses);
