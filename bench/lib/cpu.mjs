@@ -84,11 +84,27 @@ function viewerFigures(status) {
   return {
     streaming: v.length,
     srtp: [...new Set(v.map((x) => x.srtp))],
+    send_paths: [...new Set(v.map((x) => x.send_path))],
     bytes_copied_per_viewer_frame: frames ? Math.round(sum('bytes_copied') / frames) : null,
     payload_bytes_per_viewer_frame: frames ? Math.round(sum('payload_bytes_sent') / frames) : null,
     packets_per_viewer_frame: frames ? round(sum('packets_sent') / frames, 1) : null,
     retransmitted: sum('retransmitted'),
   };
+}
+
+// The server's stage figures cover its last 512 frames: read them once all
+// of those went to this run's viewers (not to the previous run's, nor to
+// the first viewers while the others were still joining), at most 20 s
+// after the CPU window.  frame_viewers says whether that happened.
+async function fullWindowStatus(url, viewers) {
+  const deadline = Date.now() + 20000;
+  let status;
+  for (;;) {
+    status = await getStatus(url);
+    const fv = status.frame_viewers;
+    if (!viewers || (fv && fv.min === viewers && fv.max === viewers) || Date.now() > deadline) return status;
+    await sleep(500);
+  }
 }
 
 async function measureOne(service, whepLoad, viewers, { warmupS, windowS, ncpu, background }) {
@@ -102,13 +118,14 @@ async function measureOne(service, whepLoad, viewers, { warmupS, windowS, ncpu, 
     const a = sample(pids);
     await sleep(windowS * 1000);
     const b = sample(pids);
-    const status = await getStatus(service.url);
+    const status = await fullWindowStatus(service.url, viewers);
     const stopped = load ? await load.stop() : null;
     return {
       viewers, ready, ...cpuBetween(a, b, ncpu, pids, [...new Set([...bg, ...background()])]),
       server: {
         bytes_copied_per_frame_before_send: status.bytes_copied_per_frame_before_send,
-        latency_us: status.latency_us, encoder: status.encoder, ...viewerFigures(status),
+        latency_us: status.latency_us, encode_end_to_last_send_us: status.encode_end_to_last_send_us,
+        frame_viewers: status.frame_viewers, encoder: status.encoder, ...viewerFigures(status),
       },
       receiver: stopped && {
         exit: stopped.exit, stderr: stopped.stderr || undefined,

@@ -34,13 +34,28 @@ function browserTable(lat) {
 
 // capture_to_first_packet: the reference's payloader output (before SRTP
 // and the socket; bench/reference/whep-gst.py).
-const STAGES = ['capture_to_encode_start', 'capture_to_encode_end', 'capture_to_first_packet',
-  'capture_to_first_send', 'capture_to_last_send'];
+const STAGES = ['capture_to_encode_start', 'capture_to_encode_end', 'capture_to_network',
+  'capture_to_first_packet', 'capture_to_first_send', 'capture_to_last_send'];
 
 function stageTable(rows) {
   return table(['run', 'stage', 'median ms', 'p95 ms', 'p99 ms', 'max ms'],
     rows.flatMap(([name, lat]) => STAGES.filter((s) => lat && lat[s]).map((s) =>
       [name, s.replaceAll('_', ' '), f(ms(lat[s].median), 2), f(ms(lat[s].p95), 2), f(ms(lat[s].p99), 2), f(ms(lat[s].max), 2)])));
+}
+
+// Per run with viewers: encoder out -> last packet sent, per frame, over the
+// server's last 512 frames, and which viewer counts those frames went to.
+function sendingTable(cpu) {
+  const runs = cpu.runs.filter((r) => r.viewers > 0 && r.server.encode_end_to_last_send_us);
+  if (!runs.length) return 'No run reported it.';
+  return table(['viewers', 'round', 'frames went to (viewers)', 'encoder out → network thread, median ms',
+    'encoder out → last send, median ms', 'p95 ms', 'send path'],
+  runs.map((r) => {
+    const lat = r.server.latency_us, fv = r.server.frame_viewers, s = r.server.encode_end_to_last_send_us;
+    const hop = lat.capture_to_network ? f(ms(lat.capture_to_network.median - lat.capture_to_encode_end.median), 2) : '–';
+    return [String(r.viewers), String(r.round), fv ? (fv.min === fv.max ? String(fv.min) : `${fv.min}–${fv.max} (mixed)`) : '–',
+      hop, f(ms(s.median), 2), f(ms(s.p95), 2), (r.server.send_paths || []).join(', ') || '–'];
+  }));
 }
 
 // Machine busy time that was neither the service nor whep-load, per run.
@@ -279,6 +294,14 @@ left out when the same count has a quiet window; the memory soak's CPU in the sa
 beside this part) is not counted as other. Least-squares fit over the runs used: ${f(result.cpu.least_squares.intercept_pct)} % + ${f(result.cpu.least_squares.per_viewer_pct, 2)} % per viewer.
 
 ${cpuTable(result.cpu)}
+
+Sending after the encoder (the fan-out): per frame, the encoder's output → the last packet of the
+frame handed to the last viewer's socket, from the service's last 512 frames once all of them went to
+the run's viewers ("mixed" when they could not be waited for). The network-thread column is a
+difference of medians (the hand-off from the media thread). bench/whep-load decrypts every packet of
+every viewer on the same cores, and loopback delivers each datagram inside the sender's system call.
+
+${sendingTable(result.cpu)}
 
 Receiver (bench/whep-load) over its whole run:
 

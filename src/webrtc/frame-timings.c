@@ -7,19 +7,21 @@
 #include <string.h>
 
 static const char *const stage_names[HDMIRTC_STAGE_COUNT] = {
-	"capture_to_encode_start", "capture_to_encode_end",
+	"capture_to_encode_start", "capture_to_encode_end", "capture_to_network",
 	"capture_to_first_send", "capture_to_last_send",
 };
 
-void hdmirtc_frame_timings_add(HdmirtcFrameTimings *t, const HdmirtcAccessUnit *au,
-                               gint64 first_send_us, gint64 last_send_us)
+void hdmirtc_frame_timings_add(HdmirtcFrameTimings *t, const HdmirtcAccessUnit *au, gint64 taken_us,
+                               gint64 first_send_us, gint64 last_send_us, guint n_viewers)
 {
 	gint64 at[HDMIRTC_STAGE_COUNT] = {
-		au->encode_start_us, au->encode_end_us, first_send_us, last_send_us,
+		au->encode_start_us, au->encode_end_us, taken_us, first_send_us, last_send_us,
 	};
 
 	for (guint s = 0; s < HDMIRTC_STAGE_COUNT; s++)
 		t->us[s][t->next] = at[s] - au->capture_mono_us;
+	t->sending_us[t->next] = last_send_us - au->encode_end_us;
+	t->viewers[t->next] = n_viewers;
 	t->next = (t->next + 1) % HDMIRTC_FRAME_TIMINGS_WINDOW;
 	if (t->filled < HDMIRTC_FRAME_TIMINGS_WINDOW)
 		t->filled++;
@@ -60,4 +62,19 @@ void hdmirtc_frame_timings_add_status(const HdmirtcFrameTimings *t, JsonBuilder 
 		add_percentiles(b, t->us[s], t->filled);
 	}
 	json_builder_end_object(b);
+	if (t->filled) {
+		guint lo = G_MAXUINT, hi = 0;
+
+		json_builder_set_member_name(b, "encode_end_to_last_send_us");
+		add_percentiles(b, t->sending_us, t->filled);
+		for (guint i = 0; i < t->filled; i++) {
+			lo = MIN(lo, t->viewers[i]);
+			hi = MAX(hi, t->viewers[i]);
+		}
+		json_builder_set_member_name(b, "frame_viewers");
+		json_builder_begin_object(b);
+		hdmirtc_json_add_int(b, "min", lo);
+		hdmirtc_json_add_int(b, "max", hi);
+		json_builder_end_object(b);
+	}
 }

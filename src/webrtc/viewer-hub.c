@@ -174,14 +174,17 @@ static void send_item(guint index, HdmirtcPeerBatch *batch, gpointer user_data)
 	item->first_send_us = hdmirtc_peer_send_frame(item->peer, run->list, batch);
 }
 
-static gint64 earliest(gint64 a, gint64 b)
+/* The earlier of two send times (0: none); counts the sends in *n. */
+static gint64 earliest(gint64 a, gint64 b, guint *n)
 {
+	*n += b != 0;
 	return !a || (b && b < a) ? b : a;
 }
 
 void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au)
 {
 	g_autoptr(GError) error = NULL;
+	gint64 taken_us = g_get_monotonic_time();
 	GHashTableIter it;
 	gpointer value;
 
@@ -197,6 +200,7 @@ void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au)
 	/* Viewers behind libnice (relayed, TCP) are sent to here and now; the
 	 * others go to the workers when there are enough of them. */
 	gint64 first_send_us = 0;
+	guint sent_to = 0;
 	SendRun run = { w->send_items, list };
 	g_array_set_size(w->send_items, 0);
 	g_hash_table_iter_init(&it, w->peers);
@@ -204,7 +208,8 @@ void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au)
 		if (hdmirtc_peer_prepare_send_off_thread(value))
 			g_array_append_val(w->send_items, ((SendItem){ value, 0 }));
 		else
-			first_send_us = earliest(first_send_us, hdmirtc_peer_send_frame(value, list, w->batch));
+			first_send_us = earliest(first_send_us, hdmirtc_peer_send_frame(value, list, w->batch),
+						 &sent_to);
 	}
 	if (w->send_items->len >= SPREAD_MIN_VIEWERS &&
 	    hdmirtc_send_workers_get_n_threads(w->send_workers) > 0) {
@@ -215,12 +220,14 @@ void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au)
 			send_item(i, w->batch, &run);
 	}
 	for (guint i = 0; i < w->send_items->len; i++)
-		first_send_us = earliest(first_send_us, g_array_index(w->send_items, SendItem, i).first_send_us);
+		first_send_us = earliest(first_send_us, g_array_index(w->send_items, SendItem, i).first_send_us,
+					 &sent_to);
 	g_hash_table_iter_init(&it, w->peers);
 	while (g_hash_table_iter_next(&it, NULL, &value))
 		hdmirtc_peer_end_frame(value);
 	if (first_send_us)
-		hdmirtc_frame_timings_add(&w->timings, au, first_send_us, g_get_monotonic_time());
+		hdmirtc_frame_timings_add(&w->timings, au, taken_us, first_send_us, g_get_monotonic_time(),
+					  sent_to);
 	hdmirtc_rtp_packet_list_unref(list);
 }
 

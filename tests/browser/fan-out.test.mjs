@@ -39,6 +39,13 @@ test(`${VIEWERS} viewers get every packet of every frame, whole and in order`, {
     for (const s of summary.sessions) assert.ok(s.frames >= 100, `session ${s.index}: ${s.frames} frames`);
 
     const status = await getStatus(service.url);
+    // Each frame's stages follow one another, so their medians do too.
+    const lat = status.latency_us;
+    const order = ['capture_to_encode_start', 'capture_to_encode_end', 'capture_to_network',
+      'capture_to_first_send', 'capture_to_last_send'].map((k) => lat[k].median);
+    for (let i = 1; i < order.length; i++) assert.ok(order[i] >= order[i - 1], JSON.stringify(lat));
+    assert.ok(status.encode_end_to_last_send_us.median > 0, JSON.stringify(status.encode_end_to_last_send_us));
+    assert.equal(status.frame_viewers.max, VIEWERS, JSON.stringify(status.frame_viewers));
     const cores = os.availableParallelism();
     assert.equal(status.send_threads, Math.min(cores, 4), JSON.stringify(status.send_threads));
     if (status.send_threads > 1) assert.ok(status.frames_spread > 0, 'the workers never took a frame');
