@@ -43,9 +43,10 @@ apt_packages=(
 
 # Only bench/run.sh needs these: the rest of the GStreamer reference
 # pipeline (python3-gst-1.0: a buffer's memory as a memoryview, to paint
-# into it) and the plot.
+# into it), the plot, and heaptrack for when the memory soak says growth
+# (bench/README.md, section 5).
 bench_packages=(
-	gstreamer1.0-plugins-ugly python3-gst-1.0 gnuplot-nox
+	gstreamer1.0-plugins-ugly python3-gst-1.0 gnuplot-nox heaptrack
 )
 
 install_apt() {
