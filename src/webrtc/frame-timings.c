@@ -20,7 +20,6 @@ void hdmirtc_frame_timings_add(HdmirtcFrameTimings *t, const HdmirtcAccessUnit *
 
 	for (guint s = 0; s < HDMIRTC_STAGE_COUNT; s++)
 		t->us[s][t->next] = at[s] - au->capture_mono_us;
-	t->sending_us[t->next] = last_send_us - au->encode_end_us;
 	t->viewers[t->next] = n_viewers;
 	t->next = (t->next + 1) % HDMIRTC_FRAME_TIMINGS_WINDOW;
 	if (t->filled < HDMIRTC_FRAME_TIMINGS_WINDOW)
@@ -63,14 +62,17 @@ void hdmirtc_frame_timings_add_status(const HdmirtcFrameTimings *t, JsonBuilder 
 	}
 	json_builder_end_object(b);
 	if (t->filled) {
+		gint64 sending_us[HDMIRTC_FRAME_TIMINGS_WINDOW];
 		guint lo = G_MAXUINT, hi = 0;
 
-		json_builder_set_member_name(b, "encode_end_to_last_send_us");
-		add_percentiles(b, t->sending_us, t->filled);
+		/* Per frame: both stages count from the same capture time. */
 		for (guint i = 0; i < t->filled; i++) {
+			sending_us[i] = t->us[HDMIRTC_STAGE_LAST_SEND][i] - t->us[HDMIRTC_STAGE_ENCODE_END][i];
 			lo = MIN(lo, t->viewers[i]);
 			hi = MAX(hi, t->viewers[i]);
 		}
+		json_builder_set_member_name(b, "encode_end_to_last_send_us");
+		add_percentiles(b, sending_us, t->filled);
 		json_builder_set_member_name(b, "frame_viewers");
 		json_builder_begin_object(b);
 		hdmirtc_json_add_int(b, "min", lo);

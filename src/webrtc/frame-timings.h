@@ -25,7 +25,6 @@ typedef enum {
 
 typedef struct {
 	gint64 us[HDMIRTC_STAGE_COUNT][HDMIRTC_FRAME_TIMINGS_WINDOW];
-	gint64 sending_us[HDMIRTC_FRAME_TIMINGS_WINDOW];  /* encoder out -> last send */
 	guint viewers[HDMIRTC_FRAME_TIMINGS_WINDOW];      /* how many the frame went to */
 	guint next;
 	guint filled;
