@@ -561,6 +561,7 @@ static void test_refuse(gconstpointer data)
 	g_autoptr(HdmirtcSdpOffer) offer = hdmirtc_sdp_offer_parse(text, len, &error);
 
 	g_assert_no_error(error);
+	g_assert_nonnull(offer);
 	expect_choice_error(text, c->code, c->want);
 }
 
