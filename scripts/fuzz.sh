@@ -47,10 +47,11 @@ while [ $# -gt 0 ]; do
 done
 
 # UBSan findings are crashes here; leaks are found by libFuzzer's own
-# LeakSanitizer pass.  GLib's slice allocator would hide heap errors.
+# LeakSanitizer pass; a GLib critical (a broken precondition) aborts too.
+# GLib's slice allocator would hide heap errors.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}
-export G_SLICE=always-malloc G_DEBUG=gc-friendly
+export G_SLICE=always-malloc G_DEBUG=gc-friendly,fatal-criticals
 
 configure() {
 	[ -d "$top/.deps/wolfssl/install" ] && [ -d "$top/.deps/libsrtp/install" ] ||
