@@ -106,16 +106,19 @@ function kernelSection(k) {
   const row = (what, s) => [what, s ? String(s.count) : '0', f(s?.median_ms, 2), f(s?.p95_ms, 2), f(s?.max_ms, 2)];
   return `## Recovery on real drivers (QEMU VM)
 
-\`tests/kernel/run.sh\` with kt-v4l2 only: vivid's HDMI input in a TCG VM (${k.kernel ?? '?'}), ${k.passed ?? '?'} passed,
+\`tests/kernel/run.sh\` with kt-v4l2 and kt-service: vivid's HDMI input in a TCG VM (${k.kernel ?? '?'}), ${k.passed ?? '?'} passed,
 ${k.failed ?? '?'} failed, ${k.duration_s} s. *Service* = the source's own figure (input usable again → first frame
 delivered; for a resolution change from the stop of the old stream); *seen from outside* = vivid control written →
-first new driver frame reaching the consumer. TCG emulation: a Pi is faster.
+first new driver frame reaching the consumer; a device's return (vivid unbound and bound again, or unloaded and
+loaded, under a viewer) is timed by the service from the first new node in /dev to the first frame. TCG emulation: a
+Pi is faster.
 
 ${table(['event', 'count', 'median ms', 'p95 ms', 'max ms'], [
     row('signal loss → return (service)', k.signal_loss_return?.internal),
     row('signal loss → return (seen from outside)', k.signal_loss_return?.external),
     row('resolution change (service)', k.resolution_change?.internal),
     row('resolution change (seen from outside)', k.resolution_change?.external),
+    row('capture device removed → back (service)', k.device_return?.internal),
   ])}
 `;
 }

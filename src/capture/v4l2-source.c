@@ -5,19 +5,26 @@
  * streaming) and a 1 s timer that polls V4L2_CID_DV_RX_POWER_PRESENT and
  * the DV timings for bridges whose interrupt line is not wired (common on
  * TC358743 boards), and sends the NO SIGNAL picture while there is no
- * signal.  Any change: stop, re-query, reallocate, restart; never exit. */
+ * signal.  Any change: stop, re-query, reallocate, restart; never exit.
+ * A device that goes away (USB bridge pulled, driver unbound or unloaded)
+ * is let go of and looked for again: WAITING_DEVICE until it is back. */
 #include "v4l2-private.h"
 
 #include <drm_fourcc.h>
 #include <errno.h>
 #include <glib-unix.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
 
 #define DEFAULT_BUFFERS 4
 #define DEFAULT_ALIGN 32
 #define MAX_WIDTH 4096
 #define MAX_HEIGHT 2160
 #define POLL_INTERVAL_MS 1000
+/* A driver registers its nodes one after the other: look for the bridge
+ * again once /dev has been quiet this long. */
+#define DEVICE_SETTLE_MS 50
 
 typedef struct {
 	HdmirtcCapture base;
@@ -31,6 +38,12 @@ typedef struct {
 	GSource *event_source;
 	GSource *frame_source;
 	GSource *timer;
+	/* While the device is gone (dev.fd < 0 after a start): /dev watched
+	 * for its return, and the settle timer of the next look. */
+	GSource *dev_watch;
+	GSource *settle;
+	int inotify_fd;
+	gint64 returned_us;             /* first new node in /dev since it went */
 	HdmirtcFramePool *pool;         /* I420: NO SIGNAL picture and conversions */
 	guint pool_w, pool_h;
 	guint64 next_seq;
@@ -46,6 +59,14 @@ static const HdmirtcCaptureImpl v4l2_impl;
 static V4l2Source *from_base(HdmirtcCapture *cap)
 {
 	return (V4l2Source *)((char *)cap - G_STRUCT_OFFSET(V4l2Source, base));
+}
+
+static void destroy_source(GSource **source)
+{
+	if (*source) {
+		g_source_destroy(*source);
+		g_clear_pointer(source, g_source_unref);
+	}
 }
 
 /* reason NULL = the signal's usual one. */
@@ -110,10 +131,7 @@ static void send_no_signal_picture(V4l2Source *s)
 
 static void stop_streaming(V4l2Source *s)
 {
-	if (s->frame_source) {
-		g_source_destroy(s->frame_source);
-		g_clear_pointer(&s->frame_source, g_source_unref);
-	}
+	destroy_source(&s->frame_source);
 	if (s->bufs) {
 		hdmirtc_v4l2_buffers_stop(g_steal_pointer(&s->bufs));
 		s->signal_lost_us = g_get_monotonic_time();
@@ -131,6 +149,7 @@ static void enter_no_signal(V4l2Source *s, HdmirtcCaptureSignal why, const char 
 }
 
 static gboolean on_frame_ready(gint fd, GIOCondition cond, gpointer data);
+static void device_gone(V4l2Source *s, const char *how);
 
 static gboolean timings_usable(const struct v4l2_dv_timings *t)
 {
@@ -238,6 +257,10 @@ static void try_stream(V4l2Source *s)
 
 	stop_streaming(s);
 	r = hdmirtc_v4l2_query_timings(&s->dev, &s->timings);
+	if (r == -ENODEV) {
+		device_gone(s, "VIDIOC_QUERY_DV_TIMINGS");
+		return;
+	}
 	if (r < 0) {
 		enter_no_signal(s, hdmirtc_capture_signal_from_errno(r), NULL);
 		return;
@@ -278,6 +301,134 @@ static void restart(V4l2Source *s, const char *why)
 	try_stream(s);
 }
 
+static gboolean on_event(gint fd, GIOCondition cond, gpointer data);
+static gboolean open_device(V4l2Source *s, GError **error);
+
+static void watch_events(V4l2Source *s)
+{
+	s->event_source = g_unix_fd_source_new(s->dev.ctrl_fd, G_IO_PRI);
+	g_source_set_callback(s->event_source, G_SOURCE_FUNC(on_event), s, NULL);
+	g_source_attach(s->event_source, s->base.context);
+}
+
+static gboolean device_is_gone(const V4l2Source *s)
+{
+	return s->dev.fd < 0;
+}
+
+static void stop_watching_dev(V4l2Source *s)
+{
+	destroy_source(&s->settle);
+	destroy_source(&s->dev_watch);
+	if (s->inotify_fd >= 0)
+		close(s->inotify_fd);
+	s->inotify_fd = -1;
+}
+
+/* Looks for the bridge again, and streams when it is back. */
+static void reopen_device(V4l2Source *s)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!open_device(s, &error)) {
+		hdmirtc_v4l2_device_close(&s->dev);
+		if (!s->logged_failure)
+			g_message("%s: still waiting for the capture device: %s", s->base.description,
+			          error->message);
+		s->logged_failure = TRUE;
+		return;
+	}
+	stop_watching_dev(s);
+	s->logged_failure = FALSE;
+	g_message("%s: the capture device is back: %s", s->base.description, s->dev.path);
+	watch_events(s);
+	try_stream(s);
+	/* Its recovery counts from the node's return, not from this look. */
+	if (s->bufs && s->returned_us)
+		s->signal_lost_us = s->returned_us;
+	s->returned_us = 0;
+}
+
+static gboolean on_settled(gpointer data)
+{
+	V4l2Source *s = data;
+
+	/* The dispatch holds its own reference. */
+	g_source_unref(g_steal_pointer(&s->settle));
+	reopen_device(s);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean is_v4l_node(const char *name)
+{
+	return g_str_has_prefix(name, "video") || g_str_has_prefix(name, "v4l-subdev") ||
+	       g_str_has_prefix(name, "media");
+}
+
+static gboolean on_dev_changed(gint fd, GIOCondition cond, gpointer data)
+{
+	V4l2Source *s = data;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	gboolean ours = FALSE;
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n; ) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+
+			ours |= ev->len > 0 && is_v4l_node(ev->name);
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	if (ours) {
+		if (!s->returned_us)
+			s->returned_us = g_get_monotonic_time();
+		destroy_source(&s->settle);
+		s->settle = g_timeout_source_new(DEVICE_SETTLE_MS);
+		g_source_set_callback(s->settle, on_settled, s, NULL);
+		g_source_attach(s->settle, s->base.context);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+/* New nodes in /dev bring the next look at once; the 1 s tick is the
+ * fallback (and the only way where /dev cannot be watched). */
+static void watch_dev(V4l2Source *s)
+{
+	s->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (s->inotify_fd < 0 || inotify_add_watch(s->inotify_fd, "/dev", IN_CREATE | IN_ATTRIB) < 0) {
+		g_message("%s: cannot watch /dev (%s): looking for the device every second",
+		          s->base.description, g_strerror(errno));
+		stop_watching_dev(s);
+		return;
+	}
+	s->dev_watch = g_unix_fd_source_new(s->inotify_fd, G_IO_IN);
+	g_source_set_callback(s->dev_watch, G_SOURCE_FUNC(on_dev_changed), s, NULL);
+	g_source_attach(s->dev_watch, s->base.context);
+}
+
+/* The device went away (USB bridge pulled, driver unbound or unloaded):
+ * its ioctls answer ENODEV from now on.  Every descriptor is closed, so
+ * the driver can be unloaded and its nodes reused; viewers keep the NO
+ * SIGNAL picture with the reason until the bridge is found again. */
+static void device_gone(V4l2Source *s, const char *how)
+{
+	g_autofree char *reason = g_strdup_printf("The capture device %s is gone: waiting for it",
+	                                          s->dev.path);
+
+	g_warning("%s: %s answered ENODEV: the device is gone; waiting for it to come back",
+	          s->base.description, how);
+	stop_streaming(s);
+	destroy_source(&s->event_source);
+	hdmirtc_v4l2_device_close(&s->dev);
+	s->returned_us = 0;
+	s->logged_failure = FALSE;
+	watch_dev(s);
+	set_signal(s, HDMIRTC_CAPTURE_SIGNAL_NO_SIGNAL, reason);
+	hdmirtc_capture_set_state(&s->base, HDMIRTC_CAPTURE_STATE_WAITING_DEVICE);
+	send_no_signal_picture(s);
+}
+
 static gboolean same_timings(const struct v4l2_dv_timings *a, const struct v4l2_dv_timings *b)
 {
 	return a->bt.width == b->bt.width && a->bt.height == b->bt.height &&
@@ -291,10 +442,17 @@ static gboolean on_event(gint fd, GIOCondition cond, gpointer data)
 	V4l2Source *s = data;
 	struct v4l2_event ev;
 	gboolean changed = FALSE;
+	int r;
 
-	while (memset(&ev, 0, sizeof(ev)), hdmirtc_v4l2_ioctl(fd, VIDIOC_DQEVENT, &ev) == 0)
+	while (memset(&ev, 0, sizeof(ev)), (r = hdmirtc_v4l2_ioctl(fd, VIDIOC_DQEVENT, &ev)) == 0)
 		if (ev.type == V4L2_EVENT_SOURCE_CHANGE)
 			changed = TRUE;
+	/* An unregistered node polls ERR|HUP|PRI for good: without this
+	 * the source would be dispatched in a busy loop. */
+	if (r == -ENODEV) {
+		device_gone(s, "VIDIOC_DQEVENT");
+		return G_SOURCE_CONTINUE;
+	}
 	if (changed)
 		restart(s, "source change event");
 	return G_SOURCE_CONTINUE;
@@ -305,9 +463,19 @@ static gboolean on_tick(gpointer data)
 {
 	V4l2Source *s = data;
 	struct v4l2_dv_timings now;
-	int power = hdmirtc_v4l2_power_present(&s->dev);
-	int r;
+	int power, r;
 
+	if (device_is_gone(s)) {
+		reopen_device(s);
+		if (device_is_gone(s))
+			send_no_signal_picture(s);
+		return G_SOURCE_CONTINUE;
+	}
+	power = hdmirtc_v4l2_power_present(&s->dev);
+	if (power == -ENODEV) {
+		device_gone(s, "the +5V control");
+		return G_SOURCE_CONTINUE;
+	}
 	if (!s->bufs) {
 		if (power != 0)
 			try_stream(s);
@@ -320,7 +488,9 @@ static gboolean on_tick(gpointer data)
 		return G_SOURCE_CONTINUE;
 	}
 	r = hdmirtc_v4l2_query_timings(&s->dev, &now);
-	if (r < 0 || !same_timings(&now, &s->timings))
+	if (r == -ENODEV)
+		device_gone(s, "VIDIOC_QUERY_DV_TIMINGS");
+	else if (r < 0 || !same_timings(&now, &s->timings))
 		restart(s, r < 0 ? "signal lost (polled)" : "timings changed (polled)");
 	return G_SOURCE_CONTINUE;
 }
@@ -423,7 +593,9 @@ static gboolean on_frame_ready(gint fd, GIOCondition cond, gpointer data)
 	}
 	if (latest)
 		deliver_v4l2_frame(s, latest);
-	if (r != -EAGAIN && s->bufs)
+	if (r == -ENODEV)
+		device_gone(s, "VIDIOC_DQBUF");
+	else if (r != -EAGAIN && s->bufs)
 		restart(s, r == -EPIPE ? "stream broken (EPIPE)" : g_strerror(-r));
 	return G_SOURCE_CONTINUE;
 }
@@ -432,23 +604,13 @@ static gboolean v4l2_start(HdmirtcCapture *cap, GError **error)
 {
 	V4l2Source *s = from_base(cap);
 
-	s->event_source = g_unix_fd_source_new(s->dev.ctrl_fd, G_IO_PRI);
-	g_source_set_callback(s->event_source, G_SOURCE_FUNC(on_event), s, NULL);
-	g_source_attach(s->event_source, cap->context);
+	watch_events(s);
 	s->timer = g_timeout_source_new(POLL_INTERVAL_MS);
 	g_source_set_callback(s->timer, on_tick, s, NULL);
 	g_source_attach(s->timer, cap->context);
 	s->signal_lost_us = g_get_monotonic_time();
 	try_stream(s);
 	return TRUE;
-}
-
-static void destroy_source(GSource **source)
-{
-	if (*source) {
-		g_source_destroy(*source);
-		g_clear_pointer(source, g_source_unref);
-	}
 }
 
 static void v4l2_stop(HdmirtcCapture *cap)
@@ -458,6 +620,7 @@ static void v4l2_stop(HdmirtcCapture *cap)
 	stop_streaming(s);
 	destroy_source(&s->event_source);
 	destroy_source(&s->timer);
+	stop_watching_dev(s);
 	g_mutex_lock(&s->info_lock);
 	s->info.signal = HDMIRTC_CAPTURE_SIGNAL_NONE;
 	g_mutex_unlock(&s->info_lock);
@@ -491,6 +654,11 @@ static void v4l2_set_edid(HdmirtcCapture *cap, HdmirtcEdid *edid)
 	hdmirtc_edid_free(s->edid);
 	s->edid = edid;
 	g_mutex_unlock(&s->info_lock);
+	if (device_is_gone(s)) {
+		g_message("%s: EDID kept for when the capture device is back: %s", s->base.description,
+		          description);
+		return;
+	}
 	done = hdmirtc_v4l2_set_edid(&s->dev, s->edid, &error);
 	if (!done && s->bufs) {
 		/* Some receivers (vivid; unicam without a media graph) refuse
@@ -552,6 +720,7 @@ static gboolean find_bridge(V4l2Source *s, HdmirtcBridgeInfo *bridge, GError **e
 static gboolean open_device(V4l2Source *s, GError **error)
 {
 	HdmirtcBridgeInfo bridge = { 0 };
+	HdmirtcCsiLink link;
 	g_autofree char *edid_desc = NULL;
 	int r;
 
@@ -564,14 +733,17 @@ static gboolean open_device(V4l2Source *s, GError **error)
 	if (r < 0)
 		g_message("%s: no SOURCE_CHANGE events (%s): polling only", s->dev.ctrl_path,
 		          g_strerror(-r));
+	/* Read from other threads once started (the device can come back). */
+	hdmirtc_csi_link_read(bridge.subdev_node, s->dev.ctrl_fd, s->cfg.csi_lanes, &link);
+	g_mutex_lock(&s->info_lock);
 	g_strlcpy(s->info.device, s->dev.path, sizeof(s->info.device));
-	if (bridge.subdev_node[0])
-		g_strlcpy(s->info.subdev, bridge.subdev_node, sizeof(s->info.subdev));
-	hdmirtc_csi_link_read(bridge.subdev_node, s->dev.ctrl_fd, s->cfg.csi_lanes, &s->info.link);
+	g_strlcpy(s->info.subdev, bridge.subdev_node, sizeof(s->info.subdev));
+	s->info.link = link;
+	g_mutex_unlock(&s->info_lock);
 	if (bridge.subdev_node[0])
 		g_message("%s: CSI-2 link: %u lanes (%s), %u Mbit/s per lane (%s)", bridge.bridge_entity,
-		          s->info.link.lanes, s->info.link.lanes ? s->info.link.lanes_from : "unknown",
-		          hdmirtc_csi_lane_mbps(&s->info.link), s->info.link.frequency_from);
+		          link.lanes, link.lanes ? link.lanes_from : "unknown",
+		          hdmirtc_csi_lane_mbps(&link), link.frequency_from);
 	if (!s->edid)
 		s->edid = hdmirtc_edid_new_for_link(&s->info.link);
 	if (!check_dv_input(s, error) || !hdmirtc_v4l2_set_edid(&s->dev, s->edid, error))
@@ -603,6 +775,7 @@ HdmirtcCapture *hdmirtc_capture_new_v4l2(const HdmirtcCaptureConfig *cfg,
 		                                     HDMIRTC_EDID_BLOCK_SIZE, NULL);
 	s->convert = v4l2->convert_to_i420;
 	s->dev.fd = s->dev.ctrl_fd = -1;
+	s->inotify_fd = -1;
 	s->info.last_recovery_us = -1;
 	hdmirtc_capture_init(&s->base, &v4l2_impl, cfg, g_strdup("v4l2 HDMI"));
 	if (!open_device(s, error)) {

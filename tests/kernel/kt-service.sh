@@ -3,8 +3,9 @@
 # The hdmirtc binary itself in the VM, on vivid's HDMI input: status over
 # HTTP (busybox nc: the static busybox's wget crashes), a WebRTC viewer inside the guest (whep-load: ICE,
 # DTLS, SRTP on loopback) whose depacketized H.264 the host decodes with
-# ffmpeg, signal loss and return while the viewer watches, and the fallback
-# to the test pattern without any HDMI input.  TAP on stdout.
+# ffmpeg, signal loss and return while the viewer watches, the capture
+# device removed and re-added 20 times under a viewer, and the fallback to
+# the test pattern without any HDMI input.  TAP on stdout.
 . /mnt/host/scripts/lib-service.sh
 
 # ------------------------------------------------------------------ vivid, v4l2 source
@@ -123,6 +124,64 @@ check "$CYCLES signal loss/return cycles: every one seen and recovered" [ $lost 
 check "$CYCLES signal loss/return cycles: the service is still running" alive
 n=$(grep -c "recovered in [0-9]* ms" "$OUT/kt-service-v4l2.log")
 check "every recovery is logged with its duration ($n lines)" [ "$n" -ge $((CYCLES + 1)) ]
+
+# The capture device going away mid-stream and coming back (a USB bridge
+# pulled and plugged in again, the driver unbound and bound): vivid's
+# platform device unbound, so its nodes are unregistered under the open
+# descriptors (ioctls answer ENODEV, poll says ERR|HUP), then bound again.
+# Once, vivid is unloaded while the device is gone: only possible when the
+# service has let go of every descriptor.  A viewer watches throughout.
+source_state_is() { [ "$(obj_str source state)" = "$1" ]; }
+DEV_CYCLES=${KT_SERVICE_DEVICE_CYCLES:-20}
+VIVID_DRV=/sys/bus/platform/drivers/vivid
+"$BIN/whep-load" --url "$URL/whep" --duration $((DEV_CYCLES * 3 + 20)) --connect-timeout 60 \
+	> "$OUT/kt-service-devgone.out" 2> "$OUT/kt-service-devgone.log" &
+WL=$!
+wait_until 60 grep -q 'ready streaming=1 failed=0' "$OUT/kt-service-devgone.out" ||
+	note "whep-load did not start: $(tail -2 "$OUT/kt-service-devgone.log" | tr '\n' ' ')"
+gone=0 back=0 unloaded=no
+before=$(grep -c "recovered in [0-9]* ms" "$OUT/kt-service-v4l2.log")
+for i in $(seq "$DEV_CYCLES"); do
+	echo vivid.0 > $VIVID_DRV/unbind
+	wait_until 10 source_state_is waiting-device && gone=$((gone + 1))
+	if [ "$i" = 1 ]; then
+		reason=$(str_field signal_reason)
+		note "device gone: source $(obj_str source state), signal $(str_field signal): $reason"
+		check "device gone: the reason says so ($reason)" sh -c "echo '$reason' | grep -q 'is gone'"
+		f0=$(obj_int encoder frames)
+		sleep 2
+		check "device gone: frames keep flowing ($f0 -> $(obj_int encoder frames), the NO SIGNAL picture)" \
+			[ "$(obj_int encoder frames)" -ge $((${f0:-0} + 2)) ] 2>/dev/null
+		rmmod vivid && unloaded=yes
+		check "device gone: the service let go of it (rmmod vivid: $unloaded)" [ $unloaded = yes ]
+		insmod /modules/vivid.ko $(cat /modules/vivid.args) || note "vivid could not be loaded again"
+	else
+		echo vivid.0 > $VIVID_DRV/bind
+	fi
+	wait_until 10 signal_is streaming && back=$((back + 1))
+done
+check "$DEV_CYCLES device removals: each one seen (waiting-device $gone times)" [ $gone = "$DEV_CYCLES" ]
+check "$DEV_CYCLES device returns: streaming again each time ($back)" [ $back = "$DEV_CYCLES" ]
+check "device removals: the service is still running" alive
+times=$(grep -o "recovered in [0-9]* ms" "$OUT/kt-service-v4l2.log" | tail -n +$((before + 1)) | cut -d' ' -f3)
+count=$(echo "$times" | grep -c .)
+slowest=$(echo "$times" | sort -n | tail -1)
+note "device returns: time from the node's return to the first frame (ms): $(echo $times)"
+# For bench/ (bench/lib/kernel.mjs): one return per line, in microseconds.
+for t in $times; do echo $((t * 1000)); done > "$OUT/recovery-device.txt"
+check "device returns: every one logged with its time ($count of $DEV_CYCLES)" [ "$count" -ge "$DEV_CYCLES" ]
+check "device returns: each streaming again in under 1 s (slowest ${slowest:-?} ms)" \
+	[ "${slowest:-99999}" -lt 1000 ] 2>/dev/null
+wait $WL
+wrc=$?
+note "whep-load: $(cut -c1-400 "$OUT/kt-service-devgone.out" | tail -1)"
+check "the viewer stayed connected through the removals (whep-load exit $wrc)" [ $wrc = 0 ]
+# At least one frame a second on average: the NO SIGNAL picture's rate
+# while the device is gone (the VM's x264 manages a few a second).
+frames=$(grep -o '"totals":{[^}]*' "$OUT/kt-service-devgone.out" | grep -o '"frames":[0-9]*' | cut -d: -f2)
+ms=$(grep -o '"streaming_ms":[0-9]*' "$OUT/kt-service-devgone.out" | head -1 | cut -d: -f2)
+check "the viewer got frames across the removals (${frames:-0} in ${ms:-?} ms)" \
+	[ "${frames:-0}" -ge $((${ms:-999999} / 1000)) ] 2>/dev/null
 stop_service "v4l2 source"
 check "the log records the recovery with its duration" grep -q "recovered in [0-9]* ms" "$OUT/kt-service-v4l2.log"
 
