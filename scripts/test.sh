@@ -5,7 +5,8 @@
 # Suites: unit tests (meson, build/), the same unit tests under ASan+UBSan
 # (build-asan/), real V4L2 drivers in a QEMU VM (tests/kernel), the counter's
 # self-test (tests/counting), overlays (tests/dt), cross builds
-# (tests/cross), browser tests (node --test + Debian's chromium and the
+# (tests/cross), the libFuzzer harnesses over their corpus (tests/fuzz,
+# clang + ASan + UBSan in build-fuzz/), browser tests (node --test + Debian's chromium and the
 # players of tests/players) against the normal build and, for the
 # end-to-end test, against the sanitizer build.  Every case is counted by
 # scripts/test-count.py; a table per suite comes before the total.
@@ -89,7 +90,8 @@ run_kernel_suite() {
 # A script that prints TAP ("ok N - ...", "not ok N - ...", "# SKIP" in a
 # test line counts as skipped): tests/dt (overlays against the boards'
 # trees), tests/cross (arm64/armhf builds, unit tests under qemu-user, the
-# .deb in an arm64 root), tests/counting (the counter).  A script that exits
+# .deb in an arm64 root), tests/counting (the counter), tests/fuzz (each
+# harness replays its corpus, kept crash inputs included).  A script that exits
 # non-zero without a "not ok" line counts one failure.
 run_tap_suite() {
 	local name=$1; shift
@@ -108,7 +110,7 @@ run_meson_suite unit build --suite unit
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	run_meson_suite unit-asan build-asan --suite unit
 run_kernel_suite
-for suite in counting dt cross; do
+for suite in counting dt cross fuzz; do
 	[ -x "tests/$suite/run.sh" ] && run_tap_suite "$suite" "tests/$suite/run.sh"
 done
 run_node_suite browser tests/browser/*.test.mjs
