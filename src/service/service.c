@@ -157,7 +157,11 @@ static void keep_uploaded_edid(HdmirtcService *s, const guint8 *edid, gsize size
 
 	if (!s->edid_store[0])
 		return;
-	if (g_file_set_contents(s->edid_store, (const char *)edid, (gssize)size, &error))
+	/* Temporary file, fsync, rename: a power cut leaves the old EDID or
+	 * the new one, never a truncated file (also when there was none). */
+	if (g_file_set_contents_full(s->edid_store, (const char *)edid, (gssize)size,
+	                             G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0644,
+	                             &error))
 		g_message("EDID kept in %s for the next start", s->edid_store);
 	else
 		g_warning("the uploaded EDID is in use but will not survive a restart: %s", error->message);
