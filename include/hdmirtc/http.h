@@ -175,6 +175,21 @@ HdmirtcHttpServer *hdmirtc_http_server_new(const HdmirtcHttpConfig *cfg,
                                            const HdmirtcHttpHandlers *handlers,
                                            gpointer user_data, GError **error);
 
+/* For tests and fuzzing: the same server, configured the same way
+ * (cfg->address and cfg->port are checked but never listened on), that
+ * serves only the connections handed to it with
+ * hdmirtc_http_server_accept_stream(). */
+HdmirtcHttpServer *hdmirtc_http_server_new_unbound(const HdmirtcHttpConfig *cfg,
+                                                   const HdmirtcHttpHandlers *handlers,
+                                                   gpointer user_data, GError **error);
+/* Serves stream (a client's connection: any GIOStream whose streams are
+ * pollable, e.g. a GSimpleIOStream over memory streams) as if it had been
+ * accepted on a listening socket; the server closes it when the
+ * connection ends (after the first request: see http-server.c).  A WHEP
+ * request waiting for its answer cannot see such a client leave before
+ * the server closes the stream. */
+void hdmirtc_http_server_accept_stream(HdmirtcHttpServer *self, GIOStream *stream);
+
 /* The port listened on (the chosen one when cfg->port was 0). */
 guint hdmirtc_http_server_get_port(const HdmirtcHttpServer *self);
 

@@ -59,7 +59,10 @@ void hdmirtc_http_mjpeg(HdmirtcHttpServer *self, SoupServerMessage *msg)
 		return;
 	}
 	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);
-	soup_message_headers_set_encoding(h, SOUP_ENCODING_CHUNKED);
+	/* An HTTP/1.0 client cannot read chunks (RFC 9112 6.1): its body ends
+	 * with the connection, the only end this endless one has anyway. */
+	soup_message_headers_set_encoding(h, soup_server_message_get_http_version(msg) == SOUP_HTTP_1_0 ?
+	                                     SOUP_ENCODING_EOF : SOUP_ENCODING_CHUNKED);
 	soup_message_headers_replace(h, "Content-Type", "multipart/x-mixed-replace; boundary=" BOUNDARY);
 	soup_message_headers_replace(h, "Cache-Control", "no-store");
 	soup_message_body_set_accumulate(soup_server_message_get_response_body(msg), FALSE);

@@ -308,13 +308,13 @@ static gboolean start_listening(HdmirtcHttpServer *self, GError **error)
 	return TRUE;
 }
 
-HdmirtcHttpServer *hdmirtc_http_server_new(const HdmirtcHttpConfig *cfg,
-                                           const HdmirtcHttpHandlers *handlers,
-                                           gpointer user_data, GError **error)
+/* Everything but listening. */
+static HdmirtcHttpServer *server_create(const HdmirtcHttpConfig *cfg,
+                                        const HdmirtcHttpHandlers *handlers,
+                                        gpointer user_data, GError **error)
 {
 	g_autoptr(HdmirtcHttpServer) self = g_new0(HdmirtcHttpServer, 1);
 
-	g_return_val_if_fail(cfg && handlers, NULL);
 	self->handlers = *handlers;
 	self->pending_whep = g_ptr_array_new();
 	self->mjpeg_viewers = g_ptr_array_new();
@@ -324,11 +324,40 @@ HdmirtcHttpServer *hdmirtc_http_server_new(const HdmirtcHttpConfig *cfg,
 	self->soup = soup_server_new("server-header", "hdmirtc/" HDMIRTC_VERSION, NULL);
 	g_signal_connect(self->soup, "request-started", G_CALLBACK(on_request_started), self);
 	soup_server_add_handler(self->soup, NULL, on_request, self, NULL);
-	if (!start_listening(self, error))
+	return g_steal_pointer(&self);
+}
+
+HdmirtcHttpServer *hdmirtc_http_server_new(const HdmirtcHttpConfig *cfg,
+                                           const HdmirtcHttpHandlers *handlers,
+                                           gpointer user_data, GError **error)
+{
+	g_autoptr(HdmirtcHttpServer) self = NULL;
+
+	g_return_val_if_fail(cfg && handlers, NULL);
+	self = server_create(cfg, handlers, user_data, error);
+	if (!self || !start_listening(self, error))
 		return NULL;
 	g_info("HTTP server listening on %s port %u%s", self->address, self->port,
 	       self->token ? " (bearer token required)" : "");
 	return g_steal_pointer(&self);
+}
+
+HdmirtcHttpServer *hdmirtc_http_server_new_unbound(const HdmirtcHttpConfig *cfg,
+                                                   const HdmirtcHttpHandlers *handlers,
+                                                   gpointer user_data, GError **error)
+{
+	g_return_val_if_fail(cfg && handlers, NULL);
+	return server_create(cfg, handlers, user_data, error);
+}
+
+void hdmirtc_http_server_accept_stream(HdmirtcHttpServer *self, GIOStream *stream)
+{
+	/* libsoup wants both ends' addresses; nothing here reads them. */
+	g_autoptr(GSocketAddress) local = g_inet_socket_address_new(self->inet, self->port);
+	g_autoptr(GSocketAddress) remote = g_inet_socket_address_new(self->inet, 0);
+
+	/* Never fails in libsoup 3.2 (it returns TRUE unconditionally). */
+	soup_server_accept_iostream(self->soup, stream, local, remote, NULL);
 }
 
 guint hdmirtc_http_server_get_port(const HdmirtcHttpServer *self)

@@ -92,10 +92,13 @@ static void reply_created(HdmirtcHttpServer *self, SoupServerMessage *msg, const
 struct HdmirtcWhepRequest {
 	HdmirtcHttpServer *server;      /* NULL once the server is freed */
 	SoupServerMessage *msg;         /* reference; NULL once abandoned */
+	gboolean disconnected;          /* libsoup dropped the connection */
 };
 
 static void whep_request_abandon(HdmirtcWhepRequest *req)
 {
+	if (req->msg)
+		g_signal_handlers_disconnect_by_data(req->msg, req);
 	g_clear_object(&req->msg);
 }
 
@@ -104,7 +107,10 @@ static void whep_request_finish(HdmirtcWhepRequest *req)
 	if (req->server)
 		g_ptr_array_remove_fast(req->server->pending_whep, req);
 	if (req->msg) {
-		soup_server_message_unpause(req->msg);
+		/* A message whose connection is gone has no I/O left to
+		 * resume (libsoup would complain). */
+		if (!req->disconnected)
+			soup_server_message_unpause(req->msg);
 		whep_request_abandon(req);
 	}
 	g_free(req);
@@ -123,14 +129,22 @@ void hdmirtc_http_whep_abandon_all(HdmirtcHttpServer *self)
 
 /* libsoup does not watch a paused message's connection, so look: an
  * orderly close reads as end of stream. */
-static gboolean connection_closed(SoupServerMessage *msg)
+static gboolean connection_closed(const HdmirtcWhepRequest *req)
 {
-	GSocket *socket = soup_server_message_get_socket(msg);
+	GSocket *socket = soup_server_message_get_socket(req->msg);
 	GInputVector vec;
 	char byte;
 	gint flags = G_SOCKET_MSG_PEEK;
 
-	if (!socket || g_socket_is_closed(socket))
+	if (req->disconnected)
+		return TRUE;
+	/* A connection handed over as a GIOStream
+	 * (hdmirtc_http_server_accept_stream()) has no socket to look at:
+	 * only libsoup's disconnected signal tells.  (A socket connection
+	 * loses its socket when it is disconnected, which signals too.) */
+	if (!socket)
+		return FALSE;
+	if (g_socket_is_closed(socket))
 		return TRUE;
 	GIOCondition cond = g_socket_condition_check(socket, G_IO_IN | G_IO_HUP | G_IO_ERR);
 	if (cond & (G_IO_HUP | G_IO_ERR))
@@ -143,7 +157,7 @@ static gboolean connection_closed(SoupServerMessage *msg)
 
 gboolean hdmirtc_whep_request_is_abandoned(const HdmirtcWhepRequest *req)
 {
-	return !req->server || !req->msg || connection_closed(req->msg);
+	return !req->server || !req->msg || connection_closed(req);
 }
 
 void hdmirtc_whep_request_return(HdmirtcWhepRequest *req, const char *answer,
@@ -201,12 +215,20 @@ void hdmirtc_whep_request_fail(HdmirtcWhepRequest *req, GError *error)
 	whep_request_finish(req);
 }
 
+static void on_whep_msg_disconnected(SoupServerMessage *msg, gpointer user_data)
+{
+	HdmirtcWhepRequest *req = user_data;
+
+	req->disconnected = TRUE;
+}
+
 static HdmirtcWhepRequest *whep_request_new(HdmirtcHttpServer *self, SoupServerMessage *msg)
 {
 	HdmirtcWhepRequest *req = g_new0(HdmirtcWhepRequest, 1);
 
 	req->server = self;
 	req->msg = g_object_ref(msg);
+	g_signal_connect(msg, "disconnected", G_CALLBACK(on_whep_msg_disconnected), req);
 	g_ptr_array_add(self->pending_whep, req);
 	soup_server_message_pause(msg);
 	return req;

@@ -999,6 +999,95 @@ static void test_garbage_request(Fixture *f, gconstpointer data)
 	g_assert_cmpuint(after->status, ==, 200);
 }
 
+/* ---- connections handed over as streams ---- */
+
+static HdmirtcHttpServer *new_unbound_server(Fake *fake)
+{
+	g_autoptr(GError) error = NULL;
+	HdmirtcHttpServer *server = hdmirtc_http_server_new_unbound(
+		&(HdmirtcHttpConfig){ .address = "127.0.0.1", .port = 8080 }, &fake_handlers, fake, &error);
+
+	g_assert_no_error(error);
+	return server;
+}
+
+/* A client's bytes as one connection over memory streams. */
+static GIOStream *stream_connect(HdmirtcHttpServer *server, const char *request)
+{
+	g_autoptr(GInputStream) in = g_memory_input_stream_new_from_data(g_strdup(request), -1, g_free);
+	g_autoptr(GOutputStream) out = g_memory_output_stream_new_resizable();
+	GIOStream *stream = g_simple_io_stream_new(in, out);
+
+	hdmirtc_http_server_accept_stream(server, stream);
+	return stream;
+}
+
+/* What the server wrote, once it closed the connection. */
+static char *stream_reply(GIOStream *stream)
+{
+	GMemoryOutputStream *out = G_MEMORY_OUTPUT_STREAM(g_io_stream_get_output_stream(stream));
+
+	while (!g_io_stream_is_closed(stream))
+		g_main_context_iteration(NULL, TRUE);
+	return g_strndup(g_memory_output_stream_get_data(out), g_memory_output_stream_get_data_size(out));
+}
+
+/* A connection without a socket is not taken for one whose client left:
+ * the answer that comes later (as after ICE gathering) is sent. */
+static void test_stream_post(void)
+{
+	Fake fake = { .session_id = "sess1", .defer_ms = 20 };
+	g_autoptr(HdmirtcHttpServer) server = new_unbound_server(&fake);
+	g_autofree char *request = g_strdup_printf("POST /whep HTTP/1.1\r\nHost: kvm\r\n"
+	                                           "Content-Type: application/sdp\r\n"
+	                                           "Content-Length: %zu\r\n\r\n%s", strlen(OFFER), OFFER);
+	g_autoptr(GIOStream) stream = stream_connect(server, request);
+	g_autofree char *reply = stream_reply(stream);
+
+	g_assert_true(g_str_has_prefix(reply, "HTTP/1.1 201 Created\r\n"));
+	g_assert_nonnull(strstr(reply, "\r\nLocation: /whep/sess1\r\n"));
+	g_assert_true(g_str_has_suffix(reply, "\r\n\r\n" ANSWER));
+	g_assert_cmpstr(fake.offer, ==, OFFER);
+	g_assert_cmpuint(fake.deletes, ==, 0);
+	g_free(fake.offer);
+}
+
+/* One picture to an MJPEG viewer that asked with HTTP/version. */
+static char *mjpeg_reply(const char *version)
+{
+	static const guint8 jpeg[] = { 0xff, 0xd8, 0xff, 0xd9 };
+	Fake fake = { .session_id = "sess1" };
+	HdmirtcHttpServer *server = new_unbound_server(&fake);
+	g_autofree char *request = g_strdup_printf("GET /stream.mjpeg HTTP/%s\r\nHost: kvm\r\n\r\n", version);
+	g_autoptr(GIOStream) stream = stream_connect(server, request);
+	g_autoptr(GBytes) picture = g_bytes_new_static(jpeg, sizeof(jpeg));
+
+	while (hdmirtc_http_server_get_mjpeg_viewers(server) == 0)
+		g_main_context_iteration(NULL, TRUE);
+	hdmirtc_http_server_push_jpeg(server, picture);
+	while (g_main_context_iteration(NULL, FALSE))
+		;
+	/* The stream never ends by itself. */
+	hdmirtc_http_server_free(server);
+	return stream_reply(stream);
+}
+
+static void test_mjpeg_http10(void)
+{
+	g_autofree char *v10 = mjpeg_reply("1.0");
+	g_autofree char *v11 = mjpeg_reply("1.1");
+	const char *part = "--hdmirtc-frame\r\nContent-Type: image/jpeg\r\nContent-Length: 4\r\n\r\n"
+	                   "\xff\xd8\xff\xd9\r\n";
+
+	/* HTTP/1.0 has no chunked encoding: the body ends with the connection. */
+	g_assert_true(g_str_has_prefix(v10, "HTTP/1.0 200 OK\r\n"));
+	g_assert_null(strstr(v10, "Transfer-Encoding"));
+	g_assert_nonnull(strstr(v10, "\r\nContent-Type: multipart/x-mixed-replace; boundary=hdmirtc-frame\r\n"));
+	g_assert_true(g_str_has_suffix(v10, part));
+	g_assert_true(g_str_has_prefix(v11, "HTTP/1.1 200 OK\r\n"));
+	g_assert_nonnull(strstr(v11, "\r\nTransfer-Encoding: chunked\r\n"));
+}
+
 /* ---- config, Link values, URLs ---- */
 
 static void test_ice_server_link(void)
@@ -1123,5 +1212,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/http/ice-server-link", test_ice_server_link);
 	g_test_add_func("/http/config-refused", test_config_refused);
 	g_test_add_func("/http/urls", test_urls);
+	g_test_add_func("/http/stream/post", test_stream_post);
+	g_test_add_func("/http/stream/mjpeg-http10", test_mjpeg_http10);
 	return g_test_run();
 }
