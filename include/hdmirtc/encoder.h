@@ -92,7 +92,8 @@ void hdmirtc_encoder_free(HdmirtcEncoder *enc);
  * so starts with an IDR).  A hardware encoder never blocks: a frame it has
  * no room for is dropped and counted (frames_dropped), 0 returned.
  * Returns 0, -EINVAL for a frame it cannot take (format, size), -EIO when
- * the encoder failed. */
+ * the encoder failed, -ENODEV when a hardware encoder's device is gone
+ * (driver unbound or unloaded): it never comes back to this encoder. */
 int hdmirtc_encoder_encode(HdmirtcEncoder *enc, HdmirtcFrame *frame,
                            HdmirtcEncoderOutputFunc on_au, gpointer user_data);
 

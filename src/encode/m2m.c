@@ -85,6 +85,7 @@ typedef struct {
 	guint n_pending;
 	GSource *watch;                 /* the device fd, while streaming */
 	gboolean broken;                /* the queues failed: set up again */
+	gboolean gone;                  /* the device was unregistered: for good */
 	gboolean idr_owed;              /* a keyframe was asked for on a dropped frame */
 	gint64 stalled_since;           /* first frame dropped for want of room; 0 = none */
 	guint64 dropped_in_stall;
@@ -615,6 +616,20 @@ static void start_watch(M2mEncoder *m)
 	g_source_attach(m->watch, ctx);
 }
 
+/* An unregistered node answers every ioctl with ENODEV (v4l2-dev.c): the
+ * device was unbound or its driver unloaded, and this descriptor stays
+ * dead even if it comes back. */
+static gboolean device_gone(M2mEncoder *m)
+{
+	struct v4l2_capability cap;
+
+	if (!m->gone && hdmirtc_v4l2_ioctl(m->dev.fd, VIDIOC_QUERYCAP, &cap) == -ENODEV) {
+		g_warning("%s: the encoder's device is gone", m->dev.path);
+		m->gone = TRUE;
+	}
+	return m->gone;
+}
+
 /* How a frame reaches the encoder: imported, or copied (I420 only). */
 static gboolean input_of(M2mEncoder *m, const HdmirtcFrame *f, guint32 *raw, guint32 *memory)
 {
@@ -647,6 +662,8 @@ static int m2m_encode(HdmirtcEncoder *enc, HdmirtcFrame *f, gboolean force_idr,
 		m->warned_frame = TRUE;
 		return -EINVAL;
 	}
+	if (m->gone)
+		return -ENODEV;
 	if (m->broken) {
 		teardown(m);
 		m->broken = FALSE;
@@ -661,7 +678,7 @@ static int m2m_encode(HdmirtcEncoder *enc, HdmirtcFrame *f, gboolean force_idr,
 		teardown(m);
 	}
 	if (!m->streaming && !setup(m, f, raw, memory))
-		return -EINVAL;
+		return device_gone(m) ? -ENODEV : -EINVAL;
 	slot = free_slot(m, memory == V4L2_MEMORY_DMABUF ? f->dmabuf_fd : -1);
 	if (slot < 0) {
 		note_dropped(m);
@@ -671,6 +688,8 @@ static int m2m_encode(HdmirtcEncoder *enc, HdmirtcFrame *f, gboolean force_idr,
 		(void)hdmirtc_m2m_force_keyframe(&m->dev);
 	m->idr_owed = FALSE;
 	r = queue_frame(m, f, (guint)slot);
+	if (r < 0 && device_gone(m))
+		return -ENODEV;
 	if (r < 0)
 		g_warning("%s: encode failed: %s", m->dev.path, g_strerror(-r));
 	return r < 0 ? -EIO : 0;

@@ -3,6 +3,8 @@
 #include "media-choice.h"
 #include "media-handoff.h"
 
+#include <errno.h>
+
 #include "hdmirtc/jpeg.h"
 #include "hdmirtc/json-members.h"
 
@@ -19,8 +21,9 @@ struct HdmirtcMediaPipeline {
 	/* Replaced on the media thread when a hardware encoder appears; other
 	 * threads use it only under encoder_lock. */
 	HdmirtcEncoder *encoder;
+	HdmirtcEncoderKind encoder_kind;        /* media thread once started */
 	GMutex encoder_lock;
-	HdmirtcEncoderConfig encode_config;
+	HdmirtcEncoderConfig encode_config;     /* for an encoder made later; under encoder_lock */
 	HdmirtcMediaChoice choice;
 	GSource *m2m_watch;             /* media thread, while choice.wait_for_m2m */
 	GMainContext *media_ctx;        /* owned by the media thread while it runs */
@@ -63,6 +66,8 @@ fail:
 		g_warning("MJPEG: %s", error->message);
 }
 
+static void fall_back_to_x264(HdmirtcMediaPipeline *p);
+
 /* Media thread. */
 static void on_frame(HdmirtcCapture *cap, HdmirtcFrame *frame, gpointer user_data)
 {
@@ -72,7 +77,9 @@ static void on_frame(HdmirtcCapture *cap, HdmirtcFrame *frame, gpointer user_dat
 	if (g_atomic_int_get(&p->jpeg_on))
 		make_jpeg(p, frame);
 
-	if (ret < 0)
+	if (ret == -ENODEV && p->encoder_kind == HDMIRTC_ENCODER_M2M)
+		fall_back_to_x264(p);
+	else if (ret < 0)
 		g_warning("encoder %s failed on frame %" G_GUINT64_FORMAT ": %s",
 			  hdmirtc_encoder_name(p->encoder), frame->seq, g_strerror(-ret));
 }
@@ -115,6 +122,55 @@ static HdmirtcCapture *open_source(HdmirtcMediaPipeline *p, const HdmirtcMediaPi
 	return hdmirtc_capture_new_v4l2(&config->capture, &v4l2, error);
 }
 
+/* Media thread: switches to enc (made with p->encode_config) and lets the
+ * capture allocate and convert for it. */
+static void use_encoder(HdmirtcMediaPipeline *p, HdmirtcEncoder *enc, HdmirtcEncoderKind kind)
+{
+	HdmirtcEncoder *old;
+
+	g_mutex_lock(&p->encoder_lock);
+	old = p->encoder;
+	p->encoder = enc;
+	g_mutex_unlock(&p->encoder_lock);
+	p->encoder_kind = kind;
+	hdmirtc_encoder_free(old);
+	hdmirtc_encoder_request_keyframe(enc);
+	hdmirtc_capture_set_convert_to_i420(p->capture, kind == HDMIRTC_ENCODER_X264);
+	hdmirtc_capture_reconfigure(p->capture);
+}
+
+static gboolean look_for_m2m(gpointer data);
+
+static void watch_for_m2m(HdmirtcMediaPipeline *p)
+{
+	if (p->m2m_watch)
+		return;
+	p->m2m_watch = g_timeout_source_new(M2M_WATCH_MS);
+	g_source_set_callback(p->m2m_watch, look_for_m2m, p, NULL);
+	g_source_attach(p->m2m_watch, p->media_ctx);
+}
+
+/* Media thread: the hardware encoder's device went away (driver unbound
+ * or unloaded).  Viewers keep a picture from x264 until it is back. */
+static void fall_back_to_x264(HdmirtcMediaPipeline *p)
+{
+	g_autoptr(GError) error = NULL;
+	HdmirtcEncoderConfig config;
+	HdmirtcEncoder *x264;
+
+	g_mutex_lock(&p->encoder_lock);
+	config = p->encode_config;
+	g_mutex_unlock(&p->encoder_lock);
+	x264 = hdmirtc_encoder_new(HDMIRTC_ENCODER_X264, NULL, &config, &error);
+	if (!x264) {
+		g_warning("the hardware encoder is gone and x264 cannot start: %s", error->message);
+		return;
+	}
+	g_warning("the hardware encoder is gone: x264 until it is back");
+	use_encoder(p, x264, HDMIRTC_ENCODER_X264);
+	watch_for_m2m(p);
+}
+
 /* Media thread: a hardware encoder appeared after start (udev ran us
  * before bcm2835-codec registered /dev/video11).  Switch to it: the
  * capture stops converting and re-allocates with the encoder's stride. */
@@ -122,26 +178,23 @@ static gboolean look_for_m2m(gpointer data)
 {
 	HdmirtcMediaPipeline *p = data;
 	g_autoptr(GError) error = NULL;
-	HdmirtcEncoder *m2m, *old;
+	HdmirtcEncoder *m2m;
+	HdmirtcEncoderConfig config;
 	char path[64];
 
 	if (!hdmirtc_media_find_m2m(path, sizeof(path)))
 		return G_SOURCE_CONTINUE;
-	m2m = hdmirtc_encoder_new(HDMIRTC_ENCODER_M2M, path, &p->encode_config, &error);
+	g_mutex_lock(&p->encoder_lock);
+	config = p->encode_config;
+	g_mutex_unlock(&p->encoder_lock);
+	m2m = hdmirtc_encoder_new(HDMIRTC_ENCODER_M2M, path, &config, &error);
 	if (!m2m) {
 		g_warning("hardware encoder %s appeared but cannot be used: %s", path, error->message);
 		return G_SOURCE_CONTINUE;
 	}
 	g_message("hardware encoder %s appeared: switching from %s", path,
 	          hdmirtc_encoder_name(p->encoder));
-	g_mutex_lock(&p->encoder_lock);
-	old = p->encoder;
-	p->encoder = m2m;
-	g_mutex_unlock(&p->encoder_lock);
-	hdmirtc_encoder_free(old);
-	hdmirtc_encoder_request_keyframe(m2m);
-	hdmirtc_capture_set_convert_to_i420(p->capture, FALSE);
-	hdmirtc_capture_reconfigure(p->capture);
+	use_encoder(p, m2m, HDMIRTC_ENCODER_M2M);
 	g_clear_pointer(&p->m2m_watch, g_source_unref);
 	return G_SOURCE_REMOVE;
 }
@@ -153,11 +206,8 @@ static gboolean start_capture_on_media_thread(gpointer data)
 
 	if (!hdmirtc_capture_start(p->capture, p->media_ctx, on_frame, p, &error))
 		g_critical("capture could not start: %s", error->message);
-	if (p->choice.wait_for_m2m) {
-		p->m2m_watch = g_timeout_source_new(M2M_WATCH_MS);
-		g_source_set_callback(p->m2m_watch, look_for_m2m, p, NULL);
-		g_source_attach(p->m2m_watch, p->media_ctx);
-	}
+	if (p->choice.wait_for_m2m)
+		watch_for_m2m(p);
 	return G_SOURCE_REMOVE;
 }
 
@@ -182,6 +232,7 @@ HdmirtcMediaPipeline *hdmirtc_media_pipeline_new(const HdmirtcMediaPipelineConfi
 	if (ok)
 		ok = (p->encoder = hdmirtc_encoder_new(p->choice.encoder, p->choice.m2m_device,
 		                                       &config->encode, error)) != NULL;
+	p->encoder_kind = p->choice.encoder;
 	if (!ok) {
 		hdmirtc_media_pipeline_free(p);
 		return NULL;
@@ -309,6 +360,14 @@ void hdmirtc_media_pipeline_request_keyframe(HdmirtcMediaPipeline *p)
 {
 	g_mutex_lock(&p->encoder_lock);
 	hdmirtc_encoder_request_keyframe(p->encoder);
+	g_mutex_unlock(&p->encoder_lock);
+}
+
+void hdmirtc_media_pipeline_set_bitrate(HdmirtcMediaPipeline *p, guint32 kbps)
+{
+	g_mutex_lock(&p->encoder_lock);
+	p->encode_config.bitrate_kbps = kbps;
+	hdmirtc_encoder_set_bitrate(p->encoder, kbps);
 	g_mutex_unlock(&p->encoder_lock);
 }
 

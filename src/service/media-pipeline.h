@@ -49,6 +49,9 @@ JsonNode *hdmirtc_media_pipeline_get_edid(HdmirtcMediaPipeline *p);
 
 /* Any thread: the next encoded frame is an IDR with SPS and PPS. */
 void hdmirtc_media_pipeline_request_keyframe(HdmirtcMediaPipeline *p);
+/* Any thread: the target bitrate from the next frame on, for the encoder
+ * in use and any that replaces it. */
+void hdmirtc_media_pipeline_set_bitrate(HdmirtcMediaPipeline *p, guint32 kbps);
 /* Source and encoder figures for /api/status (network thread). */
 void hdmirtc_media_pipeline_add_status(HdmirtcMediaPipeline *p, JsonBuilder *b);
 

@@ -236,6 +236,17 @@ c0=$(obj_int source bytes_copied)
 sleep 3
 c1=$(obj_int source bytes_copied)
 check "pi4-mc: DMA-BUF import, no more bytes copied ($c0 -> $c1)" [ "$c0" = "$c1" ]
+# The codec's device goes away under the stream (its driver unbound): x264
+# takes over with no restart, the service lets go of the codec (it can be
+# unloaded), and the hardware encoder is used again once it is back.
+echo bcm2835-codec > /sys/bus/platform/drivers/bcm2835-codec/unbind
+check "pi4-mc: codec gone: x264 takes over" wait_until 20 encoder_is x264
+check "pi4-mc: codec gone: frames flow" wait_until 30 frames_flow 2
+check "pi4-mc: codec gone: the service let go of it (rmmod)" codec_unload
+codec_load
+check "pi4-mc: codec back: the hardware encoder is used again" wait_until 20 encoder_is v4l2-m2m
+check "pi4-mc: codec back: frames flow" wait_until 30 frames_flow 2
+check "pi4-mc: codec gone and back: streaming" signal_is streaming
 stop_service pi4-mc-hotplug
 # The EDID offered fits 2 lanes (defect 5).
 start_service "$OUT/kt-pi-pi4-mc.log" --source v4l2 --csi-lanes 2
