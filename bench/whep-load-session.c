@@ -82,6 +82,16 @@ static void set_state(WhepLoadSession *s, WhepLoadSessionState state)
 }
 
 static void fail(WhepLoadSession *s, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static void add_token(WhepLoadSession *s, SoupMessage *msg)
+{
+	g_autofree char *value = NULL;
+
+	if (!s->config.token)
+		return;
+	value = g_strconcat("Bearer ", s->config.token, NULL);
+	soup_message_headers_replace(soup_message_get_request_headers(msg), "Authorization", value);
+}
 static void fail(WhepLoadSession *s, const char *fmt, ...)
 {
 	va_list ap;
@@ -527,6 +537,7 @@ static void on_gathering_done(NiceAgent *agent, guint stream_id, gpointer user_d
 		return;
 	}
 	s->post_msg = soup_message_new("POST", s->config.whep_url);
+	add_token(s, s->post_msg);
 	soup_message_set_request_body_from_bytes(s->post_msg, "application/sdp",
 						 g_bytes_new_take(offer, strlen(offer)));
 	g_object_set_data(G_OBJECT(s->post_msg), SESSION_KEY, s);
@@ -656,6 +667,7 @@ void whep_load_session_close(WhepLoadSession *s, WhepLoadDoneFunc done, gpointer
 		return;
 	}
 	s->delete_msg = soup_message_new("DELETE", s->location);
+	add_token(s, s->delete_msg);
 	g_object_set_data(G_OBJECT(s->delete_msg), SESSION_KEY, s);
 	soup_session_send_and_read_async(s->config.http, s->delete_msg, G_PRIORITY_DEFAULT, NULL,
 					 on_delete_done, g_object_ref(s->delete_msg));

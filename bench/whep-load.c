@@ -24,6 +24,7 @@
 
 typedef struct {
 	char *url;
+	char *token;
 	gint viewers;
 	gint duration_s;
 	gint connect_timeout_s;
@@ -89,6 +90,7 @@ static gboolean on_create(gpointer user_data)
 	WhepLoadSessionConfig config = {
 		.http = load->http,
 		.whep_url = load->opt.url,
+		.token = load->opt.token,
 		.cert = load->cert,
 		.index = load->created,
 		.connect_timeout_s = (guint)load->opt.connect_timeout_s,
@@ -311,6 +313,7 @@ static gboolean parse_options(int argc, char **argv, Options *opt)
 {
 	GOptionEntry entries[] = {
 		{ "url", 'u', 0, G_OPTION_ARG_STRING, &opt->url, "WHEP endpoint (http://127.0.0.1:PORT/whep)", "URL" },
+		{ "token", 0, 0, G_OPTION_ARG_STRING, &opt->token, "Bearer token the service asks for", "TOKEN" },
 		{ "viewers", 'n', 0, G_OPTION_ARG_INT, &opt->viewers, "Sessions to open, 1..64 (1)", "N" },
 		{ "duration", 'd', 0, G_OPTION_ARG_INT, &opt->duration_s, "Seconds to receive after ready, 1..600 (10)", "S" },
 		{ "connect-timeout", 't', 0, G_OPTION_ARG_INT, &opt->connect_timeout_s,
@@ -416,6 +419,7 @@ int main(int argc, char **argv)
 	hdmirtc_dtls_cert_free(load.cert);
 	g_main_loop_unref(load.loop);
 	g_free(load.opt.url);
+	g_free(load.opt.token);
 	g_free(load.opt.srtp);
 	if (load.dump && fclose(load.dump) != 0)
 		ok = FALSE;

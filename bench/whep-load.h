@@ -144,6 +144,7 @@ typedef struct {
 typedef struct {
 	SoupSession *http;              /* shared, not owned */
 	const char *whep_url;           /* checked loopback URL */
+	const char *token;              /* bearer token for POST and DELETE, NULL = none */
 	const HdmirtcDtlsCert *cert;    /* shared, not owned */
 	guint index;
 	guint connect_timeout_s;

@@ -129,6 +129,11 @@ guint hdmirtc_http_server_get_mjpeg_viewers(const HdmirtcHttpServer *self);
  * character. */
 gboolean hdmirtc_http_server_set_ice_servers(HdmirtcHttpServer *self, const char *const *links,
                                              GError **error);
+/* Replaces the bearer token and the CORS origin (as HdmirtcHttpConfig's)
+ * for the requests from now on.  FALSE (INVALID_CONFIG) and nothing
+ * changed for a value with a control character. */
+gboolean hdmirtc_http_server_set_access(HdmirtcHttpServer *self, const char *token,
+                                        const char *cors_origin, GError **error);
 
 /* The status JSON in Prometheus text format (what GET /metrics serves):
  * numbers and booleans become samples named hdmirtc_<json path>, strings

@@ -259,6 +259,21 @@ gboolean hdmirtc_http_server_set_ice_servers(HdmirtcHttpServer *self, const char
 	return TRUE;
 }
 
+gboolean hdmirtc_http_server_set_access(HdmirtcHttpServer *self, const char *token,
+                                        const char *cors_origin, GError **error)
+{
+	if ((token && has_control_char(token)) || (cors_origin && has_control_char(cors_origin))) {
+		g_set_error(error, HDMIRTC_HTTP_ERROR, HDMIRTC_HTTP_ERROR_INVALID_CONFIG,
+		            "the token or the CORS origin contains a control character");
+		return FALSE;
+	}
+	g_free(self->token);
+	self->token = token && *token ? g_strdup(token) : NULL;
+	g_free(self->cors_origin);
+	self->cors_origin = cors_origin && *cors_origin ? g_strdup(cors_origin) : NULL;
+	return TRUE;
+}
+
 /* Header values come from the configuration: refuse what would split a
  * header in two. */
 static gboolean check_header_values(HdmirtcHttpServer *self, GError **error)

@@ -7,6 +7,7 @@
 #include "hdmirtc/http.h"
 #include "hdmirtc/net.h"
 #include "hdmirtc/webrtc.h"
+#include "config-reload.h"
 #include "media-pipeline.h"
 #include "service.h"
 
@@ -50,6 +51,8 @@ struct HdmirtcService {
 	char *turn_secret;              /* "" = static credentials */
 	guint turn_ttl_s;
 	guint turn_refresh_source;
+	HdmirtcConfigReload *reload;    /* NULL until hdmirtc_service_watch_reload() */
+	guint reload_source;            /* SIGHUP */
 };
 
 /* The interfaces of the default routes (or the configured ones), read

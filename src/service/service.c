@@ -4,6 +4,7 @@
 #include "hdmirtc-build.h"
 #include "hdmirtc/sdp.h"
 
+#include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -130,6 +131,8 @@ static JsonNode *on_status(gpointer user_data)
 	hdmirtc_media_pipeline_add_status(s->media, b);
 	hdmirtc_webrtc_add_status(s->webrtc, b);
 	hdmirtc_service_add_network_status(s, b);
+	if (s->reload)
+		hdmirtc_config_reload_add_status(s->reload, b);
 	json_builder_end_object(b);
 	return json_builder_get_root(b);
 }
@@ -353,6 +356,9 @@ void hdmirtc_service_free(HdmirtcService *s)
 {
 	if (!s)
 		return;
+	if (s->reload_source)
+		g_source_remove(s->reload_source);
+	hdmirtc_config_reload_free(s->reload);
 	hdmirtc_service_stop_network(s);
 	hdmirtc_http_server_free(s->http);
 	hdmirtc_media_pipeline_free(s->media);
@@ -370,4 +376,19 @@ void hdmirtc_service_free(HdmirtcService *s)
 const char *const *hdmirtc_service_get_urls(HdmirtcService *s)
 {
 	return (const char *const *)s->urls;
+}
+
+static gboolean on_sighup(gpointer user_data)
+{
+	HdmirtcService *s = user_data;
+
+	hdmirtc_config_reload_run(s->reload);
+	return G_SOURCE_CONTINUE;
+}
+
+void hdmirtc_service_watch_reload(HdmirtcService *s, const HdmirtcConfig *config, int argc, char **argv)
+{
+	g_return_if_fail(s->reload == NULL);
+	s->reload = hdmirtc_config_reload_new(s, config, argc, argv);
+	s->reload_source = g_unix_signal_add(SIGHUP, on_sighup, s);
 }

@@ -167,6 +167,7 @@ test('systemd: the unit is Type=notify, watchdog, restart, dynamic user, hardene
   assert.equal(one('Service.Type'), 'notify');
   assert.match(one('Service.WatchdogSec'), /^\d+s$/);
   assert.equal(one('Service.Restart'), 'on-failure');
+  assert.equal(one('Service.ExecReload'), '/bin/kill -HUP $MAINPID');
   assert.ok(one('Service.RestartSec'));
   assert.equal(one('Service.DynamicUser'), 'yes');
   assert.equal(one('Service.SupplementaryGroups'), 'video');
