@@ -10,8 +10,8 @@
 #       .fuzz-work/NAME/corpus; a crash input is written to
 #       .fuzz-work/NAME/ (crash-*, leak-*, timeout-*, oom-*).  Ends with a
 #       table of executions and crashes per harness; exits 1 on any crash.
-#       --keep merges new coverage into tests/fuzz/corpus/NAME (-merge=1:
-#       only inputs that add coverage).
+#       --keep merges new coverage into tests/fuzz/corpus/NAME (-merge=1
+#       -use_counters=0: only inputs that reach a new edge).
 #   scripts/fuzz.sh --check [NAME...]
 #       for scripts/test.sh, as TAP: each harness replays its whole corpus
 #       (every kept crash input included) and then runs a fixed number of
@@ -92,7 +92,7 @@ executions() { awk '/^stat::number_of_executed_units:/ {n = $2} END {print n + 0
 # harness NAME: the built program, or empty.
 harness() { [ -x "$build/tests/fuzz/fuzz-$1" ] && echo "$build/tests/fuzz/fuzz-$1"; }
 
-# Flags common to both modes: a unit that takes a second is a hang; inputs
+# Flags common to both modes: a unit that takes 10 s is a hang; inputs
 # larger than the largest a peer could send in one message are not tried.
 common_flags=(-timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1)
 
@@ -149,7 +149,8 @@ fuzz_mode() {
 			grep -E 'ERROR|SUMMARY|runtime error' "$log" | head -5
 		fi
 		if [ $keep -eq 1 ]; then
-			"$exe" -merge=1 "$corpus_top/$name" "$work/corpus" >"$work/merge.log" 2>&1 ||
+			# Edges only (not hit counts): every edge kept in far fewer files.
+			"$exe" -merge=1 -use_counters=0 "$corpus_top/$name" "$work/corpus" >"$work/merge.log" 2>&1 ||
 				{ tail -5 "$work/merge.log"; die "merging into $corpus_top/$name failed"; }
 		fi
 	done
