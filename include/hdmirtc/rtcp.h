@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* RTCP for a send-only video stream: building the compound SR + SDES
  * (RFC 3550) hdmirtc sends every second, and strictly parsing what the
- * browser sends back (RR, generic NACK and transport-cc of RFC 4585/8888,
+ * browser sends back (RR, generic NACK of RFC 4585, transport-cc of draft-holmer-rmcat-transport-wide-cc-extensions-01,
  * PLI, FIR of RFC 5104, REMB).  Input to the parser has already been
  * SRTCP-unprotected by the caller, but is still untrusted: every length is
  * checked and nothing outside buf is read.

@@ -182,6 +182,10 @@ static int parse_afb(const Ctx *ctx, const guint8 *fci, gsize fci_len, HdmirtcRt
 	if (!ctx->deliver)
 		return 0;
 	ev->type = HDMIRTC_RTCP_EVENT_REMB;
+	/* A REMB's media SSRC field is "always 0" (draft-alvestrand-rmcat-remb);
+	 * the sources it is about are its SSRC list.  Whatever a peer put
+	 * there must not pass for a source in the event (rtcp.h: 0 for REMB). */
+	ev->media_ssrc = 0;
 	ev->remb.bitrate_bps = remb_bitrate(fci[5] >> 2,
 	                                    (guint32)(fci[5] & 3) << 16 | be16(fci + 6));
 	ev->remb.n_ssrcs = n;

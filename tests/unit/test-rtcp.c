@@ -246,6 +246,12 @@ static void test_parse_remb(void)
 		0x8f, 0xce, 0x00, 0x04, 0, 0, 0, 1, 0, 0, 0, 0,
 		'R', 'E', 'M', 'B', 0x00, 0xff, 0xff, 0xff,
 	};
+	/* a media SSRC field that is not 0 (the draft says it always is):
+	 * not reported as a source, rtcp.h's media_ssrc stays 0 */
+	static const guint8 media_set[] = {
+		0x8f, 0xce, 0x00, 0x04, 0, 0, 0, 1, 0xca, 0xfe, 0xba, 0xbe,
+		'R', 'E', 'M', 'B', 0x00, 0x00, 0x10, 0x00,
+	};
 	/* another application-layer feedback: skipped, not an error */
 	static const guint8 other_afb[] = {
 		0x8f, 0xce, 0x00, 0x03, 0, 0, 0, 1, 0, 0, 0, 0, 'G', 'O', 'O', 'G',
@@ -264,6 +270,12 @@ static void test_parse_remb(void)
 	g_assert_cmpint(parse(huge, sizeof(huge), &ev, NULL), ==, 0);
 	g_assert_cmpuint(ev.ev[0].remb.bitrate_bps, ==, G_MAXUINT64);
 	g_assert_cmpuint(ev.ev[0].remb.n_ssrcs, ==, 0);
+
+	g_assert_cmpint(parse(media_set, sizeof(media_set), &ev, NULL), ==, 0);
+	g_assert_cmpuint(ev.n, ==, 1);
+	g_assert_cmphex(ev.ev[0].sender_ssrc, ==, 1);
+	g_assert_cmphex(ev.ev[0].media_ssrc, ==, 0);
+	g_assert_cmpuint(ev.ev[0].remb.bitrate_bps, ==, 4096);
 
 	g_assert_cmpint(parse(other_afb, sizeof(other_afb), &ev, &counts), ==, 0);
 	g_assert_cmpuint(ev.n, ==, 0);
