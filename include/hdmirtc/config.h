@@ -121,6 +121,14 @@ void hdmirtc_config_clear(HdmirtcConfig *cfg);
  * --help is GOptionContext's: it prints and calls exit(0).
  * On failure cfg may be partially updated; the caller clears it. */
 gboolean hdmirtc_config_load(HdmirtcConfig *cfg, int *argc, char ***argv, GError **error);
+/* The file step of hdmirtc_config_load() on text in memory: reads data (len
+ * bytes of key-file text, not necessarily NUL-terminated) as if it were
+ * the configuration file name (used only in messages) over what cfg holds,
+ * sets config_loaded, then makes the checks that involve several options.
+ * No command line, no file access; config_path is left as it is.  Errors
+ * as hdmirtc_config_load()'s for a file that could be read. */
+gboolean hdmirtc_config_load_data(HdmirtcConfig *cfg, const char *name, const char *data, gsize len,
+                                  GError **error);
 
 typedef enum {
 	HDMIRTC_CONFIG_DUMP_DEFAULT = 0,

@@ -40,7 +40,9 @@ static void parse_dtd(const guint8 *d, HdmirtcEdidInfo *info)
 		return;
 	info->preferred_width = hact;
 	info->preferred_height = vact;
-	info->preferred_refresh_mhz = (guint32)((guint64)pclk_10khz * 10000 * 1000 / total);
+	/* Clamped: a tiny frame at a high clock (1x1 at 655 MHz) would wrap
+	 * around to a rate that looks plausible. */
+	info->preferred_refresh_mhz = (guint32)MIN((guint64)pclk_10khz * 10000 * 1000 / total, G_MAXUINT32);
 }
 
 static void parse_info(const guint8 *b, gsize size, HdmirtcEdidInfo *info)

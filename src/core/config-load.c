@@ -2,7 +2,9 @@
 /* Loading: the command line (GOptionContext, built from the option table,
  * which also gives --help), then the file it names (GKeyFile), then the
  * command-line values on top of the file, with the origin of every value
- * kept for the checks that involve several options. */
+ * kept for the checks that involve several options.  The file's text can
+ * also be given as bytes (hdmirtc_config_load_data(), which the fuzzer
+ * uses): the same steps without the command line. */
 #include "config-private.h"
 
 #include <string.h>
@@ -228,11 +230,21 @@ static void set_unknown_key(const char *path, const char *group, const char *key
 static char *get_trimmed_string(GKeyFile *kf, const char *group, const char *key, GError **error)
 {
 	g_autofree char *raw = g_key_file_get_value(kf, group, key, error);
+	g_autoptr(GError) local = NULL;
+	char *value;
 
 	if (!raw)
 		return NULL;
 	g_key_file_set_value(kf, group, key, g_strchomp(raw));
-	return g_key_file_get_string(kf, group, key, error);
+	value = g_key_file_get_string(kf, group, key, &local);
+	/* On an invalid escape ("\v") GLib (2.74) sets the error but returns
+	 * the value as well, without the escape: it must not be used. */
+	if (local) {
+		g_free(value);
+		g_propagate_error(error, g_steal_pointer(&local));
+		return NULL;
+	}
+	return value;
 }
 
 static gboolean apply_key(Loader *l, GKeyFile *kf, const char *path, const char *group,
@@ -277,10 +289,34 @@ static gboolean apply_keyfile(Loader *l, GKeyFile *kf, const char *path, GError 
 	return TRUE;
 }
 
-static gboolean load_file(Loader *l, GError **error)
+/* The text of the configuration file path, whether read from the file or
+ * given as bytes (hdmirtc_config_load_data()). */
+static gboolean load_text(Loader *l, const char *path, const char *contents, gsize len, GError **error)
 {
 	g_autoptr(GError) local = NULL;
 	g_autoptr(GKeyFile) kf = g_key_file_new();
+
+	if (len > MAX_FILE_SIZE) {
+		g_set_error(error, HDMIRTC_CONFIG_ERROR, HDMIRTC_CONFIG_ERROR_UNREADABLE,
+		            "%s: larger than %d bytes, not a configuration file", path, MAX_FILE_SIZE);
+		return FALSE;
+	}
+	/* KEEP_TRANSLATIONS: otherwise "key[xx]" lines vanish instead of being
+	 * reported as unknown keys. */
+	if (!g_key_file_load_from_data(kf, contents, len, G_KEY_FILE_KEEP_TRANSLATIONS, &local)) {
+		g_set_error(error, HDMIRTC_CONFIG_ERROR, HDMIRTC_CONFIG_ERROR_SYNTAX,
+		            "%s: not a valid configuration file: %s", path, local->message);
+		return FALSE;
+	}
+	if (!apply_keyfile(l, kf, path, error))
+		return FALSE;
+	l->cfg->config_loaded = TRUE;
+	return TRUE;
+}
+
+static gboolean load_file(Loader *l, GError **error)
+{
+	g_autoptr(GError) local = NULL;
 	g_autofree char *contents = NULL;
 	const char *path;
 	gsize len;
@@ -304,22 +340,7 @@ static gboolean load_file(Loader *l, GError **error)
 		}
 		return FALSE;
 	}
-	if (len > MAX_FILE_SIZE) {
-		g_set_error(error, HDMIRTC_CONFIG_ERROR, HDMIRTC_CONFIG_ERROR_UNREADABLE,
-		            "%s: larger than %d bytes, not a configuration file", path, MAX_FILE_SIZE);
-		return FALSE;
-	}
-	/* KEEP_TRANSLATIONS: otherwise "key[xx]" lines vanish instead of being
-	 * reported as unknown keys. */
-	if (!g_key_file_load_from_data(kf, contents, len, G_KEY_FILE_KEEP_TRANSLATIONS, &local)) {
-		g_set_error(error, HDMIRTC_CONFIG_ERROR, HDMIRTC_CONFIG_ERROR_SYNTAX,
-		            "%s: not a valid configuration file: %s", path, local->message);
-		return FALSE;
-	}
-	if (!apply_keyfile(l, kf, path, error))
-		return FALSE;
-	l->cfg->config_loaded = TRUE;
-	return TRUE;
+	return load_text(l, path, contents, len, error);
 }
 
 static gboolean apply_flags(Loader *l, GError **error)
@@ -383,6 +404,22 @@ gboolean hdmirtc_config_load(HdmirtcConfig *cfg, int *argc, char ***argv, GError
 	if (ok && !cfg->show_version)
 		ok = load_file(&l, error) && apply_flags(&l, error) && check_combinations(&l, error);
 	g_option_context_free(ctx);
+	loader_clear(&l);
+	return ok;
+}
+
+gboolean hdmirtc_config_load_data(HdmirtcConfig *cfg, const char *name, const char *data, gsize len,
+                                  GError **error)
+{
+	Loader l;
+	gboolean ok;
+
+	g_return_val_if_fail(cfg != NULL, FALSE);
+	g_return_val_if_fail(name != NULL, FALSE);
+	g_return_val_if_fail(data != NULL || len == 0, FALSE);
+	g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
+	loader_init(&l, cfg);
+	ok = load_text(&l, name, data ? data : "", len, error) && check_combinations(&l, error);
 	loader_clear(&l);
 	return ok;
 }

@@ -220,8 +220,14 @@ static gboolean parse_one(HdmirtcNetState *state, const struct nlmsghdr *h, cons
 		memcpy(&e.error, payload, sizeof(e.error));
 		if (e.error == 0)
 			return TRUE;   /* an ACK */
-		g_set_error(error, HDMIRTC_NET_ERROR, HDMIRTC_NET_ERROR_NETLINK,
-			    "rtnetlink: %s", g_strerror(-e.error));
+		/* The kernel sends -errno, but the field is any int: INT_MIN
+		 * cannot be negated, and a positive one is no errno either. */
+		if (e.error < 0 && e.error >= -G_MAXINT)
+			g_set_error(error, HDMIRTC_NET_ERROR, HDMIRTC_NET_ERROR_NETLINK,
+				    "rtnetlink: %s", g_strerror(-e.error));
+		else
+			g_set_error(error, HDMIRTC_NET_ERROR, HDMIRTC_NET_ERROR_NETLINK,
+				    "rtnetlink: error %d", e.error);
 		return FALSE;
 	}
 	default:

@@ -354,6 +354,68 @@ static void test_file_errors(void)
 	}
 }
 
+/* The file step on bytes: the same values and the same errors as through
+ * --config, the given name in place of the path; no file is touched. */
+static void test_load_data(void)
+{
+	static const char cut[] = "[source]\nwidth=640x";
+	static const char bad_escape[] = "[encoder]\ntype=n\\venc\n";
+	g_autoptr(GError) error = NULL;
+	g_autofree char *text = NULL;
+	g_autofree char *default_path = NULL;
+	gsize len;
+	HdmirtcConfig cfg;
+
+	hdmirtc_config_init(&cfg);
+	default_path = g_strdup(cfg.config_path);
+	g_assert_true(g_file_get_contents(FIXTURE("full.conf"), &text, &len, NULL));
+	g_assert_true(hdmirtc_config_load_data(&cfg, "memory", text, len, &error));
+	g_assert_no_error(error);
+	g_assert_true(cfg.config_loaded);
+	g_assert_cmpstr(cfg.config_path, ==, default_path);
+	assert_full_conf(&cfg);
+	hdmirtc_config_clear(&cfg);
+
+	/* len, not a NUL, ends the text. */
+	hdmirtc_config_init(&cfg);
+	g_assert_true(hdmirtc_config_load_data(&cfg, "memory", cut, strlen(cut) - 1, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(cfg.width, ==, 640);
+	hdmirtc_config_clear(&cfg);
+
+	/* An invalid escape is the error, not the value GLib makes of it
+	 * without the escape ("nenc"); fuzz-config found this leaking. */
+	hdmirtc_config_init(&cfg);
+	g_assert_false(hdmirtc_config_load_data(&cfg, "memory", bad_escape, strlen(bad_escape), &error));
+	g_assert_error(error, HDMIRTC_CONFIG_ERROR, HDMIRTC_CONFIG_ERROR_INVALID_VALUE);
+	g_assert_true(g_str_has_prefix(error->message, "memory: [encoder] type: "));
+	g_assert_null(strstr(error->message, "nenc"));
+	g_clear_error(&error);
+	hdmirtc_config_clear(&cfg);
+
+	for (gsize i = 0; i < G_N_ELEMENTS(file_errors); i++) {
+		const FileErrorCase *c = &file_errors[i];
+		g_autofree char *path = g_build_filename(FIXTURES_DIR, "config", c->fixture, NULL);
+		g_autofree char *contents = NULL;
+		g_autoptr(GError) file_error = NULL;
+		g_autoptr(GError) data_error = NULL;
+		g_autofree char *expected = NULL;
+
+		if (!g_file_get_contents(path, &contents, &len, NULL))
+			continue;   /* does-not-exist.conf */
+		hdmirtc_config_init(&cfg);
+		g_assert_false(LOAD(&cfg, &file_error, "--config", path));
+		hdmirtc_config_clear(&cfg);
+		hdmirtc_config_init(&cfg);
+		g_assert_false(hdmirtc_config_load_data(&cfg, "memory", contents, len, &data_error));
+		hdmirtc_config_clear(&cfg);
+		g_assert_error(data_error, HDMIRTC_CONFIG_ERROR, c->code);
+		g_assert_true(g_str_has_prefix(file_error->message, path));
+		expected = g_strconcat("memory", file_error->message + strlen(path), NULL);
+		g_assert_cmpstr(data_error->message, ==, expected);
+	}
+}
+
 static void test_directory_is_unreadable(void)
 {
 	g_autoptr(GError) error = NULL;
@@ -653,6 +715,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/aliases", test_aliases);
 	g_test_add_func("/config/version", test_version);
 	g_test_add_func("/config/file-errors", test_file_errors);
+	g_test_add_func("/config/load-data", test_load_data);
 	g_test_add_func("/config/directory-is-unreadable", test_directory_is_unreadable);
 	g_test_add_func("/config/flag-errors", test_flag_errors);
 	g_test_add_func("/config/help-lists-every-option", test_help_lists_every_option);

@@ -156,6 +156,26 @@ static void test_second_timing(void)
 	g_assert_cmpuint(hdmirtc_edid_get_info(edid)->n_blocks, ==, 1);
 }
 
+/* A 1x1 frame at 655.35 MHz: the rate is the most a guint32 holds, not
+ * what is left of it after wrapping around. */
+static void test_absurd_timing(void)
+{
+	static const guint8 dtd[18] = { 0xff, 0xff, 1, 0, 0, 1, 0, 0 };
+	g_autoptr(HdmirtcEdid) def = hdmirtc_edid_new_default();
+	g_autoptr(HdmirtcEdid) edid = NULL;
+	g_autoptr(GError) error = NULL;
+	guint8 b[128];
+
+	memcpy(b, hdmirtc_edid_get_data(def, NULL), 128);
+	memcpy(b + 54, dtd, sizeof(dtd));
+	b[126] = 0;
+	fix_checksum(b);
+	edid = hdmirtc_edid_new_from_data(b, sizeof(b), &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(hdmirtc_edid_get_info(edid)->preferred_width, ==, 1);
+	g_assert_cmpuint(hdmirtc_edid_get_info(edid)->preferred_refresh_mhz, ==, G_MAXUINT32);
+}
+
 static void expect_invalid(const guint8 *d, gsize size, const char *needle)
 {
 	g_autoptr(GError) error = NULL;
@@ -242,6 +262,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/edid/dtd-bytes", test_dtd_bytes);
 	g_test_add_func("/edid/for-link", test_for_link);
 	g_test_add_func("/edid/second-timing", test_second_timing);
+	g_test_add_func("/edid/absurd-timing", test_absurd_timing);
 	g_test_add_func("/edid/bad-data", test_bad_data);
 	g_test_add_func("/edid/file", test_file);
 	return g_test_run();

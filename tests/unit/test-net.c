@@ -301,7 +301,26 @@ static void test_parse_netlink_error(void)
 	msg_end(&m);
 	g_assert_false(hdmirtc_net_state_parse(state, m.buf->data, m.buf->len, NULL, &error));
 	g_assert_error(error, HDMIRTC_NET_ERROR, HDMIRTC_NET_ERROR_NETLINK);
+	g_assert_nonnull(strstr(error->message, g_strerror(EPERM)));
 	g_byte_array_unref(m.buf);
+
+	/* No errno, and INT_MIN cannot be negated (fuzz-netlink found it):
+	 * the number is reported instead. */
+	static const int odd[] = { G_MININT, 5 };
+	for (guint i = 0; i < G_N_ELEMENTS(odd); i++) {
+		g_autoptr(HdmirtcNetState) s = hdmirtc_net_state_new();
+		g_autoptr(GError) err = NULL;
+		g_autofree char *number = g_strdup_printf("error %d", odd[i]);
+
+		m.buf = g_byte_array_new();
+		e.error = odd[i];
+		msg_begin(&m, NLMSG_ERROR, &e, sizeof(e));
+		msg_end(&m);
+		g_assert_false(hdmirtc_net_state_parse(s, m.buf->data, m.buf->len, NULL, &err));
+		g_assert_error(err, HDMIRTC_NET_ERROR, HDMIRTC_NET_ERROR_NETLINK);
+		g_assert_nonnull(strstr(err->message, number));
+		g_byte_array_unref(m.buf);
+	}
 }
 
 /* The kernel of this test's own namespace: lo with 127.0.0.1 is there. */
