@@ -208,7 +208,8 @@ function summarizeCpu(runs, counts) {
 export async function measureCpu({ whepLoad, width, height, fps, counts, rounds, warmupS, windowS, ncpu, log, start, label = '',
   background = () => [] }) {
   const service = start ? await start({ width, height, fps }) : await startService(['--width', String(width),
-    '--height', String(height), '--fps', String(fps), '--max-viewers', String(Math.max(...counts) + 8)]);
+    '--height', String(height), '--fps', String(fps), '--max-viewers', String(Math.max(...counts) + 8),
+    '--max-viewers-per-address', String(Math.max(...counts) + 8)]);
   const runs = [];
   try {
     // The encoder's first seconds (rate control) settle, and the chromium

@@ -107,7 +107,7 @@ async function waitNoViewers(url, timeoutMs) {
 // pipeline (bench/lib/reference.mjs) serves the same player page.
 export async function measureLatency({ width, height, fps, sessions, seconds, log, start, label = '' }) {
   const service = start ? await start({ width, height, fps }) : await startService(['--width', String(width),
-    '--height', String(height), '--fps', String(fps), '--max-viewers', '32']);
+    '--height', String(height), '--fps', String(fps), '--max-viewers', '32', '--max-viewers-per-address', '32']);
   const browser = await launchChromium();
   const results = [];
   const failed = [];

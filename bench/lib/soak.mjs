@@ -173,7 +173,8 @@ export async function startSoak({ whepLoad, width = 640, height = 360, fps = 30,
   minSeconds, intervalS = 5, churnEveryS = 20, churnViewS = 10, mjpegEveryS = 60, mjpegS = 3, log }) {
   const book = new TickBook();
   const service = await startService(['--width', String(width), '--height', String(height), '--fps', String(fps),
-    '--bitrate', String(bitrate), '--max-viewers', String(2 * viewers + 4)], { wrap: NICE });
+    '--bitrate', String(bitrate), '--max-viewers', String(2 * viewers + 4),
+    '--max-viewers-per-address', String(2 * viewers + 4)], { wrap: NICE });
   const spid = service.child.pid;
   book.track(spid);
   const stopper = new Stopper();

@@ -78,6 +78,7 @@ typedef struct HdmirtcConfig {
 
 	/* [webrtc] */
 	guint max_viewers;
+	guint max_viewers_per_address;  /* 0 = half of max_viewers, at least 1 */
 	guint udp_port_min;             /* 1..65535, udp_port_min <= udp_port_max */
 	guint udp_port_max;
 	char *stun_server;              /* "host:port" or "[v6]:port"; "" = no STUN */

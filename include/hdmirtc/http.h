@@ -111,6 +111,10 @@ typedef struct {
 	                                 * a CORS preflight (see
 	                                 * hdmirtc_http_format_ice_server_link()); NULL = none */
 	guint retry_after_s;            /* Retry-After of 503 answers; 0 = 5 */
+	/* WHEP sessions one client address may hold (POST /whep answers 429
+	 * past it); 0 = no such limit.  Also sizes the per-address caps on
+	 * open connections and on the POST /whep rate. */
+	guint max_sessions_per_address;
 } HdmirtcHttpConfig;
 
 typedef struct HdmirtcHttpServer HdmirtcHttpServer;
@@ -123,6 +127,9 @@ guint hdmirtc_http_status_for_error(const GError *error);
  * the previous one skips this one.  Server's thread. */
 void hdmirtc_http_server_push_jpeg(HdmirtcHttpServer *self, GBytes *jpeg);
 guint hdmirtc_http_server_get_mjpeg_viewers(const HdmirtcHttpServer *self);
+/* The "http_limits" member of /api/status: client addresses tracked,
+ * connections refused or timed out, 429 answers. */
+void hdmirtc_http_server_add_status(HdmirtcHttpServer *self, JsonBuilder *b);
 /* Replaces the Link header values of 201 and OPTIONS answers (as
  * HdmirtcHttpConfig.ice_servers; time-limited TURN credentials change).
  * FALSE (INVALID_CONFIG) and nothing changed for a value with a control

@@ -100,6 +100,10 @@ const Option hdmirtc_config_options[] = {
 
 	{ "webrtc", "max-viewers", NULL, "max-viewers", OPT_UINT, F(max_viewers), 0, "8", 1, 256,
 	  .arg = "N", .help = "Maximum number of simultaneous viewers" },
+	{ "webrtc", "max-viewers-per-address", NULL, "max-viewers-per-address", OPT_UINT,
+	  F(max_viewers_per_address), 0, "0", 0, 256, .arg = "N",
+	  .help = "Most viewers one client address may hold (POST /whep answers 429 past it), so that "
+	          "one machine cannot take every place; 0 = half of max-viewers (at least 1)" },
 	{ "webrtc", "udp-port-min", "udp-port-max", "udp-ports", OPT_PORT_RANGE, F(udp_port_min),
 	  F(udp_port_max), "10000-20000", 1, 65535, .arg = "MIN-MAX",
 	  .help = "UDP ports for ICE candidates" },

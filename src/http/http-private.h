@@ -7,6 +7,8 @@
 
 #include "hdmirtc/http.h"
 
+typedef struct HdmirtcHttpLimits HdmirtcHttpLimits;
+
 struct HdmirtcHttpServer {
 	SoupServer *soup;
 	HdmirtcHttpHandlers handlers;
@@ -19,6 +21,7 @@ struct HdmirtcHttpServer {
 	guint retry_after_s;
 	guint port;
 	GPtrArray *pending_whep;  /* HdmirtcWhepRequest*, not owned */
+	HdmirtcHttpLimits *limits;
 	GPtrArray *mjpeg_viewers; /* HdmirtcMjpegViewer*, owned */
 };
 
@@ -27,6 +30,7 @@ typedef struct HdmirtcMjpegViewer HdmirtcMjpegViewer;
 #define HDMIRTC_HTTP_ALLOW_HEADERS "Content-Type, Authorization, If-Match"
 /* RFC 6585 3; not in libsoup 3.2's SoupStatus. */
 #define HDMIRTC_HTTP_STATUS_PRECONDITION_REQUIRED 428
+#define HDMIRTC_HTTP_STATUS_TOO_MANY_REQUESTS 429
 #define HDMIRTC_HTTP_EXPOSE_HEADERS "Location, ETag, Link, Retry-After"
 
 /* http-reply.c */
@@ -63,6 +67,18 @@ gboolean hdmirtc_http_take_body(HdmirtcHttpServer *self, SoupServerMessage *msg,
 GBytes *hdmirtc_http_take_bytes(HdmirtcHttpServer *self, SoupServerMessage *msg);
 /* GET/PUT /api/edid. */
 void hdmirtc_http_api_edid(HdmirtcHttpServer *self, SoupServerMessage *msg);
+
+/* http-limits.c: what one client address may take (connections, time to
+ * send a request, POST /whep rate, WHEP sessions). */
+HdmirtcHttpLimits *hdmirtc_http_limits_new(guint max_sessions_per_address);
+void hdmirtc_http_limits_unref(HdmirtcHttpLimits *limits);
+/* Every message, from request-started: counts its connection, shuts it
+ * down past the cap, and gives it a deadline for the whole request. */
+void hdmirtc_http_limits_request_started(HdmirtcHttpLimits *limits, SoupServerMessage *msg);
+/* FALSE after answering 429 (with Retry-After). */
+gboolean hdmirtc_http_limits_allow_whep_post(HdmirtcHttpServer *self, SoupServerMessage *msg);
+void hdmirtc_http_limits_session_created(HdmirtcHttpServer *self, SoupServerMessage *msg, const char *id);
+void hdmirtc_http_limits_add_status(HdmirtcHttpLimits *limits, JsonBuilder *b);
 
 /* http-auth.c */
 

@@ -28,13 +28,14 @@ guint hdmirtc_http_status_for_error(const GError *error)
 	return status[error->code];
 }
 
-/* libsoup 3.2 has no phrase for 428 (RFC 6585) and names 422 by its old
+/* libsoup 3.2 has no phrase for 428 and 429 (RFC 6585) and names 422 by its old
  * WebDAV name; RFC 9110 15.5.21 calls it Unprocessable Content. */
 static const char *status_phrase(guint status)
 {
 	switch (status) {
 	case SOUP_STATUS_UNPROCESSABLE_ENTITY: return "Unprocessable Content";
 	case HDMIRTC_HTTP_STATUS_PRECONDITION_REQUIRED: return "Precondition Required";
+	case HDMIRTC_HTTP_STATUS_TOO_MANY_REQUESTS: return "Too Many Requests";
 	default: return soup_status_get_phrase(status);
 	}
 }

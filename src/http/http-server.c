@@ -3,9 +3,13 @@
  * routing of each request. */
 #include "http-private.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "hdmirtc-build.h"
+
+#define LISTEN_BACKLOG 512
 
 static const char *const page_files[] = {
 	"index.html", "player.js", "whep.js", "barcode.js", "style.css",
@@ -99,6 +103,7 @@ static void on_request_started(SoupServer *soup, SoupServerMessage *msg, gpointe
 	 * descriptor (found by the bench's memory soak; fixed upstream in 3.3).
 	 * A KVM page makes a handful of requests: close after each. */
 	soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection", "close");
+	hdmirtc_http_limits_request_started(((HdmirtcHttpServer *)user_data)->limits, msg);
 	g_signal_connect(msg, "got-headers", G_CALLBACK(on_msg_got_headers), user_data);
 	g_signal_connect(msg, "got-chunk", G_CALLBACK(on_msg_got_chunk), user_data);
 	/* Requests libsoup could not parse never reach a handler or the
@@ -234,6 +239,7 @@ static gboolean copy_config(HdmirtcHttpServer *self, const HdmirtcHttpConfig *cf
 	self->ice_links = g_strdupv((char **)(cfg->ice_servers ? cfg->ice_servers
 	                                                       : (const char *const[]){ NULL }));
 	self->retry_after_s = cfg->retry_after_s ? cfg->retry_after_s : 5;
+	self->limits = hdmirtc_http_limits_new(cfg->max_sessions_per_address);
 	return TRUE;
 }
 
@@ -313,6 +319,15 @@ static gboolean start_listening(HdmirtcHttpServer *self, GError **error)
 		return FALSE;
 	}
 	listeners = soup_server_get_listeners(self->soup);
+	/* GLib listens with a backlog of 10: a burst of connections from one
+	 * client (shut down at once past its cap, http-limits.c) would fill it
+	 * and leave everyone else's SYNs waiting for a retransmission.
+	 * listen() again on a listening socket only changes its backlog (GLib
+	 * refuses to set it once listening). */
+	for (GSList *l = listeners; l; l = l->next) {
+		if (listen(g_socket_get_fd(l->data), LISTEN_BACKLOG) != 0)
+			g_message("HTTP: the listen backlog stays at GLib's 10: %s", g_strerror(errno));
+	}
 	if (listeners) {
 		g_autoptr(GSocketAddress) local = g_socket_get_local_address(listeners->data, NULL);
 
@@ -375,6 +390,11 @@ void hdmirtc_http_server_accept_stream(HdmirtcHttpServer *self, GIOStream *strea
 	soup_server_accept_iostream(self->soup, stream, local, remote, NULL);
 }
 
+void hdmirtc_http_server_add_status(HdmirtcHttpServer *self, JsonBuilder *b)
+{
+	hdmirtc_http_limits_add_status(self->limits, b);
+}
+
 guint hdmirtc_http_server_get_port(const HdmirtcHttpServer *self)
 {
 	return self->port;
@@ -407,5 +427,6 @@ void hdmirtc_http_server_free(HdmirtcHttpServer *self)
 	g_strfreev(self->ice_links);
 	if (self->pending_whep)
 		g_ptr_array_unref(self->pending_whep);
+	hdmirtc_http_limits_unref(self->limits);
 	g_free(self);
 }

@@ -86,6 +86,7 @@ static void reply_created(HdmirtcHttpServer *self, SoupServerMessage *msg, const
 		soup_message_headers_append(h, "Link", *link);
 	soup_message_headers_replace(h, "Cache-Control", "no-store");
 	hdmirtc_http_reply(msg, SOUP_STATUS_CREATED, SDP_TYPE, answer, strlen(answer));
+	hdmirtc_http_limits_session_created(self, msg, id);
 	g_debug("POST /whep -> 201: session %s", id);
 }
 
@@ -246,7 +247,8 @@ static void whep_post(HdmirtcHttpServer *self, SoupServerMessage *msg)
 		                         "an offer must be sent as Content-Type: " SDP_TYPE);
 		return;
 	}
-	if (!hdmirtc_http_take_body(self, msg, &offer, &len))
+	if (!hdmirtc_http_take_body(self, msg, &offer, &len) ||
+	    !hdmirtc_http_limits_allow_whep_post(self, msg))
 		return;
 	self->handlers.whep_create(whep_request_new(self, msg), offer, len, self->user_data);
 }

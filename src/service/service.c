@@ -131,6 +131,7 @@ static JsonNode *on_status(gpointer user_data)
 	hdmirtc_media_pipeline_add_status(s->media, b);
 	hdmirtc_webrtc_add_status(s->webrtc, b);
 	hdmirtc_service_add_network_status(s, b);
+	hdmirtc_http_server_add_status(s->http, b);
 	if (s->reload)
 		hdmirtc_config_reload_add_status(s->reload, b);
 	json_builder_end_object(b);
@@ -321,6 +322,8 @@ static gboolean start_http(HdmirtcService *s, const HdmirtcConfig *c, GError **e
 		.token = c->token,
 		.cors_origin = c->cors_origin,
 		.ice_servers = (const char *const *)links,
+		.max_sessions_per_address = c->max_viewers_per_address ? c->max_viewers_per_address
+		                                                       : MAX(1, c->max_viewers / 2),
 	};
 
 	s->http = hdmirtc_http_server_new(&hc, &http_handlers, s, error);

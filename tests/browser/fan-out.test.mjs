@@ -13,7 +13,8 @@ import { startService, getStatus, buildDir } from './lib/service.mjs';
 const VIEWERS = 12;
 
 test(`${VIEWERS} viewers get every packet of every frame, whole and in order`, { timeout: 90000 }, async () => {
-  const service = await startService(['--width', '640', '--height', '360', '--max-viewers', '16']);
+  const service = await startService(['--width', '640', '--height', '360', '--max-viewers', '16',
+    '--max-viewers-per-address', '16']);
   const load = spawn(path.join(buildDir, 'bench', 'whep-load'), ['--url', new URL('whep', service.url).href,
     '--viewers', String(VIEWERS), '--duration', '5', '--connect-timeout', '30'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

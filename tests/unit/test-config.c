@@ -87,6 +87,7 @@ static void assert_config_equal(const HdmirtcConfig *a, const HdmirtcConfig *b)
 	g_assert_cmpuint(a->keyframe_interval, ==, b->keyframe_interval);
 	g_assert_cmpuint(a->keyframe_min_interval_ms, ==, b->keyframe_min_interval_ms);
 	g_assert_cmpuint(a->max_viewers, ==, b->max_viewers);
+	g_assert_cmpuint(a->max_viewers_per_address, ==, b->max_viewers_per_address);
 	g_assert_cmpuint(a->udp_port_min, ==, b->udp_port_min);
 	g_assert_cmpuint(a->udp_port_max, ==, b->udp_port_max);
 	g_assert_cmpstr(a->stun_server, ==, b->stun_server);
@@ -498,7 +499,7 @@ static const char *const all_flags[] = {
 	"--http-address", "--http-port", "--token", "--cors-origin",
 	"--source", "--device", "--width", "--height", "--fps", "--edid", "--edid-store",
 	"--encoder", "--bitrate", "--keyframe-interval", "--keyframe-min-interval",
-	"--max-viewers", "--udp-ports", "--stun-server", "--no-stun", "--turn", "--turn-username",
+	"--max-viewers", "--max-viewers-per-address", "--udp-ports", "--stun-server", "--no-stun", "--turn", "--turn-username",
 	"--turn-password", "--turn-secret", "--turn-credential-ttl",
 	"--turn-tls-ca", "--turn-tls-verify", "--certificate", "--interfaces", "--ipv6", "--no-ipv6", "--public-address",
 	"--log-level", "--verbose",
@@ -508,7 +509,8 @@ static const char *const all_keys[] = {
 	"[http] address", "[http] port", "[http] token", "[http] cors-origin",
 	"[source] type", "[source] device", "[source] width", "[source] height", "[source] fps",
 	"[source] edid", "[source] edid-store", "[encoder] type", "[encoder] bitrate", "[encoder] keyframe-interval",
-	"[encoder] keyframe-min-interval-ms", "[webrtc] max-viewers", "[webrtc] udp-port-min",
+	"[encoder] keyframe-min-interval-ms", "[webrtc] max-viewers",
+	"[webrtc] max-viewers-per-address", "[webrtc] udp-port-min",
 	"[webrtc] stun-server", "[webrtc] turn-servers", "[webrtc] turn-username",
 	"[webrtc] turn-password", "[webrtc] turn-secret", "[webrtc] turn-credential-ttl",
 	"[webrtc] turn-tls-ca", "[webrtc] turn-tls-verify",
