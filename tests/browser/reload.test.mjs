@@ -74,8 +74,10 @@ test('SIGHUP applies bitrate, EDID, token and log level under a viewer; the rest
         (await api(service.url, 'api/status', 'second-token-5678')).status === 200);
       assert.equal((await api(service.url, 'api/status', 'first-token-1234')).status, 401, 'the old token still works');
       assert.equal((await api(service.url, 'api/status')).status, 401);
+      // The encoder takes a new bitrate with its next frame.
+      await waitFor('the new bitrate is applied', async () =>
+        (await statusWith(service.url, 'second-token-5678')).encoder.bitrate_kbps === 1500);
       status = await statusWith(service.url, 'second-token-5678');
-      assert.equal(status.encoder.bitrate_kbps, 1500, JSON.stringify(status.encoder));
       assert.deepEqual(status.config, { reloads: 1, reload_failures: 0, waiting_for_restart: ['webrtc.udp-port-max'] });
       const now = (await (await api(service.url, 'api/edid', 'second-token-5678')).json()).hex;
       assert.equal(now, bytes.toString('hex'), 'the configured EDID was not loaded');
