@@ -21,7 +21,8 @@
 #   HDMIRTC_VM_SHARE  host folder mounted at /mnt/host in the guest (default $TMPDIR/hdmirtc-vm-share)
 #   HDMIRTC_VM_TIMEOUT  seconds before the VM is killed (default 600)
 #   HDMIRTC_VM_TESTS  which tests/kernel/kt-NAME.c programs and kt-NAME.sh scripts to run
-#                     (a glob, default *; kt-service.sh runs the hdmirtc binary and whep-load)
+#                     (globs separated by spaces, default *; kt-service.sh runs the hdmirtc
+#                     binary and whep-load)
 #   HDMIRTC_KT_PI_GRAPHS  the parts of kt-pi-service.sh to run (default all: "pi5-2lane
 #                     pi5-4lane pi4-mc pi4-legacy no-link no-bridge")
 # Everything downloaded comes from Debian's archive with apt-get download.
@@ -188,9 +189,13 @@ build_programs() {
 		meson setup "$BUILD" "$REPO" --werror --buildtype=debugoptimized \
 			--pkg-config-path="$REPO/.deps/libsrtp/install/lib/pkgconfig:$REPO/.deps/wolfssl/install/lib/pkgconfig" > /dev/null
 	fi
-	local glob=${HDMIRTC_VM_TESTS:-*} targets=(src/capture/libhdmirtc-capture.a
-		src/encode/libhdmirtc-encode.a src/core/libhdmirtc-core.a) scripts=() t
-	for t in "$HERE"/kt-$glob.sh; do [ -e "$t" ] && scripts+=("$t"); done
+	local globs glob targets=(src/capture/libhdmirtc-capture.a
+		src/encode/libhdmirtc-encode.a src/core/libhdmirtc-core.a) scripts=() programs=() t
+	read -ra globs <<<"${HDMIRTC_VM_TESTS:-*}"
+	for glob in "${globs[@]}"; do
+		for t in "$HERE"/kt-$glob.sh; do [ -e "$t" ] && scripts+=("$t"); done
+		for t in "$HERE"/kt-$glob.c; do [ -e "$t" ] && programs+=("$t"); done
+	done
 	# The shell tests run the service and a WebRTC viewer.
 	[ ${#scripts[@]} -gt 0 ] && targets+=(src/hdmirtc bench/whep-load)
 	say "building test programs"
@@ -204,8 +209,7 @@ build_programs() {
 		cc -std=gnu11 -O1 -Wall -Wextra -Werror -o "$SHARE/bin/vivid-ctl" "$HERE/vivid-ctl.c"
 		cp "${scripts[@]}" "$HERE"/lib-*.sh "$SHARE/scripts/"
 	fi
-	for t in "$HERE"/kt-$glob.c; do
-		[ -e "$t" ] || continue
+	for t in "${programs[@]}"; do
 		t=$(basename "$t" .c)
 		# shellcheck disable=SC2086
 		cc -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
