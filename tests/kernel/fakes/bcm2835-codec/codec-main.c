@@ -1614,6 +1614,21 @@ static const struct video_device codec_videodev = {
 
 /* ------------------------------------------------------------ device */
 
+/* The last reference to the device goes with the last open file, which
+ * may be after the driver was unbound (a process still holding the
+ * encoder): the device and its m2m core live until then.  This is the
+ * mainline pattern of vicodec (vicodec_v4l2_dev_release); a device
+ * allocated with devm_ would be freed under the open file at unbind. */
+static void codec_v4l2_dev_release(struct v4l2_device *v4l2_dev)
+{
+	struct codec_dev *dev = container_of(v4l2_dev, struct codec_dev, v4l2_dev);
+
+	v4l2_device_unregister(&dev->v4l2_dev);
+	v4l2_m2m_release(dev->m2m_dev);
+	media_device_cleanup(&dev->mdev);
+	kfree(dev);
+}
+
 static int codec_probe(struct platform_device *pdev)
 {
 	struct codec_dev *dev;
@@ -1621,7 +1636,7 @@ static int codec_probe(struct platform_device *pdev)
 	struct video_device *vfd;
 	int ret;
 
-	dev = devm_kzalloc(&pdev->dev, sizeof(*dev), GFP_KERNEL);
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
 	if (!dev)
 		return -ENOMEM;
 	dev->pdev = pdev;
@@ -1639,6 +1654,7 @@ static int codec_probe(struct platform_device *pdev)
 	ret = v4l2_device_register(&pdev->dev, &dev->v4l2_dev);
 	if (ret)
 		goto cleanup_mdev;
+	dev->v4l2_dev.release = codec_v4l2_dev_release;
 	dev->v4l2_dev.mdev = mdev;
 
 	dev->vfd = codec_videodev;
@@ -1685,6 +1701,7 @@ unreg_v4l2:
 	v4l2_device_unregister(&dev->v4l2_dev);
 cleanup_mdev:
 	media_device_cleanup(mdev);
+	kfree(dev);
 	return ret;
 }
 
@@ -1696,9 +1713,8 @@ static void codec_remove(struct platform_device *pdev)
 	media_device_unregister(&dev->mdev);
 	v4l2_m2m_unregister_media_controller(dev->m2m_dev);
 	video_unregister_device(&dev->vfd);
-	v4l2_m2m_release(dev->m2m_dev);
-	v4l2_device_unregister(&dev->v4l2_dev);
-	media_device_cleanup(&dev->mdev);
+	/* The rest in codec_v4l2_dev_release, with the last open file. */
+	v4l2_device_put(&dev->v4l2_dev);
 }
 
 static struct platform_driver codec_driver = {
