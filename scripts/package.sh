@@ -104,6 +104,9 @@ shlibs=$(cd "$stage/src" && DEB_HOST_ARCH=$arch dpkg-shlibdeps -O "$root/usr/bin
 	{ cat "$stage/shlibdeps.err" >&2; die "dpkg-shlibdeps failed"; }
 depends=${shlibs#shlibs:Depends=}
 [ -n "$depends" ] && [ "$depends" != "$shlibs" ] || die "dpkg-shlibdeps gave no Depends: $shlibs"
+# HTTPS goes through GIO's TLS backend, a module GLib loads at run time
+# (no NEEDED entry for dpkg-shlibdeps to see).
+depends="$depends, glib-networking"
 
 # Static libraries from Debian's source packages (libsrtp2 only where the
 # build found ours: otherwise Debian's shared one is in Depends).

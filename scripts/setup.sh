@@ -33,6 +33,10 @@ apt_packages=(
 	device-tree-compiler udev systemd-container
 	qemu-system-x86 busybox-static cpio kmod xz-utils bc dwarves libelf-dev
 	clang libclang-rt-14-dev valgrind
+	# HTTPS: GIO's TLS backend (GnuTLS) at run time; for the tests, NSS
+	# tools to make Chromium's profile trust the service's certificate,
+	# and nginx as the reverse proxy in front of it.
+	glib-networking curl libnss3-tools nginx
 	# WHEP players on other WebRTC stacks than Chromium's (tests/players):
 	# GStreamer webrtcbin (OpenSSL), aiortc (Python, OpenSSL), Pion (Go).
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
@@ -64,6 +68,11 @@ install_apt() {
 	# not stop the native install: going on with the lists there are.
 	apt-get update -qq || log "apt-get update failed: going on with the lists there are"
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	# The tests run their own nginx on loopback; the one Debian starts on
+	# port 80 when it installs the package is not wanted here.
+	if printf '%s\n' "${missing[@]}" | grep -qx nginx && command -v systemctl >/dev/null; then
+		systemctl disable --now nginx.service >/dev/null 2>&1 || true
+	fi
 }
 
 # wolfSSL with DTLS-SRTP from Debian's source package: the flags and the

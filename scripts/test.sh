@@ -116,7 +116,7 @@ done
 run_node_suite browser tests/browser/*.test.mjs
 HDMIRTC_BUILD_DIR="$top/build-asan" HDMIRTC_TEST_SANITIZED=1 \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	run_node_suite browser-asan tests/browser/stream.test.mjs
+	run_node_suite browser-asan tests/browser/stream.test.mjs tests/browser/https.test.mjs
 
 echo "logs: $logdir (every failure and skip with its reason: $logdir/count-details.log)"
 grep -h '^skipped: ' "$logdir/count-details.log" 2>/dev/null | sed 's/^/  /' | head -40

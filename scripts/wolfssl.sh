@@ -26,8 +26,10 @@ wolfssl_flags=(
 # OpenSSL 3 clients (aiortc, webrtcbin as DTLS client) refuse a server
 # without it (alert 40).  wolfSSL's autoconf build turns it on by default,
 # its CMake build does not.
+# WOLFSSL_ALT_NAMES: the HTTPS certificate made on first start names the
+# host (subjectAltName), which browsers match the address bar against.
 wolfssl_cflags=(-DWOLFSSL_SRTP -DHAVE_KEYING_MATERIAL -DHAVE_EXTENDED_MASTER -DWOLFSSL_DTLS_MTU
-	-DHAVE_SERVER_RENEGOTIATION_INFO -fPIC -O2)
+	-DHAVE_SERVER_RENEGOTIATION_INFO -DWOLFSSL_ALT_NAMES -fPIC -O2)
 
 # wolfssl_configure CC [CMAKE_ARGS...]: sets wolfssl_cmake_args, the CMake
 # arguments of a build with the C compiler CC.

@@ -35,6 +35,8 @@ static int run(const HdmirtcConfig *config, int argc, char **argv)
 	}
 	for (const char *const *url = hdmirtc_service_get_urls(service); url && *url; url++)
 		printf("hdmirtc: open %s\n", *url);
+	if (*config->unix_socket)
+		printf("hdmirtc: serving on %s for the reverse proxy\n", config->unix_socket);
 	fflush(stdout);
 	g_unix_signal_add(SIGINT, on_quit_signal, loop);
 	g_unix_signal_add(SIGTERM, on_quit_signal, loop);

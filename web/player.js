@@ -316,17 +316,32 @@ function retryWebrtc(reason) {
 
 // ---- MJPEG ------------------------------------------------------------------
 
-function startMjpeg(reason) {
+// An <img> cannot send the token in a header: it gets a ticket in its URL,
+// good for starting this one stream within a minute, so the token itself
+// never appears in a URL.
+async function mjpegUrl() {
+  const url = new URL('stream.mjpeg', location.href);
+  if (!token) return url.href;
+  const res = await fetch(new URL('api/mjpeg-ticket', location.href), { method: 'POST', headers: authHeaders });
+  if (!res.ok) throw new Error(`no MJPEG ticket: ${(await res.text()).trim() || res.status}`);
+  url.searchParams.set('access_token', (await res.json()).ticket);
+  return url.href;
+}
+
+async function startMjpeg(reason) {
   stopWebrtc();
   player.mode = 'mjpeg';
   video.hidden = true;
   video.srcObject = null;
   mjpeg.hidden = false;
-  const url = new URL('stream.mjpeg', location.href);
-  if (token) url.searchParams.set('access_token', token);
-  mjpeg.src = url.href;
   setState('MJPEG', reason);
   showSwitch();
+  try {
+    const src = await mjpegUrl();
+    if (player.mode === 'mjpeg') mjpeg.src = src;
+  } catch (e) {
+    if (player.mode === 'mjpeg') setState('MJPEG', e.message);
+  }
 }
 
 mjpeg.addEventListener('error', () => {
@@ -360,17 +375,26 @@ for (const el of [video, mjpeg]) {
   });
 }
 
-async function serviceHasWebrtc() {
+// 'webrtc', 'none', or 'token' when the service wants a token the URL
+// did not bring.
+async function serviceStatus() {
   try {
     const res = await fetch('api/status', { headers: authHeaders });
-    return res.ok && Array.isArray((await res.json()).viewers);
+    if (res.status === 401) return 'token';
+    return res.ok && Array.isArray((await res.json()).viewers) ? 'webrtc' : 'none';
   } catch (e) {
-    return false;
+    return 'none';
   }
 }
 
 async function main() {
-  player.serviceWebrtc = await serviceHasWebrtc();
+  const status = await serviceStatus();
+  if (status === 'token') {
+    setState('locked', token ? 'the token in this URL is wrong: open the URL the service printed'
+      : 'this service needs its token: open the URL it printed (it ends in #token=...)');
+    return;
+  }
+  player.serviceWebrtc = status === 'webrtc';
   const wanted = params.get('mode') || localStorage.getItem('hdmirtc-mode') || 'webrtc';
   if (!player.webrtcSupported) startMjpeg('this browser has no WebRTC');
   else if (!player.serviceWebrtc) startMjpeg('the service offers no WebRTC');

@@ -57,8 +57,15 @@ typedef struct HdmirtcConfig {
 	/* [http] */
 	char *http_address;             /* IP literal to listen on; "::" is dual-stack */
 	guint http_port;
-	char *token;                    /* bearer token; "" = no authentication */
-	char *cors_origin;              /* Access-Control-Allow-Origin value */
+	gboolean tls;                   /* HTTPS (plain requests redirected) */
+	char *tls_certificate;          /* PEM chain (+ key); created self-signed if missing */
+	char *tls_key;                  /* "" = in tls_certificate */
+	char *token;                    /* bearer token; "" = token_file's (or open_access) */
+	char *token_file;               /* where the generated token is kept; "" = not kept */
+	gboolean open_access;           /* no token at all */
+	char *cors_origin;              /* Access-Control-Allow-Origin value; "" = none */
+	gboolean reverse_proxy;         /* plain HTTP, trust X-Forwarded-For from loopback */
+	char *unix_socket;              /* "" = TCP */
 
 	/* [source] */
 	HdmirtcConfigSource source;

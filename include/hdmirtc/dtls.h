@@ -44,6 +44,14 @@ typedef struct HdmirtcDtlsCert HdmirtcDtlsCert;
  * read or parsed is an HDMIRTC_DTLS_ERROR_CERT_FILE error naming the file;
  * it is never overwritten.  Returns NULL with error set on failure. */
 HdmirtcDtlsCert *hdmirtc_dtls_cert_load_or_create(const char *path, GError **error);
+/* Creates the HTTPS server's first key and certificate at path, as
+ * hdmirtc_dtls_cert_load_or_create() does for DTLS, with the host's names
+ * in subjectAltName (dns_names and ip_addresses: NULL-terminated, either
+ * may be NULL), which browsers match the address bar against.  TRUE also
+ * when another process created path meanwhile.  The file is then read by
+ * the TLS stack that serves HTTPS. */
+gboolean hdmirtc_dtls_cert_create_for_host(const char *path, const char *const *dns_names,
+                                           const char *const *ip_addresses, GError **error);
 /* A fresh key and certificate that live only in memory (tests, or when no
  * state directory is writable). */
 HdmirtcDtlsCert *hdmirtc_dtls_cert_new_ephemeral(GError **error);

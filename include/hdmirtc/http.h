@@ -115,6 +115,18 @@ typedef struct {
 	 * past it); 0 = no such limit.  Also sizes the per-address caps on
 	 * open connections and on the POST /whep rate. */
 	guint max_sessions_per_address;
+	/* HTTPS: the certificate with its private key (not copied: a
+	 * reference is taken); NULL = plain HTTP.  A plain-HTTP request on
+	 * the same port is answered with a redirect to https. */
+	GTlsCertificate *tls_certificate;
+	/* Listen on this Unix socket (created; a stale one replaced) instead
+	 * of address:port, for a reverse proxy on the same host; NULL or "" =
+	 * TCP. */
+	const char *unix_socket;
+	/* A reverse proxy is in front: on a connection from loopback or the
+	 * Unix socket, the client is the last address of X-Forwarded-For, and
+	 * connections are not capped per address (every one is the proxy's). */
+	gboolean trust_forwarded;
 } HdmirtcHttpConfig;
 
 typedef struct HdmirtcHttpServer HdmirtcHttpServer;
@@ -205,11 +217,17 @@ void hdmirtc_http_server_accept_stream(HdmirtcHttpServer *self, GIOStream *strea
 /* The port listened on (the chosen one when cfg->port was 0). */
 guint hdmirtc_http_server_get_port(const HdmirtcHttpServer *self);
 
-/* URLs of the web page for the user to open: one per non-loopback local
- * address listened on (IPv6 link-local addresses are left out: browsers
- * cannot open them), then the loopback one when it is listened on.
- * Returns a new NULL-terminated vector (g_strfreev), never NULL. */
+/* URLs of the web page for the user to open (https:// with a TLS
+ * certificate): one per non-loopback local address listened on (IPv6
+ * link-local addresses are left out: browsers cannot open them), then the
+ * loopback one when it is listened on; none on a Unix socket.  Returns a
+ * new NULL-terminated vector (g_strfreev), never NULL. */
 char **hdmirtc_http_server_get_urls(const HdmirtcHttpServer *self);
+
+/* The addresses of this host's interfaces that are up, as text: of the
+ * families asked for, neither loopback nor link-local (what a browser on
+ * another machine may use).  g_strfreev; never NULL. */
+char **hdmirtc_http_host_addresses(gboolean v4, gboolean v6);
 
 /* Stops listening, drops open connections and frees.  NULL-safe. */
 void hdmirtc_http_server_free(HdmirtcHttpServer *self);

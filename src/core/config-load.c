@@ -7,6 +7,7 @@
  * uses): the same steps without the command line. */
 #include "config-private.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 
 /* A configuration file is a few hundred bytes; refuse to parse a huge one. */
@@ -367,6 +368,16 @@ static const char *origin_of(Loader *l, const char *flag)
 	return origin ? origin : "default";
 }
 
+static gboolean address_is_loopback(const char *address)
+{
+	struct in_addr v4;
+	struct in6_addr v6;
+
+	if (inet_pton(AF_INET, address, &v4) == 1)
+		return (ntohl(v4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, address, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
 static gboolean check_combinations(Loader *l, GError **error)
 {
 	const HdmirtcConfig *cfg = l->cfg;
@@ -379,6 +390,22 @@ static gboolean check_combinations(Loader *l, GError **error)
 	if (*cfg->turn_password && *cfg->turn_secret) {
 		hdmirtc_config_set_invalid(error, "%s: turn-password and turn-secret are two ways to "
 		                           "authenticate to TURN: set one of them", origin_of(l, "turn-secret"));
+		return FALSE;
+	}
+	if (cfg->open_access && *cfg->token) {
+		hdmirtc_config_set_invalid(error, "%s: open-access means no token, but a token is set: "
+		                           "choose one", origin_of(l, "open-access"));
+		return FALSE;
+	}
+	if (*cfg->unix_socket && !cfg->reverse_proxy) {
+		hdmirtc_config_set_invalid(error, "%s: unix-socket is for a reverse proxy on this host: "
+		                           "set reverse-proxy too", origin_of(l, "unix-socket"));
+		return FALSE;
+	}
+	if (cfg->reverse_proxy && !*cfg->unix_socket && !address_is_loopback(cfg->http_address)) {
+		hdmirtc_config_set_invalid(error, "%s: behind a reverse proxy, listen where only it can "
+		                           "connect: a loopback http-address (127.0.0.1, ::1) or unix-socket",
+		                           origin_of(l, "reverse-proxy"));
 		return FALSE;
 	}
 	if (cfg->turn_servers[0] && !*cfg->turn_secret &&

@@ -46,7 +46,7 @@ gboolean hdmirtc_config_validate_origin(const char *value, GError **error)
 {
 	const char *host = NULL;
 
-	if (strcmp(value, "*") == 0)
+	if (*value == '\0' || strcmp(value, "*") == 0)
 		return TRUE;
 	if (g_str_has_prefix(value, "http://"))
 		host = value + 7;

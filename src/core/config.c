@@ -59,12 +59,35 @@ const Option hdmirtc_config_options[] = {
 	  .help = "IP address the HTTP server listens on; :: accepts IPv4 and IPv6" },
 	{ "http", "port", NULL, "http-port", OPT_UINT, F(http_port), 0, "8080", 0, 65535,
 	  .arg = "PORT", .help = "TCP port of the HTTP server (WHEP, API, web page); 0 = any free port" },
+	{ "http", "tls", NULL, "tls", OPT_BOOL, F(tls), 0, "true",
+	  .help = "Serve HTTPS; a plain-HTTP request on the port is redirected to it "
+	          "(--tls=false or --no-tls: plain HTTP, only on a network you trust)" },
+	{ "http", "tls-certificate", NULL, "tls-certificate", OPT_STRING, F(tls_certificate), 0,
+	  HDMIRTC_STATEDIR "/https.pem", .validate = hdmirtc_config_validate_not_empty, .arg = "PATH",
+	  .help = "HTTPS certificate chain (PEM), with its key unless tls-key is set; when missing, "
+	          "a self-signed one naming this host is created there" },
+	{ "http", "tls-key", NULL, "tls-key", OPT_STRING, F(tls_key), 0, "", .arg = "PATH",
+	  .help = "Private key (PEM) of tls-certificate; empty = in the certificate file" },
 	{ "http", "token", NULL, "token", OPT_STRING, F(token), 0, "",
 	  .validate = hdmirtc_config_validate_token, .arg = "TOKEN", .secret = TRUE,
-	  .help = "Bearer token that WHEP and API requests must carry; empty = no authentication" },
-	{ "http", "cors-origin", NULL, "cors-origin", OPT_STRING, F(cors_origin), 0, "*",
+	  .help = "Bearer token that the page, WHEP and API requests must carry; empty = the one "
+	          "kept in token-file, made on first start" },
+	{ "http", "token-file", NULL, "token-file", OPT_STRING, F(token_file), 0,
+	  HDMIRTC_STATEDIR "/http-token", .arg = "PATH",
+	  .help = "Where the token made on first start is kept (when token is empty); "
+	          "empty = a new token at every start" },
+	{ "http", "open-access", NULL, "open-access", OPT_BOOL, F(open_access), 0, "false",
+	  .help = "No token at all: whoever reaches the port sees and controls the screen. Only "
+	          "behind a reverse proxy that authenticates" },
+	{ "http", "cors-origin", NULL, "cors-origin", OPT_STRING, F(cors_origin), 0, "",
 	  .validate = hdmirtc_config_validate_origin, .arg = "ORIGIN",
-	  .help = "Access-Control-Allow-Origin: * or one origin such as https://kvm.example.com" },
+	  .help = "Access-Control-Allow-Origin for pages of another origin: one origin such as "
+	          "https://kvm.example.com, or *; empty = same origin only" },
+	{ "http", "reverse-proxy", NULL, "reverse-proxy", OPT_BOOL, F(reverse_proxy), 0, "false",
+	  .help = "A reverse proxy on this host does TLS and forwards to us: plain HTTP on a "
+	          "loopback http-address or on unix-socket, and its X-Forwarded-For names the client" },
+	{ "http", "unix-socket", NULL, "unix-socket", OPT_STRING, F(unix_socket), 0, "", .arg = "PATH",
+	  .help = "With reverse-proxy: listen on this Unix socket instead of http-address:http-port" },
 
 	{ "source", "type", NULL, "source", OPT_ENUM, F(source), 0, "auto", .values = source_values,
 	  .help = "Video source; auto = the HDMI bridge if there is one, else the test pattern" },
@@ -155,6 +178,7 @@ const Option hdmirtc_config_options[] = {
 
 const Alias hdmirtc_config_aliases[] = {
 	{ "no-ipv6", 0, "ipv6", "false", "Same as --ipv6=false" },
+	{ "no-tls", 0, "tls", "false", "Same as --tls=false" },
 	{ "no-stun", 0, "stun-server", "", "Use no STUN server; same as --stun-server=\"\"" },
 	{ "verbose", 'v', "log-level", "debug", "Same as --log-level=debug" },
 };

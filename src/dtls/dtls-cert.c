@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The service's DTLS identity: one ECDSA P-256 key and self-signed
  * certificate, kept in a PEM file so the SDP fingerprint stays the same
- * across restarts (browsers may pin it, and logs stay comparable). */
+ * across restarts (browsers may pin it, and logs stay comparable).  The
+ * HTTPS server's first certificate is made the same way, with the host's
+ * names and addresses added (subjectAltName). */
 #include "dtls-private.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -26,8 +29,21 @@
 #define CERT_YEARS_BACK 1
 #define CERT_YEARS_AHEAD 10
 #define CERT_FILE_MAX_SIZE (64 * 1024)
-#define DER_BUF_SIZE 2048
-#define PEM_BUF_SIZE 4096
+#define DER_BUF_SIZE 4096
+#define PEM_BUF_SIZE 8192
+/* DER tags of GeneralName (RFC 5280 4.2.1.6), implicitly tagged. */
+#define SAN_DNS_NAME 0x82
+#define SAN_IP_ADDRESS 0x87
+
+/* What a certificate is for: its name in messages and, for HTTPS, the
+ * host's names for subjectAltName. */
+typedef struct {
+	const char *what;               /* "DTLS certificate" */
+	const char *const *dns_names;   /* NULL-terminated; NULL = none */
+	const char *const *ip_addresses;
+} CertSpec;
+
+static const CertSpec dtls_spec = { .what = "DTLS certificate" };
 
 G_DEFINE_QUARK(hdmirtc-dtls-error-quark, hdmirtc_dtls_error)
 
@@ -172,22 +188,81 @@ static gboolean set_validity(Cert *c)
 	return c->beforeDateSz > 0 && c->afterDateSz > 0;
 }
 
-static gboolean make_self_signed(ecc_key *key, WC_RNG *rng, guint8 **cert_der, gsize *cert_len)
+/* Appends one GeneralName (tag, short length: every name here is under
+ * 128 bytes) to out; FALSE when it would not fit. */
+static gboolean san_add(byte *out, int *len, int max, byte tag, const void *value, gsize value_len)
 {
-	Cert c;
+	if (value_len == 0 || value_len > 127 || *len + 2 + (int)value_len > max)
+		return FALSE;
+	out[(*len)++] = tag;
+	out[(*len)++] = (byte)value_len;
+	memcpy(out + *len, value, value_len);
+	*len += (int)value_len;
+	return TRUE;
+}
+
+/* The extension's value as wolfSSL wants it: the DER GeneralNames
+ * SEQUENCE.  Returns its size, 0 for no names; a name that does not fit
+ * or an address that does not parse is left out. */
+static int encode_alt_names(const CertSpec *spec, byte *out, int max)
+{
+	byte body[1024];
+	int len = 0, head;
+
+	for (const char *const *n = spec->dns_names; n && *n; n++) {
+		if (!san_add(body, &len, (int)sizeof(body), SAN_DNS_NAME, *n, strlen(*n)))
+			g_message("%s: the name %s is left out of it", spec->what, *n);
+	}
+	for (const char *const *a = spec->ip_addresses; a && *a; a++) {
+		struct in6_addr ip;   /* or struct in_addr, in its first bytes */
+		gboolean v4 = inet_pton(AF_INET, *a, &ip) == 1;
+
+		if ((!v4 && inet_pton(AF_INET6, *a, &ip) != 1) ||
+		    !san_add(body, &len, (int)sizeof(body), SAN_IP_ADDRESS, &ip, v4 ? 4 : 16))
+			g_message("%s: the address %s is left out of it", spec->what, *a);
+	}
+	if (len == 0)
+		return 0;
+	/* DER: the shortest length form (Chromium refuses any other). */
+	out[0] = 0x30;   /* SEQUENCE */
+	if (len < 0x80) {
+		out[1] = (byte)len;
+		head = 2;
+	} else if (len < 0x100) {
+		out[1] = 0x81;
+		out[2] = (byte)len;
+		head = 3;
+	} else {
+		out[1] = 0x82;
+		out[2] = (byte)(len >> 8);
+		out[3] = (byte)len;
+		head = 4;
+	}
+	if (head + len > max)
+		return 0;
+	memcpy(out + head, body, (gsize)len);
+	return head + len;
+}
+
+static gboolean make_self_signed(const CertSpec *spec, ecc_key *key, WC_RNG *rng,
+                                 guint8 **cert_der, gsize *cert_len)
+{
+	/* Cert is 16 kB with room for alt names: not for the stack. */
+	g_autofree Cert *c = g_new0(Cert, 1);
 	guint8 *der = g_malloc(DER_BUF_SIZE);
 	int ret;
 
-	if (wc_InitCert(&c) != 0 || !set_validity(&c))
+	if (wc_InitCert(c) != 0 || !set_validity(c))
 		goto fail;
-	g_strlcpy(c.subject.commonName, CERT_COMMON_NAME, CTC_NAME_SIZE);
-	c.sigType = CTC_SHA256wECDSA;
-	c.isCA = 0;
+	g_strlcpy(c->subject.commonName, CERT_COMMON_NAME, CTC_NAME_SIZE);
+	c->sigType = CTC_SHA256wECDSA;
+	c->isCA = 0;
+	c->altNamesSz = encode_alt_names(spec, c->altNames, (int)sizeof(c->altNames));
 	/* serialSz == 0: wolfSSL draws a random serial from rng. */
-	ret = wc_MakeCert(&c, der, DER_BUF_SIZE, NULL, key, rng);
+	ret = wc_MakeCert(c, der, DER_BUF_SIZE, NULL, key, rng);
 	if (ret < 0)
 		goto fail;
-	ret = wc_SignCert(c.bodySz, c.sigType, der, DER_BUF_SIZE, NULL, key, rng);
+	ret = wc_SignCert(c->bodySz, c->sigType, der, DER_BUF_SIZE, NULL, key, rng);
 	if (ret <= 0)
 		goto fail;
 	*cert_der = der;
@@ -198,7 +273,7 @@ fail:
 	return FALSE;
 }
 
-static HdmirtcDtlsCert *generate_cert(GError **error)
+static HdmirtcDtlsCert *generate_cert(const CertSpec *spec, GError **error)
 {
 	ecc_key key;
 	WC_RNG rng;
@@ -217,7 +292,7 @@ static HdmirtcDtlsCert *generate_cert(GError **error)
 		if (wc_ecc_make_key_ex(&rng, 32, &key, ECC_SECP256R1) == 0) {
 			key_der = g_malloc(DER_BUF_SIZE);
 			key_len = wc_EccKeyToDer(&key, key_der, DER_BUF_SIZE);
-			ok = key_len > 0 && make_self_signed(&key, &rng, &cert_der, &cert_len);
+			ok = key_len > 0 && make_self_signed(spec, &key, &rng, &cert_der, &cert_len);
 		}
 		wc_ecc_free(&key);
 	}
@@ -235,7 +310,7 @@ static HdmirtcDtlsCert *generate_cert(GError **error)
 
 HdmirtcDtlsCert *hdmirtc_dtls_cert_new_ephemeral(GError **error)
 {
-	return generate_cert(error);
+	return generate_cert(&dtls_spec, error);
 }
 
 /* ---- PEM file ---- */
@@ -286,8 +361,9 @@ static gboolean write_all(int fd, const char *data, gsize len)
 
 /* Writes to a temporary file and hard-links it into place, so a crash never
  * leaves a half-written key at path and an existing file is never
- * replaced.  Returns -EEXIST when another process created path first. */
-static int write_new_file(const char *path, const char *data, GError **error)
+ * replaced.  Returns -EEXIST (G_FILE_ERROR_EXIST) when another process
+ * created path first. */
+static int write_new_file(const CertSpec *spec, const char *path, const char *data, GError **error)
 {
 	g_autofree char *tmp = g_strconcat(path, ".XXXXXX", NULL);
 	int fd, saved, ret = 0;
@@ -296,7 +372,7 @@ static int write_new_file(const char *path, const char *data, GError **error)
 	if (fd < 0) {
 		saved = errno;
 		g_set_error(error, HDMIRTC_DTLS_ERROR, HDMIRTC_DTLS_ERROR_CERT_FILE,
-		            "cannot create DTLS certificate file %s: %s", path, g_strerror(saved));
+		            "cannot create %s file %s: %s", spec->what, path, g_strerror(saved));
 		return -saved;
 	}
 	if (!write_all(fd, data, strlen(data)) || fsync(fd) != 0)
@@ -306,9 +382,11 @@ static int write_new_file(const char *path, const char *data, GError **error)
 		ret = -errno;
 	saved = -ret;
 	unlink(tmp);
-	if (ret != 0 && ret != -EEXIST)
+	if (ret == -EEXIST)
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_EXIST, "%s exists already", path);
+	else if (ret != 0)
 		g_set_error(error, HDMIRTC_DTLS_ERROR, HDMIRTC_DTLS_ERROR_CERT_FILE,
-		            "cannot write DTLS certificate file %s: %s", path, g_strerror(saved));
+		            "cannot write %s file %s: %s", spec->what, path, g_strerror(saved));
 	return ret;
 }
 
@@ -389,7 +467,7 @@ static HdmirtcDtlsCert *load_cert(const char *path, const char *pem, gsize len, 
 	return cert;
 }
 
-static HdmirtcDtlsCert *create_cert_file(const char *path, GError **error)
+static HdmirtcDtlsCert *create_cert_file(const CertSpec *spec, const char *path, GError **error)
 {
 	g_autofree char *dir = g_path_get_dirname(path);
 	g_autofree char *pem = NULL;
@@ -400,29 +478,27 @@ static HdmirtcDtlsCert *create_cert_file(const char *path, GError **error)
 		int saved = errno;
 
 		g_set_error(error, HDMIRTC_DTLS_ERROR, HDMIRTC_DTLS_ERROR_CERT_FILE,
-		            "cannot create directory %s for the DTLS certificate: %s", dir,
+		            "cannot create directory %s for the %s: %s", dir, spec->what,
 		            g_strerror(saved));
 		return NULL;
 	}
-	cert = generate_cert(error);
+	cert = generate_cert(spec, error);
 	if (cert == NULL)
 		return NULL;
 	pem = cert_to_pem(cert);
 	if (pem == NULL) {
 		g_set_error(error, HDMIRTC_DTLS_ERROR, HDMIRTC_DTLS_ERROR_CRYPTO,
-		            "cannot encode the DTLS certificate as PEM");
+		            "cannot encode the %s as PEM", spec->what);
 		hdmirtc_dtls_cert_free(cert);
 		return NULL;
 	}
-	ret = write_new_file(path, pem, error);
+	ret = write_new_file(spec, path, pem, error);
 	explicit_bzero(pem, strlen(pem));
 	if (ret == 0) {
-		g_message("created DTLS certificate %s (%s)", path, cert->fingerprint);
+		g_message("created %s %s (%s)", spec->what, path, cert->fingerprint);
 		return cert;
 	}
 	hdmirtc_dtls_cert_free(cert);
-	if (ret == -EEXIST)   /* lost a race with another instance: use its file */
-		return hdmirtc_dtls_cert_load_or_create(path, error);
 	return NULL;
 }
 
@@ -436,8 +512,17 @@ HdmirtcDtlsCert *hdmirtc_dtls_cert_load_or_create(const char *path, GError **err
 	g_return_val_if_fail(path != NULL && *path != '\0', NULL);
 	hdmirtc_dtls_library_init();
 	if (!g_file_get_contents(path, &pem, &len, &local)) {
-		if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-			return create_cert_file(path, error);
+		if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+			g_autoptr(GError) create_error = NULL;
+
+			cert = create_cert_file(&dtls_spec, path, &create_error);
+			/* Lost a race with another instance: use its file. */
+			if (!cert && g_error_matches(create_error, G_FILE_ERROR, G_FILE_ERROR_EXIST))
+				return hdmirtc_dtls_cert_load_or_create(path, error);
+			if (!cert)
+				g_propagate_error(error, g_steal_pointer(&create_error));
+			return cert;
+		}
 		g_set_error(error, HDMIRTC_DTLS_ERROR, HDMIRTC_DTLS_ERROR_CERT_FILE,
 		            "cannot read DTLS certificate file %s: %s", path, local->message);
 		return NULL;
@@ -446,4 +531,24 @@ HdmirtcDtlsCert *hdmirtc_dtls_cert_load_or_create(const char *path, GError **err
 	explicit_bzero(pem, len);
 	g_free(pem);
 	return cert;
+}
+
+gboolean hdmirtc_dtls_cert_create_for_host(const char *path, const char *const *dns_names,
+                                           const char *const *ip_addresses, GError **error)
+{
+	const CertSpec spec = {
+		.what = "HTTPS certificate", .dns_names = dns_names, .ip_addresses = ip_addresses,
+	};
+	g_autoptr(GError) local = NULL;
+	HdmirtcDtlsCert *cert;
+
+	g_return_val_if_fail(path != NULL && *path != '\0', FALSE);
+	hdmirtc_dtls_library_init();
+	cert = create_cert_file(&spec, path, &local);
+	hdmirtc_dtls_cert_free(cert);
+	/* Another instance made it first: theirs is as good. */
+	if (cert || g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_EXIST))
+		return TRUE;
+	g_propagate_error(error, g_steal_pointer(&local));
+	return FALSE;
 }

@@ -8,8 +8,14 @@
  *     is there: then it is shut down (half-open and slowloris clients);
  *   - sessions made (201 to POST /whep): a token bucket, 429 with
  *     Retry-After when it is empty;
+ *   - PATCH and DELETE on sessions: a bucket of its own, larger (each
+ *     session trickles a few candidates), against floods of them;
  *   - WHEP sessions held: 429 past max_sessions_per_address, so that
  *     max-viewers is never filled from one address.
+ * Connections count by the peer's address; sessions and offers by the
+ * client's (http-client-address.c: behind a trusted reverse proxy, the one
+ * it forwards for; IPv6 by /64).  Behind such a proxy every connection
+ * comes from it, and it keeps its own limits: connections are not capped.
  * Each message holds a reference to the limits (not the server), so a
  * message finalised after the server is freed still finds its counters.
  * Server's main context. */
@@ -26,12 +32,16 @@
  * passes; a flood is held to a few a second. */
 #define POST_BURST_MIN 20.0
 #define POST_RATE_MIN 2.0
+#define SESSION_REQUEST_BURST_MIN 100.0
+#define SESSION_REQUEST_RATE_MIN 20.0
 
 typedef struct {
 	char *address;
 	guint connections;              /* messages alive */
 	double tokens;                  /* POST /whep */
 	gint64 refilled_us;
+	double session_tokens;          /* PATCH, DELETE /whep/<id> */
+	gint64 session_refilled_us;
 	GPtrArray *sessions;            /* char *, ids this address was given */
 	guint offers;                   /* POST /whep let through, not answered yet */
 	guint shut;                     /* connections shut down (cap or timeout) */
@@ -44,6 +54,8 @@ struct HdmirtcHttpLimits {
 	guint max_connections;
 	double post_burst;
 	double post_rate;               /* offers a second, sustained */
+	double session_burst;
+	double session_rate;
 	guint64 refused;                /* connections shut down, in all */
 	guint64 timed_out;
 	guint64 too_many;               /* 429 answers */
@@ -51,10 +63,10 @@ struct HdmirtcHttpLimits {
 
 typedef struct {
 	HdmirtcHttpLimits *limits;
-	char *address;
+	char *address;                  /* the peer's */
 	GSource *deadline;
 	SoupServerMessage *msg;         /* not a reference: this lives in its qdata */
-	gboolean offer;                 /* a POST /whep counted in Client.offers */
+	char *offer_address;            /* a POST /whep counted in this client's offers */
 } MsgLimit;
 
 static void client_free(gpointer data)
@@ -77,6 +89,8 @@ HdmirtcHttpLimits *hdmirtc_http_limits_new(guint max_sessions_per_address)
 	l->max_connections = BASE_CONNECTIONS + 2 * sizing;
 	l->post_burst = MAX(POST_BURST_MIN, 4.0 * sizing);
 	l->post_rate = MAX(POST_RATE_MIN, sizing / 2.0);
+	l->session_burst = MAX(SESSION_REQUEST_BURST_MIN, 12.0 * sizing);
+	l->session_rate = MAX(SESSION_REQUEST_RATE_MIN, 2.5 * sizing);
 	return l;
 }
 
@@ -103,63 +117,99 @@ static Client *client_get(HdmirtcHttpLimits *l, const char *address)
 		c->address = g_strdup(address);
 		c->tokens = l->post_burst;
 		c->refilled_us = g_get_monotonic_time();
+		c->session_tokens = l->session_burst;
+		c->session_refilled_us = c->refilled_us;
 		c->sessions = g_ptr_array_new_with_free_func(g_free);
 		g_hash_table_insert(l->clients, c->address, c);
 	}
 	return c;
 }
 
-static void refill(HdmirtcHttpLimits *l, Client *c)
+static void refill_bucket(double *tokens, gint64 *refilled_us, double burst, double rate)
 {
 	gint64 now = g_get_monotonic_time();
 
-	c->tokens = MIN(l->post_burst, c->tokens + l->post_rate * (double)(now - c->refilled_us) / G_USEC_PER_SEC);
-	c->refilled_us = now;
+	*tokens = MIN(burst, *tokens + rate * (double)(now - *refilled_us) / G_USEC_PER_SEC);
+	*refilled_us = now;
+}
+
+static void refill(HdmirtcHttpLimits *l, Client *c)
+{
+	refill_bucket(&c->tokens, &c->refilled_us, l->post_burst, l->post_rate);
+	refill_bucket(&c->session_tokens, &c->session_refilled_us, l->session_burst, l->session_rate);
 }
 
 /* Forgotten once it holds nothing and owes nothing. */
 static void client_maybe_drop(HdmirtcHttpLimits *l, Client *c)
 {
 	refill(l, c);
-	if (c->connections == 0 && c->offers == 0 && c->sessions->len == 0 && c->tokens >= l->post_burst)
+	if (c->connections == 0 && c->offers == 0 && c->sessions->len == 0 && c->tokens >= l->post_burst &&
+	    c->session_tokens >= l->session_burst)
 		g_hash_table_remove(l->clients, c->address);
-}
-
-/* The client address of a message: its IP without the port; "" for a
- * connection with no address (a stream handed over in tests). */
-static char *address_of(SoupServerMessage *msg)
-{
-	GSocketAddress *sa = soup_server_message_get_remote_address(msg);
-
-	if (!G_IS_INET_SOCKET_ADDRESS(sa))
-		return g_strdup("");
-	return g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(sa)));
 }
 
 /* Stops the connection from our side: the client reads the end of it, and
  * libsoup, reading end of stream, closes it and drops the message. */
 static void shut_down(SoupServerMessage *msg)
 {
-	GSocket *socket = soup_server_message_get_socket(msg);
+	GSocket *socket = hdmirtc_http_listen_socket_of(msg);
 
 	if (socket && !g_socket_is_closed(socket))
 		(void)g_socket_shutdown(socket, TRUE, TRUE, NULL);
 }
 
+gboolean hdmirtc_http_limits_connection_begin(HdmirtcHttpLimits *l, const char *address,
+                                              gboolean uncapped)
+{
+	Client *c = client_get(l, address);
+
+	c->connections++;
+	if (uncapped || c->connections <= l->max_connections)
+		return TRUE;
+	if (c->shut++ == 0)
+		g_message("HTTP: %s has %u connections open: closing new ones", address, l->max_connections);
+	l->refused++;
+	return FALSE;
+}
+
+void hdmirtc_http_limits_connection_end(HdmirtcHttpLimits *l, const char *address)
+{
+	Client *c = g_hash_table_lookup(l->clients, address);
+
+	if (c) {
+		c->connections--;
+		client_maybe_drop(l, c);
+	}
+}
+
+void hdmirtc_http_limits_count_timeout(HdmirtcHttpLimits *l, const char *address)
+{
+	Client *c = g_hash_table_lookup(l->clients, address);
+
+	if (c && c->shut++ == 0)
+		g_message("HTTP: %s sent no whole request within %u s: closing its connection "
+		          "(later ones from it are counted in the status)", address, REQUEST_TIMEOUT_S);
+	l->timed_out++;
+}
+
 static void msg_limit_free(gpointer data)
 {
 	MsgLimit *m = data;
-	Client *c = g_hash_table_lookup(m->limits->clients, m->address);
 
 	if (m->deadline) {
 		g_source_destroy(m->deadline);
 		g_source_unref(m->deadline);
 	}
-	if (c) {
-		c->connections--;
-		c->offers -= m->offer;
-		client_maybe_drop(m->limits, c);
+	if (m->offer_address) {
+		Client *c = g_hash_table_lookup(m->limits->clients, m->offer_address);
+
+		if (c) {
+			c->offers--;
+			client_maybe_drop(m->limits, c);
+		}
+		g_free(m->offer_address);
 	}
+	hdmirtc_http_limits_connection_end(m->limits, m->address);
 	hdmirtc_http_limits_unref(m->limits);
 	g_free(m->address);
 	g_free(m);
@@ -168,12 +218,8 @@ static void msg_limit_free(gpointer data)
 static gboolean on_deadline(gpointer data)
 {
 	MsgLimit *m = data;
-	Client *c = g_hash_table_lookup(m->limits->clients, m->address);
 
-	if (c && c->shut++ == 0)
-		g_message("HTTP: %s sent no whole request within %u s: closing its connection "
-		          "(later ones from it are counted in the status)", m->address, REQUEST_TIMEOUT_S);
-	m->limits->timed_out++;
+	hdmirtc_http_limits_count_timeout(m->limits, m->address);
 	g_clear_pointer(&m->deadline, g_source_unref);
 	shut_down(m->msg);
 	return G_SOURCE_REMOVE;
@@ -189,22 +235,16 @@ static void on_got_body(SoupServerMessage *msg, gpointer user_data)
 	}
 }
 
-void hdmirtc_http_limits_request_started(HdmirtcHttpLimits *l, SoupServerMessage *msg)
+void hdmirtc_http_limits_request_started(HdmirtcHttpServer *self, SoupServerMessage *msg)
 {
+	HdmirtcHttpLimits *l = self->limits;
 	MsgLimit *m = g_new0(MsgLimit, 1);
-	Client *c;
 
 	m->limits = limits_ref(l);
-	m->address = address_of(msg);
+	m->address = hdmirtc_http_peer_address(msg);
 	m->msg = msg;
-	c = client_get(l, m->address);
-	c->connections++;
 	g_object_set_data_full(G_OBJECT(msg), MSG_KEY, m, msg_limit_free);
-	if (c->connections > l->max_connections) {
-		if (c->shut++ == 0)
-			g_message("HTTP: %s has %u connections open: closing new ones", m->address,
-			          l->max_connections);
-		l->refused++;
+	if (!hdmirtc_http_limits_connection_begin(l, m->address, self->trust_forwarded)) {
 		shut_down(msg);
 		return;
 	}
@@ -238,7 +278,7 @@ gboolean hdmirtc_http_limits_allow_whep_post(HdmirtcHttpServer *self, SoupServer
 {
 	HdmirtcHttpLimits *l = self->limits;
 	MsgLimit *m = g_object_get_data(G_OBJECT(msg), MSG_KEY);
-	g_autofree char *address = address_of(msg);
+	g_autofree char *address = hdmirtc_http_client_address(self, msg);
 	Client *c = client_get(l, address);
 
 	/* Offers still being answered count too: sessions appear only with
@@ -258,17 +298,33 @@ gboolean hdmirtc_http_limits_allow_whep_post(HdmirtcHttpServer *self, SoupServer
 	}
 	/* The token is taken with the 201: an offer refused costs nothing
 	 * but its parse, and those in flight are bounded above. */
-	if (m && !m->offer) {
-		m->offer = TRUE;
+	if (m && !m->offer_address) {
+		m->offer_address = g_strdup(address);
 		c->offers++;
 	}
 	return TRUE;
 }
 
+gboolean hdmirtc_http_limits_allow_session_request(HdmirtcHttpServer *self, SoupServerMessage *msg)
+{
+	HdmirtcHttpLimits *l = self->limits;
+	g_autofree char *address = hdmirtc_http_client_address(self, msg);
+	Client *c = client_get(l, address);
+
+	refill(l, c);
+	if (c->session_tokens < 1.0) {
+		too_many(self, msg, (guint)((1.0 - c->session_tokens) / l->session_rate) + 1,
+		         g_strdup_printf("more than %u PATCH or DELETE requests from this address in a row: "
+		                         "wait a little", (guint)l->session_burst));
+		return FALSE;
+	}
+	c->session_tokens -= 1.0;
+	return TRUE;
+}
+
 void hdmirtc_http_limits_session_created(HdmirtcHttpServer *self, SoupServerMessage *msg, const char *id)
 {
-	g_autofree char *address = address_of(msg);
-
+	g_autofree char *address = hdmirtc_http_client_address(self, msg);
 	Client *c = client_get(self->limits, address);
 
 	g_ptr_array_add(c->sessions, g_strdup(id));

@@ -23,6 +23,12 @@ struct HdmirtcHttpServer {
 	GPtrArray *pending_whep;  /* HdmirtcWhepRequest*, not owned */
 	HdmirtcHttpLimits *limits;
 	GPtrArray *mjpeg_viewers; /* HdmirtcMjpegViewer*, owned */
+	GTlsCertificate *tls_certificate; /* NULL = plain HTTP */
+	char *unix_socket;        /* NULL = TCP */
+	gboolean trust_forwarded;
+	GPtrArray *listeners;     /* http-listen.c's, owned */
+	GPtrArray *waiting;       /* connections before their first byte, owned */
+	GHashTable *tickets;      /* MJPEG ticket -> expiry (monotonic us), http-auth.c */
 };
 
 typedef struct HdmirtcMjpegViewer HdmirtcMjpegViewer;
@@ -68,23 +74,56 @@ GBytes *hdmirtc_http_take_bytes(HdmirtcHttpServer *self, SoupServerMessage *msg)
 /* GET/PUT /api/edid. */
 void hdmirtc_http_api_edid(HdmirtcHttpServer *self, SoupServerMessage *msg);
 
+/* http-listen.c: listening sockets and accepted connections. */
+/* Listens on self->unix_socket or self->address:self->port (sets the
+ * port chosen for port 0). */
+gboolean hdmirtc_http_listen_start(HdmirtcHttpServer *self, GError **error);
+/* Closes the listening sockets and connections not handed to libsoup. */
+void hdmirtc_http_listen_stop(HdmirtcHttpServer *self);
+/* Free functions of the server's listeners and waiting arrays. */
+void hdmirtc_http_listener_free(gpointer listener);
+void hdmirtc_http_waiting_free(gpointer waiting);
+/* The socket of the message's connection (libsoup has none for it);
+ * NULL for a stream handed over by hdmirtc_http_server_accept_stream(). */
+GSocket *hdmirtc_http_listen_socket_of(SoupServerMessage *msg);
+
+/* http-client-address.c */
+/* The IP of the connection's peer; "" for none (a Unix socket, a stream
+ * handed over). */
+char *hdmirtc_http_peer_address(SoupServerMessage *msg);
+/* The client a request counts for (see the file). */
+char *hdmirtc_http_client_address(HdmirtcHttpServer *self, SoupServerMessage *msg);
+
 /* http-limits.c: what one client address may take (connections, time to
  * send a request, POST /whep rate, WHEP sessions). */
 HdmirtcHttpLimits *hdmirtc_http_limits_new(guint max_sessions_per_address);
 void hdmirtc_http_limits_unref(HdmirtcHttpLimits *limits);
 /* Every message, from request-started: counts its connection, shuts it
  * down past the cap, and gives it a deadline for the whole request. */
-void hdmirtc_http_limits_request_started(HdmirtcHttpLimits *limits, SoupServerMessage *msg);
+void hdmirtc_http_limits_request_started(HdmirtcHttpServer *self, SoupServerMessage *msg);
+/* One connection of address more: FALSE (counted all the same, and as
+ * refused) past the cap, unless uncapped.  Each is ended once. */
+gboolean hdmirtc_http_limits_connection_begin(HdmirtcHttpLimits *limits, const char *address,
+                                              gboolean uncapped);
+void hdmirtc_http_limits_connection_end(HdmirtcHttpLimits *limits, const char *address);
+/* A connection of address shut down for its slowness. */
+void hdmirtc_http_limits_count_timeout(HdmirtcHttpLimits *limits, const char *address);
 /* FALSE after answering 429 (with Retry-After). */
 gboolean hdmirtc_http_limits_allow_whep_post(HdmirtcHttpServer *self, SoupServerMessage *msg);
+/* PATCH and DELETE on a session: FALSE after answering 429. */
+gboolean hdmirtc_http_limits_allow_session_request(HdmirtcHttpServer *self, SoupServerMessage *msg);
 void hdmirtc_http_limits_session_created(HdmirtcHttpServer *self, SoupServerMessage *msg, const char *id);
 void hdmirtc_http_limits_add_status(HdmirtcHttpLimits *limits, JsonBuilder *b);
 
 /* http-auth.c */
 
 /* TRUE if the request carries the configured bearer token (or none is
- * configured); otherwise answers 401 and returns FALSE. */
+ * configured), or, for GET /stream.mjpeg only, a ticket in its URL;
+ * otherwise answers 401 and returns FALSE. */
 gboolean hdmirtc_http_check_auth(HdmirtcHttpServer *self, SoupServerMessage *msg);
+/* POST /api/mjpeg-ticket (authorised already). */
+void hdmirtc_http_api_mjpeg_ticket(HdmirtcHttpServer *self, SoupServerMessage *msg);
+void hdmirtc_http_tickets_free(HdmirtcHttpServer *self);
 
 /* http-whep.c: id is NULL for /whep. */
 void hdmirtc_http_whep_route(HdmirtcHttpServer *self, SoupServerMessage *msg, const char *id);
@@ -106,4 +145,4 @@ gboolean hdmirtc_http_static_serve(HdmirtcHttpServer *self, SoupServerMessage *m
                                    const char *name);
 
 /* http-urls.c */
-char **hdmirtc_http_urls_build(GInetAddress *listen, guint port);
+char **hdmirtc_http_urls_build(GInetAddress *listen, guint port, const char *scheme);

@@ -3,13 +3,9 @@
  * routing of each request. */
 #include "http-private.h"
 
-#include <errno.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "hdmirtc-build.h"
-
-#define LISTEN_BACKLOG 512
 
 static const char *const page_files[] = {
 	"index.html", "player.js", "whep.js", "barcode.js", "style.css",
@@ -103,7 +99,7 @@ static void on_request_started(SoupServer *soup, SoupServerMessage *msg, gpointe
 	 * descriptor (found by the bench's memory soak; fixed upstream in 3.3).
 	 * A KVM page makes a handful of requests: close after each. */
 	soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Connection", "close");
-	hdmirtc_http_limits_request_started(((HdmirtcHttpServer *)user_data)->limits, msg);
+	hdmirtc_http_limits_request_started(user_data, msg);
 	g_signal_connect(msg, "got-headers", G_CALLBACK(on_msg_got_headers), user_data);
 	g_signal_connect(msg, "got-chunk", G_CALLBACK(on_msg_got_chunk), user_data);
 	/* Requests libsoup could not parse never reach a handler or the
@@ -171,7 +167,8 @@ static void serve_api(HdmirtcHttpServer *self, SoupServerMessage *msg, const cha
 	if (options && (id || strcmp(path, "/whep") == 0))
 		hdmirtc_http_whep_options(self, msg, id);
 	else if (options)
-		api_options(self, msg, strcmp(path, "/api/keyframe") == 0 ? "OPTIONS, POST" :
+		api_options(self, msg, strcmp(path, "/api/keyframe") == 0 ||
+		                       strcmp(path, "/api/mjpeg-ticket") == 0 ? "OPTIONS, POST" :
 		                       strcmp(path, "/api/edid") == 0 ? "GET, HEAD, PUT, DELETE, OPTIONS" :
 		                       "GET, HEAD, OPTIONS");
 	else if (!hdmirtc_http_check_auth(self, msg))
@@ -184,6 +181,8 @@ static void serve_api(HdmirtcHttpServer *self, SoupServerMessage *msg, const cha
 		hdmirtc_http_metrics(self, msg);
 	else if (strcmp(path, "/api/edid") == 0)
 		hdmirtc_http_api_edid(self, msg);
+	else if (strcmp(path, "/api/mjpeg-ticket") == 0)
+		hdmirtc_http_api_mjpeg_ticket(self, msg);
 	else if (strcmp(path, "/stream.mjpeg") == 0)
 		hdmirtc_http_mjpeg(self, msg);
 	else
@@ -195,7 +194,24 @@ static gboolean is_api_path(const char *path)
 	return strcmp(path, "/whep") == 0 || g_str_has_prefix(path, "/whep/") ||
 	       strcmp(path, "/api/status") == 0 || strcmp(path, "/api/keyframe") == 0 ||
 	       strcmp(path, "/metrics") == 0 || strcmp(path, "/stream.mjpeg") == 0 ||
-	       strcmp(path, "/api/edid") == 0;
+	       strcmp(path, "/api/edid") == 0 || strcmp(path, "/api/mjpeg-ticket") == 0;
+}
+
+/* A plain-HTTP request on the HTTPS port: the same URL in https (308
+ * keeps the method and body).  Nothing else is served in clear, so a
+ * token sent by mistake has crossed the network once, but is not
+ * answered. */
+static void redirect_to_https(HdmirtcHttpServer *self, SoupServerMessage *msg)
+{
+	GUri *uri = soup_server_message_get_uri(msg);
+	g_autoptr(GUri) https = g_uri_build(G_URI_FLAGS_ENCODED, "https", NULL, g_uri_get_host(uri),
+	                                    g_uri_get_port(uri), g_uri_get_path(uri),
+	                                    g_uri_get_query(uri), NULL);
+	g_autofree char *location = g_uri_to_string(https);
+
+	soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Location", location);
+	hdmirtc_http_reply_error(self, msg, SOUP_STATUS_PERMANENT_REDIRECT,
+	                         "this server speaks HTTPS only: %s", location);
 }
 
 static void on_request(SoupServer *soup, SoupServerMessage *msg, const char *path,
@@ -204,7 +220,9 @@ static void on_request(SoupServer *soup, SoupServerMessage *msg, const char *pat
 	HdmirtcHttpServer *self = user_data;
 	const char *file = page_file_for(path);
 
-	if (file)
+	if (self->tls_certificate && strcmp(g_uri_get_scheme(soup_server_message_get_uri(msg)), "https") != 0)
+		redirect_to_https(self, msg);
+	else if (file)
 		serve_page(self, msg, path, file);
 	else if (is_api_path(path))
 		serve_api(self, msg, path);
@@ -240,6 +258,9 @@ static gboolean copy_config(HdmirtcHttpServer *self, const HdmirtcHttpConfig *cf
 	                                                       : (const char *const[]){ NULL }));
 	self->retry_after_s = cfg->retry_after_s ? cfg->retry_after_s : 5;
 	self->limits = hdmirtc_http_limits_new(cfg->max_sessions_per_address);
+	self->tls_certificate = cfg->tls_certificate ? g_object_ref(cfg->tls_certificate) : NULL;
+	self->unix_socket = cfg->unix_socket && *cfg->unix_socket ? g_strdup(cfg->unix_socket) : NULL;
+	self->trust_forwarded = cfg->trust_forwarded;
 	return TRUE;
 }
 
@@ -299,45 +320,6 @@ static gboolean check_header_values(HdmirtcHttpServer *self, GError **error)
 	return FALSE;
 }
 
-static gboolean start_listening(HdmirtcHttpServer *self, GError **error)
-{
-	g_autoptr(GSocketAddress) sa = NULL;
-	GSList *listeners;
-	gboolean ok;
-
-	if (g_inet_address_get_is_any(self->inet)) {
-		gboolean v6 = g_inet_address_get_family(self->inet) == G_SOCKET_FAMILY_IPV6;
-
-		ok = soup_server_listen_all(self->soup, self->port,
-		                            v6 ? 0 : SOUP_SERVER_LISTEN_IPV4_ONLY, error);
-	} else {
-		sa = g_inet_socket_address_new(self->inet, self->port);
-		ok = soup_server_listen(self->soup, sa, 0, error);
-	}
-	if (!ok) {
-		g_prefix_error(error, "cannot listen on %s port %u: ", self->address, self->port);
-		return FALSE;
-	}
-	listeners = soup_server_get_listeners(self->soup);
-	/* GLib listens with a backlog of 10: a burst of connections from one
-	 * client (shut down at once past its cap, http-limits.c) would fill it
-	 * and leave everyone else's SYNs waiting for a retransmission.
-	 * listen() again on a listening socket only changes its backlog (GLib
-	 * refuses to set it once listening). */
-	for (GSList *l = listeners; l; l = l->next) {
-		if (listen(g_socket_get_fd(l->data), LISTEN_BACKLOG) != 0)
-			g_message("HTTP: the listen backlog stays at GLib's 10: %s", g_strerror(errno));
-	}
-	if (listeners) {
-		g_autoptr(GSocketAddress) local = g_socket_get_local_address(listeners->data, NULL);
-
-		if (G_IS_INET_SOCKET_ADDRESS(local))
-			self->port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local));
-	}
-	g_slist_free(listeners);
-	return TRUE;
-}
-
 /* Everything but listening. */
 static HdmirtcHttpServer *server_create(const HdmirtcHttpConfig *cfg,
                                         const HdmirtcHttpHandlers *handlers,
@@ -348,6 +330,8 @@ static HdmirtcHttpServer *server_create(const HdmirtcHttpConfig *cfg,
 	self->handlers = *handlers;
 	self->pending_whep = g_ptr_array_new();
 	self->mjpeg_viewers = g_ptr_array_new();
+	self->listeners = g_ptr_array_new_with_free_func(hdmirtc_http_listener_free);
+	self->waiting = g_ptr_array_new_with_free_func(hdmirtc_http_waiting_free);
 	self->user_data = user_data;
 	if (!copy_config(self, cfg, error) || !check_header_values(self, error))
 		return NULL;
@@ -365,10 +349,14 @@ HdmirtcHttpServer *hdmirtc_http_server_new(const HdmirtcHttpConfig *cfg,
 
 	g_return_val_if_fail(cfg && handlers, NULL);
 	self = server_create(cfg, handlers, user_data, error);
-	if (!self || !start_listening(self, error))
+	if (!self || !hdmirtc_http_listen_start(self, error))
 		return NULL;
-	g_info("HTTP server listening on %s port %u%s", self->address, self->port,
-	       self->token ? " (bearer token required)" : "");
+	if (self->unix_socket)
+		g_info("HTTP server listening on %s%s", self->unix_socket,
+		       self->token ? " (bearer token required)" : "");
+	else
+		g_info("HTTP%s server listening on %s port %u%s", self->tls_certificate ? "S" : "",
+		       self->address, self->port, self->token ? " (bearer token required)" : "");
 	return g_steal_pointer(&self);
 }
 
@@ -402,7 +390,9 @@ guint hdmirtc_http_server_get_port(const HdmirtcHttpServer *self)
 
 char **hdmirtc_http_server_get_urls(const HdmirtcHttpServer *self)
 {
-	return hdmirtc_http_urls_build(self->inet, self->port);
+	if (self->unix_socket)
+		return g_new0(char *, 1);
+	return hdmirtc_http_urls_build(self->inet, self->port, self->tls_certificate ? "https" : "http");
 }
 
 void hdmirtc_http_server_free(HdmirtcHttpServer *self)
@@ -415,12 +405,21 @@ void hdmirtc_http_server_free(HdmirtcHttpServer *self)
 		hdmirtc_http_mjpeg_close_all(self);
 		g_ptr_array_unref(self->mjpeg_viewers);
 	}
+	if (self->listeners)
+		hdmirtc_http_listen_stop(self);
 	if (self->soup) {
 		soup_server_disconnect(self->soup);
 		g_signal_handlers_disconnect_by_data(self->soup, self);
 		g_object_unref(self->soup);
 	}
 	g_clear_object(&self->inet);
+	g_clear_object(&self->tls_certificate);
+	g_free(self->unix_socket);
+	if (self->listeners)
+		g_ptr_array_unref(self->listeners);
+	if (self->waiting)
+		g_ptr_array_unref(self->waiting);
+	hdmirtc_http_tickets_free(self);
 	g_free(self->address);
 	g_free(self->token);
 	g_free(self->cors_origin);

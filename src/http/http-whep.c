@@ -7,6 +7,8 @@
  * gathering); the others synchronously. */
 #include "http-private.h"
 
+#include <poll.h>
+
 #include <string.h>
 
 #define SDP_TYPE "application/sdp"
@@ -128,32 +130,25 @@ void hdmirtc_http_whep_abandon_all(HdmirtcHttpServer *self)
 	g_ptr_array_set_size(self->pending_whep, 0);
 }
 
-/* libsoup does not watch a paused message's connection, so look: an
- * orderly close reads as end of stream. */
+/* libsoup does not watch a paused message's connection, so look for the
+ * client's FIN (RDHUP: also behind data not read yet, such as the
+ * close_notify alert of a TLS client). */
 static gboolean connection_closed(const HdmirtcWhepRequest *req)
 {
-	GSocket *socket = soup_server_message_get_socket(req->msg);
-	GInputVector vec;
-	char byte;
-	gint flags = G_SOCKET_MSG_PEEK;
+	GSocket *socket = hdmirtc_http_listen_socket_of(req->msg);
+	struct pollfd p;
 
 	if (req->disconnected)
 		return TRUE;
 	/* A connection handed over as a GIOStream
 	 * (hdmirtc_http_server_accept_stream()) has no socket to look at:
-	 * only libsoup's disconnected signal tells.  (A socket connection
-	 * loses its socket when it is disconnected, which signals too.) */
+	 * only libsoup's disconnected signal tells. */
 	if (!socket)
 		return FALSE;
 	if (g_socket_is_closed(socket))
 		return TRUE;
-	GIOCondition cond = g_socket_condition_check(socket, G_IO_IN | G_IO_HUP | G_IO_ERR);
-	if (cond & (G_IO_HUP | G_IO_ERR))
-		return TRUE;
-	if (!(cond & G_IO_IN))
-		return FALSE;
-	vec = (GInputVector){ .buffer = &byte, .size = 1 };
-	return g_socket_receive_message(socket, NULL, &vec, 1, NULL, NULL, &flags, NULL, NULL) <= 0;
+	p = (struct pollfd){ .fd = g_socket_get_fd(socket), .events = POLLIN | POLLRDHUP };
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
 }
 
 gboolean hdmirtc_whep_request_is_abandoned(const HdmirtcWhepRequest *req)
@@ -350,10 +345,12 @@ void hdmirtc_http_whep_route(HdmirtcHttpServer *self, SoupServerMessage *msg, co
 		if (hdmirtc_http_require_handler(self, msg, h->whep_create != NULL))
 			whep_post(self, msg);
 	} else if (id && strcmp(method, "PATCH") == 0) {
-		if (hdmirtc_http_require_handler(self, msg, h->whep_patch != NULL))
+		if (hdmirtc_http_require_handler(self, msg, h->whep_patch != NULL) &&
+		    hdmirtc_http_limits_allow_session_request(self, msg))
 			whep_patch(self, msg, id);
 	} else if (id && strcmp(method, "DELETE") == 0) {
-		if (hdmirtc_http_require_handler(self, msg, h->whep_delete != NULL))
+		if (hdmirtc_http_require_handler(self, msg, h->whep_delete != NULL) &&
+		    hdmirtc_http_limits_allow_session_request(self, msg))
 			whep_delete(self, msg, id);
 	} else {
 		hdmirtc_http_reply_bad_method(self, msg, id ? SESSION_METHODS : ENDPOINT_METHODS);

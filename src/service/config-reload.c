@@ -9,6 +9,7 @@
  * every option is covered without a list of fields.  Main thread. */
 #include "config-reload.h"
 
+#include "access-token.h"
 #include "hdmirtc/log.h"
 #include "service-private.h"
 
@@ -50,7 +51,11 @@ static gboolean apply_log_level(HdmirtcService *s, const HdmirtcConfig *next, GE
 
 static gboolean apply_access(HdmirtcService *s, const HdmirtcConfig *next, GError **error)
 {
-	return hdmirtc_http_server_set_access(s->http, next->token, next->cors_origin, error);
+	g_autofree char *token = hdmirtc_access_token_resolve(next, error);
+
+	if (!token && !next->open_access)
+		return FALSE;
+	return hdmirtc_http_server_set_access(s->http, token, next->cors_origin, error);
 }
 
 static const struct {
@@ -63,6 +68,8 @@ static const struct {
 	{ "source", "edid", apply_edid, FALSE },
 	{ "log", "level", apply_log_level, FALSE },
 	{ "http", "token", apply_access, TRUE },
+	{ "http", "token-file", apply_access, FALSE },
+	{ "http", "open-access", apply_access, FALSE },
 	{ "http", "cors-origin", apply_access, FALSE },
 };
 

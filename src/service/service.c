@@ -3,6 +3,8 @@
 
 #include "hdmirtc-build.h"
 #include "hdmirtc/sdp.h"
+#include "access-token.h"
+#include "https-certificate.h"
 
 #include <glib-unix.h>
 #include <glib/gstdio.h>
@@ -313,23 +315,54 @@ static gboolean start_webrtc(HdmirtcService *s, const HdmirtcConfig *c, GError *
 	return s->webrtc != NULL;
 }
 
+/* The page reads the token from the fragment, which browsers never send:
+ * the URL to open carries it to the page alone. */
+static GStrv urls_with_token(GStrv urls, const char *token)
+{
+	for (char **u = urls; token && *u; u++) {
+		char *with = g_strconcat(*u, "#token=", token, NULL);
+
+		g_free(*u);
+		*u = with;
+	}
+	return urls;
+}
+
 static gboolean start_http(HdmirtcService *s, const HdmirtcConfig *c, GError **error)
 {
 	g_auto(GStrv) links = hdmirtc_service_ice_links(s);
+	g_autoptr(GTlsCertificate) tls = NULL;
+	g_autofree char *token = hdmirtc_access_token_resolve(c, error);
 	HdmirtcHttpConfig hc = {
 		.address = c->http_address,
 		.port = c->http_port,
-		.token = c->token,
 		.cors_origin = c->cors_origin,
 		.ice_servers = (const char *const *)links,
 		.max_sessions_per_address = c->max_viewers_per_address ? c->max_viewers_per_address
 		                                                       : MAX(1, c->max_viewers / 2),
+		.unix_socket = c->unix_socket,
+		.trust_forwarded = c->reverse_proxy,
 	};
 
+	if (!token && !c->open_access)
+		return FALSE;
+	if (c->tls && !c->reverse_proxy) {
+		g_autofree char *fingerprint = NULL;
+
+		tls = hdmirtc_https_certificate_load(c, error);
+		if (!tls)
+			return FALSE;
+		fingerprint = hdmirtc_https_certificate_fingerprint(tls);
+		g_message("HTTPS certificate %s, SHA-256 %s", c->tls_certificate, fingerprint);
+	}
+	if (c->open_access)
+		g_message("open access: no token asked for, as configured");
+	hc.token = token;
+	hc.tls_certificate = tls;
 	s->http = hdmirtc_http_server_new(&hc, &http_handlers, s, error);
 	if (!s->http)
 		return FALSE;
-	s->urls = hdmirtc_http_server_get_urls(s->http);
+	s->urls = urls_with_token(hdmirtc_http_server_get_urls(s->http), token);
 	return TRUE;
 }
 

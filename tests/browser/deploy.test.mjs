@@ -180,7 +180,8 @@ test('systemd: the unit is Type=notify, watchdog, restart, dynamic user, hardene
     ['AF_INET', 'AF_INET6', 'AF_NETLINK', 'AF_UNIX']);
   assert.deepEqual(k['Service.DeviceAllow'].sort(),
     ['char-dma_heap rw', 'char-media rw', 'char-video4linux rw']);
-  assert.equal(one('Service.ExecStart'), `${binary} --certificate=\${STATE_DIRECTORY}/dtls.pem`);
+  assert.equal(one('Service.ExecStart'), `${binary} --certificate=\${STATE_DIRECTORY}/dtls.pem `
+    + '--tls-certificate=${STATE_DIRECTORY}/https.pem --token-file=${STATE_DIRECTORY}/http-token');
   // The installed copy differs only in the binary's directory.
   const installed = readFileSync(path.join(buildDir, 'systemd', 'hdmirtc.service'), 'utf8');
   assert.doesNotMatch(installed, /@[A-Z_]+@/);
@@ -238,8 +239,15 @@ echo "no_new_privs=$(grep ^NoNewPrivs: /proc/$pid/status | cut -f2)"
 echo "cap_bnd=$(grep ^CapBnd: /proc/$pid/status | cut -f2)"
 echo "seccomp=$(grep ^Seccomp: /proc/$pid/status | cut -f2)"
 echo "cmdline=$(tr '\\0' ' ' < /proc/$pid/cmdline)"
-echo "cert=$(stat -c '%U %a' /var/lib/private/hdmirtc/dtls.pem)"
-echo "http=$(curl -sS -m 5 -o /out/status.json -w '%{http_code}' http://127.0.0.1:8080/api/status)"
+state=/var/lib/private/hdmirtc
+echo "cert=$(stat -c '%U %a' $state/dtls.pem)"
+echo "https_cert=$(stat -c '%U %a' $state/https.pem)"
+echo "token_file=$(stat -c '%U %a' $state/http-token)"
+# On its defaults the service speaks HTTPS with the certificate it made
+# and asks for the token it made; plain HTTP gets a redirect.
+echo "no_token=$(curl -sS -m 5 --cacert $state/https.pem -o /dev/null -w '%{http_code}' https://localhost:8080/api/status)"
+echo "http=$(curl -sS -m 5 --cacert $state/https.pem -H "Authorization: Bearer $(cat $state/http-token)" -o /out/status.json -w '%{http_code}' https://localhost:8080/api/status)"
+echo "plain=$(curl -sS -m 5 -o /dev/null -w '%{http_code} %{redirect_url}' http://127.0.0.1:8080/api/status)"
 # Several watchdog periods (WatchdogSec=2s in the test drop-in).
 sleep 5
 echo "after_watchdog=$(show ActiveState)/$(show SubState) restarts=$(show NRestarts)"
@@ -307,7 +315,11 @@ test('systemd: under a real systemd the service reaches READY, feeds the watchdo
     assert.equal(c.keys.cap_bnd, '0000000000000000', why);
     assert.equal(c.keys.seccomp, '2', why);                           // filter mode
     assert.equal(c.keys.cert, 'hdmirtc 600', why);                    // StateDirectory
-    assert.equal(c.keys.http, '200', why);
+    assert.equal(c.keys.https_cert, 'hdmirtc 600', why);
+    assert.equal(c.keys.token_file, 'hdmirtc 600', why);
+    assert.equal(c.keys.no_token, '401', why);
+    assert.equal(c.keys.http, '200', why);                            // curl checked the name: localhost
+    assert.equal(c.keys.plain, '308 https://127.0.0.1:8080/api/status', why);
     const status = JSON.parse(c.status);
     assert.ok(status.version, c.status);
     assert.equal(c.keys.after_watchdog, 'active/running restarts=0', why);

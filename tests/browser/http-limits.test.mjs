@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,3 +115,58 @@ test('1,000 silent connections and an offer flood from one address: another stil
       assert.equal(await service.stop(), 0, service.log().slice(-3000));
     }
   });
+
+// The same on the defaults, where every connection first waits for its
+// first byte (TLS or a plain request to redirect) and then for its TLS
+// handshake: 1,000 connections that say nothing and 200 that stop inside
+// the ClientHello, from one address; another address still gets its
+// answers over HTTPS meanwhile, and everything is shut within the 10 s a
+// request may take.
+test('on HTTPS: silent connections and stalled handshakes from one address are shut; another is served',
+  { timeout: 120000 }, async () => {
+    const service = await startService(['--width', '640', '--height', '360'], { secure: true });
+    const fds = () => readdirSync(`/proc/${service.child.pid}/fd`).length;
+    const port = Number(new URL(service.url).port);
+    const ca = readFileSync(service.certFile);
+    const silent = [];
+    const get = () => httpsStatus(service, ca);
+    try {
+      assert.equal((await get()).status, 200);
+      await sleep(500);
+      const baseline = fds();
+      let shut = 0;
+      const STALLED = 200;
+      for (let i = 0; i < SILENT + STALLED; i++) {
+        const s = net.connect({ host: '127.0.0.1', port, localAddress: ATTACKER });
+        s.on('error', () => {});
+        s.on('close', () => { shut++; });
+        // A TLS record header of a handshake, then nothing.
+        if (i >= SILENT) s.on('connect', () => s.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00])));
+        silent.push(s);
+      }
+      const started = Date.now();
+      for (let i = 0; i < 20; i++) assert.equal((await get()).status, 200, `request ${i} from 127.0.0.1`);
+      assert.ok(Date.now() - started < 10000, `20 requests took ${Date.now() - started} ms`);
+      for (let t = 0; t < 150 && shut < SILENT + STALLED; t++) await sleep(100);
+      assert.equal(shut, SILENT + STALLED, 'the service shut every silent or stalled connection down');
+      const limits = JSON.parse((await get()).text).http_limits;
+      assert.ok(limits.connections_refused > 0 && limits.requests_timed_out > 0, JSON.stringify(limits));
+      let now = fds();
+      for (let t = 0; t < 50 && now > baseline; t++) { await sleep(100); now = fds(); }
+      assert.ok(now <= baseline, `descriptors: ${baseline} before, ${now} after`);
+    } finally {
+      for (const s of silent) s.destroy();
+      assert.equal(await service.stop(), 0, service.log().slice(-3000));
+    }
+  });
+
+// GET /api/status over HTTPS, checking the service's certificate.
+function httpsStatus(service, ca) {
+  return new Promise((resolve, reject) => {
+    https.get(new URL('api/status', service.url), { ca, headers: { Authorization: `Bearer ${service.token}` } }, (res) => {
+      let text = '';
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+    }).on('error', reject);
+  });
+}

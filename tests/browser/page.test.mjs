@@ -94,9 +94,22 @@ test('the MJPEG stream is JPEG pictures of the source with increasing frame coun
   const unauthorized = await fetch(new URL('stream.mjpeg', service.url));
   assert.equal(unauthorized.status, 401);
   await unauthorized.text();
+  // The token itself is refused in the URL; a ticket made with it is
+  // taken once.
+  const withToken = new URL('stream.mjpeg', service.url);
+  withToken.searchParams.set('access_token', TOKEN);
+  const refused = await fetch(withToken);
+  assert.equal(refused.status, 401);
+  assert.match(await refused.text(), /no ticket/);
+  const made = await fetch(new URL('api/mjpeg-ticket', service.url),
+    { method: 'POST', headers: { Authorization: `Bearer ${TOKEN}` } });
+  assert.equal(made.status, 201);
   const url = new URL('stream.mjpeg', service.url);
-  url.searchParams.set('access_token', TOKEN);
+  url.searchParams.set('access_token', (await made.json()).ticket);
   const parts = await readMjpegParts(url, 10);
+  const again = await fetch(url);
+  assert.equal(again.status, 401, 'a ticket starts one stream only');
+  await again.text();
   assert.equal(parts.length, 10);
   let last = -1;
   for (const jpeg of parts) {

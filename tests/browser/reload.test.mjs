@@ -44,7 +44,8 @@ test('SIGHUP applies bitrate, EDID, token and log level under a viewer; the rest
     // An EDID file the service itself made: the built-in one with another
     // product code (bytes 10-11) and block 0's checksum fixed.
     writeFileSync(file, config({ bitrate: 4000, token: 'first-token-1234' }));
-    const service = await startService(['--config', file, '--width', '640', '--height', '360']);
+    // The token comes from the file: no --open-access from the helper.
+    const service = await startService(['--config', file, '--width', '640', '--height', '360', '--open-access=false']);
     const load = spawn(path.join(buildDir, 'bench', 'whep-load'), ['--url', new URL('whep', service.url).href,
       '--token', 'first-token-1234', '--duration', '12', '--connect-timeout', '30'],
     { stdio: ['ignore', 'pipe', 'pipe'] });

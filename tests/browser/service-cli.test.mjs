@@ -46,7 +46,8 @@ test('a busy HTTP port is a start-up error, not a crash', async () => {
   const port = new URL(first.url).port;
   try {
     const r = run(['--config', '', '--http-address', '127.0.0.1', '--http-port', port, '--no-stun',
-      '--interfaces', 'lo', '--certificate', path.join(tmpdir(), `hdmirtc-cli-${process.pid}.pem`)]);
+      '--interfaces', 'lo', '--no-tls', '--open-access',
+      '--certificate', path.join(tmpdir(), `hdmirtc-cli-${process.pid}.pem`)]);
     assert.equal(r.code, 1, r.out);
     assert.match(r.out, new RegExp(`cannot start:.*${port}`));
   } finally {

@@ -11,6 +11,8 @@
 // server: the TURN server named below is a loopback port nobody serves.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -627,7 +629,49 @@ describe('§5 security considerations', () => {
     assert.notEqual(ids[0], ids[1]);
   });
 
-  test('§5: rate limit and avalanche control for POST, PATCH and DELETE (SHOULD)', { todo: 'POST /whep is limited per client address (tests/browser/http-limits.test.mjs); PATCH and DELETE are not' }, () => {});
+  // POST floods: tests/browser/http-limits.test.mjs.
+  test('§5: rate limit for PATCH and DELETE: a flood from one address gets 429 with Retry-After, another address does not', async (t) => {
+    const c = client(t, plain);
+    const r = await c.post();
+    assert.equal(r.status, 201, r.text);
+    const etag = r.headers.get('ETag');
+    const frag = trickle(offerUfrag, offerPwd, [], true);
+    const statuses = [];
+    for (let batch = 0; batch < 40; batch++) {
+      const answers = await Promise.all(Array.from({ length: 8 }, () => c.patch(r.session, frag, { 'If-Match': etag })));
+      for (const a of answers) {
+        statuses.push(a.status);
+        if (a.status === 429) assert.match(a.headers.get('Retry-After') ?? '', /^[1-9]\d*$/, a.text);
+      }
+    }
+    const limited = statuses.filter((s) => s === 429).length;
+    assert.ok(limited >= 100, `${limited} of ${statuses.length} PATCHes answered 429`);
+    assert.deepEqual([...new Set(statuses.filter((s) => s !== 429))], [204]);
+    // Another address is not held back by it.
+    const other = await new Promise((resolve, reject) => {
+      http.request(r.session, { method: 'DELETE', localAddress: '127.0.0.2' }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      }).on('error', reject).end();
+    });
+    assert.equal(other, 200);
+  });
 
-  test('§5: HTTPS SHALL be used', { todo: 'the service speaks plain HTTP; HTTPS is left to a reverse proxy in front of it' }, () => {});
+  test('§5: HTTPS SHALL be used: on its defaults the endpoint is https and plain HTTP is only redirected', { timeout: 30000 }, async () => {
+    const secure = await startService(['--width', '640', '--height', '360'], { secure: true });
+    try {
+      const endpoint = new URL('whep', secure.url);
+      assert.equal(endpoint.protocol, 'https:');
+      const post = (url, extra = []) => spawnSync('curl', ['-sS', '-m', '10', '--cacert', secure.certFile, '-o', '/dev/null',
+        '-w', '%{http_code} %{redirect_url}', '-X', 'POST', '-H', 'Content-Type: application/sdp',
+        '-H', `Authorization: Bearer ${secure.token}`, '--data-binary', '@-', ...extra, url],
+      { input: offer(), encoding: 'utf8' }).stdout;
+      assert.equal(post(endpoint.href).split(' ')[0], '201');
+      const clear = new URL(endpoint);
+      clear.protocol = 'http:';
+      assert.equal(post(clear.href), `308 ${endpoint.href}`);
+    } finally {
+      assert.equal(await secure.stop(), 0, secure.log().slice(-3000));
+    }
+  });
 });

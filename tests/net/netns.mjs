@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync, chmodSync, existsSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stateArgs, trustedNetworkArgs } from '../browser/lib/service.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const buildDir = process.env.HDMIRTC_BUILD_DIR || path.resolve(here, '../../build');
@@ -286,7 +287,7 @@ export class Topology {
   async startService(args, { urlHost } = {}) {
     const stateDir = path.join(this.tmp, 'state');
     const entry = this.spawnIn(this.svc, binary, ['--config', '/dev/null', '--http-port', '8080',
-      '--certificate', path.join(stateDir, 'dtls.pem'), '--edid-store', path.join(stateDir, 'edid.bin'),
+      ...stateArgs(stateDir), ...trustedNetworkArgs(args),
       '--width', '640', '--height', '360', ...args],
     { label: 'hdmirtc' });
     await waitUntil(() => /open http:\/\//.test(entry.log) || entry.child.exitCode !== null, 15000,

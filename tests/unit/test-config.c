@@ -43,7 +43,14 @@ static void assert_defaults(const HdmirtcConfig *cfg)
 	g_assert_cmpstr(cfg->http_address, ==, "::");
 	g_assert_cmpuint(cfg->http_port, ==, 8080);
 	g_assert_cmpstr(cfg->token, ==, "");
-	g_assert_cmpstr(cfg->cors_origin, ==, "*");
+	g_assert_cmpstr(cfg->cors_origin, ==, "");
+	g_assert_true(cfg->tls);
+	g_assert_true(g_str_has_suffix(cfg->tls_certificate, "/hdmirtc/https.pem"));
+	g_assert_cmpstr(cfg->tls_key, ==, "");
+	g_assert_true(g_str_has_suffix(cfg->token_file, "/hdmirtc/http-token"));
+	g_assert_false(cfg->open_access);
+	g_assert_false(cfg->reverse_proxy);
+	g_assert_cmpstr(cfg->unix_socket, ==, "");
 	g_assert_cmpint(cfg->source, ==, HDMIRTC_CONFIG_SOURCE_AUTO);
 	g_assert_cmpstr(cfg->device, ==, "");
 	g_assert_cmpuint(cfg->width, ==, 1280);
@@ -288,6 +295,17 @@ static void test_aliases(void)
 	g_assert_true(cfg.ipv6);
 	g_assert_cmpint(cfg.log_level, ==, G_LOG_LEVEL_ERROR);
 	hdmirtc_config_clear(&cfg);
+
+	/* Plain HTTP behind a proxy on this host. */
+	hdmirtc_config_init(&cfg);
+	g_assert_true(LOAD(&cfg, &error, "--config=", "--no-tls", "--reverse-proxy", "--http-address", "::1",
+	                   "--unix-socket", "/run/hdmirtc/http.sock", "--open-access"));
+	g_assert_no_error(error);
+	g_assert_false(cfg.tls);
+	g_assert_true(cfg.reverse_proxy);
+	g_assert_true(cfg.open_access);
+	g_assert_cmpstr(cfg.unix_socket, ==, "/run/hdmirtc/http.sock");
+	hdmirtc_config_clear(&cfg);
 }
 
 /* --version needs no readable configuration. */
@@ -464,6 +482,12 @@ static const FlagErrorCase flag_errors[] = {
 	{ { "--token", "a\r\nX-Evil: 1" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --token: ", "control character" } },
 	{ { "--cors-origin", "ftp://x" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --cors-origin: ", "origin" } },
 	{ { "--certificate=" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --certificate: ", "must not be empty" } },
+	{ { "--tls-certificate=" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --tls-certificate: ", "must not be empty" } },
+	{ { "--open-access", "--token", "t" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --open-access: ", "choose one" } },
+	{ { "--unix-socket", "/run/x.sock" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --unix-socket: ", "set reverse-proxy" } },
+	/* Behind a proxy, an address others reach would let them past it. */
+	{ { "--reverse-proxy" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --reverse-proxy: ", "loopback" } },
+	{ { "--reverse-proxy", "--http-address", "192.0.2.1" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "loopback" } },
 	{ { "--ipv6=maybe" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --ipv6: ", "not a boolean" } },
 	{ { "--device", "\xff\xfe" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --device: ", "not valid UTF-8" } },
 	{ { "--bogus" }, HDMIRTC_CONFIG_ERROR_BAD_OPTION, { "--bogus", NULL } },
@@ -496,7 +520,8 @@ static void test_flag_errors(void)
  * table, so a row missing from the table fails. */
 static const char *const all_flags[] = {
 	"--config", "--print-config", "--version", "--help",
-	"--http-address", "--http-port", "--token", "--cors-origin",
+	"--http-address", "--http-port", "--tls", "--no-tls", "--tls-certificate", "--tls-key", "--token",
+	"--token-file", "--open-access", "--cors-origin", "--reverse-proxy", "--unix-socket",
 	"--source", "--device", "--width", "--height", "--fps", "--edid", "--edid-store",
 	"--encoder", "--bitrate", "--keyframe-interval", "--keyframe-min-interval",
 	"--max-viewers", "--max-viewers-per-address", "--udp-ports", "--stun-server", "--no-stun", "--turn", "--turn-username",
@@ -506,7 +531,9 @@ static const char *const all_flags[] = {
 };
 
 static const char *const all_keys[] = {
-	"[http] address", "[http] port", "[http] token", "[http] cors-origin",
+	"[http] address", "[http] port", "[http] tls", "[http] tls-certificate", "[http] tls-key",
+	"[http] token", "[http] token-file", "[http] open-access", "[http] cors-origin",
+	"[http] reverse-proxy", "[http] unix-socket",
 	"[source] type", "[source] device", "[source] width", "[source] height", "[source] fps",
 	"[source] edid", "[source] edid-store", "[encoder] type", "[encoder] bitrate", "[encoder] keyframe-interval",
 	"[encoder] keyframe-min-interval-ms", "[webrtc] max-viewers",

@@ -938,11 +938,28 @@ static void test_token(Fixture *f, gconstpointer data)
 	g_autoptr(Reply) del = request(f, "DELETE", "/whep/sess1", NULL, NULL, 0, NULL);
 	g_autoptr(Reply) page = request(f, "GET", "/", NULL, NULL, 0, NULL);
 	g_autoptr(Reply) css = request(f, "GET", "/style.css", NULL, NULL, 0, NULL);
+	/* The token never goes in a URL: /stream.mjpeg takes a ticket there,
+	 * nothing else takes anything. */
 	g_autoptr(Reply) query = request(f, "GET", "/api/status?access_token=" TOKEN, NULL, NULL, 0, NULL);
-	g_autoptr(Reply) bad_query = request(f, "GET", "/api/status?x=1&access_token=nope", NULL, NULL, 0, NULL);
+	g_autoptr(Reply) mjpeg_token = request(f, "GET", "/stream.mjpeg?access_token=" TOKEN, NULL, NULL, 0, NULL);
+	g_autoptr(Reply) ticket = request(f, "POST", "/api/mjpeg-ticket", NULL, NULL, 0, auth_header);
+	g_autoptr(Reply) ticket_no_token = request(f, "POST", "/api/mjpeg-ticket", NULL, NULL, 0, NULL);
+	g_autoptr(JsonNode) ticket_json = json_from_string(ticket->text, NULL);
+	const char *issued = json_object_get_string_member(json_node_get_object(ticket_json), "ticket");
+	g_autofree char *ticket_elsewhere_path = g_strconcat("/api/status?access_token=", issued, NULL);
+	g_autoptr(Reply) ticket_elsewhere = request(f, "GET", ticket_elsewhere_path, NULL, NULL, 0, NULL);
 
-	g_assert_cmpuint(query->status, ==, 200);
-	assert_error_body(bad_query, 401, "the access_token is wrong");
+	assert_error_body(query, 401, "a token in the URL is taken only by /stream.mjpeg, and only a ticket "
+	                  "from POST /api/mjpeg-ticket: send Authorization: Bearer <token>");
+	assert_error_body(mjpeg_token, 401, "the access_token is no ticket, or an expired or used one "
+	                  "(POST /api/mjpeg-ticket makes one)");
+	g_assert_cmpuint(ticket->status, ==, 201);
+	g_assert_cmpstr(header(ticket, "Cache-Control"), ==, "no-store");
+	g_assert_cmpint(json_object_get_int_member(json_node_get_object(ticket_json), "expires_in_s"), ==, 60);
+	g_assert_cmpuint(strlen(issued), ==, 32);
+	g_assert_cmpuint(strspn(issued, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), ==, 32);
+	g_assert_cmpuint(ticket_no_token->status, ==, 401);
+	g_assert_cmpuint(ticket_elsewhere->status, ==, 401);
 	assert_error_body(none, 401, "this request needs an Authorization: Bearer <token> header");
 	g_assert_cmpstr(header(none, "WWW-Authenticate"), ==, "Bearer realm=\"hdmirtc\"");
 	assert_error_body(wrong, 401, "the bearer token is wrong");

@@ -1,6 +1,10 @@
 // Launches Debian's chromium headless with its WebRTC traffic kept on
 // loopback: no mDNS host candidates, no DNS, no background networking
 // (see ../shared/DESIGN.md, "Browser tests and latency figures").
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 const EXECUTABLE = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -16,9 +20,11 @@ const PLAYWRIGHT_DISABLED_FEATURES = [ // as in playwright-core 1.64.1 (package.
 ];
 
 // executablePath: e.g. a wrapper that runs chromium in a network namespace.
-export async function launchChromium(extraArgs = [], { executablePath = EXECUTABLE } = {}) {
+// env: its environment (e.g. a HOME whose NSS database trusts a certificate).
+export async function launchChromium(extraArgs = [], { executablePath = EXECUTABLE, env } = {}) {
   return chromium.launch({
     executablePath,
+    ...(env ? { env } : {}),
     headless: true,
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -30,4 +36,17 @@ export async function launchChromium(extraArgs = [], { executablePath = EXECUTAB
       ...extraArgs,
     ],
   });
+}
+
+// A HOME whose NSS database (where chromium on Linux looks) trusts the
+// certificate in certFile (PEM), as a user who accepted it would have:
+// pass { env: { ...process.env, HOME } } to launchChromium.  The caller
+// removes it.
+export function homeTrusting(certFile) {
+  const home = mkdtempSync(path.join(tmpdir(), 'hdmirtc-home-'));
+  const db = path.join(home, '.pki', 'nssdb');
+  mkdirSync(db, { recursive: true });
+  execFileSync('certutil', ['-d', `sql:${db}`, '-N', '--empty-password']);
+  execFileSync('certutil', ['-d', `sql:${db}`, '-A', '-t', 'P,,', '-n', path.basename(certFile), '-i', certFile]);
+  return home;
 }

@@ -1,5 +1,11 @@
 // Starts the hdmirtc binary for a test on loopback only, with STUN off, and
 // finds the URL it prints.
+//
+// Tests of other things than access run it as on a trusted network: plain
+// HTTP (--no-tls) and, unless they give a --token, no token
+// (--open-access).  { secure: true } keeps the defaults: HTTPS with the
+// certificate it makes, and the token it makes (returned as token, the
+// certificate file as certFile).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,12 +17,30 @@ export const buildDir = process.env.HDMIRTC_BUILD_DIR || path.resolve(here, '../
 export const binary = path.join(buildDir, 'src', 'hdmirtc');
 
 // wrap: a command to run the service under, e.g. ['ip', 'netns', 'exec', NS].
-export async function startService(extraArgs = [], { timeoutMs = 15000, wrap = [] } = {}) {
+export function trustedNetworkArgs(extraArgs) {
+  const own = (flag) => extraArgs.some((a) => a === flag || a.startsWith(`${flag}=`));
+  return [...(own('--tls') || own('--no-tls') ? [] : ['--no-tls']),
+    ...(own('--token') || own('--open-access') ? [] : ['--open-access'])];
+}
+
+export function stateArgs(stateDir) {
+  return ['--certificate', path.join(stateDir, 'dtls.pem'),
+    '--edid-store', path.join(stateDir, 'edid-uploaded.bin'),
+    '--tls-certificate', path.join(stateDir, 'https.pem'),
+    '--token-file', path.join(stateDir, 'http-token')];
+}
+
+// The URL the service prints, and the token in its fragment if any.
+export const URL_LINE = /open (https?:\/\/127\.0\.0\.1:\d+\/)(?:#token=(\S+))?/;
+
+// ready: a check of the log for a service that prints no URL (a Unix
+// socket); url is then undefined.
+export async function startService(extraArgs = [], { timeoutMs = 15000, wrap = [], secure = false, ready } = {}) {
   const stateDir = mkdtempSync(path.join(tmpdir(), 'hdmirtc-test-'));
   const args = [
     '--config', '/dev/null', '--http-address', '127.0.0.1', '--http-port', '0',
-    '--no-stun', '--interfaces', 'lo', '--certificate', path.join(stateDir, 'dtls.pem'),
-    '--edid-store', path.join(stateDir, 'edid-uploaded.bin'),
+    '--no-stun', '--interfaces', 'lo', ...stateArgs(stateDir),
+    ...(secure ? [] : trustedNetworkArgs(extraArgs)),
     ...extraArgs,
   ];
   const [command, ...prefix] = [...wrap, binary];
@@ -25,11 +49,12 @@ export async function startService(extraArgs = [], { timeoutMs = 15000, wrap = [
   const onData = (d) => { log += d.toString(); if (process.env.HDMIRTC_TEST_VERBOSE) process.stderr.write(d); };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
-  const url = await new Promise((resolve, reject) => {
+  const [url, token] = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`service printed no URL in ${timeoutMs} ms:\n${log}`)), timeoutMs);
     const look = () => {
-      const m = log.match(/open (http:\/\/127\.0\.0\.1:\d+\/)/);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
+      const m = log.match(URL_LINE);
+      if (m) { clearTimeout(timer); resolve([m[1], m[2]]); }
+      if (ready && ready(log)) { clearTimeout(timer); resolve([undefined, undefined]); }
     };
     child.stdout.on('data', look);
     child.stderr.on('data', look);
@@ -37,6 +62,8 @@ export async function startService(extraArgs = [], { timeoutMs = 15000, wrap = [
   });
   return {
     url,
+    token,
+    certFile: path.join(stateDir, 'https.pem'),
     child,
     log: () => log,
     async stop() {

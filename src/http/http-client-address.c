@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Who a request comes from, for the per-client limits.
+ *
+ * Behind a reverse proxy (HdmirtcHttpConfig.trust_forwarded) every
+ * connection comes from the proxy; the client is the address the proxy
+ * appended to X-Forwarded-For, the last one (those before it are whatever
+ * the client itself sent, and prove nothing).  The header is believed only
+ * on a connection from loopback or a Unix socket, where the proxy must be.
+ *
+ * An IPv6 host usually holds a whole /64 and may pick any address in it
+ * (privacy addresses): the /64 is the client. */
+#include "http-private.h"
+
+#include <string.h>
+
+char *hdmirtc_http_peer_address(SoupServerMessage *msg)
+{
+	GSocketAddress *sa = soup_server_message_get_remote_address(msg);
+
+	if (!G_IS_INET_SOCKET_ADDRESS(sa))
+		return g_strdup("");
+	return g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(sa)));
+}
+
+static gboolean peer_is_local(SoupServerMessage *msg)
+{
+	GSocketAddress *sa = soup_server_message_get_remote_address(msg);
+
+	return !G_IS_INET_SOCKET_ADDRESS(sa) ||
+	       g_inet_address_get_is_loopback(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(sa)));
+}
+
+/* The last element of X-Forwarded-For as an address; NULL when there is
+ * none or it is not an IP address (brackets, as in RFC 7239, allowed). */
+static GInetAddress *forwarded_for(SoupServerMessage *msg)
+{
+	const char *list = soup_message_headers_get_list(soup_server_message_get_request_headers(msg),
+	                                                 "X-Forwarded-For");
+	const char *last;
+	g_autofree char *item = NULL;
+	gsize len;
+
+	if (!list)
+		return NULL;
+	last = strrchr(list, ',');
+	item = g_strstrip(g_strdup(last ? last + 1 : list));
+	len = strlen(item);
+	if (len > 2 && item[0] == '[' && item[len - 1] == ']') {
+		item[len - 1] = '\0';
+		return g_inet_address_new_from_string(item + 1);
+	}
+	return g_inet_address_new_from_string(item);
+}
+
+/* An IPv4 address as itself (also when mapped into IPv6), an IPv6 one as
+ * its /64. */
+static char *client_key(GInetAddress *ip)
+{
+	guint8 bytes[16];
+	g_autoptr(GInetAddress) prefix = NULL;
+	g_autofree char *text = NULL;
+
+	if (g_inet_address_get_family(ip) != G_SOCKET_FAMILY_IPV6)
+		return g_inet_address_to_string(ip);
+	memcpy(bytes, g_inet_address_to_bytes(ip), sizeof(bytes));
+	if (memcmp(bytes, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
+		g_autoptr(GInetAddress) v4 = g_inet_address_new_from_bytes(bytes + 12, G_SOCKET_FAMILY_IPV4);
+
+		return g_inet_address_to_string(v4);
+	}
+	if (g_inet_address_get_is_loopback(ip))
+		return g_inet_address_to_string(ip);
+	memset(bytes + 8, 0, 8);
+	prefix = g_inet_address_new_from_bytes(bytes, G_SOCKET_FAMILY_IPV6);
+	text = g_inet_address_to_string(prefix);
+	return g_strconcat(text, "/64", NULL);
+}
+
+char *hdmirtc_http_client_address(HdmirtcHttpServer *self, SoupServerMessage *msg)
+{
+	GSocketAddress *sa = soup_server_message_get_remote_address(msg);
+
+	if (self->trust_forwarded && peer_is_local(msg)) {
+		g_autoptr(GInetAddress) client = forwarded_for(msg);
+
+		if (client)
+			return client_key(client);
+	}
+	if (!G_IS_INET_SOCKET_ADDRESS(sa))
+		return g_strdup("");
+	return client_key(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(sa)));
+}
