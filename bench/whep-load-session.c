@@ -47,6 +47,7 @@ struct WhepLoadSession {
 	WhepLoadCounters c;
 	SeqState seq;
 	gint64 frame_capture_wall_us;   /* from the frame's first packet, 0 if none */
+	gint64 last_frame_us;           /* monotonic, 0 before the first */
 	GArray *samples;                /* gint64 us */
 	GByteArray *dump_buf;           /* --dump: one packet's Annex B */
 	guint32 own_ssrc;
@@ -132,6 +133,11 @@ static guint64 seq_expected(const SeqState *q)
 
 static void on_frame_end(WhepLoadSession *s)
 {
+	gint64 now = g_get_monotonic_time();
+
+	if (s->last_frame_us)
+		s->c.max_frame_gap_ms = MAX(s->c.max_frame_gap_ms, (now - s->last_frame_us) / 1000);
+	s->last_frame_us = now;
 	s->c.frames++;
 	if (s->frame_capture_wall_us && s->samples->len < WHEP_LOAD_MAX_SAMPLES) {
 		gint64 us = g_get_real_time() - s->frame_capture_wall_us;

@@ -197,6 +197,7 @@ static void add_counters(JsonBuilder *b, const WhepLoadCounters *c)
 	add_int(b, "rtcp_failures", (gint64)c->rtcp_failures);
 	add_int(b, "rr_sent", (gint64)c->rr_sent);
 	add_int(b, "bad_rtcp_sent", (gint64)c->bad_rtcp_sent);
+	add_int(b, "max_frame_gap_ms", c->max_frame_gap_ms);
 }
 
 static void sum_counters(WhepLoadCounters *t, const WhepLoadCounters *c)
@@ -213,6 +214,7 @@ static void sum_counters(WhepLoadCounters *t, const WhepLoadCounters *c)
 	t->rtcp_failures += c->rtcp_failures;
 	t->rr_sent += c->rr_sent;
 	t->bad_rtcp_sent += c->bad_rtcp_sent;
+	t->max_frame_gap_ms = MAX(t->max_frame_gap_ms, c->max_frame_gap_ms);
 }
 
 static void add_session(JsonBuilder *b, const WhepLoadSession *s, guint index)
@@ -315,7 +317,7 @@ static gboolean parse_options(int argc, char **argv, Options *opt)
 		{ "url", 'u', 0, G_OPTION_ARG_STRING, &opt->url, "WHEP endpoint (http://127.0.0.1:PORT/whep)", "URL" },
 		{ "token", 0, 0, G_OPTION_ARG_STRING, &opt->token, "Bearer token the service asks for", "TOKEN" },
 		{ "viewers", 'n', 0, G_OPTION_ARG_INT, &opt->viewers, "Sessions to open, 1..64 (1)", "N" },
-		{ "duration", 'd', 0, G_OPTION_ARG_INT, &opt->duration_s, "Seconds to receive after ready, 1..600 (10)", "S" },
+		{ "duration", 'd', 0, G_OPTION_ARG_INT, &opt->duration_s, "Seconds to receive after ready, 1..3600 (10)", "S" },
 		{ "connect-timeout", 't', 0, G_OPTION_ARG_INT, &opt->connect_timeout_s,
 		  "Seconds for a session to get its first frame, 1..120 (15)", "S" },
 		{ "srtp", 0, 0, G_OPTION_ARG_STRING, &opt->srtp,
@@ -341,7 +343,7 @@ static gboolean parse_options(int argc, char **argv, Options *opt)
 		g_printerr("whep-load: --url must be http://127.0.0.1:PORT/... or http://[::1]:PORT/...\n");
 		return FALSE;
 	}
-	if (opt->viewers < 1 || opt->viewers > MAX_VIEWERS || opt->duration_s < 1 || opt->duration_s > 600 ||
+	if (opt->viewers < 1 || opt->viewers > MAX_VIEWERS || opt->duration_s < 1 || opt->duration_s > 3600 ||
 	    opt->connect_timeout_s < 1 || opt->connect_timeout_s > 120 || opt->stagger_ms < 0 ||
 	    opt->stagger_ms > 1000) {
 		g_printerr("whep-load: an option is out of range (see --help)\n");

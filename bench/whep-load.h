@@ -131,6 +131,7 @@ typedef struct {
 	guint64 rr_sent;
 	guint64 bad_rtcp_sent;          /* --bad-rtcp: malformed SRTCP-protected packets */
 	gint64 connect_ms;              /* POST sent -> first whole frame, -1 if none */
+	gint64 max_frame_gap_ms;        /* longest time between two whole frames (a freeze) */
 } WhepLoadCounters;
 
 

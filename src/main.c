@@ -21,9 +21,9 @@ static gboolean on_quit_signal(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-/* argc/argv: the command line before the options were taken out (for
- * SIGHUP, which reads the configuration again under the same options). */
-static int run(const HdmirtcConfig *config, int argc, char **argv)
+/* argv: the command line before the options were taken out (for SIGHUP,
+ * which reads the configuration again under the same options). */
+static int run(const HdmirtcConfig *config, char **argv)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
@@ -40,7 +40,7 @@ static int run(const HdmirtcConfig *config, int argc, char **argv)
 	fflush(stdout);
 	g_unix_signal_add(SIGINT, on_quit_signal, loop);
 	g_unix_signal_add(SIGTERM, on_quit_signal, loop);
-	hdmirtc_service_watch_reload(service, config, argc, argv);
+	hdmirtc_service_watch_reload(service, config, argv);
 	hdmirtc_sd_notify("READY=1\nSTATUS=streaming");
 	guint watchdog = hdmirtc_sd_notify_watchdog_add();
 	g_main_loop_run(loop);
@@ -55,7 +55,6 @@ int main(int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 	/* GOption takes the options out of argv: the array as it came. */
 	g_autofree char **given = g_memdup2(argv, sizeof(char *) * ((gsize)argc + 1));
-	int given_argc = argc;
 	HdmirtcConfig config;
 	int status = 0;
 
@@ -76,7 +75,7 @@ int main(int argc, char **argv)
 		fputs(text, stdout);
 	} else {
 		hdmirtc_log_init(config.log_level);
-		status = run(&config, given_argc, given);
+		status = run(&config, given);
 	}
 	hdmirtc_config_clear(&config);
 	return status;

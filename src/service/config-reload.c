@@ -111,14 +111,12 @@ static gint live_index(const char *group, const char *key)
 }
 
 HdmirtcConfigReload *hdmirtc_config_reload_new(HdmirtcService *service, const HdmirtcConfig *started,
-                                               int argc, char **argv)
+                                               char **argv)
 {
 	HdmirtcConfigReload *r = g_new0(HdmirtcConfigReload, 1);
 
 	r->service = service;
-	r->argv = g_new0(char *, argc + 1);
-	for (int i = 0; i < argc; i++)
-		r->argv[i] = g_strdup(argv[i]);
+	r->argv = g_strdupv(argv);
 	r->started = dump(started);
 	r->applied = dump(started);
 	r->waiting = g_new0(char *, 1);

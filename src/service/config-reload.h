@@ -12,10 +12,10 @@ G_BEGIN_DECLS
 
 typedef struct HdmirtcConfigReload HdmirtcConfigReload;
 
-/* started: the configuration service runs with; argc/argv: the command
- * line as main got it, before hdmirtc_config_load() (copied). */
+/* started: the configuration service runs with; argv: the command line
+ * as main got it, before hdmirtc_config_load() (NULL-terminated, copied). */
 HdmirtcConfigReload *hdmirtc_config_reload_new(HdmirtcService *service, const HdmirtcConfig *started,
-                                               int argc, char **argv);
+                                               char **argv);
 /* NULL-safe. */
 void hdmirtc_config_reload_free(HdmirtcConfigReload *reload);
 /* Reads the configuration again and applies what can change live. */

@@ -150,18 +150,26 @@ static void watch_for_m2m(HdmirtcMediaPipeline *p)
 	g_source_attach(p->m2m_watch, p->media_ctx);
 }
 
+/* Media thread: a new encoder with the current settings (the bitrate may
+ * have changed since start). */
+static HdmirtcEncoder *encoder_like_current(HdmirtcMediaPipeline *p, HdmirtcEncoderKind kind,
+                                            const char *device, GError **error)
+{
+	HdmirtcEncoderConfig config;
+
+	g_mutex_lock(&p->encoder_lock);
+	config = p->encode_config;
+	g_mutex_unlock(&p->encoder_lock);
+	return hdmirtc_encoder_new(kind, device, &config, error);
+}
+
 /* Media thread: the hardware encoder's device went away (driver unbound
  * or unloaded).  Viewers keep a picture from x264 until it is back. */
 static void fall_back_to_x264(HdmirtcMediaPipeline *p)
 {
 	g_autoptr(GError) error = NULL;
-	HdmirtcEncoderConfig config;
-	HdmirtcEncoder *x264;
+	HdmirtcEncoder *x264 = encoder_like_current(p, HDMIRTC_ENCODER_X264, NULL, &error);
 
-	g_mutex_lock(&p->encoder_lock);
-	config = p->encode_config;
-	g_mutex_unlock(&p->encoder_lock);
-	x264 = hdmirtc_encoder_new(HDMIRTC_ENCODER_X264, NULL, &config, &error);
 	if (!x264) {
 		g_warning("the hardware encoder is gone and x264 cannot start: %s", error->message);
 		return;
@@ -179,15 +187,11 @@ static gboolean look_for_m2m(gpointer data)
 	HdmirtcMediaPipeline *p = data;
 	g_autoptr(GError) error = NULL;
 	HdmirtcEncoder *m2m;
-	HdmirtcEncoderConfig config;
 	char path[64];
 
 	if (!hdmirtc_media_find_m2m(path, sizeof(path)))
 		return G_SOURCE_CONTINUE;
-	g_mutex_lock(&p->encoder_lock);
-	config = p->encode_config;
-	g_mutex_unlock(&p->encoder_lock);
-	m2m = hdmirtc_encoder_new(HDMIRTC_ENCODER_M2M, path, &config, &error);
+	m2m = encoder_like_current(p, HDMIRTC_ENCODER_M2M, path, &error);
 	if (!m2m) {
 		g_warning("hardware encoder %s appeared but cannot be used: %s", path, error->message);
 		return G_SOURCE_CONTINUE;

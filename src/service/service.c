@@ -422,9 +422,9 @@ static gboolean on_sighup(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
-void hdmirtc_service_watch_reload(HdmirtcService *s, const HdmirtcConfig *config, int argc, char **argv)
+void hdmirtc_service_watch_reload(HdmirtcService *s, const HdmirtcConfig *config, char **argv)
 {
 	g_return_if_fail(s->reload == NULL);
-	s->reload = hdmirtc_config_reload_new(s, config, argc, argv);
+	s->reload = hdmirtc_config_reload_new(s, config, argv);
 	s->reload_source = g_unix_signal_add(SIGHUP, on_sighup, s);
 }

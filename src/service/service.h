@@ -17,9 +17,8 @@ void hdmirtc_service_free(HdmirtcService *service);
 /* URLs to open, NULL-terminated; owned by the service. */
 const char *const *hdmirtc_service_get_urls(HdmirtcService *service);
 /* SIGHUP reads the configuration again (config-reload.c): config is the
- * one the service started with, argc/argv main's command line before
- * hdmirtc_config_load() took its options out. */
-void hdmirtc_service_watch_reload(HdmirtcService *service, const HdmirtcConfig *config, int argc,
-                                  char **argv);
+ * one the service started with, argv main's command line (NULL-terminated)
+ * before hdmirtc_config_load() took its options out. */
+void hdmirtc_service_watch_reload(HdmirtcService *service, const HdmirtcConfig *config, char **argv);
 
 G_END_DECLS
