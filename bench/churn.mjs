@@ -214,6 +214,7 @@ const result = {
     decrypt_failures: v.totals.decrypt_failures, max_frame_gap_ms: v.totals.max_frame_gap_ms,
     capture_to_receive_us: v.capture_to_receive_us },
   abuse, http_limits: status?.http_limits, memory, exit_code: exitCode,
+  samples: samples.map((x) => ({ t_s: Math.round(x.t_s), rss_kb: x.rss_kb, fds: x.fds, threads: x.threads })),
   sanitizer_reports: sanitizerReports.slice(0, 10), checks,
 };
 mkdirSync(args.out, { recursive: true });

@@ -161,6 +161,7 @@ static void wait_for_first_byte(HdmirtcHttpServer *self, GSocket *socket)
 	Waiting *w;
 
 	if (!hdmirtc_http_limits_connection_begin(self->limits, address, self->trust_forwarded)) {
+		hdmirtc_http_limits_connection_end(self->limits, address);
 		g_socket_close(socket, NULL);
 		return;
 	}

@@ -129,7 +129,7 @@ test('on HTTPS: silent connections and stalled handshakes from one address are s
     const port = Number(new URL(service.url).port);
     const ca = readFileSync(service.certFile);
     const silent = [];
-    const get = () => httpsStatus(service, ca);
+    const get = (localAddress) => httpsStatus(service, ca, localAddress);
     try {
       assert.equal((await get()).status, 200);
       await sleep(500);
@@ -154,6 +154,8 @@ test('on HTTPS: silent connections and stalled handshakes from one address are s
       let now = fds();
       for (let t = 0; t < 50 && now > baseline; t++) { await sleep(100); now = fds(); }
       assert.ok(now <= baseline, `descriptors: ${baseline} before, ${now} after`);
+      // Nothing is held against the address once its connections are gone.
+      assert.equal((await get(ATTACKER)).status, 200, 'the flooding address, once quiet, is served again');
     } finally {
       for (const s of silent) s.destroy();
       assert.equal(await service.stop(), 0, service.log().slice(-3000));
@@ -161,9 +163,9 @@ test('on HTTPS: silent connections and stalled handshakes from one address are s
   });
 
 // GET /api/status over HTTPS, checking the service's certificate.
-function httpsStatus(service, ca) {
+function httpsStatus(service, ca, localAddress) {
   return new Promise((resolve, reject) => {
-    https.get(new URL('api/status', service.url), { ca, headers: { Authorization: `Bearer ${service.token}` } }, (res) => {
+    https.get(new URL('api/status', service.url), { ca, localAddress, headers: { Authorization: `Bearer ${service.token}` } }, (res) => {
       let text = '';
       res.on('data', (d) => { text += d; });
       res.on('end', () => resolve({ status: res.statusCode, text }));
