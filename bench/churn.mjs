@@ -35,7 +35,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { readProcMemory, summarizeMemory } from './lib/memory.mjs';
+import { NO_GROWTH_KB_PER_MIN, readProcMemory, slopePerMin, summarizeMemory } from './lib/memory.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const top = path.resolve(here, '..');
@@ -166,9 +166,12 @@ const abusers = [neverFinishingHandshakes(), garbageDatagrams(), halfOpenConnect
 // ---- the churn, sampled -------------------------------------------------
 const t0 = Date.now();
 const samples = [];
-const sampler = setInterval(() => {
+// /proc's figures, and the service's own heap figures (bytes in use
+// apart from the free space that fragmentation leaves in the heap).
+const sampler = setInterval(async () => {
   const m = readProcMemory(pid);
-  if (m) samples.push({ t_s: (Date.now() - t0) / 1000, ...m });
+  const heap = (await getStatus(service.url).catch(() => null))?.memory;
+  if (m) samples.push({ t_s: (Date.now() - t0) / 1000, ...m, heap_in_use_kb: heap?.heap_in_use_kb, heap_free_kb: heap?.heap_free_kb });
 }, 5000);
 const churn = run('whep-churn', ['--url', whep, '--cycles', String(cycles), '--parallel', String(parallel),
   '--addresses', '4', '--connect-timeout', '30']);
@@ -192,6 +195,9 @@ for (let i = 0; i < 120; i++) {
 await sleep(2000);
 const end = readProcMemory(pid);
 const memory = summarizeMemory(samples, seconds, { start, end });
+const secondHalf = samples.filter((x) => x.t_s >= seconds / 2);
+memory.heap_in_use_second_half_slope_kb_per_min = slopePerMin(secondHalf, 'heap_in_use_kb');
+memory.heap_free_second_half_slope_kb_per_min = slopePerMin(secondHalf, 'heap_free_kb');
 const exitCode = await service.stop();
 const serviceLog = service.log();
 const sanitizerReports = serviceLog.match(/ERROR: (AddressSanitizer|LeakSanitizer)[^\n]*|runtime error:[^\n]*/g) ?? [];
@@ -205,6 +211,9 @@ const checks = {
   descriptors_and_threads_back: memory.fd_thread_verdict === 'no growth',
   // A short run (under 3 samples a half) is too short to judge RSS: null.
   rss_no_growth: memory.rss_verdict === 'too few samples' ? null : memory.rss_verdict === 'no growth',
+  // Under ASan the service's heap is ASan's, which mallinfo2 does not see.
+  heap_in_use_no_growth: sanitized || !Number.isFinite(memory.heap_in_use_second_half_slope_kb_per_min) ? null
+    : memory.heap_in_use_second_half_slope_kb_per_min < NO_GROWTH_KB_PER_MIN,
   clean_exit: exitCode === 0,
   no_sanitizer_report: sanitizerReports.length === 0,
 };
@@ -214,7 +223,8 @@ const result = {
     decrypt_failures: v.totals.decrypt_failures, max_frame_gap_ms: v.totals.max_frame_gap_ms,
     capture_to_receive_us: v.capture_to_receive_us },
   abuse, http_limits: status?.http_limits, memory, exit_code: exitCode,
-  samples: samples.map((x) => ({ t_s: Math.round(x.t_s), rss_kb: x.rss_kb, fds: x.fds, threads: x.threads })),
+  samples: samples.map((x) => ({ t_s: Math.round(x.t_s), rss_kb: x.rss_kb, heap_in_use_kb: x.heap_in_use_kb,
+    heap_free_kb: x.heap_free_kb, fds: x.fds, threads: x.threads })),
   sanitizer_reports: sanitizerReports.slice(0, 10), checks,
 };
 mkdirSync(args.out, { recursive: true });
@@ -233,6 +243,8 @@ const md = [
   `- RSS ${memory.start_kb} -> ${memory.end_kb} kB (max ${memory.max_kb}), second-half slope ` +
   `${memory.second_half_slope_kb_per_min} kB/min; descriptors ${start.fds} -> ${end.fds}, threads ` +
   `${start.threads} -> ${end.threads}: ${memory.verdict}`,
+  `- heap in use (mallinfo2, from /api/status): second-half slope ${memory.heap_in_use_second_half_slope_kb_per_min} ` +
+  `kB/min; free space in the heap: ${memory.heap_free_second_half_slope_kb_per_min} kB/min`,
   `- exit ${exitCode}, sanitizer reports: ${sanitizerReports.length}`, '',
   ...Object.entries(checks).map(([k, ok]) => `- [${ok ? 'x' : ' '}] ${k.replaceAll('_', ' ')}${ok === null ? ' (run too short to judge)' : ''}`), '',
 ];

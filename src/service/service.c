@@ -8,7 +8,10 @@
 
 #include <glib-unix.h>
 #include <glib/gstdio.h>
+#include <malloc.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- Errors to HTTP ----------------------------------------------------- */
 
@@ -120,6 +123,29 @@ static gboolean on_whep_exists(const char *session_id, gpointer user_data)
 	return hdmirtc_webrtc_has_viewer(s->webrtc, session_id);
 }
 
+/* The process's memory: RSS, and the heap's bytes in use apart from its
+ * free space, which tells a growing working set from fragmentation (the
+ * churn soak, bench/churn.mjs, judges both). */
+static void add_memory_status(JsonBuilder *b)
+{
+	struct mallinfo2 heap = mallinfo2();
+	g_autofree char *statm = NULL;
+	unsigned long pages = 0, resident = 0;
+
+	json_builder_set_member_name(b, "memory");
+	json_builder_begin_object(b);
+	if (g_file_get_contents("/proc/self/statm", &statm, NULL, NULL) &&
+	    sscanf(statm, "%lu %lu", &pages, &resident) == 2) {
+		json_builder_set_member_name(b, "rss_kb");
+		json_builder_add_int_value(b, (gint64)resident * (sysconf(_SC_PAGESIZE) / 1024));
+	}
+	json_builder_set_member_name(b, "heap_in_use_kb");
+	json_builder_add_int_value(b, (gint64)((heap.uordblks + heap.hblkhd) / 1024));
+	json_builder_set_member_name(b, "heap_free_kb");
+	json_builder_add_int_value(b, (gint64)(heap.fordblks / 1024));
+	json_builder_end_object(b);
+}
+
 static JsonNode *on_status(gpointer user_data)
 {
 	HdmirtcService *s = user_data;
@@ -134,6 +160,7 @@ static JsonNode *on_status(gpointer user_data)
 	hdmirtc_webrtc_add_status(s->webrtc, b);
 	hdmirtc_service_add_network_status(s, b);
 	hdmirtc_http_server_add_status(s->http, b);
+	add_memory_status(b);
 	if (s->reload)
 		hdmirtc_config_reload_add_status(s->reload, b);
 	json_builder_end_object(b);
