@@ -209,14 +209,18 @@ const checks = {
   viewer_lost_nothing: !!v && v.totals.lost === 0 && v.totals.decrypt_failures === 0 && v.totals.malformed === 0,
   sessions_all_gone: status?.viewers.length === 0,
   descriptors_and_threads_back: memory.fd_thread_verdict === 'no growth',
-  // A short run (under 3 samples a half) is too short to judge RSS: null.
-  rss_no_growth: memory.rss_verdict === 'too few samples' ? null : memory.rss_verdict === 'no growth',
-  // Under ASan the service's heap is ASan's, which mallinfo2 does not see.
+  // null: not judged, for the reason in notJudged.  Under ASan, RSS is
+  // mostly ASan's own (stack traces, metadata, quarantine) and the heap is
+  // ASan's, which mallinfo2 does not see: LeakSanitizer's verdict at exit
+  // stands for them, and an unsanitized run judges RSS and heap.
+  rss_no_growth: sanitized || memory.rss_verdict === 'too few samples' ? null : memory.rss_verdict === 'no growth',
   heap_in_use_no_growth: sanitized || !Number.isFinite(memory.heap_in_use_second_half_slope_kb_per_min) ? null
     : memory.heap_in_use_second_half_slope_kb_per_min < NO_GROWTH_KB_PER_MIN,
   clean_exit: exitCode === 0,
   no_sanitizer_report: sanitizerReports.length === 0,
 };
+const notJudged = sanitized ? "under ASan, LeakSanitizer's verdict stands for it; an unsanitized run judges it"
+  : 'the run is too short';
 const result = {
   date: new Date().toISOString(), build, sanitized, cycles, parallel, seconds: Math.round(seconds),
   churn: churned.summary, viewer: v && { frames: v.totals.frames, lost: v.totals.lost,
@@ -246,7 +250,7 @@ const md = [
   `- heap in use (mallinfo2, from /api/status): second-half slope ${memory.heap_in_use_second_half_slope_kb_per_min} ` +
   `kB/min; free space in the heap: ${memory.heap_free_second_half_slope_kb_per_min} kB/min`,
   `- exit ${exitCode}, sanitizer reports: ${sanitizerReports.length}`, '',
-  ...Object.entries(checks).map(([k, ok]) => `- [${ok ? 'x' : ' '}] ${k.replaceAll('_', ' ')}${ok === null ? ' (run too short to judge)' : ''}`), '',
+  ...Object.entries(checks).map(([k, ok]) => `- [${ok ? 'x' : ' '}] ${k.replaceAll('_', ' ')}${ok === null ? ` (not judged: ${notJudged})` : ''}`), '',
 ];
 writeFileSync(path.join(args.out, `${name}.md`), md.join('\n'));
 console.log(md.join('\n'));

@@ -18,4 +18,9 @@ void hdmirtc_random_bytes(void *buf, gsize len);
 /* 2 * bytes lowercase hex digits, newly allocated. */
 char *hdmirtc_random_hex(guint bytes);
 
+/* bytes in base64url without padding (RFC 4648 5): letters, digits, - and
+ * _, safe in a URL and a bearer token; newly allocated.  Also secrets:
+ * the access token and MJPEG tickets. */
+char *hdmirtc_random_base64url(guint bytes);
+
 G_END_DECLS

@@ -33,3 +33,17 @@ char *hdmirtc_random_hex(guint bytes)
 	hex[2 * (gsize)bytes] = '\0';
 	return hex;
 }
+
+char *hdmirtc_random_base64url(guint bytes)
+{
+	g_autofree guint8 *raw = g_malloc(bytes);
+	char *text;
+
+	hdmirtc_random_bytes(raw, bytes);
+	text = g_base64_encode(raw, bytes);
+	explicit_bzero(raw, bytes);
+	g_strdelimit(text, "+", '-');
+	g_strdelimit(text, "/", '_');
+	*strchrnul(text, '=') = '\0';
+	return text;
+}

@@ -1,22 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Bearer token check: the Authorization header (RFC 6750 2.1).  The one
  * request a page cannot put a header on, the <img> showing the MJPEG
- * stream, carries a ticket in its URL instead (access_token, 2.3): made by
- * POST /api/mjpeg-ticket with the token, good for starting one MJPEG
- * stream within a minute and nothing else, so a URL that ends up in a
- * history, a proxy's log or a screenshot gives nobody the token. */
+ * stream, carries a ticket in its URL instead (access_token, 2.3;
+ * http-mjpeg-ticket.c), so a URL that ends up in a history, a proxy's log
+ * or a screenshot gives nobody the token. */
 #include "http-private.h"
 
 #include <string.h>
 
-#include "hdmirtc/json-members.h"
-#include "hdmirtc/random.h"
-
 #define DIGEST_LEN 32
-#define TICKET_LIFETIME_S 60
-#define TICKET_BYTES 24
-/* Enough for every page a KVM has open; past it the oldest goes. */
-#define MAX_TICKETS 64
 
 static void sha256(const char *text, gsize len, guint8 out[DIGEST_LEN])
 {
@@ -64,96 +56,6 @@ static void reply_unauthorized(HdmirtcHttpServer *self, SoupServerMessage *msg,
 	hdmirtc_http_reply_error(self, msg, SOUP_STATUS_UNAUTHORIZED, "%s", reason);
 }
 
-/* ---- MJPEG tickets ---- */
-
-static void drop_expired(HdmirtcHttpServer *self)
-{
-	gint64 now = g_get_monotonic_time();
-	GHashTableIter it;
-	gpointer expiry;
-
-	g_hash_table_iter_init(&it, self->tickets);
-	while (g_hash_table_iter_next(&it, NULL, &expiry)) {
-		if (*(gint64 *)expiry <= now)
-			g_hash_table_iter_remove(&it);
-	}
-}
-
-static void drop_oldest(HdmirtcHttpServer *self)
-{
-	GHashTableIter it;
-	gpointer key, expiry, oldest = NULL;
-	gint64 oldest_expiry = G_MAXINT64;
-
-	g_hash_table_iter_init(&it, self->tickets);
-	while (g_hash_table_iter_next(&it, &key, &expiry)) {
-		if (*(gint64 *)expiry < oldest_expiry) {
-			oldest_expiry = *(gint64 *)expiry;
-			oldest = key;
-		}
-	}
-	if (oldest)
-		g_hash_table_remove(self->tickets, oldest);
-}
-
-void hdmirtc_http_api_mjpeg_ticket(HdmirtcHttpServer *self, SoupServerMessage *msg)
-{
-	guint8 raw[TICKET_BYTES];
-	g_autofree char *ticket = NULL;
-	g_autoptr(JsonBuilder) b = json_builder_new();
-	g_autoptr(JsonNode) root = NULL;
-	g_autofree char *body = NULL;
-	gint64 *expiry;
-
-	if (strcmp(soup_server_message_get_method(msg), "POST") != 0) {
-		hdmirtc_http_reply_bad_method(self, msg, "OPTIONS, POST");
-		return;
-	}
-	if (!self->tickets)
-		self->tickets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	drop_expired(self);
-	if (g_hash_table_size(self->tickets) >= MAX_TICKETS)
-		drop_oldest(self);
-	hdmirtc_random_bytes(raw, sizeof(raw));
-	ticket = g_base64_encode(raw, sizeof(raw));
-	/* base64url, as a query parameter takes it unescaped. */
-	g_strdelimit(ticket, "+", '-');
-	g_strdelimit(ticket, "/", '_');
-	expiry = g_new(gint64, 1);
-	*expiry = g_get_monotonic_time() + TICKET_LIFETIME_S * G_USEC_PER_SEC;
-	g_hash_table_insert(self->tickets, g_strdup(ticket), expiry);
-	json_builder_begin_object(b);
-	hdmirtc_json_add_string(b, "ticket", ticket);
-	hdmirtc_json_add_int(b, "expires_in_s", TICKET_LIFETIME_S);
-	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	body = json_to_string(root, FALSE);
-	soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Cache-Control", "no-store");
-	hdmirtc_http_reply(msg, SOUP_STATUS_CREATED, "application/json", body, strlen(body));
-}
-
-/* Takes the ticket: each starts one stream. */
-static gboolean take_ticket(HdmirtcHttpServer *self, const char *ticket)
-{
-	gint64 *expiry;
-	gboolean ok;
-
-	if (!self->tickets)
-		return FALSE;
-	expiry = g_hash_table_lookup(self->tickets, ticket);
-	ok = expiry && *expiry > g_get_monotonic_time();
-	if (expiry)
-		g_hash_table_remove(self->tickets, ticket);
-	return ok;
-}
-
-void hdmirtc_http_tickets_free(HdmirtcHttpServer *self)
-{
-	g_clear_pointer(&self->tickets, g_hash_table_unref);
-}
-
-/* ---- the check ---- */
-
 static char *query_token(SoupServerMessage *msg)
 {
 	const char *query = g_uri_get_query(soup_server_message_get_uri(msg));
@@ -183,7 +85,7 @@ gboolean hdmirtc_http_check_auth(HdmirtcHttpServer *self, SoupServerMessage *msg
 			                   "ticket from POST /api/mjpeg-ticket: send Authorization: Bearer <token>");
 			return FALSE;
 		}
-		if (take_ticket(self, from_query))
+		if (hdmirtc_http_ticket_take(self, from_query))
 			return TRUE;
 		reply_unauthorized(self, msg, "Bearer realm=\"hdmirtc\", error=\"invalid_token\"",
 		                   "the access_token is no ticket, or an expired or used one "

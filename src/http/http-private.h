@@ -121,8 +121,13 @@ void hdmirtc_http_limits_add_status(HdmirtcHttpLimits *limits, JsonBuilder *b);
  * configured), or, for GET /stream.mjpeg only, a ticket in its URL;
  * otherwise answers 401 and returns FALSE. */
 gboolean hdmirtc_http_check_auth(HdmirtcHttpServer *self, SoupServerMessage *msg);
+
+/* http-mjpeg-ticket.c */
+
 /* POST /api/mjpeg-ticket (authorised already). */
 void hdmirtc_http_api_mjpeg_ticket(HdmirtcHttpServer *self, SoupServerMessage *msg);
+/* TRUE for a ticket made and not yet expired; it is used up either way. */
+gboolean hdmirtc_http_ticket_take(HdmirtcHttpServer *self, const char *ticket);
 void hdmirtc_http_tickets_free(HdmirtcHttpServer *self);
 
 /* http-whep.c: id is NULL for /whep. */

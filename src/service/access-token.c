@@ -15,20 +15,10 @@
 #define TOKEN_FILE_MAX 4096
 #define TOKEN_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/="
 
+/* base64url: a b64token of RFC 6750, and safe in a URL fragment. */
 static char *new_token(void)
 {
-	guint8 raw[TOKEN_BYTES];
-	char *token;
-
-	hdmirtc_random_bytes(raw, sizeof(raw));
-	token = g_base64_encode(raw, sizeof(raw));
-	explicit_bzero(raw, sizeof(raw));
-	/* base64url without padding: the b64token of RFC 6750, and safe in
-	 * a URL fragment. */
-	g_strdelimit(token, "+", '-');
-	g_strdelimit(token, "/", '_');
-	*strchrnul(token, '=') = '\0';
-	return token;
+	return hdmirtc_random_base64url(TOKEN_BYTES);
 }
 
 static char *read_token(const char *path, GError **error)

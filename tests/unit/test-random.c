@@ -20,6 +20,28 @@ static void test_hex(void)
 /* Every byte value shows up in 64 KiB, and no value takes more than
  * three times its share: a broken fill (zeros, a repeated block, one
  * byte of each word) would not pass. */
+/* base64url without padding: 32 bytes are 43 characters, 24 are 32. */
+static void test_base64url(void)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	g_autofree char *a = hdmirtc_random_base64url(32);
+	g_autofree char *b = hdmirtc_random_base64url(32);
+	g_autofree char *c = hdmirtc_random_base64url(24);
+	g_autofree guchar *raw = NULL;
+	g_autofree char *std = g_strdup(c);
+	gsize len = 0;
+
+	g_assert_cmpuint(strlen(a), ==, 43);
+	g_assert_cmpuint(strspn(a, alphabet), ==, 43);
+	g_assert_cmpstr(a, !=, b);
+	g_assert_cmpuint(strlen(c), ==, 32);
+	/* Back to standard base64, it decodes to the 24 bytes. */
+	g_strdelimit(std, "-", '+');
+	g_strdelimit(std, "_", '/');
+	raw = g_base64_decode(std, &len);
+	g_assert_cmpuint(len, ==, 24);
+}
+
 static void test_bytes_spread(void)
 {
 	enum { N = 65536 };
@@ -39,6 +61,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/random/hex", test_hex);
+	g_test_add_func("/random/base64url", test_base64url);
 	g_test_add_func("/random/bytes-spread", test_bytes_spread);
 	return g_test_run();
 }
