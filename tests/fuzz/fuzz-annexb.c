@@ -11,6 +11,8 @@
  * here by a plain start code scan, independent of split_annex_b). */
 #include <hdmirtc/rtp.h>
 
+#include "fuzz-quiet-log.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -193,6 +195,7 @@ int LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
 
 	if (size < 1)
 		return 0;
+	fuzz_quiet_log();
 	p = hdmirtc_h264_packetizer_new();
 	/* an exact-size copy: ASan sees any read past the end */
 	au = hdmirtc_access_unit_new_copy(data + 1, size - 1);
