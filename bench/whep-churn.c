@@ -17,7 +17,6 @@
 
 #include <glib-unix.h>
 #include <json-glib/json-glib.h>
-#include <stdlib.h>
 
 #define MAX_PARALLEL 32
 #define MAX_ADDRESSES 32
@@ -117,49 +116,26 @@ static gboolean on_stop(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-static int compare_gint64(const void *a, const void *b)
-{
-	gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
-
-	return (x > y) - (x < y);
-}
-
-static void add_int(JsonBuilder *b, const char *name, gint64 v)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_int_value(b, v);
-}
-
 static gboolean print_summary(Churn *churn)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	g_autoptr(JsonNode) root = NULL;
 	g_autofree char *text = NULL;
-	gint64 *v = (gint64 *)(void *)churn->connect_ms->data;
-	guint n = churn->connect_ms->len;
 	GHashTableIter it;
 	gpointer why, count;
 
-	qsort(v, n, sizeof(*v), compare_gint64);
 	json_builder_begin_object(b);
-	add_int(b, "cycles", churn->finished);
-	add_int(b, "streamed", churn->streamed);
-	add_int(b, "failed", churn->failed);
-	add_int(b, "seconds", (g_get_monotonic_time() - churn->started_us) / G_USEC_PER_SEC);
+	whep_load_json_int(b, "cycles", churn->finished);
+	whep_load_json_int(b, "streamed", churn->streamed);
+	whep_load_json_int(b, "failed", churn->failed);
+	whep_load_json_int(b, "seconds", (g_get_monotonic_time() - churn->started_us) / G_USEC_PER_SEC);
 	json_builder_set_member_name(b, "failures");
 	json_builder_begin_object(b);
 	g_hash_table_iter_init(&it, churn->failures);
 	while (g_hash_table_iter_next(&it, &why, &count))
-		add_int(b, why, GPOINTER_TO_UINT(count));
+		whep_load_json_int(b, why, GPOINTER_TO_UINT(count));
 	json_builder_end_object(b);
-	json_builder_set_member_name(b, "connect_ms");
-	json_builder_begin_object(b);
-	if (n > 0) {
-		add_int(b, "median", v[n / 2]);
-		add_int(b, "p95", v[MIN(n - 1, n * 95 / 100)]);
-		add_int(b, "max", v[n - 1]);
-	}
-	json_builder_end_object(b);
+	whep_load_json_percentiles(b, "connect_ms", churn->connect_ms);
 	json_builder_end_object(b);
 	root = json_builder_get_root(b);
 	text = json_to_string(root, FALSE);
@@ -202,19 +178,6 @@ static gboolean parse_options(int argc, char **argv, Options *opt)
 	return TRUE;
 }
 
-/* Requests from 127.0.0.<2 + i>; direct connections only. */
-static SoupSession *new_http_session(gint i)
-{
-	g_autoptr(GProxyResolver) direct = g_simple_proxy_resolver_new(NULL, NULL);
-	g_autofree char *ip = g_strdup_printf("127.0.0.%d", 2 + i);
-	g_autoptr(GInetAddress) inet = g_inet_address_new_from_string(ip);
-	g_autoptr(GSocketAddress) local = g_inet_socket_address_new(inet, 0);
-
-	return soup_session_new_with_options("proxy-resolver", direct, "timeout", 10, "local-address", local,
-	                                     "max-conns", 2 * MAX_PARALLEL, "max-conns-per-host", 2 * MAX_PARALLEL,
-	                                     "user-agent", "hdmirtc-whep-churn", NULL);
-}
-
 int main(int argc, char **argv)
 {
 	Churn churn = { .opt = { .cycles = 1000, .parallel = 8, .addresses = 4, .connect_timeout_s = 15 } };
@@ -229,8 +192,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	churn.loop = g_main_loop_new(NULL, FALSE);
-	for (gint i = 0; i < churn.opt.addresses; i++)
-		churn.http[i] = new_http_session(i);
+	for (gint i = 0; i < churn.opt.addresses; i++) {
+		g_autofree char *ip = g_strdup_printf("127.0.0.%d", 2 + i);
+
+		churn.http[i] = whep_load_http_session_new(ip, 2 * MAX_PARALLEL, "hdmirtc-whep-churn");
+	}
 	churn.failures = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	churn.connect_ms = g_array_new(FALSE, FALSE, sizeof(gint64));
 	churn.started_us = g_get_monotonic_time();

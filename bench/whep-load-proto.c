@@ -4,6 +4,7 @@
 #include "whep-load.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hdmirtc/sdp.h"
@@ -295,4 +296,36 @@ gboolean whep_load_url_is_loopback(const char *url)
 		return FALSE;
 	host = g_uri_get_host(uri);
 	return g_strcmp0(host, "127.0.0.1") == 0 || g_strcmp0(host, "::1") == 0;
+}
+
+void whep_load_json_int(JsonBuilder *b, const char *name, gint64 value)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_int_value(b, value);
+}
+
+static int compare_gint64(const void *a, const void *b)
+{
+	gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
+
+	return (x > y) - (x < y);
+}
+
+void whep_load_json_percentiles(JsonBuilder *b, const char *name, GArray *samples)
+{
+	guint n = samples->len;
+	gint64 *v = (gint64 *)(void *)samples->data;
+
+	json_builder_set_member_name(b, name);
+	if (n == 0) {
+		json_builder_add_null_value(b);
+		return;
+	}
+	qsort(v, n, sizeof(*v), compare_gint64);
+	json_builder_begin_object(b);
+	whep_load_json_int(b, "count", n);
+	whep_load_json_int(b, "median", v[n / 2]);
+	whep_load_json_int(b, "p95", v[MIN(n - 1, n * 95 / 100)]);
+	whep_load_json_int(b, "max", v[n - 1]);
+	json_builder_end_object(b);
 }

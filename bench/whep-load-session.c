@@ -740,3 +740,18 @@ HdmirtcSrtpProfile whep_load_session_get_srtp_profile(const WhepLoadSession *s)
 {
 	return s->srtp ? hdmirtc_srtp_session_get_profile(s->srtp) : HDMIRTC_SRTP_PROFILE_NONE;
 }
+
+SoupSession *whep_load_http_session_new(const char *local_ip, guint max_conns, const char *user_agent)
+{
+	g_autoptr(GProxyResolver) direct = g_simple_proxy_resolver_new(NULL, NULL);
+	g_autoptr(GSocketAddress) local = NULL;
+
+	if (local_ip) {
+		g_autoptr(GInetAddress) inet = g_inet_address_new_from_string(local_ip);
+
+		local = g_inet_socket_address_new(inet, 0);
+	}
+	return soup_session_new_with_options("proxy-resolver", direct, "timeout", 10, "local-address", local,
+	                                     "max-conns", max_conns, "max-conns-per-host", max_conns,
+	                                     "user-agent", user_agent, NULL);
+}

@@ -150,54 +150,21 @@ static gboolean on_shutdown(gpointer user_data)
 
 /* ---- summary ---- */
 
-static int compare_gint64(const void *a, const void *b)
-{
-	gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
-
-	return (x > y) - (x < y);
-}
-
-static void add_int(JsonBuilder *b, const char *name, gint64 v)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_int_value(b, v);
-}
-
-/* Sorts samples in place. */
-static void add_percentiles(JsonBuilder *b, const char *name, GArray *samples)
-{
-	guint n = samples->len;
-	gint64 *v = (gint64 *)(void *)samples->data;
-
-	json_builder_set_member_name(b, name);
-	if (n == 0) {
-		json_builder_add_null_value(b);
-		return;
-	}
-	qsort(v, n, sizeof(*v), compare_gint64);
-	json_builder_begin_object(b);
-	add_int(b, "count", n);
-	add_int(b, "median", v[n / 2]);
-	add_int(b, "p95", v[MIN(n - 1, n * 95 / 100)]);
-	add_int(b, "max", v[n - 1]);
-	json_builder_end_object(b);
-}
-
 static void add_counters(JsonBuilder *b, const WhepLoadCounters *c)
 {
-	add_int(b, "packets", (gint64)c->packets);
-	add_int(b, "bytes", (gint64)c->bytes);
-	add_int(b, "payload_bytes", (gint64)c->payload_bytes);
-	add_int(b, "frames", (gint64)c->frames);
-	add_int(b, "decrypt_failures", (gint64)c->decrypt_failures);
-	add_int(b, "replayed", (gint64)c->replayed);
-	add_int(b, "malformed", (gint64)c->malformed);
-	add_int(b, "lost", (gint64)c->lost);
-	add_int(b, "rtcp_received", (gint64)c->rtcp_received);
-	add_int(b, "rtcp_failures", (gint64)c->rtcp_failures);
-	add_int(b, "rr_sent", (gint64)c->rr_sent);
-	add_int(b, "bad_rtcp_sent", (gint64)c->bad_rtcp_sent);
-	add_int(b, "max_frame_gap_ms", c->max_frame_gap_ms);
+	whep_load_json_int(b, "packets", (gint64)c->packets);
+	whep_load_json_int(b, "bytes", (gint64)c->bytes);
+	whep_load_json_int(b, "payload_bytes", (gint64)c->payload_bytes);
+	whep_load_json_int(b, "frames", (gint64)c->frames);
+	whep_load_json_int(b, "decrypt_failures", (gint64)c->decrypt_failures);
+	whep_load_json_int(b, "replayed", (gint64)c->replayed);
+	whep_load_json_int(b, "malformed", (gint64)c->malformed);
+	whep_load_json_int(b, "lost", (gint64)c->lost);
+	whep_load_json_int(b, "rtcp_received", (gint64)c->rtcp_received);
+	whep_load_json_int(b, "rtcp_failures", (gint64)c->rtcp_failures);
+	whep_load_json_int(b, "rr_sent", (gint64)c->rr_sent);
+	whep_load_json_int(b, "bad_rtcp_sent", (gint64)c->bad_rtcp_sent);
+	whep_load_json_int(b, "max_frame_gap_ms", c->max_frame_gap_ms);
 }
 
 static void sum_counters(WhepLoadCounters *t, const WhepLoadCounters *c)
@@ -224,7 +191,7 @@ static void add_session(JsonBuilder *b, const WhepLoadSession *s, guint index)
 
 	g_array_append_vals(copy, samples->data, samples->len);
 	json_builder_begin_object(b);
-	add_int(b, "index", index);
+	whep_load_json_int(b, "index", index);
 	json_builder_set_member_name(b, "state");
 	json_builder_add_string_value(b, whep_load_session_state_to_string(whep_load_session_get_state(s)));
 	json_builder_set_member_name(b, "error");
@@ -234,9 +201,9 @@ static void add_session(JsonBuilder *b, const WhepLoadSession *s, guint index)
 		json_builder_add_null_value(b);
 	json_builder_set_member_name(b, "srtp");
 	json_builder_add_string_value(b, hdmirtc_srtp_profile_to_string(whep_load_session_get_srtp_profile(s)));
-	add_int(b, "connect_ms", whep_load_session_get_counters(s)->connect_ms);
+	whep_load_json_int(b, "connect_ms", whep_load_session_get_counters(s)->connect_ms);
 	add_counters(b, whep_load_session_get_counters(s));
-	add_percentiles(b, "capture_to_receive_us", copy);
+	whep_load_json_percentiles(b, "capture_to_receive_us", copy);
 	json_builder_end_object(b);
 }
 
@@ -259,16 +226,16 @@ static gboolean add_totals(JsonBuilder *b, const Load *load)
 		if (c->connect_ms >= 0)
 			g_array_append_val(connect, c->connect_ms);
 	}
-	add_int(b, "viewers_requested", load->opt.viewers);
-	add_int(b, "viewers_streaming", streaming);
-	add_int(b, "viewers_failed", (gint64)load->sessions->len - streaming);
-	add_int(b, "streaming_ms", load->ready ? (load->end_us - load->ready_us) / 1000 : 0);
+	whep_load_json_int(b, "viewers_requested", load->opt.viewers);
+	whep_load_json_int(b, "viewers_streaming", streaming);
+	whep_load_json_int(b, "viewers_failed", (gint64)load->sessions->len - streaming);
+	whep_load_json_int(b, "streaming_ms", load->ready ? (load->end_us - load->ready_us) / 1000 : 0);
 	json_builder_set_member_name(b, "totals");
 	json_builder_begin_object(b);
 	add_counters(b, &t);
 	json_builder_end_object(b);
-	add_percentiles(b, "capture_to_receive_us", pooled);
-	add_percentiles(b, "connect_ms", connect);
+	whep_load_json_percentiles(b, "capture_to_receive_us", pooled);
+	whep_load_json_percentiles(b, "connect_ms", connect);
 	return streaming == (guint)load->opt.viewers && t.decrypt_failures == 0;
 }
 
@@ -356,16 +323,6 @@ static gboolean parse_options(int argc, char **argv, Options *opt)
 	return TRUE;
 }
 
-static SoupSession *new_http_session(void)
-{
-	/* Direct connections only: no proxy from the environment. */
-	g_autoptr(GProxyResolver) direct = g_simple_proxy_resolver_new(NULL, NULL);
-
-	return soup_session_new_with_options("proxy-resolver", direct, "timeout", 10,
-					     "max-conns", 2 * MAX_VIEWERS, "max-conns-per-host", 2 * MAX_VIEWERS,
-					     "user-agent", "hdmirtc-whep-load", NULL);
-}
-
 static void run(Load *load)
 {
 	guint bound = (guint)(load->opt.connect_timeout_s + load->opt.duration_s + 2 * CLOSE_GRACE_S +
@@ -407,7 +364,7 @@ int main(int argc, char **argv)
 		}
 	}
 	load.loop = g_main_loop_new(NULL, FALSE);
-	load.http = new_http_session();
+	load.http = whep_load_http_session_new(NULL, 2 * MAX_VIEWERS, "hdmirtc-whep-load");
 	load.sessions = g_ptr_array_new_with_free_func((GDestroyNotify)whep_load_session_free);
 	run(&load);
 	ok = print_summary(&load);

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include <stdio.h>
 
@@ -82,6 +83,11 @@ int whep_load_h264_depacketize(const guint8 *payload, gsize len, GByteArray *out
 /* TRUE for an http:// URL whose host is 127.0.0.1 or ::1 (names are refused): the
  * load generator refuses to talk to anything else. */
 gboolean whep_load_url_is_loopback(const char *url);
+
+/* JSON summary members: an integer; count, median, p95 and max of
+ * samples (gint64, sorted in place), null when there is none. */
+void whep_load_json_int(JsonBuilder *b, const char *name, gint64 value);
+void whep_load_json_percentiles(JsonBuilder *b, const char *name, GArray *samples);
 
 /* RFC 7983 demultiplexing of a datagram received on the ICE socket. */
 typedef enum {
@@ -172,6 +178,11 @@ typedef void (*WhepLoadDoneFunc)(WhepLoadSession *session, gpointer user_data);
  * nothing to delete).  The session then counts nothing more. */
 void whep_load_session_close(WhepLoadSession *session, WhepLoadDoneFunc done, gpointer done_data);
 void whep_load_session_free(WhepLoadSession *session);
+
+/* The HTTP session WHEP requests go out on: direct connections only (no
+ * proxy from the environment), up to max_conns at a time, from local_ip
+ * (NULL = the system's choice). */
+SoupSession *whep_load_http_session_new(const char *local_ip, guint max_conns, const char *user_agent);
 
 WhepLoadSessionState whep_load_session_get_state(const WhepLoadSession *session);
 const char *whep_load_session_state_to_string(WhepLoadSessionState state);
