@@ -155,6 +155,11 @@ char *hdmirtc_config_help_text(void);
 const char *hdmirtc_config_source_to_string(HdmirtcConfigSource source);
 const char *hdmirtc_config_encoder_to_string(HdmirtcConfigEncoder encoder);
 
+/* TRUE if value is a token the [http] token option takes (RFC 6750
+ * b64token: letters, digits, -._~+/, then trailing =); else FALSE with
+ * HDMIRTC_CONFIG_ERROR_INVALID_VALUE. */
+gboolean hdmirtc_config_validate_token(const char *value, GError **error);
+
 /* Splits "host:port" or "[ipv6]:port" (port 1..65535, required).  The host
  * is a DNS name or an IPv4 literal, or an IPv6 literal in brackets (returned
  * without them).  *host is newly allocated.  Pure function, any thread. */

@@ -79,7 +79,6 @@ void hdmirtc_config_set_invalid(GError **error, const char *format, ...) G_GNUC_
 
 /* config-validate.c: the table's ValidateFuncs. */
 gboolean hdmirtc_config_validate_ip(const char *value, GError **error);
-gboolean hdmirtc_config_validate_token(const char *value, GError **error);
 gboolean hdmirtc_config_validate_origin(const char *value, GError **error);
 gboolean hdmirtc_config_validate_stun(const char *value, GError **error);
 gboolean hdmirtc_config_validate_turn(const char *value, GError **error);

@@ -13,13 +13,16 @@
 
 #include <string.h>
 
-char *hdmirtc_http_peer_address(SoupServerMessage *msg)
+char *hdmirtc_http_ip_of(GSocketAddress *sa)
 {
-	GSocketAddress *sa = soup_server_message_get_remote_address(msg);
-
 	if (!G_IS_INET_SOCKET_ADDRESS(sa))
 		return g_strdup("");
 	return g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(sa)));
+}
+
+char *hdmirtc_http_peer_address(SoupServerMessage *msg)
+{
+	return hdmirtc_http_ip_of(soup_server_message_get_remote_address(msg));
 }
 
 static gboolean peer_is_local(SoupServerMessage *msg)

@@ -143,21 +143,13 @@ static gboolean on_first_byte_timeout(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-static char *peer_ip(GSocket *socket)
-{
-	g_autoptr(GSocketAddress) sa = g_socket_get_remote_address(socket, NULL);
-
-	if (!G_IS_INET_SOCKET_ADDRESS(sa))
-		return g_strdup("");
-	return g_inet_address_to_string(g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(sa)));
-}
-
 /* Waits for the first byte before deciding between TLS and plain HTTP;
  * counted in the limits meanwhile, so that a client cannot hold more
  * silent connections than it may hold connections. */
 static void wait_for_first_byte(HdmirtcHttpServer *self, GSocket *socket)
 {
-	g_autofree char *address = peer_ip(socket);
+	g_autoptr(GSocketAddress) peer = g_socket_get_remote_address(socket, NULL);
+	g_autofree char *address = hdmirtc_http_ip_of(peer);
 	Waiting *w;
 
 	if (!hdmirtc_http_limits_connection_begin(self->limits, address, self->trust_forwarded)) {

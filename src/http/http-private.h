@@ -88,6 +88,8 @@ void hdmirtc_http_waiting_free(gpointer waiting);
 GSocket *hdmirtc_http_listen_socket_of(SoupServerMessage *msg);
 
 /* http-client-address.c */
+/* The IP of an address as text; "" for none or a non-IP one (Unix). */
+char *hdmirtc_http_ip_of(GSocketAddress *address);
 /* The IP of the connection's peer; "" for none (a Unix socket, a stream
  * handed over). */
 char *hdmirtc_http_peer_address(SoupServerMessage *msg);

@@ -5,7 +5,6 @@
 #include "access-token.h"
 
 #include <errno.h>
-#include <string.h>
 
 #include <glib/gstdio.h>
 
@@ -13,7 +12,6 @@
 
 #define TOKEN_BYTES 32
 #define TOKEN_FILE_MAX 4096
-#define TOKEN_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/="
 
 /* base64url: a b64token of RFC 6750, and safe in a URL fragment. */
 static char *new_token(void)
@@ -32,11 +30,11 @@ static char *read_token(const char *path, GError **error)
 		return NULL;
 	}
 	g_strstrip(text);
-	/* RFC 6750's b64token, as the token option takes. */
-	if (len > TOKEN_FILE_MAX || !*text || text[strspn(text, TOKEN_CHARS)] != '\0') {
+	/* What the token option takes. */
+	if (len > TOKEN_FILE_MAX || !*text || !hdmirtc_config_validate_token(text, NULL)) {
 		g_set_error(error, HDMIRTC_CONFIG_ERROR, HDMIRTC_CONFIG_ERROR_INVALID_VALUE,
 		            "token file %s holds no usable token (one line of letters, digits and "
-		            "-._~+/=; remove the file to make a new one)", path);
+		            "-._~+/, then trailing =; remove the file to make a new one)", path);
 		return NULL;
 	}
 	return g_steal_pointer(&text);
