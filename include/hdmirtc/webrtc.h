@@ -5,8 +5,10 @@
  * header and encryption.
  *
  * Thread: everything here runs on the network thread's GMainContext (the
- * one given to hdmirtc_webrtc_new()); nothing may be called from another
- * thread. */
+ * one given to hdmirtc_webrtc_new()), or on another thread while the
+ * network thread is known to be outside it (the service's media thread,
+ * holding the network lock: src/service/network-lock.h); never on two
+ * threads at once. */
 #pragma once
 
 #include <json-glib/json-glib.h>
@@ -70,8 +72,8 @@ typedef struct {
 
 typedef struct HdmirtcWebrtc HdmirtcWebrtc;
 
-/* Asks the encoder for an IDR (called on the network thread, already rate
- * limited). */
+/* Asks the encoder for an IDR (called where the hub runs, see above;
+ * already rate limited). */
 typedef void (*HdmirtcKeyframeRequestFunc)(gpointer user_data);
 
 HdmirtcWebrtc *hdmirtc_webrtc_new(GMainContext *ctx, const HdmirtcWebrtcConfig *config,

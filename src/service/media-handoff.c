@@ -10,6 +10,8 @@ struct HdmirtcMediaHandoff {
 	gpointer au_data;
 	HdmirtcHandoffJpegFunc on_jpeg;
 	gpointer jpeg_data;
+	GMutex *output_lock;            /* network-lock.h; NULL: always through the context */
+	guint64 direct;
 	GMutex lock;                    /* guards what follows */
 	GQueue aus;
 	GQueue jpegs;
@@ -59,6 +61,20 @@ void hdmirtc_media_handoff_set_jpeg_func(HdmirtcMediaHandoff *h, HdmirtcHandoffJ
 	h->jpeg_data = user_data;
 }
 
+void hdmirtc_media_handoff_set_output_lock(HdmirtcMediaHandoff *h, GMutex *output_lock)
+{
+	g_mutex_lock(&h->lock);
+	h->output_lock = output_lock;
+	g_mutex_unlock(&h->lock);
+}
+
+static void deliver_aus(HdmirtcMediaHandoff *h, GQueue *aus)
+{
+	for (GList *l = aus->head; l; l = l->next)
+		h->on_au(l->data, h->au_data);
+	drop_aus(aus);
+}
+
 /* Network thread: everything that waits, in order. */
 static gboolean deliver(gpointer data)
 {
@@ -72,11 +88,9 @@ static gboolean deliver(gpointer data)
 	g_queue_init(&h->jpegs);
 	g_clear_pointer(&h->wakeup, g_source_unref);
 	g_mutex_unlock(&h->lock);
-	for (GList *l = aus.head; l; l = l->next)
-		h->on_au(l->data, h->au_data);
+	deliver_aus(h, &aus);
 	for (GList *l = jpegs.head; l; l = l->next)
 		h->on_jpeg(l->data, h->jpeg_data);
-	drop_aus(&aus);
 	g_queue_clear_full(&jpegs, (GDestroyNotify)g_bytes_unref);
 	return G_SOURCE_REMOVE;
 }
@@ -95,6 +109,7 @@ static void wake_network_thread(HdmirtcMediaHandoff *h)
 gboolean hdmirtc_media_handoff_push_au(HdmirtcMediaHandoff *h, HdmirtcAccessUnit *au)
 {
 	gboolean want_keyframe = FALSE;
+	GQueue now = G_QUEUE_INIT;
 
 	g_mutex_lock(&h->lock);
 	if (h->aus.length >= h->max_aus) {
@@ -108,9 +123,23 @@ gboolean hdmirtc_media_handoff_push_au(HdmirtcMediaHandoff *h, HdmirtcAccessUnit
 	} else {
 		h->need_keyframe = FALSE;
 		g_queue_push_tail(&h->aus, hdmirtc_access_unit_ref(au));
-		wake_network_thread(h);
+		/* The network thread sleeps: this thread does its work, after
+		 * what still waited (delivered under the same lock, so the order
+		 * holds).  The lock order is h->lock, then a try of the output
+		 * lock, never a wait for it. */
+		if (h->output_lock && g_mutex_trylock(h->output_lock)) {
+			now = h->aus;
+			g_queue_init(&h->aus);
+			h->direct++;
+		} else {
+			wake_network_thread(h);
+		}
 	}
 	g_mutex_unlock(&h->lock);
+	if (now.length) {
+		deliver_aus(h, &now);
+		g_mutex_unlock(h->output_lock);
+	}
 	return want_keyframe;
 }
 
@@ -122,6 +151,16 @@ void hdmirtc_media_handoff_push_jpeg(HdmirtcMediaHandoff *h, GBytes *jpeg)
 	g_queue_push_tail(&h->jpegs, jpeg);
 	wake_network_thread(h);
 	g_mutex_unlock(&h->lock);
+}
+
+guint64 hdmirtc_media_handoff_get_direct(HdmirtcMediaHandoff *h)
+{
+	guint64 n;
+
+	g_mutex_lock(&h->lock);
+	n = h->direct;
+	g_mutex_unlock(&h->lock);
+	return n;
 }
 
 guint64 hdmirtc_media_handoff_get_dropped(HdmirtcMediaHandoff *h)

@@ -8,7 +8,11 @@
  * wins.  The ones waiting are dropped, and with them every frame until the
  * next keyframe, since a P-frame whose reference a viewer never got would
  * decode as a broken picture; push_au() then asks for that keyframe.
- * JPEG pictures stand alone: only the oldest waiting one is dropped. */
+ * JPEG pictures stand alone: only the oldest waiting one is dropped.
+ *
+ * With an output lock (network-lock.h), an access unit is delivered on the
+ * pushing thread whenever that lock can be had at once: no wake-up of the
+ * network thread between the encoder and the sockets. */
 #pragma once
 
 #include "hdmirtc/frame.h"
@@ -17,7 +21,8 @@ G_BEGIN_DECLS
 
 typedef struct HdmirtcMediaHandoff HdmirtcMediaHandoff;
 
-/* Network thread: au and jpeg are borrowed for the call. */
+/* Network thread, or a thread holding its lock: au and jpeg are borrowed
+ * for the call. */
 typedef void (*HdmirtcHandoffAuFunc)(HdmirtcAccessUnit *au, gpointer user_data);
 typedef void (*HdmirtcHandoffJpegFunc)(GBytes *jpeg, gpointer user_data);
 
@@ -32,6 +37,10 @@ void hdmirtc_media_handoff_free(HdmirtcMediaHandoff *h);
 void hdmirtc_media_handoff_set_jpeg_func(HdmirtcMediaHandoff *h, HdmirtcHandoffJpegFunc on_jpeg,
                                          gpointer user_data);
 
+/* The network thread's lock (network-lock.h), from any thread: from then
+ * on_au also runs on the pushing thread, holding that lock. */
+void hdmirtc_media_handoff_set_output_lock(HdmirtcMediaHandoff *h, GMutex *output_lock);
+
 /* Any thread (the media thread): takes a reference of au.  TRUE when the
  * stream needs a keyframe: frames were dropped and this one was not a
  * keyframe (it is dropped too). */
@@ -39,6 +48,8 @@ gboolean hdmirtc_media_handoff_push_au(HdmirtcMediaHandoff *h, HdmirtcAccessUnit
 /* Takes jpeg. */
 void hdmirtc_media_handoff_push_jpeg(HdmirtcMediaHandoff *h, GBytes *jpeg);
 
+/* Access units delivered on the pushing thread so far (any thread). */
+guint64 hdmirtc_media_handoff_get_direct(HdmirtcMediaHandoff *h);
 /* Access units dropped so far (any thread). */
 guint64 hdmirtc_media_handoff_get_dropped(HdmirtcMediaHandoff *h);
 

@@ -225,6 +225,7 @@ HdmirtcMediaPipeline *hdmirtc_media_pipeline_new(const HdmirtcMediaPipelineConfi
 	gboolean ok;
 
 	p->handoff = hdmirtc_media_handoff_new(output_ctx, HANDOFF_MAX_AUS, output, user_data);
+	hdmirtc_media_handoff_set_output_lock(p->handoff, config->output_lock);
 	p->encode_config = config->encode;
 	g_mutex_init(&p->edid_lock);
 	g_mutex_init(&p->encoder_lock);
@@ -447,5 +448,6 @@ void hdmirtc_media_pipeline_add_status(HdmirtcMediaPipeline *p, JsonBuilder *b)
 	hdmirtc_json_add_int(b, "calls_paged_in", (gint64)es.calls_paged_in);
 	hdmirtc_json_add_int(b, "frames_dropped", (gint64)es.frames_dropped);
 	hdmirtc_json_add_int(b, "handoff_dropped", (gint64)hdmirtc_media_handoff_get_dropped(p->handoff));
+	hdmirtc_json_add_int(b, "handoff_direct", (gint64)hdmirtc_media_handoff_get_direct(p->handoff));
 	json_builder_end_object(b);
 }

@@ -22,11 +22,13 @@ typedef struct {
 	HdmirtcCaptureConfig capture;
 	const char *encoder;            /* "auto" | "x264" | "m2m" */
 	HdmirtcEncoderConfig encode;
+	GMutex *output_lock;            /* the network thread's (network-lock.h), or NULL */
 } HdmirtcMediaPipelineConfig;
 
 /* Opens the source and the encoder and starts the media thread.  output is
  * called on output_ctx (the network thread) with every access unit, borrowed
- * (ref it to keep it), through the bounded hand-off. */
+ * (ref it to keep it), through the bounded hand-off; or, with an output
+ * lock, on the media thread whenever it gets that lock at once. */
 HdmirtcMediaPipeline *hdmirtc_media_pipeline_new(const HdmirtcMediaPipelineConfig *config,
                                                  GMainContext *output_ctx,
                                                  HdmirtcHandoffAuFunc output, gpointer user_data,

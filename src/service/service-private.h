@@ -23,6 +23,7 @@ typedef struct {
 
 struct HdmirtcService {
 	GMainContext *ctx;
+	GMutex *network_lock;           /* held while this thread is not polling ctx */
 	gint64 started_us;
 	HdmirtcMediaPipeline *media;
 	HdmirtcWebrtc *webrtc;

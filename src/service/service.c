@@ -5,6 +5,7 @@
 #include "hdmirtc/sdp.h"
 #include "access-token.h"
 #include "https-certificate.h"
+#include "network-lock.h"
 
 #include <glib-unix.h>
 #include <glib/gstdio.h>
@@ -305,6 +306,7 @@ static gboolean start_media(HdmirtcService *s, const HdmirtcConfig *c, GError **
 		.edid = edid_to_use(c),
 		.capture = { .width = c->width, .height = c->height, .fps = c->fps },
 		.encoder = hdmirtc_config_encoder_to_string(c->encoder),
+		.output_lock = s->network_lock,
 		.encode = {
 			.width = c->width, .height = c->height, .fps = c->fps,
 			.bitrate_kbps = c->bitrate_kbps,
@@ -398,6 +400,7 @@ HdmirtcService *hdmirtc_service_new(const HdmirtcConfig *config, GError **error)
 	HdmirtcService *s = g_new0(HdmirtcService, 1);
 
 	s->ctx = g_main_context_ref_thread_default();
+	s->network_lock = hdmirtc_network_lock_hold(s->ctx);
 	s->started_us = g_get_monotonic_time();
 	s->cancellable = g_cancellable_new();
 	s->stun_server = g_strdup(config->stun_server);
@@ -432,6 +435,8 @@ void hdmirtc_service_free(HdmirtcService *s)
 	g_free(s->edid_configured);
 	hdmirtc_net_choice_free(s->choice);
 	g_strfreev(s->public_addresses);
+	if (s->network_lock)
+		hdmirtc_network_lock_release();
 	g_main_context_unref(s->ctx);
 	g_free(s);
 }

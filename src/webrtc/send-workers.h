@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Threads that help the network thread send one frame to many viewers.
+/* Threads that help the thread sending a frame (the network thread, or the
+ * media thread holding its lock) send it to many viewers.
  *
  * Protecting and sending a frame costs each viewer a few microseconds per
  * packet (SRTP, the socket), one viewer after another; with tens of viewers
@@ -7,8 +8,8 @@
  * the viewers of one frame over the calling thread and the workers, each
  * taking the next viewer not yet taken, and returns when all are done.
  * While it runs the calling thread does nothing else, so a viewer is still
- * touched by one thread at a time and everything else about it stays on
- * the network thread. */
+ * touched by one thread at a time and everything else about it stays with
+ * the caller. */
 #pragma once
 
 #include "peer.h"

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The media -> network hand-off: order, the bound, and what a drop does to
- * the frames that follow. */
+/* The media -> network hand-off: order, the bound, what a drop does to the
+ * frames that follow, and delivery on the pushing thread under the network
+ * thread's lock (network-lock.c). */
 #include "media-handoff.h"
+#include "network-lock.h"
 
 typedef struct {
 	GArray *seqs;                   /* of the access units delivered, in order */
@@ -180,6 +182,175 @@ static void test_across_threads(void)
 	g_main_context_unref(ctx);
 }
 
+/* ---- Delivery under the output lock ------------------------------------ */
+
+typedef struct {
+	Received r;
+	GMutex *lock;
+	GThread *delivered_on;
+} DirectReceived;
+
+static void on_au_direct(HdmirtcAccessUnit *au, gpointer data)
+{
+	DirectReceived *d = data;
+
+	/* Always with the lock held, by whoever delivers. */
+	g_assert_false(g_mutex_trylock(d->lock));
+	d->delivered_on = g_thread_self();
+	on_au(au, &d->r);
+}
+
+static void test_direct_when_lock_free(void)
+{
+	GMainContext *ctx = g_main_context_new();
+	GMutex lock;
+	DirectReceived d = { { g_array_new(FALSE, FALSE, sizeof(guint64)), g_ptr_array_new() }, &lock, NULL };
+	HdmirtcMediaHandoff *h = hdmirtc_media_handoff_new(ctx, 3, on_au_direct, &d);
+	static const guint64 one[] = { 1 }, rest[] = { 2, 3, 4 }, none[] = { 0 };
+
+	g_mutex_init(&lock);
+	hdmirtc_media_handoff_set_output_lock(h, &lock);
+
+	/* Lock free: delivered inside push_au(), no iteration of ctx. */
+	push(h, 1, TRUE);
+	assert_seqs(&d.r, one, 1);
+	g_assert_true(d.delivered_on == g_thread_self());
+
+	/* Lock taken (the network thread busy): they wait for the context... */
+	g_mutex_lock(&lock);
+	push(h, 2, FALSE);
+	push(h, 3, FALSE);
+	g_assert_cmpuint(d.r.seqs->len, ==, 0);
+	g_mutex_unlock(&lock);
+	/* ...unless a push gets the lock first: then the waiting ones go
+	 * before it, in order, and the context finds nothing left. */
+	push(h, 4, FALSE);
+	assert_seqs(&d.r, rest, 3);
+	run_pending(ctx);
+	assert_seqs(&d.r, none, 0);
+	g_assert_cmpuint(hdmirtc_media_handoff_get_direct(h), ==, 2);
+
+	/* Waiting ones left to the context are delivered there, with the lock
+	 * taken by the deliverer (the test, here). */
+	g_mutex_lock(&lock);
+	push(h, 5, FALSE);
+	static const guint64 five[] = { 5 };
+	run_pending(ctx);
+	assert_seqs(&d.r, five, 1);
+	g_mutex_unlock(&lock);
+
+	hdmirtc_media_handoff_free(h);
+	g_mutex_clear(&lock);
+	g_array_unref(d.r.seqs);
+	g_ptr_array_unref(d.r.jpegs);
+	g_main_context_unref(ctx);
+}
+
+typedef struct {
+	GMainContext *ctx;
+	GMutex *lock;                   /* from hdmirtc_network_lock_hold() */
+	gint held;                      /* set once the thread holds it */
+	gint quit;
+	gint ran;                       /* sources dispatched */
+	GMutex gate_lock;
+	GCond gate;
+	gboolean in_dispatch, let_go;
+} NetworkThread;
+
+static gpointer network_thread_main(gpointer data)
+{
+	NetworkThread *n = data;
+
+	g_main_context_push_thread_default(n->ctx);
+	n->lock = hdmirtc_network_lock_hold(n->ctx);
+	g_atomic_int_set(&n->held, 1);
+	while (!g_atomic_int_get(&n->quit))
+		g_main_context_iteration(n->ctx, TRUE);
+	hdmirtc_network_lock_release();
+	g_main_context_pop_thread_default(n->ctx);
+	return NULL;
+}
+
+static gboolean count_run(gpointer data)
+{
+	g_atomic_int_inc(&((NetworkThread *)data)->ran);
+	return G_SOURCE_REMOVE;
+}
+
+/* A dispatch that lasts until the test lets it go. */
+static gboolean wait_in_dispatch(gpointer data)
+{
+	NetworkThread *n = data;
+
+	g_mutex_lock(&n->gate_lock);
+	n->in_dispatch = TRUE;
+	g_cond_broadcast(&n->gate);
+	while (!n->let_go)
+		g_cond_wait(&n->gate, &n->gate_lock);
+	g_mutex_unlock(&n->gate_lock);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean quit_thread(gpointer data)
+{
+	g_atomic_int_set(&((NetworkThread *)data)->quit, 1);
+	return G_SOURCE_REMOVE;
+}
+
+/* Polls until the lock can be had (the network thread asleep in poll). */
+static void take_when_asleep(NetworkThread *n)
+{
+	gint64 until = g_get_monotonic_time() + 10 * G_TIME_SPAN_SECOND;
+
+	while (!g_mutex_trylock(n->lock)) {
+		g_assert_cmpint(g_get_monotonic_time(), <, until);
+		g_usleep(1000);
+	}
+}
+
+static void test_network_lock(void)
+{
+	NetworkThread n = { .ctx = g_main_context_new() };
+	GThread *t;
+
+	g_mutex_init(&n.gate_lock);
+	g_cond_init(&n.gate);
+	t = g_thread_new("network", network_thread_main, &n);
+	while (!g_atomic_int_get(&n.held))
+		g_usleep(1000);
+
+	/* Asleep in poll: the lock is free; what wakes the thread waits
+	 * until it is given back. */
+	take_when_asleep(&n);
+	g_main_context_invoke(n.ctx, count_run, &n);
+	g_usleep(50 * 1000);
+	g_assert_cmpint(g_atomic_int_get(&n.ran), ==, 0);
+	g_mutex_unlock(n.lock);
+	while (g_atomic_int_get(&n.ran) == 0)
+		g_usleep(1000);
+
+	/* Inside a dispatch the thread holds it. */
+	g_main_context_invoke(n.ctx, wait_in_dispatch, &n);
+	g_mutex_lock(&n.gate_lock);
+	while (!n.in_dispatch)
+		g_cond_wait(&n.gate, &n.gate_lock);
+	g_assert_false(g_mutex_trylock(n.lock));
+	n.let_go = TRUE;
+	g_cond_broadcast(&n.gate);
+	g_mutex_unlock(&n.gate_lock);
+	take_when_asleep(&n);
+	g_mutex_unlock(n.lock);
+
+	/* Released for good when the thread ends. */
+	g_main_context_invoke(n.ctx, quit_thread, &n);
+	g_thread_join(t);
+	g_assert_true(g_mutex_trylock(n.lock));
+	g_mutex_unlock(n.lock);
+	g_mutex_clear(&n.gate_lock);
+	g_cond_clear(&n.gate);
+	g_main_context_unref(n.ctx);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -187,5 +358,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/media-handoff/jpeg-newest-wins", test_jpeg_newest_wins);
 	g_test_add_func("/media-handoff/free-with-waiting", test_free_with_waiting);
 	g_test_add_func("/media-handoff/across-threads", test_across_threads);
+	g_test_add_func("/media-handoff/direct-when-lock-free", test_direct_when_lock_free);
+	g_test_add_func("/media-handoff/network-lock", test_network_lock);
 	return g_test_run();
 }
