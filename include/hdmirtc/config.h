@@ -100,6 +100,7 @@ typedef struct HdmirtcConfig {
 	HdmirtcConfigDtlsRole dtls_role;
 	char **interfaces;              /* empty = the default-route interface */
 	gboolean ipv6;
+	gboolean ice_tcp;               /* passive TCP host candidates too (RFC 6544) */
 	char **public_addresses;        /* IP literals announced as host candidates (1:1 NAT) */
 
 	/* [log] */

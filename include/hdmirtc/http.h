@@ -177,6 +177,12 @@ void hdmirtc_whep_request_fail(HdmirtcWhepRequest *request, GError *error);
 /* TRUE once the HTTP client disconnected or the server was freed: the
  * handler may stop working on it (it must still finish it). */
 gboolean hdmirtc_whep_request_is_abandoned(const HdmirtcWhepRequest *request);
+/* The address the request reached this host on: the local address of its
+ * connection (IPv4-mapped ones as IPv4), a path the client is known to
+ * reach; behind a reverse proxy, the by= of the proxy's Forwarded header
+ * when the proxy sends one.  NULL when unknown (a Unix socket).  Owned by
+ * the request. */
+const char *hdmirtc_whep_request_get_arrival_address(HdmirtcWhepRequest *request);
 
 /* A Link header value for one STUN/TURN server, as WHEP (RFC 9725 4.6)
  * expects: <url>; rel="ice-server"[; username="u"; credential="c";

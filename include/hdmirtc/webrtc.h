@@ -61,6 +61,7 @@ typedef struct {
 	guint udp_port_max;
 	const char *const *local_addresses;  /* NULL/empty = all non-loopback */
 	gboolean ipv6;
+	gboolean ice_tcp;               /* passive TCP host candidates too (RFC 6544) */
 	/* Announced as extra host candidates with the ports of the real host
 	 * candidates of the same family (static 1:1 NAT); NULL = none. */
 	const char *const *public_addresses;
@@ -91,8 +92,12 @@ typedef void (*HdmirtcViewerAnsweredFunc)(const char *answer, const char *id, co
  * exactly once: at once for a bad offer, else when the viewer's ICE
  * candidates are gathered (at most about a second and a half with STUN),
  * or with HDMIRTC_WEBRTC_ERROR_CLOSED if the viewer is removed or the hub
- * freed before. */
+ * freed before.  arrival_address: the local address the POST came in on
+ * (NULL = unknown), also gathered on for this viewer when the local
+ * addresses leave it out (a VPN interface, a second LAN): the viewer is
+ * known to reach it. */
 void hdmirtc_webrtc_add_viewer(HdmirtcWebrtc *w, const char *offer, gsize len,
+                               const char *arrival_address,
                                HdmirtcViewerAnsweredFunc answered, gpointer user_data);
 /* Gets the PATCH result: fragment NULL = candidates taken (204), else the
  * answer fragment of an ICE restart with the session's new ETag; or error.

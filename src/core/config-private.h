@@ -58,8 +58,8 @@ typedef struct {
 
 /* The sizes are spelled out because the loader sizes arrays with them;
  * static assertions in config.c check them against the tables. */
-#define HDMIRTC_CONFIG_N_OPTIONS 40
-#define HDMIRTC_CONFIG_N_ALIASES 4
+#define HDMIRTC_CONFIG_N_OPTIONS 41
+#define HDMIRTC_CONFIG_N_ALIASES 5
 #define HDMIRTC_CONFIG_N_GROUPS 5
 
 /* config.c: every option, in --help and dump order. */

@@ -167,6 +167,10 @@ const Option hdmirtc_config_options[] = {
 	  .help = "Network interfaces for ICE candidates, comma-separated; empty = the default-route interface" },
 	{ "webrtc", "ipv6", NULL, "ipv6", OPT_BOOL, F(ipv6), 0, "true",
 	  .help = "Gather IPv6 candidates too (--ipv6=false or --no-ipv6 to turn off)" },
+	{ "webrtc", "ice-tcp", NULL, "ice-tcp", OPT_BOOL, F(ice_tcp), 0, "true",
+	  .help = "Also offer ICE over TCP (RFC 6544: passive TCP host candidates in the UDP port "
+	          "range, below UDP in priority) for networks that let no UDP through "
+	          "(--no-ice-tcp to turn off)" },
 	{ "webrtc", "public-addresses", NULL, "public-address", OPT_LIST, F(public_addresses), 0, "",
 	  .validate = hdmirtc_config_validate_ip, .arg = "ADDRESS",
 	  .help = "Public IP addresses announced as host candidates (static 1:1 NAT); "
@@ -179,6 +183,7 @@ const Option hdmirtc_config_options[] = {
 const Alias hdmirtc_config_aliases[] = {
 	{ "no-ipv6", 0, "ipv6", "false", "Same as --ipv6=false" },
 	{ "no-tls", 0, "tls", "false", "Same as --tls=false" },
+	{ "no-ice-tcp", 0, "ice-tcp", "false", "Same as --ice-tcp=false" },
 	{ "no-stun", 0, "stun-server", "", "Use no STUN server; same as --stun-server=\"\"" },
 	{ "verbose", 'v', "log-level", "debug", "Same as --log-level=debug" },
 };

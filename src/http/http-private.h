@@ -95,6 +95,10 @@ char *hdmirtc_http_ip_of(GSocketAddress *address);
 char *hdmirtc_http_peer_address(SoupServerMessage *msg);
 /* The client a request counts for (see the file). */
 char *hdmirtc_http_client_address(HdmirtcHttpServer *self, SoupServerMessage *msg);
+/* The local address the request arrived on (IPv4-mapped ones as IPv4);
+ * behind a reverse proxy, the by= of the proxy's Forwarded header, or
+ * NULL.  NULL for a Unix socket. */
+char *hdmirtc_http_arrival_address(HdmirtcHttpServer *self, SoupServerMessage *msg);
 
 /* http-limits.c: what one client address may take (connections, time to
  * send a request, POST /whep rate, WHEP sessions). */

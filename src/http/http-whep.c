@@ -96,6 +96,7 @@ struct HdmirtcWhepRequest {
 	HdmirtcHttpServer *server;      /* NULL once the server is freed */
 	SoupServerMessage *msg;         /* reference; NULL once abandoned */
 	gboolean disconnected;          /* libsoup dropped the connection */
+	char *arrival_address;          /* see hdmirtc_whep_request_get_arrival_address() */
 };
 
 static void whep_request_abandon(HdmirtcWhepRequest *req)
@@ -116,6 +117,7 @@ static void whep_request_finish(HdmirtcWhepRequest *req)
 			soup_server_message_unpause(req->msg);
 		whep_request_abandon(req);
 	}
+	g_free(req->arrival_address);
 	g_free(req);
 }
 
@@ -203,6 +205,11 @@ void hdmirtc_whep_request_return_fragment(HdmirtcWhepRequest *req, const char *f
 	whep_request_finish(req);
 }
 
+const char *hdmirtc_whep_request_get_arrival_address(HdmirtcWhepRequest *request)
+{
+	return request->arrival_address;
+}
+
 void hdmirtc_whep_request_fail(HdmirtcWhepRequest *req, GError *error)
 {
 	if (!hdmirtc_whep_request_is_abandoned(req))
@@ -224,6 +231,7 @@ static HdmirtcWhepRequest *whep_request_new(HdmirtcHttpServer *self, SoupServerM
 
 	req->server = self;
 	req->msg = g_object_ref(msg);
+	req->arrival_address = hdmirtc_http_arrival_address(self, msg);
 	g_signal_connect(msg, "disconnected", G_CALLBACK(on_whep_msg_disconnected), req);
 	g_ptr_array_add(self->pending_whep, req);
 	soup_server_message_pause(msg);

@@ -81,8 +81,12 @@ static void on_whep_create(HdmirtcWhepRequest *request, const char *offer, gsize
                            gpointer user_data)
 {
 	HdmirtcService *s = user_data;
+	/* Interfaces named in the configuration are the whole list: no
+	 * address beside them, wherever the POST came in. */
+	const char *arrival = s->interfaces && s->interfaces[0] ? NULL :
+	                      hdmirtc_whep_request_get_arrival_address(request);
 
-	hdmirtc_webrtc_add_viewer(s->webrtc, offer, len, on_viewer_answered, request);
+	hdmirtc_webrtc_add_viewer(s->webrtc, offer, len, arrival, on_viewer_answered, request);
 }
 
 static void on_viewer_patched(const char *fragment, const char *etag, const GError *error,
@@ -330,6 +334,7 @@ static gboolean start_webrtc(HdmirtcService *s, const HdmirtcConfig *c, GError *
 		.udp_port_min = c->udp_port_min,
 		.udp_port_max = c->udp_port_max,
 		.ipv6 = c->ipv6,
+		.ice_tcp = c->ice_tcp,
 		.public_addresses = (const char *const *)c->public_addresses,
 		.turn_tls_ca = c->turn_tls_ca,
 		.turn_tls_verify = c->turn_tls_verify,

@@ -34,6 +34,8 @@ typedef struct {
 	GSocket *direct_socket;         /* ref; NULL = through libnice */
 	HdmirtcUdpBatch direct;
 	gboolean pair_changed;          /* look the direct path up again */
+	gboolean tcp;                   /* ICE-TCP (RFC 6544) too */
+	gboolean arrival_added;         /* gathers on config->arrival_address */
 } IceLeg;
 
 struct HdmirtcIceTransport {
@@ -167,11 +169,24 @@ static gboolean add_local_address(NiceAgent *agent, const char *text, GError **e
 	return nice_agent_add_local_address(agent, &addr);
 }
 
+/* The arrival address, when it adds a path to a list of addresses. */
+static gboolean arrival_adds_path(const HdmirtcIceConfig *config)
+{
+	const char *a = config->arrival_address;
+
+	if (!a || !a[0] || g_strv_contains(config->local_addresses, a))
+		return FALSE;
+	if (strchr(a, ':'))
+		return config->ipv6 && g_ascii_strncasecmp(a, "fe80:", 5) != 0;
+	return !g_str_has_prefix(a, "169.254.");
+}
+
 /* Without an explicit list libnice gathers on every non-loopback address;
  * IPv6 off means listing the IPv4 ones ourselves. */
-static gboolean add_local_addresses(NiceAgent *agent, const HdmirtcIceConfig *config,
-                                    GError **error)
+static gboolean add_local_addresses(IceLeg *leg, const HdmirtcIceConfig *config, GError **error)
 {
+	NiceAgent *agent = leg->agent;
+
 	if (config->local_addresses && config->local_addresses[0]) {
 		for (const char *const *a = config->local_addresses; *a; a++) {
 			if (!config->ipv6 && strchr(*a, ':'))
@@ -179,6 +194,8 @@ static gboolean add_local_addresses(NiceAgent *agent, const HdmirtcIceConfig *co
 			if (!add_local_address(agent, *a, error))
 				return FALSE;
 		}
+		if (arrival_adds_path(config))
+			leg->arrival_added = add_local_address(agent, config->arrival_address, NULL);
 		return TRUE;
 	}
 	if (config->ipv6)
@@ -221,11 +238,12 @@ static void add_relays(IceLeg *leg, const HdmirtcIceConfig *config)
 
 static gboolean configure_agent(IceLeg *leg, const HdmirtcIceConfig *config, GError **error)
 {
-	g_object_set(leg->agent, "controlling-mode", FALSE, "upnp", FALSE, "ice-tcp", FALSE, NULL);
+	g_object_set(leg->agent, "controlling-mode", FALSE, "upnp", FALSE, "ice-tcp", config->ice_tcp,
+		     NULL);
 	if (config->stun_host && config->stun_host[0])
 		g_object_set(leg->agent, "stun-server", config->stun_host,
 			     "stun-server-port", config->stun_port, NULL);
-	if (!add_local_addresses(leg->agent, config, error))
+	if (!add_local_addresses(leg, config, error))
 		return FALSE;
 
 	leg->stream_id = nice_agent_add_stream(leg->agent, 1);
@@ -300,6 +318,7 @@ static IceLeg *ice_leg_new(HdmirtcIceTransport *ice, const HdmirtcIceConfig *con
 
 	leg->owner = ice;
 	leg->pair_changed = TRUE;
+	leg->tcp = config->ice_tcp;
 	leg->agent = nice_agent_new_full(ice->ctx, NICE_COMPATIBILITY_RFC5245,
 					 NICE_AGENT_OPTION_ICE_TRICKLE);
 	if (!configure_agent(leg, config, error) || !start_gathering(leg, ice->ctx, error)) {
@@ -395,15 +414,18 @@ static void add_public_candidates(HdmirtcIceTransport *ice, GSList *cands, GPtrA
 		for (GSList *l = cands; l; l = l->next) {
 			const NiceCandidate *c = l->data;
 			char addr[NICE_ADDRESS_STRING_LEN];
+			gboolean tcp = c->transport == NICE_CANDIDATE_TRANSPORT_TCP_PASSIVE;
 
 			nice_address_to_string(&c->addr, addr);
-			if (c->type != NICE_CANDIDATE_TYPE_HOST || c->transport != NICE_CANDIDATE_TRANSPORT_UDP ||
+			if (c->type != NICE_CANDIDATE_TYPE_HOST ||
+			    (c->transport != NICE_CANDIDATE_TRANSPORT_UDP && !tcp) ||
 			    (strchr(addr, ':') != NULL) != pub6 || g_str_equal(addr, pub))
 				continue;
-			g_ptr_array_add(lines, g_strdup_printf("candidate:pub%u %u udp %u %s %u typ host",
-							       ++n, c->component_id,
+			g_ptr_array_add(lines, g_strdup_printf("candidate:pub%u %u %s %u %s %u typ host%s",
+							       ++n, c->component_id, tcp ? "tcp" : "udp",
 							       c->priority > 1 ? c->priority - 1 : 1,
-							       pub, nice_address_get_port(&c->addr)));
+							       pub, nice_address_get_port(&c->addr),
+							       tcp ? " tcptype passive" : ""));
 		}
 	}
 }
@@ -431,6 +453,11 @@ gboolean hdmirtc_ice_transport_is_gathering_done(HdmirtcIceTransport *ice)
 	return newest_leg(ice)->gathering_done;
 }
 
+gboolean hdmirtc_ice_transport_has_arrival_candidate(HdmirtcIceTransport *ice)
+{
+	return newest_leg(ice)->arrival_added;
+}
+
 gboolean hdmirtc_ice_transport_set_remote_credentials(HdmirtcIceTransport *ice, const char *ufrag,
                                                       const char *pwd, GError **error)
 {
@@ -445,7 +472,8 @@ gboolean hdmirtc_ice_transport_add_remote_candidate(HdmirtcIceTransport *ice, co
 
 	if (!cand)
 		return FALSE;
-	if (cand->transport != NICE_CANDIDATE_TRANSPORT_UDP || cand->component_id != ICE_COMPONENT) {
+	if ((cand->transport != NICE_CANDIDATE_TRANSPORT_UDP && !leg->tcp) ||
+	    cand->component_id != ICE_COMPONENT) {
 		nice_candidate_free(cand);
 		return FALSE;
 	}
@@ -591,8 +619,10 @@ static char *describe_candidate(const NiceCandidate *cand)
 	char addr[NICE_ADDRESS_STRING_LEN];
 
 	nice_address_to_string(&cand->addr, addr);
-	return g_strdup_printf(strchr(addr, ':') ? "%s udp [%s]:%u" : "%s udp %s:%u",
-			       candidate_type_name(cand->type), addr, nice_address_get_port(&cand->addr));
+	return g_strdup_printf(strchr(addr, ':') ? "%s %s [%s]:%u" : "%s %s %s:%u",
+			       candidate_type_name(cand->type),
+			       cand->transport == NICE_CANDIDATE_TRANSPORT_UDP ? "udp" : "tcp",
+			       addr, nice_address_get_port(&cand->addr));
 }
 
 char *hdmirtc_ice_transport_describe_pair(HdmirtcIceTransport *ice)

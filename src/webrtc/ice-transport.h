@@ -29,7 +29,15 @@ typedef struct {
 	/* Addresses to gather on (IP literals); NULL or empty = all
 	 * non-loopback interfaces, as libnice picks them. */
 	const char *const *local_addresses;
+	/* The address the viewer's WHEP POST arrived on (a path it is known to
+	 * reach, e.g. a VPN interface the automatic choice leaves out): one
+	 * more host candidate address when local_addresses is a list without
+	 * it, of a family in use and not link-local.  NULL = none. */
+	const char *arrival_address;
 	gboolean ipv6;
+	/* Passive TCP host candidates too (RFC 6544), in the same port range,
+	 * and the viewer's TCP candidates taken. */
+	gboolean ice_tcp;
 	/* Extra host candidates (1:1 NAT) with the real ones' ports; NULL = none. */
 	const char *const *public_addresses;
 	const HdmirtcWebrtcRelay *relays;   /* TURN servers, n_relays of them */
@@ -77,12 +85,16 @@ const char *hdmirtc_ice_transport_get_remote_ufrag(HdmirtcIceTransport *ice);
  * family; transfer full. */
 GPtrArray *hdmirtc_ice_transport_get_local_candidates(HdmirtcIceTransport *ice);
 gboolean hdmirtc_ice_transport_is_gathering_done(HdmirtcIceTransport *ice);
+/* TRUE when config->arrival_address was gathered on as an address of its
+ * own (of the newest agent). */
+gboolean hdmirtc_ice_transport_has_arrival_candidate(HdmirtcIceTransport *ice);
 
 gboolean hdmirtc_ice_transport_set_remote_credentials(HdmirtcIceTransport *ice, const char *ufrag,
                                                       const char *pwd, GError **error);
 /* Accepts "candidate:..." or "a=candidate:...".  Returns FALSE for lines it
- * cannot use (TCP, unresolved mDNS names, garbage): such candidates are
- * skipped, since the browser also finds us through peer-reflexive checks. */
+ * cannot use (TCP without ice_tcp, unresolved mDNS names, garbage): such
+ * candidates are skipped, since the browser also finds us through
+ * peer-reflexive checks. */
 gboolean hdmirtc_ice_transport_add_remote_candidate(HdmirtcIceTransport *ice, const char *line);
 void hdmirtc_ice_transport_remote_gathering_done(HdmirtcIceTransport *ice);
 

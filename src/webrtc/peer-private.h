@@ -47,6 +47,7 @@ struct HdmirtcPeer {
 	HdmirtcDtls *dtls;
 	HdmirtcSrtpSession *srtp;
 	char *remote_fingerprint;
+	char *arrival_address;          /* HdmirtcPeerConfig.arrival_address */
 	gboolean dtls_server;            /* the answer says a=setup:passive */
 
 	/* Negotiated media. */

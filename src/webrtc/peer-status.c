@@ -16,6 +16,10 @@ void hdmirtc_peer_add_status(HdmirtcPeer *peer, JsonBuilder *b)
 	hdmirtc_json_add_string(b, "state", states[peer->state]);
 	hdmirtc_json_add_int(b, "age_ms", (g_get_monotonic_time() - peer->created_us) / 1000);
 	hdmirtc_json_add_string(b, "ice_pair", pair);
+	/* Where the WHEP POST came in, and whether that address was gathered
+	 * on for this viewer only (it is not among the network's addresses). */
+	hdmirtc_json_add_string(b, "arrival_address", peer->arrival_address);
+	hdmirtc_json_add_bool(b, "arrival_candidate", hdmirtc_ice_transport_has_arrival_candidate(peer->ice));
 	hdmirtc_json_add_string(b, "send_path", hdmirtc_ice_transport_get_send_path(peer->ice));
 	hdmirtc_json_add_int(b, "ice_restarts", hdmirtc_ice_transport_get_restarts(peer->ice));
 	hdmirtc_json_add_bool(b, "ice_restarting", hdmirtc_ice_transport_is_restarting(peer->ice));

@@ -149,7 +149,10 @@ static gboolean start_ice(HdmirtcPeer *peer, const HdmirtcPeerConfig *config,
 		.received = on_ice_received,
 	};
 
-	peer->ice = hdmirtc_ice_transport_new(peer->ctx, config->ice, &callbacks, peer, error);
+	HdmirtcIceConfig ice = *config->ice;
+
+	ice.arrival_address = peer->arrival_address;
+	peer->ice = hdmirtc_ice_transport_new(peer->ctx, &ice, &callbacks, peer, error);
 	if (!peer->ice)
 		return FALSE;
 	if (!hdmirtc_ice_transport_set_remote_credentials(peer->ice, media->ice_ufrag, media->ice_pwd,
@@ -252,7 +255,10 @@ char *hdmirtc_peer_build_answer(HdmirtcPeer *peer, const HdmirtcSdpOffer *offer,
 gboolean hdmirtc_peer_restart_ice(HdmirtcPeer *peer, const HdmirtcIceConfig *config,
                                   const char *ufrag, const char *pwd, GError **error)
 {
-	if (!hdmirtc_ice_transport_restart(peer->ice, config, ufrag, pwd, error))
+	HdmirtcIceConfig ice = *config;
+
+	ice.arrival_address = peer->arrival_address;
+	if (!hdmirtc_ice_transport_restart(peer->ice, &ice, ufrag, pwd, error))
 		return FALSE;
 	g_free(peer->etag);
 	peer->etag = hdmirtc_random_hex(8);
@@ -290,6 +296,7 @@ HdmirtcPeer *hdmirtc_peer_new(GMainContext *ctx, const HdmirtcPeerConfig *config
 	peer->user_data = user_data;
 	peer->created_us = g_get_monotonic_time();
 	peer->cert = config->cert;
+	peer->arrival_address = g_strdup(config->arrival_address);
 	peer->ssrc = g_random_int() | 1;
 	peer->ts_offset = g_random_int();
 	peer->next_seq = g_random_int_range(0, 0x8000);
@@ -317,6 +324,7 @@ void hdmirtc_peer_free(HdmirtcPeer *peer)
 	hdmirtc_rtp_history_free(peer->history);
 	g_main_context_unref(peer->ctx);
 	g_free(peer->remote_fingerprint);
+	g_free(peer->arrival_address);
 	g_free(peer->mid);
 	g_free(peer->etag);
 	g_free(peer->id);

@@ -34,6 +34,7 @@ typedef struct {
 	const HdmirtcDtlsCert *cert;
 	const HdmirtcIceConfig *ice;
 	gboolean prefer_dtls_server;    /* to an actpass offer */
+	const char *arrival_address;    /* where the WHEP POST came in; NULL = unknown */
 } HdmirtcPeerConfig;
 
 /* Creates the peer for an offer the caller has parsed and chosen a codec
@@ -46,7 +47,8 @@ HdmirtcPeer *hdmirtc_peer_new(GMainContext *ctx, const HdmirtcPeerConfig *config
 char *hdmirtc_peer_build_answer(HdmirtcPeer *peer, const HdmirtcSdpOffer *offer, GError **error);
 gboolean hdmirtc_peer_is_gathering_done(HdmirtcPeer *peer);
 /* ICE restart with the viewer's new credentials, gathering with config
- * (see hdmirtc_ice_transport_restart()); the peer gets a new ETag.  The
+ * and the arrival address of the POST (see
+ * hdmirtc_ice_transport_restart()); the peer gets a new ETag.  The
  * gathering_done callback is called again for the new candidates. */
 gboolean hdmirtc_peer_restart_ice(HdmirtcPeer *peer, const HdmirtcIceConfig *config,
                                   const char *ufrag, const char *pwd, GError **error);

@@ -273,6 +273,7 @@ static void copy_ice_config(HdmirtcWebrtc *w, const HdmirtcWebrtcConfig *config)
 		.port_max = config->udp_port_max,
 		.local_addresses = (const char *const *)w->local_addresses,
 		.ipv6 = config->ipv6,
+		.ice_tcp = config->ice_tcp,
 		.public_addresses = (const char *const *)w->public_addresses,
 	};
 }

@@ -129,11 +129,13 @@ static const HdmirtcPeerCallbacks peer_callbacks = {
 	.closed = hdmirtc_hub_on_peer_closed,
 };
 
-static HdmirtcPeer *create_peer(HdmirtcWebrtc *w, const HdmirtcSdpOffer *offer, GError **error)
+static HdmirtcPeer *create_peer(HdmirtcWebrtc *w, const HdmirtcSdpOffer *offer,
+                                const char *arrival_address, GError **error)
 {
 	HdmirtcSdpVideoChoice choice;
 	HdmirtcPeerConfig config = { .cert = w->cert, .ice = &w->ice,
-	                             .prefer_dtls_server = w->prefer_dtls_server };
+	                             .prefer_dtls_server = w->prefer_dtls_server,
+	                             .arrival_address = arrival_address };
 	g_autoptr(GError) local = NULL;
 	HdmirtcPeer *peer;
 
@@ -163,11 +165,12 @@ static HdmirtcPeer *create_peer(HdmirtcWebrtc *w, const HdmirtcSdpOffer *offer, 
 }
 
 void hdmirtc_webrtc_add_viewer(HdmirtcWebrtc *w, const char *offer_text, gsize len,
+                               const char *arrival_address,
                                HdmirtcViewerAnsweredFunc answered, gpointer user_data)
 {
 	g_autoptr(GError) error = NULL;
 	HdmirtcSdpOffer *offer = hdmirtc_sdp_offer_parse(offer_text, len, &error);
-	HdmirtcPeer *peer = offer ? create_peer(w, offer, &error) : NULL;
+	HdmirtcPeer *peer = offer ? create_peer(w, offer, arrival_address, &error) : NULL;
 
 	if (!peer) {
 		hdmirtc_sdp_offer_free(offer);

@@ -1,7 +1,9 @@
-// When UDP between browser and service is blocked, the page falls back to
-// MJPEG by itself and says why in plain words.  Browser and service run in
-// a network namespace this test makes, whose only interface is loopback
-// and whose firewall drops every UDP packet.
+// When neither UDP nor ICE over TCP gets between browser and service, the
+// page falls back to MJPEG by itself and says why in plain words.  Browser
+// and service run in a network namespace this test makes, whose only
+// interface is loopback and whose firewall drops every UDP packet and TCP
+// to the ICE port range (10000-20000, the default; the HTTP port is an
+// ephemeral one above it).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -21,7 +23,7 @@ before(async () => {
   execFileSync('ip', ['netns', 'add', ns]);
   execFileSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
   execFileSync('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], {
-    input: 'table inet hdmirtc_test {\n chain input {\n  type filter hook input priority 0;\n  meta l4proto udp drop\n }\n}\n',
+    input: 'table inet hdmirtc_test {\n chain input {\n  type filter hook input priority 0;\n  meta l4proto udp drop\n  tcp dport 10000-20000 drop\n }\n}\n',
   });
   const wrapper = path.join(dir, 'chromium-in-netns');
   writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${ns} /usr/bin/chromium "$@"\n`);
@@ -37,7 +39,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('with UDP blocked the page falls back to MJPEG and explains why', { timeout: 90000 }, async () => {
+test('with UDP and ICE-TCP blocked the page falls back to MJPEG and explains why', { timeout: 90000 }, async () => {
   const page = await browser.newPage({ viewport: { width: 640, height: 360 } });
   await page.goto(service.url);
   await page.waitForFunction(() => {

@@ -1,43 +1,19 @@
 // The network cases of issue 5, each in namespaces this test creates
 // (root only; skipped otherwise): the service behind a NAT with a local
 // coturn as STUN (srflx), static 1:1 NAT (public-addresses), TURN over
-// TCP and over TLS when UDP is dropped, TURN REST credentials, an
+// TCP and over TLS when UDP is dropped (with ICE-TCP off, which would
+// otherwise reach the service without TURN: reach.test), TURN REST credentials, an
 // unreachable STUN server that comes back, IPv6-only / dual-stack /
 // --no-ipv6, and 10% loss + 100 ms delay.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Topology, canRun, waitUntil, inNs } from '../net/netns.mjs';
-import { openPlayerIn, waitFrames } from './lib/netns-player.mjs';
+import { openPlayerIn, waitFrames, browserIce, candidates } from './lib/netns-player.mjs';
 
 const skip = canRun() || false;
 
 const openPlayer = (topo, url) => openPlayerIn(topo, topo.br, url);
 const waitPlaying = waitFrames;
-
-// The browser's view of the selected pair and the answer it got.
-function browserIce(page) {
-  return page.evaluate(async () => {
-    const pc = window.hdmirtc.pc;
-    const report = await pc.getStats();
-    const byId = new Map();
-    report.forEach((r) => byId.set(r.id, r));
-    let pair = null;
-    report.forEach((r) => { if (r.type === 'transport' && r.selectedCandidatePairId) pair = byId.get(r.selectedCandidatePairId); });
-    if (!pair) report.forEach((r) => { if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') pair = r; });
-    const inbound = [...byId.values()].find((r) => r.type === 'inbound-rtp' && r.kind === 'video');
-    return {
-      answer: pc.remoteDescription?.sdp || '',
-      local: pair && byId.get(pair.localCandidateId),
-      remote: pair && byId.get(pair.remoteCandidateId),
-      nackCount: inbound?.nackCount ?? 0,
-      framesDecoded: inbound?.framesDecoded ?? 0,
-    };
-  });
-}
-
-function candidates(sdp) {
-  return sdp.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:'));
-}
 
 // The stream came through the service's own relay on the namespace's
 // coturn: a relay candidate in the answer, the browser's remote candidate,
@@ -112,7 +88,7 @@ test('all UDP between browser and service dropped: the stream goes through cotur
   { skip, timeout: 90000 }, async () => {
     await withTopology({ nat: 'none', dropUdp: true }, async (topo, keep) => {
       await topo.startCoturn();
-      const service = await topo.startService(['--no-stun', '--no-ipv6', '--turn', 'turn:203.0.113.2:3478?transport=tcp',
+      const service = await topo.startService(['--no-stun', '--no-ipv6', '--no-ice-tcp', '--turn', 'turn:203.0.113.2:3478?transport=tcp',
         '--turn-username', 'u', '--turn-password', 'p']);
       await waitUntil(() => topo.status().network.turn[0]?.address === '203.0.113.2', 5000, 'TURN not resolved');
       const { browser, page } = await openPlayer(topo, service.url);
@@ -137,7 +113,7 @@ test('TURN REST API: time-limited credentials from turn-secret for the service a
   { skip, timeout: 90000 }, async () => {
     await withTopology({ nat: 'none', dropUdp: true }, async (topo, keep) => {
       await topo.startCoturn({ secret: 'kvm-shared-secret' });
-      const service = await topo.startService(['--no-stun', '--no-ipv6', '--turn', 'turn:203.0.113.2:3478?transport=tcp',
+      const service = await topo.startService(['--no-stun', '--no-ipv6', '--no-ice-tcp', '--turn', 'turn:203.0.113.2:3478?transport=tcp',
         '--turn-username', 'kvm', '--turn-secret', 'kvm-shared-secret', '--turn-credential-ttl', '3600']);
       await waitUntil(() => topo.status().network.turn[0]?.address === '203.0.113.2', 5000, 'TURN not resolved');
       const { browser, page } = await openPlayer(topo, service.url);
@@ -167,7 +143,7 @@ test('all UDP between browser and service dropped: the stream goes through cotur
       inNs(topo.svc, 'sh', '-c', 'openssl s_client -connect 203.0.113.2:5349 </dev/null >/dev/null 2>&1 || true');
       const control = topo.tcpFirstBytes();
       assert.ok(control.tls_handshake > 0, `the probe saw no ClientHello from openssl s_client: ${JSON.stringify(control)}`);
-      const service = await topo.startService(['--no-stun', '--no-ipv6', '--turn', 'turns:203.0.113.2:5349',
+      const service = await topo.startService(['--no-stun', '--no-ipv6', '--no-ice-tcp', '--turn', 'turns:203.0.113.2:5349',
         '--turn-username', 'u', '--turn-password', 'p', '--turn-tls-ca', topo.turnCert]);
       await waitUntil(() => topo.status().network.turn[0]?.address === '203.0.113.2', 5000, 'TURN not resolved');
       const { browser, page } = await openPlayer(topo, service.url);

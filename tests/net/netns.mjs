@@ -94,6 +94,21 @@ export class Topology {
     return this;
   }
 
+  // A second link straight between the service and the browser, like a
+  // VPN (Tailscale, WireGuard) beside the default route: a veth pair named
+  // `name` on both sides, one /32 address each and a host route to the
+  // other end (Tailscale's way: its 100.64.0.0/10 addresses are routed
+  // over its interface, never the default route).
+  addVpn({ name = 'tailscale0', svc = '100.100.1.1', br = '100.100.1.2' } = {}) {
+    sh('ip', ['-n', this.svc, 'link', 'add', name, 'type', 'veth', 'peer', 'name', name, 'netns', this.br]);
+    for (const [ns, mine, other] of [[this.svc, svc, br], [this.br, br, svc]]) {
+      sh('ip', ['-n', ns, 'addr', 'add', `${mine}/32`, 'dev', name]);
+      sh('ip', ['-n', ns, 'link', 'set', name, 'up']);
+      sh('ip', ['-n', ns, 'route', 'add', `${other}/32`, 'dev', name]);
+    }
+    return { svc, br };
+  }
+
   routerRules() {
     const { nat, dropUdp } = this.opts;
     let rules = `table inet filter {

@@ -71,6 +71,7 @@ static void assert_defaults(const HdmirtcConfig *cfg)
 	g_assert_true(g_str_has_suffix(cfg->certificate, "/hdmirtc/dtls.pem"));
 	assert_strv(cfg->interfaces, none);
 	g_assert_true(cfg->ipv6);
+	g_assert_true(cfg->ice_tcp);
 	assert_strv(cfg->public_addresses, none);
 	g_assert_cmpint(cfg->log_level, ==, G_LOG_LEVEL_MESSAGE);
 	g_assert_false(cfg->print_config);
@@ -104,6 +105,7 @@ static void assert_config_equal(const HdmirtcConfig *a, const HdmirtcConfig *b)
 	g_assert_cmpstr(a->certificate, ==, b->certificate);
 	g_assert_cmpstrv(a->interfaces, b->interfaces);
 	g_assert_cmpint(a->ipv6, ==, b->ipv6);
+	g_assert_cmpint(a->ice_tcp, ==, b->ice_tcp);
 	g_assert_cmpstrv(a->public_addresses, b->public_addresses);
 	g_assert_cmpint(a->log_level, ==, b->log_level);
 }
@@ -184,6 +186,7 @@ static void assert_full_conf(const HdmirtcConfig *cfg)
 	g_assert_cmpstr(cfg->certificate, ==, "/var/lib/hdmirtc/test.pem");
 	assert_strv(cfg->interfaces, ifaces);
 	g_assert_false(cfg->ipv6);
+	g_assert_false(cfg->ice_tcp);
 	assert_strv(cfg->public_addresses, public);
 	g_assert_cmpint(cfg->log_level, ==, G_LOG_LEVEL_DEBUG);
 }
@@ -279,10 +282,11 @@ static void test_aliases(void)
 	HdmirtcConfig cfg;
 
 	hdmirtc_config_init(&cfg);
-	g_assert_true(LOAD(&cfg, &error, "--config=", "--no-stun", "--no-ipv6", "-v"));
+	g_assert_true(LOAD(&cfg, &error, "--config=", "--no-stun", "--no-ipv6", "--no-ice-tcp", "-v"));
 	g_assert_no_error(error);
 	g_assert_cmpstr(cfg.stun_server, ==, "");
 	g_assert_false(cfg.ipv6);
+	g_assert_false(cfg.ice_tcp);
 	g_assert_cmpint(cfg.log_level, ==, G_LOG_LEVEL_DEBUG);
 	hdmirtc_config_clear(&cfg);
 
@@ -526,7 +530,8 @@ static const char *const all_flags[] = {
 	"--encoder", "--bitrate", "--keyframe-interval", "--keyframe-min-interval",
 	"--max-viewers", "--max-viewers-per-address", "--udp-ports", "--stun-server", "--no-stun", "--turn", "--turn-username",
 	"--turn-password", "--turn-secret", "--turn-credential-ttl",
-	"--turn-tls-ca", "--turn-tls-verify", "--certificate", "--interfaces", "--ipv6", "--no-ipv6", "--public-address",
+	"--turn-tls-ca", "--turn-tls-verify", "--certificate", "--interfaces", "--ipv6", "--no-ipv6", "--ice-tcp",
+	"--no-ice-tcp", "--public-address",
 	"--log-level", "--verbose",
 };
 
@@ -542,7 +547,7 @@ static const char *const all_keys[] = {
 	"[webrtc] turn-password", "[webrtc] turn-secret", "[webrtc] turn-credential-ttl",
 	"[webrtc] turn-tls-ca", "[webrtc] turn-tls-verify",
 	"[webrtc] certificate", "[webrtc] interfaces", "[webrtc] ipv6",
-	"[webrtc] public-addresses", "[log] level",
+	"[webrtc] ice-tcp", "[webrtc] public-addresses", "[log] level",
 };
 
 static void test_help_lists_every_option(void)

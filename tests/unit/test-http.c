@@ -32,6 +32,7 @@ typedef struct {
 	char *patch_id, *patch_body;
 	char **patch_if_match;          /* NULL without the header */
 	char *deleted_id;
+	char *arrival;                  /* the last POST's arrival address */
 } Fake;
 
 static gboolean fake_fail(Fake *fake, GError **error)
@@ -65,6 +66,8 @@ static void fake_create(HdmirtcWhepRequest *request, const char *offer, gsize le
 	Fake *fake = user_data;
 
 	fake->creates++;
+	g_free(fake->arrival);
+	fake->arrival = g_strdup(hdmirtc_whep_request_get_arrival_address(request));
 	g_free(fake->offer);
 	fake->offer = g_strdup(offer);
 	fake->offer_len = len;
@@ -204,7 +207,7 @@ static void reply_free(Reply *r)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Reply, reply_free)
 
-static void start_server(Fixture *f, const char *token)
+static void start_server_trusting(Fixture *f, const char *token, gboolean trust_forwarded)
 {
 	g_autofree char *turn = hdmirtc_http_format_ice_server_link("turn:127.0.0.1:3478?transport=udp",
 	                                                          "user", "pa\"ss");
@@ -216,6 +219,7 @@ static void start_server(Fixture *f, const char *token)
 		.cors_origin = "https://kvm.example",
 		.ice_servers = links,
 		.retry_after_s = 7,
+		.trust_forwarded = trust_forwarded,
 	};
 	g_autoptr(GError) error = NULL;
 
@@ -225,6 +229,11 @@ static void start_server(Fixture *f, const char *token)
 	f->port = hdmirtc_http_server_get_port(f->server);
 	g_assert_cmpuint(f->port, >, 0);
 	f->session = soup_session_new_with_options("timeout", 10, NULL);
+}
+
+static void start_server(Fixture *f, const char *token)
+{
+	start_server_trusting(f, token, FALSE);
 }
 
 static void setup(Fixture *f, gconstpointer data)
@@ -241,6 +250,7 @@ static void teardown(Fixture *f, gconstpointer data)
 	g_strfreev(f->fake.patch_if_match);
 	g_free(f->fake.patch_body);
 	g_free(f->fake.deleted_id);
+	g_free(f->fake.arrival);
 	/* Let libsoup finish closing connections before the next test. */
 	while (g_main_context_iteration(NULL, FALSE))
 		;
@@ -1192,6 +1202,45 @@ static void test_urls(void)
 	g_assert_cmpstr(urls[0], ==, want);
 }
 
+/* Where a POST arrived: the connection's local address; behind a trusted
+ * reverse proxy (from loopback here), the by= of the last Forwarded
+ * element, or none. */
+static void test_arrival_address(void)
+{
+	static const struct {
+		gboolean trust;
+		const char *forwarded;
+		const char *want;       /* NULL: none */
+	} cases[] = {
+		{ FALSE, NULL, "127.0.0.1" },
+		{ FALSE, "by=192.0.2.9", "127.0.0.1" },         /* not believed */
+		{ TRUE, NULL, NULL },
+		{ TRUE, "for=198.51.100.1;by=192.0.2.9", "192.0.2.9" },
+		{ TRUE, "for=198.51.100.1;by=\"192.0.2.9:8443\"", "192.0.2.9" },
+		{ TRUE, "for=198.51.100.1;by=\"[2001:db8::5]:443\"", "2001:db8::5" },
+		{ TRUE, "by=\"2001:db8::6\"", "2001:db8::6" },
+		{ TRUE, "by=\"[::ffff:192.0.2.7]\"", "192.0.2.7" },
+		{ TRUE, "by=10.0.0.1, for=198.51.100.1;By=192.0.2.8", "192.0.2.8" },  /* the last element */
+		{ TRUE, "by=10.0.0.1, for=198.51.100.1", NULL },
+		{ TRUE, "by=unknown", NULL },
+		{ TRUE, "by=_hidden", NULL },
+		{ TRUE, "by=\"[2001:db8::5\"", NULL },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		Fixture f = { 0 };
+		const char *headers[] = { "Forwarded", cases[i].forwarded, NULL };
+
+		start_server_trusting(&f, NULL, cases[i].trust);
+		g_autoptr(Reply) r = request(&f, "POST", "/whep", "application/sdp", OFFER, -1,
+		                             cases[i].forwarded ? headers : NULL);
+		g_assert_cmpuint(r->status, ==, 201);
+		g_test_message("trust %d, Forwarded %s: %s", cases[i].trust, cases[i].forwarded, f.fake.arrival);
+		g_assert_cmpstr(f.fake.arrival, ==, cases[i].want);
+		teardown(&f, NULL);
+	}
+}
+
 #define ADD(path, func, token) \
 	g_test_add(path, Fixture, token, setup, func, teardown)
 
@@ -1229,6 +1278,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/http/ice-server-link", test_ice_server_link);
 	g_test_add_func("/http/config-refused", test_config_refused);
 	g_test_add_func("/http/urls", test_urls);
+	g_test_add_func("/http/arrival-address", test_arrival_address);
 	g_test_add_func("/http/stream/post", test_stream_post);
 	g_test_add_func("/http/stream/mjpeg-http10", test_mjpeg_http10);
 	return g_test_run();

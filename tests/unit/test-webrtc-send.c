@@ -424,6 +424,117 @@ static void test_ice_send_batch_not_connected(void)
 		;
 }
 
+/* The candidate lines of a transport made with config, one string. */
+static char *gathered_lines(const HdmirtcIceConfig *config, gboolean *arrival_added)
+{
+	HdmirtcIceCallbacks cb = { 0 };
+	g_autoptr(GMainContext) ctx = g_main_context_new();
+	HdmirtcIceTransport *ice = hdmirtc_ice_transport_new(ctx, config, &cb, NULL, NULL);
+	g_autoptr(GPtrArray) lines = NULL;
+	char *joined;
+
+	g_assert_nonnull(ice);
+	lines = hdmirtc_ice_transport_get_local_candidates(ice);
+	g_ptr_array_add(lines, NULL);
+	joined = g_strjoinv("\n", (char **)lines->pdata);
+	if (arrival_added)
+		*arrival_added = hdmirtc_ice_transport_has_arrival_candidate(ice);
+	hdmirtc_ice_transport_free(ice);
+	while (g_main_context_iteration(ctx, FALSE))
+		;
+	return joined;
+}
+
+/* The address a WHEP POST came in on is one more host candidate when the
+ * list leaves it out, and only then. */
+static void test_ice_arrival_candidate(void)
+{
+	static const char *const loopback[] = { "127.0.0.1", NULL };
+	static const struct {
+		const char *arrival;
+		gboolean ipv6, added;
+	} cases[] = {
+		{ "127.0.0.2", FALSE, TRUE },   /* an address the list lacks (a VPN's) */
+		{ "127.0.0.1", FALSE, FALSE },  /* already there */
+		{ NULL, FALSE, FALSE },
+		{ "::1", FALSE, FALSE },        /* IPv6 is off */
+		{ "fe80::1", TRUE, FALSE },     /* link-local: no scope in SDP */
+		{ "169.254.1.1", FALSE, FALSE },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		HdmirtcIceConfig config = { .local_addresses = loopback, .ipv6 = cases[i].ipv6,
+		                            .arrival_address = cases[i].arrival };
+		gboolean added = !cases[i].added;
+		g_autofree char *lines = gathered_lines(&config, &added);
+		g_autofree char *want = g_strdup_printf(" %s ", cases[i].arrival);
+
+		g_test_message("arrival %s: %s", cases[i].arrival, lines);
+		g_assert_cmpint(added, ==, cases[i].added);
+		g_assert_nonnull(strstr(lines, " 127.0.0.1 "));
+		if (cases[i].arrival && !g_str_equal(cases[i].arrival, "127.0.0.1"))
+			g_assert_cmpint(strstr(lines, want) != NULL, ==, cases[i].added);
+	}
+}
+
+/* ICE-TCP (RFC 6544): a passive TCP host candidate in the port range,
+ * priced below UDP, announced on the public address too; the viewer's TCP
+ * candidates taken.  Off: none of it. */
+static void test_ice_tcp_candidates(void)
+{
+	static const char *const loopback[] = { "127.0.0.1", NULL };
+	static const char *const pub[] = { "203.0.113.10", NULL };
+	const char *active = "candidate:9 1 tcp 1518280447 127.0.0.1 9 typ host tcptype active";
+
+	for (int on = 0; on <= 1; on++) {
+		HdmirtcIceConfig config = { .local_addresses = loopback, .ice_tcp = on,
+		                            .port_min = 31000, .port_max = 31020,
+		                            .public_addresses = pub };
+		g_autofree char *lines = gathered_lines(&config, NULL);
+		g_auto(GStrv) each = g_strsplit(lines, "\n", -1);
+		guint64 udp_prio = 0, tcp_prio = 0, tcp_port = 0;
+		gboolean public_tcp = FALSE;
+
+		g_test_message("ice-tcp %d: %s", on, lines);
+		for (char **l = each; *l; l++) {
+			g_auto(GStrv) f = g_strsplit(*l, " ", -1);
+
+			g_assert_cmpuint(g_strv_length(f), >=, 8);
+			if (g_str_has_prefix(*l, "candidate:pub")) {
+				public_tcp |= g_ascii_strcasecmp(f[2], "tcp") == 0 &&
+				              g_str_equal(f[4], "203.0.113.10") && strstr(*l, "tcptype passive");
+				continue;
+			}
+			if (g_ascii_strcasecmp(f[2], "udp") == 0)
+				udp_prio = g_ascii_strtoull(f[3], NULL, 10);
+			else if (strstr(*l, "tcptype passive")) {
+				tcp_prio = g_ascii_strtoull(f[3], NULL, 10);
+				tcp_port = g_ascii_strtoull(f[5], NULL, 10);
+			}
+		}
+		g_assert_cmpuint(udp_prio, >, 0);
+		if (!on) {
+			g_assert_cmpuint(tcp_prio, ==, 0);
+			g_assert_false(public_tcp);
+		} else {
+			g_assert_cmpuint(tcp_prio, >, 0);
+			g_assert_cmpuint(tcp_prio, <, udp_prio);
+			g_assert_cmpuint(tcp_port, >=, 31000);
+			g_assert_cmpuint(tcp_port, <=, 31020);
+			g_assert_true(public_tcp);
+		}
+
+		HdmirtcIceCallbacks cb = { 0 };
+		g_autoptr(GMainContext) ctx = g_main_context_new();
+		HdmirtcIceTransport *ice = hdmirtc_ice_transport_new(ctx, &config, &cb, NULL, NULL);
+		g_assert_true(hdmirtc_ice_transport_set_remote_credentials(ice, "abcd", "0123456789abcdef0123456789", NULL));
+		g_assert_cmpint(hdmirtc_ice_transport_add_remote_candidate(ice, active), ==, on);
+		hdmirtc_ice_transport_free(ice);
+		while (g_main_context_iteration(ctx, FALSE))
+			;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -433,5 +544,7 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/ice/send-batch/direct", GINT_TO_POINTER(TRUE), test_ice_send_batch);
 	g_test_add_data_func("/ice/send-batch/libnice", GINT_TO_POINTER(FALSE), test_ice_send_batch);
 	g_test_add_func("/ice/send-batch/not-connected", test_ice_send_batch_not_connected);
+	g_test_add_func("/ice/arrival-candidate", test_ice_arrival_candidate);
+	g_test_add_func("/ice/tcp-candidates", test_ice_tcp_candidates);
 	return g_test_run();
 }

@@ -101,3 +101,28 @@ export function inboundVideo(page) {
     return out && { freezeCount: out.freezeCount, framesDecoded: out.framesDecoded, bytesReceived: out.bytesReceived };
   });
 }
+
+// The browser's view of the selected pair and the answer it got.
+export function browserIce(page) {
+  return page.evaluate(async () => {
+    const pc = window.hdmirtc.pc;
+    const report = await pc.getStats();
+    const byId = new Map();
+    report.forEach((r) => byId.set(r.id, r));
+    let pair = null;
+    report.forEach((r) => { if (r.type === 'transport' && r.selectedCandidatePairId) pair = byId.get(r.selectedCandidatePairId); });
+    if (!pair) report.forEach((r) => { if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') pair = r; });
+    const inbound = [...byId.values()].find((r) => r.type === 'inbound-rtp' && r.kind === 'video');
+    return {
+      answer: pc.remoteDescription?.sdp || '',
+      local: pair && byId.get(pair.localCandidateId),
+      remote: pair && byId.get(pair.remoteCandidateId),
+      nackCount: inbound?.nackCount ?? 0,
+      framesDecoded: inbound?.framesDecoded ?? 0,
+    };
+  });
+}
+
+export function candidates(sdp) {
+  return sdp.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:'));
+}
