@@ -27,7 +27,7 @@ import { plotResults } from './lib/plot.mjs';
 import { measureAlternated, measureLatency } from './lib/latency.mjs';
 import { measureCpu } from './lib/cpu.mjs';
 import { measureKernel } from './lib/kernel.mjs';
-import { lossMissing, measureLoss } from './lib/loss.mjs';
+import { lossMissing, measureIceTcp, measureLoss } from './lib/loss.mjs';
 import { renderKernelMarkdown, renderMarkdown } from './lib/report.mjs';
 import { appendHistory } from './lib/history.mjs';
 
@@ -72,7 +72,9 @@ const plan = {
   reference_cpu_counts: [0, 1, 4],
   reference_cpu_rounds: 1,
   // The loss part: one chromium viewer, a clean window, then the impairment.
-  loss: { width: 1280, height: 720, spec: 'loss 10% delay 100ms', clean_s: quick ? 5 : 10, loss_s: quick ? 15 : 60 },
+  // Then the same viewer over ICE-TCP, all UDP dropped (issue 15).
+  loss: { width: 1280, height: 720, spec: 'loss 10% delay 100ms', clean_s: quick ? 5 : 10, loss_s: quick ? 15 : 60,
+    ice_tcp_s: quick ? 5 : 20 },
   // The memory soak, beside everything else (bench/lib/soak.mjs).
   soak: args['no-soak'] ? null : {
     width: 640, height: 360, fps: 30, bitrate: 1000, viewers: 2, min_seconds: soakSeconds,
@@ -191,7 +193,10 @@ async function measureLossPart() {
     return { skipped: missing };
   }
   const l = plan.loss;
-  return measureLoss({ width: l.width, height: l.height, fps: plan.fps, cleanS: l.clean_s, lossS: l.loss_s, spec: l.spec, log });
+  const loss = await measureLoss({ width: l.width, height: l.height, fps: plan.fps, cleanS: l.clean_s, lossS: l.loss_s,
+    spec: l.spec, log });
+  loss.ice_tcp = await measureIceTcp({ width: l.width, height: l.height, fps: plan.fps, seconds: l.ice_tcp_s, log });
+  return loss;
 }
 
 // The reference pipeline: chromium sessions alternated with hdmirtc's at

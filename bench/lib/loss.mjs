@@ -8,6 +8,8 @@
 // (freezes, frames, loss, NACK, PLI, RTT), from the service's /api/status
 // (retransmissions, RTT, loss it was told) and glass to glass from the
 // barcode (the namespaces share the host's clock).  Root only.
+// Beside it, the same viewer over ICE-TCP (issue 15): a second topology
+// whose router drops all UDP, no TURN: one clean window on that path.
 import { execFileSync } from 'node:child_process';
 import { Topology } from '../../tests/net/netns.mjs';
 import { openPlayerIn } from '../../tests/browser/lib/netns-player.mjs';
@@ -135,6 +137,43 @@ export async function measureLoss({ width, height, fps, cleanS, lossS, settleS =
       clean_s: cleanS, loss_s: lossS, settle_s: settleS, encoder: s1.encoder?.name ?? null,
       clean, loss: lossy,
     };
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    await topo.down();
+  }
+}
+
+// The stream over ICE-TCP: the router drops every UDP packet and there is
+// no TURN server, so the only path is the service's passive TCP candidate.
+// One window of `seconds`, figures as measureLoss()'s; `protocol` is what
+// chromium's selected pair says (tcp expected) and `ice_pair` the service's.
+export async function measureIceTcp({ width, height, fps, seconds, log }) {
+  const topo = new Topology({ nat: 'none', dropUdp: true }).up();
+  let browser;
+  try {
+    const service = await topo.startService(['--no-stun', '--no-ipv6', '--width', String(width), '--height', String(height),
+      '--fps', String(fps)]);
+    let page;
+    ({ browser, page } = await openPlayerIn(topo, topo.br, service.url));
+    await page.waitForFunction((n) => window.hdmirtc.framesPresented > n, fps, { timeout: 30000, polling: 200 });
+    const a = await snapshot(page);
+    const sa = topo.status();
+    await sleep(seconds * 1000);
+    const b = await snapshot(page);
+    const sb = topo.status();
+    const w = await windowFigures(page, a, b, sa, sb);
+    const protocol = await page.evaluate(async () => {
+      const report = await window.hdmirtc.pc.getStats();
+      let local = null;
+      report.forEach((r) => {
+        if (r.type === 'transport' && r.selectedCandidatePairId) local = report.get(report.get(r.selectedCandidatePairId).localCandidateId);
+      });
+      return local?.protocol ?? null;
+    });
+    const icePair = sb.viewers.find((v) => v.state === 'streaming')?.ice_pair ?? null;
+    log(`ice-tcp: ${seconds} s over ${protocol} (${icePair}): ${w.browser.fps} fps, ${w.browser.freeze_count} freezes, ` +
+      `glass to glass median ${w.glass_to_glass_ms.median} ms`);
+    return { width, height, fps, bitrate_kbit_s: sb.encoder?.bitrate_kbps ?? null, protocol, ice_pair: icePair, window: w };
   } finally {
     if (browser) await browser.close().catch(() => {});
     await topo.down();

@@ -244,8 +244,12 @@ max(3 × the mean frame interval, mean + 150 ms) after the previous one). *Unrec
 
 ${table(['window', 's', 'fps', 'freezes', 'freeze s', 'frames decoded', 'unrecovered', 'NACKed %', 'NACKs', 'retransmitted',
     'PLI', 'RTT ms (chromium)', 'RTT ms (service)', 'jitter buffer ms', 'glass→glass median', 'p95', 'reconnects'],
-  [row('clean', l.clean), row('under loss', l.loss)])}
-`;
+  [row('clean', l.clean), row('under loss', l.loss),
+    ...(l.ice_tcp ? [row(`ICE-TCP, all UDP dropped (pair: ${l.ice_tcp.protocol})`, l.ice_tcp.window)] : [])])}
+${l.ice_tcp ? `
+The ICE-TCP row: a second topology whose router drops every UDP packet, no TURN server; the stream goes over the
+service's passive TCP candidate (RFC 6544; service pair \`${l.ice_tcp.ice_pair}\`), no loss added.
+` : ''}`;
 }
 
 export function renderKernelMarkdown(result) {
