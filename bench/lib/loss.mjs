@@ -98,32 +98,44 @@ async function windowFigures(page, a, b, sa, sb) {
   };
 }
 
-// spec: the netem string given to Topology.impair().
-export async function measureLoss({ width, height, fps, cleanS, lossS, settleS = 3, spec = 'loss 10% delay 100ms', log }) {
-  const topo = new Topology({ nat: 'none' }).up();
+// A topology (Topology opts), hdmirtc in its service namespace (namespace
+// addresses only, 10.77.1.2 <-> 203.0.113.2; STUN off) and the player in
+// chromium in its browser namespace, playing; fn(topo, page); then all
+// of it torn down.
+async function withPlayingViewer(topoOpts, { width, height, fps }, fn) {
+  const topo = new Topology(topoOpts).up();
   let browser;
   try {
-    // Namespace addresses only (10.77.1.2 <-> 203.0.113.2); STUN off.
     const service = await topo.startService(['--no-stun', '--no-ipv6', '--width', String(width), '--height', String(height),
       '--fps', String(fps)]);
     let page;
     ({ browser, page } = await openPlayerIn(topo, topo.br, service.url));
     await page.waitForFunction((n) => window.hdmirtc.framesPresented > n, fps, { timeout: 30000, polling: 200 });
-    const c0 = await snapshot(page);
-    const s0 = topo.status();
-    await sleep(cleanS * 1000);
-    const c1 = await snapshot(page);
-    const s1 = topo.status();
-    const clean = await windowFigures(page, c0, c1, s0, s1);
+    return await fn(topo, page);
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    await topo.down();
+  }
+}
+
+// The figures of the next `seconds`, and the service's status at the end.
+async function measureWindow(topo, page, seconds) {
+  const a = await snapshot(page);
+  const sa = topo.status();
+  await sleep(seconds * 1000);
+  const b = await snapshot(page);
+  const sb = topo.status();
+  return { figures: await windowFigures(page, a, b, sa, sb), status: sb };
+}
+
+// spec: the netem string given to Topology.impair().
+export function measureLoss({ width, height, fps, cleanS, lossS, settleS = 3, spec = 'loss 10% delay 100ms', log }) {
+  return withPlayingViewer({ nat: 'none' }, { width, height, fps }, async (topo, page) => {
+    const { figures: clean, status: s1 } = await measureWindow(topo, page, cleanS);
     const delayApplied = await topo.impair(spec);
     log(`loss: clean ${clean.browser.fps} fps, ${clean.browser.freeze_count} freezes; impair('${spec}') -> ${delayApplied}`);
     await sleep(settleS * 1000);
-    const l0 = await snapshot(page);
-    const ls0 = topo.status();
-    await sleep(lossS * 1000);
-    const l1 = await snapshot(page);
-    const ls1 = topo.status();
-    const lossy = await windowFigures(page, l0, l1, ls0, ls1);
+    const { figures: lossy } = await measureWindow(topo, page, lossS);
     const b = lossy.browser;
     log(`loss: ${lossS} s under '${spec}' (delay applied: ${delayApplied}): ${b.fps} fps, ${b.freeze_count} freezes ` +
       `(${b.total_freezes_duration_s} s), NACKed ${lossy.service?.nacked_pct}% of packets, unrecovered ${b.packets_lost}, NACK ${b.nack_count}, PLI ${b.pli_count}, ` +
@@ -137,31 +149,16 @@ export async function measureLoss({ width, height, fps, cleanS, lossS, settleS =
       clean_s: cleanS, loss_s: lossS, settle_s: settleS, encoder: s1.encoder?.name ?? null,
       clean, loss: lossy,
     };
-  } finally {
-    if (browser) await browser.close().catch(() => {});
-    await topo.down();
-  }
+  });
 }
 
 // The stream over ICE-TCP: the router drops every UDP packet and there is
 // no TURN server, so the only path is the service's passive TCP candidate.
 // One window of `seconds`, figures as measureLoss()'s; `protocol` is what
 // chromium's selected pair says (tcp expected) and `ice_pair` the service's.
-export async function measureIceTcp({ width, height, fps, seconds, log }) {
-  const topo = new Topology({ nat: 'none', dropUdp: true }).up();
-  let browser;
-  try {
-    const service = await topo.startService(['--no-stun', '--no-ipv6', '--width', String(width), '--height', String(height),
-      '--fps', String(fps)]);
-    let page;
-    ({ browser, page } = await openPlayerIn(topo, topo.br, service.url));
-    await page.waitForFunction((n) => window.hdmirtc.framesPresented > n, fps, { timeout: 30000, polling: 200 });
-    const a = await snapshot(page);
-    const sa = topo.status();
-    await sleep(seconds * 1000);
-    const b = await snapshot(page);
-    const sb = topo.status();
-    const w = await windowFigures(page, a, b, sa, sb);
+export function measureIceTcp({ width, height, fps, seconds, log }) {
+  return withPlayingViewer({ nat: 'none', dropUdp: true }, { width, height, fps }, async (topo, page) => {
+    const { figures: w, status } = await measureWindow(topo, page, seconds);
     const protocol = await page.evaluate(async () => {
       const report = await window.hdmirtc.pc.getStats();
       let local = null;
@@ -170,12 +167,9 @@ export async function measureIceTcp({ width, height, fps, seconds, log }) {
       });
       return local?.protocol ?? null;
     });
-    const icePair = sb.viewers.find((v) => v.state === 'streaming')?.ice_pair ?? null;
+    const icePair = status.viewers.find((v) => v.state === 'streaming')?.ice_pair ?? null;
     log(`ice-tcp: ${seconds} s over ${protocol} (${icePair}): ${w.browser.fps} fps, ${w.browser.freeze_count} freezes, ` +
       `glass to glass median ${w.glass_to_glass_ms.median} ms`);
-    return { width, height, fps, bitrate_kbit_s: sb.encoder?.bitrate_kbps ?? null, protocol, ice_pair: icePair, window: w };
-  } finally {
-    if (browser) await browser.close().catch(() => {});
-    await topo.down();
-  }
+    return { width, height, fps, bitrate_kbit_s: status.encoder?.bitrate_kbps ?? null, protocol, ice_pair: icePair, window: w };
+  });
 }

@@ -7,8 +7,8 @@
 // --no-ipv6, and 10% loss + 100 ms delay.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Topology, canRun, waitUntil, inNs } from '../net/netns.mjs';
-import { openPlayerIn, waitFrames, browserIce, candidates } from './lib/netns-player.mjs';
+import { canRun, waitUntil, inNs } from '../net/netns.mjs';
+import { openPlayerIn, waitFrames, browserIce, candidates, withTopology } from './lib/netns-player.mjs';
 
 const skip = canRun() || false;
 
@@ -24,20 +24,6 @@ async function assertServiceRelay(topo, page) {
   assert.equal(ice.remote.candidateType, 'relay');
   const viewer = topo.status().viewers.find((v) => v.state === 'streaming');
   assert.match(viewer.ice_pair, /^relay /);
-}
-
-async function withTopology(opts, fn) {
-  const topo = new Topology(opts).up();
-  let browser;
-  try {
-    await fn(topo, (b) => { browser = b; });
-  } catch (e) {
-    for (const c of topo.children) console.log(`--- ${c.label} log:\n${c.log.slice(-3000)}`);
-    throw e;
-  } finally {
-    if (browser) await browser.close().catch(() => {});
-    await topo.down();
-  }
 }
 
 test('behind a NAT with coturn as STUN: the default-route interface, a srflx candidate, and the browser uses it',

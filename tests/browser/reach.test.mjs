@@ -9,24 +9,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Topology, canRun, inNs } from '../net/netns.mjs';
-import { openPlayerIn, waitFrames, browserIce, candidates, inboundVideo } from './lib/netns-player.mjs';
+import { canRun, inNs } from '../net/netns.mjs';
+import { openPlayerIn, waitFrames, browserIce, candidates, inboundVideo, withTopology } from './lib/netns-player.mjs';
 
 const skip = canRun() || false;
-
-async function withTopology(opts, fn) {
-  const topo = new Topology(opts).up();
-  let browser;
-  try {
-    await fn(topo, (b) => { browser = b; });
-  } catch (e) {
-    for (const c of topo.children) console.log(`--- ${c.label} log:\n${c.log.slice(-3000)}`);
-    throw e;
-  } finally {
-    if (browser) await browser.close().catch(() => {});
-    await topo.down();
-  }
-}
 
 test('only a VPN link (tailscale0, not the default route) reaches the service: the POST\'s arrival address carries the stream',
   { skip, timeout: 90000 }, async () => {

@@ -1,6 +1,7 @@
 // The player page opened by a chromium that runs inside a network
 // namespace (tests/net/netns.mjs), and what the namespace tests read from it.
 import { launchChromium } from './chromium.mjs';
+import { Topology } from '../../net/netns.mjs';
 
 // Opens url in a chromium inside namespace ns of topo (tests/net/netns.mjs);
 // resolves with { browser, page }.
@@ -125,4 +126,21 @@ export function browserIce(page) {
 
 export function candidates(sdp) {
   return sdp.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:'));
+}
+
+// A Topology(opts) brought up for fn(topo, keep), where keep(browser) hands
+// over a browser to close; on failure the logs of what ran in it are
+// printed; torn down in every case.
+export async function withTopology(opts, fn) {
+  const topo = new Topology(opts).up();
+  let browser;
+  try {
+    await fn(topo, (b) => { browser = b; });
+  } catch (e) {
+    for (const c of topo.children) console.log(`--- ${c.label} log:\n${c.log.slice(-3000)}`);
+    throw e;
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    await topo.down();
+  }
 }
