@@ -153,22 +153,10 @@ void hdmirtc_media_handoff_push_jpeg(HdmirtcMediaHandoff *h, GBytes *jpeg)
 	g_mutex_unlock(&h->lock);
 }
 
-guint64 hdmirtc_media_handoff_get_direct(HdmirtcMediaHandoff *h)
+void hdmirtc_media_handoff_get_counts(HdmirtcMediaHandoff *h, guint64 *dropped, guint64 *direct)
 {
-	guint64 n;
-
 	g_mutex_lock(&h->lock);
-	n = h->direct;
+	*dropped = h->dropped;
+	*direct = h->direct;
 	g_mutex_unlock(&h->lock);
-	return n;
-}
-
-guint64 hdmirtc_media_handoff_get_dropped(HdmirtcMediaHandoff *h)
-{
-	guint64 n;
-
-	g_mutex_lock(&h->lock);
-	n = h->dropped;
-	g_mutex_unlock(&h->lock);
-	return n;
 }

@@ -48,9 +48,8 @@ gboolean hdmirtc_media_handoff_push_au(HdmirtcMediaHandoff *h, HdmirtcAccessUnit
 /* Takes jpeg. */
 void hdmirtc_media_handoff_push_jpeg(HdmirtcMediaHandoff *h, GBytes *jpeg);
 
-/* Access units delivered on the pushing thread so far (any thread). */
-guint64 hdmirtc_media_handoff_get_direct(HdmirtcMediaHandoff *h);
-/* Access units dropped so far (any thread). */
-guint64 hdmirtc_media_handoff_get_dropped(HdmirtcMediaHandoff *h);
+/* Any thread: access units dropped so far, and delivered on the pushing
+ * thread so far. */
+void hdmirtc_media_handoff_get_counts(HdmirtcMediaHandoff *h, guint64 *dropped, guint64 *direct);
 
 G_END_DECLS

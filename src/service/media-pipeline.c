@@ -447,7 +447,10 @@ void hdmirtc_media_pipeline_add_status(HdmirtcMediaPipeline *p, JsonBuilder *b)
 	hdmirtc_json_add_int(b, "calls_slept", (gint64)es.calls_slept);
 	hdmirtc_json_add_int(b, "calls_paged_in", (gint64)es.calls_paged_in);
 	hdmirtc_json_add_int(b, "frames_dropped", (gint64)es.frames_dropped);
-	hdmirtc_json_add_int(b, "handoff_dropped", (gint64)hdmirtc_media_handoff_get_dropped(p->handoff));
-	hdmirtc_json_add_int(b, "handoff_direct", (gint64)hdmirtc_media_handoff_get_direct(p->handoff));
+	guint64 dropped, direct;
+
+	hdmirtc_media_handoff_get_counts(p->handoff, &dropped, &direct);
+	hdmirtc_json_add_int(b, "handoff_dropped", (gint64)dropped);
+	hdmirtc_json_add_int(b, "handoff_direct", (gint64)direct);
 	json_builder_end_object(b);
 }
