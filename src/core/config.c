@@ -199,8 +199,10 @@ void hdmirtc_config_set_invalid(GError **error, const char *format, ...)
 	va_list ap;
 
 	va_start(ap, format);
-	if (error)
-		*error = g_error_new_valist(HDMIRTC_CONFIG_ERROR, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, format, ap);
+	/* GLib's rule for an error already set (a warning, the first kept),
+	 * rather than losing it. */
+	g_propagate_error(error, g_error_new_valist(HDMIRTC_CONFIG_ERROR, HDMIRTC_CONFIG_ERROR_INVALID_VALUE,
+	                                            format, ap));
 	va_end(ap);
 }
 

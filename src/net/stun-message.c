@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The two STUN messages the probe needs (RFC 8489): a Binding request
- * without attributes, and the mapped address out of a success response. */
+ * without attributes, and the mapped address out of a success response
+ * (or the ERROR-CODE of an error response). */
 #include "hdmirtc/net.h"
 
 #include <arpa/inet.h>
@@ -96,47 +97,79 @@ static gboolean check_header(const guint8 *buf, gsize len, const guint8 tid[12],
 	return TRUE;
 }
 
+/* The value of the first attribute of type in a message body (a run of
+ * type-length-value, padded to 4 bytes); NULL when absent or cut short. */
+static const guint8 *find_attribute(const guint8 *body, gsize body_len, guint16 type, guint16 *len)
+{
+	const guint8 *p = body, *end = body + body_len;
+
+	while (end - p >= 4) {
+		guint16 atype = rd16(p), alen = rd16(p + 2);
+
+		if ((gsize)(end - p - 4) < alen)
+			return NULL;
+		if (atype == type) {
+			*len = alen;
+			return p + 4;
+		}
+		p += MIN((gsize)(end - p), 4 + ((alen + 3u) & ~3u));
+	}
+	return NULL;
+}
+
+/* RFC 8489 14.8: "the STUN server answered 401 (Unauthorized)". */
+static void set_error_response(const guint8 *body, gsize body_len, GError **error)
+{
+	guint16 len = 0;
+	const guint8 *v = find_attribute(body, body_len, ATTR_ERROR_CODE, &len);
+	g_autofree char *reason = NULL;
+
+	if (!v || len < 4) {
+		g_set_error(error, HDMIRTC_NET_ERROR, HDMIRTC_NET_ERROR_REFUSED,
+			    "the STUN server answered with an error (no ERROR-CODE)");
+		return;
+	}
+	/* The reason is UTF-8 from outside: shown only if it is, without
+	 * control characters. */
+	reason = g_strndup((const char *)v + 4, len - 4);
+	for (char *c = reason; *c; c++) {
+		if (g_ascii_iscntrl(*c))
+			*c = ' ';
+	}
+	if (!g_utf8_validate(reason, -1, NULL))
+		g_clear_pointer(&reason, g_free);
+	g_set_error(error, HDMIRTC_NET_ERROR, HDMIRTC_NET_ERROR_REFUSED,
+		    "the STUN server answered %u%s%s%s", (v[2] & 7u) * 100 + v[3] % 100,
+		    reason && *reason ? " (" : "", reason && *reason ? reason : "", reason && *reason ? ")" : "");
+}
+
 gboolean hdmirtc_net_stun_parse_binding_response(const guint8 *buf, gsize len, const guint8 tid[12],
                                                  char **address, guint16 *port, GError **error)
 {
-	guint16 type;
+	guint16 type, alen = 0;
 	gsize body_len;
+	const guint8 *body = buf + HDMIRTC_NET_STUN_HEADER_LEN, *v;
 	char *mapped = NULL;
 	guint16 mapped_port = 0;
 
 	if (!check_header(buf, len, tid, &type, &body_len, error))
 		return FALSE;
 	if (type == STUN_BINDING_ERROR) {
-		g_set_error(error, HDMIRTC_NET_ERROR, HDMIRTC_NET_ERROR_REFUSED,
-			    "the STUN server answered with an error");
+		set_error_response(body, body_len, error);
 		return FALSE;
 	}
-	const guint8 *p = buf + HDMIRTC_NET_STUN_HEADER_LEN, *end = p + body_len;
-	while (type == STUN_BINDING_SUCCESS && end - p >= 4) {
-		guint16 atype = rd16(p), alen = rd16(p + 2);
-
-		if ((gsize)(end - p - 4) < alen)
-			break;
-		if (atype == ATTR_XOR_MAPPED_ADDRESS || (atype == ATTR_MAPPED_ADDRESS && !mapped)) {
-			char *a = NULL;
-			if (decode_address(p + 4, alen, atype == ATTR_XOR_MAPPED_ADDRESS, buf, &a, &mapped_port)) {
-				g_free(mapped);
-				mapped = a;
-			}
-			if (atype == ATTR_XOR_MAPPED_ADDRESS && mapped)
-				break;
-		}
-		gsize step = 4 + ((alen + 3u) & ~3u);
-		if (step > (gsize)(end - p))
-			break;
-		p += step;
+	/* XOR-MAPPED-ADDRESS first: MAPPED-ADDRESS is what NATs that rewrite
+	 * addresses in payloads get wrong. */
+	if (type == STUN_BINDING_SUCCESS &&
+	    (((v = find_attribute(body, body_len, ATTR_XOR_MAPPED_ADDRESS, &alen)) &&
+	      decode_address(v, alen, TRUE, buf, &mapped, &mapped_port)) ||
+	     ((v = find_attribute(body, body_len, ATTR_MAPPED_ADDRESS, &alen)) &&
+	      decode_address(v, alen, FALSE, buf, &mapped, &mapped_port)))) {
+		*address = mapped;
+		*port = mapped_port;
+		return TRUE;
 	}
-	if (!mapped) {
-		g_set_error(error, HDMIRTC_NET_ERROR, HDMIRTC_NET_ERROR_MALFORMED,
-			    "STUN message type 0x%04x without a usable mapped address", type);
-		return FALSE;
-	}
-	*address = mapped;
-	*port = mapped_port;
-	return TRUE;
+	g_set_error(error, HDMIRTC_NET_ERROR, HDMIRTC_NET_ERROR_MALFORMED,
+		    "STUN message type 0x%04x without a usable mapped address", type);
+	return FALSE;
 }

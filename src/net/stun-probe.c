@@ -98,7 +98,9 @@ static void start_probe(HdmirtcStunProbe *probe)
 static gboolean on_readable(GSocket *socket, GIOCondition cond, gpointer user_data)
 {
 	HdmirtcStunProbe *probe = user_data;
-	guint8 buf[576];
+	/* RFC 8489 6.2.1 only promises 576 bytes; a server may send up to
+	 * a datagram's worth, which a short buffer would cut. */
+	guint8 buf[2048];
 	g_autoptr(GError) error = NULL;
 	g_autofree char *address = NULL;
 	guint16 port;

@@ -407,11 +407,28 @@ static void test_stun_response(void)
 	char *a = NULL;
 	g_assert_false(hdmirtc_net_stun_parse_binding_response(buf, len, other, &a, &port, &e2));
 	g_assert_error(e2, HDMIRTC_NET_ERROR, HDMIRTC_NET_ERROR_MALFORMED);
-	/* An error response. */
+	/* An error response: without ERROR-CODE, then with 420 and a reason
+	 * (control characters blanked), then with one that is not UTF-8. */
 	buf[1] = 0x11;
 	g_autoptr(GError) e3 = NULL;
 	g_assert_false(hdmirtc_net_stun_parse_binding_response(buf, len, tid, &a, &port, &e3));
 	g_assert_error(e3, HDMIRTC_NET_ERROR, HDMIRTC_NET_ERROR_REFUSED);
+	g_assert_nonnull(strstr(e3->message, "no ERROR-CODE"));
+	static const guint8 error_code[] = { 0x00, 0x09, 0x00, 0x0e, 0, 0, 4, 20,
+	                                     'U', 'n', 'k', 'n', 'o', 'w', 'n', '\n', 'X', 'Y', 0, 0 };
+	guint8 err[HDMIRTC_NET_STUN_HEADER_LEN + sizeof(error_code)];
+	memcpy(err, buf, HDMIRTC_NET_STUN_HEADER_LEN);
+	err[2] = 0;
+	err[3] = sizeof(error_code);
+	memcpy(err + HDMIRTC_NET_STUN_HEADER_LEN, error_code, sizeof(error_code));
+	g_autoptr(GError) e5 = NULL;
+	g_assert_false(hdmirtc_net_stun_parse_binding_response(err, sizeof(err), tid, &a, &port, &e5));
+	g_assert_error(e5, HDMIRTC_NET_ERROR, HDMIRTC_NET_ERROR_REFUSED);
+	g_assert_cmpstr(e5->message, ==, "the STUN server answered 420 (Unknown XY)");
+	err[HDMIRTC_NET_STUN_HEADER_LEN + 8] = 0xff;
+	g_autoptr(GError) e6 = NULL;
+	g_assert_false(hdmirtc_net_stun_parse_binding_response(err, sizeof(err), tid, &a, &port, &e6));
+	g_assert_cmpstr(e6->message, ==, "the STUN server answered 420");
 	/* An attribute longer than the message. */
 	success_v4(buf);
 	buf[23] = 200;
