@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* HDMI audio (issue 16), the parts that need no device: the synthetic
+ * source that gives the embedded default its sound, and the Opus encoder.
+ *
+ * The synthetic signal is a function of the wall clock, like the test
+ * pattern's barcode (barcode.h carries the capture's wall time): a quiet
+ * 440 Hz tone with a click in the first milliseconds of every second, so
+ * a receiver can time a click against the frame whose barcode names the
+ * same second (the audio/video offset). */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* What WebRTC's Opus is (RFC 7587): 48 kHz, two channels. */
+#define HDMIRTC_AUDIO_RATE 48000
+#define HDMIRTC_AUDIO_CHANNELS 2
+
+/* The click: its length, and the tone under it. */
+#define HDMIRTC_TONE_CLICK_MS 5
+#define HDMIRTC_TONE_HZ 440
+#define HDMIRTC_TONE_CLICK_HZ 2000
+
+/* Writes n_frames interleaved frames (channels samples each) of the
+ * synthetic signal at rate, the first one being the sample of wall-clock
+ * time wall_us (microseconds since the Unix epoch, g_get_real_time()).
+ * Consecutive calls with consecutive times join without a seam. */
+void hdmirtc_tone_fill(gint64 wall_us, guint rate, guint channels, gint16 *pcm, guint n_frames);
+
+typedef struct HdmirtcOpusEncoder HdmirtcOpusEncoder;
+
+/* 48 kHz, channels 1 or 2, frame_ms 10 or 20 (in-band FEC needs at least
+ * 10), bitrate 6000..510000 bit/s.  In-band FEC on (each packet also
+ * carries the frame before it, for 10 % loss); constrained VBR.  NULL +
+ * error on a bad setting. */
+HdmirtcOpusEncoder *hdmirtc_opus_encoder_new(guint channels, guint frame_ms, guint bitrate,
+                                             GError **error);
+/* NULL-safe. */
+void hdmirtc_opus_encoder_free(HdmirtcOpusEncoder *enc);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HdmirtcOpusEncoder, hdmirtc_opus_encoder_free)
+
+/* Frames (samples per channel) one encode() takes. */
+guint hdmirtc_opus_encoder_get_frame_size(HdmirtcOpusEncoder *enc);
+/* The encoder's delay in frames (samples per channel): a decoded sample
+ * comes out this many samples later than it went in. */
+guint hdmirtc_opus_encoder_get_lookahead(HdmirtcOpusEncoder *enc);
+/* Encodes one frame of interleaved pcm (get_frame_size() frames) into out;
+ * the packet's size, or -1 + error. */
+gssize hdmirtc_opus_encoder_encode(HdmirtcOpusEncoder *enc, const gint16 *pcm, guint8 *out,
+                                   gsize out_size, GError **error);
+
+G_END_DECLS

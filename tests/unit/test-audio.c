@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The synthetic audio source (a tone, a click at each second of the wall
+ * clock) and the Opus encoder, checked through libopus's own decoder. */
+#include <opus.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hdmirtc/audio.h"
+
+#define RATE HDMIRTC_AUDIO_RATE
+/* Louder than the tone ever is, quieter than the click always is. */
+#define CLICK_THRESHOLD 4000
+
+/* The first frame from `from` whose first channel is over the threshold. */
+static gint first_loud(const gint16 *pcm, guint channels, guint n_frames, guint from)
+{
+	for (guint i = from; i < n_frames; i++) {
+		if (abs(pcm[i * channels]) > CLICK_THRESHOLD)
+			return (gint)i;
+	}
+	return -1;
+}
+
+/* Filled in 10 ms pieces or all at once: the same samples. */
+static void test_tone_continuous(void)
+{
+	const gint64 t0 = 1733400000123456;     /* not on a sample boundary */
+	g_autofree gint16 *whole = g_new(gint16, RATE * 2);
+	g_autofree gint16 *pieces = g_new(gint16, RATE * 2);
+
+	hdmirtc_tone_fill(t0, RATE, 2, whole, RATE);
+	for (guint k = 0; k < 100; k++)
+		hdmirtc_tone_fill(t0 + k * 10000, RATE, 2, pieces + k * 480 * 2, 480);
+	g_assert_cmpmem(whole, RATE * 2 * sizeof(gint16), pieces, RATE * 2 * sizeof(gint16));
+	for (guint i = 0; i < RATE; i++)
+		g_assert_cmpint(whole[2 * i], ==, whole[2 * i + 1]);
+}
+
+/* The click starts on the second and lasts HDMIRTC_TONE_CLICK_MS. */
+static void test_tone_click_on_the_second(void)
+{
+	gint16 pcm[960 * 1];
+	gint at;
+
+	/* 5.990 s: the second starts 10 ms (480 frames) in. */
+	hdmirtc_tone_fill(5990000, RATE, 1, pcm, 960);
+	at = first_loud(pcm, 1, 960, 0);
+	g_assert_cmpint(at, >=, 480);
+	g_assert_cmpint(at, <=, 482);
+	for (guint i = 0; i < 480; i++)
+		g_assert_cmpint(abs(pcm[i]), <, 1100);
+	g_assert_cmpint(first_loud(pcm, 1, 960, 480 + RATE * HDMIRTC_TONE_CLICK_MS / 1000 + 1), ==, -1);
+}
+
+static void test_opus_bad_settings(void)
+{
+	static const guint bad[][3] = { { 3, 20, 64000 }, { 2, 15, 64000 }, { 2, 5, 64000 },
+	                                { 0, 20, 64000 }, { 2, 20, 1000 }, { 2, 20, 600000 } };
+
+	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GError) error = NULL;
+
+		g_assert_null(hdmirtc_opus_encoder_new(bad[i][0], bad[i][1], bad[i][2], &error));
+		g_assert_nonnull(error);
+		g_assert_nonnull(strstr(error->message, "want 1-2 channels"));
+	}
+}
+
+static gint peak(const gint16 *pcm, guint n)
+{
+	gint m = 0;
+
+	for (guint i = 0; i < n; i++)
+		m = MAX(m, abs(pcm[i]));
+	return m;
+}
+
+/* 2 s through the encoder and libopus's decoder: the click comes out where
+ * it went in, delayed by exactly the encoder's lookahead (within a
+ * millisecond).  The packet holding a click lost: the next one's FEC
+ * brings the click back, where concealment alone cannot. */
+static void test_opus_click_timing(gconstpointer data)
+{
+	guint frame_ms = GPOINTER_TO_UINT(data);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(HdmirtcOpusEncoder) enc = hdmirtc_opus_encoder_new(2, frame_ms, 64000, &error);
+	guint fs, n_frames = 2 * RATE, n_packets;
+	g_autofree gint16 *in = g_new(gint16, n_frames * 2);
+	g_autofree gint16 *out = g_new0(gint16, n_frames * 2);
+	g_autofree guint8 *packets = NULL;
+	g_autofree gssize *lens = NULL;
+	g_autofree OpusDecoder *lost = NULL;
+	OpusDecoder *dec;
+	int err, dec_size = opus_decoder_get_size(2);
+	guint recovered = 0;
+
+	g_assert_no_error(error);
+	fs = hdmirtc_opus_encoder_get_frame_size(enc);
+	g_assert_cmpuint(fs, ==, RATE / 1000 * frame_ms);
+	n_packets = n_frames / fs;
+	packets = g_malloc(n_packets * 1500);
+	lens = g_new(gssize, n_packets);
+	/* 10.5 s: the clicks of 11 s and 12 s are 24000 and 72000 frames in. */
+	hdmirtc_tone_fill(10500000, RATE, 2, in, n_frames);
+	for (guint p = 0; p < n_packets; p++) {
+		lens[p] = hdmirtc_opus_encoder_encode(enc, in + p * fs * 2, packets + p * 1500, 1500, &error);
+		g_assert_no_error(error);
+		g_assert_cmpint(lens[p], >, 0);
+	}
+	dec = opus_decoder_create(RATE, 2, &err);
+	lost = g_malloc(dec_size);
+	for (guint p = 0; p < n_packets; p++) {
+		gint16 *frame = out + p * fs * 2;
+
+		if (p + 1 < n_packets && (p * fs == 24000 || p * fs == 72000)) {
+			gint16 fec[960 * 2], plc[960 * 2];
+
+			/* The decoder as it was when this packet went missing
+			 * (libopus states hold no pointers: a copy is a state). */
+			memcpy(lost, dec, dec_size);
+			g_assert_cmpint(opus_decode(lost, packets + (p + 1) * 1500, (opus_int32)lens[p + 1], fec,
+			                            (int)fs, 1), ==, (int)fs);
+			memcpy(lost, dec, dec_size);
+			g_assert_cmpint(opus_decode(lost, NULL, 0, plc, (int)fs, 0), ==, (int)fs);
+			g_test_message("packet %u lost: FEC peak %d, concealment peak %d", p, peak(fec, fs * 2),
+			               peak(plc, fs * 2));
+			g_assert_cmpint(peak(plc, fs * 2), <, CLICK_THRESHOLD);
+			recovered += peak(fec, fs * 2) > CLICK_THRESHOLD;
+		}
+		g_assert_cmpint(opus_decode(dec, packets + p * 1500, (opus_int32)lens[p], frame, (int)fs, 0), ==,
+		                (int)fs);
+	}
+	opus_decoder_destroy(dec);
+	gint at = first_loud(out, 2, n_frames, 12000);
+	gint want = 24000 + (gint)hdmirtc_opus_encoder_get_lookahead(enc);
+	g_test_message("%u ms frames: click decoded at frame %d, expected %d (lookahead %u)", frame_ms, at,
+		       want, hdmirtc_opus_encoder_get_lookahead(enc));
+	g_assert_cmpint(at, >=, want - RATE / 1000);
+	g_assert_cmpint(at, <=, want + RATE / 1000);
+	g_assert_cmpuint(recovered, ==, 2);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/audio/tone/continuous", test_tone_continuous);
+	g_test_add_func("/audio/tone/click-on-the-second", test_tone_click_on_the_second);
+	g_test_add_func("/audio/opus/bad-settings", test_opus_bad_settings);
+	g_test_add_data_func("/audio/opus/click-timing-20ms", GUINT_TO_POINTER(20), test_opus_click_timing);
+	g_test_add_data_func("/audio/opus/click-timing-10ms", GUINT_TO_POINTER(10), test_opus_click_timing);
+	return g_test_run();
+}
