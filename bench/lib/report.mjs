@@ -48,7 +48,7 @@ function stageTable(rows) {
 function sendingTable(cpu) {
   const runs = cpu.runs.filter((r) => r.viewers > 0 && r.server.encode_end_to_last_send_us);
   if (!runs.length) return 'No run reported it.';
-  return table(['viewers', 'round', 'frames went to (viewers)', 'encoder out → network thread, median ms',
+  return table(['viewers', 'round', 'frames went to (viewers)', 'encoder out → sending begins, median ms',
     'encoder out → last send, median ms', 'p95 ms', 'send path'],
   runs.map((r) => {
     const lat = r.server.latency_us, fv = r.server.frame_viewers, s = r.server.encode_end_to_last_send_us;
@@ -233,7 +233,8 @@ function lossSection(l) {
     f(w.browser.total_freezes_duration_s, 2), String(w.browser.frames_decoded), String(w.browser.packets_lost),
     f(w.service?.nacked_pct), String(w.browser.nack_count), String(w.service?.retransmitted ?? '–'),
     String(w.browser.pli_count), f(w.browser.current_rtt_ms), f(w.service?.rtt_ms), f(w.browser.jitter_buffer_ms),
-    f(w.glass_to_glass_ms.median), f(w.glass_to_glass_ms.p95), String(w.reconnects)];
+    f(w.glass_to_glass_ms.median), f(w.glass_to_glass_ms.p95), f(w.capture_to_receive_ms?.median),
+    f(w.capture_to_receive_ms?.p95), String(w.reconnects)];
   return `## Under 10% loss and 100 ms delay (network namespaces)
 
 ${l.width}x${l.height}@${l.fps}, ${l.encoder ?? '?'} at ${l.bitrate_kbit_s ?? '?'} kbit/s, one headless chromium in its own
@@ -243,12 +244,14 @@ max(3 × the mean frame interval, mean + 150 ms) after the previous one). *Unrec
 (a retransmission in time makes up for a loss); *NACKed* = sequence numbers NACKed per packet sent (the service's count).
 
 ${table(['window', 's', 'fps', 'freezes', 'freeze s', 'frames decoded', 'unrecovered', 'NACKed %', 'NACKs', 'retransmitted',
-    'PLI', 'RTT ms (chromium)', 'RTT ms (service)', 'jitter buffer ms', 'glass→glass median', 'p95', 'reconnects'],
+    'PLI', 'RTT ms (chromium)', 'RTT ms (service)', 'jitter buffer ms', 'glass→glass median', 'p95',
+    'capture→receive median', 'p95', 'reconnects'],
   [row('clean', l.clean), row('under loss', l.loss),
     ...(l.ice_tcp ? [row(`ICE-TCP, all UDP dropped (pair: ${l.ice_tcp.protocol})`, l.ice_tcp.window)] : [])])}
 ${l.ice_tcp ? `
 The ICE-TCP row: a second topology whose router drops every UDP packet, no TURN server; the stream goes over the
-service's passive TCP candidate (RFC 6544; service pair \`${l.ice_tcp.ice_pair}\`), no loss added.
+service's passive TCP candidate (RFC 6544; service pair \`${l.ice_tcp.ice_pair}\`), no loss added. One session: its
+glass→glass median sits on one of chromium's 16.7 ms presentation steps; capture→receive compares the paths.
 ` : ''}`;
 }
 
@@ -304,8 +307,9 @@ ${cpuTable(result.cpu)}
 
 Sending after the encoder (the fan-out): per frame, the encoder's output → the last packet of the
 frame handed to the last viewer's socket, from the service's last 512 frames once all of them went to
-the run's viewers ("mixed" when they could not be waited for). The network-thread column is a
-difference of medians (the hand-off from the media thread). bench/whep-load decrypts every packet of
+the run's viewers ("mixed" when they could not be waited for). "Sending begins" is a difference of
+medians: near 0 when the media thread sends itself (the network thread asleep, status
+\`handoff_direct\`), the hand-off's wake-up when it cannot. bench/whep-load decrypts every packet of
 every viewer on the same cores, and loopback delivers each datagram inside the sender's system call.
 
 ${sendingTable(result.cpu)}
