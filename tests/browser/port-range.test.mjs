@@ -1,6 +1,7 @@
 // Issue 5, port range: every viewer's candidates use the configured UDP
-// range (one socket per viewer and address, BUNDLE), a full range gives a
-// clear 503 that names it, and a viewer that leaves frees its port.
+// range (one socket per viewer and address, BUNDLE; with ICE-TCP also one
+// listening TCP port of the same range), a full range gives a clear 503
+// that names it, and a viewer that leaves frees its port.
 // No browser needed: a recorded chromium offer is enough to make viewers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +19,12 @@ async function post(url) {
     retryAfter: res.headers.get('Retry-After') };
 }
 
-const ports = (sdp) => sdp.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:')).map((l) => Number(l.split(' ')[5]));
+// The ports of the candidates of one transport: 'udp', or 'tcp' for the
+// passive TCP ones (the active ones say port 9, RFC 6544).
+const ports = (sdp, transport = 'udp') => sdp.split(/\r?\n/)
+  .filter((l) => l.startsWith('a=candidate:') && l.split(' ')[2].toLowerCase() === transport &&
+    (transport === 'udp' || / tcptype passive/.test(l)))
+  .map((l) => Number(l.split(' ')[5]));
 
 test('udp-ports: candidates inside the range, a clear 503 when it is full, ports freed on DELETE', async () => {
   const service = await startService(['--udp-ports', '41000-41001', '--no-ipv6']);
@@ -29,6 +35,8 @@ test('udp-ports: candidates inside the range, a clear 503 when it is full, ports
     assert.equal(second.status, 201, second.body);
     const used = [...ports(first.body), ...ports(second.body)];
     assert.deepEqual(used.sort(), [41000, 41001], 'one port per viewer, both inside the range');
+    const listening = [...ports(first.body, 'tcp'), ...ports(second.body, 'tcp')];
+    assert.deepEqual(listening.sort(), [41000, 41001], 'ICE-TCP: one TCP port per viewer, inside the range');
 
     const full = await post(service.url);
     assert.equal(full.status, 503);
