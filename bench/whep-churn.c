@@ -125,15 +125,15 @@ static gboolean print_summary(Churn *churn)
 	gpointer why, count;
 
 	json_builder_begin_object(b);
-	whep_load_json_int(b, "cycles", churn->finished);
-	whep_load_json_int(b, "streamed", churn->streamed);
-	whep_load_json_int(b, "failed", churn->failed);
-	whep_load_json_int(b, "seconds", (g_get_monotonic_time() - churn->started_us) / G_USEC_PER_SEC);
+	hdmirtc_json_add_int(b, "cycles", churn->finished);
+	hdmirtc_json_add_int(b, "streamed", churn->streamed);
+	hdmirtc_json_add_int(b, "failed", churn->failed);
+	hdmirtc_json_add_int(b, "seconds", (g_get_monotonic_time() - churn->started_us) / G_USEC_PER_SEC);
 	json_builder_set_member_name(b, "failures");
 	json_builder_begin_object(b);
 	g_hash_table_iter_init(&it, churn->failures);
 	while (g_hash_table_iter_next(&it, &why, &count))
-		whep_load_json_int(b, why, GPOINTER_TO_UINT(count));
+		hdmirtc_json_add_int(b, why, GPOINTER_TO_UINT(count));
 	json_builder_end_object(b);
 	whep_load_json_percentiles(b, "connect_ms", churn->connect_ms);
 	json_builder_end_object(b);

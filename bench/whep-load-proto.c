@@ -298,12 +298,6 @@ gboolean whep_load_url_is_loopback(const char *url)
 	return g_strcmp0(host, "127.0.0.1") == 0 || g_strcmp0(host, "::1") == 0;
 }
 
-void whep_load_json_int(JsonBuilder *b, const char *name, gint64 value)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_int_value(b, value);
-}
-
 static int compare_gint64(const void *a, const void *b)
 {
 	gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
@@ -323,9 +317,9 @@ void whep_load_json_percentiles(JsonBuilder *b, const char *name, GArray *sample
 	}
 	qsort(v, n, sizeof(*v), compare_gint64);
 	json_builder_begin_object(b);
-	whep_load_json_int(b, "count", n);
-	whep_load_json_int(b, "median", v[n / 2]);
-	whep_load_json_int(b, "p95", v[MIN(n - 1, n * 95 / 100)]);
-	whep_load_json_int(b, "max", v[n - 1]);
+	hdmirtc_json_add_int(b, "count", n);
+	hdmirtc_json_add_int(b, "median", v[n / 2]);
+	hdmirtc_json_add_int(b, "p95", v[MIN(n - 1, n * 95 / 100)]);
+	hdmirtc_json_add_int(b, "max", v[n - 1]);
 	json_builder_end_object(b);
 }

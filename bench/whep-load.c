@@ -152,19 +152,19 @@ static gboolean on_shutdown(gpointer user_data)
 
 static void add_counters(JsonBuilder *b, const WhepLoadCounters *c)
 {
-	whep_load_json_int(b, "packets", (gint64)c->packets);
-	whep_load_json_int(b, "bytes", (gint64)c->bytes);
-	whep_load_json_int(b, "payload_bytes", (gint64)c->payload_bytes);
-	whep_load_json_int(b, "frames", (gint64)c->frames);
-	whep_load_json_int(b, "decrypt_failures", (gint64)c->decrypt_failures);
-	whep_load_json_int(b, "replayed", (gint64)c->replayed);
-	whep_load_json_int(b, "malformed", (gint64)c->malformed);
-	whep_load_json_int(b, "lost", (gint64)c->lost);
-	whep_load_json_int(b, "rtcp_received", (gint64)c->rtcp_received);
-	whep_load_json_int(b, "rtcp_failures", (gint64)c->rtcp_failures);
-	whep_load_json_int(b, "rr_sent", (gint64)c->rr_sent);
-	whep_load_json_int(b, "bad_rtcp_sent", (gint64)c->bad_rtcp_sent);
-	whep_load_json_int(b, "max_frame_gap_ms", c->max_frame_gap_ms);
+	hdmirtc_json_add_int(b, "packets", (gint64)c->packets);
+	hdmirtc_json_add_int(b, "bytes", (gint64)c->bytes);
+	hdmirtc_json_add_int(b, "payload_bytes", (gint64)c->payload_bytes);
+	hdmirtc_json_add_int(b, "frames", (gint64)c->frames);
+	hdmirtc_json_add_int(b, "decrypt_failures", (gint64)c->decrypt_failures);
+	hdmirtc_json_add_int(b, "replayed", (gint64)c->replayed);
+	hdmirtc_json_add_int(b, "malformed", (gint64)c->malformed);
+	hdmirtc_json_add_int(b, "lost", (gint64)c->lost);
+	hdmirtc_json_add_int(b, "rtcp_received", (gint64)c->rtcp_received);
+	hdmirtc_json_add_int(b, "rtcp_failures", (gint64)c->rtcp_failures);
+	hdmirtc_json_add_int(b, "rr_sent", (gint64)c->rr_sent);
+	hdmirtc_json_add_int(b, "bad_rtcp_sent", (gint64)c->bad_rtcp_sent);
+	hdmirtc_json_add_int(b, "max_frame_gap_ms", c->max_frame_gap_ms);
 }
 
 static void sum_counters(WhepLoadCounters *t, const WhepLoadCounters *c)
@@ -191,7 +191,7 @@ static void add_session(JsonBuilder *b, const WhepLoadSession *s, guint index)
 
 	g_array_append_vals(copy, samples->data, samples->len);
 	json_builder_begin_object(b);
-	whep_load_json_int(b, "index", index);
+	hdmirtc_json_add_int(b, "index", index);
 	json_builder_set_member_name(b, "state");
 	json_builder_add_string_value(b, whep_load_session_state_to_string(whep_load_session_get_state(s)));
 	json_builder_set_member_name(b, "error");
@@ -201,7 +201,7 @@ static void add_session(JsonBuilder *b, const WhepLoadSession *s, guint index)
 		json_builder_add_null_value(b);
 	json_builder_set_member_name(b, "srtp");
 	json_builder_add_string_value(b, hdmirtc_srtp_profile_to_string(whep_load_session_get_srtp_profile(s)));
-	whep_load_json_int(b, "connect_ms", whep_load_session_get_counters(s)->connect_ms);
+	hdmirtc_json_add_int(b, "connect_ms", whep_load_session_get_counters(s)->connect_ms);
 	add_counters(b, whep_load_session_get_counters(s));
 	whep_load_json_percentiles(b, "capture_to_receive_us", copy);
 	json_builder_end_object(b);
@@ -226,10 +226,10 @@ static gboolean add_totals(JsonBuilder *b, const Load *load)
 		if (c->connect_ms >= 0)
 			g_array_append_val(connect, c->connect_ms);
 	}
-	whep_load_json_int(b, "viewers_requested", load->opt.viewers);
-	whep_load_json_int(b, "viewers_streaming", streaming);
-	whep_load_json_int(b, "viewers_failed", (gint64)load->sessions->len - streaming);
-	whep_load_json_int(b, "streaming_ms", load->ready ? (load->end_us - load->ready_us) / 1000 : 0);
+	hdmirtc_json_add_int(b, "viewers_requested", load->opt.viewers);
+	hdmirtc_json_add_int(b, "viewers_streaming", streaming);
+	hdmirtc_json_add_int(b, "viewers_failed", (gint64)load->sessions->len - streaming);
+	hdmirtc_json_add_int(b, "streaming_ms", load->ready ? (load->end_us - load->ready_us) / 1000 : 0);
 	json_builder_set_member_name(b, "totals");
 	json_builder_begin_object(b);
 	add_counters(b, &t);

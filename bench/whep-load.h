@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "hdmirtc/dtls.h"
+#include "hdmirtc/json-members.h"
 
 G_BEGIN_DECLS
 
@@ -84,9 +85,8 @@ int whep_load_h264_depacketize(const guint8 *payload, gsize len, GByteArray *out
  * load generator refuses to talk to anything else. */
 gboolean whep_load_url_is_loopback(const char *url);
 
-/* JSON summary members: an integer; count, median, p95 and max of
- * samples (gint64, sorted in place), null when there is none. */
-void whep_load_json_int(JsonBuilder *b, const char *name, gint64 value);
+/* A JSON summary member: count, median, p95 and max of samples (gint64,
+ * sorted in place), null when there is none.  Integers: json-members.h. */
 void whep_load_json_percentiles(JsonBuilder *b, const char *name, GArray *samples);
 
 /* RFC 7983 demultiplexing of a datagram received on the ICE socket. */
