@@ -5,7 +5,6 @@
 
 struct HdmirtcOpusEncoder {
 	OpusEncoder *opus;
-	guint channels;
 	guint frame_size;
 	guint lookahead;
 };
@@ -29,7 +28,6 @@ HdmirtcOpusEncoder *hdmirtc_opus_encoder_new(guint channels, guint frame_ms, gui
 			    "6000..510000 bit/s", channels, frame_ms, bitrate);
 		return NULL;
 	}
-	enc->channels = channels;
 	enc->frame_size = HDMIRTC_AUDIO_RATE / 1000 * frame_ms;
 	/* AUDIO, not RESTRICTED_LOWDELAY: that one is CELT only, and the
 	 * in-band FEC lives in SILK's layer. */

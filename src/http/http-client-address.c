@@ -80,15 +80,15 @@ static char *client_key(GInetAddress *ip)
 	guint8 bytes[16];
 	g_autoptr(GInetAddress) prefix = NULL;
 	g_autofree char *text = ip_text(ip);
+	g_autofree char *network = NULL;
 
 	if (strchr(text, ':') == NULL || g_inet_address_get_is_loopback(ip))
 		return g_steal_pointer(&text);
 	memcpy(bytes, g_inet_address_to_bytes(ip), sizeof(bytes));
 	memset(bytes + 8, 0, 8);
 	prefix = g_inet_address_new_from_bytes(bytes, G_SOCKET_FAMILY_IPV6);
-	g_free(text);
-	text = g_inet_address_to_string(prefix);
-	return g_strconcat(text, "/64", NULL);
+	network = g_inet_address_to_string(prefix);
+	return g_strconcat(network, "/64", NULL);
 }
 
 char *hdmirtc_http_client_address(HdmirtcHttpServer *self, SoupServerMessage *msg)

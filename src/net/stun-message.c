@@ -123,6 +123,7 @@ static void set_error_response(const guint8 *body, gsize body_len, GError **erro
 	guint16 len = 0;
 	const guint8 *v = find_attribute(body, body_len, ATTR_ERROR_CODE, &len);
 	g_autofree char *reason = NULL;
+	g_autofree char *said = NULL;
 
 	if (!v || len < 4) {
 		g_set_error(error, HDMIRTC_NET_ERROR, HDMIRTC_NET_ERROR_REFUSED,
@@ -136,11 +137,9 @@ static void set_error_response(const guint8 *body, gsize body_len, GError **erro
 		if (g_ascii_iscntrl(*c))
 			*c = ' ';
 	}
-	if (!g_utf8_validate(reason, -1, NULL))
-		g_clear_pointer(&reason, g_free);
-	g_set_error(error, HDMIRTC_NET_ERROR, HDMIRTC_NET_ERROR_REFUSED,
-		    "the STUN server answered %u%s%s%s", (v[2] & 7u) * 100 + v[3] % 100,
-		    reason && *reason ? " (" : "", reason && *reason ? reason : "", reason && *reason ? ")" : "");
+	said = *reason && g_utf8_validate(reason, -1, NULL) ? g_strdup_printf(" (%s)", reason) : g_strdup("");
+	g_set_error(error, HDMIRTC_NET_ERROR, HDMIRTC_NET_ERROR_REFUSED, "the STUN server answered %u%s",
+		    (v[2] & 7u) * 100 + v[3] % 100, said);
 }
 
 gboolean hdmirtc_net_stun_parse_binding_response(const guint8 *buf, gsize len, const guint8 tid[12],

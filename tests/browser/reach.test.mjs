@@ -43,7 +43,7 @@ test('only a VPN link (tailscale0, not the default route) reaches the service: t
   });
 
 // POSTs a recorded chromium offer to url from namespace ns; the answer.
-function postOfferFrom(topo, ns, url) {
+function postOfferFrom(ns, url) {
   const offer = readFileSync(new URL('../unit/fixtures/chromium-recvonly-video.sdp', import.meta.url), 'utf8');
   return inNs(ns, process.execPath, '-e',
     `fetch(${JSON.stringify(new URL('whep', url).href)}, { method: 'POST', ` +
@@ -57,7 +57,7 @@ test('the same VPN link with interfaces set explicitly to eth0: no arrival candi
       const vpn = topo.addVpn();
       const service = await topo.startService(['--no-stun', '--no-ipv6', '--interfaces', 'eth0'],
         { urlHost: vpn.svc });
-      const lines = candidates(postOfferFrom(topo, topo.br, service.url));
+      const lines = candidates(postOfferFrom(topo.br, service.url));
       assert.ok(lines.some((l) => l.includes(' 10.77.1.2 ')), lines.join('\n'));
       assert.ok(!lines.some((l) => l.includes(` ${vpn.svc} `)), lines.join('\n'));
       const [viewer] = topo.status().viewers;
