@@ -5,6 +5,7 @@
 // URL: ?mode=mjpeg starts with MJPEG, ?overlay=0 hides the figures,
 // ?measure=0 stops reading the frame barcode, #token=... for a service
 // that wants a bearer token.
+import { timeClicks } from './audio-clicks.js';
 import { readBarcode } from './barcode.js';
 import { WhepSession, fetchIceServers } from './whep.js';
 
@@ -16,6 +17,7 @@ const mjpeg = document.getElementById('mjpeg');
 const stateEl = document.getElementById('state');
 const figuresEl = document.getElementById('figures');
 const switchEl = document.getElementById('mode-switch');
+const unmuteEl = document.getElementById('unmute');
 if (params.get('overlay') === '0') document.getElementById('overlay').classList.add('hidden');
 
 // No frame this long after the answer means WebRTC cannot get through.
@@ -47,6 +49,12 @@ const player = window.hdmirtc = {
   stats: {},
   pc: null,
   resource: null,
+  serviceAudio: false,      // the service sends sound (from /api/status)
+  sound: false,             // sound asked for (the button); off at first: autoplay rules
+  audio: false,             // the session has a sound track
+  clicks: 0,                // the tone's clicks heard
+  audioLatencyMs: [],       // click at its second (wall clock) -> heard (see audio-clicks.js)
+  avOffsetMs: null,         // audio after video (ms): median click latency - median frame latency
   iceRestarts: 0,           // ICE restarts started
   lastRecoveryMs: null,     // stall seen -> bytes flowing again
 };
@@ -149,6 +157,10 @@ async function collectWebrtcStats(pc) {
         totalDecodeTime: r.totalDecodeTime, codecId: r.codecId,
       });
     }
+    // The sound device's delay on the track's own playout path.
+    if (r.type === 'media-playout' && r.totalSamplesCount) {
+      s.audioPlayoutMs = (r.totalPlayoutDelay / r.totalSamplesCount) * 1000;
+    }
     if (r.type === 'remote-outbound-rtp' && r.kind === 'video') {
       s.senderReports = r.reportsSent;
       s.senderPackets = r.packetsSent;
@@ -178,9 +190,10 @@ async function updateFigures() {
       s.kbps !== undefined ? `${s.kbps.toFixed(0)} kbit/s` : '',
       s.rttMs != null ? `RTT ${s.rttMs.toFixed(1)} ms` : '',
       lat !== null ? `latency ${lat.toFixed(0)} ms` : '',
+      player.avOffsetMs !== null ? `A/V ${player.avOffsetMs >= 0 ? '+' : ''}${player.avOffsetMs.toFixed(0)} ms` : '',
     ];
   } else if (player.mode === 'mjpeg' && mjpeg.naturalWidth) {
-    parts = [`${mjpeg.naturalWidth}x${mjpeg.naturalHeight}`, 'MJPEG'];
+    parts = [`${mjpeg.naturalWidth}x${mjpeg.naturalHeight}`, 'MJPEG (no sound: WebRTC has it)'];
   }
   figuresEl.textContent = parts.filter(Boolean).join(' · ');
 }
@@ -249,7 +262,12 @@ let connectTimer = null;
 function stopWebrtc() {
   clearTimeout(retryTimer);
   clearTimeout(connectTimer);
-  if (player.session) player.session.close();
+  if (player.session) {
+    player.session.close();
+    if (player.session.audioContext) player.session.audioContext.close();
+  }
+  player.audio = false;
+  showUnmute();
   Object.assign(watch, { bytes: 0, movedAt: performance.now(), stalledAt: null, restarting: false });
   player.session = null;
   player.pc = null;
@@ -280,7 +298,8 @@ async function startWebrtc() {
     url: 'whep',
     headers: authHeaders,
     iceServers: player.iceServers || [],
-    onTrack: (track) => { video.srcObject = new MediaStream([track]); },
+    sound: player.sound,
+    onTrack: (track) => addTrack(session, track),
     onState: (state) => {
       if (session !== player.session) return;
       if (state === 'connected') {
@@ -313,6 +332,55 @@ function retryWebrtc(reason) {
   retryTimer = setTimeout(startWebrtc, retryDelay);
   retryDelay = Math.min(retryDelay * 2, 30000);
 }
+
+// ---- Sound ------------------------------------------------------------------
+
+// Both tracks in one stream, one element: the browser keeps them in sync.
+function addTrack(session, track) {
+  if (session !== player.session) return;
+  if (!session.stream) session.stream = new MediaStream();
+  session.stream.addTrack(track);
+  // A new session's stream replaces the last one's (whose last picture
+  // stayed up while reconnecting).
+  if (video.srcObject !== session.stream) video.srcObject = session.stream;
+  if (track.kind !== 'audio') return;
+  player.audio = true;
+  showUnmute();
+  timeClicks(track, onClick).then((context) => {
+    if (session !== player.session) context.close();
+    else session.audioContext = context;
+  }, () => { /* no AudioWorklet: no A/V figure */ });
+}
+
+function onClick(trackWallMs) {
+  // Until the first stats there is no device delay to add.
+  if (player.stats.audioPlayoutMs === undefined) return;
+  const wallMs = trackWallMs + player.stats.audioPlayoutMs;
+  player.clicks++;
+  // Latencies below a second: the click belongs to the second just begun.
+  pushSample(player.audioLatencyMs, wallMs - Math.floor(wallMs / 1000) * 1000);
+  const audio = median(player.audioLatencyMs.slice(-10));
+  const videoMs = median(player.latencyMs.slice(-60));
+  player.avOffsetMs = videoMs === null ? null : audio - videoMs;
+}
+
+function showUnmute() {
+  unmuteEl.hidden = !(player.mode === 'webrtc' && player.serviceAudio);
+  unmuteEl.textContent = player.sound ? 'Mute' : 'Unmute';
+  unmuteEl.setAttribute('aria-pressed', String(player.sound));
+}
+
+// Sound on or off is a new session (whep.js: the sound track, and the
+// lip sync that costs the video some delay, only while it is wanted); the
+// click is the gesture that lets the browser play sound.
+unmuteEl.addEventListener('click', () => {
+  player.sound = !player.sound;
+  video.muted = !player.sound;
+  player.audioLatencyMs = [];
+  player.avOffsetMs = null;
+  startWebrtc();
+  showUnmute();
+});
 
 // ---- MJPEG ------------------------------------------------------------------
 
@@ -353,6 +421,7 @@ mjpeg.addEventListener('error', () => {
 function showSwitch() {
   player.switchVisible = player.webrtcSupported && player.serviceWebrtc;
   switchEl.hidden = !player.switchVisible;
+  showUnmute();
   for (const button of switchEl.querySelectorAll('button')) {
     button.setAttribute('aria-pressed', String(button.dataset.mode === player.mode));
   }
@@ -381,7 +450,9 @@ async function serviceStatus() {
   try {
     const res = await fetch('api/status', { headers: authHeaders });
     if (res.status === 401) return 'token';
-    return res.ok && Array.isArray((await res.json()).viewers) ? 'webrtc' : 'none';
+    const status = res.ok ? await res.json() : {};
+    player.serviceAudio = !!status.audio;
+    return Array.isArray(status.viewers) ? 'webrtc' : 'none';
   } catch (e) {
     return 'none';
   }

@@ -1,13 +1,24 @@
 // A WHEP client (draft-ietf-wish-whep): one recvonly H.264 video
-// transceiver, the offer POSTed once ICE gathering is done (or after a
-// second), ICE restart by PATCH (RFC 8840 fragment, If-Match: * as WHEP
-// 4.4.1 asks of a restart), DELETE on close.  Header extensions: abs-capture-time is
-// asked for, since chromium leaves it off by default.
+// transceiver (and with sound, one recvonly Opus one after it), the offer
+// POSTed once ICE gathering is done (or after a second), ICE restart by
+// PATCH (RFC 8840 fragment, If-Match: * as WHEP 4.4.1 asks of a restart),
+// DELETE on close.  Header extensions: abs-capture-time is asked for,
+// since chromium leaves it off by default.
+//
+// Sound or the lowest latency: with the playout-delay extension the
+// service asks for no video playout delay, and chromium then shows each
+// frame as it is decoded, out of reach of its lip sync; audio always
+// comes later (its frames, the jitter buffer, the sound device).  So a
+// session with sound leaves playout-delay out, and chromium delays the
+// video to play in sync with the sound; a session without keeps it.
 
-function offerAbsCaptureTime(transceiver) {
+function chooseExtensions(transceiver, sound) {
   if (!transceiver.getHeaderExtensionsToNegotiate) return;
-  const exts = transceiver.getHeaderExtensionsToNegotiate().map((e) =>
-    (e.uri.endsWith('/abs-capture-time') && e.direction === 'stopped' ? { ...e, direction: 'sendrecv' } : e));
+  const exts = transceiver.getHeaderExtensionsToNegotiate().map((e) => {
+    if (e.uri.endsWith('/abs-capture-time') && e.direction === 'stopped') return { ...e, direction: 'sendrecv' };
+    if (sound && e.uri.endsWith('/playout-delay')) return { ...e, direction: 'stopped' };
+    return e;
+  });
   try { transceiver.setHeaderExtensionsToNegotiate(exts); } catch (e) { /* keep the defaults */ }
 }
 
@@ -76,17 +87,22 @@ export function applyRestartFragment(answer, fragment) {
 }
 
 export class WhepSession {
-  // onTrack(MediaStreamTrack), onState(RTCPeerConnectionState)
-  constructor({ url, headers = {}, iceServers = [], onTrack, onState }) {
+  // onTrack(MediaStreamTrack), onState(RTCPeerConnectionState); sound:
+  // ask for the audio track too (and play in sync, see above).
+  constructor({ url, headers = {}, iceServers = [], sound = false, onTrack, onState }) {
     this.url = url;
     this.headers = headers;
     this.resource = null;
     this.pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', iceServers });
-    const transceiver = this.pc.addTransceiver('video', { direction: 'recvonly' });
-    offerAbsCaptureTime(transceiver);
-    // The smallest jitter buffer: an IP-KVM is interactive.
-    if ('jitterBufferTarget' in transceiver.receiver) transceiver.receiver.jitterBufferTarget = 0;
-    else transceiver.receiver.playoutDelayHint = 0;
+    const transceivers = [this.pc.addTransceiver('video', { direction: 'recvonly' })];
+    chooseExtensions(transceivers[0], sound);
+    // Sound second: the video's section carries the transport (BUNDLE).
+    if (sound) transceivers.push(this.pc.addTransceiver('audio', { direction: 'recvonly' }));
+    // The smallest jitter buffers: an IP-KVM is interactive.
+    for (const { receiver } of transceivers) {
+      if ('jitterBufferTarget' in receiver) receiver.jitterBufferTarget = 0;
+      else receiver.playoutDelayHint = 0;
+    }
     this.pc.ontrack = (ev) => onTrack(ev.track);
     this.pc.onconnectionstatechange = () => onState(this.pc.connectionState);
   }

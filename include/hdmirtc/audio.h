@@ -50,4 +50,20 @@ guint hdmirtc_opus_encoder_get_lookahead(HdmirtcOpusEncoder *enc);
 gssize hdmirtc_opus_encoder_encode(HdmirtcOpusEncoder *enc, const gint16 *pcm, guint8 *out,
                                    gsize out_size, GError **error);
 
+/* One encoded Opus frame on its way from the audio thread to the viewers
+ * (each writes its own RTP header around the same bytes).  Times are those
+ * of its first sample; sample_pos counts 48 kHz samples since the source
+ * started, so consecutive packets differ by exactly their n_samples unless
+ * the source had a gap (then discontinuity is set: the RTP marker bit of
+ * RFC 7587 / RFC 3551 4.1 tells the receiver a talkspurt begins). */
+typedef struct {
+	const guint8 *data;
+	gsize len;
+	guint64 sample_pos;
+	guint n_samples;
+	gint64 capture_mono_us;
+	gint64 capture_wall_us;
+	gboolean discontinuity;
+} HdmirtcAudioPacket;
+
 G_END_DECLS

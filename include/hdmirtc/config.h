@@ -37,6 +37,13 @@ typedef enum {
 	HDMIRTC_CONFIG_SOURCE_V4L2,
 } HdmirtcConfigSource;
 
+/* Where the sound comes from (issue 16). */
+typedef enum {
+	HDMIRTC_CONFIG_AUDIO_AUTO,           /* the HDMI bridge's sound card if there is one, else the tone */
+	HDMIRTC_CONFIG_AUDIO_TONE,           /* synthetic: a tone with a click on each second */
+	HDMIRTC_CONFIG_AUDIO_NONE,           /* video only */
+} HdmirtcConfigAudio;
+
 typedef enum {
 	HDMIRTC_CONFIG_ENCODER_AUTO,         /* V4L2 M2M if there is one, else x264 */
 	HDMIRTC_CONFIG_ENCODER_X264,
@@ -102,6 +109,11 @@ typedef struct HdmirtcConfig {
 	gboolean ipv6;
 	gboolean ice_tcp;               /* passive TCP host candidates too (RFC 6544) */
 	char **public_addresses;        /* IP literals announced as host candidates (1:1 NAT) */
+
+	/* [audio] */
+	HdmirtcConfigAudio audio;
+	guint audio_frame_ms;           /* Opus frame: 10 or 20 ms */
+	guint audio_bitrate_kbps;
 
 	/* [log] */
 	GLogLevelFlags log_level;       /* G_LOG_LEVEL_ERROR .. G_LOG_LEVEL_DEBUG: the most verbose level shown */

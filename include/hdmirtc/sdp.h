@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* SDP for the WHEP endpoint: parse a browser's offer (RFC 8866, JSEP),
- * choose the H.264 payload type hdmirtc can send to it, and build the answer
- * (RFC 3264: every offered m= section kept in order, only the chosen video
- * section accepted, send-only, a=setup:active, ICE full agent in the
+ * choose the H.264 payload type hdmirtc can send to it (and the Opus one,
+ * RFC 7587, when it has audio), and build the answer (RFC 3264: every
+ * offered m= section kept in order, only the chosen video and audio sections
+ * accepted, send-only, BUNDLEd, a=setup:active, ICE full agent in the
  * controlled role).  Also parses trickle-ICE fragments (RFC 8840,
  * application/trickle-ice-sdpfrag) for WHEP PATCH.
  *
@@ -176,6 +177,29 @@ typedef struct {
 gboolean hdmirtc_sdp_offer_choose_h264(const HdmirtcSdpOffer *offer, HdmirtcSdpVideoChoice *choice,
                                        GError **error);
 
+/* What hdmirtc will send as audio for one offer.  Borrows from the offer. */
+typedef struct {
+	guint media_index;              /* index in offer->media */
+	const HdmirtcSdpMedia *media;
+	guint8 payload_type;            /* opus/48000/2 */
+	guint ext_id[HDMIRTC_SDP_EXT_COUNT];   /* as in HdmirtcSdpVideoChoice; only MID and ABS_CAPTURE_TIME are ever set */
+	HdmirtcSdpDirection ext_direction[HDMIRTC_SDP_EXT_COUNT];
+} HdmirtcSdpAudioChoice;
+
+/* Picks the audio section to send Opus on, given the video choice: the
+ * first audio section that is not rejected (port 0 without bundle-only), is
+ * UDP/TLS/RTP/SAVPF, recvonly or sendrecv, offers opus/48000/2 (encoding
+ * name in any case), and is in the same a=group:BUNDLE group as the video
+ * section (hdmirtc has one transport per viewer); it also passes the
+ * transport checks of _choose_h264.  Never an error: the session goes on
+ * with video only.  FALSE when no section qualifies, with *why_not (if
+ * why_not is not NULL; a static string) saying why for the log and status,
+ * for the section that came closest: "no audio section", "audio is not
+ * bundled with video", "no opus/48000/2 offered", ...  TRUE sets *why_not
+ * to NULL. */
+gboolean hdmirtc_sdp_offer_choose_opus(const HdmirtcSdpOffer *offer, const HdmirtcSdpVideoChoice *video,
+                                       HdmirtcSdpAudioChoice *choice, const char **why_not);
+
 typedef struct {
 	guint64 session_id;             /* o= line; at most 2^63-1 (RFC 3264) */
 	guint64 session_version;
@@ -189,6 +213,9 @@ typedef struct {
 	const char *cname;              /* 1..255 printable, no spaces */
 	const char *stream_id;          /* msid, 1..64 token chars */
 	const char *track_id;
+	guint32 audio_ssrc;             /* 0: the service has no audio: every audio section is rejected */
+	const char *audio_track_id;     /* msid track of the audio, 1..64 token chars; required when
+	                                 * audio_ssrc != 0 (and then other than track_id) */
 	/* We write transport-wide sequence numbers and read TWCC feedback: answer
 	 * the transport-wide-cc extension and rtcp-fb transport-cc if offered.
 	 * FALSE: answer neither (REMB only). */
@@ -204,17 +231,32 @@ typedef struct {
 gboolean hdmirtc_sdp_dtls_is_server(HdmirtcSdpSetup offered, gboolean prefer_server);
 
 /* Builds the answer to offer (CRLF line ends).  Runs _choose_h264 itself
- * and fails with its errors, or PARAMS for bad params.  Returns a new string
- * (g_free) or NULL. */
+ * and fails with its errors, or PARAMS for bad params; with audio_ssrc it
+ * also runs _choose_opus and accepts that audio section if there is one.
+ * Both accepted sections carry the transport lines, one a=msid stream
+ * (so browsers play them in sync) and are BUNDLEd in the order of the
+ * offer's group; only the first of them there (the answerer-tagged one, see
+ * _tagged_mid) carries the candidates.  Returns a new string (g_free) or
+ * NULL. */
 char *hdmirtc_sdp_answer_build(const HdmirtcSdpOffer *offer, const HdmirtcSdpAnswerParams *params,
                                GError **error);
+
+/* The mid of the accepted section that carries the answer's candidates,
+ * for the ICE restart fragment and for matching trickle PATCHes: of the
+ * video and, when audio is not NULL (the audio hdmirtc_sdp_answer_build
+ * accepts), the audio section, the one whose mid the offer's BUNDLE group
+ * lists first (RFC 8843 7.3.1; for browsers that is offer order).  NULL
+ * when that section has no mid. */
+const char *hdmirtc_sdp_answer_tagged_mid(const HdmirtcSdpOffer *offer, const HdmirtcSdpVideoChoice *video,
+                                          const HdmirtcSdpAudioChoice *audio);
 
 /* What the answer fragment of an ICE restart carries. */
 typedef struct {
 	const char *ice_ufrag;          /* the new ones */
 	const char *ice_pwd;
-	const char *mid;                /* the session's mid, NULL if the offer had none */
-	guint8 payload_type;
+	const char *mid;                /* the tagged section's (_tagged_mid), NULL if it had none */
+	gboolean audio;                 /* that section is the audio one: "m=audio" */
+	guint8 payload_type;            /* of that section */
 	const char *const *candidates;  /* NULL-terminated "candidate:..." lines, may be NULL */
 	gboolean gathering_complete;    /* adds a=end-of-candidates */
 } HdmirtcSdpRestartParams;

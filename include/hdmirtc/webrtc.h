@@ -13,6 +13,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "hdmirtc/audio.h"
 #include "hdmirtc/frame.h"
 
 G_BEGIN_DECLS
@@ -69,6 +70,9 @@ typedef struct {
 	 * store) and whether certificates are checked at all. */
 	const char *turn_tls_ca;
 	gboolean turn_tls_verify;
+	/* The service sends sound: answers accept an Opus audio section
+	 * bundled with the video (FALSE: every audio section is rejected). */
+	gboolean audio;
 } HdmirtcWebrtcConfig;
 
 typedef struct HdmirtcWebrtc HdmirtcWebrtc;
@@ -136,6 +140,9 @@ void hdmirtc_webrtc_set_local_addresses(HdmirtcWebrtc *w, const char *const *add
 
 /* Sends one encoded access unit to every connected viewer. */
 void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au);
+
+/* Sends one Opus packet to every connected viewer with an audio track. */
+void hdmirtc_webrtc_send_audio(HdmirtcWebrtc *w, const HdmirtcAudioPacket *pkt);
 
 /* Adds "viewers" (array) and "keyframe_requests" members to an object
  * being built. */

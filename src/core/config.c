@@ -19,6 +19,7 @@ G_DEFINE_QUARK(hdmirtc-config-error-quark, hdmirtc_config_error)
 /* Enum fields are stored through an int pointer. */
 G_STATIC_ASSERT(sizeof(HdmirtcConfigSource) == sizeof(int));
 G_STATIC_ASSERT(sizeof(HdmirtcConfigEncoder) == sizeof(int));
+G_STATIC_ASSERT(sizeof(HdmirtcConfigAudio) == sizeof(int));
 G_STATIC_ASSERT(sizeof(HdmirtcConfigDtlsRole) == sizeof(int));
 G_STATIC_ASSERT(sizeof(GLogLevelFlags) == sizeof(int));
 
@@ -33,6 +34,13 @@ static const EnumValue encoder_values[] = {
 	{ "auto", HDMIRTC_CONFIG_ENCODER_AUTO },
 	{ "x264", HDMIRTC_CONFIG_ENCODER_X264 },
 	{ "m2m", HDMIRTC_CONFIG_ENCODER_M2M },
+	{ NULL, 0 },
+};
+
+static const EnumValue audio_values[] = {
+	{ "auto", HDMIRTC_CONFIG_AUDIO_AUTO },
+	{ "tone", HDMIRTC_CONFIG_AUDIO_TONE },
+	{ "none", HDMIRTC_CONFIG_AUDIO_NONE },
 	{ NULL, 0 },
 };
 
@@ -176,6 +184,14 @@ const Option hdmirtc_config_options[] = {
 	  .help = "Public IP addresses announced as host candidates (static 1:1 NAT); "
 	          "comma-separated, the option may be repeated" },
 
+	{ "audio", "source", NULL, "audio", OPT_ENUM, F(audio), 0, "auto", .values = audio_values,
+	  .help = "Sound sent beside the video (Opus); auto = the HDMI bridge's sound card if there is "
+	          "one, else a quiet tone with a click on each second; none = video only" },
+	{ "audio", "frame-ms", NULL, "audio-frame-ms", OPT_UINT, F(audio_frame_ms), 0, "20", 10, 20, 10,
+	  .arg = "MS", .help = "Opus frame length: 20 ms, or 10 ms for less delay at a higher packet rate" },
+	{ "audio", "bitrate", NULL, "audio-bitrate", OPT_UINT, F(audio_bitrate_kbps), 0, "64", 6, 510,
+	  .arg = "KBIT/S", .help = "Opus bitrate in kbit/s" },
+
 	{ "log", "level", NULL, "log-level", OPT_ENUM, F(log_level), 0, "message", .values = log_values,
 	  .help = "Most verbose log level shown" },
 };
@@ -184,11 +200,12 @@ const Alias hdmirtc_config_aliases[] = {
 	{ "no-ipv6", 0, "ipv6", "false", "Same as --ipv6=false" },
 	{ "no-tls", 0, "tls", "false", "Same as --tls=false" },
 	{ "no-ice-tcp", 0, "ice-tcp", "false", "Same as --ice-tcp=false" },
+	{ "no-audio", 0, "audio", "none", "Same as --audio=none" },
 	{ "no-stun", 0, "stun-server", "", "Use no STUN server; same as --stun-server=\"\"" },
 	{ "verbose", 'v', "log-level", "debug", "Same as --log-level=debug" },
 };
 
-const char *const hdmirtc_config_groups[] = { "http", "source", "encoder", "webrtc", "log", NULL };
+const char *const hdmirtc_config_groups[] = { "http", "source", "encoder", "webrtc", "audio", "log", NULL };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(hdmirtc_config_options) == HDMIRTC_CONFIG_N_OPTIONS);
 G_STATIC_ASSERT(G_N_ELEMENTS(hdmirtc_config_aliases) == HDMIRTC_CONFIG_N_ALIASES);

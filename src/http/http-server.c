@@ -7,8 +7,9 @@
 
 #include "hdmirtc-build.h"
 
+/* The files src/http/meson.build compiles in: the page's routes. */
 static const char *const page_files[] = {
-	"index.html", "player.js", "whep.js", "barcode.js", "style.css",
+	"index.html", "player.js", "whep.js", "barcode.js", "audio-clicks.js", "click-worklet.js", "style.css",
 };
 
 static gboolean has_control_char(const char *text)

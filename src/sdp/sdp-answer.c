@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* Offer/answer for WHEP: pick the H.264 payload type, then answer as a
- * send-only sender (RFC 3264, RFC 8829 JSEP, RFC 8843 BUNDLE).  hdmirtc
- * retransmits on the main SSRC and takes no rtx or FEC, so the answer names
- * exactly one payload type. */
+/* Offer/answer for WHEP: pick the H.264 payload type and, beside it, an
+ * Opus one, then answer as a send-only sender (RFC 3264, RFC 8829 JSEP,
+ * RFC 8843 BUNDLE).  hdmirtc retransmits on the main SSRC and takes no rtx
+ * or FEC, so each accepted section names exactly one payload type. */
 #include "sdp-private.h"
 
 #include <string.h>
@@ -64,27 +64,34 @@ static const HdmirtcSdpPayload *pick_payload(const HdmirtcSdpMedia *m)
 	return best;
 }
 
+/* Why a section's transport cannot carry the session, or NULL. */
+static const char *transport_problem(const HdmirtcSdpMedia *m)
+{
+	if (!m->ice_ufrag || !m->ice_pwd)
+		return "no a=ice-ufrag and a=ice-pwd";
+	if (!m->has_sha256_fingerprint)
+		return "no sha-256 a=fingerprint";
+	if (m->setup == HDMIRTC_SDP_SETUP_NONE)
+		return "no a=setup";
+	if (m->setup == HDMIRTC_SDP_SETUP_HOLDCONN)
+		return "a=setup:holdconn: no DTLS connection wanted";
+	if (!m->rtcp_mux)
+		return "no a=rtcp-mux: hdmirtc sends RTP and RTCP on one port";
+	return NULL;
+}
+
 static gboolean check_transport(const HdmirtcSdpMedia *m, GError **error)
 {
-	const char *why = NULL;
+	const char *why = transport_problem(m);
 
-	if (!m->ice_ufrag || !m->ice_pwd)
-		why = "no a=ice-ufrag and a=ice-pwd";
-	else if (!m->has_sha256_fingerprint)
-		why = "no sha-256 a=fingerprint";
-	else if (m->setup == HDMIRTC_SDP_SETUP_NONE)
-		why = "no a=setup";
-	else if (m->setup == HDMIRTC_SDP_SETUP_HOLDCONN)
-		why = "a=setup:holdconn: no DTLS connection wanted";
-	else if (!m->rtcp_mux)
-		why = "no a=rtcp-mux: hdmirtc sends RTP and RTCP on one port";
 	if (why)
 		g_set_error(error, HDMIRTC_SDP_ERROR, HDMIRTC_SDP_ERROR_INVALID, "line %u: video m= section: %s",
 		            m->line, why);
 	return why == NULL;
 }
 
-/* Why a video section cannot be answered at all, or NULL if it can. */
+/* Why a section cannot be answered at all (hdmirtc only sends), or NULL if
+ * it can. */
 static const char *unusable_reason(const HdmirtcSdpMedia *m)
 {
 	if (m->port == 0 && !m->bundle_only)
@@ -96,7 +103,17 @@ static const char *unusable_reason(const HdmirtcSdpMedia *m)
 	return NULL;
 }
 
-static void fill_extensions(const HdmirtcSdpMedia *m, HdmirtcSdpVideoChoice *choice)
+#define EXT_BIT(x) (1u << (x))
+#define VIDEO_EXTS (EXT_BIT(HDMIRTC_SDP_EXT_COUNT) - 1)
+/* Playout-delay is a video extension, and hdmirtc writes transport-wide
+ * sequence numbers on video only: answering it for audio would promise
+ * them there too. */
+#define AUDIO_EXTS (EXT_BIT(HDMIRTC_SDP_EXT_MID) | EXT_BIT(HDMIRTC_SDP_EXT_ABS_CAPTURE_TIME))
+
+/* The offered ids (0: not offered) and directions of the extensions in
+ * wanted (EXT_BIT mask) that hdmirtc can send on section m. */
+static void fill_extensions(const HdmirtcSdpMedia *m, guint wanted, guint ids[HDMIRTC_SDP_EXT_COUNT],
+                            HdmirtcSdpDirection dirs[HDMIRTC_SDP_EXT_COUNT])
 {
 	for (guint i = 0; i < m->extmaps->len; i++) {
 		const HdmirtcSdpExtmap *e = &g_array_index(m->extmaps, HdmirtcSdpExtmap, i);
@@ -106,9 +123,9 @@ static void fill_extensions(const HdmirtcSdpMedia *m, HdmirtcSdpVideoChoice *cho
 		    e->direction == HDMIRTC_SDP_DIRECTION_INACTIVE)
 			continue;
 		for (guint x = 0; x < HDMIRTC_SDP_EXT_COUNT; x++) {
-			if (choice->ext_id[x] == 0 && strcmp(e->uri, ext_uris[x]) == 0) {
-				choice->ext_id[x] = e->id;
-				choice->ext_direction[x] = e->direction;
+			if ((wanted & EXT_BIT(x)) && ids[x] == 0 && strcmp(e->uri, ext_uris[x]) == 0) {
+				ids[x] = e->id;
+				dirs[x] = e->direction;
 			}
 		}
 	}
@@ -216,10 +233,95 @@ gboolean hdmirtc_sdp_offer_choose_h264(const HdmirtcSdpOffer *offer, HdmirtcSdpV
 		choice->payload_type = pl->pt;
 		memcpy(choice->profile_level_id, pl->profile_level_id, sizeof(choice->profile_level_id));
 		choice->feedback = pl->feedback;
-		fill_extensions(m, choice);
+		fill_extensions(m, VIDEO_EXTS, choice->ext_id, choice->ext_direction);
 		return TRUE;
 	}
 	return fail_choice(any_video, last, reason, all_port0, error);
+}
+
+/* The mids of the a=group:BUNDLE that holds mid, or NULL. */
+static const char *const *bundle_group_of(const HdmirtcSdpOffer *offer, const char *mid)
+{
+	for (guint g = 0; mid && g < offer->bundle_groups->len; g++) {
+		const char *const *mids = offer->bundle_groups->pdata[g];
+
+		if (g_strv_contains(mids, mid))
+			return mids;
+	}
+	return NULL;
+}
+
+/* The first opus/48000/2 payload type of a section (RFC 7587 7: the
+ * rtpmap always says 2 channels, whatever is sent). */
+static const HdmirtcSdpPayload *find_opus(const HdmirtcSdpMedia *m)
+{
+	for (guint i = 0; i < m->payloads->len; i++) {
+		const HdmirtcSdpPayload *pl = &g_array_index(m->payloads, HdmirtcSdpPayload, i);
+
+		if (pl->encoding && g_ascii_strcasecmp(pl->encoding, "opus") == 0 &&
+		    pl->clock_rate == 48000 && pl->channels == 2)
+			return pl;
+	}
+	return NULL;
+}
+
+/* Why audio section m cannot carry Opus beside the video section, or NULL
+ * with *opus set.  *stage says how many checks m passed, so that among
+ * several sections the closest miss is reported. */
+static const char *audio_problem(const HdmirtcSdpOffer *offer, const HdmirtcSdpMedia *video,
+                                 const HdmirtcSdpMedia *m, const HdmirtcSdpPayload **opus, guint *stage)
+{
+	const char *const *group = bundle_group_of(offer, video->mid);
+	const char *why;
+
+	*stage = 0;
+	if ((why = unusable_reason(m)))
+		return why;
+	*stage = 1;
+	/* One transport per viewer: audio must share the video's. */
+	if (!group || !m->mid || !g_strv_contains(group, m->mid))
+		return "audio is not bundled with video";
+	*stage = 2;
+	if ((why = transport_problem(m)))
+		return why;
+	*stage = 3;
+	*opus = find_opus(m);
+	return *opus ? NULL : "no opus/48000/2 offered";
+}
+
+gboolean hdmirtc_sdp_offer_choose_opus(const HdmirtcSdpOffer *offer, const HdmirtcSdpVideoChoice *video,
+                                       HdmirtcSdpAudioChoice *choice, const char **why_not)
+{
+	const char *reason = "no audio section";
+	int best_stage = -1;
+
+	g_return_val_if_fail(offer && video && video->media && choice, FALSE);
+	memset(choice, 0, sizeof(*choice));
+	for (guint i = 0; i < offer->media->len; i++) {
+		const HdmirtcSdpMedia *m = offer->media->pdata[i];
+		const HdmirtcSdpPayload *opus = NULL;
+		const char *why;
+		guint stage;
+
+		if (m->type != HDMIRTC_SDP_MEDIA_AUDIO)
+			continue;
+		why = audio_problem(offer, video->media, m, &opus, &stage);
+		if (!why) {
+			choice->media_index = i;
+			choice->media = m;
+			choice->payload_type = opus->pt;
+			fill_extensions(m, AUDIO_EXTS, choice->ext_id, choice->ext_direction);
+			reason = NULL;
+			break;
+		}
+		if ((int)stage > best_stage) {
+			best_stage = (int)stage;
+			reason = why;
+		}
+	}
+	if (why_not)
+		*why_not = reason;
+	return reason == NULL;
 }
 
 /* ---- answering ---- */
@@ -251,6 +353,19 @@ static gboolean candidate_param_valid(const char *c)
 	return TRUE;
 }
 
+/* Both tracks are in one RTP session (BUNDLE): each needs its own SSRC,
+ * and its own msid track in the shared stream. */
+static const char *audio_params_problem(const HdmirtcSdpAnswerParams *p)
+{
+	if (p->audio_ssrc == p->ssrc)
+		return "audio_ssrc must differ from ssrc";
+	if (!p->audio_track_id || !hdmirtc_sdp_token_valid(p->audio_track_id, 1, 64))
+		return "audio_track_id must be 1..64 token characters";
+	if (strcmp(p->audio_track_id, p->track_id) == 0)
+		return "audio_track_id must differ from track_id";
+	return NULL;
+}
+
 static const char *params_problem(const HdmirtcSdpAnswerParams *p)
 {
 	char alg[16];
@@ -275,17 +390,7 @@ static const char *params_problem(const HdmirtcSdpAnswerParams *p)
 	for (guint i = 0; p->candidates && p->candidates[i]; i++)
 		if (!candidate_param_valid(p->candidates[i]))
 			return "a candidate is not one \"candidate:...\" line";
-	return NULL;
-}
-
-static gboolean mid_in_bundle(const HdmirtcSdpOffer *offer, const char *mid)
-{
-	for (guint g = 0; mid && g < offer->bundle_groups->len; g++) {
-		char **mids = offer->bundle_groups->pdata[g];
-		if (g_strv_contains((const char *const *)mids, mid))
-			return TRUE;
-	}
-	return FALSE;
+	return p->audio_ssrc ? audio_params_problem(p) : NULL;
 }
 
 static void append_rejected(GString *s, const HdmirtcSdpMedia *m)
@@ -298,14 +403,32 @@ static void append_rejected(GString *s, const HdmirtcSdpMedia *m)
 		g_string_append_printf(s, "a=mid:%s\r\n", m->mid);
 }
 
-static void append_extensions(GString *s, const HdmirtcSdpVideoChoice *c, gboolean transport_cc)
+/* What every accepted section of one answer shares. */
+typedef struct {
+	const HdmirtcSdpAnswerParams *p;
+	const char *setup;                      /* "active" or "passive", for the one DTLS session */
+	const HdmirtcSdpMedia *tagged;          /* the section that carries the candidates */
+} AnswerCommon;
+
+/* What differs between the accepted video and audio sections, besides the
+ * codec lines. */
+typedef struct {
+	const HdmirtcSdpMedia *media;
+	guint payload_type;
+	const guint *ext_id;                    /* [HDMIRTC_SDP_EXT_COUNT] */
+	const HdmirtcSdpDirection *ext_direction;
+	guint32 ssrc;
+	const char *track_id;
+} AcceptedSection;
+
+static void append_extensions(GString *s, const AcceptedSection *a, gboolean transport_cc)
 {
 	for (guint x = 0; x < HDMIRTC_SDP_EXT_COUNT; x++) {
-		if (!c->ext_id[x] || (x == HDMIRTC_SDP_EXT_TRANSPORT_CC && !transport_cc))
+		if (!a->ext_id[x] || (x == HDMIRTC_SDP_EXT_TRANSPORT_CC && !transport_cc))
 			continue;
 		/* An extension offered recvonly is answered sendonly (RFC 8285 6). */
-		g_string_append_printf(s, "a=extmap:%u%s %s\r\n", c->ext_id[x],
-		                       c->ext_direction[x] == HDMIRTC_SDP_DIRECTION_RECVONLY ? "/sendonly" : "",
+		g_string_append_printf(s, "a=extmap:%u%s %s\r\n", a->ext_id[x],
+		                       a->ext_direction[x] == HDMIRTC_SDP_DIRECTION_RECVONLY ? "/sendonly" : "",
 		                       ext_uris[x]);
 	}
 }
@@ -338,54 +461,155 @@ gboolean hdmirtc_sdp_dtls_is_server(HdmirtcSdpSetup offered, gboolean prefer_ser
 	return offered == HDMIRTC_SDP_SETUP_ACTIVE || (offered == HDMIRTC_SDP_SETUP_ACTPASS && prefer_server);
 }
 
-static void append_accepted(GString *s, const HdmirtcSdpVideoChoice *c, const HdmirtcSdpAnswerParams *p)
+/* From the m= line to the codec lines.  Every accepted section repeats the
+ * transport lines: aiortc refuses a bundled section without them. */
+static void append_head(GString *s, const AcceptedSection *a, const AnswerCommon *c)
 {
-	const HdmirtcSdpMedia *m = c->media;
+	const HdmirtcSdpMedia *m = a->media;
+	const HdmirtcSdpAnswerParams *p = c->p;
 
-	g_string_append_printf(s, "m=video 9 %s %u\r\nc=IN IP4 0.0.0.0\r\n", m->proto, c->payload_type);
+	g_string_append_printf(s, "m=%s 9 %s %u\r\nc=IN IP4 0.0.0.0\r\n", m->media, m->proto, a->payload_type);
 	g_string_append_printf(s, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=ice-options:trickle\r\n",
 	                       p->ice_ufrag, p->ice_pwd);
-	g_string_append_printf(s, "a=fingerprint:%s\r\na=setup:%s\r\n", p->fingerprint,
-	                       hdmirtc_sdp_dtls_is_server(m->setup, p->prefer_dtls_server) ? "passive" : "active");
+	g_string_append_printf(s, "a=fingerprint:%s\r\na=setup:%s\r\n", p->fingerprint, c->setup);
 	if (m->mid)
 		g_string_append_printf(s, "a=mid:%s\r\n", m->mid);
-	append_extensions(s, c, p->transport_cc);
-	g_string_append_printf(s, "a=sendonly\r\na=msid:%s %s\r\na=rtcp-mux\r\n", p->stream_id, p->track_id);
+	append_extensions(s, a, p->transport_cc);
+	/* One msid stream for both tracks: browsers play the tracks of one
+	 * stream in sync. */
+	g_string_append_printf(s, "a=sendonly\r\na=msid:%s %s\r\na=rtcp-mux\r\n", p->stream_id, a->track_id);
 	if (m->rtcp_rsize)
 		g_string_append(s, "a=rtcp-rsize\r\n");
-	append_codec(s, c, p->transport_cc);
+}
+
+/* After the codec lines.  The candidates go only into the answerer-tagged
+ * section (RFC 8843 7.3.1, RFC 8829 5.3.1): the others share its transport. */
+static void append_tail(GString *s, const AcceptedSection *a, const AnswerCommon *c)
+{
+	const HdmirtcSdpAnswerParams *p = c->p;
+
 	g_string_append_printf(s, "a=ssrc:%u cname:%s\r\na=ssrc:%u msid:%s %s\r\n",
-	                       p->ssrc, p->cname, p->ssrc, p->stream_id, p->track_id);
+	                       a->ssrc, p->cname, a->ssrc, p->stream_id, a->track_id);
+	if (a->media != c->tagged)
+		return;
 	for (guint i = 0; p->candidates && p->candidates[i]; i++)
 		g_string_append_printf(s, "a=%s\r\n", candidate_value(p->candidates[i]));
 	if (p->gathering_complete)
 		g_string_append(s, "a=end-of-candidates\r\n");
 }
 
+static void append_video(GString *s, const HdmirtcSdpVideoChoice *v, const AnswerCommon *c)
+{
+	const AcceptedSection a = { v->media, v->payload_type, v->ext_id, v->ext_direction,
+	                            c->p->ssrc, c->p->track_id };
+
+	append_head(s, &a, c);
+	append_codec(s, v, c->p->transport_cc);
+	append_tail(s, &a, c);
+}
+
+/* RFC 7587 7: sprop-stereo says the stream may be stereo; Chromium also
+ * wants stereo=1 before it decodes in stereo.  minptime 10 and in-band FEC
+ * are what hdmirtc's encoder does at most and always. */
+static void append_audio(GString *s, const HdmirtcSdpAudioChoice *au, const AnswerCommon *c)
+{
+	const AcceptedSection a = { au->media, au->payload_type, au->ext_id, au->ext_direction,
+	                            c->p->audio_ssrc, c->p->audio_track_id };
+	guint pt = au->payload_type;
+
+	append_head(s, &a, c);
+	g_string_append_printf(s, "a=rtpmap:%u opus/48000/2\r\n"
+	                       "a=fmtp:%u minptime=10;useinbandfec=1;sprop-stereo=1;stereo=1\r\n", pt, pt);
+	append_tail(s, &a, c);
+}
+
+/* The accepted sections in the order of the BUNDLE group that holds the
+ * video, so the first is the answerer-tagged one (RFC 8843 7.3.1: the
+ * offerer-tagged one if accepted); just the video when audio is NULL or the
+ * video is in no group.  Returns how many (1 or 2). */
+static guint bundle_order(const HdmirtcSdpOffer *offer, const HdmirtcSdpVideoChoice *v,
+                          const HdmirtcSdpAudioChoice *a, const HdmirtcSdpMedia *out[2])
+{
+	const char *const *group = bundle_group_of(offer, v->media->mid);
+	guint n = 0;
+
+	out[0] = v->media;
+	if (!a || !group)
+		return 1;
+	/* the group holds the video's mid, and choose_opus took the audio from it */
+	for (guint i = 0; group[i] && n < 2; i++) {
+		const HdmirtcSdpMedia *m = g_strcmp0(group[i], v->media->mid) == 0 ? v->media :
+		                           g_strcmp0(group[i], a->media->mid) == 0 ? a->media : NULL;
+
+		if (m && (n == 0 || out[0] != m))     /* a mid may be listed twice */
+			out[n++] = m;
+	}
+	return n;
+}
+
+const char *hdmirtc_sdp_answer_tagged_mid(const HdmirtcSdpOffer *offer, const HdmirtcSdpVideoChoice *video,
+                                          const HdmirtcSdpAudioChoice *audio)
+{
+	const HdmirtcSdpMedia *order[2];
+
+	g_return_val_if_fail(offer && video && video->media, NULL);
+	g_return_val_if_fail(!audio || audio->media, NULL);
+	bundle_order(offer, video, audio, order);
+	return order[0]->mid;
+}
+
+static void append_bundle(GString *s, const HdmirtcSdpOffer *offer, const HdmirtcSdpVideoChoice *v,
+                          const HdmirtcSdpAudioChoice *a)
+{
+	const HdmirtcSdpMedia *order[2];
+	guint n = bundle_order(offer, v, a, order);
+
+	if (!bundle_group_of(offer, v->media->mid))
+		return;
+	g_string_append(s, "a=group:BUNDLE");
+	for (guint i = 0; i < n; i++)
+		g_string_append_printf(s, " %s", order[i]->mid);
+	g_string_append(s, "\r\n");
+}
+
+static gboolean params_valid(const HdmirtcSdpAnswerParams *params, GError **error)
+{
+	const char *problem = params_problem(params);
+
+	if (problem)
+		g_set_error(error, HDMIRTC_SDP_ERROR, HDMIRTC_SDP_ERROR_PARAMS, "answer parameters: %s", problem);
+	return problem == NULL;
+}
+
 char *hdmirtc_sdp_answer_build(const HdmirtcSdpOffer *offer, const HdmirtcSdpAnswerParams *params,
                                GError **error)
 {
-	HdmirtcSdpVideoChoice choice;
-	const char *problem;
+	HdmirtcSdpVideoChoice video;
+	HdmirtcSdpAudioChoice audio;
+	const HdmirtcSdpAudioChoice *a = NULL;
+	const HdmirtcSdpMedia *order[2];
+	AnswerCommon common = { .p = params };
 	GString *s;
 
 	g_return_val_if_fail(offer && params, NULL);
-	problem = params_problem(params);
-	if (problem) {
-		g_set_error(error, HDMIRTC_SDP_ERROR, HDMIRTC_SDP_ERROR_PARAMS, "answer parameters: %s", problem);
+	if (!params_valid(params, error) || !hdmirtc_sdp_offer_choose_h264(offer, &video, error))
 		return NULL;
-	}
-	if (!hdmirtc_sdp_offer_choose_h264(offer, &choice, error))
-		return NULL;
-	s = g_string_sized_new(2048);
+	if (params->audio_ssrc && hdmirtc_sdp_offer_choose_opus(offer, &video, &audio, NULL))
+		a = &audio;
+	bundle_order(offer, &video, a, order);
+	common.tagged = order[0];
+	common.setup = hdmirtc_sdp_dtls_is_server(video.media->setup, params->prefer_dtls_server) ?
+	               "passive" : "active";
+	s = g_string_sized_new(4096);
 	g_string_append_printf(s, "v=0\r\no=- %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " IN IP4 0.0.0.0\r\n"
 	                       "s=-\r\nt=0 0\r\n", params->session_id, params->session_version);
-	if (mid_in_bundle(offer, choice.media->mid))
-		g_string_append_printf(s, "a=group:BUNDLE %s\r\n", choice.media->mid);
+	append_bundle(s, offer, &video, a);
 	g_string_append_printf(s, "a=msid-semantic: WMS %s\r\n", params->stream_id);
 	for (guint i = 0; i < offer->media->len; i++) {
-		if (i == choice.media_index)
-			append_accepted(s, &choice, params);
+		if (i == video.media_index)
+			append_video(s, &video, &common);
+		else if (a && i == a->media_index)
+			append_audio(s, a, &common);
 		else
 			append_rejected(s, offer->media->pdata[i]);
 	}
@@ -417,7 +641,8 @@ char *hdmirtc_sdp_restart_fragment_build(const HdmirtcSdpRestartParams *p, GErro
 	s = g_string_sized_new(1024);
 	g_string_append_printf(s, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=ice-options:trickle\r\n",
 	                       p->ice_ufrag, p->ice_pwd);
-	g_string_append_printf(s, "m=video 9 UDP/TLS/RTP/SAVPF %u\r\n", p->payload_type);
+	g_string_append_printf(s, "m=%s 9 UDP/TLS/RTP/SAVPF %u\r\n", p->audio ? "audio" : "video",
+	                       p->payload_type);
 	if (p->mid)
 		g_string_append_printf(s, "a=mid:%s\r\n", p->mid);
 	for (guint i = 0; p->candidates && p->candidates[i]; i++)

@@ -7,6 +7,7 @@
 #include "hdmirtc/http.h"
 #include "hdmirtc/net.h"
 #include "hdmirtc/webrtc.h"
+#include "audio-pipeline.h"
 #include "config-reload.h"
 #include "media-pipeline.h"
 #include "service.h"
@@ -27,6 +28,7 @@ struct HdmirtcService {
 	gint64 started_us;
 	HdmirtcMediaPipeline *media;
 	HdmirtcWebrtc *webrtc;
+	HdmirtcAudioPipeline *audio;    /* NULL: no sound (audio = none) */
 	HdmirtcHttpServer *http;
 	GStrv urls;
 	char *edid_store;               /* "" = uploads are not kept */

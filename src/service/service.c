@@ -163,6 +163,8 @@ static JsonNode *on_status(gpointer user_data)
 	json_builder_add_int_value(b, (g_get_monotonic_time() - s->started_us) / G_USEC_PER_SEC);
 	hdmirtc_media_pipeline_add_status(s->media, b);
 	hdmirtc_webrtc_add_status(s->webrtc, b);
+	if (s->audio)
+		hdmirtc_audio_pipeline_add_status(s->audio, b);
 	hdmirtc_service_add_network_status(s, b);
 	hdmirtc_http_server_add_status(s->http, b);
 	add_memory_status(b);
@@ -324,6 +326,29 @@ static gboolean start_media(HdmirtcService *s, const HdmirtcConfig *c, GError **
 	return s->media != NULL;
 }
 
+static void on_audio_packet(const HdmirtcAudioPacket *pkt, gpointer user_data)
+{
+	HdmirtcService *s = user_data;
+
+	hdmirtc_webrtc_send_audio(s->webrtc, pkt);
+}
+
+/* auto is the tone until the bridge's sound card is read (ALSA capture is
+ * the next step of issue 16). */
+static gboolean start_audio(HdmirtcService *s, const HdmirtcConfig *c, GError **error)
+{
+	HdmirtcAudioPipelineConfig ac = {
+		.source = "tone",
+		.frame_ms = c->audio_frame_ms,
+		.bitrate_kbps = c->audio_bitrate_kbps,
+	};
+
+	if (c->audio == HDMIRTC_CONFIG_AUDIO_NONE)
+		return TRUE;
+	s->audio = hdmirtc_audio_pipeline_new(&ac, s->ctx, on_audio_packet, s, error);
+	return s->audio != NULL;
+}
+
 static gboolean start_webrtc(HdmirtcService *s, const HdmirtcConfig *c, GError **error)
 {
 	HdmirtcWebrtcConfig wc = {
@@ -338,6 +363,7 @@ static gboolean start_webrtc(HdmirtcService *s, const HdmirtcConfig *c, GError *
 		.public_addresses = (const char *const *)c->public_addresses,
 		.turn_tls_ca = c->turn_tls_ca,
 		.turn_tls_verify = c->turn_tls_verify,
+		.audio = c->audio != HDMIRTC_CONFIG_AUDIO_NONE,
 	};
 
 	if (!hdmirtc_service_choose_addresses(s, c, error))
@@ -411,7 +437,8 @@ HdmirtcService *hdmirtc_service_new(const HdmirtcConfig *config, GError **error)
 	s->stun_server = g_strdup(config->stun_server);
 	s->edid_store = g_strdup(config->edid_store);
 	s->edid_configured = g_strdup(config->edid);
-	if (!start_webrtc(s, config, error) || !start_media(s, config, error)) {
+	if (!start_webrtc(s, config, error) || !start_media(s, config, error) ||
+	    !start_audio(s, config, error)) {
 		hdmirtc_service_free(s);
 		return NULL;
 	}
@@ -432,6 +459,7 @@ void hdmirtc_service_free(HdmirtcService *s)
 	hdmirtc_config_reload_free(s->reload);
 	hdmirtc_service_stop_network(s);
 	hdmirtc_http_server_free(s->http);
+	hdmirtc_audio_pipeline_free(s->audio);
 	hdmirtc_media_pipeline_free(s->media);
 	hdmirtc_webrtc_free(s->webrtc);
 	g_strfreev(s->urls);

@@ -20,6 +20,7 @@ struct HdmirtcWebrtc {
 	guint max_viewers;
 	HdmirtcDtlsCert *cert;
 	gboolean prefer_dtls_server;
+	gboolean audio;                 /* HdmirtcWebrtcConfig.audio */
 	HdmirtcIceConfig ice;
 	GStrv local_addresses;
 	GStrv public_addresses;

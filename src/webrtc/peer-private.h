@@ -32,6 +32,28 @@ typedef struct {
 	gint64 last_frame_capture_to_last_send_us;
 } HdmirtcPeerStats;
 
+/* The Opus track (peer-audio.c); on FALSE when the offer had no audio
+ * section hdmirtc could take, or the service has no sound. */
+typedef struct {
+	gboolean on;
+	gboolean tagged;                /* HdmirtcPeerConfig.audio_tagged */
+	const char *why_not;            /* static: why it is off */
+	char *mid;
+	guint8 payload_type;
+	guint8 mid_ext_id;
+	guint8 abs_capture_time_ext_id;
+	guint32 ssrc;
+	guint32 ts_offset;
+	guint16 next_seq;
+	guint64 packets_sent;
+	guint64 payload_bytes_sent;
+	guint64 send_errors;
+	/* The newest packet's first sample: with the monotonic clock, where
+	 * the RTP timestamp stands at any time (the SR's clock). */
+	gint64 last_capture_mono_us;
+	guint64 last_sample_pos;
+} PeerAudio;
+
 struct HdmirtcPeer {
 	char *id;
 	char *etag;
@@ -77,6 +99,7 @@ struct HdmirtcPeer {
 	guint32 last_fir_seq;
 	gboolean have_fir_seq;
 	HdmirtcPeerStats stats;
+	PeerAudio audio;
 	guint8 buf[PEER_MAX_DATAGRAM];      /* outgoing RTP/RTCP */
 	guint8 rx_buf[PEER_MAX_DATAGRAM];   /* incoming SRTCP, decrypted in place */
 };
@@ -85,4 +108,10 @@ void hdmirtc_peer_close(HdmirtcPeer *peer, const char *reason);
 /* Destroys the peer's timer *id (if any) and zeroes *id. */
 void hdmirtc_peer_remove_timer(HdmirtcPeer *peer, guint *id);
 void hdmirtc_peer_start_media(HdmirtcPeer *peer);
+/* peer-audio.c: takes the negotiated audio (config->audio NULL: none); the SR for the audio SSRC, sent with the video's; the audio
+ * part of the status. */
+void hdmirtc_peer_audio_init(HdmirtcPeer *peer, const HdmirtcPeerConfig *config);
+void hdmirtc_peer_audio_clear(HdmirtcPeer *peer);
+void hdmirtc_peer_audio_send_sr(HdmirtcPeer *peer, guint64 ntp, gint64 now_mono_us);
+void hdmirtc_peer_audio_add_status(HdmirtcPeer *peer, JsonBuilder *b);
 void hdmirtc_peer_stop_media(HdmirtcPeer *peer);

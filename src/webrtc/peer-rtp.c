@@ -138,10 +138,11 @@ static gboolean on_sr_timer(gpointer user_data)
 {
 	HdmirtcPeer *peer = user_data;
 	guint8 rtcp[256];
+	gint64 now = g_get_monotonic_time();
 	HdmirtcRtcpSenderInfo info = {
 		.ssrc = peer->ssrc,
 		.ntp = hdmirtc_ntp_from_wall_us(g_get_real_time()),
-		.rtp_timestamp = hdmirtc_rtp_timestamp_90khz(g_get_monotonic_time(), peer->ts_offset),
+		.rtp_timestamp = hdmirtc_rtp_timestamp_90khz(now, peer->ts_offset),
 		.packet_count = (guint32)peer->stats.packets_sent,
 		.octet_count = (guint32)peer->stats.payload_bytes_sent,
 	};
@@ -155,6 +156,8 @@ static gboolean on_sr_timer(gpointer user_data)
 		if (hdmirtc_srtp_session_protect_rtcp(peer->srtp, rtcp, &n, sizeof(rtcp)) == 0)
 			hdmirtc_ice_transport_send(peer->ice, rtcp, n);
 	}
+	/* The same instant on both clocks: what lip sync is made of. */
+	hdmirtc_peer_audio_send_sr(peer, info.ntp, now);
 	return G_SOURCE_CONTINUE;
 }
 

@@ -57,5 +57,6 @@ void hdmirtc_peer_add_status(HdmirtcPeer *peer, JsonBuilder *b)
 	hdmirtc_json_add_int(b, "bitrate_kbps", (gint64)s->bitrate_kbps);
 	hdmirtc_json_add_int(b, "nacked_permille", (gint64)s->nacked_permille);
 	hdmirtc_json_add_int(b, "capture_to_last_send_us", s->last_frame_capture_to_last_send_us);
+	hdmirtc_peer_audio_add_status(peer, b);
 	json_builder_end_object(b);
 }

@@ -243,6 +243,8 @@ char *hdmirtc_peer_build_answer(HdmirtcPeer *peer, const HdmirtcSdpOffer *offer,
 		.cname = peer->cname,
 		.stream_id = stream_id,
 		.track_id = "video",
+		.audio_ssrc = peer->audio.on ? peer->audio.ssrc : 0,
+		.audio_track_id = "audio",
 		/* The role already taken: the answer says the same. */
 		.prefer_dtls_server = peer->dtls_server,
 	};
@@ -272,11 +274,14 @@ char *hdmirtc_peer_build_restart_fragment(HdmirtcPeer *peer, GError **error)
 	HdmirtcSdpRestartParams params = {
 		.ice_ufrag = hdmirtc_ice_transport_get_ufrag(peer->ice),
 		.ice_pwd = hdmirtc_ice_transport_get_pwd(peer->ice),
-		.mid = peer->mid[0] ? peer->mid : NULL,
-		.payload_type = peer->payload_type,
+		.mid = peer->audio.tagged ? peer->audio.mid : peer->mid,
+		.audio = peer->audio.tagged,
+		.payload_type = peer->audio.tagged ? peer->audio.payload_type : peer->payload_type,
 		.gathering_complete = hdmirtc_ice_transport_is_gathering_done(peer->ice),
 	};
 
+	if (!params.mid[0])
+		params.mid = NULL;
 	g_ptr_array_add(candidates, NULL);
 	params.candidates = (const char *const *)candidates->pdata;
 	return hdmirtc_sdp_restart_fragment_build(&params, error);
@@ -303,6 +308,7 @@ HdmirtcPeer *hdmirtc_peer_new(GMainContext *ctx, const HdmirtcPeerConfig *config
 	g_snprintf(peer->cname, sizeof(peer->cname), "hdmirtc-%08x", g_random_int());
 	peer->history = hdmirtc_rtp_history_new(HISTORY_PACKETS);
 	take_choice(peer, choice, config->prefer_dtls_server);
+	hdmirtc_peer_audio_init(peer, config);
 
 	if (!start_dtls(peer, config->cert, error) || !start_ice(peer, config, choice->media, error)) {
 		hdmirtc_peer_free(peer);
@@ -326,6 +332,7 @@ void hdmirtc_peer_free(HdmirtcPeer *peer)
 	g_free(peer->remote_fingerprint);
 	g_free(peer->arrival_address);
 	g_free(peer->mid);
+	hdmirtc_peer_audio_clear(peer);
 	g_free(peer->etag);
 	g_free(peer->id);
 	g_free(peer);
@@ -354,6 +361,11 @@ HdmirtcPeerState hdmirtc_peer_get_state(HdmirtcPeer *peer)
 HdmirtcIceTransport *hdmirtc_peer_get_ice(HdmirtcPeer *peer)
 {
 	return peer->ice;
+}
+
+gboolean hdmirtc_peer_has_mid(HdmirtcPeer *peer, const char *mid)
+{
+	return g_str_equal(mid, peer->mid) || (peer->audio.on && g_str_equal(mid, peer->audio.mid));
 }
 
 const char *hdmirtc_peer_get_mid(HdmirtcPeer *peer)

@@ -5,6 +5,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "hdmirtc/audio.h"
 #include "hdmirtc/dtls.h"
 #include "hdmirtc/rtp.h"
 #include "hdmirtc/sdp.h"
@@ -35,6 +36,13 @@ typedef struct {
 	const HdmirtcIceConfig *ice;
 	gboolean prefer_dtls_server;    /* to an actpass offer */
 	const char *arrival_address;    /* where the WHEP POST came in; NULL = unknown */
+	/* The audio section to send Opus on; NULL = video only, and
+	 * audio_why_not (static) says why. */
+	const HdmirtcSdpAudioChoice *audio;
+	const char *audio_why_not;
+	/* The audio section carries the transport (it comes first in the
+	 * offer's BUNDLE group): ICE restart answers name it. */
+	gboolean audio_tagged;
 } HdmirtcPeerConfig;
 
 /* Creates the peer for an offer the caller has parsed and chosen a codec
@@ -62,6 +70,9 @@ const char *hdmirtc_peer_get_id(HdmirtcPeer *peer);
 const char *hdmirtc_peer_get_etag(HdmirtcPeer *peer);
 HdmirtcPeerState hdmirtc_peer_get_state(HdmirtcPeer *peer);
 HdmirtcIceTransport *hdmirtc_peer_get_ice(HdmirtcPeer *peer);
+/* TRUE when mid names one of the session's sections (video or audio). */
+gboolean hdmirtc_peer_has_mid(HdmirtcPeer *peer, const char *mid);
+/* The video section's mid ("" when the offer had none). */
 const char *hdmirtc_peer_get_mid(HdmirtcPeer *peer);
 
 /* Scratch space for the packets of one frame on their way to one viewer
@@ -80,6 +91,9 @@ void hdmirtc_peer_batch_free(HdmirtcPeerBatch *batch);
  * hdmirtc_peer_end_frame(). */
 gint64 hdmirtc_peer_send_frame(HdmirtcPeer *peer, HdmirtcRtpPacketList *list,
                                HdmirtcPeerBatch *batch);
+/* Sends one Opus packet on the audio track, if the viewer has one and
+ * streams (peer-audio.c). */
+void hdmirtc_peer_send_audio(HdmirtcPeer *peer, const HdmirtcAudioPacket *pkt);
 /* Network thread, before a frame: TRUE when send_frame() for it touches
  * nothing but this peer's own state and socket, so another thread may make
  * the call while the network thread waits for it (send-workers.h). */

@@ -231,6 +231,16 @@ void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au)
 	hdmirtc_rtp_packet_list_unref(list);
 }
 
+void hdmirtc_webrtc_send_audio(HdmirtcWebrtc *w, const HdmirtcAudioPacket *pkt)
+{
+	GHashTableIter it;
+	gpointer value;
+
+	g_hash_table_iter_init(&it, w->peers);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		hdmirtc_peer_send_audio(value, pkt);
+}
+
 void hdmirtc_webrtc_add_status(HdmirtcWebrtc *w, JsonBuilder *b)
 {
 	GHashTableIter it;
@@ -287,6 +297,7 @@ HdmirtcWebrtc *hdmirtc_webrtc_new(GMainContext *ctx, const HdmirtcWebrtcConfig *
 	w->ctx = g_main_context_ref(ctx);
 	w->max_viewers = config->max_viewers;
 	w->prefer_dtls_server = config->prefer_dtls_server;
+	w->audio = config->audio;
 	w->request_keyframe = request_keyframe;
 	w->user_data = user_data;
 	w->keyframe_min_interval_us = (gint64)config->keyframe_min_interval_ms * 1000;

@@ -133,6 +133,7 @@ static HdmirtcPeer *create_peer(HdmirtcWebrtc *w, const HdmirtcSdpOffer *offer,
                                 const char *arrival_address, GError **error)
 {
 	HdmirtcSdpVideoChoice choice;
+	HdmirtcSdpAudioChoice audio;
 	HdmirtcPeerConfig config = { .cert = w->cert, .ice = &w->ice,
 	                             .prefer_dtls_server = w->prefer_dtls_server,
 	                             .arrival_address = arrival_address };
@@ -146,6 +147,13 @@ static HdmirtcPeer *create_peer(HdmirtcWebrtc *w, const HdmirtcSdpOffer *offer,
 	}
 	if (!hdmirtc_sdp_offer_choose_h264(offer, &choice, error))
 		return NULL;
+	config.audio_why_not = "the service has no audio";
+	if (w->audio && hdmirtc_sdp_offer_choose_opus(offer, &choice, &audio, &config.audio_why_not)) {
+		const char *tagged = hdmirtc_sdp_answer_tagged_mid(offer, &choice, &audio);
+
+		config.audio = &audio;
+		config.audio_tagged = tagged && audio.media->mid && g_str_equal(tagged, audio.media->mid);
+	}
 	peer = hdmirtc_peer_new(w->ctx, &config, &choice, &peer_callbacks, w, &local);
 	if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE) && w->ice.port_max) {
 		g_set_error(error, HDMIRTC_WEBRTC_ERROR, HDMIRTC_WEBRTC_ERROR_NETWORK,
@@ -223,7 +231,7 @@ static gboolean check_fragment_mid(HdmirtcPeer *peer, const HdmirtcSdpFrag *frag
 	for (guint i = 0; i < frag->media->len; i++) {
 		HdmirtcSdpFragMedia *m = frag->media->pdata[i];
 
-		if (m->mid && !g_str_equal(m->mid, hdmirtc_peer_get_mid(peer))) {
+		if (m->mid && !hdmirtc_peer_has_mid(peer, m->mid)) {
 			g_set_error(error, HDMIRTC_WEBRTC_ERROR, HDMIRTC_WEBRTC_ERROR_BAD_FRAGMENT,
 				    "fragment names mid '%s'; this session streams mid '%s'", m->mid,
 				    hdmirtc_peer_get_mid(peer));

@@ -30,6 +30,18 @@ static HdmirtcSdpAnswerParams default_params(void)
 	return p;
 }
 
+#define AUDIO_SSRC 305419896u
+
+/* The same with audio on. */
+static HdmirtcSdpAnswerParams audio_params(void)
+{
+	HdmirtcSdpAnswerParams p = default_params();
+
+	p.audio_ssrc = AUDIO_SSRC;
+	p.audio_track_id = "audio0";
+	return p;
+}
+
 static char *load(const char *name, gsize *len)
 {
 	g_autofree char *path = g_build_filename(FIXTURES_DIR, name, NULL);
@@ -329,7 +341,26 @@ static void check_feedback_line(char **sec, const HdmirtcSdpPayload *offered, gu
 	g_assert_cmpint(has_line(sec, line), ==, (offered->feedback & bit) != 0);
 }
 
-static void check_extensions(char **sec, const HdmirtcSdpMedia *om)
+#define EXT(x) (1u << (x))
+#define VIDEO_EXTS_ANSWERED (EXT(HDMIRTC_SDP_EXT_MID) | EXT(HDMIRTC_SDP_EXT_ABS_CAPTURE_TIME) | \
+                             EXT(HDMIRTC_SDP_EXT_PLAYOUT_DELAY))
+#define AUDIO_EXTS_ANSWERED (EXT(HDMIRTC_SDP_EXT_MID) | EXT(HDMIRTC_SDP_EXT_ABS_CAPTURE_TIME))
+
+/* Whether e is one of the extensions in wanted (EXT() bits) that the
+ * browser will receive. */
+static gboolean extension_answered(const HdmirtcSdpExtmap *e, guint wanted)
+{
+	if (e->direction == HDMIRTC_SDP_DIRECTION_SENDONLY || e->direction == HDMIRTC_SDP_DIRECTION_INACTIVE)
+		return FALSE;
+	for (guint x = 0; x < HDMIRTC_SDP_EXT_COUNT; x++)
+		if ((wanted & EXT(x)) && strcmp(e->uri, hdmirtc_sdp_ext_uri((HdmirtcSdpExt)x)) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+/* Exactly the offered extensions of wanted are answered, with their ids,
+ * recvonly ones as sendonly. */
+static void check_extensions(char **sec, const HdmirtcSdpMedia *om, guint wanted)
 {
 	guint expected = 0;
 
@@ -337,9 +368,7 @@ static void check_extensions(char **sec, const HdmirtcSdpMedia *om)
 		const HdmirtcSdpExtmap *e = &g_array_index(om->extmaps, HdmirtcSdpExtmap, i);
 		g_autofree char *line = NULL;
 
-		if (strcmp(e->uri, hdmirtc_sdp_ext_uri(HDMIRTC_SDP_EXT_MID)) != 0 &&
-		    strcmp(e->uri, hdmirtc_sdp_ext_uri(HDMIRTC_SDP_EXT_ABS_CAPTURE_TIME)) != 0 &&
-		    strcmp(e->uri, hdmirtc_sdp_ext_uri(HDMIRTC_SDP_EXT_PLAYOUT_DELAY)) != 0)
+		if (!extension_answered(e, wanted))
 			continue;
 		line = g_strdup_printf("a=extmap:%u%s %s", e->id,
 		                       e->direction == HDMIRTC_SDP_DIRECTION_RECVONLY ? "/sendonly" : "", e->uri);
@@ -347,7 +376,6 @@ static void check_extensions(char **sec, const HdmirtcSdpMedia *om)
 		expected++;
 	}
 	g_assert_cmpuint(count_prefix(sec, "a=extmap:"), ==, expected);
-	g_assert_cmpuint(count_prefix(sec, "a=rtcp-fb:"), <=, 4);
 }
 
 static void check_accepted(char **sec, const HdmirtcSdpMedia *om, const AnswerCase *c)
@@ -389,7 +417,8 @@ static void check_accepted(char **sec, const HdmirtcSdpMedia *om, const AnswerCa
 	check_feedback_line(sec, offered, HDMIRTC_SDP_FB_NACK_PLI, "nack pli");
 	check_feedback_line(sec, offered, HDMIRTC_SDP_FB_CCM_FIR, "ccm fir");
 	check_feedback_line(sec, offered, HDMIRTC_SDP_FB_GOOG_REMB, "goog-remb");
-	check_extensions(sec, om);
+	g_assert_cmpuint(count_prefix(sec, "a=rtcp-fb:"), <=, 4);
+	check_extensions(sec, om, VIDEO_EXTS_ANSWERED);
 }
 
 static void check_rejected(char **sec, const HdmirtcSdpMedia *om)
@@ -406,6 +435,21 @@ static void check_rejected(char **sec, const HdmirtcSdpMedia *om)
 	g_assert_cmpuint(g_strv_length(sec), ==, om->mid ? 3 : 2);
 }
 
+/* The answer's lines, without the empty string after the last CRLF. */
+static char **answer_lines(const char *answer)
+{
+	char **lines = g_strsplit(answer, "\r\n", -1);
+	guint n = g_strv_length(lines);
+
+	g_assert_true(g_str_has_suffix(answer, "\r\n"));
+	g_assert_cmpstr(lines[n - 1], ==, "");
+	g_free(lines[n - 1]);
+	lines[n - 1] = NULL;
+	for (guint i = 0; lines[i]; i++)
+		g_assert_null(strchr(lines[i], '\n'));
+	return lines;
+}
+
 static void test_answer_real(gconstpointer data)
 {
 	const AnswerCase *c = data;
@@ -416,17 +460,9 @@ static void test_answer_real(gconstpointer data)
 	g_auto(GStrv) lines = NULL;
 	g_autofree char *bundle = g_strdup_printf("a=group:BUNDLE %s", c->mid);
 	g_autoptr(HdmirtcSdpOffer) reparsed = NULL;
-	guint n;
 
 	g_assert_no_error(error);
-	g_assert_true(g_str_has_suffix(answer, "\r\n"));
-	lines = g_strsplit(answer, "\r\n", -1);
-	n = g_strv_length(lines);
-	g_assert_cmpstr(lines[n - 1], ==, "");
-	g_free(lines[n - 1]);
-	lines[n - 1] = NULL;
-	for (guint i = 0; lines[i]; i++)
-		g_assert_null(strchr(lines[i], '\n'));
+	lines = answer_lines(answer);
 	g_assert_cmpstr(lines[0], ==, "v=0");
 	g_assert_cmpstr(lines[1], ==, "o=- 4611686018427387903 2 IN IP4 0.0.0.0");
 	g_assert_true(has_line(lines, bundle));
@@ -722,7 +758,7 @@ static void test_parse_prefixes_and_flips(void)
 	g_autofree char *text = load("edited-firefox-recvonly-video-audio.sdp", &len);
 	g_autofree char *copy = g_memdup2(text, len);
 	GRand *rand = g_rand_new_with_seed(3264);
-	HdmirtcSdpAnswerParams params = default_params();
+	HdmirtcSdpAnswerParams params = default_params(), audio = audio_params();
 
 	for (gsize n = 1; n < len; n++) {
 		HdmirtcSdpOffer *offer = hdmirtc_sdp_offer_parse(text, n, NULL);
@@ -736,8 +772,10 @@ static void test_parse_prefixes_and_flips(void)
 
 		copy[at] = (char)g_rand_int_range(rand, 0, 256);
 		offer = hdmirtc_sdp_offer_parse(copy, len, NULL);
-		if (offer)
+		if (offer) {
 			g_free(hdmirtc_sdp_answer_build(offer, &params, NULL));
+			g_free(hdmirtc_sdp_answer_build(offer, &audio, NULL));
+		}
 		hdmirtc_sdp_offer_free(offer);
 		copy[at] = text[at];
 	}
@@ -861,8 +899,8 @@ static void test_answer_params(void)
 	static const char *const bad_cands[] = { "candidate:1 1 udp 1 127.0.0.1 1 typ host\r\na=evil", NULL };
 	static const char *const not_cand[] = { "a=ice-lite", NULL };
 
-	for (guint i = 0; i < 8; i++) {
-		HdmirtcSdpAnswerParams p = default_params();
+	for (guint i = 0; i < 12; i++) {
+		HdmirtcSdpAnswerParams p = i < 8 ? default_params() : audio_params();
 		g_autoptr(GError) error = NULL;
 		char *answer;
 
@@ -875,11 +913,24 @@ static void test_answer_params(void)
 		case 5: p.candidates = not_cand; break;
 		case 6: p.cname = "two words"; break;
 		case 7: p.session_id = G_MAXUINT64; break;
+		case 8: p.audio_track_id = NULL; break;
+		case 9: p.audio_track_id = "a b"; break;
+		case 10: p.audio_track_id = p.track_id; break;        /* one stream, two tracks */
+		case 11: p.audio_ssrc = p.ssrc; break;                /* one RTP session */
 		}
 		answer = hdmirtc_sdp_answer_build(offer, &p, &error);
 		g_assert_null(answer);
 		g_assert_error(error, HDMIRTC_SDP_ERROR, HDMIRTC_SDP_ERROR_PARAMS);
 		g_assert_cmpuint(hdmirtc_sdp_error_http_status(error), ==, 500);
+	}
+	/* without audio its track id is not looked at */
+	{
+		HdmirtcSdpAnswerParams p = default_params();
+		g_autofree char *answer = NULL;
+
+		p.audio_track_id = "a b";
+		answer = hdmirtc_sdp_answer_build(offer, &p, NULL);
+		g_assert_nonnull(answer);
 	}
 }
 
@@ -897,6 +948,544 @@ static void test_http_status(void)
 	for (guint i = 0; i < G_N_ELEMENTS(map); i++) {
 		g_autoptr(GError) e = g_error_new_literal(HDMIRTC_SDP_ERROR, map[i].code, "x");
 		g_assert_cmpuint(hdmirtc_sdp_error_http_status(e), ==, map[i].status);
+	}
+}
+
+/* ---- audio: Opus beside the video (RFC 7587) ---- */
+
+/* Like edit, but from the first audio section on. */
+static char *edit_audio(const char *text, const char *from, const char *to)
+{
+	const char *m = strstr(text, "m=audio ");
+	g_autofree char *tail = NULL;
+
+	g_assert_nonnull(m);
+	tail = edit(m, from, to);
+	return g_strdup_printf("%.*s%s", (int)(m - text), text, tail);
+}
+
+/* An offer answered with audio on, and what _choose_opus said of it. */
+typedef struct {
+	HdmirtcSdpOffer *offer;
+	HdmirtcSdpVideoChoice video;
+	HdmirtcSdpAudioChoice audio;
+	gboolean has_audio;
+	const char *why_not;
+	char *answer;
+	char **lines;
+} AudioAnswer;
+
+static void audio_answer_clear(AudioAnswer *r)
+{
+	hdmirtc_sdp_offer_free(r->offer);
+	g_free(r->answer);
+	g_strfreev(r->lines);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(AudioAnswer, audio_answer_clear)
+
+static void answer_audio(AudioAnswer *r, const char *text, const HdmirtcSdpAnswerParams *params)
+{
+	g_autoptr(GError) error = NULL;
+
+	r->offer = parse_text(text);
+	g_assert_true(hdmirtc_sdp_offer_choose_h264(r->offer, &r->video, NULL));
+	r->why_not = "not set";
+	r->has_audio = hdmirtc_sdp_offer_choose_opus(r->offer, &r->video, &r->audio, &r->why_not);
+	g_assert_true(r->has_audio == (r->why_not == NULL));
+	g_assert_true(r->has_audio == (r->audio.media != NULL));
+	r->answer = hdmirtc_sdp_answer_build(r->offer, params, &error);
+	g_assert_no_error(error);
+	r->lines = answer_lines(r->answer);
+}
+
+static const HdmirtcSdpMedia *offered(const AudioAnswer *r, guint i)
+{
+	return r->offer->media->pdata[i];
+}
+
+static void check_candidates(char **sec, gboolean tagged)
+{
+	g_assert_cmpuint(count_prefix(sec, "a=candidate:"), ==, tagged ? 2 : 0);
+	g_assert_cmpint(has_line(sec, "a=" CAND_HOST), ==, tagged);
+	g_assert_cmpint(has_line(sec, "a=end-of-candidates"), ==, tagged);
+}
+
+/* The accepted audio section: the video's transport lines and stream, one
+ * Opus payload type, only the MID and abs-capture-time extensions. */
+static void check_audio_accepted(char **sec, const HdmirtcSdpMedia *om, guint pt, gboolean tagged)
+{
+	HdmirtcSdpAnswerParams p = audio_params();
+	g_autofree char *mline = g_strdup_printf("m=audio 9 UDP/TLS/RTP/SAVPF %u", pt);
+	g_autofree char *rtpmap = g_strdup_printf("a=rtpmap:%u opus/48000/2", pt);
+	g_autofree char *fmtp = g_strdup_printf("a=fmtp:%u minptime=10;useinbandfec=1;sprop-stereo=1;stereo=1", pt);
+	g_autofree char *ufrag = g_strdup_printf("a=ice-ufrag:%s", p.ice_ufrag);
+	g_autofree char *pwd = g_strdup_printf("a=ice-pwd:%s", p.ice_pwd);
+	g_autofree char *mid = g_strdup_printf("a=mid:%s", om->mid);
+	g_autofree char *msid = g_strdup_printf("a=msid:%s %s", p.stream_id, p.audio_track_id);
+	g_autofree char *ssrc_cname = g_strdup_printf("a=ssrc:%u cname:%s", p.audio_ssrc, p.cname);
+	g_autofree char *ssrc_msid = g_strdup_printf("a=ssrc:%u msid:%s %s", p.audio_ssrc, p.stream_id,
+	                                             p.audio_track_id);
+
+	g_assert_cmpstr(sec[0], ==, mline);
+	g_assert_true(has_line(sec, "c=IN IP4 0.0.0.0"));
+	g_assert_true(has_line(sec, ufrag) && has_line(sec, pwd) && has_line(sec, "a=ice-options:trickle"));
+	g_assert_true(has_line(sec, "a=fingerprint:" FP_LOCAL));
+	g_assert_cmpuint(count_prefix(sec, "a=setup:"), ==, 1);
+	g_assert_true(has_line(sec, "a=setup:active"));
+	g_assert_true(has_line(sec, mid));
+	g_assert_true(has_line(sec, "a=sendonly"));
+	g_assert_false(has_line(sec, "a=recvonly") || has_line(sec, "a=sendrecv") || has_line(sec, "a=inactive"));
+	g_assert_true(has_line(sec, msid));     /* the video's stream: played in sync */
+	g_assert_true(has_line(sec, "a=rtcp-mux"));
+	g_assert_cmpint(has_line(sec, "a=rtcp-rsize"), ==, om->rtcp_rsize);
+	g_assert_cmpuint(count_prefix(sec, "a=rtpmap:"), ==, 1);
+	g_assert_true(has_line(sec, rtpmap));
+	g_assert_cmpuint(count_prefix(sec, "a=fmtp:"), ==, 1);
+	g_assert_true(has_line(sec, fmtp));
+	g_assert_cmpuint(count_prefix(sec, "a=rtcp-fb:"), ==, 0);
+	g_assert_true(has_line(sec, ssrc_cname) && has_line(sec, ssrc_msid));
+	g_assert_cmpuint(count_prefix(sec, "a=ssrc:"), ==, 2);
+	check_candidates(sec, tagged);
+	check_extensions(sec, om, AUDIO_EXTS_ANSWERED);
+	for (guint i = 0; sec[i]; i++)
+		g_assert_true(!strstr(sec[i], "transport-cc") && !strstr(sec[i], "transport-wide-cc") &&
+		              !strstr(sec[i], "playout-delay"));
+}
+
+typedef struct {
+	const char *fixture;
+	guint video_pt;
+	guint audio_pt;
+	guint mid_ext_id;       /* the offered audio MID extension */
+} AudioCase;
+
+static const AudioCase audio_cases[] = {
+	{ "chromium-recvonly-video-audio.sdp", 108, 111, 9 },
+	{ "edited-firefox-recvonly-video-audio.sdp", 126, 109, 3 },
+};
+
+/* Real video + audio offers: both sections accepted and BUNDLEd, the
+ * candidates in the video section only. */
+static void test_audio_real(gconstpointer data)
+{
+	const AudioCase *c = data;
+	const AnswerCase video_case = { c->fixture, c->video_pt, "0", 2 };
+	HdmirtcSdpAnswerParams params = audio_params();
+	gsize len;
+	g_autofree char *text = load(c->fixture, &len);
+	g_auto(AudioAnswer) r = { 0 };
+	g_auto(GStrv) s0 = NULL, s1 = NULL;
+	g_autoptr(HdmirtcSdpOffer) back = NULL;
+	const HdmirtcSdpMedia *ba;
+	const HdmirtcSdpPayload *pl;
+
+	answer_audio(&r, text, &params);
+	g_assert_true(r.has_audio);
+	g_assert_cmpuint(r.audio.media_index, ==, 1);
+	g_assert_true(r.audio.media == offered(&r, 1));
+	g_assert_cmpuint(r.audio.payload_type, ==, c->audio_pt);
+	g_assert_cmpuint(r.audio.ext_id[HDMIRTC_SDP_EXT_MID], ==, c->mid_ext_id);
+	/* both offer transport-wide-cc on audio too */
+	g_assert_cmpuint(r.audio.ext_id[HDMIRTC_SDP_EXT_TRANSPORT_CC], ==, 0);
+	g_assert_cmpuint(r.video.ext_id[HDMIRTC_SDP_EXT_TRANSPORT_CC], !=, 0);
+	g_assert_cmpstr(hdmirtc_sdp_answer_tagged_mid(r.offer, &r.video, &r.audio), ==, "0");
+
+	g_assert_true(has_line(r.lines, "a=group:BUNDLE 0 1"));
+	g_assert_cmpuint(count_prefix(r.lines, "a=group:"), ==, 1);
+	g_assert_true(has_line(r.lines, "a=msid-semantic: WMS hdmirtc"));
+	g_assert_cmpuint(count_prefix(r.lines, "m="), ==, 2);
+	g_assert_cmpuint(count_prefix(r.lines, "a=candidate:"), ==, 2);
+	s0 = section_lines(r.lines, 0);
+	s1 = section_lines(r.lines, 1);
+	check_accepted(s0, offered(&r, 0), &video_case);
+	check_audio_accepted(s1, offered(&r, 1), c->audio_pt, FALSE);
+
+	/* Our own parser reads it back as two send-only BUNDLEd sections. */
+	back = parse_text(r.answer);
+	g_assert_cmpuint(back->media->len, ==, 2);
+	g_assert_cmpstrv(back->bundle_groups->pdata[0], ((const char *const[]){ "0", "1", NULL }));
+	ba = back->media->pdata[1];
+	g_assert_cmpint(ba->type, ==, HDMIRTC_SDP_MEDIA_AUDIO);
+	g_assert_cmpuint(ba->port, ==, 9);
+	g_assert_cmpstr(ba->mid, ==, "1");
+	g_assert_cmpint(ba->direction, ==, HDMIRTC_SDP_DIRECTION_SENDONLY);
+	g_assert_cmpint(ba->setup, ==, HDMIRTC_SDP_SETUP_ACTIVE);
+	g_assert_cmpstr(ba->ice_ufrag, ==, params.ice_ufrag);
+	g_assert_true(ba->rtcp_mux);
+	g_assert_cmpuint(ba->candidates->len, ==, 0);
+	g_assert_cmpuint(((HdmirtcSdpMedia *)back->media->pdata[0])->candidates->len, ==, 2);
+	g_assert_cmpuint(ba->payloads->len, ==, 1);
+	pl = hdmirtc_sdp_media_find_payload(ba, c->audio_pt);
+	g_assert_cmpstr(pl->encoding, ==, "opus");
+	g_assert_cmpuint(pl->clock_rate, ==, 48000);
+	g_assert_cmpuint(pl->channels, ==, 2);
+	g_assert_nonnull(strstr(pl->fmtp, "useinbandfec=1"));
+}
+
+/* With audio_ssrc 0, or without an audio section, the answer is the one
+ * hdmirtc gave before it had audio, byte for byte (fixtures answer-*.sdp). */
+static void test_audio_off(void)
+{
+	static const struct {
+		const char *offer, *golden;
+		gboolean transport_cc_and_dtls_server;
+	} cases[] = {
+		{ "chromium-recvonly-video-audio.sdp", "answer-chromium-recvonly-video-audio.sdp", FALSE },
+		{ "edited-firefox-recvonly-video-audio.sdp", "answer-edited-firefox-recvonly-video-audio.sdp", TRUE },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(HdmirtcSdpOffer) offer = parse_fixture(cases[i].offer);
+		HdmirtcSdpAnswerParams off = default_params(), unused = audio_params();
+		gsize len;
+		g_autofree char *golden = load(cases[i].golden, &len);
+		g_autofree char *a = NULL, *b = NULL;
+
+		off.transport_cc = unused.transport_cc = cases[i].transport_cc_and_dtls_server;
+		off.prefer_dtls_server = unused.prefer_dtls_server = cases[i].transport_cc_and_dtls_server;
+		unused.audio_ssrc = 0;
+		a = hdmirtc_sdp_answer_build(offer, &off, NULL);
+		b = hdmirtc_sdp_answer_build(offer, &unused, NULL);
+		g_assert_cmpstr(a, ==, golden);
+		g_assert_cmpstr(b, ==, golden);
+		g_assert_nonnull(strstr(a, "\r\nm=audio 0 UDP/TLS/RTP/SAVPF "));
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(answer_cases); i++) {
+		g_autoptr(HdmirtcSdpOffer) offer = parse_fixture(answer_cases[i].fixture);
+		HdmirtcSdpAnswerParams off = default_params(), on = audio_params();
+		g_autofree char *a = NULL, *b = NULL;
+
+		if (answer_cases[i].n_media != 1)
+			continue;
+		a = hdmirtc_sdp_answer_build(offer, &off, NULL);
+		b = hdmirtc_sdp_answer_build(offer, &on, NULL);
+		g_assert_nonnull(a);
+		g_assert_cmpstr(a, ==, b);
+	}
+}
+
+typedef struct {
+	const char *from, *to;
+} Edit;
+
+/* Applies up to two edits (from NULL: none) to the audio part of a fixture. */
+static char *edit_audio_fixture(const char *fixture, const Edit *edits, guint n)
+{
+	gsize len;
+	char *text = load(fixture, &len);
+
+	for (guint i = 0; i < n && edits[i].from; i++) {
+		char *next = edit_audio(text, edits[i].from, edits[i].to);
+
+		g_free(text);
+		text = next;
+	}
+	return text;
+}
+
+/* Edited offers whose audio is still taken. */
+static void test_audio_accepted_edits(void)
+{
+	static const struct {
+		const char *fixture;
+		Edit edits[2];
+		guint pt;
+	} cases[] = {
+		/* sendrecv: hdmirtc answers sendonly all the same */
+		{ "chromium-recvonly-video-audio.sdp", { { "a=recvonly", "a=sendrecv" } }, 111 },
+		{ "edited-firefox-recvonly-video-audio.sdp", { { "a=recvonly", "a=sendrecv" } }, 109 },
+		/* the encoding name in any case */
+		{ "chromium-recvonly-video-audio.sdp", { { "a=rtpmap:111 opus/", "a=rtpmap:111 OPUS/" } }, 111 },
+		/* Opus not first */
+		{ "edited-firefox-recvonly-video-audio.sdp", { { "SAVPF 109 9 0 8 101", "SAVPF 0 8 109" } }, 109 },
+		/* bundle-only: port 0 is not a rejection */
+		{ "chromium-recvonly-video-audio.sdp",
+		  { { "m=audio 57835 ", "m=audio 0 " }, { "a=mid:1\r\n", "a=mid:1\r\na=bundle-only\r\n" } }, 111 },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *text = edit_audio_fixture(cases[i].fixture, cases[i].edits, 2);
+		HdmirtcSdpAnswerParams params = audio_params();
+		g_auto(AudioAnswer) r = { 0 };
+		g_auto(GStrv) s1 = NULL;
+
+		g_test_message("case %u: %s -> %s", i, cases[i].edits[0].from, cases[i].edits[0].to);
+		answer_audio(&r, text, &params);
+		g_assert_true(r.has_audio);
+		s1 = section_lines(r.lines, 1);
+		check_audio_accepted(s1, offered(&r, 1), cases[i].pt, FALSE);
+		g_assert_true(has_line(r.lines, "a=group:BUNDLE 0 1"));
+	}
+}
+
+/* Offers whose audio hdmirtc cannot take: the audio section is rejected,
+ * the video answered as if the service had no audio. */
+static void test_audio_refused(void)
+{
+	static const struct {
+		const char *fixture;
+		Edit edits[2];
+		gboolean session;       /* the edits are before the first m= line */
+		const char *want;
+	} cases[] = {
+		{ "chromium-recvonly-video-audio.sdp", { { "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 foo/48000/2" } },
+		  FALSE, "no opus/48000/2" },
+		{ "chromium-recvonly-video-audio.sdp", { { "a=rtpmap:111 opus/48000/2", "a=rtpmap:111 opus/48000" } },
+		  FALSE, "no opus/48000/2" },
+		{ "chromium-recvonly-video-audio.sdp", { { "SAVPF 111 63 9 0 8 13 110 126", "SAVPF 0 8" } },
+		  FALSE, "no opus/48000/2" },
+		{ "edited-firefox-recvonly-video-audio.sdp", { { "SAVPF 109 9 0 8 101", "SAVPF 0" } },
+		  FALSE, "no opus/48000/2" },
+		{ "chromium-recvonly-video-audio.sdp", { { "a=recvonly", "a=sendonly" } }, FALSE, "sendonly or inactive" },
+		{ "chromium-recvonly-video-audio.sdp", { { "a=recvonly", "a=inactive" } }, FALSE, "sendonly or inactive" },
+		{ "edited-firefox-recvonly-video-audio.sdp", { { "a=recvonly", "a=inactive" } }, FALSE, "inactive" },
+		{ "chromium-recvonly-video-audio.sdp", { { "m=audio 57835 ", "m=audio 0 " } }, FALSE, "port 0" },
+		{ "chromium-recvonly-video-audio.sdp", { { "UDP/TLS/RTP/SAVPF", "RTP/AVP" } }, FALSE, "UDP/TLS/RTP/SAVPF" },
+		{ "chromium-recvonly-video-audio.sdp", { { "a=rtcp-mux\r\n", "" } }, FALSE, "rtcp-mux" },
+		{ "chromium-recvonly-video-audio.sdp", { { "a=setup:actpass\r\n", "" } }, FALSE, "a=setup" },
+		{ "chromium-recvonly-video-audio.sdp", { { "a=group:BUNDLE 0 1", "a=group:BUNDLE 0" } },
+		  TRUE, "audio is not bundled with video" },
+		{ "chromium-recvonly-video-audio.sdp", { { "a=group:BUNDLE 0 1", "a=group:BUNDLE 0\r\na=group:BUNDLE 1" } },
+		  TRUE, "audio is not bundled with video" },
+		{ "chromium-recvonly-video-audio.sdp", { { "a=group:BUNDLE 0 1\r\n", "" } },
+		  TRUE, "audio is not bundled with video" },
+		{ "edited-firefox-recvonly-video-audio.sdp", { { "a=group:BUNDLE 0 1\r\n", "" } },
+		  TRUE, "audio is not bundled with video" },
+		{ "chromium-recvonly-video.sdp", { { NULL } }, FALSE, "no audio section" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		const Edit *e = cases[i].edits;
+		g_autofree char *text = cases[i].session ? edit_fixture(cases[i].fixture, e->from, e->to) :
+		                                           edit_audio_fixture(cases[i].fixture, e, 2);
+		HdmirtcSdpAnswerParams on = audio_params(), off = default_params();
+		AnswerCase video_case = { cases[i].fixture, 0, "0", 0 };
+		g_auto(AudioAnswer) r = { 0 };
+		g_autofree char *without = NULL;
+		g_auto(GStrv) s0 = NULL;
+		g_autoptr(HdmirtcSdpOffer) back = NULL;
+		gboolean bundled;
+
+		g_test_message("case %u: %s", i, cases[i].want);
+		answer_audio(&r, text, &on);
+		g_assert_false(r.has_audio);
+		g_assert_nonnull(r.why_not);
+		if (!strstr(r.why_not, cases[i].want))
+			g_error("why_not \"%s\" does not mention \"%s\"", r.why_not, cases[i].want);
+		g_assert_cmpstr(hdmirtc_sdp_answer_tagged_mid(r.offer, &r.video, NULL), ==, "0");
+		/* the same answer as to a service without audio */
+		without = hdmirtc_sdp_answer_build(r.offer, &off, NULL);
+		g_assert_cmpstr(r.answer, ==, without);
+		bundled = strstr(text, "a=group:BUNDLE 0") != NULL;
+		g_assert_cmpint(has_line(r.lines, "a=group:BUNDLE 0"), ==, bundled);
+		g_assert_cmpuint(count_prefix(r.lines, "a=group:"), ==, bundled);
+		s0 = section_lines(r.lines, 0);
+		video_case.pt = r.video.payload_type;
+		check_accepted(s0, offered(&r, 0), &video_case);
+		for (guint m = 1; m < r.offer->media->len; m++) {
+			g_auto(GStrv) sec = section_lines(r.lines, m);
+			check_rejected(sec, offered(&r, m));
+		}
+		back = parse_text(r.answer);
+		g_assert_cmpuint(back->media->len, ==, r.offer->media->len);
+	}
+}
+
+/* The video and audio sections of the Chromium offer, in either order, and
+ * its BUNDLE group as given. */
+static char *reordered_offer(gboolean audio_first, const char *group)
+{
+	gsize len;
+	g_autofree char *text = load("chromium-recvonly-video-audio.sdp", &len);
+	const char *v = strstr(text, "m=video "), *a = strstr(text, "m=audio ");
+	g_autofree char *head = g_strndup(text, (gsize)(v - text));
+	g_autofree char *video = g_strndup(v, (gsize)(a - v));
+	g_autofree char *grouped = NULL;
+
+	grouped = edit(head, "a=group:BUNDLE 0 1", group);
+	return audio_first ? g_strconcat(grouped, a, video, NULL) : g_strconcat(grouped, video, a, NULL);
+}
+
+/* The candidates go into the section whose mid the BUNDLE group lists
+ * first (RFC 8843: the offerer-tagged one); browsers list them in m= line
+ * order, so audio first in the offer carries them. */
+static void test_audio_first(void)
+{
+	static const struct {
+		gboolean audio_first;
+		const char *group;
+		gboolean audio_tagged;
+		const char *answer_group;       /* NULL: group */
+	} cases[] = {
+		{ TRUE, "a=group:BUNDLE 1 0", TRUE, NULL },
+		{ FALSE, "a=group:BUNDLE 1 0", TRUE, NULL },
+		{ TRUE, "a=group:BUNDLE 0 1", FALSE, NULL },
+		{ FALSE, "a=group:BUNDLE 0 0 1", FALSE, "a=group:BUNDLE 0 1" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *text = reordered_offer(cases[i].audio_first, cases[i].group);
+		HdmirtcSdpAnswerParams params = audio_params();
+		g_auto(AudioAnswer) r = { 0 };
+		guint ai = cases[i].audio_first ? 0 : 1;
+		g_auto(GStrv) sa = NULL, sv = NULL;
+		g_autofree char *vline = NULL;
+		const char *tagged;
+
+		g_test_message("case %u: audio first %d, %s", i, cases[i].audio_first, cases[i].group);
+		answer_audio(&r, text, &params);
+		g_assert_true(r.has_audio);
+		g_assert_cmpuint(r.audio.media_index, ==, ai);
+		g_assert_cmpuint(r.video.media_index, ==, 1 - ai);
+		g_assert_true(has_line(r.lines, cases[i].answer_group ? cases[i].answer_group : cases[i].group));
+		sa = section_lines(r.lines, ai);
+		sv = section_lines(r.lines, 1 - ai);
+		check_audio_accepted(sa, offered(&r, ai), 111, cases[i].audio_tagged);
+		vline = g_strdup_printf("m=video 9 UDP/TLS/RTP/SAVPF %u", r.video.payload_type);
+		g_assert_cmpstr(sv[0], ==, vline);
+		g_assert_true(has_line(sv, "a=mid:0") && has_line(sv, "a=ice-ufrag:hdmi"));
+		check_candidates(sv, !cases[i].audio_tagged);
+		tagged = hdmirtc_sdp_answer_tagged_mid(r.offer, &r.video, &r.audio);
+		g_assert_cmpstr(tagged, ==, cases[i].audio_tagged ? "1" : "0");
+	}
+}
+
+/* The ICE restart answer names the tagged section, audio or video. */
+static void test_audio_restart_fragment(void)
+{
+	g_autofree char *text = reordered_offer(TRUE, "a=group:BUNDLE 1 0");
+	HdmirtcSdpAnswerParams params = audio_params();
+	g_auto(AudioAnswer) r = { 0 };
+	HdmirtcSdpRestartParams p = { .ice_ufrag = "abcd", .ice_pwd = "0123456789abcdefghijkl" };
+	g_autofree char *frag_text = NULL;
+	g_autoptr(HdmirtcSdpFrag) frag = NULL;
+
+	answer_audio(&r, text, &params);
+	p.mid = hdmirtc_sdp_answer_tagged_mid(r.offer, &r.video, &r.audio);
+	p.audio = g_strcmp0(p.mid, r.audio.media->mid) == 0;
+	p.payload_type = r.audio.payload_type;
+	frag_text = hdmirtc_sdp_restart_fragment_build(&p, NULL);
+	g_assert_nonnull(strstr(frag_text, "\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:1\r\n"));
+	frag = hdmirtc_sdp_frag_parse(frag_text, strlen(frag_text), NULL);
+	g_assert_cmpstr(((HdmirtcSdpFragMedia *)frag->media->pdata[0])->mid, ==, "1");
+}
+
+/* hdmirtc streams video: audio alone is still no session. */
+static void test_audio_only(void)
+{
+	g_autoptr(HdmirtcSdpOffer) offer = parse_fixture("chromium-recvonly-audio.sdp");
+	HdmirtcSdpAnswerParams params = audio_params();
+	g_autoptr(GError) error = NULL;
+	char *answer = hdmirtc_sdp_answer_build(offer, &params, &error);
+
+	g_assert_null(answer);
+	g_assert_error(error, HDMIRTC_SDP_ERROR, HDMIRTC_SDP_ERROR_NO_VIDEO);
+}
+
+/* Offered on audio, transport-wide-cc and playout-delay are never answered
+ * there (no transport-wide sequence numbers on audio), even when the video
+ * takes them; abs-capture-time and the MID are, with their directions. */
+static void test_audio_extensions(void)
+{
+	static const Edit edits[] = {
+		{ "a=extmap:9 urn:ietf:params:rtp-hdrext:sdes:mid",
+		  "a=extmap:5 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay\r\n"
+		  "a=extmap:13/recvonly http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time\r\n"
+		  "a=extmap:9/sendrecv urn:ietf:params:rtp-hdrext:sdes:mid" },
+	};
+	static const char *const fixtures[] = { "chromium-recvonly-video-audio.sdp",
+	                                        "edited-firefox-recvonly-video-audio.sdp" };
+
+	for (guint i = 0; i < G_N_ELEMENTS(fixtures); i++) {
+		/* Firefox offers transport-wide-cc on audio as it is */
+		g_autofree char *text = edit_audio_fixture(fixtures[i], edits, i == 0 ? 1 : 0);
+		HdmirtcSdpAnswerParams params = audio_params();
+		g_auto(AudioAnswer) r = { 0 };
+		g_auto(GStrv) sv = NULL, sa = NULL;
+
+		g_test_message("%s", fixtures[i]);
+		params.transport_cc = TRUE;
+		answer_audio(&r, text, &params);
+		g_assert_true(r.has_audio);
+		g_assert_cmpuint(r.audio.ext_id[HDMIRTC_SDP_EXT_TRANSPORT_CC], ==, 0);
+		g_assert_cmpuint(r.audio.ext_id[HDMIRTC_SDP_EXT_PLAYOUT_DELAY], ==, 0);
+		sv = section_lines(r.lines, 0);
+		sa = section_lines(r.lines, 1);
+		/* the video does take them */
+		check_extensions(sv, offered(&r, 0), VIDEO_EXTS_ANSWERED | EXT(HDMIRTC_SDP_EXT_TRANSPORT_CC));
+		g_assert_cmpuint(count_prefix(sv, "a=extmap:"), ==, 3);
+		check_audio_accepted(sa, offered(&r, 1), r.audio.payload_type, FALSE);
+		if (i == 0) {
+			g_assert_cmpuint(r.audio.ext_id[HDMIRTC_SDP_EXT_ABS_CAPTURE_TIME], ==, 13);
+			g_assert_true(has_line(sa, "a=extmap:9 urn:ietf:params:rtp-hdrext:sdes:mid"));
+			g_assert_true(has_line(sa, "a=extmap:13/sendonly "
+			                           "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time"));
+			g_assert_cmpuint(count_prefix(sa, "a=extmap:"), ==, 2);
+		}
+	}
+}
+
+/* "foo" renames Opus in an audio section; anything else replaces its
+ * a=recvonly. */
+static char *edit_audio_section(const char *section, const char *how)
+{
+	return strcmp(how, "foo") == 0 ? edit(section, "opus/", "foo/") : edit(section, "a=recvonly", how);
+}
+
+/* The Chromium offer with its audio section twice (mids 1 and a2, both in
+ * the BUNDLE group), edited as edit_audio_section says. */
+static char *two_audio_offer(const char *first, const char *second)
+{
+	gsize len;
+	g_autofree char *text = load("chromium-recvonly-video-audio.sdp", &len);
+	const char *a = strstr(text, "m=audio ");
+	g_autofree char *head = g_strndup(text, (gsize)(a - text));
+	g_autofree char *grouped = edit(head, "a=group:BUNDLE 0 1", "a=group:BUNDLE 0 1 a2");
+	g_autofree char *renamed = edit(a, "a=mid:1", "a=mid:a2");
+	g_autofree char *s1 = edit_audio_section(a, first);
+	g_autofree char *s2 = edit_audio_section(renamed, second);
+
+	return g_strconcat(grouped, s1, s2, NULL);
+}
+
+/* Of several audio sections the first usable one is taken; when none is,
+ * why_not tells about the one that came closest, wherever it is. */
+static void test_audio_several(void)
+{
+	static const struct {
+		const char *first, *second;
+		gboolean taken;
+		const char *want;               /* the accepted mid, or why_not */
+	} cases[] = {
+		{ "a=sendonly", "a=recvonly", TRUE, "a2" },
+		{ "a=recvonly", "a=recvonly", TRUE, "1" },
+		{ "a=sendonly", "foo", FALSE, "no opus/48000/2" },
+		{ "foo", "a=sendonly", FALSE, "no opus/48000/2" },
+		{ "a=sendonly", "a=inactive", FALSE, "sendonly or inactive" },
+	};
+
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autofree char *text = two_audio_offer(cases[i].first, cases[i].second);
+		HdmirtcSdpAnswerParams params = audio_params();
+		g_auto(AudioAnswer) r = { 0 };
+
+		g_test_message("case %u: %s, %s", i, cases[i].first, cases[i].second);
+		answer_audio(&r, text, &params);
+		g_assert_cmpuint(r.offer->media->len, ==, 3);
+		g_assert_cmpint(r.has_audio, ==, cases[i].taken);
+		if (r.has_audio) {
+			g_autofree char *group = g_strdup_printf("a=group:BUNDLE 0 %s", cases[i].want);
+			g_auto(GStrv) taken = section_lines(r.lines, r.audio.media_index);
+			g_auto(GStrv) other = section_lines(r.lines, r.audio.media_index == 1 ? 2 : 1);
+
+			g_assert_cmpstr(r.audio.media->mid, ==, cases[i].want);
+			g_assert_true(has_line(r.lines, group));
+			check_audio_accepted(taken, r.audio.media, 111, FALSE);
+			check_rejected(other, offered(&r, r.audio.media_index == 1 ? 2 : 1));
+		} else {
+			g_assert_nonnull(strstr(r.why_not, cases[i].want));
+			g_assert_true(has_line(r.lines, "a=group:BUNDLE 0"));
+		}
 	}
 }
 
@@ -1079,6 +1668,16 @@ int main(int argc, char **argv)
 	g_test_add_func("/sdp/answer/second-video", test_answer_second_video);
 	g_test_add_func("/sdp/answer/params", test_answer_params);
 	g_test_add_func("/sdp/error/http-status", test_http_status);
+	add_cases("/sdp/audio/real", audio_cases, G_N_ELEMENTS(audio_cases), sizeof(AudioCase),
+	          G_STRUCT_OFFSET(AudioCase, fixture), test_audio_real);
+	g_test_add_func("/sdp/audio/off", test_audio_off);
+	g_test_add_func("/sdp/audio/accepted-edits", test_audio_accepted_edits);
+	g_test_add_func("/sdp/audio/refused", test_audio_refused);
+	g_test_add_func("/sdp/audio/first", test_audio_first);
+	g_test_add_func("/sdp/audio/restart-fragment", test_audio_restart_fragment);
+	g_test_add_func("/sdp/audio/only", test_audio_only);
+	g_test_add_func("/sdp/audio/extensions", test_audio_extensions);
+	g_test_add_func("/sdp/audio/several", test_audio_several);
 	g_test_add_func("/sdp/frag/media-credentials", test_frag);
 	g_test_add_func("/sdp/frag/session-credentials", test_frag_session_credentials);
 	g_test_add_func("/sdp/frag/errors", test_frag_errors);

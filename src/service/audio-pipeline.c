@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "audio-pipeline.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include "hdmirtc/json-members.h"
+
+#define MAX_WAITING 8                   /* packets: 80-160 ms */
+#define MAX_PACKET 1500
+/* A thread that wakes this many frames late (a suspended VM, a stalled
+ * machine) starts over at the present instead of catching up in a burst. */
+#define MAX_FRAMES_BEHIND 5
+
+typedef struct {
+	HdmirtcAudioPacket pkt;
+	guint8 data[];
+} QueuedPacket;
+
+struct HdmirtcAudioPipeline {
+	char *source;
+	guint frame_ms;
+	guint frame_size;               /* samples per channel */
+	HdmirtcOpusEncoder *encoder;
+	GThread *thread;
+	gint stop;                      /* atomic */
+
+	/* Where the tone's clock started (the same instant on both clocks). */
+	gint64 start_mono_us;
+	gint64 start_wall_us;
+
+	GMainContext *output_ctx;
+	HdmirtcAudioPacketFunc on_packet;
+	gpointer user_data;
+	GMutex lock;                    /* guards what follows */
+	GQueue waiting;                 /* QueuedPacket */
+	GSource *wakeup;                /* attached while something waits */
+	guint64 packets;
+	guint64 bytes;
+	guint64 dropped;
+	guint64 encode_errors;
+	guint64 resyncs;
+	double peak;                    /* of the current second, 0..1 */
+	double level_dbfs;              /* peak of the last whole second */
+	guint peak_frames;
+	gint64 cpu_us;                  /* the thread's CPU time so far */
+	double cpu_percent;             /* of one core, over the last second */
+};
+
+/* ---- Network thread ----------------------------------------------------- */
+
+static gboolean deliver(gpointer data)
+{
+	HdmirtcAudioPipeline *p = data;
+	GQueue batch = G_QUEUE_INIT;
+
+	g_mutex_lock(&p->lock);
+	batch = p->waiting;
+	g_queue_init(&p->waiting);
+	g_clear_pointer(&p->wakeup, g_source_unref);
+	g_mutex_unlock(&p->lock);
+	for (GList *l = batch.head; l; l = l->next)
+		p->on_packet(&((QueuedPacket *)l->data)->pkt, p->user_data);
+	g_queue_clear_full(&batch, g_free);
+	return G_SOURCE_REMOVE;
+}
+
+/* ---- Audio thread ------------------------------------------------------- */
+
+static void push(HdmirtcAudioPipeline *p, const HdmirtcAudioPacket *pkt)
+{
+	QueuedPacket *q = g_malloc(sizeof(*q) + pkt->len);
+
+	q->pkt = *pkt;
+	memcpy(q->data, pkt->data, pkt->len);
+	q->pkt.data = q->data;
+	g_mutex_lock(&p->lock);
+	if (p->waiting.length >= MAX_WAITING) {
+		g_free(g_queue_pop_head(&p->waiting));
+		p->dropped++;
+	}
+	g_queue_push_tail(&p->waiting, q);
+	p->packets++;
+	p->bytes += pkt->len;
+	if (!p->wakeup) {
+		p->wakeup = g_idle_source_new();
+		g_source_set_priority(p->wakeup, G_PRIORITY_HIGH);
+		g_source_set_callback(p->wakeup, deliver, p, NULL);
+		g_source_attach(p->wakeup, p->output_ctx);
+	}
+	g_mutex_unlock(&p->lock);
+}
+
+static void measure_level(HdmirtcAudioPipeline *p, const gint16 *pcm, guint n)
+{
+	double peak = 0;
+
+	for (guint i = 0; i < n; i++)
+		peak = MAX(peak, fabs(pcm[i] / 32768.0));
+	g_mutex_lock(&p->lock);
+	p->peak = MAX(p->peak, peak);
+	p->peak_frames += p->frame_ms;
+	if (p->peak_frames >= 1000) {
+		p->level_dbfs = p->peak > 0 ? 20 * log10(p->peak) : -INFINITY;
+		p->peak = 0;
+		p->peak_frames = 0;
+	}
+	g_mutex_unlock(&p->lock);
+}
+
+static gint64 thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (gint64)ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+/* What the sound costs (bench/ reads it from the status): the thread's
+ * own CPU time, once a second. */
+static void measure_cpu(HdmirtcAudioPipeline *p, gint64 *since_mono_us, gint64 *since_cpu_us)
+{
+	gint64 now = g_get_monotonic_time(), cpu = thread_cpu_us();
+
+	if (now - *since_mono_us < G_USEC_PER_SEC)
+		return;
+	g_mutex_lock(&p->lock);
+	p->cpu_us = cpu;
+	p->cpu_percent = 100.0 * (double)(cpu - *since_cpu_us) / (double)(now - *since_mono_us);
+	g_mutex_unlock(&p->lock);
+	*since_mono_us = now;
+	*since_cpu_us = cpu;
+}
+
+static void sleep_until(gint64 mono_us)
+{
+	struct timespec ts = { .tv_sec = mono_us / G_USEC_PER_SEC,
+	                       .tv_nsec = (mono_us % G_USEC_PER_SEC) * 1000 };
+
+	/* g_get_monotonic_time() is CLOCK_MONOTONIC. */
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+/* The tone, one frame at a time, each written once its last sample's time
+ * has come, as a capture device would hand it over. */
+static gpointer tone_thread(gpointer data)
+{
+	HdmirtcAudioPipeline *p = data;
+	guint n = p->frame_size * HDMIRTC_AUDIO_CHANNELS;
+	g_autofree gint16 *pcm = g_new(gint16, n);
+	guint8 out[MAX_PACKET];
+	gint64 frame_us = p->frame_ms * 1000;
+	guint64 k = 0;
+	gboolean discontinuity = TRUE;
+	gint64 cpu_since_mono_us = g_get_monotonic_time(), cpu_since_us = thread_cpu_us();
+
+	while (!g_atomic_int_get(&p->stop)) {
+		gint64 first_us = (gint64)k * frame_us;
+		g_autoptr(GError) error = NULL;
+
+		sleep_until(p->start_mono_us + first_us + frame_us);
+		if (g_get_monotonic_time() - (p->start_mono_us + first_us) > MAX_FRAMES_BEHIND * frame_us) {
+			k = (guint64)((g_get_monotonic_time() - p->start_mono_us) / frame_us);
+			discontinuity = TRUE;
+			g_mutex_lock(&p->lock);
+			p->resyncs++;
+			g_mutex_unlock(&p->lock);
+			continue;
+		}
+		hdmirtc_tone_fill(p->start_wall_us + first_us, HDMIRTC_AUDIO_RATE, HDMIRTC_AUDIO_CHANNELS, pcm,
+				  p->frame_size);
+		measure_level(p, pcm, n);
+		gssize len = hdmirtc_opus_encoder_encode(p->encoder, pcm, out, sizeof(out), &error);
+		if (len < 0) {
+			g_mutex_lock(&p->lock);
+			if (p->encode_errors++ == 0)
+				g_warning("audio: %s", error->message);
+			g_mutex_unlock(&p->lock);
+		} else {
+			HdmirtcAudioPacket pkt = {
+				.data = out, .len = (gsize)len,
+				.sample_pos = k * p->frame_size, .n_samples = p->frame_size,
+				.capture_mono_us = p->start_mono_us + first_us,
+				.capture_wall_us = p->start_wall_us + first_us,
+				.discontinuity = discontinuity,
+			};
+			push(p, &pkt);
+			discontinuity = FALSE;
+		}
+		measure_cpu(p, &cpu_since_mono_us, &cpu_since_us);
+		k++;
+	}
+	return NULL;
+}
+
+/* ---- Life cycle --------------------------------------------------------- */
+
+HdmirtcAudioPipeline *hdmirtc_audio_pipeline_new(const HdmirtcAudioPipelineConfig *config,
+                                                 GMainContext *output_ctx,
+                                                 HdmirtcAudioPacketFunc on_packet, gpointer user_data,
+                                                 GError **error)
+{
+	HdmirtcAudioPipeline *p;
+	HdmirtcOpusEncoder *encoder;
+
+	if (g_strcmp0(config->source, "tone") != 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "audio source '%s': unknown",
+			    config->source);
+		return NULL;
+	}
+	encoder = hdmirtc_opus_encoder_new(HDMIRTC_AUDIO_CHANNELS, config->frame_ms,
+					   config->bitrate_kbps * 1000, error);
+	if (!encoder)
+		return NULL;
+	p = g_new0(HdmirtcAudioPipeline, 1);
+	p->source = g_strdup(config->source);
+	p->frame_ms = config->frame_ms;
+	p->encoder = encoder;
+	p->frame_size = hdmirtc_opus_encoder_get_frame_size(encoder);
+	p->output_ctx = g_main_context_ref(output_ctx);
+	p->on_packet = on_packet;
+	p->user_data = user_data;
+	p->level_dbfs = -INFINITY;
+	g_mutex_init(&p->lock);
+	g_queue_init(&p->waiting);
+	p->start_wall_us = g_get_real_time();
+	p->start_mono_us = g_get_monotonic_time();
+	p->thread = g_thread_new("hdmirtc-audio", tone_thread, p);
+	g_message("audio: %s, Opus %u ms frames, %u kbit/s", p->source, p->frame_ms, config->bitrate_kbps);
+	return p;
+}
+
+void hdmirtc_audio_pipeline_free(HdmirtcAudioPipeline *p)
+{
+	if (!p)
+		return;
+	g_atomic_int_set(&p->stop, 1);
+	g_thread_join(p->thread);
+	if (p->wakeup)
+		g_source_destroy(p->wakeup);
+	g_clear_pointer(&p->wakeup, g_source_unref);
+	g_queue_clear_full(&p->waiting, g_free);
+	g_mutex_clear(&p->lock);
+	hdmirtc_opus_encoder_free(p->encoder);
+	g_main_context_unref(p->output_ctx);
+	g_free(p->source);
+	g_free(p);
+}
+
+void hdmirtc_audio_pipeline_add_status(HdmirtcAudioPipeline *p, JsonBuilder *b)
+{
+	json_builder_set_member_name(b, "audio");
+	json_builder_begin_object(b);
+	g_mutex_lock(&p->lock);
+	hdmirtc_json_add_string(b, "source", p->source);
+	hdmirtc_json_add_string(b, "state", "running");
+	hdmirtc_json_add_int(b, "rate", HDMIRTC_AUDIO_RATE);
+	hdmirtc_json_add_int(b, "channels", HDMIRTC_AUDIO_CHANNELS);
+	hdmirtc_json_add_int(b, "frame_ms", p->frame_ms);
+	/* JSON has no -infinity: silence is null. */
+	json_builder_set_member_name(b, "level_dbfs");
+	if (isfinite(p->level_dbfs))
+		json_builder_add_double_value(b, round(p->level_dbfs * 10) / 10);
+	else
+		json_builder_add_null_value(b);
+	hdmirtc_json_add_int(b, "packets", (gint64)p->packets);
+	hdmirtc_json_add_int(b, "bytes", (gint64)p->bytes);
+	hdmirtc_json_add_int(b, "dropped", (gint64)p->dropped);
+	hdmirtc_json_add_int(b, "encode_errors", (gint64)p->encode_errors);
+	hdmirtc_json_add_int(b, "resyncs", (gint64)p->resyncs);
+	hdmirtc_json_add_int(b, "cpu_ms", p->cpu_us / 1000);
+	json_builder_set_member_name(b, "cpu_percent");
+	json_builder_add_double_value(b, round(p->cpu_percent * 100) / 100);
+	g_mutex_unlock(&p->lock);
+	json_builder_end_object(b);
+}
