@@ -77,13 +77,33 @@ test('a keyframe request from the browser produces an IDR', { timeout: 60000 }, 
   assert.ok(after.viewer.pli + after.viewer.fir >= 1);
 });
 
+// A baseline for "no freeze from here on": chromium counts a freeze only when
+// the frame after it arrives and the page samples getStats once a second, so
+// a stall from start-up or from the previous test's transform can still land
+// in the counter after a first read (and right after start-up the page has
+// no sample yet). Two samples 30 frames apart that agree on freezeCount close
+// that window.
+async function settledStats() {
+  const sample = () => page.evaluate(() => ({ ...window.hdmirtc.stats }));
+  await page.waitForFunction(() => typeof window.hdmirtc.stats?.framesDecoded === 'number', null,
+    { timeout: 10000 * slow });
+  let previous = await sample();
+  for (;;) {
+    await page.waitForFunction((n) => window.hdmirtc.stats.framesDecoded > n + 30, previous.framesDecoded,
+      { timeout: 10000 * slow });
+    const current = await sample();
+    if (current.freezeCount === previous.freezeCount) return current;
+    previous = current;
+  }
+}
+
 async function whep(body, headers, method = 'POST', path = 'whep') {
   const res = await fetch(new URL(path, service.url), { method, headers, body });
   return { status: res.status, text: (await res.text()).trim() };
 }
 
 test('bad requests get precise errors while the viewer keeps playing', { timeout: 90000 }, async () => {
-  const stats0 = await page.evaluate(() => ({ ...window.hdmirtc.stats }));
+  const stats0 = await settledStats();
   const sdp = { 'Content-Type': 'application/sdp' };
 
   let r = await whep('v=0\r\nthis is not sdp\r\n', sdp);
@@ -132,7 +152,7 @@ test('bad requests get precise errors while the viewer keeps playing', { timeout
 // bench/whep-load is a WebRTC receiver of our own: it can put malformed RTCP
 // inside valid SRTCP, which no browser will do, so it reaches the parser.
 test('malformed RTCP inside a session is counted and dropped; both viewers keep streaming', { timeout: 90000 }, async () => {
-  const stats0 = await page.evaluate(() => ({ ...window.hdmirtc.stats }));
+  const stats0 = await settledStats();
   const load = spawn(path.join(buildDir, 'bench', 'whep-load'), ['--url', new URL('whep', service.url).href,
     '--viewers', '1', '--duration', String(6 * slow), '--bad-rtcp', '--connect-timeout', String(15 * slow)],
   { stdio: ['ignore', 'pipe', 'pipe'] });
