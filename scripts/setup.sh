@@ -37,8 +37,8 @@ apt_packages=(
 	# tools to make Chromium's profile trust the service's certificate,
 	# and nginx as the reverse proxy in front of it.
 	glib-networking curl libnss3-tools nginx
-	# HDMI audio: Opus.
-	libopus-dev
+	# HDMI audio: Opus, ALSA capture, the resampler (libspeexdsp).
+	libopus-dev libasound2-dev libspeexdsp-dev
 	# WHEP players on other WebRTC stacks than Chromium's (tests/players):
 	# GStreamer webrtcbin (OpenSSL), aiortc (Python, OpenSSL), Pion (Go).
 	gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad

@@ -41,6 +41,7 @@ typedef enum {
 typedef enum {
 	HDMIRTC_CONFIG_AUDIO_AUTO,           /* the HDMI bridge's sound card if there is one, else the tone */
 	HDMIRTC_CONFIG_AUDIO_TONE,           /* synthetic: a tone with a click on each second */
+	HDMIRTC_CONFIG_AUDIO_ALSA,           /* the ALSA device audio_device */
 	HDMIRTC_CONFIG_AUDIO_NONE,           /* video only */
 } HdmirtcConfigAudio;
 
@@ -112,6 +113,7 @@ typedef struct HdmirtcConfig {
 
 	/* [audio] */
 	HdmirtcConfigAudio audio;
+	char *audio_device;             /* ALSA device; "" = the bridge's card */
 	guint audio_frame_ms;           /* Opus frame: 10 or 20 ms */
 	guint audio_bitrate_kbps;
 

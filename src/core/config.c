@@ -40,6 +40,7 @@ static const EnumValue encoder_values[] = {
 static const EnumValue audio_values[] = {
 	{ "auto", HDMIRTC_CONFIG_AUDIO_AUTO },
 	{ "tone", HDMIRTC_CONFIG_AUDIO_TONE },
+	{ "alsa", HDMIRTC_CONFIG_AUDIO_ALSA },
 	{ "none", HDMIRTC_CONFIG_AUDIO_NONE },
 	{ NULL, 0 },
 };
@@ -186,7 +187,11 @@ const Option hdmirtc_config_options[] = {
 
 	{ "audio", "source", NULL, "audio", OPT_ENUM, F(audio), 0, "auto", .values = audio_values,
 	  .help = "Sound sent beside the video (Opus); auto = the HDMI bridge's sound card if there is "
-	          "one, else a quiet tone with a click on each second; none = video only" },
+	          "one, else a quiet tone with a click on each second; alsa = the card audio-device; "
+	          "none = video only" },
+	{ "audio", "device", NULL, "audio-device", OPT_STRING, F(audio_device), 0, "", .arg = "ALSA-DEVICE",
+	  .help = "ALSA capture device, e.g. hw:CARD=tc358743 or hw:CARD=Loopback,DEV=1; empty = the "
+	          "card of the HDMI bridge (its name contains tc358743)" },
 	{ "audio", "frame-ms", NULL, "audio-frame-ms", OPT_UINT, F(audio_frame_ms), 0, "20", 10, 20, 10,
 	  .arg = "MS", .help = "Opus frame length: 20 ms, or 10 ms for less delay at a higher packet rate" },
 	{ "audio", "bitrate", NULL, "audio-bitrate", OPT_UINT, F(audio_bitrate_kbps), 0, "64", 6, 510,

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#include "audio-pipeline.h"
+#include "audio-pipeline-private.h"
 
-#include <errno.h>
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -10,44 +9,11 @@
 
 #define MAX_WAITING 8                   /* packets: 80-160 ms */
 #define MAX_PACKET 1500
-/* A thread that wakes this many frames late (a suspended VM, a stalled
- * machine) starts over at the present instead of catching up in a burst. */
-#define MAX_FRAMES_BEHIND 5
 
 typedef struct {
 	HdmirtcAudioPacket pkt;
 	guint8 data[];
 } QueuedPacket;
-
-struct HdmirtcAudioPipeline {
-	char *source;
-	guint frame_ms;
-	guint frame_size;               /* samples per channel */
-	HdmirtcOpusEncoder *encoder;
-	GThread *thread;
-	gint stop;                      /* atomic */
-
-	/* Where the tone's clock started (the same instant on both clocks). */
-	gint64 start_mono_us;
-	gint64 start_wall_us;
-
-	GMainContext *output_ctx;
-	HdmirtcAudioPacketFunc on_packet;
-	gpointer user_data;
-	GMutex lock;                    /* guards what follows */
-	GQueue waiting;                 /* QueuedPacket */
-	GSource *wakeup;                /* attached while something waits */
-	guint64 packets;
-	guint64 bytes;
-	guint64 dropped;
-	guint64 encode_errors;
-	guint64 resyncs;
-	double peak;                    /* of the current second, 0..1 */
-	double level_dbfs;              /* peak of the last whole second */
-	guint peak_frames;
-	gint64 cpu_us;                  /* the thread's CPU time so far */
-	double cpu_percent;             /* of one core, over the last second */
-};
 
 /* ---- Network thread ----------------------------------------------------- */
 
@@ -120,80 +86,71 @@ static gint64 thread_cpu_us(void)
 
 /* What the sound costs (bench/ reads it from the status): the thread's
  * own CPU time, once a second. */
-static void measure_cpu(HdmirtcAudioPipeline *p, gint64 *since_mono_us, gint64 *since_cpu_us)
+static void measure_cpu(HdmirtcAudioPipeline *p)
 {
 	gint64 now = g_get_monotonic_time(), cpu = thread_cpu_us();
 
-	if (now - *since_mono_us < G_USEC_PER_SEC)
+	if (!p->cpu_since_mono_us) {
+		p->cpu_since_mono_us = now;
+		p->cpu_since_us = cpu;
+	}
+	if (now - p->cpu_since_mono_us < G_USEC_PER_SEC)
 		return;
 	g_mutex_lock(&p->lock);
 	p->cpu_us = cpu;
-	p->cpu_percent = 100.0 * (double)(cpu - *since_cpu_us) / (double)(now - *since_mono_us);
+	p->cpu_percent = 100.0 * (double)(cpu - p->cpu_since_us) / (double)(now - p->cpu_since_mono_us);
 	g_mutex_unlock(&p->lock);
-	*since_mono_us = now;
-	*since_cpu_us = cpu;
+	p->cpu_since_mono_us = now;
+	p->cpu_since_us = cpu;
 }
 
-static void sleep_until(gint64 mono_us)
+void hdmirtc_audio_pipeline_count(HdmirtcAudioPipeline *p, guint64 *counter)
 {
-	struct timespec ts = { .tv_sec = mono_us / G_USEC_PER_SEC,
-	                       .tv_nsec = (mono_us % G_USEC_PER_SEC) * 1000 };
-
-	/* g_get_monotonic_time() is CLOCK_MONOTONIC. */
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
+	g_mutex_lock(&p->lock);
+	(*counter)++;
+	g_mutex_unlock(&p->lock);
 }
 
-/* The tone, one frame at a time, each written once its last sample's time
- * has come, as a capture device would hand it over. */
-static gpointer tone_thread(gpointer data)
+void hdmirtc_audio_pipeline_set_state(HdmirtcAudioPipeline *p, const char *state, const char *error)
 {
-	HdmirtcAudioPipeline *p = data;
-	guint n = p->frame_size * HDMIRTC_AUDIO_CHANNELS;
-	g_autofree gint16 *pcm = g_new(gint16, n);
-	guint8 out[MAX_PACKET];
-	gint64 frame_us = p->frame_ms * 1000;
-	guint64 k = 0;
-	gboolean discontinuity = TRUE;
-	gint64 cpu_since_mono_us = g_get_monotonic_time(), cpu_since_us = thread_cpu_us();
-
-	while (!g_atomic_int_get(&p->stop)) {
-		gint64 first_us = (gint64)k * frame_us;
-		g_autoptr(GError) error = NULL;
-
-		sleep_until(p->start_mono_us + first_us + frame_us);
-		if (g_get_monotonic_time() - (p->start_mono_us + first_us) > MAX_FRAMES_BEHIND * frame_us) {
-			k = (guint64)((g_get_monotonic_time() - p->start_mono_us) / frame_us);
-			discontinuity = TRUE;
-			g_mutex_lock(&p->lock);
-			p->resyncs++;
-			g_mutex_unlock(&p->lock);
-			continue;
-		}
-		hdmirtc_tone_fill(p->start_wall_us + first_us, HDMIRTC_AUDIO_RATE, HDMIRTC_AUDIO_CHANNELS, pcm,
-				  p->frame_size);
-		measure_level(p, pcm, n);
-		gssize len = hdmirtc_opus_encoder_encode(p->encoder, pcm, out, sizeof(out), &error);
-		if (len < 0) {
-			g_mutex_lock(&p->lock);
-			if (p->encode_errors++ == 0)
-				g_warning("audio: %s", error->message);
-			g_mutex_unlock(&p->lock);
-		} else {
-			HdmirtcAudioPacket pkt = {
-				.data = out, .len = (gsize)len,
-				.sample_pos = k * p->frame_size, .n_samples = p->frame_size,
-				.capture_mono_us = p->start_mono_us + first_us,
-				.capture_wall_us = p->start_wall_us + first_us,
-				.discontinuity = discontinuity,
-			};
-			push(p, &pkt);
-			discontinuity = FALSE;
-		}
-		measure_cpu(p, &cpu_since_mono_us, &cpu_since_us);
-		k++;
+	g_mutex_lock(&p->lock);
+	if (p->state != state || g_strcmp0(p->error, error) != 0) {
+		if (error)
+			g_message("audio: %s: %s", state, error);
+		else
+			g_message("audio: %s", state);
 	}
-	return NULL;
+	p->state = state;
+	g_free(p->error);
+	p->error = g_strdup(error);
+	g_mutex_unlock(&p->lock);
+}
+
+void hdmirtc_audio_pipeline_encode(HdmirtcAudioPipeline *p, const gint16 *pcm, guint64 sample_pos,
+                                   gint64 capture_mono_us, gint64 capture_wall_us, gboolean discontinuity)
+{
+	g_autoptr(GError) error = NULL;
+	guint8 out[MAX_PACKET];
+	gssize len;
+
+	measure_level(p, pcm, p->frame_size * HDMIRTC_AUDIO_CHANNELS);
+	len = hdmirtc_opus_encoder_encode(p->encoder, pcm, out, sizeof(out), &error);
+	if (len < 0) {
+		g_mutex_lock(&p->lock);
+		if (p->encode_errors++ == 0)
+			g_warning("audio: %s", error->message);
+		g_mutex_unlock(&p->lock);
+	} else {
+		HdmirtcAudioPacket pkt = {
+			.data = out, .len = (gsize)len,
+			.sample_pos = sample_pos, .n_samples = p->frame_size,
+			.capture_mono_us = capture_mono_us,
+			.capture_wall_us = capture_wall_us,
+			.discontinuity = discontinuity,
+		};
+		push(p, &pkt);
+	}
+	measure_cpu(p);
 }
 
 /* ---- Life cycle --------------------------------------------------------- */
@@ -203,12 +160,17 @@ HdmirtcAudioPipeline *hdmirtc_audio_pipeline_new(const HdmirtcAudioPipelineConfi
                                                  HdmirtcAudioPacketFunc on_packet, gpointer user_data,
                                                  GError **error)
 {
+	GThreadFunc thread;
 	HdmirtcAudioPipeline *p;
 	HdmirtcOpusEncoder *encoder;
 
-	if (g_strcmp0(config->source, "tone") != 0) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "audio source '%s': unknown",
-			    config->source);
+	if (g_strcmp0(config->source, "tone") == 0) {
+		thread = hdmirtc_audio_tone_thread;
+	} else if (g_strcmp0(config->source, "alsa") == 0 && config->device && *config->device) {
+		thread = hdmirtc_audio_alsa_thread;
+	} else {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "audio source '%s' (device '%s'): unknown",
+			    config->source, config->device ? config->device : "");
 		return NULL;
 	}
 	encoder = hdmirtc_opus_encoder_new(HDMIRTC_AUDIO_CHANNELS, config->frame_ms,
@@ -217,6 +179,7 @@ HdmirtcAudioPipeline *hdmirtc_audio_pipeline_new(const HdmirtcAudioPipelineConfi
 		return NULL;
 	p = g_new0(HdmirtcAudioPipeline, 1);
 	p->source = g_strdup(config->source);
+	p->device = g_strdup(config->device);
 	p->frame_ms = config->frame_ms;
 	p->encoder = encoder;
 	p->frame_size = hdmirtc_opus_encoder_get_frame_size(encoder);
@@ -224,12 +187,13 @@ HdmirtcAudioPipeline *hdmirtc_audio_pipeline_new(const HdmirtcAudioPipelineConfi
 	p->on_packet = on_packet;
 	p->user_data = user_data;
 	p->level_dbfs = -INFINITY;
+	p->state = "starting";
+	p->rate = HDMIRTC_AUDIO_RATE;
 	g_mutex_init(&p->lock);
 	g_queue_init(&p->waiting);
-	p->start_wall_us = g_get_real_time();
-	p->start_mono_us = g_get_monotonic_time();
-	p->thread = g_thread_new("hdmirtc-audio", tone_thread, p);
-	g_message("audio: %s, Opus %u ms frames, %u kbit/s", p->source, p->frame_ms, config->bitrate_kbps);
+	p->thread = g_thread_new("hdmirtc-audio", thread, p);
+	g_message("audio: %s%s%s, Opus %u ms frames, %u kbit/s", p->source, p->device ? " " : "",
+		  p->device ? p->device : "", p->frame_ms, config->bitrate_kbps);
 	return p;
 }
 
@@ -247,6 +211,8 @@ void hdmirtc_audio_pipeline_free(HdmirtcAudioPipeline *p)
 	hdmirtc_opus_encoder_free(p->encoder);
 	g_main_context_unref(p->output_ctx);
 	g_free(p->source);
+	g_free(p->device);
+	g_free(p->error);
 	g_free(p);
 }
 
@@ -256,8 +222,11 @@ void hdmirtc_audio_pipeline_add_status(HdmirtcAudioPipeline *p, JsonBuilder *b)
 	json_builder_begin_object(b);
 	g_mutex_lock(&p->lock);
 	hdmirtc_json_add_string(b, "source", p->source);
-	hdmirtc_json_add_string(b, "state", "running");
-	hdmirtc_json_add_int(b, "rate", HDMIRTC_AUDIO_RATE);
+	hdmirtc_json_add_string(b, "device", p->device);
+	hdmirtc_json_add_string(b, "state", p->state);
+	hdmirtc_json_add_string(b, "error", p->error);
+	/* the source's; what is sent is always 48 kHz */
+	hdmirtc_json_add_int(b, "rate", p->rate);
 	hdmirtc_json_add_int(b, "channels", HDMIRTC_AUDIO_CHANNELS);
 	hdmirtc_json_add_int(b, "frame_ms", p->frame_ms);
 	/* JSON has no -infinity: silence is null. */
@@ -271,6 +240,8 @@ void hdmirtc_audio_pipeline_add_status(HdmirtcAudioPipeline *p, JsonBuilder *b)
 	hdmirtc_json_add_int(b, "dropped", (gint64)p->dropped);
 	hdmirtc_json_add_int(b, "encode_errors", (gint64)p->encode_errors);
 	hdmirtc_json_add_int(b, "resyncs", (gint64)p->resyncs);
+	hdmirtc_json_add_int(b, "overruns", (gint64)p->overruns);
+	hdmirtc_json_add_int(b, "restarts", (gint64)p->restarts);
 	hdmirtc_json_add_int(b, "cpu_ms", p->cpu_us / 1000);
 	json_builder_set_member_name(b, "cpu_percent");
 	json_builder_add_double_value(b, round(p->cpu_percent * 100) / 100);

@@ -3,10 +3,12 @@
  * frames, encodes each, and hands the packets to the network context,
  * where the viewers send them.
  *
- * Sources: the synthetic tone (src/audio/tone.c), paced by the monotonic
- * clock and written from the wall clock, so its click on each second lines
- * up with the test pattern's barcode.  The thread owns the source and the
- * encoder; only the packets cross to the network thread, through a short
+ * Sources (audio-sources.c): the synthetic tone (src/audio/tone.c), paced
+ * by the monotonic clock and written from the wall clock, so its click on
+ * each second lines up with the test pattern's barcode; or an ALSA card
+ * (the bridge's I2S card), at its own rate, resampled to 48 kHz, opened
+ * again when it goes away or changes rate.  The thread owns the source and
+ * the encoder; only the packets cross to the network thread, through a short
  * queue (audio is 50-100 packets a second, so one wake-up each is cheap,
  * and a network thread that falls behind loses the oldest, never delays
  * the newest). */
@@ -21,7 +23,8 @@ G_BEGIN_DECLS
 typedef struct HdmirtcAudioPipeline HdmirtcAudioPipeline;
 
 typedef struct {
-	const char *source;             /* "tone" */
+	const char *source;             /* "tone" or "alsa" */
+	const char *device;             /* ALSA device, for "alsa" */
 	guint frame_ms;                 /* 10 or 20 */
 	guint bitrate_kbps;
 } HdmirtcAudioPipelineConfig;

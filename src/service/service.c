@@ -2,6 +2,7 @@
 #include "service-private.h"
 
 #include "hdmirtc-build.h"
+#include "hdmirtc/audio-capture.h"
 #include "hdmirtc/sdp.h"
 #include "access-token.h"
 #include "https-certificate.h"
@@ -333,12 +334,18 @@ static void on_audio_packet(const HdmirtcAudioPacket *pkt, gpointer user_data)
 	hdmirtc_webrtc_send_audio(s->webrtc, pkt);
 }
 
-/* auto is the tone until the bridge's sound card is read (ALSA capture is
- * the next step of issue 16). */
+/* The bridge's I2S card: its codec driver names it after the bridge. */
+#define BRIDGE_CARD "tc358743"
+
+/* auto: the bridge's card when there is one, else the tone; alsa without
+ * a device: the bridge's card, waited for if it is not there yet. */
 static gboolean start_audio(HdmirtcService *s, const HdmirtcConfig *c, GError **error)
 {
+	g_autofree char *card = c->audio_device[0] ? g_strdup(c->audio_device) : hdmirtc_alsa_find_card(BRIDGE_CARD);
+	gboolean alsa = c->audio == HDMIRTC_CONFIG_AUDIO_ALSA || (c->audio == HDMIRTC_CONFIG_AUDIO_AUTO && card);
 	HdmirtcAudioPipelineConfig ac = {
-		.source = "tone",
+		.source = alsa ? "alsa" : "tone",
+		.device = alsa ? (card ? card : "hw:CARD=" BRIDGE_CARD) : NULL,
 		.frame_ms = c->audio_frame_ms,
 		.bitrate_kbps = c->audio_bitrate_kbps,
 	};

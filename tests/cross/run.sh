@@ -77,7 +77,7 @@ check() {
 # libavutil-dev are for the x264 unit test's decoder; libssl-dev for
 # libsrtp2, built here as natively (scripts/libsrtp.sh).
 arch_packages=(libglib2.0-dev libjson-glib-dev libx264-dev libturbojpeg0-dev libdrm-dev
-	libavcodec-dev libavutil-dev libssl-dev libsoup-3.0-0 libnice10 libopus-dev)
+	libavcodec-dev libavutil-dev libssl-dev libsoup-3.0-0 libnice10 libopus-dev libasound2-dev libspeexdsp-dev)
 unpacked_dev_packages=(libsoup-3.0-dev:libsoup-3.0-0 libnice-dev:libnice10)
 # The tools first (few, so that the root can be started early), then each
 # architecture's cross toolchain and libraries.

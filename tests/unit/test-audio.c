@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The synthetic audio source (a tone, a click at each second of the wall
- * clock) and the Opus encoder, checked through libopus's own decoder. */
+ * clock), the Opus encoder, checked through libopus's own decoder, and the
+ * framer that turns a sound card's blocks at its rate into 48 kHz frames
+ * with capture times. */
 #include <opus.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hdmirtc/audio-capture.h"
 #include "hdmirtc/audio.h"
 
 #define RATE HDMIRTC_AUDIO_RATE
@@ -140,6 +143,137 @@ static void test_opus_click_timing(gconstpointer data)
 	g_assert_cmpuint(recovered, ==, 2);
 }
 
+/* ---- Framer ---------------------------------------------------------------- */
+
+/* A sound card in the test: the tone at its rate, read in 10 ms blocks,
+ * each sample's capture time its wall time (mono == wall here). */
+typedef struct {
+	GArray *frames;                 /* HdmirtcAudioFrame, pcm copied into pcm */
+	GArray *pcm;                    /* gint16, every frame's samples in order */
+} Collected;
+
+static void collect(const HdmirtcAudioFrame *frame, gpointer user_data)
+{
+	Collected *c = user_data;
+
+	g_array_append_vals(c->frames, frame, 1);
+	g_array_append_vals(c->pcm, frame->pcm, 960 * 2);
+}
+
+/* Pushes seconds of the tone at rate, starting at sample index first of a
+ * card whose sample 0 was captured at t0_us. */
+static void feed(HdmirtcAudioFramer *f, guint rate, gint64 t0_us, guint64 first, guint n_blocks,
+                 gboolean gap_before, Collected *c)
+{
+	guint block = rate / 100;
+	g_autofree gint16 *pcm = g_new(gint16, block * 2);
+
+	for (guint k = 0; k < n_blocks; k++) {
+		guint64 i0 = first + (guint64)k * block;
+		gint64 start_us = t0_us + (gint64)(i0 * G_USEC_PER_SEC / rate);
+		gint64 newest_us = t0_us + (gint64)((i0 + block - 1) * G_USEC_PER_SEC / rate);
+
+		hdmirtc_tone_fill(start_us, rate, 2, pcm, block);
+		hdmirtc_audio_framer_push(f, pcm, block, rate, newest_us, gap_before && k == 0, collect, c);
+	}
+}
+
+static Collected *collected_new(void)
+{
+	Collected *c = g_new0(Collected, 1);
+
+	c->frames = g_array_new(FALSE, FALSE, sizeof(HdmirtcAudioFrame));
+	c->pcm = g_array_new(FALSE, FALSE, sizeof(gint16));
+	return c;
+}
+
+static void collected_free(Collected *c)
+{
+	g_array_unref(c->frames);
+	g_array_unref(c->pcm);
+	g_free(c);
+}
+
+#define FRAME(c, i) g_array_index((c)->frames, HdmirtcAudioFrame, i)
+
+/* Frames follow on: positions 960 apart, times 20 ms apart and each the
+ * capture time of its first sample (to within the card's read jitter:
+ * here none, so 0.1 ms). */
+static void assert_continuous(Collected *c, guint from, guint to, gint64 t0_us, guint64 pos0)
+{
+	for (guint i = from; i < to; i++) {
+		HdmirtcAudioFrame *fr = &FRAME(c, i);
+
+		g_assert_cmpuint(fr->sample_pos, ==, pos0 + (guint64)(i - from) * 960);
+		g_assert_cmpint(llabs(fr->capture_mono_us - (t0_us + (gint64)(i - from) * 20000)), <=, 100);
+		g_assert_cmpint(fr->discontinuity, ==, i == from);
+	}
+}
+
+/* At the card's rate, in its block sizes: 48 kHz frames, the click where
+ * the second begins. */
+static void test_framer_rates(gconstpointer data)
+{
+	guint rate = GPOINTER_TO_UINT(data);
+	g_autoptr(HdmirtcAudioFramer) f = hdmirtc_audio_framer_new(960);
+	Collected *c = collected_new();
+	const gint64 t0 = 5900000;      /* the click comes 100 ms in */
+	gint at;
+
+	feed(f, rate, t0, 0, 50, FALSE, c);
+	/* 0.5 s in; the resampler keeps its delay back */
+	g_assert_cmpuint(c->frames->len, >=, 24);
+	g_assert_cmpuint(c->frames->len, <=, 25);
+	assert_continuous(c, 0, c->frames->len, t0, 0);
+	at = first_loud((const gint16 *)(gpointer)c->pcm->data, 2, c->pcm->len / 2, 0);
+	g_assert_cmpint(at, >=, 0);
+	/* 100 ms after the first sample, to 0.2 ms (10 samples) */
+	g_assert_cmpint(abs(at - 4800), <=, 10);
+	collected_free(c);
+}
+
+/* Samples lost: the frame after the gap says so, and its position jumps
+ * by the time missed (RTP time runs on). */
+static void test_framer_gap(void)
+{
+	g_autoptr(HdmirtcAudioFramer) f = hdmirtc_audio_framer_new(960);
+	Collected *c = collected_new();
+	guint before;
+
+	feed(f, 44100, 0, 0, 100, FALSE, c);
+	before = c->frames->len;
+	/* 200 ms (20 blocks) never read */
+	feed(f, 44100, 0, 441 * 120, 50, TRUE, c);
+	g_assert_cmpuint(c->frames->len, >, before);
+	HdmirtcAudioFrame *after = &FRAME(c, before);
+	g_assert_true(after->discontinuity);
+	/* where the clock says it is, to the microsecond rounding of the
+	 * times (3 samples: 62 us) */
+	g_assert_cmpint(llabs((gint64)after->sample_pos - after->capture_mono_us * 48 / 1000), <=, 3);
+	g_assert_cmpint(llabs(after->capture_mono_us - 1200000), <=, 100);
+	assert_continuous(c, before, c->frames->len, after->capture_mono_us, after->sample_pos);
+	collected_free(c);
+}
+
+/* The source changes rate (HDMI 44.1 kHz -> 48 kHz): a new start in the
+ * same time line. */
+static void test_framer_rate_change(void)
+{
+	g_autoptr(HdmirtcAudioFramer) f = hdmirtc_audio_framer_new(960);
+	Collected *c = collected_new();
+	guint before;
+
+	feed(f, 44100, 0, 0, 50, FALSE, c);
+	before = c->frames->len;
+	feed(f, 48000, 500000, 0, 50, FALSE, c);
+	HdmirtcAudioFrame *after = &FRAME(c, before);
+	g_assert_true(after->discontinuity);
+	g_assert_cmpint(llabs(after->capture_mono_us - 500000), <=, 100);
+	g_assert_cmpint(llabs((gint64)after->sample_pos - 24000), <=, 3);
+	assert_continuous(c, before, c->frames->len, after->capture_mono_us, after->sample_pos);
+	collected_free(c);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -148,5 +282,10 @@ int main(int argc, char **argv)
 	g_test_add_func("/audio/opus/bad-settings", test_opus_bad_settings);
 	g_test_add_data_func("/audio/opus/click-timing-20ms", GUINT_TO_POINTER(20), test_opus_click_timing);
 	g_test_add_data_func("/audio/opus/click-timing-10ms", GUINT_TO_POINTER(10), test_opus_click_timing);
+	g_test_add_data_func("/audio/framer/48000", GUINT_TO_POINTER(48000), test_framer_rates);
+	g_test_add_data_func("/audio/framer/44100", GUINT_TO_POINTER(44100), test_framer_rates);
+	g_test_add_data_func("/audio/framer/32000", GUINT_TO_POINTER(32000), test_framer_rates);
+	g_test_add_func("/audio/framer/gap", test_framer_gap);
+	g_test_add_func("/audio/framer/rate-change", test_framer_rate_change);
 	return g_test_run();
 }

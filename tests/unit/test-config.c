@@ -189,6 +189,7 @@ static void assert_full_conf(const HdmirtcConfig *cfg)
 	g_assert_false(cfg->ice_tcp);
 	assert_strv(cfg->public_addresses, public);
 	g_assert_cmpint(cfg->audio, ==, HDMIRTC_CONFIG_AUDIO_NONE);
+	g_assert_cmpstr(cfg->audio_device, ==, "hw:CARD=Loopback,DEV=1");
 	g_assert_cmpuint(cfg->audio_frame_ms, ==, 10);
 	g_assert_cmpuint(cfg->audio_bitrate_kbps, ==, 32);
 	g_assert_cmpint(cfg->log_level, ==, G_LOG_LEVEL_DEBUG);
@@ -469,7 +470,7 @@ static const FlagErrorCase flag_errors[] = {
 	{ { "--http-port", "99999999999999999999999" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --http-port: ", "out of range" } },
 	{ { "--source", "camera" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --source: ", "auto, test-pattern, v4l2" } },
 	{ { "--audio-frame-ms", "15" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --audio-frame-ms: ", "not a multiple of 10" } },
-	{ { "--audio", "alsa" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --audio: ", "auto, tone, none" } },
+	{ { "--audio", "pulse" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --audio: ", "auto, tone, alsa, none" } },
 	{ { "--log-level=loud" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --log-level: ", "\"loud\" is not one of" } },
 	{ { "--udp-ports", "20000-10000" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --udp-ports: ", "first port is greater" } },
 	{ { "--udp-ports", "0-100" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --udp-ports: ", "out of range (1..65535)" } },
