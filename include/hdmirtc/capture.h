@@ -110,6 +110,9 @@ typedef struct {
 	guint32 preferred_width;        /* first detailed timing, 0 if none */
 	guint32 preferred_height;
 	guint32 preferred_refresh_mhz;
+	/* A CEA-861 extension claims basic audio: without it an HDMI source
+	 * sends no sound. */
+	gboolean audio;
 } HdmirtcEdidInfo;
 
 /* ------------------------------------------------------------------ CSI-2 link */
@@ -161,7 +164,8 @@ void hdmirtc_csi_link_read(const char *subdev, int ctrl_fd, guint config_lanes, 
 
 /* The built-in EDID: base block + CEA-861 extension advertising
  * 1920x1080@60 (preferred), 1920x1080@50, 1920x1080@30 and 1280x720@60,
- * HDMI vendor block, no audio.  Never fails. */
+ * basic audio with stereo LPCM at 32/44.1/48 kHz, HDMI vendor block.
+ * Never fails. */
 HdmirtcEdid *hdmirtc_edid_new_default(void);
 /* The built-in EDID cut to what link carries: only modes that fit, the
  * best of them preferred (2 lanes at 972 Mbit/s: 1920x1080@50).  The
@@ -226,6 +230,10 @@ typedef struct {
 	char reason[192];
 	HdmirtcCsiLink link;
 	guint32 bytesperline;           /* of the capture buffers, 0 when not streaming */
+	/* The HDMI audio the bridge passes on (TC358743: its I2S card), read
+	 * every second: the source's sample rate (0 = none or unknown). */
+	guint32 audio_rate;
+	gboolean audio_present;
 } HdmirtcCaptureSignalInfo;
 
 /* Any thread.  Sources without HDMI fill signal = NONE and zeros. */

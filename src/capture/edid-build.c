@@ -114,10 +114,16 @@ static void build_base_block(guint8 *b, const ModeSet *set)
 	b[127] = hdmirtc_edid_checksum(b);
 }
 
-/* CEA-861 extension: the modes as VICs (the first native), and an HDMI
- * vendor block so that sources send HDMI (not DVI) signalling. */
+/* CEA-861 extension: the modes as VICs (the first native), the sound the
+ * bridge passes on (a source sends HDMI audio only to a sink that claims
+ * it), and an HDMI vendor block so that sources send HDMI (not DVI)
+ * signalling. */
 static void build_cea_block(guint8 *b, const ModeSet *set)
 {
+	/* Audio data block, one short audio descriptor: LPCM, 2 channels,
+	 * 32/44.1/48 kHz, 16/20/24 bit (what the TC358743's I2S output
+	 * carries; hdmirtc resamples 32 and 44.1 kHz to Opus's 48). */
+	static const guint8 adb[] = { (1 << 5) | 3, (1 << 3) | (2 - 1), 0x07, 0x07 };
 	/* HDMI VSDB: OUI 00-0C-03, physical address 1.0.0.0 */
 	static const guint8 vsdb[] = { (3 << 5) | 5, 0x03, 0x0c, 0x00, 0x10, 0x00 };
 	guint n = 4;
@@ -125,10 +131,12 @@ static void build_cea_block(guint8 *b, const ModeSet *set)
 	memset(b, 0, HDMIRTC_EDID_BLOCK_SIZE);
 	b[0] = 0x02;
 	b[1] = 3;
-	b[3] = 0x30;                    /* YCbCr 4:4:4 and 4:2:2 */
+	b[3] = 0x70;                    /* basic audio; YCbCr 4:4:4 and 4:2:2 */
 	b[n++] = (guint8)((2 << 5) | set->n);
 	for (guint i = 0; i < set->n; i++)
 		b[n++] = (guint8)(set->modes[i]->vic | (i == 0 ? 0x80 : 0));
+	memcpy(b + n, adb, sizeof(adb));
+	n += sizeof(adb);
 	memcpy(b + n, vsdb, sizeof(vsdb));
 	n += sizeof(vsdb);
 	b[2] = (guint8)n;               /* where DTDs would start: none follow */

@@ -58,6 +58,13 @@ static void parse_info(const guint8 *b, gsize size, HdmirtcEdidInfo *info)
 	info->product = (guint16)(b[10] | b[11] << 8);
 	info->n_blocks = (guint)(size / HDMIRTC_EDID_BLOCK_SIZE);
 	parse_dtd(b + 54, info);
+	for (gsize blk = 1; blk < info->n_blocks; blk++) {
+		const guint8 *x = b + blk * HDMIRTC_EDID_BLOCK_SIZE;
+
+		/* CEA-861 extension, revision 2 on: byte 3 bit 6 is basic audio. */
+		if (x[0] == 0x02 && x[1] >= 2 && (x[3] & 0x40))
+			info->audio = TRUE;
+	}
 	for (guint off = 54; off < 126; off += 18) {
 		const guint8 *d = b + off;
 
@@ -184,8 +191,8 @@ char *hdmirtc_edid_describe(const HdmirtcEdid *edid)
 
 	g_return_val_if_fail(edid != NULL, NULL);
 	i = &edid->info;
-	return g_strdup_printf("%s %04x \"%s\", %u block(s), preferred %ux%u@%u.%02u",
+	return g_strdup_printf("%s %04x \"%s\", %u block(s), preferred %ux%u@%u.%02u, %s",
 	                       i->manufacturer, i->product, i->name, i->n_blocks, i->preferred_width,
 	                       i->preferred_height, i->preferred_refresh_mhz / 1000,
-	                       i->preferred_refresh_mhz % 1000 / 10);
+	                       i->preferred_refresh_mhz % 1000 / 10, i->audio ? "audio" : "no audio");
 }

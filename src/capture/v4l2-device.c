@@ -187,6 +187,22 @@ int hdmirtc_v4l2_power_present(HdmirtcV4l2Device *dev)
 	return r < 0 ? r : c.value != 0;
 }
 
+/* include/uapi/linux/v4l2-controls.h, include/media/i2c/tc358743.h */
+#ifndef V4L2_CID_USER_TC358743_BASE
+#define V4L2_CID_USER_TC358743_BASE (V4L2_CID_USER_BASE + 0x1080)
+#endif
+#define TC358743_CID_AUDIO_SAMPLING_RATE (V4L2_CID_USER_TC358743_BASE + 0)
+#define TC358743_CID_AUDIO_PRESENT (V4L2_CID_USER_TC358743_BASE + 1)
+
+void hdmirtc_v4l2_hdmi_audio(HdmirtcV4l2Device *dev, guint32 *rate, gboolean *present)
+{
+	struct v4l2_control r = { .id = TC358743_CID_AUDIO_SAMPLING_RATE };
+	struct v4l2_control p = { .id = TC358743_CID_AUDIO_PRESENT };
+
+	*rate = hdmirtc_v4l2_ioctl(dev->ctrl_fd, VIDIOC_G_CTRL, &r) < 0 || r.value < 0 ? 0 : (guint32)r.value;
+	*present = hdmirtc_v4l2_ioctl(dev->ctrl_fd, VIDIOC_G_CTRL, &p) == 0 && p.value != 0;
+}
+
 guint32 hdmirtc_v4l2_refresh_mhz(const struct v4l2_dv_timings *t)
 {
 	const struct v4l2_bt_timings *bt = &t->bt;

@@ -70,6 +70,11 @@ int hdmirtc_v4l2_query_timings(HdmirtcV4l2Device *dev, struct v4l2_dv_timings *t
 int hdmirtc_v4l2_apply_timings(HdmirtcV4l2Device *dev, struct v4l2_dv_timings *t);
 /* 1, 0, or -errno when the control does not exist. */
 int hdmirtc_v4l2_power_present(HdmirtcV4l2Device *dev);
+/* The TC358743's own controls for the HDMI audio it passes on over I2S
+ * (drivers/media/i2c/tc358743.c: TC358743_CID_AUDIO_SAMPLING_RATE, 0
+ * when unknown, and TC358743_CID_AUDIO_PRESENT).  Bridges without them
+ * (vivid) give 0 and FALSE. */
+void hdmirtc_v4l2_hdmi_audio(HdmirtcV4l2Device *dev, guint32 *rate, gboolean *present);
 /* Sets width x height in drm_fourcc (0 = UYVY, then RGB24) on every pad
  * of the path (the bridge's, then each receiver's sink and source) and on
  * the video node, with the bytesperline stride() asks for (NULL or 0 =

@@ -458,6 +458,22 @@ static gboolean on_event(gint fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* For the audio thread, which opens the bridge's sound card at the rate
+ * the HDMI source sends. */
+static void read_hdmi_audio(V4l2Source *s)
+{
+	guint32 rate;
+	gboolean present;
+
+	hdmirtc_v4l2_hdmi_audio(&s->dev, &rate, &present);
+	g_mutex_lock(&s->info_lock);
+	if (rate != s->info.audio_rate || present != s->info.audio_present)
+		g_message("%s: HDMI audio %s, %u Hz", s->base.description, present ? "present" : "absent", rate);
+	s->info.audio_rate = rate;
+	s->info.audio_present = present;
+	g_mutex_unlock(&s->info_lock);
+}
+
 /* The 1 s tick: a missed interrupt must not leave us stuck. */
 static gboolean on_tick(gpointer data)
 {
@@ -476,6 +492,7 @@ static gboolean on_tick(gpointer data)
 		device_gone(s, "the +5V control");
 		return G_SOURCE_CONTINUE;
 	}
+	read_hdmi_audio(s);
 	if (!s->bufs) {
 		if (power != 0)
 			try_stream(s);

@@ -17,6 +17,8 @@ struct HdmirtcAudioPipeline {
 	gint stop;                      /* atomic */
 	gint64 cpu_since_mono_us;       /* audio thread: the last CPU reading */
 	gint64 cpu_since_us;
+	HdmirtcAudioSourceRateFunc source_rate;
+	gpointer source_rate_data;
 
 	GMainContext *output_ctx;
 	HdmirtcAudioPacketFunc on_packet;

@@ -181,6 +181,8 @@ HdmirtcAudioPipeline *hdmirtc_audio_pipeline_new(const HdmirtcAudioPipelineConfi
 	p->source = g_strdup(config->source);
 	p->device = g_strdup(config->device);
 	p->frame_ms = config->frame_ms;
+	p->source_rate = config->source_rate;
+	p->source_rate_data = config->source_rate_data;
 	p->encoder = encoder;
 	p->frame_size = hdmirtc_opus_encoder_get_frame_size(encoder);
 	p->output_ctx = g_main_context_ref(output_ctx);

@@ -22,11 +22,20 @@ G_BEGIN_DECLS
 
 typedef struct HdmirtcAudioPipeline HdmirtcAudioPipeline;
 
+/* Any thread: the rate the HDMI source sends at, as the bridge reports
+ * it; 0 = it cannot tell (the card's own rate is taken then). */
+typedef guint (*HdmirtcAudioSourceRateFunc)(gpointer user_data);
+
 typedef struct {
 	const char *source;             /* "tone" or "alsa" */
 	const char *device;             /* ALSA device, for "alsa" */
 	guint frame_ms;                 /* 10 or 20 */
 	guint bitrate_kbps;
+	/* For "alsa": asked every second; the card is opened again at a new
+	 * rate (a card clocked by the bridge takes any rate, so only the
+	 * bridge knows the right one).  NULL = none. */
+	HdmirtcAudioSourceRateFunc source_rate;
+	gpointer source_rate_data;
 } HdmirtcAudioPipelineConfig;
 
 /* On output_ctx: the packet is borrowed for the call. */

@@ -94,10 +94,17 @@ static void encode_frame(const HdmirtcAudioFrame *frame, gpointer user_data)
 				      frame->discontinuity);
 }
 
+/* The rate the bridge says the HDMI source sends, 0 when it cannot tell. */
+static guint source_rate(HdmirtcAudioPipeline *p)
+{
+	return p->source_rate ? p->source_rate(p->source_rate_data) : 0;
+}
+
 static HdmirtcAlsaCapture *open_card(HdmirtcAudioPipeline *p)
 {
 	g_autoptr(GError) error = NULL;
-	HdmirtcAlsaCapture *c = hdmirtc_alsa_capture_open(p->device, HDMIRTC_AUDIO_RATE, &error);
+	guint hint = source_rate(p);
+	HdmirtcAlsaCapture *c = hdmirtc_alsa_capture_open(p->device, hint ? hint : HDMIRTC_AUDIO_RATE, &error);
 
 	if (!c) {
 		hdmirtc_audio_pipeline_set_state(p, "waiting-device", error->message);
@@ -119,6 +126,7 @@ gpointer hdmirtc_audio_alsa_thread(gpointer data)
 	guint max_frames = 19200;
 	g_autofree gint16 *pcm = g_new(gint16, max_frames * HDMIRTC_AUDIO_CHANNELS);
 	gboolean gap = TRUE;
+	gint64 rate_checked_us = 0;
 
 	while (!stopping(p)) {
 		g_autoptr(GError) error = NULL;
@@ -128,6 +136,18 @@ gpointer hdmirtc_audio_alsa_thread(gpointer data)
 		if (!card && !(card = open_card(p))) {
 			pause_ms(p, REOPEN_DELAY_MS);
 			continue;
+		}
+		if (g_get_monotonic_time() - rate_checked_us > G_USEC_PER_SEC) {
+			guint hint = source_rate(p);
+
+			rate_checked_us = g_get_monotonic_time();
+			if (hint && hint != hdmirtc_alsa_capture_get_rate(card)) {
+				g_message("audio: the HDMI source sends %u Hz now: opening %s again", hint, p->device);
+				hdmirtc_audio_pipeline_count(p, &p->restarts);
+				g_clear_pointer(&card, hdmirtc_alsa_capture_close);
+				gap = TRUE;
+				continue;
+			}
 		}
 		n = hdmirtc_alsa_capture_read(card, pcm, max_frames, READ_TIMEOUT_MS, &newest_us, &error);
 		if (n > 0) {

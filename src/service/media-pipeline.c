@@ -341,6 +341,7 @@ static void add_edid_members(JsonBuilder *b, const HdmirtcEdid *edid)
 	hdmirtc_json_add_int(b, "preferred_width", info->preferred_width);
 	hdmirtc_json_add_int(b, "preferred_height", info->preferred_height);
 	hdmirtc_json_add_int(b, "preferred_refresh_mhz", info->preferred_refresh_mhz);
+	hdmirtc_json_add_bool(b, "audio", info->audio);
 }
 
 JsonNode *hdmirtc_media_pipeline_get_edid(HdmirtcMediaPipeline *p)
@@ -359,6 +360,14 @@ JsonNode *hdmirtc_media_pipeline_get_edid(HdmirtcMediaPipeline *p)
 	json_builder_end_object(b);
 	g_mutex_unlock(&p->edid_lock);
 	return json_builder_get_root(b);
+}
+
+guint hdmirtc_media_pipeline_get_hdmi_audio_rate(HdmirtcMediaPipeline *p)
+{
+	HdmirtcCaptureSignalInfo si;
+
+	hdmirtc_capture_get_signal_info(p->capture, &si);
+	return si.audio_present ? si.audio_rate : 0;
 }
 
 void hdmirtc_media_pipeline_request_keyframe(HdmirtcMediaPipeline *p)
@@ -394,6 +403,8 @@ static void add_signal_status(HdmirtcMediaPipeline *p, JsonBuilder *b)
 	hdmirtc_json_add_int(b, "last_recovery_us", si.last_recovery_us);
 	hdmirtc_json_add_int(b, "bytes_copied", (gint64)si.bytes_copied);
 	hdmirtc_json_add_int(b, "bytesperline", si.bytesperline);
+	hdmirtc_json_add_bool(b, "audio_present", si.audio_present);
+	hdmirtc_json_add_int(b, "audio_rate", si.audio_rate);
 	hdmirtc_json_add_string(b, "device", si.device);
 	hdmirtc_json_add_string(b, "subdev", si.subdev);
 	json_builder_set_member_name(b, "csi2");

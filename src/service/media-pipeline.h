@@ -49,6 +49,9 @@ gboolean hdmirtc_media_pipeline_set_edid(HdmirtcMediaPipeline *p, const guint8 *
 /* The current EDID: summary fields and "hex" (transfer full). */
 JsonNode *hdmirtc_media_pipeline_get_edid(HdmirtcMediaPipeline *p);
 
+/* Any thread: the sample rate of the HDMI audio the bridge reports
+ * (TC358743), 0 when there is none or the source cannot tell. */
+guint hdmirtc_media_pipeline_get_hdmi_audio_rate(HdmirtcMediaPipeline *p);
 /* Any thread: the next encoded frame is an IDR with SPS and PPS. */
 void hdmirtc_media_pipeline_request_keyframe(HdmirtcMediaPipeline *p);
 /* Any thread: the target bitrate from the next frame on, for the encoder

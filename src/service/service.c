@@ -327,6 +327,13 @@ static gboolean start_media(HdmirtcService *s, const HdmirtcConfig *c, GError **
 	return s->media != NULL;
 }
 
+static guint hdmi_audio_rate(gpointer user_data)
+{
+	HdmirtcService *s = user_data;
+
+	return hdmirtc_media_pipeline_get_hdmi_audio_rate(s->media);
+}
+
 static void on_audio_packet(const HdmirtcAudioPacket *pkt, gpointer user_data)
 {
 	HdmirtcService *s = user_data;
@@ -348,6 +355,8 @@ static gboolean start_audio(HdmirtcService *s, const HdmirtcConfig *c, GError **
 		.device = alsa ? (card ? card : "hw:CARD=" BRIDGE_CARD) : NULL,
 		.frame_ms = c->audio_frame_ms,
 		.bitrate_kbps = c->audio_bitrate_kbps,
+		.source_rate = hdmi_audio_rate,
+		.source_rate_data = s,
 	};
 
 	if (c->audio == HDMIRTC_CONFIG_AUDIO_NONE)

@@ -4,7 +4,7 @@
 # and then every kt-*.sh script (they may unload modules), each in TAP; the
 # combined results go to out/results.tap.
 cd /mnt/host
-export LD_LIBRARY_PATH=/mnt/host/lib G_DEBUG=fatal-criticals
+export LD_LIBRARY_PATH=/mnt/host/lib G_DEBUG=fatal-criticals ALSA_CONFIG_DIR=/mnt/host/alsa
 OUT=/mnt/host/out
 echo "kernel $(uname -r), modules: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')" > $OUT/guest.log
 : > $OUT/results.tap

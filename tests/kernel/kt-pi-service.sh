@@ -141,6 +141,17 @@ lanes_refused() {    # NAME: on a 2-lane board, 1080p60 cannot come
 	check "$1: back to 1280x720: streaming" wait_until 40 signal_is streaming
 }
 
+# The HDMI audio the bridge reports (its audio controls, polled every
+# second): the rate the service opens the bridge's sound card at.
+audio_rate_is() { [ "$(obj_int source audio_rate)" = "$1" ]; }
+hdmi_audio() {       # NAME
+	src_set audio 44100
+	check "$1: the source's HDMI audio rate is in the status (44100)" wait_until 10 audio_rate_is 44100
+	check "$1: and present" [ "$(status | grep -o '"audio_present":[a-z]*' | head -1 | cut -d: -f2)" = true ]
+	src_set audio none
+	check "$1: no HDMI audio: rate 0" wait_until 10 audio_rate_is 0
+}
+
 # One graph, the whole way.  ENCODER: x264 or v4l2-m2m.
 run_graph() {        # NAME ENCODER [hdmirtc args...]
 	name=$1 want_enc=$2; shift 2
@@ -182,6 +193,7 @@ check "probe pi5-2lane: would enable csi2 -> csi2_ch0 (defect 2)" \
 	probe_says '"csi2":4 -> "rp1-cfe-csi2_ch0":0 \[disabled: would enable\]' pi5-2lane
 check "probe pi5-2lane: the encoder is x264 (no M2M H.264 encoder)" probe_says '^encoder: x264' pi5-2lane
 run_graph pi5-2lane x264
+hdmi_audio pi5-2lane
 check "pi5-2lane: the link csi2 -> csi2_ch0 was enabled by the service (defect 2)" \
 	grep -q 'link "csi2":4 -> "rp1-cfe-csi2_ch0":0 enabled' "$OUT/kt-pi-pi5-2lane.log"
 lanes_refused pi5-2lane

@@ -42,7 +42,11 @@ VICODEC_ARGS="multiplanar=1"
 # Loaded at boot with their dependencies.  v4l2-async, v4l2-fwnode and the
 # vb2 allocators are for the stand-ins of tests/kernel/fakes, which the
 # tests load from the share.
-GUEST_MODULES="9pnet_virtio 9p vivid vicodec v4l2-async v4l2-fwnode videobuf2-dma-contig videobuf2-vmalloc"
+GUEST_MODULES="9pnet_virtio 9p vivid vicodec v4l2-async v4l2-fwnode videobuf2-dma-contig videobuf2-vmalloc snd-aloop"
+# snd-aloop stands in for the TC358743's I2S sound card; pcm_notify: a
+# playback side that changes rate stops the capture side, as a bridge's
+# card does when the HDMI source changes its sample rate.
+ALOOP_ARGS="pcm_notify=1"
 export LC_ALL=C DEBIAN_FRONTEND=noninteractive
 T0=$(date +%s.%N)
 
@@ -140,6 +144,7 @@ for m in $(cat /modules/order); do
 	case $m in
 	vivid.ko) a=$(cat /modules/vivid.args) ;;
 	vicodec.ko) a=$(cat /modules/vicodec.args) ;;
+	snd-aloop.ko) a=$(cat /modules/snd-aloop.args) ;;
 	*) a= ;;
 	esac
 	insmod /modules/$m $a || echo "init: insmod $m failed"
@@ -156,7 +161,7 @@ INIT
 
 build_initramfs() {
 	local img=$K/initramfs.gz key
-	key=$( { guest_init; echo "$VIVID_ARGS $VICODEC_ARGS $GUEST_MODULES"; sha256sum /bin/busybox "$K"/modules/*.ko; } | sha256sum | cut -c1-16)
+	key=$( { guest_init; echo "$VIVID_ARGS $VICODEC_ARGS $ALOOP_ARGS $GUEST_MODULES"; sha256sum /bin/busybox "$K"/modules/*.ko; } | sha256sum | cut -c1-16)
 	[ -f "$img" ] && [ "$(cat "$K/initramfs.key" 2>/dev/null)" = "$key" ] && return 0
 	say "building initramfs"
 	local r=$K/initramfs; rm -rf "$r"; mkdir -p "$r"/{bin,sbin,proc,sys,dev,tmp,etc,modules,lib64,mnt/host}
@@ -177,6 +182,7 @@ build_initramfs() {
 		done
 	done
 	echo "$VIVID_ARGS" > "$r/modules/vivid.args"; echo "$VICODEC_ARGS" > "$r/modules/vicodec.args"
+	echo "$ALOOP_ARGS" > "$r/modules/snd-aloop.args"
 	guest_init > "$r/init"; chmod 755 "$r/init"
 	(cd "$r" && find . | cpio -o -H newc --quiet | gzip -1 > "$img")
 	echo "$key" > "$K/initramfs.key"
@@ -207,6 +213,12 @@ build_programs() {
 	if [ ${#scripts[@]} -gt 0 ]; then
 		cp "$BUILD/src/hdmirtc" "$BUILD/bench/whep-load" "$SHARE/bin/"
 		cc -std=gnu11 -O1 -Wall -Wextra -Werror -o "$SHARE/bin/vivid-ctl" "$HERE/vivid-ctl.c"
+		# shellcheck disable=SC2046
+		cc -std=gnu11 -O1 -Wall -Wextra -Werror -I"$REPO/include" -o "$SHARE/bin/aloop-clicks" \
+			"$HERE/aloop-clicks.c" "$REPO/src/audio/tone.c" $(pkg-config --cflags --libs alsa glib-2.0) -lm
+		# alsa-lib reads its configuration to resolve even a hw: name.
+		mkdir -p "$SHARE/alsa" && cp -r /usr/share/alsa/alsa.conf /usr/share/alsa/cards /usr/share/alsa/pcm \
+			"$SHARE/alsa/"
 		cp "${scripts[@]}" "$HERE"/lib-*.sh "$SHARE/scripts/"
 	fi
 	for t in "${programs[@]}"; do

@@ -73,8 +73,13 @@ static void test_default(void)
 	g_assert_cmpuint(g_array_index(vics, guint8, 3), ==, 4);
 	/* The HDMI vendor block (OUI 00-0c-03) makes sources send HDMI. */
 	g_assert_nonnull(memmem(d + 132, d[130] - 4, "\x03\x0c\x00", 3));
+	/* Basic audio, and an audio data block with one LPCM stereo
+	 * descriptor at 32/44.1/48 kHz: sources send sound only then. */
+	g_assert_true(d[131] & 0x40);
+	g_assert_true(info->audio);
+	g_assert_nonnull(memmem(d + 132, d[130] - 4, "\x23\x09\x07\x07", 4));
 	desc = hdmirtc_edid_describe(edid);
-	g_assert_cmpstr(desc, ==, "HRT 0001 \"hdmirtc\", 2 block(s), preferred 1920x1080@60.00");
+	g_assert_cmpstr(desc, ==, "HRT 0001 \"hdmirtc\", 2 block(s), preferred 1920x1080@60.00, audio");
 }
 
 /* The DTDs are built from CEA-861 timings: VIC 16 and VIC 4 byte for byte

@@ -1,0 +1,84 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
+# HDMI audio in the VM (issue 16): snd-aloop stands in for the TC358743's
+# I2S card (sound/drivers/aloop.c: the capture side runs at the rate its
+# playback side was opened with, and with pcm_notify=1 a playback side
+# that changes rate stops the capture side, as a bridge's card does when
+# the HDMI source changes rate).  aloop-clicks plays the tone with a click
+# on each second of the wall clock into it; the service captures, encodes
+# and sends it to a WebRTC viewer in the guest (whep-load --audio), through
+# the sound's loss and return and 48 <-> 44.1 kHz changes, while the video
+# (the test pattern) goes on.  TAP on stdout.
+. /mnt/host/scripts/lib-service.sh
+
+PLAY=hw:CARD=Loopback,DEV=0
+CAPTURE=hw:CARD=Loopback,DEV=1
+ip link set lo up
+
+audio_int() { obj_int audio "$1"; }
+audio_str() { obj_str audio "$1"; }
+# The peak of the last whole second, in dBFS; "null" when silent.
+level() { status | sed 's/.*"audio":{//' | grep -o '"level_dbfs":[^,}]*' | head -1 | cut -d: -f2; }
+loud() { l=$(level); [ "$l" != null ] && [ "${l%%.*}" -gt -12 ] 2>/dev/null; }
+silent() { [ "$(level)" = null ]; }
+rate_is() { [ "$(audio_int rate)" = "$1" ]; }
+capturing() { [ "$(audio_str state)" = capturing ]; }
+packets_grow() {
+	p0=$(audio_int packets); sleep 2; p1=$(audio_int packets)
+	[ "${p1:-0}" -ge $((${p0:-0} + 50)) ] 2>/dev/null
+}
+frames_grow() {
+	f0=$(obj_int encoder frames); sleep 2; f1=$(obj_int encoder frames)
+	[ "${f1:-0}" -ge $((${f0:-0} + 20)) ] 2>/dev/null
+}
+
+"$BIN/aloop-clicks" $PLAY 48000 12 2> "$OUT/kt-audio-play1.log" &
+FEED=$!
+sleep 1
+start_service "$OUT/kt-audio.log" --source test-pattern --width 640 --height 360 \
+	--audio alsa --audio-device $CAPTURE
+check "the service captures the card" wait_until 30 capturing
+check "at the playback side's rate (48000)" rate_is 48000
+check "the clicks are heard (peak over -12 dBFS)" wait_until 10 loud
+
+"$BIN/whep-load" --url "$URL/whep" --audio --duration 45 --connect-timeout 60 \
+	> "$OUT/kt-audio-whep.out" 2> "$OUT/kt-audio-whep.log" &
+WL=$!
+check "a viewer with sound streams (whep-load --audio)" \
+	wait_until 90 grep -q 'ready streaming=1 failed=0' "$OUT/kt-audio-whep.out"
+check "audio packets flow" packets_grow
+
+# Loss: the source stops sending sound; the card goes on with silence.
+wait $FEED
+check "sound gone: silence is sent (level null)" wait_until 10 silent
+check "sound gone: packets still flow" packets_grow
+check "sound gone: video frames flow" frames_grow
+
+# Return at another rate: the card is opened again at 44.1 kHz.
+r0=$(audio_int restarts)
+"$BIN/aloop-clicks" $PLAY 44100 10 2> "$OUT/kt-audio-play2.log" &
+FEED=$!
+check "44.1 kHz: the service follows the card's new rate" wait_until 15 rate_is 44100
+check "44.1 kHz: opened again ($r0 -> $(audio_int restarts))" [ "$(audio_int restarts)" -gt "${r0:-0}" ]
+check "44.1 kHz: the clicks are heard again" wait_until 10 loud
+check "44.1 kHz: packets flow" packets_grow
+check "44.1 kHz: video frames flow" frames_grow
+wait $FEED
+
+"$BIN/aloop-clicks" $PLAY 48000 6 2> "$OUT/kt-audio-play3.log" &
+FEED=$!
+check "back to 48 kHz" wait_until 15 rate_is 48000
+check "48 kHz again: the clicks are heard" wait_until 10 loud
+wait $FEED
+
+wait $WL
+wrc=$?
+summary=$(tail -1 "$OUT/kt-audio-whep.out")
+note "whep-load: $(echo "$summary" | cut -c1-600)"
+check "whep-load: the session lasted, every packet decrypted (exit $wrc)" [ $wrc = 0 ]
+apk=$(echo "$summary" | grep -o '"totals":{[^}]*' | grep -o '"audio_packets":[0-9]*' | cut -d: -f2)
+fails=$(echo "$summary" | grep -o '"totals":{[^}]*' | grep -o '"audio_decrypt_failures":[0-9]*' | cut -d: -f2)
+check "whep-load: audio packets received ($apk)" [ "${apk:-0}" -gt 1000 ] 2>/dev/null
+check "whep-load: no audio decrypt failure ($fails)" [ "${fails:-1}" = 0 ]
+note "audio: overruns $(audio_int overruns), restarts $(audio_int restarts), dropped $(audio_int dropped)"
+stop_service "audio"
