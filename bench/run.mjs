@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// The benchmark suite (issues 3, 5 and 7): latency in headless chromium,
+// The benchmark suite (issues 3, 5, 7 and 16): latency in headless chromium,
 // server-side stage latency, CPU per viewer with bench/whep-load (up to 64),
-// bytes copied per frame, the same figures of a reference pipeline
+// what the sound costs (sound off and on, alternated), bytes copied per frame, the same figures of a reference pipeline
 // (GStreamer webrtcbin) on the same input for ratios, recovery times in a
 // QEMU VM, the stream under 10% loss and 100 ms delay in network
 // namespaces (root), and a memory soak of at least 10 minutes.
@@ -10,9 +10,9 @@
 //
 // Timeline: the soak (bench/lib/soak.mjs, a second service niced to 19 with
 // its own viewers) starts first and runs in the background; then, one after
-// the other, latency 720p and 1080p, CPU, reference, kernel (VM), loss;
+// the other, latency 720p and 1080p, CPU, audio, reference, kernel (VM), loss;
 // then the suite waits for the soak to reach its length (600 s) and writes
-// the results: about 11 minutes in all on 2 cores.
+// the results: about 17 minutes in all on 2 cores.
 //   node bench/run.mjs [--quick] [--no-soak] [--soak-seconds N] [--long]
 //                      [--only PART[,PART...]] [--out DIR]
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
@@ -26,6 +26,7 @@ import { referenceMissing, referenceStarter, gstreamerVersion } from './lib/refe
 import { plotResults } from './lib/plot.mjs';
 import { measureAlternated, measureLatency } from './lib/latency.mjs';
 import { measureCpu } from './lib/cpu.mjs';
+import { measureAudio } from './lib/audio.mjs';
 import { measureKernel } from './lib/kernel.mjs';
 import { lossMissing, measureIceTcp, measureLoss } from './lib/loss.mjs';
 import { renderKernelMarkdown, renderMarkdown } from './lib/report.mjs';
@@ -33,7 +34,7 @@ import { appendHistory } from './lib/history.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
-const PARTS = ['latency', 'cpu', 'reference', 'kernel', 'loss', 'soak'];
+const PARTS = ['latency', 'cpu', 'audio', 'reference', 'kernel', 'loss', 'soak'];
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
@@ -64,6 +65,10 @@ const plan = {
   cpu_rounds: quick ? 1 : 2,
   cpu_warmup_s: quick ? 1 : 3,
   cpu_window_s: quick ? 3 : 10,
+  // What the sound costs: sound off (--no-audio) and on (the default),
+  // alternated round by round, the same whep-load --audio viewers in both,
+  // with the CPU part's warm-up and windows; the issue's target.
+  audio: { width: 1280, height: 720, counts: [0, 1, 4], rounds: quick ? 1 : 2, target_pct: 2 },
   // The reference: 1280x720 only, sessions alternated with hdmirtc's, both
   // at hdmirtc's default bitrate; one CPU round of 0/1/4.
   reference_sessions: quick ? 2 : 6,
@@ -140,6 +145,11 @@ async function main() {
       whepLoad, width: 1280, height: 720, fps: plan.fps, counts: plan.cpu_counts, rounds: plan.cpu_rounds,
       warmupS: plan.cpu_warmup_s, windowS: plan.cpu_window_s, ncpu: machine.nproc, log, background,
     }));
+    const a = plan.audio;
+    const audio = await timed('audio', () => measureAudio({
+      whepLoad, width: a.width, height: a.height, fps: plan.fps, counts: a.counts, rounds: a.rounds,
+      warmupS: plan.cpu_warmup_s, windowS: plan.cpu_window_s, ncpu: machine.nproc, log, targetPct: a.target_pct, background,
+    }));
     const reference = await timed('reference', () => measureReference(machine, background));
     const kernel = quick && !only ? { skipped: 'not in --quick runs' }
       : await timed('kernel', () => measureKernel({ repo, buildDir, log }));
@@ -150,7 +160,7 @@ async function main() {
       date: started.toISOString(), duration_s: null, quick, only, plan, machine,
       // What the service picked (GET /api/status): on a Pi the M2M encoder and the bridge.
       encoder: status?.encoder?.name ?? null, source: status?.source?.description ?? null,
-      json_file: null, png_file: null, latency, cpu, memory, reference, kernel, loss,
+      json_file: null, png_file: null, latency, cpu, audio, memory, reference, kernel, loss,
     };
   } catch (e) {
     if (soak) await soak.abort();

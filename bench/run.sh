@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Runs the whole benchmark suite in about 11 minutes and writes
+# Runs the whole benchmark suite in about 17 minutes and writes
 # bench/results/latest.json (+ .png, .md) and a line in bench/results/history.jsonl.
 # Loopback (and, as root, private network namespaces) only, STUN always off.
 # A memory soak (a second service, niced) runs in the background for at least

@@ -9,6 +9,40 @@
 
 #include "hdmirtc/sdp.h"
 
+/* One DTLS transport for both sections (BUNDLE): the same ICE credentials,
+ * fingerprint and role in each, as browsers write them. */
+static void append_transport(GString *s, const WhepLoadOfferParams *p)
+{
+	g_string_append_printf(s,
+		"a=ice-ufrag:%s\r\n"
+		"a=ice-pwd:%s\r\n"
+		"a=fingerprint:%s\r\n"
+		"a=setup:%s\r\n",
+		p->ice_ufrag, p->ice_pwd, p->fingerprint, p->dtls_client ? "active" : "actpass");
+}
+
+/* The Opus section as chromium offers it (RFC 7587), less the codecs and
+ * extensions hdmirtc never sends.  The mid extension has the video's id:
+ * one id per URI in a BUNDLE group (RFC 8843 9.2).  The candidates stay in
+ * the video section, which tags the group. */
+static void append_audio(GString *s, const WhepLoadOfferParams *p)
+{
+	g_string_append_printf(s,
+		"m=audio 9 UDP/TLS/RTP/SAVPF %d\r\n"
+		"c=IN IP4 127.0.0.1\r\n"
+		"a=rtcp:9 IN IP4 0.0.0.0\r\n", WHEP_LOAD_AUDIO_PT);
+	append_transport(s, p);
+	g_string_append_printf(s,
+		"a=mid:1\r\n"
+		"a=extmap:%d %s\r\n"
+		"a=recvonly\r\n"
+		"a=rtcp-mux\r\n"
+		"a=rtcp-rsize\r\n"
+		"a=rtpmap:%d opus/48000/2\r\n"
+		"a=fmtp:%d minptime=10;useinbandfec=1\r\n",
+		WHEP_LOAD_EXT_MID, hdmirtc_sdp_ext_uri(HDMIRTC_SDP_EXT_MID), WHEP_LOAD_AUDIO_PT, WHEP_LOAD_AUDIO_PT);
+}
+
 char *whep_load_offer_build(const WhepLoadOfferParams *p)
 {
 	GString *s = g_string_new(NULL);
@@ -18,18 +52,15 @@ char *whep_load_offer_build(const WhepLoadOfferParams *p)
 		"o=- %" G_GUINT64_FORMAT " 2 IN IP4 127.0.0.1\r\n"
 		"s=-\r\n"
 		"t=0 0\r\n"
-		"a=group:BUNDLE 0\r\n"
+		"a=group:BUNDLE 0%s\r\n"
 		"a=msid-semantic: WMS\r\n"
 		"m=video 9 UDP/TLS/RTP/SAVPF %d\r\n"
 		"c=IN IP4 127.0.0.1\r\n"
-		"a=rtcp:9 IN IP4 0.0.0.0\r\n", p->session_id, WHEP_LOAD_PT);
+		"a=rtcp:9 IN IP4 0.0.0.0\r\n", p->session_id, p->audio ? " 1" : "", WHEP_LOAD_PT);
 	for (const char *const *c = p->candidates; c && *c; c++)
 		g_string_append_printf(s, "%s\r\n", *c);
+	append_transport(s, p);
 	g_string_append_printf(s,
-		"a=ice-ufrag:%s\r\n"
-		"a=ice-pwd:%s\r\n"
-		"a=fingerprint:%s\r\n"
-		"a=setup:%s\r\n"
 		"a=mid:0\r\n"
 		"a=extmap:%d %s\r\n"
 		"a=extmap:%d %s\r\n"
@@ -41,10 +72,11 @@ char *whep_load_offer_build(const WhepLoadOfferParams *p)
 		"a=rtcp-fb:%d nack pli\r\n"
 		"a=fmtp:%d level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n"
 		"a=end-of-candidates\r\n",
-		p->ice_ufrag, p->ice_pwd, p->fingerprint, p->dtls_client ? "active" : "actpass",
 		WHEP_LOAD_EXT_ABS_CAPTURE_TIME, hdmirtc_sdp_ext_uri(HDMIRTC_SDP_EXT_ABS_CAPTURE_TIME),
 		WHEP_LOAD_EXT_MID, hdmirtc_sdp_ext_uri(HDMIRTC_SDP_EXT_MID),
 		WHEP_LOAD_PT, WHEP_LOAD_PT, WHEP_LOAD_PT, WHEP_LOAD_PT);
+	if (p->audio)
+		append_audio(s, p);
 	return g_string_free(s, FALSE);
 }
 
@@ -57,16 +89,25 @@ static char *fingerprint_to_string(const guint8 *digest)
 	return g_string_free(s, FALSE);
 }
 
-static const HdmirtcSdpMedia *find_video(const HdmirtcSdpOffer *sdp, GError **error)
+static const HdmirtcSdpMedia *find_video(const HdmirtcSdpOffer *sdp, guint *index, GError **error)
 {
 	for (guint i = 0; i < sdp->media->len; i++) {
 		const HdmirtcSdpMedia *m = g_ptr_array_index(sdp->media, i);
 
-		if (m->type == HDMIRTC_SDP_MEDIA_VIDEO && m->port != 0)
+		if (m->type == HDMIRTC_SDP_MEDIA_VIDEO && m->port != 0) {
+			*index = i;
 			return m;
+		}
 	}
 	g_set_error(error, HDMIRTC_SDP_ERROR, HDMIRTC_SDP_ERROR_NO_VIDEO, "answer: no accepted video section");
 	return NULL;
+}
+
+static const char *first_encoding(const HdmirtcSdpMedia *m)
+{
+	const char *e = g_array_index(m->payloads, HdmirtcSdpPayload, 0).encoding;
+
+	return e ? e : "";
 }
 
 static gboolean check_video(const HdmirtcSdpMedia *m, GError **error)
@@ -83,25 +124,141 @@ static gboolean check_video(const HdmirtcSdpMedia *m, GError **error)
 		why = "no rtcp-mux";
 	else if (m->payloads->len != 1)
 		why = "not exactly one payload type";
-	else if (g_ascii_strcasecmp(g_array_index(m->payloads, HdmirtcSdpPayload, 0).encoding
-				    ? g_array_index(m->payloads, HdmirtcSdpPayload, 0).encoding : "",
-				    "H264") != 0)
+	else if (g_ascii_strcasecmp(first_encoding(m), "H264") != 0)
 		why = "payload type is not H264";
 	if (why)
 		g_set_error(error, HDMIRTC_SDP_ERROR, HDMIRTC_SDP_ERROR_INVALID, "answer: %s", why);
 	return why == NULL;
 }
 
-gboolean whep_load_answer_parse(const char *text, gsize len, WhepLoadAnswer *answer, GError **error)
+guint32 whep_load_sdp_section_ssrc(const char *text, gsize len, guint index)
+{
+	const char *p = text, *end = text + len;
+	gint section = -1;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (gsize)(end - p));
+		gsize n = (gsize)((nl ? nl : end) - p);
+
+		if (n >= 2 && p[0] == 'm' && p[1] == '=')
+			section++;
+		else if (section == (gint)index && n > 7 && strncmp(p, "a=ssrc:", 7) == 0) {
+			char digits[11] = { 0 };
+			guint64 v;
+
+			memcpy(digits, p + 7, MIN(n - 7, sizeof(digits) - 1));
+			v = g_ascii_strtoull(digits, NULL, 10);
+			return v <= G_MAXUINT32 ? (guint32)v : 0;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return 0;
+}
+
+static gboolean in_one_bundle(const HdmirtcSdpOffer *sdp, const char *a, const char *b)
+{
+	for (guint i = 0; a && b && i < sdp->bundle_groups->len; i++) {
+		const char *const *group = g_ptr_array_index(sdp->bundle_groups, i);
+
+		if (g_strv_contains(group, a) && g_strv_contains(group, b))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* hdmirtc answers only these two on audio (no playout-delay, no
+ * transport-wide sequence numbers there). */
+static gboolean audio_extensions_allowed(const HdmirtcSdpMedia *m)
+{
+	for (guint i = 0; i < m->extmaps->len; i++) {
+		const char *uri = g_array_index(m->extmaps, HdmirtcSdpExtmap, i).uri;
+
+		if (strcmp(uri, hdmirtc_sdp_ext_uri(HDMIRTC_SDP_EXT_MID)) != 0 &&
+		    strcmp(uri, hdmirtc_sdp_ext_uri(HDMIRTC_SDP_EXT_ABS_CAPTURE_TIME)) != 0)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* Why an accepted audio section is not what hdmirtc promises, or NULL. */
+static const char *audio_problem(const HdmirtcSdpOffer *sdp, const HdmirtcSdpMedia *video,
+                                 const HdmirtcSdpMedia *m)
+{
+	const HdmirtcSdpPayload *pl;
+
+	if (!in_one_bundle(sdp, video->mid, m->mid))
+		return "audio is not in the video's BUNDLE group";
+	if (!m->rtcp_mux)
+		return "no rtcp-mux on audio";
+	if (m->direction != HDMIRTC_SDP_DIRECTION_SENDONLY)
+		return "audio is not sendonly";
+	if (m->payloads->len != 1)
+		return "not exactly one audio payload type";
+	pl = &g_array_index(m->payloads, HdmirtcSdpPayload, 0);
+	if (g_ascii_strcasecmp(first_encoding(m), "opus") != 0 || pl->clock_rate != 48000 || pl->channels != 2)
+		return "audio payload type is not opus/48000/2";
+	/* Packets are told apart by payload type (whep-load-session.c). */
+	if (pl->pt == g_array_index(video->payloads, HdmirtcSdpPayload, 0).pt)
+		return "audio and video share a payload type";
+	if (!audio_extensions_allowed(m))
+		return "audio extensions other than mid and abs-capture-time";
+	return NULL;
+}
+
+/* The index of the first accepted audio section, or the number of
+ * sections when there is none. */
+static guint find_audio(const HdmirtcSdpOffer *sdp)
+{
+	guint i;
+
+	for (i = 0; i < sdp->media->len; i++) {
+		const HdmirtcSdpMedia *m = g_ptr_array_index(sdp->media, i);
+
+		if (m->type == HDMIRTC_SDP_MEDIA_AUDIO && m->port != 0)
+			break;
+	}
+	return i;
+}
+
+/* A service with sound off rejects the audio section (port 0): no error,
+ * answer->audio_accepted stays FALSE. */
+static gboolean take_audio(const char *text, gsize len, const HdmirtcSdpOffer *sdp, guint video_index,
+                           WhepLoadAnswer *answer, GError **error)
+{
+	guint i = find_audio(sdp);
+	const HdmirtcSdpMedia *m;
+	const char *why;
+
+	if (i == sdp->media->len)
+		return TRUE;
+	m = g_ptr_array_index(sdp->media, i);
+	why = audio_problem(sdp, g_ptr_array_index(sdp->media, video_index), m);
+	if (!why) {
+		answer->audio_accepted = TRUE;
+		answer->audio_payload_type = g_array_index(m->payloads, HdmirtcSdpPayload, 0).pt;
+		answer->audio_ssrc = whep_load_sdp_section_ssrc(text, len, i);
+		if (answer->audio_ssrc == 0)
+			why = "no a=ssrc in the audio section";
+		else if (answer->audio_ssrc == whep_load_sdp_section_ssrc(text, len, video_index))
+			why = "audio and video share an SSRC";
+	}
+	if (why)
+		g_set_error(error, HDMIRTC_SDP_ERROR, HDMIRTC_SDP_ERROR_INVALID, "answer: %s", why);
+	return why == NULL;
+}
+
+gboolean whep_load_answer_parse(const char *text, gsize len, gboolean audio, WhepLoadAnswer *answer,
+                                GError **error)
 {
 	g_autoptr(HdmirtcSdpOffer) sdp = hdmirtc_sdp_offer_parse(text, len, error);
 	const HdmirtcSdpMedia *m;
+	guint video_index = 0;
 
 	memset(answer, 0, sizeof(*answer));
 	if (!sdp)
 		return FALSE;
-	m = find_video(sdp, error);
-	if (!m || !check_video(m, error))
+	m = find_video(sdp, &video_index, error);
+	if (!m || !check_video(m, error) || (audio && !take_audio(text, len, sdp, video_index, answer, error)))
 		return FALSE;
 	answer->ice_ufrag = g_strdup(m->ice_ufrag);
 	answer->ice_pwd = g_strdup(m->ice_pwd);
@@ -189,6 +346,16 @@ int whep_load_rtp_parse(const guint8 *buf, gsize len, guint8 abs_id, WhepLoadRtp
 	info->payload_offset = hdr;
 	info->payload_len = len - hdr - pad;
 	return 0;
+}
+
+gboolean whep_load_audio_step_regular(guint16 prev_seq, guint32 prev_ts, guint16 seq, guint32 ts)
+{
+	guint16 packets = (guint16)(seq - prev_seq);
+
+	/* 0 or "backwards" (RFC 3550's half range): reordered or repeated */
+	if (packets == 0 || packets >= 0x8000)
+		return FALSE;
+	return (guint32)(ts - prev_ts) == (guint32)packets * WHEP_LOAD_AUDIO_TS_STEP;
 }
 
 static const guint8 start_code[4] = { 0, 0, 0, 1 };

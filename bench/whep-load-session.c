@@ -53,6 +53,13 @@ struct WhepLoadSession {
 	guint32 own_ssrc;
 	guint32 last_sr_compact;
 	gint64 last_sr_at_us;
+	/* --audio, once the answer accepted it */
+	gboolean audio_accepted;
+	guint8 audio_pt;
+	guint32 audio_ssrc;             /* from the answer's a=ssrc line */
+	SeqState audio_seq;
+	guint16 audio_prev_seq;
+	guint32 audio_prev_ts;
 };
 
 const char *whep_load_session_state_to_string(WhepLoadSessionState state)
@@ -131,6 +138,14 @@ static guint64 seq_expected(const SeqState *q)
 	return q->started ? (guint64)q->cycles + q->max - q->base + 1 : 0;
 }
 
+/* Duplicates can make up for losses here (RFC 3550 A.3). */
+static guint64 seq_lost(const SeqState *q)
+{
+	guint64 expected = seq_expected(q);
+
+	return expected > q->received ? expected - q->received : 0;
+}
+
 static void on_frame_end(WhepLoadSession *s)
 {
 	gint64 now = g_get_monotonic_time();
@@ -163,25 +178,63 @@ static void dump_h264(WhepLoadSession *s, const guint8 *payload, gsize len)
 	fwrite(s->dump_buf->data, 1, s->dump_buf->len, s->config.dump);
 }
 
-static void handle_rtp(WhepLoadSession *s, guint8 *buf, gsize len)
+/* Unprotects buf in place; FALSE, counted, when the packet is not to be
+ * used. */
+static gboolean unprotect_rtp(WhepLoadSession *s, guint8 *buf, gsize *len, guint64 *decrypt_failures)
 {
-	WhepLoadRtpInfo info;
-	gsize plain = len;
 	int r;
 
 	if (!s->srtp) {
 		s->c.malformed++;
-		return;
+		return FALSE;
 	}
-	r = hdmirtc_srtp_session_unprotect_rtp(s->srtp, buf, &plain);
-	if (r == -EALREADY) {
+	r = hdmirtc_srtp_session_unprotect_rtp(s->srtp, buf, len);
+	if (r == -EALREADY)
 		s->c.replayed++;
+	else if (r < 0)
+		(*decrypt_failures)++;
+	return r == 0;
+}
+
+/* Opus on its own SSRC in the same SRTP session, counted apart so that
+ * the video figures (frames, loss, the receiver report) stay video only. */
+static void handle_audio(WhepLoadSession *s, guint8 *buf, gsize len)
+{
+	WhepLoadRtpInfo info;
+	gsize plain = len;
+
+	if (!unprotect_rtp(s, buf, &plain, &s->c.audio_decrypt_failures))
+		return;
+	if (whep_load_rtp_parse(buf, plain, 0, &info) < 0) {
+		s->c.malformed++;
 		return;
 	}
-	if (r < 0) {
-		s->c.decrypt_failures++;
+	s->c.audio_packets++;
+	s->c.audio_bytes += len;
+	s->c.audio_payload_bytes += info.payload_len;
+	if (info.ssrc != s->audio_ssrc)
+		s->c.audio_ssrc_mismatch++;
+	if (s->audio_seq.started &&
+	    !whep_load_audio_step_regular(s->audio_prev_seq, s->audio_prev_ts, info.seq, info.timestamp))
+		s->c.audio_ts_irregular++;
+	track_seq(&s->audio_seq, info.seq, info.ssrc);
+	s->audio_prev_seq = info.seq;
+	s->audio_prev_ts = info.timestamp;
+}
+
+static void handle_rtp(WhepLoadSession *s, guint8 *buf, gsize len)
+{
+	WhepLoadRtpInfo info;
+	gsize plain = len;
+
+	/* The payload type is in the clear: audio is told apart before
+	 * decryption, so that its decryption failures count as audio's. */
+	if (s->audio_accepted && (buf[1] & 0x7f) == s->audio_pt) {
+		handle_audio(s, buf, len);
 		return;
 	}
+	if (!unprotect_rtp(s, buf, &plain, &s->c.decrypt_failures))
+		return;
 	if (whep_load_rtp_parse(buf, plain, WHEP_LOAD_EXT_ABS_CAPTURE_TIME, &info) < 0) {
 		s->c.malformed++;
 		return;
@@ -278,7 +331,7 @@ static WhepLoadReceiverReport make_report(WhepLoadSession *s)
 		rr.dlsr = (guint32)((g_get_monotonic_time() - s->last_sr_at_us) * 65536 / G_USEC_PER_SEC);
 	q->expected_prior = expected;
 	q->received_prior = q->received;
-	s->c.lost = lost > 0 ? (guint64)lost : 0;
+	s->c.lost = seq_lost(q);
 	return rr;
 }
 
@@ -433,7 +486,7 @@ static gboolean apply_answer(WhepLoadSession *s, const char *body, gsize len, GE
 	WhepLoadAnswer answer;
 	gboolean ok;
 
-	if (!whep_load_answer_parse(body, len, &answer, error))
+	if (!whep_load_answer_parse(body, len, s->config.audio, &answer, error))
 		return FALSE;
 	if (answer.setup_passive != s->config.dtls_client) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "answer says a=setup:%s to our %s",
@@ -442,6 +495,9 @@ static gboolean apply_answer(WhepLoadSession *s, const char *body, gsize len, GE
 		whep_load_answer_clear(&answer);
 		return FALSE;
 	}
+	s->audio_accepted = answer.audio_accepted;
+	s->audio_pt = answer.audio_payload_type;
+	s->audio_ssrc = answer.audio_ssrc;
 	ok = nice_agent_set_remote_credentials(s->agent, s->stream_id, answer.ice_ufrag, answer.ice_pwd) &&
 	     start_dtls(s, answer.fingerprint, error);
 	if (ok && add_remote_candidates(s, answer.candidates) == 0) {
@@ -523,6 +579,7 @@ static char *build_offer(WhepLoadSession *s)
 		p.ice_pwd = pwd;
 		p.fingerprint = hdmirtc_dtls_cert_fingerprint(s->config.cert);
 		p.dtls_client = s->config.dtls_client;
+		p.audio = s->config.audio;
 		p.candidates = (const char *const *)lines->pdata;
 		p.session_id = g_random_int() | ((guint64)(g_random_int() & 0x7fffffff) << 32);
 		offer = whep_load_offer_build(&p);
@@ -661,6 +718,7 @@ void whep_load_session_close(WhepLoadSession *s, WhepLoadDoneFunc done, gpointer
 	s->done = done;
 	s->done_data = done_data;
 	make_report(s);                         /* final loss figure */
+	s->c.audio_lost = seq_lost(&s->audio_seq);
 	clear_source(&s->start_id);
 	clear_source(&s->timeout_id);
 	clear_source(&s->rr_id);
@@ -729,6 +787,11 @@ const char *whep_load_session_get_error(const WhepLoadSession *s)
 const WhepLoadCounters *whep_load_session_get_counters(const WhepLoadSession *s)
 {
 	return &s->c;
+}
+
+gboolean whep_load_session_get_audio_accepted(const WhepLoadSession *s)
+{
+	return s->audio_accepted;
 }
 
 const GArray *whep_load_session_get_receive_samples(const WhepLoadSession *s)

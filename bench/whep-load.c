@@ -33,6 +33,7 @@ typedef struct {
 	HdmirtcSrtpProfile srtp_profile;
 	gboolean bad_rtcp;
 	gboolean dtls_client;
+	gboolean audio;
 	char *dump_path;
 } Options;
 
@@ -97,6 +98,7 @@ static gboolean on_create(gpointer user_data)
 		.srtp_profile = load->opt.srtp_profile,
 		.bad_rtcp = load->opt.bad_rtcp,
 		.dtls_client = load->opt.dtls_client,
+		.audio = load->opt.audio,
 		.dump = load->created == 0 ? load->dump : NULL,
 	};
 
@@ -150,7 +152,19 @@ static gboolean on_shutdown(gpointer user_data)
 
 /* ---- summary ---- */
 
-static void add_counters(JsonBuilder *b, const WhepLoadCounters *c)
+/* Only with --audio, so that a run without it prints what it always did. */
+static void add_audio_counters(JsonBuilder *b, const WhepLoadCounters *c)
+{
+	hdmirtc_json_add_int(b, "audio_packets", (gint64)c->audio_packets);
+	hdmirtc_json_add_int(b, "audio_bytes", (gint64)c->audio_bytes);
+	hdmirtc_json_add_int(b, "audio_payload_bytes", (gint64)c->audio_payload_bytes);
+	hdmirtc_json_add_int(b, "audio_decrypt_failures", (gint64)c->audio_decrypt_failures);
+	hdmirtc_json_add_int(b, "audio_lost", (gint64)c->audio_lost);
+	hdmirtc_json_add_int(b, "audio_ts_irregular", (gint64)c->audio_ts_irregular);
+	hdmirtc_json_add_int(b, "audio_ssrc_mismatch", (gint64)c->audio_ssrc_mismatch);
+}
+
+static void add_counters(JsonBuilder *b, const WhepLoadCounters *c, gboolean audio)
 {
 	hdmirtc_json_add_int(b, "packets", (gint64)c->packets);
 	hdmirtc_json_add_int(b, "bytes", (gint64)c->bytes);
@@ -165,6 +179,8 @@ static void add_counters(JsonBuilder *b, const WhepLoadCounters *c)
 	hdmirtc_json_add_int(b, "rr_sent", (gint64)c->rr_sent);
 	hdmirtc_json_add_int(b, "bad_rtcp_sent", (gint64)c->bad_rtcp_sent);
 	hdmirtc_json_add_int(b, "max_frame_gap_ms", c->max_frame_gap_ms);
+	if (audio)
+		add_audio_counters(b, c);
 }
 
 static void sum_counters(WhepLoadCounters *t, const WhepLoadCounters *c)
@@ -182,9 +198,16 @@ static void sum_counters(WhepLoadCounters *t, const WhepLoadCounters *c)
 	t->rr_sent += c->rr_sent;
 	t->bad_rtcp_sent += c->bad_rtcp_sent;
 	t->max_frame_gap_ms = MAX(t->max_frame_gap_ms, c->max_frame_gap_ms);
+	t->audio_packets += c->audio_packets;
+	t->audio_bytes += c->audio_bytes;
+	t->audio_payload_bytes += c->audio_payload_bytes;
+	t->audio_decrypt_failures += c->audio_decrypt_failures;
+	t->audio_lost += c->audio_lost;
+	t->audio_ts_irregular += c->audio_ts_irregular;
+	t->audio_ssrc_mismatch += c->audio_ssrc_mismatch;
 }
 
-static void add_session(JsonBuilder *b, const WhepLoadSession *s, guint index)
+static void add_session(JsonBuilder *b, const WhepLoadSession *s, guint index, gboolean audio)
 {
 	const GArray *samples = whep_load_session_get_receive_samples(s);
 	g_autoptr(GArray) copy = g_array_sized_new(FALSE, FALSE, sizeof(gint64), samples->len);
@@ -202,18 +225,29 @@ static void add_session(JsonBuilder *b, const WhepLoadSession *s, guint index)
 	json_builder_set_member_name(b, "srtp");
 	json_builder_add_string_value(b, hdmirtc_srtp_profile_to_string(whep_load_session_get_srtp_profile(s)));
 	hdmirtc_json_add_int(b, "connect_ms", whep_load_session_get_counters(s)->connect_ms);
-	add_counters(b, whep_load_session_get_counters(s));
+	if (audio)
+		hdmirtc_json_add_bool(b, "audio_accepted", whep_load_session_get_audio_accepted(s));
+	add_counters(b, whep_load_session_get_counters(s), audio);
 	whep_load_json_percentiles(b, "capture_to_receive_us", copy);
 	json_builder_end_object(b);
 }
 
-/* Returns TRUE when every session streamed and nothing failed to decrypt. */
+/* A session whose answer accepted audio but that received none: the
+ * service promised sound it did not send. */
+static gboolean audio_missing(const WhepLoadSession *s)
+{
+	return whep_load_session_get_state(s) == WHEP_LOAD_SESSION_STREAMING &&
+	       whep_load_session_get_audio_accepted(s) && whep_load_session_get_counters(s)->audio_packets == 0;
+}
+
+/* Returns TRUE when every session streamed, nothing failed to decrypt and
+ * (--audio) every session whose audio was accepted received some. */
 static gboolean add_totals(JsonBuilder *b, const Load *load)
 {
 	WhepLoadCounters t = { 0 };
 	g_autoptr(GArray) pooled = g_array_new(FALSE, FALSE, sizeof(gint64));
 	g_autoptr(GArray) connect = g_array_new(FALSE, FALSE, sizeof(gint64));
-	guint streaming = 0;
+	guint streaming = 0, with_audio = 0, without_audio_packets = 0;
 
 	for (guint i = 0; i < load->sessions->len; i++) {
 		const WhepLoadSession *s = g_ptr_array_index(load->sessions, i);
@@ -221,6 +255,8 @@ static gboolean add_totals(JsonBuilder *b, const Load *load)
 		const WhepLoadCounters *c = whep_load_session_get_counters(s);
 
 		streaming += whep_load_session_get_state(s) == WHEP_LOAD_SESSION_STREAMING;
+		with_audio += whep_load_session_get_audio_accepted(s);
+		without_audio_packets += audio_missing(s);
 		sum_counters(&t, c);
 		g_array_append_vals(pooled, samples->data, samples->len);
 		if (c->connect_ms >= 0)
@@ -230,13 +266,18 @@ static gboolean add_totals(JsonBuilder *b, const Load *load)
 	hdmirtc_json_add_int(b, "viewers_streaming", streaming);
 	hdmirtc_json_add_int(b, "viewers_failed", (gint64)load->sessions->len - streaming);
 	hdmirtc_json_add_int(b, "streaming_ms", load->ready ? (load->end_us - load->ready_us) / 1000 : 0);
+	if (load->opt.audio) {
+		hdmirtc_json_add_int(b, "viewers_audio_accepted", with_audio);
+		hdmirtc_json_add_int(b, "viewers_audio_missing", without_audio_packets);
+	}
 	json_builder_set_member_name(b, "totals");
 	json_builder_begin_object(b);
-	add_counters(b, &t);
+	add_counters(b, &t, load->opt.audio);
 	json_builder_end_object(b);
 	whep_load_json_percentiles(b, "capture_to_receive_us", pooled);
 	whep_load_json_percentiles(b, "connect_ms", connect);
-	return streaming == (guint)load->opt.viewers && t.decrypt_failures == 0;
+	return streaming == (guint)load->opt.viewers && t.decrypt_failures == 0 && t.audio_decrypt_failures == 0 &&
+	       without_audio_packets == 0;
 }
 
 static gboolean print_summary(const Load *load)
@@ -252,7 +293,7 @@ static gboolean print_summary(const Load *load)
 	json_builder_set_member_name(b, "sessions");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < load->sessions->len; i++)
-		add_session(b, g_ptr_array_index(load->sessions, i), i);
+		add_session(b, g_ptr_array_index(load->sessions, i), i, load->opt.audio);
 	json_builder_end_array(b);
 	json_builder_end_object(b);
 	root = json_builder_get_root(b);
@@ -294,6 +335,8 @@ static gboolean parse_options(int argc, char **argv, Options *opt)
 		  "With each receiver report send malformed RTCP inside valid SRTCP (robustness test)", NULL },
 		{ "dtls-client", 0, 0, G_OPTION_ARG_NONE, &opt->dtls_client,
 		  "Offer a=setup:active and be the DTLS client: the service answers passive and is the DTLS server", NULL },
+		{ "audio", 0, 0, G_OPTION_ARG_NONE, &opt->audio,
+		  "Also offer Opus (recvonly, BUNDLEd, mid 1) and count the audio packets apart from the video", NULL },
 		{ "dump", 0, 0, G_OPTION_ARG_FILENAME, &opt->dump_path,
 		  "Write the first session's H.264 (depacketized, Annex B) to FILE, for a decoder to check", "FILE" },
 		{ NULL }

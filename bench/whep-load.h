@@ -5,7 +5,8 @@
  * ICE (libnice, controlling, 127.0.0.1 host candidates only) + DTLS as the
  * server (hdmirtc's dtls.h; the service answers a=setup:active) + SRTP
  * unprotect (srtp-session.h); it counts what it receives and sends an
- * RTCP receiver report every second.
+ * RTCP receiver report every second.  With --audio the offer also has an
+ * Opus section, and the audio is counted apart from the video.
  *
  * Everything runs on the default GMainContext of the main thread. */
 #pragma once
@@ -20,14 +21,17 @@
 
 G_BEGIN_DECLS
 
-/* Extension ids and payload type this receiver offers. */
+/* Extension ids and payload types this receiver offers. */
 #define WHEP_LOAD_PT 102
+#define WHEP_LOAD_AUDIO_PT 111
 #define WHEP_LOAD_EXT_ABS_CAPTURE_TIME 3
 #define WHEP_LOAD_EXT_MID 9
 /* Largest datagram handled: anything larger is counted as malformed. */
 #define WHEP_LOAD_MAX_DATAGRAM 2048
 /* capture -> receive samples kept per session (the rest are dropped). */
 #define WHEP_LOAD_MAX_SAMPLES 16384
+/* RTP timestamp step of one Opus packet: 20 ms at 48 kHz (RFC 7587). */
+#define WHEP_LOAD_AUDIO_TS_STEP 960
 
 /* ---- pure helpers (whep-load-proto.c) ---------------------------------- */
 
@@ -38,9 +42,11 @@ typedef struct {
 	const char *const *candidates;  /* "a=candidate:..." lines, NULL-terminated */
 	guint64 session_id;
 	gboolean dtls_client;           /* a=setup:active instead of actpass */
+	gboolean audio;                 /* also a recvonly Opus section, mid 1, same BUNDLE group */
 } WhepLoadOfferParams;
 
-/* The recvonly H.264 offer (CRLF line ends); g_free. */
+/* The recvonly H.264 offer (CRLF line ends), with an Opus section after
+ * the video one when params->audio; g_free. */
 char *whep_load_offer_build(const WhepLoadOfferParams *params);
 
 typedef struct {
@@ -50,13 +56,26 @@ typedef struct {
 	GPtrArray *candidates;          /* char *, "a=candidate:..." */
 	guint8 payload_type;
 	gboolean setup_passive;         /* a=setup:passive (else active) */
+	/* With an audio offer: the service accepted it (a service with sound
+	 * off rejects it, which is no error); then its payload type and SSRC. */
+	gboolean audio_accepted;
+	guint8 audio_payload_type;
+	guint32 audio_ssrc;
 } WhepLoadAnswer;
 
 /* Parses the service's answer with hdmirtc's SDP parser and checks what
  * this receiver needs: one accepted video section, ICE credentials, a
- * sha-256 fingerprint, a=setup:active, rtcp-mux, H264 payload type.
- * Returns FALSE with error set. */
-gboolean whep_load_answer_parse(const char *text, gsize len, WhepLoadAnswer *answer, GError **error);
+ * sha-256 fingerprint, a=setup:active, rtcp-mux, H264 payload type.  With
+ * audio (the offer had an Opus section) an accepted audio section must be
+ * in the video's BUNDLE group with rtcp-mux, sendonly, only
+ * opus/48000/2 (another payload type than the video's), only the mid and
+ * abs-capture-time extensions, and an a=ssrc line (another SSRC than the
+ * video's).  Returns FALSE with error set. */
+gboolean whep_load_answer_parse(const char *text, gsize len, gboolean audio, WhepLoadAnswer *answer,
+                                GError **error);
+/* The SSRC of the first a=ssrc line of the index-th m= section of an SDP
+ * text (0 = the first section), or 0 when it has none. */
+guint32 whep_load_sdp_section_ssrc(const char *text, gsize len, guint index);
 void whep_load_answer_clear(WhepLoadAnswer *answer);
 
 typedef struct {
@@ -74,6 +93,13 @@ typedef struct {
 /* Parses a decrypted RTP packet; abs_id is the abs-capture-time extension
  * id (0 = none).  Returns 0 or -EINVAL for a malformed packet. */
 int whep_load_rtp_parse(const guint8 *buf, gsize len, guint8 abs_id, WhepLoadRtpInfo *info);
+
+/* TRUE when an Opus packet's RTP timestamp advanced by
+ * WHEP_LOAD_AUDIO_TS_STEP for each sequence number since the previous one
+ * (a lost packet still leaves its step); a reordered or repeated sequence
+ * number, or any other step (the service resynchronising its audio clock),
+ * is irregular. */
+gboolean whep_load_audio_step_regular(guint16 prev_seq, guint32 prev_ts, guint16 seq, guint32 ts);
 
 /* RFC 6184 depacketizer: appends the NAL units of one H.264 RTP payload
  * (single NAL unit, STAP-A or FU-A) to out in Annex-B form (start codes),
@@ -138,6 +164,15 @@ typedef struct {
 	guint64 bad_rtcp_sent;          /* --bad-rtcp: malformed SRTCP-protected packets */
 	gint64 connect_ms;              /* POST sent -> first whole frame, -1 if none */
 	gint64 max_frame_gap_ms;        /* longest time between two whole frames (a freeze) */
+	/* --audio: the Opus packets (told from video by payload type), apart
+	 * from the video figures above. */
+	guint64 audio_packets;
+	guint64 audio_bytes;            /* SRTP datagram bytes */
+	guint64 audio_payload_bytes;    /* Opus bytes after decryption */
+	guint64 audio_decrypt_failures;
+	guint64 audio_lost;             /* sequence gaps */
+	guint64 audio_ts_irregular;     /* see whep_load_audio_step_regular */
+	guint64 audio_ssrc_mismatch;    /* not the SSRC of the answer's a=ssrc line */
 } WhepLoadCounters;
 
 
@@ -168,6 +203,8 @@ typedef struct {
 	/* Offer a=setup:active and be the DTLS client (the service is then
 	 * the server); else actpass, and the service is the client. */
 	gboolean dtls_client;
+	/* Also offer an Opus section and count what arrives on it. */
+	gboolean audio;
 } WhepLoadSessionConfig;
 
 WhepLoadSession *whep_load_session_new(const WhepLoadSessionConfig *config,
@@ -190,6 +227,8 @@ const char *whep_load_session_get_error(const WhepLoadSession *session);
 /* NONE until DTLS is done. */
 HdmirtcSrtpProfile whep_load_session_get_srtp_profile(const WhepLoadSession *session);
 const WhepLoadCounters *whep_load_session_get_counters(const WhepLoadSession *session);
+/* With --audio: whether the answer accepted the audio section. */
+gboolean whep_load_session_get_audio_accepted(const WhepLoadSession *session);
 /* capture (abs-capture-time) -> last packet of the frame received, in
  * microseconds, one sample per whole frame. */
 const GArray *whep_load_session_get_receive_samples(const WhepLoadSession *session);

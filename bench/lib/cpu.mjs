@@ -8,12 +8,13 @@ import { startService, getStatus } from '../../tests/browser/lib/service.mjs';
 import { CLK_TCK, processTicks, machineTicks, allProcessTicks, topOthers } from './machine.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const round = (v, d = 2) => (Number.isFinite(v) ? Number(v.toFixed(d)) : null);
+export const round = (v, d = 2) => (Number.isFinite(v) ? Number(v.toFixed(d)) : null);
 
 // Starts whep-load and resolves once it printed its ready line.
-function startLoad(binary, url, viewers, maxSeconds) {
+// extraArgs: more whep-load options (bench/lib/audio.mjs: --audio).
+function startLoad(binary, url, viewers, maxSeconds, extraArgs = []) {
   const child = spawn(binary, ['--url', new URL('whep', url).href, '--viewers', String(viewers),
-    '--duration', String(maxSeconds), '--connect-timeout', '15'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--duration', String(maxSeconds), '--connect-timeout', '15', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '', err = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { err += d; if (process.env.HDMIRTC_TEST_VERBOSE) process.stderr.write(d); });
@@ -107,21 +108,27 @@ async function fullWindowStatus(url, viewers) {
   }
 }
 
-async function measureOne(service, whepLoad, viewers, { warmupS, windowS, ncpu, background }) {
-  const load = viewers > 0 ? startLoad(whepLoad, service.url, viewers, warmupS + windowS + 30) : null;
+// pick: when given, what to keep of the status read right before and right
+// after the window (outside it), as status_window {before, after}, for
+// figures counted by the service over the same window.
+async function measureOne(service, whepLoad, viewers, { warmupS, windowS, ncpu, background, loadArgs = [], pick }) {
+  const load = viewers > 0 ? startLoad(whepLoad, service.url, viewers, warmupS + windowS + 30, loadArgs) : null;
   try {
     const ready = load ? await load.ready : { streaming: 0, failed: 0 };
     await sleep(warmupS * 1000);
     const own = service.pids ?? service.child.pid;
     const pids = load ? [own, load.child.pid] : [own];
     const bg = background();
+    const before = pick && pick(await getStatus(service.url));
     const a = sample(pids);
     await sleep(windowS * 1000);
     const b = sample(pids);
+    const after = pick && pick(await getStatus(service.url));
     const status = await fullWindowStatus(service.url, viewers);
     const stopped = load ? await load.stop() : null;
     return {
       viewers, ready, ...cpuBetween(a, b, ncpu, pids, [...new Set([...bg, ...background()])]),
+      ...(pick && { status_window: { before, after } }),
       server: {
         bytes_copied_per_frame_before_send: status.bytes_copied_per_frame_before_send,
         latency_us: status.latency_us, encode_end_to_last_send_us: status.encode_end_to_last_send_us,
@@ -157,7 +164,7 @@ async function waitNoViewers(url, timeoutMs) {
 }
 
 // Fits cpu = a + b * viewers by least squares; b is the cost of one viewer.
-function fitSlope(points) {
+export function fitSlope(points) {
   const n = points.length;
   const mx = points.reduce((s, p) => s + p.x, 0) / n;
   const my = points.reduce((s, p) => s + p.y, 0) / n;
@@ -170,7 +177,7 @@ function fitSlope(points) {
 // "contended": left out of the means when the same count has a quiet window.
 const CONTENDED_OTHER_PCT = 30;
 
-function summarizeCpu(runs, counts) {
+export function summarizeCpu(runs, counts) {
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
   for (const r of runs) {
     r.other_pct = round(r.machine_busy_pct - (r.service_pct || 0) - (r.receiver_pct || 0) - (r.soak_pct || 0), 1);
@@ -200,6 +207,41 @@ function summarizeCpu(runs, counts) {
   return { contended_other_pct: CONTENDED_OTHER_PCT, by_viewers: byCount, least_squares: fit };
 }
 
+// The service at width x height @ fps with room for every count's viewers
+// (start: as in measureLatency, the reference pipeline instead of hdmirtc;
+// args: more service options).
+export function startMeasuredService({ width, height, fps, counts, start, args = [] }) {
+  return start ? start({ width, height, fps }) : startService(['--width', String(width),
+    '--height', String(height), '--fps', String(fps), '--max-viewers', String(Math.max(...counts) + 8),
+    '--max-viewers-per-address', String(Math.max(...counts) + 8), ...args]);
+}
+
+// The encoder's first seconds (rate control) settle, and the chromium of
+// the latency part has fully exited.
+export async function settle(ncpu, log, label) {
+  await sleep(3000);
+  const quiet = await waitQuiet(ncpu, 15000);
+  log(`${label}machine busy before the CPU windows: ${quiet}% of a core (service included)`);
+}
+
+// One window per count, in the order given, on a running service; logs
+// each.  opts: warmupS, windowS, ncpu, background, log, label, and
+// measureOne's loadArgs and pick.
+export async function measureCounts(service, whepLoad, order, round, opts) {
+  const runs = [];
+  for (const n of order) {
+    const run = await measureOne(service, whepLoad, n, opts);
+    runs.push({ round, ...run });
+    opts.log(`${opts.label}${n} viewer(s), round ${round}: service ${run.service_pct}% of a core, receiver ` +
+      `${run.receiver_pct ?? '-'}%, machine busy ${run.machine_busy_pct}%` +
+      (run.soak_pct !== null ? ` (soak ${run.soak_pct}%)` : '') +
+      (run.top_other_processes[0] ? ` (most: ${run.top_other_processes[0].comm} ${run.top_other_processes[0].pct}%)` : '') +
+      (n ? `, streaming ${run.ready.streaming}/${n}` : ''));
+    await waitNoViewers(service.url, 5000);
+  }
+  return runs;
+}
+
 // Measures each count in `counts` `rounds` times (alternating up and down,
 // so that a drift of the machine's other load averages out).
 // start: as in measureLatency (the reference pipeline instead of hdmirtc).
@@ -207,28 +249,13 @@ function summarizeCpu(runs, counts) {
 // CPU is reported per window and not counted as "other processes").
 export async function measureCpu({ whepLoad, width, height, fps, counts, rounds, warmupS, windowS, ncpu, log, start, label = '',
   background = () => [] }) {
-  const service = start ? await start({ width, height, fps }) : await startService(['--width', String(width),
-    '--height', String(height), '--fps', String(fps), '--max-viewers', String(Math.max(...counts) + 8),
-    '--max-viewers-per-address', String(Math.max(...counts) + 8)]);
+  const service = await startMeasuredService({ width, height, fps, counts, start });
   const runs = [];
   try {
-    // The encoder's first seconds (rate control) settle, and the chromium
-    // of the latency part has fully exited.
-    await sleep(3000);
-    const quiet = await waitQuiet(ncpu, 15000);
-    log(`${label}machine busy before the CPU windows: ${quiet}% of a core (service included)`);
+    await settle(ncpu, log, label);
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 ? [...counts].reverse() : counts;
-      for (const n of order) {
-        const run = await measureOne(service, whepLoad, n, { warmupS, windowS, ncpu, background });
-        runs.push({ round: r + 1, ...run });
-        log(`${label}${n} viewer(s), round ${r + 1}: service ${run.service_pct}% of a core, receiver ` +
-          `${run.receiver_pct ?? '-'}%, machine busy ${run.machine_busy_pct}%` +
-          (run.soak_pct !== null ? ` (soak ${run.soak_pct}%)` : '') +
-          (run.top_other_processes[0] ? ` (most: ${run.top_other_processes[0].comm} ${run.top_other_processes[0].pct}%)` : '') +
-          (n ? `, streaming ${run.ready.streaming}/${n}` : ''));
-        await waitNoViewers(service.url, 5000);
-      }
+      runs.push(...await measureCounts(service, whepLoad, order, r + 1, { warmupS, windowS, ncpu, background, log, label }));
     }
   } finally {
     await service.stop();

@@ -30,6 +30,13 @@ export function summaryLine(result) {
       per_viewer_pct: result.cpu.least_squares?.per_viewer_pct ?? null,
     };
   }
+  if (result.audio?.by_viewers) {
+    line.audio = {
+      sound_cost_pct_by_viewers: Object.fromEntries(result.audio.by_viewers.map((v) => [v.viewers, v.sound_cost_pct])),
+      audio_thread_pct: result.audio.by_viewers.find((v) => v.viewers === 1)?.audio_thread_pct ?? null,
+      pass: result.audio.verdict?.pass ?? null,
+    };
+  }
   if (Array.isArray(result.comparison)) line.reference = result.comparison;
   if (result.memory?.verdict) {
     line.memory = pick(result.memory, ['seconds', 'start_kb', 'end_kb', 'slope_kb_per_min', 'verdict']);

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // bench/results/latest.md: the figures of one run as markdown tables.
+import { byRound } from './audio.mjs';
+
 const f = (v, d = 1) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
 const ms = (us) => (Number.isFinite(us) ? us / 1000 : null);
 
@@ -99,6 +101,37 @@ function receiverLine(cpu) {
     return `| ${r.viewers} | ${r.round} | ${r.receiver.viewers_streaming}/${r.viewers} | ${t.frames} | ${t.packets} | ` +
       `${t.decrypt_failures} | ${t.lost} | ${c ? f(ms(c.median), 2) : '–'} | ${c ? f(ms(c.p95), 2) : '–'} |`;
   }).join('\n');
+}
+
+// Sound off and on, with the same whep-load --audio viewers (bench/lib/audio.mjs).
+function audioSection(a) {
+  if (!a) return '';
+  if (a.skipped) return `## What the sound costs\n\nSkipped: ${a.skipped}.\n`;
+  const runs = (xs) => xs.map((v) => f(v)).join(', ');
+  const fit = a.least_squares ? ` Least squares over ${a.least_squares.pairs_used} of the ${a.least_squares.pairs} pairs
+of the same round and count (contended ones left out when enough quiet ones remain): ${f(a.least_squares.intercept_pct, 2)} % +
+${f(a.least_squares.per_viewer_pct, 2)} % per viewer. By round: * = a contended window in the pair.` : '';
+  return `## What the sound costs (${a.width}x${a.height}@${a.fps}, ${a.window_s} s windows after ${a.warmup_s} s warm-up)
+
+**${a.verdict.text}.**
+
+The service's CPU (% of one core) with its sound off (\`--no-audio\`) and on (the default; here source
+${a.source?.source ?? '?'}${a.source?.device ? ` (${a.source.device})` : ''}, Opus ${a.source?.frame_ms ?? '?'} ms frames), alternated round by round (off, on; then on, off), the same input, bitrate and whep-load
+\`--audio\` viewers in both (the service with sound off rejects their audio section). *Sound costs* = on − off:
+the audio thread (tone, level, Opus encoder) plus, per viewer, the network thread's RTP header, SRTP and send of
+each Opus packet; *per viewer* = (cost(N) − cost(0)) / N. *Audio thread* = its own CPU over the window
+(\`audio.cpu_ms\` from /api/status before and after); the two process figures carry the windows' noise (see
+the runs), the thread's does not.${fit}
+
+${table(['viewers', 'sound off %', 'runs', 'sound on %', 'runs', 'sound costs %', 'by round', 'per viewer %',
+    'audio thread %', 'status cpu_percent', 'audio packets/s per viewer', 'whep-load audio packets', 'irregular steps',
+    'decrypt failures', 'contended left out'],
+  a.by_viewers.map((c) => [String(c.viewers), f(c.no_audio_pct), runs(c.no_audio_runs), f(c.sound_pct), runs(c.sound_runs),
+    f(c.sound_cost_pct, 2), byRound(c), c.per_viewer_send_pct === null ? '–' : f(c.per_viewer_send_pct, 2),
+    f(c.audio_thread_pct, 2), f(c.status_cpu_percent, 2), f(c.audio_packets_per_viewer_s),
+    c.viewers ? c.receiver_audio_packets.join(', ') : '–', String(c.receiver_ts_irregular),
+    String(c.receiver_decrypt_failures), String(c.contended_runs_left_out)]))}
+`;
 }
 
 function kernelSection(k) {
@@ -320,6 +353,7 @@ Receiver (bench/whep-load) over its whole run:
 |---|---|---|---|---|---|---|---|---|
 ${receiverLine(result.cpu)}
 
+${audioSection(result.audio)}
 ${lossSection(result.loss)}
 ${memorySection(result.memory)}
 ## Bytes copied per frame
