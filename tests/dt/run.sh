@@ -12,6 +12,11 @@
 # endpoints point at each other and agree on the data lanes, the reference
 # clock exists and is enabled, and the parameter-dependent properties
 # (link frequency, media-controller mode) are what the parameters say.
+# With the "audio" parameter: a linux,spdif-dir codec node, the base tree's
+# "sound" node made a simple-audio-card named tc358743 (format i2s, the
+# codec's dai link master of bit and frame clock, cpu dai the enabled I2S
+# block labelled i2s_clk_consumer with 2 slots of 32 bits); without it,
+# none of that: no codec, the sound node and the I2S block as in the base.
 #
 # fdtoverlay knows nothing of the Raspberry Pi firmware's overlay
 # parameters (__overrides__).  For the variants the parameters produce
@@ -22,7 +27,10 @@
 # "prop?" adds or removes a boolean property, "prop#0" writes a 64-bit
 # value, "=N"/"!N" turn fragment N on or off (its __dormant__ node becomes
 # __overlay__ or the reverse).  Any other kind of declaration fails the
-# check instead of being guessed at.
+# check instead of being guessed at.  The firmware resolves an overlay's
+# phandle references before it carries out parameters; fdtoverlay resolves
+# them while merging, after the switch, so a switched fragment's entries in
+# the fixup tables and __symbols__ are moved to its new name with it.
 #
 # HDMIRTC_DT_OVERLAY_DIR=<dir> checks the overlays of another directory
 # (e.g. an older revision's) against the same base trees.
@@ -109,17 +117,36 @@ base_facts() {	# base "label=status ..."
 		"$b-base keeps the real tree's status: $*" "differs:$bad"
 }
 [ -n "${base_ok[pi4]:-}" ] && base_facts pi4 i2c0if=disabled i2c0mux=disabled \
-	"i2c_csi_dsi=(none)" csi1=disabled csi0=disabled cam1_clk=disabled
+	"i2c_csi_dsi=(none)" csi1=disabled csi0=disabled cam1_clk=disabled \
+	i2s=disabled sound=disabled
 [ -n "${base_ok[cm4]:-}" ] && base_facts cm4 i2c0if=disabled i2c0mux=disabled \
-	"i2c_csi_dsi=(none)" csi1=disabled csi0=disabled cam1_clk=disabled
+	"i2c_csi_dsi=(none)" csi1=disabled csi0=disabled cam1_clk=disabled \
+	i2s=disabled sound=disabled
 [ -n "${base_ok[pi5]:-}" ] && base_facts pi5 i2c_csi_dsi=disabled \
 	i2c_csi_dsi1=disabled i2c_csi_dsi0=disabled csi1=disabled csi0=disabled \
-	"i2c0if=(none)" "i2c0mux=(none)"
+	"i2c0if=(none)" "i2c0mux=(none)" i2s_clk_producer=disabled \
+	i2s_clk_consumer=disabled sound=disabled
 if [ -n "${base_ok[pi5]:-}" ]; then
 	a=$(sym "$work/pi5.dtb" i2c_csi_dsi); c=$(sym "$work/pi5.dtb" i2c_csi_dsi1)
 	verdict "$([ -n "$a" ] && [ "$a" = "$c" ]; echo $?)" \
 		"pi5-base: i2c_csi_dsi is i2c_csi_dsi1 ($a), as in bcm2712-rpi-5-b.dts" "$a vs $c"
+	# RP1: one I2S block drives the clocks, another follows them
+	a=$(sym "$work/pi5.dtb" i2s); p=$(sym "$work/pi5.dtb" i2s_clk_producer)
+	c=$(sym "$work/pi5.dtb" i2s_clk_consumer)
+	verdict "$([ -n "$a" ] && [ "$a" = "$p" ] && [ -n "$c" ] && [ "$c" != "$p" ] &&
+		[ "$c" = "$(sym "$work/pi5.dtb" rp1_i2s1)" ]; echo $?)" \
+		"pi5-base: i2s = i2s_clk_producer ($p), i2s_clk_consumer = rp1_i2s1 ($c), as in bcm2712-rpi.dtsi" \
+		"i2s $a, producer $p, consumer $c"
 fi
+# BCM2711: its one I2S block carries all three labels
+for b in pi4 cm4; do
+	[ -n "${base_ok[$b]:-}" ] || continue
+	a=$(sym "$work/$b.dtb" i2s); p=$(sym "$work/$b.dtb" i2s_clk_producer)
+	c=$(sym "$work/$b.dtb" i2s_clk_consumer)
+	verdict "$([ -n "$a" ] && [ "$a" = "$p" ] && [ "$a" = "$c" ]; echo $?)" \
+		"$b-base: i2s, i2s_clk_producer and i2s_clk_consumer are one node ($a), as in bcm270x-rpi.dtsi" \
+		"i2s $a, producer $p, consumer $c"
+done
 
 # --- overlays: compile ------------------------------------------------------
 overlays="hdmirtc-tc358743-pi4-2lane hdmirtc-tc358743-pi4-4lane
@@ -252,18 +279,33 @@ copy_node() {
 		copy_node "$f" "$from/$c" "$to/$c" || return 1
 	done
 }
-# fragment N of $1 on (dormant -> overlay) or off (overlay -> dormant)
+# fragment N of $1 on (dormant -> overlay) or off (overlay -> dormant).
+# What refers to a path under the renamed node moves with it: entries
+# "<path>:<property>:<offset>" in /__fixups__, the subtree of
+# /__local_fixups__ that mirrors the node, labels in /__symbols__.
 set_fragment() {
-	local f=$1 frag=/fragment@$2 on=$3 from=__dormant__ to=__overlay__
+	local f=$1 frag=/fragment@$2 on=$3 from=__dormant__ to=__overlay__ p v old new
 	[ "$on" = 1 ] || { from=__overlay__; to=__dormant__; }
 	fdtget -l "$f" "$frag" 2>/dev/null | grep -qx "$to" && return 0
 	fdtget -l "$f" "$frag" 2>/dev/null | grep -qx "$from" || return 1
-	# paths in the fixup tables would go stale: not supported
-	if fdtget -l "$f" /__local_fixups__ 2>/dev/null | grep -qx "fragment@$2"; then return 1; fi
+	copy_node "$f" "$frag/$from" "$frag/$to" && fdtput -r "$f" "$frag/$from" || return 1
+	if fdtget -l "$f" "/__local_fixups__$frag" 2>/dev/null | grep -qx "$from"; then
+		copy_node "$f" "/__local_fixups__$frag/$from" "/__local_fixups__$frag/$to" &&
+			fdtput -r "$f" "/__local_fixups__$frag/$from" || return 1
+	fi
 	for p in $(fdtget -p "$f" /__fixups__ 2>/dev/null); do
-		fdtget "$f" /__fixups__ "$p" | tr ' ' '\n' | grep -q "^$frag/$from" && return 1
+		old=$(fdtget "$f" /__fixups__ "$p" | tr ' ' '\n')
+		new=$(echo "$old" | sed "s|^$frag/$from\([/:]\)|$frag/$to\1|")
+		# shellcheck disable=SC2086
+		[ "$new" = "$old" ] || fdtput -t s "$f" /__fixups__ "$p" $new || return 1
 	done
-	copy_node "$f" "$frag/$from" "$frag/$to" && fdtput -r "$f" "$frag/$from"
+	for p in $(fdtget -p "$f" /__symbols__ 2>/dev/null); do
+		v=$(fdtget "$f" /__symbols__ "$p")
+		case $v in
+		"$frag/$from"|"$frag/$from"/*)
+			fdtput -t s "$f" /__symbols__ "$p" "$frag/$to${v#"$frag/$from"}" || return 1 ;;
+		esac
+	done
 }
 # rewrite a /__fixups__ entry list with one entry removed / added
 fixup_remove() {	# file entry -> prints the label it was under
@@ -347,7 +389,7 @@ run_case() {
 	local cname=$1 o=$2 b=$3 lanes=$4
 	shift 4
 	local params="$*" f=$work/$cname.dtbo m=$work/$cname.merged.dtb idx=$work/$cname.idx
-	local bus_label=i2c_csi_dsi rx_label=csi1 linkfreq=486000000 mc=on kv k v msg
+	local bus_label=i2c_csi_dsi rx_label=csi1 linkfreq=486000000 mc=on audio=off kv k v msg
 
 	if [ -z "${dtbo[$o]:-}" ] || [ -z "${base_ok[$b]:-}" ]; then
 		fail "$cname: applies to $b-base (overlay or base tree did not compile)"
@@ -360,6 +402,7 @@ run_case() {
 		cam0) is_true "$v" && { bus_label=i2c_csi_dsi0; rx_label=csi0; } ;;
 		link-frequency) linkfreq=$v ;;
 		media-controller) is_true "$v" || mc=off ;;
+		audio) is_true "$v" && audio=on ;;
 		esac
 		if msg=$(apply_param "$f" "$k" "$v" 2>&1); then
 			pass "$cname: parameter $kv carried out from the overlay's __overrides__"
@@ -508,6 +551,114 @@ run_case() {
 		verdict "$([ "$(fdtget "$m" "$rx" compatible 2>/dev/null)" = raspberrypi,rp1-cfe ]; echo $?)" \
 			"$cname: receiver is RP1's CFE (raspberrypi,rp1-cfe)" ;;
 	esac
+
+	check_audio "$cname" "$b" "$m" "$idx" "$audio"
+}
+
+# a node's properties (as bytes) and subnodes, recursively, one per line
+node_dump() {	# file path
+	local f=$1 n=$2 p c
+	for p in $(fdtget -p "$f" "$n" 2>/dev/null); do
+		echo "$n:$p=$(fdtget -t bx "$f" "$n" "$p")"
+	done
+	for c in $(fdtget -l "$f" "$n" 2>/dev/null); do
+		node_dump "$f" "$n/$c"
+	done
+}
+# path that property $3 of node $2 points at (one phandle, no arguments)
+phandle_target() {	# merged idx node prop
+	local ph
+	ph=$(fdtget -t u "$1" "$3" "$4" 2>/dev/null) || return 1
+	[ "$(echo "$ph" | wc -w)" = 1 ] || return 1
+	path_of_phandle "$2" "$ph"
+}
+
+# the audio part, present with "audio" and absent without
+check_audio() {	# case base merged idx on|off
+	local cname=$1 b=$2 m=$3 idx=$4 audio=$5
+	local base=$work/$b.dtb snd i2s_node codecs codec cpu link st q l other grp pins
+
+	snd=$(sym "$m" sound)
+	i2s_node=$(sym "$m" i2s_clk_consumer)
+	codecs=$(awk '$1 == "C" { for (i = 3; i <= NF; i++) if ($i == "linux,spdif-dir") print $2 }' "$idx")
+
+	if [ "$audio" = off ]; then
+		verdict "$([ -z "$codecs" ]; echo $?)" "$cname: no audio: no linux,spdif-dir codec node" \
+			"found: $(echo $codecs)"
+		verdict "$([ -n "$snd" ] && [ "$(node_dump "$m" "$snd")" = "$(node_dump "$base" "$snd")" ]; echo $?)" \
+			"$cname: no audio: sound node ${snd:-?} as in $b-base (status $(status_of "$m" "$snd"))"
+		verdict "$([ -n "$i2s_node" ] &&
+			[ "$(node_dump "$m" "$i2s_node")" = "$(node_dump "$base" "$i2s_node")" ]; echo $?)" \
+			"$cname: no audio: I2S block i2s_clk_consumer ${i2s_node:-?} as in $b-base (status $(status_of "$m" "$i2s_node"))"
+		return
+	fi
+
+	# the codec
+	codec=$(echo "$codecs" | head -1)
+	verdict "$([ -n "$codec" ] && [ "$(echo "$codecs" | wc -l)" = 1 ] &&
+		[ "$(fdtget "$m" "$codec" compatible 2>/dev/null)" = linux,spdif-dir ] &&
+		[ "$(fdtget -t u "$m" "$codec" '#sound-dai-cells' 2>/dev/null)" = 0 ] &&
+		[ "$(status_of "$m" "$codec")" = okay ]; echo $?)" \
+		"$cname: audio: one codec node ${codec:-?}: compatible linux,spdif-dir, #sound-dai-cells 0, status okay" \
+		"found: $(echo $codecs)"
+
+	# the card
+	verdict "$([ -n "$snd" ] &&
+		[ "$(fdtget "$m" "$snd" compatible 2>/dev/null)" = simple-audio-card ] &&
+		[ "$(fdtget "$m" "$snd" simple-audio-card,name 2>/dev/null)" = tc358743 ] &&
+		[ "$(fdtget "$m" "$snd" simple-audio-card,format 2>/dev/null)" = i2s ] &&
+		[ "$(status_of "$m" "$snd")" = okay ]; echo $?)" \
+		"$cname: audio: sound (${snd:-?}) is an enabled simple-audio-card named tc358743, format i2s" \
+		"compatible '$(fdtget "$m" "$snd" compatible 2>&1)', name '$(fdtget "$m" "$snd" simple-audio-card,name 2>&1)', format '$(fdtget "$m" "$snd" simple-audio-card,format 2>&1)', status $(status_of "$m" "$snd")"
+	[ -n "$snd" ] || return
+
+	# cpu end: the I2S block that follows the clocks, enabled
+	cpu=$snd/simple-audio-card,cpu
+	l=$(phandle_target "$m" "$idx" "$cpu" sound-dai)
+	verdict "$([ -n "$l" ] && [ "$l" = "$i2s_node" ]; echo $?)" \
+		"$cname: audio: cpu sound-dai is i2s_clk_consumer ($i2s_node)" "points at '${l:-nothing}'"
+	verdict "$([ -n "$i2s_node" ] && [ "$(status_of "$m" "$i2s_node")" = okay ] &&
+		[ "$(fdtget -t u "$m" "$i2s_node" '#sound-dai-cells' 2>/dev/null)" = 0 ]; echo $?)" \
+		"$cname: audio: I2S block $i2s_node status okay, #sound-dai-cells 0" \
+		"status $(status_of "$m" "$i2s_node")"
+	q=${i2s_node%/*}
+	while [ -n "$q" ]; do
+		st=$(status_of "$m" "$q")
+		[ "$st" != "(none)" ] &&
+			verdict "$([ "$st" = okay ]; echo $?)" "$cname: audio: I2S block's parent $q status okay" "status $st"
+		q=${q%/*}
+	done
+	grp=$(phandle_target "$m" "$idx" "$i2s_node" pinctrl-0)
+	pins=$(fdtget -t u "$m" "$grp" brcm,pins 2>/dev/null || fdtget "$m" "$grp" pins 2>/dev/null)
+	verdict "$([ "$(fdtget "$m" "$i2s_node" pinctrl-names 2>/dev/null)" = default ] &&
+		case $pins in "18 19 20 21"|"gpio18 gpio19 gpio20 gpio21") true ;; *) false ;; esac; echo $?)" \
+		"$cname: audio: I2S block's default pins are GPIO 18-21 (${grp:-?})" "pins '$pins'"
+	# where another node is labelled as I2S (RP1's clock producer), it
+	# stays off: the two would claim the same pins
+	local seen=""
+	for l in i2s i2s_clk_producer; do
+		other=$(sym "$m" "$l")
+		[ -n "$other" ] && [ "$other" != "$i2s_node" ] && [ "$other" != "$seen" ] || continue
+		seen=$other
+		verdict "$([ "$(status_of "$m" "$other")" = "$(status_of "$base" "$other")" ]; echo $?)" \
+			"$cname: audio: $l ($other) left as in $b-base" "status $(status_of "$m" "$other")"
+	done
+	verdict "$([ "$(fdtget -t u "$m" "$cpu" dai-tdm-slot-num 2>/dev/null)" = 2 ] &&
+		[ "$(fdtget -t u "$m" "$cpu" dai-tdm-slot-width 2>/dev/null)" = 32 ]; echo $?)" \
+		"$cname: audio: cpu dai-tdm-slot-num 2, dai-tdm-slot-width 32" \
+		"num '$(fdtget -t u "$m" "$cpu" dai-tdm-slot-num 2>&1)', width '$(fdtget -t u "$m" "$cpu" dai-tdm-slot-width 2>&1)'"
+
+	# codec end, master of both clocks
+	link=$snd/simple-audio-card,codec
+	l=$(phandle_target "$m" "$idx" "$link" sound-dai)
+	verdict "$([ -n "$l" ] && [ "$l" = "$codec" ]; echo $?)" \
+		"$cname: audio: codec sound-dai is the codec node ($codec)" "points at '${l:-nothing}'"
+	local bm fm
+	bm=$(phandle_target "$m" "$idx" "$snd" simple-audio-card,bitclock-master)
+	fm=$(phandle_target "$m" "$idx" "$snd" simple-audio-card,frame-master)
+	verdict "$([ "$bm" = "$link" ] && [ "$fm" = "$link" ]; echo $?)" \
+		"$cname: audio: bitclock-master and frame-master are the codec dai link ($link)" \
+		"bitclock '${bm:-nothing}', frame '${fm:-nothing}'"
 }
 
 run_case pi4-2lane           hdmirtc-tc358743-pi4-2lane pi4 2
@@ -521,6 +672,14 @@ run_case pi5-2lane-cam0      hdmirtc-tc358743-pi5-2lane pi5 2 cam0
 run_case pi5-4lane           hdmirtc-tc358743-pi5-4lane pi5 4
 run_case pi5-4lane-cam0      hdmirtc-tc358743-pi5-4lane pi5 4 cam0
 run_case pi5-4lane-297mhz    hdmirtc-tc358743-pi5-4lane pi5 4 link-frequency=297000000
+run_case pi4-2lane-audio     hdmirtc-tc358743-pi4-2lane pi4 2 audio
+run_case pi4-2lane-audio-off hdmirtc-tc358743-pi4-2lane pi4 2 audio=off
+run_case pi4-2lane-on-cm4-audio hdmirtc-tc358743-pi4-2lane cm4 2 audio
+run_case cm4-4lane-audio     hdmirtc-tc358743-pi4-4lane cm4 4 audio
+run_case cm4-4lane-mc-off-audio hdmirtc-tc358743-pi4-4lane cm4 4 media-controller=off audio
+run_case pi5-2lane-audio     hdmirtc-tc358743-pi5-2lane pi5 2 audio
+run_case pi5-2lane-cam0-audio hdmirtc-tc358743-pi5-2lane pi5 2 cam0 audio
+run_case pi5-4lane-audio     hdmirtc-tc358743-pi5-4lane pi5 4 audio
 
 echo "1..$n"
 echo "# $((n - failed)) passed, $failed failed"
