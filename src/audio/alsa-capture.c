@@ -17,7 +17,10 @@
 #include <string.h>
 
 #define PERIOD_MS 10
-#define PERIODS 8
+/* A deep buffer costs no delay (each period is read as soon as it is
+ * there) and rides out a thread held up for a while (a slow machine,
+ * the encoder's first frames). */
+#define PERIODS 20
 
 G_DEFINE_QUARK(hdmirtc-audio-capture-error-quark, hdmirtc_audio_capture_error)
 
