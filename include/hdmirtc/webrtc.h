@@ -75,6 +75,10 @@ typedef struct {
 	gboolean audio;
 } HdmirtcWebrtcConfig;
 
+/* How many viewers stream with sound changed (the sound need not be
+ * encoded for nobody); called where the hub runs. */
+typedef void (*HdmirtcListenersFunc)(guint listeners, gpointer user_data);
+
 typedef struct HdmirtcWebrtc HdmirtcWebrtc;
 
 /* Asks the encoder for an IDR (called where the hub runs, see above;
@@ -141,6 +145,9 @@ void hdmirtc_webrtc_set_local_addresses(HdmirtcWebrtc *w, const char *const *add
 /* Sends one encoded access unit to every connected viewer. */
 void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au);
 
+/* Set before the first viewer: told each time the number of viewers that
+ * stream with sound changes. */
+void hdmirtc_webrtc_set_listeners_func(HdmirtcWebrtc *w, HdmirtcListenersFunc func, gpointer user_data);
 /* Sends one Opus packet to every connected viewer with an audio track. */
 void hdmirtc_webrtc_send_audio(HdmirtcWebrtc *w, const HdmirtcAudioPacket *pkt);
 

@@ -15,12 +15,15 @@ struct HdmirtcAudioPipeline {
 	HdmirtcOpusEncoder *encoder;    /* audio thread */
 	GThread *thread;
 	gint stop;                      /* atomic */
+	gint listeners;                 /* atomic: viewers that take the sound */
+	gboolean skipped;               /* audio thread: frames went unencoded since the last packet */
 	gint64 cpu_since_mono_us;       /* audio thread: the last CPU reading */
 	gint64 cpu_since_us;
 	HdmirtcAudioSourceRateFunc source_rate;
 	gpointer source_rate_data;
 
 	GMainContext *output_ctx;
+	GMutex *output_lock;            /* network-lock.h; NULL: always through output_ctx */
 	HdmirtcAudioPacketFunc on_packet;
 	gpointer user_data;
 	GMutex lock;                    /* guards what follows */
@@ -32,6 +35,7 @@ struct HdmirtcAudioPipeline {
 	guint64 packets;
 	guint64 bytes;
 	guint64 dropped;
+	guint64 direct;                 /* delivered on the audio thread, holding output_lock */
 	guint64 encode_errors;
 	guint64 resyncs;                /* the tone's clock jumped (a stalled thread) */
 	guint64 overruns;               /* the card's buffer overflowed: samples lost */

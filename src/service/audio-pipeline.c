@@ -17,27 +17,55 @@ typedef struct {
 
 /* ---- Network thread ----------------------------------------------------- */
 
-static gboolean deliver(gpointer data)
+/* The network thread, or one holding its lock: what waited, in order.
+ * Called with p->lock held; returns with it released. */
+static void deliver_waiting(HdmirtcAudioPipeline *p)
 {
-	HdmirtcAudioPipeline *p = data;
-	GQueue batch = G_QUEUE_INIT;
+	GQueue batch = p->waiting;
 
-	g_mutex_lock(&p->lock);
-	batch = p->waiting;
 	g_queue_init(&p->waiting);
-	g_clear_pointer(&p->wakeup, g_source_unref);
 	g_mutex_unlock(&p->lock);
 	for (GList *l = batch.head; l; l = l->next)
 		p->on_packet(&((QueuedPacket *)l->data)->pkt, p->user_data);
 	g_queue_clear_full(&batch, g_free);
+}
+
+static gboolean deliver(gpointer data)
+{
+	HdmirtcAudioPipeline *p = data;
+
+	g_mutex_lock(&p->lock);
+	g_clear_pointer(&p->wakeup, g_source_unref);
+	deliver_waiting(p);
 	return G_SOURCE_REMOVE;
 }
 
 /* ---- Audio thread ------------------------------------------------------- */
 
+/* While the network thread sleeps in poll(), its lock is free and the
+ * packet goes out from here: no wake-up of that thread per packet (50 a
+ * second), as for video (network-lock.h). */
+static gboolean push_direct(HdmirtcAudioPipeline *p, const HdmirtcAudioPacket *pkt)
+{
+	if (!p->output_lock || !g_mutex_trylock(p->output_lock))
+		return FALSE;
+	g_mutex_lock(&p->lock);
+	p->packets++;
+	p->bytes += pkt->len;
+	p->direct++;
+	deliver_waiting(p);
+	p->on_packet(pkt, p->user_data);
+	g_mutex_unlock(p->output_lock);
+	return TRUE;
+}
+
 static void push(HdmirtcAudioPipeline *p, const HdmirtcAudioPacket *pkt)
 {
-	QueuedPacket *q = g_malloc(sizeof(*q) + pkt->len);
+	QueuedPacket *q;
+
+	if (push_direct(p, pkt))
+		return;
+	q = g_malloc(sizeof(*q) + pkt->len);
 
 	q->pkt = *pkt;
 	memcpy(q->data, pkt->data, pkt->len);
@@ -134,6 +162,15 @@ void hdmirtc_audio_pipeline_encode(HdmirtcAudioPipeline *p, const gint16 *pcm, g
 	gssize len;
 
 	measure_level(p, pcm, p->frame_size * HDMIRTC_AUDIO_CHANNELS);
+	if (!g_atomic_int_get(&p->listeners)) {
+		/* Nobody listens (the page's sound is off by default): the
+		 * encoder's cost, almost all of the sound's, is saved. */
+		p->skipped = TRUE;
+		measure_cpu(p);
+		return;
+	}
+	discontinuity = discontinuity || p->skipped;
+	p->skipped = FALSE;
 	len = hdmirtc_opus_encoder_encode(p->encoder, pcm, out, sizeof(out), &error);
 	if (len < 0) {
 		g_mutex_lock(&p->lock);
@@ -182,6 +219,7 @@ HdmirtcAudioPipeline *hdmirtc_audio_pipeline_new(const HdmirtcAudioPipelineConfi
 	p->device = g_strdup(config->device);
 	p->frame_ms = config->frame_ms;
 	p->source_rate = config->source_rate;
+	p->output_lock = config->output_lock;
 	p->source_rate_data = config->source_rate_data;
 	p->encoder = encoder;
 	p->frame_size = hdmirtc_opus_encoder_get_frame_size(encoder);
@@ -218,6 +256,11 @@ void hdmirtc_audio_pipeline_free(HdmirtcAudioPipeline *p)
 	g_free(p);
 }
 
+void hdmirtc_audio_pipeline_set_listeners(HdmirtcAudioPipeline *p, guint listeners)
+{
+	g_atomic_int_set(&p->listeners, (gint)MIN(listeners, G_MAXINT));
+}
+
 void hdmirtc_audio_pipeline_add_status(HdmirtcAudioPipeline *p, JsonBuilder *b)
 {
 	json_builder_set_member_name(b, "audio");
@@ -237,9 +280,11 @@ void hdmirtc_audio_pipeline_add_status(HdmirtcAudioPipeline *p, JsonBuilder *b)
 		json_builder_add_double_value(b, round(p->level_dbfs * 10) / 10);
 	else
 		json_builder_add_null_value(b);
+	hdmirtc_json_add_int(b, "listeners", g_atomic_int_get(&p->listeners));
 	hdmirtc_json_add_int(b, "packets", (gint64)p->packets);
 	hdmirtc_json_add_int(b, "bytes", (gint64)p->bytes);
 	hdmirtc_json_add_int(b, "dropped", (gint64)p->dropped);
+	hdmirtc_json_add_int(b, "sent_direct", (gint64)p->direct);
 	hdmirtc_json_add_int(b, "encode_errors", (gint64)p->encode_errors);
 	hdmirtc_json_add_int(b, "resyncs", (gint64)p->resyncs);
 	hdmirtc_json_add_int(b, "overruns", (gint64)p->overruns);

@@ -8,10 +8,11 @@
  * each second lines up with the test pattern's barcode; or an ALSA card
  * (the bridge's I2S card), at its own rate, resampled to 48 kHz, opened
  * again when it goes away or changes rate.  The thread owns the source and
- * the encoder; only the packets cross to the network thread, through a short
- * queue (audio is 50-100 packets a second, so one wake-up each is cheap,
- * and a network thread that falls behind loses the oldest, never delays
- * the newest). */
+ * the encoder; only the packets cross to the network thread: sent from the
+ * audio thread while the network thread sleeps (holding its lock, as the
+ * media thread does with frames), else through a short queue that a
+ * network thread falling behind loses the oldest of, never delaying the
+ * newest. */
 #pragma once
 
 #include <json-glib/json-glib.h>
@@ -36,9 +37,13 @@ typedef struct {
 	 * bridge knows the right one).  NULL = none. */
 	HdmirtcAudioSourceRateFunc source_rate;
 	gpointer source_rate_data;
+	/* The network thread's lock (network-lock.h): packets then go out
+	 * from the audio thread whenever it can be had at once.  NULL = none. */
+	GMutex *output_lock;
 } HdmirtcAudioPipelineConfig;
 
-/* On output_ctx: the packet is borrowed for the call. */
+/* On output_ctx, or on the audio thread holding output_lock: the packet
+ * is borrowed for the call. */
 typedef void (*HdmirtcAudioPacketFunc)(const HdmirtcAudioPacket *pkt, gpointer user_data);
 
 /* Starts the thread; NULL + error for a bad configuration or an encoder
@@ -50,6 +55,11 @@ HdmirtcAudioPipeline *hdmirtc_audio_pipeline_new(const HdmirtcAudioPipelineConfi
 /* From the thread that iterates output_ctx: stops the thread; packets
  * still waiting are dropped, on_packet is not called again.  NULL-safe. */
 void hdmirtc_audio_pipeline_free(HdmirtcAudioPipeline *p);
+
+/* Any thread: how many viewers take the sound.  With none, frames are
+ * not encoded (the level is still measured); the first packet after that
+ * carries the RTP marker bit, its timestamp where the clock says. */
+void hdmirtc_audio_pipeline_set_listeners(HdmirtcAudioPipeline *p, guint listeners);
 
 /* Adds the "audio" member (source, state, rate, level, packets). */
 void hdmirtc_audio_pipeline_add_status(HdmirtcAudioPipeline *p, JsonBuilder *b);

@@ -334,6 +334,14 @@ static guint hdmi_audio_rate(gpointer user_data)
 	return hdmirtc_media_pipeline_get_hdmi_audio_rate(s->media);
 }
 
+static void on_listeners(guint listeners, gpointer user_data)
+{
+	HdmirtcService *s = user_data;
+
+	if (s->audio)
+		hdmirtc_audio_pipeline_set_listeners(s->audio, listeners);
+}
+
 static void on_audio_packet(const HdmirtcAudioPacket *pkt, gpointer user_data)
 {
 	HdmirtcService *s = user_data;
@@ -357,6 +365,7 @@ static gboolean start_audio(HdmirtcService *s, const HdmirtcConfig *c, GError **
 		.bitrate_kbps = c->audio_bitrate_kbps,
 		.source_rate = hdmi_audio_rate,
 		.source_rate_data = s,
+		.output_lock = s->network_lock,
 	};
 
 	if (c->audio == HDMIRTC_CONFIG_AUDIO_NONE)
@@ -388,6 +397,8 @@ static gboolean start_webrtc(HdmirtcService *s, const HdmirtcConfig *c, GError *
 		wc.local_addresses = (const char *const *)s->choice->addresses;
 	s->public_addresses = g_strdupv(c->public_addresses);
 	s->webrtc = hdmirtc_webrtc_new(s->ctx, &wc, on_keyframe_request, s, error);
+	if (s->webrtc)
+		hdmirtc_webrtc_set_listeners_func(s->webrtc, on_listeners, s);
 	return s->webrtc != NULL;
 }
 

@@ -21,6 +21,9 @@ struct HdmirtcWebrtc {
 	HdmirtcDtlsCert *cert;
 	gboolean prefer_dtls_server;
 	gboolean audio;                 /* HdmirtcWebrtcConfig.audio */
+	HdmirtcListenersFunc listeners_changed;
+	gpointer listeners_data;
+	guint listeners;                /* viewers streaming with sound, as last told */
 	HdmirtcIceConfig ice;
 	GStrv local_addresses;
 	GStrv public_addresses;
@@ -52,6 +55,9 @@ struct HdmirtcWebrtc {
 /* viewer-hub.c: what a peer tells the hub. */
 void hdmirtc_hub_on_peer_request_keyframe(HdmirtcPeer *peer, const char *reason, gpointer user_data);
 void hdmirtc_hub_on_peer_closed(HdmirtcPeer *peer, const char *reason, gpointer user_data);
+void hdmirtc_hub_on_peer_streaming(HdmirtcPeer *peer, gpointer user_data);
+/* Recounts the viewers streaming with sound; tells the service on a change. */
+void hdmirtc_hub_count_listeners(HdmirtcWebrtc *w);
 
 /* viewer-negotiation.c: answers still waiting.  Ends those of closed
  * peers (their POST or PATCH gets an error). */

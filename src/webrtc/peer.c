@@ -56,6 +56,8 @@ static void on_dtls_connected(HdmirtcDtls *dtls, const HdmirtcSrtpKeys *keys, gp
 	peer->streaming_since_us = peer->last_rx_us = g_get_monotonic_time();
 	peer_set_state(peer, HDMIRTC_PEER_STATE_STREAMING);
 	hdmirtc_peer_start_media(peer);
+	if (peer->callbacks.streaming)
+		peer->callbacks.streaming(peer, peer->user_data);
 }
 
 static void on_dtls_closed(HdmirtcDtls *dtls, HdmirtcDtlsState state, const GError *reason,
@@ -361,6 +363,11 @@ HdmirtcPeerState hdmirtc_peer_get_state(HdmirtcPeer *peer)
 HdmirtcIceTransport *hdmirtc_peer_get_ice(HdmirtcPeer *peer)
 {
 	return peer->ice;
+}
+
+gboolean hdmirtc_peer_is_listening(HdmirtcPeer *peer)
+{
+	return peer->state == HDMIRTC_PEER_STATE_STREAMING && peer->audio.on;
 }
 
 gboolean hdmirtc_peer_has_mid(HdmirtcPeer *peer, const char *mid)

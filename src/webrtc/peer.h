@@ -26,6 +26,8 @@ typedef struct {
 	void (*request_keyframe)(HdmirtcPeer *peer, const char *reason, gpointer user_data);
 	/* Local ICE candidates are all known: time to answer. */
 	void (*gathering_done)(HdmirtcPeer *peer, gpointer user_data);
+	/* Media flows now (DTLS done); NULL = not wanted. */
+	void (*streaming)(HdmirtcPeer *peer, gpointer user_data);
 	/* The peer is over (ICE failed, consent lost, DTLS failed, BYE).  The
 	 * hub must not free the peer inside this call. */
 	void (*closed)(HdmirtcPeer *peer, const char *reason, gpointer user_data);
@@ -70,6 +72,8 @@ const char *hdmirtc_peer_get_id(HdmirtcPeer *peer);
 const char *hdmirtc_peer_get_etag(HdmirtcPeer *peer);
 HdmirtcPeerState hdmirtc_peer_get_state(HdmirtcPeer *peer);
 HdmirtcIceTransport *hdmirtc_peer_get_ice(HdmirtcPeer *peer);
+/* TRUE while the viewer streams and takes the sound. */
+gboolean hdmirtc_peer_is_listening(HdmirtcPeer *peer);
 /* TRUE when mid names one of the session's sections (video or audio). */
 gboolean hdmirtc_peer_has_mid(HdmirtcPeer *peer, const char *mid);
 /* The video section's mid ("" when the offer had none). */

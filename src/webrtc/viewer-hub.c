@@ -62,11 +62,40 @@ static gboolean reap_closed_peers(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+/* Viewers that take the sound: recounted when one starts or ends. */
+void hdmirtc_hub_count_listeners(HdmirtcWebrtc *w)
+{
+	GHashTableIter it;
+	gpointer value;
+	guint n = 0;
+
+	g_hash_table_iter_init(&it, w->peers);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		n += hdmirtc_peer_is_listening(value);
+	if (n == w->listeners)
+		return;
+	w->listeners = n;
+	if (w->listeners_changed)
+		w->listeners_changed(n, w->listeners_data);
+}
+
+void hdmirtc_hub_on_peer_streaming(HdmirtcPeer *peer, gpointer user_data)
+{
+	hdmirtc_hub_count_listeners(user_data);
+}
+
+void hdmirtc_webrtc_set_listeners_func(HdmirtcWebrtc *w, HdmirtcListenersFunc func, gpointer user_data)
+{
+	w->listeners_changed = func;
+	w->listeners_data = user_data;
+}
+
 /* Peers close from inside their own callbacks: free them from an idle. */
 void hdmirtc_hub_on_peer_closed(HdmirtcPeer *peer, const char *reason, gpointer user_data)
 {
 	HdmirtcWebrtc *w = user_data;
 
+	hdmirtc_hub_count_listeners(w);
 	if (w->reap_source)
 		return;
 	GSource *idle = g_idle_source_new();

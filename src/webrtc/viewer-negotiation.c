@@ -126,6 +126,7 @@ static void on_peer_gathering_done(HdmirtcPeer *peer, gpointer user_data)
 static const HdmirtcPeerCallbacks peer_callbacks = {
 	.request_keyframe = hdmirtc_hub_on_peer_request_keyframe,
 	.gathering_done = on_peer_gathering_done,
+	.streaming = hdmirtc_hub_on_peer_streaming,
 	.closed = hdmirtc_hub_on_peer_closed,
 };
 
@@ -345,6 +346,7 @@ gboolean hdmirtc_webrtc_remove_viewer(HdmirtcWebrtc *w, const char *id, GError *
 		finish_answer_closed(p, "DELETE");
 	if (answered)
 		g_hash_table_remove(w->peers, id);
+	hdmirtc_hub_count_listeners(w);
 	g_message("viewer %s left (DELETE), %u viewers", id, g_hash_table_size(w->peers));
 	return TRUE;
 }

@@ -84,6 +84,13 @@ describe('audio through the embedded defaults', () => {
     assert.equal(status.audio.source, 'tone');
     assert.equal(status.viewers[0].audio.on, false);
     assert.match(status.viewers[0].audio.why_not, /no audio section/);
+    // Nobody listens: nothing is encoded, though the level is measured.
+    assert.equal(status.audio.listeners, 0);
+    const packets0 = status.audio.packets;
+    await new Promise((r) => setTimeout(r, 500));
+    const later = (await getStatus(service.url)).audio;
+    assert.equal(later.packets, packets0);
+    assert.ok(later.level_dbfs > -10, JSON.stringify(later));
   });
 
   test('unmuted, the viewer hears the clicks within 40 ms of the frames they belong to', { timeout: 90000 * slow }, async () => {
@@ -115,6 +122,7 @@ describe('audio through the embedded defaults', () => {
 
     const status = await getStatus(service.url);
     assert.equal(status.audio.rate, 48000);
+    assert.equal(status.audio.listeners, 1);
     assert.ok(status.audio.level_dbfs > -10 && status.audio.level_dbfs < 0, JSON.stringify(status.audio));
     assert.equal(status.viewers.length, 1);
     const viewer = status.viewers[0].audio;
