@@ -60,6 +60,7 @@ struct WhepLoadSession {
 	SeqState audio_seq;
 	guint16 audio_prev_seq;
 	guint32 audio_prev_ts;
+	WhepLoadClicks *clicks;
 };
 
 const char *whep_load_session_state_to_string(WhepLoadSessionState state)
@@ -220,6 +221,7 @@ static void handle_audio(WhepLoadSession *s, guint8 *buf, gsize len)
 	track_seq(&s->audio_seq, info.seq, info.ssrc);
 	s->audio_prev_seq = info.seq;
 	s->audio_prev_ts = info.timestamp;
+	whep_load_clicks_packet(s->clicks, info.timestamp, buf + info.payload_offset, info.payload_len);
 }
 
 static void handle_rtp(WhepLoadSession *s, guint8 *buf, gsize len)
@@ -255,6 +257,10 @@ static void on_rtcp_event(const HdmirtcRtcpEvent *ev, gpointer user_data)
 {
 	WhepLoadSession *s = user_data;
 
+	if (ev->type == HDMIRTC_RTCP_EVENT_SENDER_REPORT && s->audio_accepted && ev->sender_ssrc == s->audio_ssrc) {
+		whep_load_clicks_sender_report(s->clicks, ev->sr.rtp_timestamp, ev->sr.ntp);
+		return;
+	}
 	if (ev->type == HDMIRTC_RTCP_EVENT_SENDER_REPORT) {
 		s->last_sr_compact = hdmirtc_ntp_to_compact(ev->sr.ntp);
 		s->last_sr_at_us = g_get_monotonic_time();
@@ -665,6 +671,7 @@ WhepLoadSession *whep_load_session_new(const WhepLoadSessionConfig *config,
 	s->user_data = user_data;
 	s->c.connect_ms = -1;
 	s->samples = g_array_new(FALSE, FALSE, sizeof(gint64));
+	s->clicks = whep_load_clicks_new();
 	s->own_ssrc = g_random_int();
 	s->start_id = g_idle_add(on_start, s);
 	return s;
@@ -767,6 +774,7 @@ void whep_load_session_free(WhepLoadSession *s)
 		g_object_unref(s->agent);
 	}
 	g_array_unref(s->samples);
+	whep_load_clicks_free(s->clicks);
 	if (s->dump_buf)
 		g_byte_array_unref(s->dump_buf);
 	g_free(s->location);
@@ -792,6 +800,11 @@ const WhepLoadCounters *whep_load_session_get_counters(const WhepLoadSession *s)
 gboolean whep_load_session_get_audio_accepted(const WhepLoadSession *s)
 {
 	return s->audio_accepted;
+}
+
+const GArray *whep_load_session_get_click_offsets(const WhepLoadSession *s)
+{
+	return whep_load_clicks_get_offsets(s->clicks);
 }
 
 const GArray *whep_load_session_get_receive_samples(const WhepLoadSession *s)

@@ -247,6 +247,7 @@ static gboolean add_totals(JsonBuilder *b, const Load *load)
 	WhepLoadCounters t = { 0 };
 	g_autoptr(GArray) pooled = g_array_new(FALSE, FALSE, sizeof(gint64));
 	g_autoptr(GArray) connect = g_array_new(FALSE, FALSE, sizeof(gint64));
+	g_autoptr(GArray) clicks = g_array_new(FALSE, FALSE, sizeof(gint64));
 	guint streaming = 0, with_audio = 0, without_audio_packets = 0;
 
 	for (guint i = 0; i < load->sessions->len; i++) {
@@ -259,6 +260,8 @@ static gboolean add_totals(JsonBuilder *b, const Load *load)
 		without_audio_packets += audio_missing(s);
 		sum_counters(&t, c);
 		g_array_append_vals(pooled, samples->data, samples->len);
+		g_array_append_vals(clicks, whep_load_session_get_click_offsets(s)->data,
+				    whep_load_session_get_click_offsets(s)->len);
 		if (c->connect_ms >= 0)
 			g_array_append_val(connect, c->connect_ms);
 	}
@@ -276,6 +279,9 @@ static gboolean add_totals(JsonBuilder *b, const Load *load)
 	json_builder_end_object(b);
 	whep_load_json_percentiles(b, "capture_to_receive_us", pooled);
 	whep_load_json_percentiles(b, "connect_ms", connect);
+	/* The sender's audio against its video clock (whep-load-clicks.c). */
+	if (load->opt.audio)
+		whep_load_json_percentiles(b, "audio_click_offset_us", clicks);
 	return streaming == (guint)load->opt.viewers && t.decrypt_failures == 0 && t.audio_decrypt_failures == 0 &&
 	       without_audio_packets == 0;
 }

@@ -33,6 +33,20 @@ G_BEGIN_DECLS
 /* RTP timestamp step of one Opus packet: 20 ms at 48 kHz (RFC 7587). */
 #define WHEP_LOAD_AUDIO_TS_STEP 960
 
+/* ---- the tone's clicks (whep-load-clicks.c) ------------------------------ */
+
+typedef struct WhepLoadClicks WhepLoadClicks;
+WhepLoadClicks *whep_load_clicks_new(void);
+/* NULL-safe. */
+void whep_load_clicks_free(WhepLoadClicks *c);
+/* The audio SSRC's sender report: its clock against the sender's. */
+void whep_load_clicks_sender_report(WhepLoadClicks *c, guint32 rtp_timestamp, guint64 ntp);
+/* One decrypted Opus packet. */
+void whep_load_clicks_packet(WhepLoadClicks *c, guint32 rtp_timestamp, const guint8 *payload, gsize len);
+/* Each click found after a sender report: its sender time less the
+ * nearest whole second, in us (gint64). */
+const GArray *whep_load_clicks_get_offsets(const WhepLoadClicks *c);
+
 /* ---- pure helpers (whep-load-proto.c) ---------------------------------- */
 
 typedef struct {
@@ -232,5 +246,7 @@ gboolean whep_load_session_get_audio_accepted(const WhepLoadSession *session);
 /* capture (abs-capture-time) -> last packet of the frame received, in
  * microseconds, one sample per whole frame. */
 const GArray *whep_load_session_get_receive_samples(const WhepLoadSession *session);
+/* --audio: the tone's clicks on the sender's clock (whep-load-clicks.c). */
+const GArray *whep_load_session_get_click_offsets(const WhepLoadSession *session);
 
 G_END_DECLS

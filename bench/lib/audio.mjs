@@ -63,7 +63,8 @@ function receiverAudio(run) {
   const t = r.totals;
   return { accepted: r.viewers_audio_accepted, missing: r.viewers_audio_missing, packets: t.audio_packets,
     bytes: t.audio_bytes, decrypt_failures: t.audio_decrypt_failures, lost: t.audio_lost,
-    ts_irregular: t.audio_ts_irregular, ssrc_mismatch: t.audio_ssrc_mismatch };
+    ts_irregular: t.audio_ts_irregular, ssrc_mismatch: t.audio_ssrc_mismatch,
+    click_offset_us: r.audio_click_offset_us ?? null };
 }
 
 // One service per configuration and round, each count measured on it.
@@ -167,7 +168,18 @@ export function summarizeAudio(runs, counts, targetPct) {
   const byViewers = compareCounts(summary, runs, counts);
   const status = runs.find((r) => r.config === 'sound' && r.status_window.after.audio)?.status_window.after.audio;
   return { source: status ? { source: status.source, device: status.device ?? null, rate: status.rate, frame_ms: status.frame_ms } : null,
-    summary, by_viewers: byViewers, least_squares: fitCost(runs), verdict: verdict(byViewers, targetPct) };
+    summary, by_viewers: byViewers, least_squares: fitCost(runs), verdict: verdict(byViewers, targetPct),
+    click_offset: clickOffset(runs) };
+}
+
+// The tone's clicks on the sender's clock (whep-load-clicks.c): each run's
+// median of its clicks, and their median.
+function clickOffset(runs) {
+  const medians = runs.map((r) => r.receiver_audio?.click_offset_us).filter(Boolean);
+  if (!medians.length) return null;
+  const ms = medians.map((m) => m.median / 1000).sort((a, b) => a - b);
+  return { median_ms: round(ms[Math.floor(ms.length / 2)], 1), runs_ms: ms.map((v) => round(v, 1)),
+    clicks: medians.reduce((s, m) => s + m.count, 0) };
 }
 
 function logAudio(result, log) {
@@ -184,6 +196,11 @@ function logAudio(result, log) {
   if (result.least_squares) {
     log(`audio: least squares over ${result.least_squares.pairs_used} of ${result.least_squares.pairs} pairs: ` +
       `${result.least_squares.intercept_pct}% + ${result.least_squares.per_viewer_pct}% per viewer (* = a contended window in the pair)`);
+  }
+  if (result.click_offset) {
+    log(`audio: the tone's clicks on the sender's clock (sender reports): ${result.click_offset.median_ms} ms after ` +
+      `their second (runs ${result.click_offset.runs_ms.join(', ')}; ${result.click_offset.clicks} clicks), the audio/video ` +
+      'offset a lip-syncing receiver inherits, Opus delay (6.5 ms) included');
   }
   log(`audio: ${result.verdict.text}`);
 }

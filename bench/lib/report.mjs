@@ -122,7 +122,14 @@ the audio thread (tone, level, Opus encoder) plus, per viewer, the network threa
 each Opus packet; *per viewer* = (cost(N) − cost(0)) / N. *Audio thread* = its own CPU over the window
 (\`audio.cpu_ms\` from /api/status before and after); the two process figures carry the windows' noise (see
 the runs), the thread's does not.${fit}
-
+${a.click_offset ? `
+**Audio against video at the sender: ${f(a.click_offset.median_ms)} ms.** whep-load decodes the Opus and times the
+tone's clicks (one on each second of the wall clock the test pattern's frames are stamped with) through the audio's
+sender reports: the median click sits ${f(a.click_offset.median_ms)} ms after its second (each run's median:
+${a.click_offset.runs_ms.join(', ')}; ${a.click_offset.clicks} clicks), libopus' 6.5 ms of delay included. A receiver
+that lip-syncs on the sender reports inherits this offset; what chromium adds is in the browser test's figure
+(\`tests/browser/audio.test.mjs\`).
+` : ''}
 ${table(['viewers', 'sound off %', 'runs', 'sound on %', 'runs', 'sound costs %', 'by round', 'per viewer %',
     'audio thread %', 'status cpu_percent', 'audio packets/s per viewer', 'whep-load audio packets', 'irregular steps',
     'decrypt failures', 'contended left out'],

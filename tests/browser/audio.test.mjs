@@ -6,7 +6,7 @@
 // sound, and a service without sound.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromium } from './lib/chromium.mjs';
+import { launchChromium, openPlaying } from './lib/chromium.mjs';
 import { startService, getStatus } from './lib/service.mjs';
 
 const sanitized = !!process.env.HDMIRTC_TEST_SANITIZED;
@@ -65,10 +65,7 @@ describe('audio through the embedded defaults', () => {
     // The defaults: no --audio option, so the tone (no bridge here).
     service = await startService(['--width', '640', '--height', '360']);
     browser = await launchChromium();
-    page = await browser.newPage();
-    await page.goto(service.url);
-    await page.waitForFunction(() => window.hdmirtc.state === 'playing' && window.hdmirtc.framesPresented > 10,
-      null, { timeout: 20000 * slow });
+    page = await openPlaying(browser, service.url, 20000 * slow);
   });
 
   after(async () => {

@@ -386,12 +386,14 @@ for (const name of overlays) {
       assert.equal(fdtget(r.out, `${bridge}/port/endpoint`, 'clock-lanes', 'u'), '0');
       assert.equal(fdtget(r.out, `${bridge}/port/endpoint`, 'link-frequencies', 'u'), '0 486000000');
       assert.equal(fdtget(r.out, '/fragment@2/__overlay__/port/endpoint', 'data-lanes', 'u'), lanes);
-      // Labels the firmware resolves against the base device tree.
+      // Labels the firmware resolves against the base device tree (the
+      // audio parameter's I2S block and sound node too: the firmware
+      // resolves a dormant fragment's labels as well).
       const fixups = run('fdtget', ['-p', r.out, '/__fixups__']).out.split('\n').filter(Boolean).sort();
-      assert.deepEqual(fixups, pi5 ? ['csi0', 'csi1', 'i2c_csi_dsi', 'i2c_csi_dsi0']
-        : ['csi1', 'i2c0if', 'i2c0mux', 'i2c_csi_dsi']);
+      assert.deepEqual(fixups, pi5 ? ['csi0', 'csi1', 'i2c_csi_dsi', 'i2c_csi_dsi0', 'i2s_clk_consumer', 'sound']
+        : ['csi1', 'i2c0if', 'i2c0mux', 'i2c_csi_dsi', 'i2s', 'sound']);
       const params = run('fdtget', ['-p', r.out, '/__overrides__']).out.split('\n').filter(Boolean).sort();
-      assert.deepEqual(params, pi5 ? ['cam0', 'link-frequency'] : ['link-frequency', 'media-controller']);
+      assert.deepEqual(params, pi5 ? ['audio', 'cam0', 'link-frequency'] : ['audio', 'link-frequency', 'media-controller']);
       if (!pi5)
         assert.equal(run('fdtget', [r.out, '/fragment@6/__overlay__', 'brcm,media-controller']).code, 0);
     } finally {

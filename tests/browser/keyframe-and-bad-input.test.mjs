@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { launchChromium } from './lib/chromium.mjs';
+import { launchChromium, openPlaying } from './lib/chromium.mjs';
 import { startService, getStatus, buildDir } from './lib/service.mjs';
 
 const sanitized = !!process.env.HDMIRTC_TEST_SANITIZED;
@@ -17,10 +17,7 @@ let service, browser, page;
 before(async () => {
   service = await startService(['--width', '640', '--height', '360', '--keyframe-interval', '3000']);
   browser = await launchChromium();
-  page = await browser.newPage();
-  await page.goto(service.url);
-  await page.waitForFunction(() => window.hdmirtc.state === 'playing' && window.hdmirtc.framesPresented > 10,
-    null, { timeout: 20000 * slow });
+  page = await openPlaying(browser, service.url, 20000 * slow);
 });
 
 after(async () => {

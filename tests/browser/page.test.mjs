@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readBarcode } from '../../web/barcode.js';
-import { launchChromium } from './lib/chromium.mjs';
+import { launchChromium, waitPlaying } from './lib/chromium.mjs';
 import { startService } from './lib/service.mjs';
 import { decodeToLuma, assertNotBlack } from './lib/picture.mjs';
 
@@ -36,8 +36,7 @@ const mjpegShown = () => {
 
 test('with WebRTC the switch is shown and flips between WebRTC and MJPEG', { timeout: 60000 }, async () => {
   const page = await openPage();
-  await page.waitForFunction(() => window.hdmirtc.state === 'playing' && window.hdmirtc.framesPresented > 10,
-    null, { timeout: 20000 * slow });
+  await waitPlaying(page, 20000 * slow);
   assert.equal(await page.isVisible('#mode-switch'), true);
   assertNotBlack(assert, await page.screenshot(), 'the WebRTC picture');
 

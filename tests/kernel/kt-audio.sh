@@ -80,5 +80,15 @@ apk=$(echo "$summary" | grep -o '"totals":{[^}]*' | grep -o '"audio_packets":[0-
 fails=$(echo "$summary" | grep -o '"totals":{[^}]*' | grep -o '"audio_decrypt_failures":[0-9]*' | cut -d: -f2)
 check "whep-load: audio packets received ($apk)" [ "${apk:-0}" -gt 1000 ] 2>/dev/null
 check "whep-load: no audio decrypt failure ($fails)" [ "${fails:-1}" = 0 ]
+# Each click, found in the decoded Opus and timed through the audio's
+# sender reports, against the second it was played at (the clock the
+# video's frames are stamped with): the sender's A/V offset, codec delay
+# (6.5 ms) included.
+clicks=$(echo "$summary" | grep -o '"audio_click_offset_us":{[^}]*')
+n=$(echo "$clicks" | grep -o '"count":[0-9]*' | cut -d: -f2)
+med=$(echo "$clicks" | grep -o '"median":-\{0,1\}[0-9]*' | cut -d: -f2)
+note "clicks on the sender's clock: $clicks"
+clicks_ok() { [ "${n:-0}" -ge 10 ] 2>/dev/null && [ "${med#-}" -le 40000 ] 2>/dev/null; }
+check "the clicks are stamped within 40 ms of their second (median ${med:-?} us over ${n:-0} clicks)" clicks_ok
 note "audio: overruns $(audio_int overruns), restarts $(audio_int restarts), dropped $(audio_int dropped)"
 stop_service "audio"

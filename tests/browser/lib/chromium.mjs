@@ -50,3 +50,17 @@ export function homeTrusting(certFile) {
   execFileSync('certutil', ['-d', `sql:${db}`, '-A', '-t', 'P,,', '-n', path.basename(certFile), '-i', certFile]);
   return home;
 }
+
+// The player page at url in a new page of browser, once it plays WebRTC
+// (more than ten frames shown); waits at most timeoutMs.
+export async function openPlaying(browser, url, timeoutMs) {
+  const page = await browser.newPage();
+  await page.goto(url);
+  await waitPlaying(page, timeoutMs);
+  return page;
+}
+
+export function waitPlaying(page, timeoutMs) {
+  return page.waitForFunction(() => window.hdmirtc.state === 'playing' && window.hdmirtc.framesPresented > 10,
+    null, { timeout: timeoutMs });
+}
