@@ -97,7 +97,10 @@ export class WhepSession {
     const transceivers = [this.pc.addTransceiver('video', { direction: 'recvonly' })];
     chooseExtensions(transceivers[0], sound);
     // Sound second: the video's section carries the transport (BUNDLE).
-    if (sound) transceivers.push(this.pc.addTransceiver('audio', { direction: 'recvonly' }));
+    if (sound) {
+      transceivers.push(this.pc.addTransceiver('audio', { direction: 'recvonly' }));
+      chooseExtensions(transceivers[1], sound);
+    }
     // The smallest jitter buffers: an IP-KVM is interactive.
     for (const { receiver } of transceivers) {
       if ('jitterBufferTarget' in receiver) receiver.jitterBufferTarget = 0;

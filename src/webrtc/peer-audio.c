@@ -128,6 +128,11 @@ void hdmirtc_peer_audio_add_status(HdmirtcPeer *peer, JsonBuilder *b)
 		hdmirtc_json_add_string(b, "mid", a->mid);
 		hdmirtc_json_add_int(b, "payload_type", a->payload_type);
 		hdmirtc_json_add_int(b, "ssrc", a->ssrc);
+		json_builder_set_member_name(b, "extensions");
+		json_builder_begin_object(b);
+		hdmirtc_json_add_int(b, "mid", a->mid_ext_id);
+		hdmirtc_json_add_int(b, "abs_capture_time", a->abs_capture_time_ext_id);
+		json_builder_end_object(b);
 		hdmirtc_json_add_int(b, "packets_sent", (gint64)a->packets_sent);
 		hdmirtc_json_add_int(b, "payload_bytes_sent", (gint64)a->payload_bytes_sent);
 		hdmirtc_json_add_int(b, "send_errors", (gint64)a->send_errors);

@@ -124,6 +124,8 @@ describe('audio through the embedded defaults', () => {
     assert.equal(status.viewers.length, 1);
     const viewer = status.viewers[0].audio;
     assert.equal(viewer.on, true);
+    // abs-capture-time on the sound too (the page asks for it).
+    assert.ok(viewer.extensions.abs_capture_time > 0, JSON.stringify(viewer));
     assert.ok(viewer.packets_sent > 100, JSON.stringify(viewer));
     assert.equal(viewer.send_errors, 0);
     // The same figures in /metrics.
