@@ -356,8 +356,11 @@ static void on_audio_packet(const HdmirtcAudioPacket *pkt, gpointer user_data)
  * a device: the bridge's card, waited for if it is not there yet. */
 static gboolean start_audio(HdmirtcService *s, const HdmirtcConfig *c, GError **error)
 {
-	g_autofree char *card = c->audio_device[0] ? g_strdup(c->audio_device) : hdmirtc_alsa_find_card(BRIDGE_CARD);
-	gboolean alsa = c->audio == HDMIRTC_CONFIG_AUDIO_ALSA || (c->audio == HDMIRTC_CONFIG_AUDIO_AUTO && card);
+	/* The sound cards are only looked through when a card may be used. */
+	gboolean card_wanted = c->audio == HDMIRTC_CONFIG_AUDIO_ALSA || c->audio == HDMIRTC_CONFIG_AUDIO_AUTO;
+	g_autofree char *card = !card_wanted ? NULL : c->audio_device[0] ? g_strdup(c->audio_device) :
+	                        hdmirtc_alsa_find_card(BRIDGE_CARD);
+	gboolean alsa = c->audio == HDMIRTC_CONFIG_AUDIO_ALSA || card;
 	HdmirtcAudioPipelineConfig ac = {
 		.source = alsa ? "alsa" : "tone",
 		.device = alsa ? (card ? card : "hw:CARD=" BRIDGE_CARD) : NULL,
