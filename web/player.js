@@ -361,7 +361,10 @@ function onClick(trackWallMs) {
   pushSample(player.audioLatencyMs, wallMs - Math.floor(wallMs / 1000) * 1000);
   const audio = median(player.audioLatencyMs.slice(-10));
   const videoMs = median(player.latencyMs.slice(-60));
-  player.avOffsetMs = videoMs === null ? null : audio - videoMs;
+  // On a circle of one second: the click's latency is known only modulo a
+  // second, and when the sender's clock is off the viewer's both
+  // latencies carry the same error, which cancels here.
+  player.avOffsetMs = videoMs === null ? null : ((((audio - videoMs) % 1000) + 1500) % 1000) - 500;
 }
 
 function showUnmute() {

@@ -6,10 +6,13 @@
 # that changes rate stops the capture side, as a bridge's card does when
 # the HDMI source changes rate).  aloop-clicks plays the tone with a click
 # on each second of the wall clock into it; the service captures, encodes
-# and sends it to a WebRTC viewer in the guest (whep-load --audio), through
-# the sound's loss and return and 48 <-> 44.1 kHz changes, while the video
-# (the test pattern) goes on.  TAP on stdout.
+# and sends it to the host's Chromium (tests/kernel/host-viewer.mjs: it
+# hears the clicks and sets them against the frames' barcode clock) and to
+# a WebRTC viewer in the guest (whep-load --audio), through the sound's
+# loss and return and 48 <-> 44.1 kHz changes, while the video (the test
+# pattern) goes on.  TAP on stdout.
 . /mnt/host/scripts/lib-service.sh
+. /mnt/host/scripts/lib-host-viewer.sh
 
 PLAY=hw:CARD=Loopback,DEV=0
 CAPTURE=hw:CARD=Loopback,DEV=1
@@ -32,27 +35,51 @@ frames_grow() {
 	[ "${f1:-0}" -ge $((${f0:-0} + 20)) ] 2>/dev/null
 }
 
-"$BIN/aloop-clicks" $PLAY 48000 12 2> "$OUT/kt-audio-play1.log" &
+# The sound plays until the test takes it away (the source's loss).
+"$BIN/aloop-clicks" $PLAY 48000 900 2> "$OUT/kt-audio-play1.log" &
 FEED=$!
 sleep 1
+viewer_available && INTERFACES=lo,eth0
+# shellcheck disable=SC2046
 start_service "$OUT/kt-audio.log" --source test-pattern --width 640 --height 360 \
-	--audio alsa --audio-device $CAPTURE
+	--audio alsa --audio-device $CAPTURE $(viewer_service_args)
 check "the service captures the card" wait_until 30 capturing
 check "at the playback side's rate (48000)" rate_is 48000
 check "the clicks are heard (peak over -12 dBFS)" wait_until 10 loud
 
-"$BIN/whep-load" --url "$URL/whep" --audio --duration 45 --connect-timeout 60 \
+# The host's Chromium: the page, unmuted, hears the clicks; the A/V offset
+# is the click's capture -> heard time against the frames' capture ->
+# presented time, both on the guest's clock (so the guest's clock being
+# off the host's does not count), taken once Chromium's lip sync settled.
+if viewer_available; then
+	AV=$(viewer_ask open av 300)
+	note "host chromium: $AV"
+	off=$(viewer_field "$AV" offset_ms)
+	played() { [ "$(viewer_field "$AV" state)" = playing ] && [ "$(viewer_field "$AV" audio)" = true ] &&
+		[ "$(viewer_field "$AV" clicks)" -ge 8 ] 2>/dev/null; }
+	check "chromium on the host plays the VM's picture and sound and hears the clicks ($(viewer_field "$AV" clicks) clicks)" played
+	check "chromium: A/V offset within 40 ms (${off:-none} ms: audio $(viewer_field "$AV" audio_ms), video $(viewer_field "$AV" video_ms) ms)" \
+		within "$off" 40
+else
+	why=$(viewer_why_not)
+	ok "chromium on the host plays the VM's picture and sound # SKIP $why"
+	ok "chromium: A/V offset within 40 ms # SKIP $why"
+fi
+
+"$BIN/whep-load" --url "$URL/whep" --audio --duration 60 --connect-timeout 60 \
 	> "$OUT/kt-audio-whep.out" 2> "$OUT/kt-audio-whep.log" &
 WL=$!
 check "a viewer with sound streams (whep-load --audio)" \
 	wait_until 90 grep -q 'ready streaming=1 failed=0' "$OUT/kt-audio-whep.out"
 check "audio packets flow" packets_grow
+sleep 6
 
 # Loss: the source stops sending sound; the card goes on with silence.
-wait $FEED
+kill $FEED; wait $FEED
 check "sound gone: silence is sent (level null)" wait_until 10 silent
 check "sound gone: packets still flow" packets_grow
 check "sound gone: video frames flow" frames_grow
+viewer_available && SILENT=$(viewer_ask mark-silent silent 30)
 
 # Return at another rate: the card is opened again at 44.1 kHz.
 r0=$(audio_int restarts)
@@ -64,12 +91,42 @@ check "44.1 kHz: the clicks are heard again" wait_until 10 loud
 check "44.1 kHz: packets flow" packets_grow
 check "44.1 kHz: video frames flow" frames_grow
 wait $FEED
+viewer_available && R44=$(viewer_ask mark-r44 r44 30)
 
 "$BIN/aloop-clicks" $PLAY 48000 6 2> "$OUT/kt-audio-play3.log" &
 FEED=$!
 check "back to 48 kHz" wait_until 15 rate_is 48000
 check "48 kHz again: the clicks are heard" wait_until 10 loud
 wait $FEED
+
+# Chromium watched all along: the same session (no reconnection, no ICE
+# restart), the picture went on without a freeze, and it heard the clicks
+# again at 44.1 kHz.
+if viewer_available; then
+	END=$(viewer_ask end end 30)
+	note "host chromium at the end: $END"
+	f() { viewer_field "$1" "$2"; }
+	same_session() { [ "$(f "$END" state)" = playing ] && [ "$(f "$END" pcState)" = connected ] &&
+		[ "$(f "$END" connects)" = "$(f "$AV" connects)" ] && [ "$(f "$END" iceRestarts)" = "$(f "$AV" iceRestarts)" ]; }
+	check "chromium: the same session through the sound's loss and rate changes (connects $(f "$AV" connects) -> $(f "$END" connects))" \
+		same_session
+	check "chromium: the picture went on ($(f "$AV" frames) -> $(f "$END" frames) frames)" \
+		[ "$(f "$END" frames)" -gt $(($(f "$AV" frames) + 300)) ]
+	check "chromium: no freeze meanwhile (freezeCount $(f "$AV" freezes) -> $(f "$END" freezes))" \
+		[ "$(f "$END" freezes)" -eq "$(f "$AV" freezes)" ] 2>/dev/null
+	check "chromium: the clicks heard again at 44.1 kHz (clicks $(f "$SILENT" clicks) -> $(f "$R44" clicks))" \
+		[ "$(f "$R44" clicks)" -ge $(($(f "$SILENT" clicks) + 4)) ]
+	along() { [ "$(f "$SILENT" audioPackets)" -gt "$(f "$AV" audioPackets)" ] &&
+		[ "$(f "$END" audioPackets)" -gt "$(f "$SILENT" audioPackets)" ]; }
+	check "chromium: sound packets all along ($(f "$AV" audioPackets) -> $(f "$SILENT" audioPackets) -> $(f "$END" audioPackets))" \
+		along
+else
+	why=$(viewer_why_not)
+	for what in "the same session through the sound's loss and rate changes" "the picture went on" \
+		"no freeze meanwhile" "the clicks heard again at 44.1 kHz" "sound packets all along"; do
+		ok "chromium: $what # SKIP $why"
+	done
+fi
 
 wait $WL
 wrc=$?
@@ -82,8 +139,8 @@ check "whep-load: audio packets received ($apk)" [ "${apk:-0}" -gt 1000 ] 2>/dev
 check "whep-load: no audio decrypt failure ($fails)" [ "${fails:-1}" = 0 ]
 # Each click, found in the decoded Opus and timed through the audio's
 # sender reports, against the second it was played at (the clock the
-# video's frames are stamped with): the sender's A/V offset, codec delay
-# (6.5 ms) included.
+# video's frames are stamped with): the sender's A/V offset (the sender
+# takes the codec's 6.5 ms lookahead off the sound's stamps).
 clicks=$(echo "$summary" | grep -o '"audio_click_offset_us":{[^}]*')
 n=$(echo "$clicks" | grep -o '"count":[0-9]*' | cut -d: -f2)
 med=$(echo "$clicks" | grep -o '"median":-\{0,1\}[0-9]*' | cut -d: -f2)

@@ -47,7 +47,7 @@ start_service() {
 	rm -f /tmp/hdmirtc-log.fifo; mkfifo /tmp/hdmirtc-log.fifo
 	cat /tmp/hdmirtc-log.fifo > "$log" &
 	"$BIN/hdmirtc" --config '' --no-stun --http-address 0.0.0.0 --http-port $PORT \
-		--udp-ports 20000-20001 --certificate /tmp/x.pem --edid-store /tmp/edid.bin --interfaces lo \
+		--udp-ports 20000-20001 --certificate /tmp/x.pem --edid-store /tmp/edid.bin --interfaces "${INTERFACES:-lo}" \
 		--no-tls --open-access --tls-certificate /tmp/https.pem --token-file /tmp/http-token \
 		"$@" > /tmp/hdmirtc-log.fifo 2>&1 &
 	SVC=$!

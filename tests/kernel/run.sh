@@ -10,7 +10,10 @@
 #            from linux-source-6.12 together with v4l2-mem2mem (Debian's
 #            amd64 kernel builds neither).
 # Our test programs and their shared libraries reach the guest through a
-# 9p share, so changing a test does not rebuild the initramfs.
+# 9p share, so changing a test does not rebuild the initramfs.  The
+# guest's one network link is QEMU's user network, through which the
+# host's Chromium watches the service on forwarded loopback ports
+# (host-viewer.mjs, lib-host-viewer.sh).
 #
 # Usage: tests/kernel/run.sh [prepare|build|run|shell]  (default: run = build + boot + test;
 #        prepare = only the cached VM parts, build = also our programs, shell = interactive VM)
@@ -42,7 +45,10 @@ VICODEC_ARGS="multiplanar=1"
 # Loaded at boot with their dependencies.  v4l2-async, v4l2-fwnode and the
 # vb2 allocators are for the stand-ins of tests/kernel/fakes, which the
 # tests load from the share.
-GUEST_MODULES="9pnet_virtio 9p vivid vicodec v4l2-async v4l2-fwnode videobuf2-dma-contig videobuf2-vmalloc snd-aloop"
+# virtio_net: the link through which the host's Chromium watches
+# (tests/kernel/host-viewer.mjs).
+GUEST_MODULES="9pnet_virtio 9p vivid vicodec v4l2-async v4l2-fwnode videobuf2-dma-contig videobuf2-vmalloc snd-aloop
+	virtio_net"
 # snd-aloop stands in for the TC358743's I2S sound card; pcm_notify: a
 # playback side that changes rate stops the capture side, as a bridge's
 # card does when the HDMI source changes its sample rate.
@@ -152,6 +158,10 @@ done
 if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 host0 /mnt/host; then
 	echo "init: no 9p share"; poweroff -f
 fi
+# QEMU's user network (restrict=on: nothing beyond it): the guest's
+# address there; no default route.
+ip link set lo up
+if [ -e /sys/class/net/eth0 ]; then ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0; fi
 echo "init: up at $(cut -d' ' -f1 /proc/uptime)s"
 if grep -q hdmirtc.shell /proc/cmdline; then setsid cttyhack sh -l
 else cd /mnt/host && sh ./guest.sh; fi
@@ -277,14 +287,61 @@ build_fakes() {
 # ------------------------------------------------------------------ the VM
 boot_vm() {
 	local shell=$1 append="console=ttyS0 panic=-1 quiet mitigations=off"
+	guest_nic
 	[ "$shell" = 1 ] && append="$append hdmirtc.shell=1"
 	local vm=(qemu-system-x86_64 -nodefaults -no-user-config -machine q35 -m 1024 -smp 2
 		-accel tcg,thread=multi -display none -no-reboot
 		-kernel "$K/root/boot/vmlinuz-$KVER" -initrd "$K/initramfs.gz" -append "$append"
-		-virtfs "local,path=$SHARE,mount_tag=host0,security_model=none,id=host0")
+		-virtfs "local,path=$SHARE,mount_tag=host0,security_model=none,id=host0"
+		-nic "$GUEST_NIC")
 	if [ "$shell" = 1 ]; then "${vm[@]}" -serial mon:stdio; return 0; fi
+	local viewer=
+	if command -v node > /dev/null; then
+		node "$HERE/host-viewer.mjs" "$SHARE/out" "http://127.0.0.1:$VIEWER_HTTP_PORT/" \
+			> "$SHARE/out/host-viewer.log" 2>&1 &
+		viewer=$!
+	fi
 	say "booting the VM"
 	timeout "$TIMEOUT" "${vm[@]}" -serial stdio < /dev/null > "$SHARE/out/console.log" 2>&1 || say "qemu exit status $?"
+	if [ -n "$viewer" ]; then kill "$viewer" 2>/dev/null; wait "$viewer" 2>/dev/null || true; fi
+	# The host viewer's own log (the guest's checks quote its answers).
+	[ -s "$SHARE/out/host-viewer.log" ] && sed 's/^/[host-viewer] /' "$SHARE/out/host-viewer.log" >&2 || true
+}
+
+# The guest's only link: QEMU's user network with loopback ports of the
+# host forwarded in: one to the service's HTTP port, and a UDP range one to
+# one (the service announces 127.0.0.1 with its own port numbers).  The
+# ports, free on the host now, reach the guest's scripts in the share
+# (hostfwd.env).  Not restrict=on: a restricted user network drops the
+# guest's UDP answers to what came in through a forward.  Nothing leaves
+# anyway: no IPv6, and the guest has no route beyond 10.0.2.0/24, where
+# QEMU's address 10.0.2.2 is the host's loopback.
+VIEWER_HTTP_PORT= GUEST_NIC=
+guest_nic() {
+	local ports udp0 udp1 p
+	ports=$(python3 - <<'PY'
+import random, socket
+def free(kind, port):
+    s = socket.socket(socket.AF_INET, kind)
+    try:
+        s.bind(('127.0.0.1', port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+for _ in range(200):
+    base = random.randrange(40000, 59000)
+    if all(free(socket.SOCK_DGRAM, base + i) for i in range(8)) and free(socket.SOCK_STREAM, base + 8):
+        print(base, base + 7, base + 8)
+        break
+PY
+)
+	read -r udp0 udp1 VIEWER_HTTP_PORT <<<"$ports"
+	[ -n "$VIEWER_HTTP_PORT" ] || fail "no free loopback ports for the guest's forwards"
+	GUEST_NIC="user,model=virtio-net-pci,ipv6=off,hostfwd=tcp:127.0.0.1:$VIEWER_HTTP_PORT-10.0.2.15:8080"
+	for p in $(seq "$udp0" "$udp1"); do GUEST_NIC="$GUEST_NIC,hostfwd=udp:127.0.0.1:$p-10.0.2.15:$p"; done
+	printf 'VIEWER_UDP_PORTS=%s-%s\nVIEWER_HTTP_PORT=%s\n' "$udp0" "$udp1" "$VIEWER_HTTP_PORT" > "$SHARE/hostfwd.env"
 }
 
 # Host-side checks on what the guest left in out/ (decoding with a real
