@@ -6,8 +6,10 @@
  * sender reports (NTP <-> RTP).  A click stamped where the second begins
  * is sound stamped on the clock the video's frames are: the difference is
  * the sender's audio/video offset, which a receiver that lip-syncs on the
- * sender reports inherits.  It includes the codec's own delay (libopus'
- * lookahead, 6.5 ms at 48 kHz), as any receiver's does. */
+ * sender reports inherits.  The decoder's output starts with the codec's
+ * lookahead (6.5 ms at 48 kHz), which the sender takes off its stamps: a
+ * click stamped with the time it entered the encoder comes out here at
+ * its second. */
 #include "whep-load.h"
 
 #include <opus.h>

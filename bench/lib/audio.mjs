@@ -200,7 +200,7 @@ function logAudio(result, log) {
   if (result.click_offset) {
     log(`audio: the tone's clicks on the sender's clock (sender reports): ${result.click_offset.median_ms} ms after ` +
       `their second (runs ${result.click_offset.runs_ms.join(', ')}; ${result.click_offset.clicks} clicks), the audio/video ` +
-      'offset a lip-syncing receiver inherits, Opus delay (6.5 ms) included');
+      'offset a lip-syncing receiver inherits');
   }
   log(`audio: ${result.verdict.text}`);
 }

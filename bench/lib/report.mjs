@@ -126,7 +126,8 @@ ${a.click_offset ? `
 **Audio against video at the sender: ${f(a.click_offset.median_ms)} ms.** whep-load decodes the Opus and times the
 tone's clicks (one on each second of the wall clock the test pattern's frames are stamped with) through the audio's
 sender reports: the median click sits ${f(a.click_offset.median_ms)} ms after its second (each run's median:
-${a.click_offset.runs_ms.join(', ')}; ${a.click_offset.clicks} clicks), libopus' 6.5 ms of delay included. A receiver
+${a.click_offset.runs_ms.join(', ')}; ${a.click_offset.clicks} clicks; the sender stamps the sound with the time it
+entered the encoder, libopus' 6.5 ms lookahead taken off). A receiver
 that lip-syncs on the sender reports inherits this offset; what chromium adds is in the browser test's figure
 (\`tests/browser/audio.test.mjs\`).
 ` : ''}

@@ -13,6 +13,7 @@ struct HdmirtcAudioPipeline {
 	guint frame_ms;
 	guint frame_size;               /* samples per channel */
 	HdmirtcOpusEncoder *encoder;    /* audio thread */
+	gint64 lookahead_us;            /* the encoder's delay */
 	GThread *thread;
 	gint stop;                      /* atomic */
 	gint listeners;                 /* atomic: viewers that take the sound */

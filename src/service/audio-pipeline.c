@@ -178,11 +178,16 @@ void hdmirtc_audio_pipeline_encode(HdmirtcAudioPipeline *p, const gint16 *pcm, g
 			g_warning("audio: %s", error->message);
 		g_mutex_unlock(&p->lock);
 	} else {
+		/* A decoder's output starts with the encoder's lookahead: the
+		 * sound at this packet's timestamp entered lookahead_us
+		 * earlier, and that is what its capture times (sender reports,
+		 * abs-capture-time) must say for a receiver to put it beside
+		 * the picture captured at the same moment. */
 		HdmirtcAudioPacket pkt = {
 			.data = out, .len = (gsize)len,
 			.sample_pos = sample_pos, .n_samples = p->frame_size,
-			.capture_mono_us = capture_mono_us,
-			.capture_wall_us = capture_wall_us,
+			.capture_mono_us = capture_mono_us - p->lookahead_us,
+			.capture_wall_us = capture_wall_us - p->lookahead_us,
 			.discontinuity = discontinuity,
 		};
 		push(p, &pkt);
@@ -223,6 +228,7 @@ HdmirtcAudioPipeline *hdmirtc_audio_pipeline_new(const HdmirtcAudioPipelineConfi
 	p->source_rate_data = config->source_rate_data;
 	p->encoder = encoder;
 	p->frame_size = hdmirtc_opus_encoder_get_frame_size(encoder);
+	p->lookahead_us = (gint64)hdmirtc_opus_encoder_get_lookahead(encoder) * G_USEC_PER_SEC / HDMIRTC_AUDIO_RATE;
 	p->output_ctx = g_main_context_ref(output_ctx);
 	p->on_packet = on_packet;
 	p->user_data = user_data;
