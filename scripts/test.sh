@@ -52,7 +52,9 @@ run_meson_suite() {
 	fi
 	local c
 	c=$(count meson "$dir/meson-logs/testlog.json")
-	[ $rc -ne 0 ] && sed -n '/^=* *[0-9]*\/[0-9]* .*FAIL/,/^===/p' "$log" | tail -60
+	if [ $rc -ne 0 ]; then
+		sed -n '/^=* *[0-9]*\/[0-9]* .*FAIL/,/^===/p' "$log" | tail -60 | tee "$logdir/$name.excerpt"
+	fi
 	add_counts "$name" "$c" $rc
 }
 
@@ -66,7 +68,7 @@ run_node_suite() {
 	grep -E '^(not )?ok ' "$log" | head -120
 	local c
 	c=$(count node "$log")
-	[ $rc -ne 0 ] && grep -B2 -A30 '^not ok' "$log" | head -120
+	[ $rc -ne 0 ] && grep -B2 -A30 '^not ok' "$log" | head -120 | tee "$logdir/$name.excerpt"
 	add_counts "$name" "$c" $rc
 }
 
@@ -118,6 +120,17 @@ HDMIRTC_BUILD_DIR="$top/build-asan" HDMIRTC_TEST_SANITIZED=1 \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	run_node_suite browser-asan tests/browser/stream.test.mjs tests/browser/https.test.mjs
 
+# The failures again at the end, where a reader of the last lines (a CI
+# page) sees them: which cases, and the tail of what each suite printed.
+if grep -q '^failed: ' "$logdir/count-details.log" 2>/dev/null; then
+	echo "== failures"
+	grep -h '^failed: ' "$logdir/count-details.log" | sed 's/^/  /' | head -20
+	for f in "$logdir"/*.excerpt; do
+		[ -s "$f" ] || continue
+		echo "-- $(basename "$f" .excerpt), last lines:"
+		tail -25 "$f"
+	done
+fi
 echo "logs: $logdir (every failure and skip with its reason: $logdir/count-details.log)"
 grep -h '^skipped: ' "$logdir/count-details.log" 2>/dev/null | sed 's/^/  /' | head -40
 echo "== per suite (sanitizer runs are their own suites: the same tests again under ASan + UBSan)"
