@@ -3,8 +3,10 @@
 // tests/kernel/run.sh with only kt-v4l2 (vivid in a QEMU VM: 100 signal
 // loss/return cycles, 20 resolution changes) and kt-service (the whole
 // service: among the rest, vivid's device removed and re-added 20 times)
-// and reads the per-recovery times they leave in its out/ folder.  Optional: skipped, with the reason,
-// when qemu is not installed or the VM cache cannot be made.
+// and kt-audio (snd-aloop's clicks: the host's Chromium measures the A/V
+// offset, whep-load times the clicks on the sender's clock), and reads the
+// figures they leave in its out/ folder.  Optional: skipped, with the
+// reason, when qemu is not installed or the VM cache cannot be made.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -34,6 +36,29 @@ function readSeries(file) {
   return stats(readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number));
 }
 
+// kt-audio's figures: what the host's Chromium measured (viewer-av.json,
+// from tests/kernel/host-viewer.mjs) and whep-load's click timing (the
+// last line of its output).
+function readAudio(out) {
+  const audio = { chromium: null, sender_clicks: null };
+  const av = path.join(out, 'viewer-av.json');
+  if (existsSync(av)) {
+    const v = JSON.parse(readFileSync(av, 'utf8'));
+    audio.chromium = v.offset_ms === undefined ? { why_not: v.skip || v.error || 'no figure' }
+      : { offset_ms: Number(v.offset_ms.toFixed(1)), settled_s: Math.round(v.settled_s), windows: v.windows,
+        clicks: v.measured_clicks };
+  }
+  const whep = path.join(out, 'kt-audio-whep.out');
+  if (existsSync(whep)) {
+    const last = readFileSync(whep, 'utf8').trim().split('\n').pop();
+    try {
+      const c = JSON.parse(last).audio_click_offset_us;
+      if (c && c.count) audio.sender_clicks = { count: c.count, median_ms: c.median / 1000, p95_ms: c.p95 / 1000 };
+    } catch { /* not a summary: whep-load did not finish */ }
+  }
+  return audio;
+}
+
 function runVm(script, env, log) {
   return new Promise((resolve) => {
     const child = spawn(script, ['run'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -42,7 +67,7 @@ function runVm(script, env, log) {
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     child.on('close', (code) => resolve({ code, out }));
-    log('kernel: tests/kernel/run.sh with kt-v4l2 and kt-service (QEMU, TCG)');
+    log('kernel: tests/kernel/run.sh with kt-v4l2, kt-service and kt-audio (QEMU, TCG)');
   });
 }
 
@@ -55,7 +80,8 @@ export async function measureKernel({ repo, buildDir, log }) {
   const share = mkdtempSync(path.join(os.tmpdir(), 'hdmirtc-bench-vm-'));
   const started = Date.now();
   try {
-    const env = { ...process.env, HDMIRTC_VM_TESTS: 'v4l2 service', HDMIRTC_VM_BUILD: buildDir, HDMIRTC_VM_SHARE: share };
+    const env = { ...process.env, HDMIRTC_VM_TESTS: 'v4l2 service audio', HDMIRTC_VM_BUILD: buildDir,
+      HDMIRTC_VM_SHARE: share };
     const { code, out } = await runVm(path.join(repo, 'tests', 'kernel', 'run.sh'), env, log);
     const m = out.match(/^(\d+) passed, (\d+) failed(?:, \d+ skipped)?$/m);
     const result = {
@@ -72,6 +98,7 @@ export async function measureKernel({ repo, buildDir, log }) {
         external: files.external ? readSeries(path.join(share, 'out', files.external)) : null,
       };
     }
+    result.audio = readAudio(path.join(share, 'out'));
     if (!m) {
       result.skipped = 'the VM run printed no result line';
       log(`kernel: ${result.skipped}; its output ends with:\n${out.split('\n').slice(-10).join('\n')}`);
@@ -80,6 +107,10 @@ export async function measureKernel({ repo, buildDir, log }) {
       log(`kernel: ${m[0]}; signal return median ${s.internal?.median_ms ?? '–'} ms ` +
         `(external ${s.external?.median_ms ?? '–'} ms), resolution change median ${r.internal?.median_ms ?? '–'} ms ` +
         `(external ${r.external?.median_ms ?? '–'} ms)`);
+      const a = result.audio;
+      log(`kernel: sound: chromium's A/V offset ${a.chromium?.offset_ms ?? '–'} ms` +
+        `${a.chromium?.why_not ? ` (${a.chromium.why_not})` : ''}, clicks on the sender's clock ` +
+        `${a.sender_clicks?.median_ms ?? '–'} ms after their second`);
     }
     return result;
   } finally {
