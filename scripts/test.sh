@@ -48,7 +48,8 @@ run_meson_suite() {
 	local rc=$?
 	grep -E '^ *[0-9]+/[0-9]+ ' "$log"
 	if [ ! -f "$dir/meson-logs/testlog.json" ]; then
-		tail -20 "$log"; add_counts "$name" "0 1 0"; return
+		echo "failed: $name: meson wrote no test log (exit status $rc)" >> "$logdir/count-details.log"
+		tail -20 "$log" | tee "$logdir/$name.excerpt"; add_counts "$name" "0 1 0"; return
 	fi
 	local c
 	c=$(count meson "$dir/meson-logs/testlog.json")
@@ -81,7 +82,8 @@ run_kernel_suite() {
 	local rc=$?
 	grep -hE '^(ok|not ok) ' "$res" 2>/dev/null
 	if ! grep -qE '^[0-9]+ passed, [0-9]+ failed' "$log" || [ ! -f "$res" ]; then
-		tail -30 "$log"; add_counts kernel "0 1 0"; return
+		echo "failed: kernel: tests/kernel/run.sh printed no result line (exit status $rc)" >> "$logdir/count-details.log"
+		tail -30 "$log" | tee "$logdir/kernel.excerpt"; add_counts kernel "0 1 0"; return
 	fi
 	local c
 	c=$(count tap "$res")

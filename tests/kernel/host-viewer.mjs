@@ -61,12 +61,17 @@ async function snapshot() {
     const p = window.hdmirtc;
     const s = { state: p.state, error: p.error, connects: p.connects, iceRestarts: p.iceRestarts,
       frames: p.framesPresented, freezes: p.stats.freezeCount ?? null, clicks: p.clicks, audio: p.audio,
-      audioPackets: 0, audioEnergy: 0, pcState: p.pc ? p.pc.connectionState : null };
+      // The page counts a click only once chromium reports the sound's playout delay.
+      audioPlayoutMs: p.stats.audioPlayoutMs ?? null,
+      audioPackets: 0, pcState: p.pc ? p.pc.connectionState : null };
     if (p.pc) {
+      // How the sound came out: samples made up for missing packets, and
+      // the jitter buffer's delay (a starved guest sends late or not at all).
       (await p.pc.getStats()).forEach((r) => {
         if (r.type === 'inbound-rtp' && r.kind === 'audio') {
-          s.audioPackets = r.packetsReceived;
-          s.audioEnergy = r.totalAudioEnergy;
+          Object.assign(s, { audioPackets: r.packetsReceived, audioLost: r.packetsLost,
+            audioConcealedPct: r.totalSamplesReceived ? Math.round((1000 * r.concealedSamples) / r.totalSamplesReceived) / 10 : null,
+            audioJitterBufferMs: r.jitterBufferEmittedCount ? Math.round((1000 * r.jitterBufferDelay) / r.jitterBufferEmittedCount) : null });
         }
       });
     }
@@ -89,7 +94,7 @@ async function open() {
   } catch (e) {
     let seen = null;
     try { seen = await snapshot(); } catch { /* the page is gone */ }
-    return { error: e.message.split('\n')[0], ...(seen || {}) };
+    return { ...(seen || {}), error: e.message.split('\n')[0] };
   }
 }
 

@@ -303,7 +303,8 @@ boot_vm() {
 	fi
 	say "booting the VM"
 	timeout "$TIMEOUT" "${vm[@]}" -serial stdio < /dev/null > "$SHARE/out/console.log" 2>&1 || say "qemu exit status $?"
-	if [ -n "$viewer" ]; then kill "$viewer" 2>/dev/null; wait "$viewer" 2>/dev/null || true; fi
+	# (It may have ended already: the guest said it was done with it.)
+	if [ -n "$viewer" ]; then kill "$viewer" 2>/dev/null || true; wait "$viewer" 2>/dev/null || true; fi
 	# The host viewer's own log (the guest's checks quote its answers).
 	[ -s "$SHARE/out/host-viewer.log" ] && sed 's/^/[host-viewer] /' "$SHARE/out/host-viewer.log" >&2 || true
 }
