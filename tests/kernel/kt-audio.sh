@@ -61,12 +61,13 @@ if viewer_available; then
 	played() { [ "$(viewer_field "$AV" state)" = playing ] && [ "$(viewer_field "$AV" audio)" = true ] &&
 		[ "$(viewer_field "$AV" audioPackets)" -gt 500 ] 2>/dev/null; }
 	check "chromium on the host plays the VM's picture and sound ($(viewer_field "$AV" frames) frames, $(viewer_field "$AV" audioPackets) sound packets)" played
-	if [ "$(viewer_field "$AV" clicks)" = 0 ]; then
-		# Seen in 2 of 5 runs: the page, playing the sound (packets in,
-		# under 1 % concealed), counts no click for a minute, then does
-		# after the card's first rate change.  Not understood yet (issue
-		# 16's note); a figure that could not be taken is a skip, not a pass.
-		ok "chromium: A/V offset within 40 ms # SKIP the page counted no click ($(viewer_field "$AV" error); playout delay reported: $(viewer_field "$AV" audioPlayoutMs))"
+	if [ -z "$off" ]; then
+		# Seen in 2 of 6 runs: the page, playing the sound (packets in,
+		# under 1 % concealed), counts few or no clicks for a minute, then
+		# does after the card's first rate change.  Not understood yet
+		# (issue 16's note); a figure that could not be taken is a skip,
+		# not a pass.
+		ok "chromium: A/V offset within 40 ms # SKIP no figure: the page counted $(viewer_field "$AV" clicks) clicks ($(viewer_field "$AV" error); playout delay reported: $(viewer_field "$AV" audioPlayoutMs))"
 	else
 		check "chromium: A/V offset within 40 ms (${off:-none} ms: audio $(viewer_field "$AV" audio_ms), video $(viewer_field "$AV" video_ms) ms; $(viewer_field "$AV" clicks) clicks)" \
 			within "$off" 40
