@@ -165,6 +165,7 @@ ${k.audio ? `
 **Sound in the VM** (kt-audio: \`snd-aloop\` stands in for the bridge's I2S card, fed clicks on the guest's
 wall-clock seconds, the test pattern's barcode on the same clock): the host's Chromium, watching through QEMU's
 forwarded loopback ports, heard the clicks **${f(k.audio.chromium?.offset_ms)} ms** after the frames they belong to
+(**${k.audio.verdict ?? '–'}**, issue 16's bound)
 ${k.audio.chromium?.why_not ? `(${k.audio.chromium.why_not})` : `(median over ${k.audio.chromium?.clicks} clicks once
 its lip sync had settled, ${k.audio.chromium?.settled_s} s after unmuting)`}; whep-load in the guest timed
 ${k.audio.sender_clicks?.count ?? 0} clicks on the sender's clock (sender reports) at
