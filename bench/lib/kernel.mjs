@@ -46,7 +46,7 @@ function readAudio(out) {
     const v = JSON.parse(readFileSync(av, 'utf8'));
     audio.chromium = v.offset_ms === undefined ? { why_not: v.skip || v.error || 'no figure' }
       : { offset_ms: Number(v.offset_ms.toFixed(1)), settled_s: Math.round(v.settled_s), windows: v.windows,
-        clicks: v.measured_clicks };
+        clicks: v.measured_clicks, moved_ms: Number(v.moved_ms.toFixed(1)) };
   }
   const whep = path.join(out, 'kt-audio-whep.out');
   if (existsSync(whep)) {

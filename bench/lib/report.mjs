@@ -166,8 +166,9 @@ ${k.audio ? `
 wall-clock seconds, the test pattern's barcode on the same clock): the host's Chromium, watching through QEMU's
 forwarded loopback ports, heard the clicks **${f(k.audio.chromium?.offset_ms)} ms** after the frames they belong to
 (**${k.audio.verdict ?? '–'}**, issue 16's bound)
-${k.audio.chromium?.why_not ? `(${k.audio.chromium.why_not})` : `(median over ${k.audio.chromium?.clicks} clicks once
-its lip sync had settled, ${k.audio.chromium?.settled_s} s after unmuting)`}; whep-load in the guest timed
+${k.audio.chromium?.why_not ? `(${k.audio.chromium.why_not})` : `(median over ${k.audio.chromium?.clicks} clicks,
+${k.audio.chromium?.settled_s} s after unmuting, in a window during which chromium's lip sync moved the video's delay by
+${f(k.audio.chromium?.moved_ms)} ms: settled when under 5)`}; whep-load in the guest timed
 ${k.audio.sender_clicks?.count ?? 0} clicks on the sender's clock (sender reports) at
 ${f(k.audio.sender_clicks?.median_ms, 2)} ms after their second (p95 ${f(k.audio.sender_clicks?.p95_ms, 2)} ms).
 ` : ''}`;
