@@ -71,9 +71,14 @@ if viewer_available; then
 	else
 		# The bound (issue 16: within 40 ms) is a timing target under TCG
 		# emulation, so it is bench's verdict (bench/lib/kernel.mjs): 5.3-24.7
-		# ms in four runs, 43.6 ms in a fifth.  Here: a sane figure.
-		check "chromium: the A/V offset is measured (${off} ms: audio $(viewer_field "$AV" audio_ms), video $(viewer_field "$AV" video_ms) ms; $(viewer_field "$AV" clicks) clicks; bench judges the 40 ms bound)" \
-			within "$off" 500
+		# ms in five runs, 43.6 and 68.9 ms in two more.  Here: the lip sync
+		# settled (the video's delay moved under 5 ms in the measured
+		# window) and the offset is within 250 ms, which a sound stamped on
+		# another clock than the picture (a wrong sender report) is not.
+		moved=$(viewer_field "$AV" moved_ms)
+		synced() { within "$moved" 5 && within "$off" 250; }
+		check "chromium: lip sync settled, A/V offset ${off} ms (moved ${moved} ms; audio $(viewer_field "$AV" audio_ms), video $(viewer_field "$AV" video_ms) ms; $(viewer_field "$AV" clicks) clicks; bench judges the 40 ms bound)" \
+			synced
 	fi
 else
 	why=$(viewer_why_not)
