@@ -6,6 +6,13 @@
 // one the browser reports for the track's own playout), to set beside
 // the video's capture -> presented time.
 
+// a - b on a circle of one second, in [-500, 500): a click's latency is
+// known only modulo a second, and when the sender's clock is off the
+// viewer's, both latencies carry the same error, which cancels here.
+export function wrappedDiffMs(a, b) {
+  return ((((a - b) % 1000) + 1500) % 1000) - 500;
+}
+
 // Calls onClick(wallMs) with the time each click of track passed into the
 // audio graph: its output time (getOutputTimestamp) less the graph's own
 // buffering and device (baseLatency, outputLatency), which are this

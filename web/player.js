@@ -5,7 +5,7 @@
 // URL: ?mode=mjpeg starts with MJPEG, ?overlay=0 hides the figures,
 // ?measure=0 stops reading the frame barcode, #token=... for a service
 // that wants a bearer token.
-import { timeClicks } from './audio-clicks.js';
+import { timeClicks, wrappedDiffMs } from './audio-clicks.js';
 import { readBarcode } from './barcode.js';
 import { WhepSession, fetchIceServers } from './whep.js';
 
@@ -361,10 +361,7 @@ function onClick(trackWallMs) {
   pushSample(player.audioLatencyMs, wallMs - Math.floor(wallMs / 1000) * 1000);
   const audio = median(player.audioLatencyMs.slice(-10));
   const videoMs = median(player.latencyMs.slice(-60));
-  // On a circle of one second: the click's latency is known only modulo a
-  // second, and when the sender's clock is off the viewer's both
-  // latencies carry the same error, which cancels here.
-  player.avOffsetMs = videoMs === null ? null : ((((audio - videoMs) % 1000) + 1500) % 1000) - 500;
+  player.avOffsetMs = videoMs === null ? null : wrappedDiffMs(audio, videoMs);
 }
 
 function showUnmute() {

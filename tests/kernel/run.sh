@@ -158,8 +158,8 @@ done
 if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 host0 /mnt/host; then
 	echo "init: no 9p share"; poweroff -f
 fi
-# QEMU's user network (restrict=on: nothing beyond it): the guest's
-# address there; no default route.
+# QEMU's user network (run.sh: guest_nic): the guest's address there; no
+# default route, so nothing goes beyond 10.0.2.0/24.
 ip link set lo up
 if [ -e /sys/class/net/eth0 ]; then ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0; fi
 echo "init: up at $(cut -d' ' -f1 /proc/uptime)s"

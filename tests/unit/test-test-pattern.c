@@ -182,7 +182,6 @@ static void test_frames_at_rate(void)
 	HdmirtcCapture *cap = new_pattern(640, 360, 30);
 	HdmirtcCaptureStatus st;
 	Sink s;
-
 	gint64 t0, slots;
 
 	sink_init(&s);

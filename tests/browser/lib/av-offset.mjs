@@ -5,15 +5,9 @@
 // capture -> presented time (latencyMs).  Used by tests/browser/audio.test
 // (sender and viewer on one clock) and tests/kernel/host-viewer (the
 // sender in the VM, whose clock is not the host's).
+import { wrappedDiffMs } from '../../../web/audio-clicks.js';
 
 const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
-
-// a - b on a circle of one second: a click latency is known only modulo a
-// second, and a clock offset between sender and viewer adds the same
-// amount to both latencies.
-export function wrappedDiffMs(a, b) {
-  return ((((a - b) % 1000) + 1500) % 1000) - 500;
-}
 
 // The median of the last n frame latencies.
 function videoNow(page, n = 30) {
