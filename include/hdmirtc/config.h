@@ -117,6 +117,12 @@ typedef struct HdmirtcConfig {
 	guint audio_frame_ms;           /* Opus frame: 10 or 20 ms */
 	guint audio_bitrate_kbps;
 
+	/* [publish] */
+	char **janus_urls;              /* Janus HTTP API URLs fed with the stream; empty = none */
+	guint janus_mountpoint;         /* the Streaming mountpoint id made on each */
+	char *janus_admin_key;          /* the Streaming plugin's admin_key; "" = none */
+	char *janus_secret;             /* the mountpoint's secret; "" = none */
+
 	/* [log] */
 	GLogLevelFlags log_level;       /* G_LOG_LEVEL_ERROR .. G_LOG_LEVEL_DEBUG: the most verbose level shown */
 

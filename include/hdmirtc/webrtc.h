@@ -151,6 +151,35 @@ void hdmirtc_webrtc_set_listeners_func(HdmirtcWebrtc *w, HdmirtcListenersFunc fu
 /* Sends one Opus packet to every connected viewer with an audio track. */
 void hdmirtc_webrtc_send_audio(HdmirtcWebrtc *w, const HdmirtcAudioPacket *pkt);
 
+/* ---- Feeds ---------------------------------------------------------------
+ * The stream as plain RTP (no ICE, DTLS or SRTP) to fixed UDP ports, beside
+ * the viewers: for an SFU on the same machine or a trusted link that fans
+ * it out (a Janus Streaming mountpoint, src/publish).  Each frame and Opus
+ * packet goes to every feed as to every viewer: packetized once, one copy
+ * per feed.  Created and freed where the hub runs. */
+typedef struct HdmirtcWebrtcFeed HdmirtcWebrtcFeed;
+
+typedef struct {
+	const char *address;            /* IP literal the ports are on */
+	guint video_port;
+	guint video_pt;
+	/* Where sender reports go and where keyframe requests (PLI, FIR)
+	 * come from; 0 = none. */
+	guint video_rtcp_port;
+	guint audio_port;               /* 0 = no sound */
+	guint audio_pt;
+} HdmirtcWebrtcFeedTarget;
+
+/* Starts a feed; it asks for a keyframe and sends from the next one on.
+ * NULL + error for a bad target or when no socket can be made. */
+HdmirtcWebrtcFeed *hdmirtc_webrtc_add_feed(HdmirtcWebrtc *w, const HdmirtcWebrtcFeedTarget *target,
+                                           GError **error);
+/* NULL-safe; ends the feed with an RTCP BYE. */
+void hdmirtc_webrtc_remove_feed(HdmirtcWebrtc *w, HdmirtcWebrtcFeed *feed);
+/* Adds the feed's counters (frames_sent, packets_sent, keyframe_requests,
+ * ...) to an object being built. */
+void hdmirtc_webrtc_feed_add_status(HdmirtcWebrtcFeed *feed, JsonBuilder *b);
+
 /* Adds "viewers" (array) and "keyframe_requests" members to an object
  * being built. */
 void hdmirtc_webrtc_add_status(HdmirtcWebrtc *w, JsonBuilder *b);

@@ -58,9 +58,9 @@ typedef struct {
 
 /* The sizes are spelled out because the loader sizes arrays with them;
  * static assertions in config.c check them against the tables. */
-#define HDMIRTC_CONFIG_N_OPTIONS 45
+#define HDMIRTC_CONFIG_N_OPTIONS 49
 #define HDMIRTC_CONFIG_N_ALIASES 6
-#define HDMIRTC_CONFIG_N_GROUPS 6
+#define HDMIRTC_CONFIG_N_GROUPS 7
 
 /* config.c: every option, in --help and dump order. */
 extern const Option hdmirtc_config_options[];
@@ -80,6 +80,7 @@ void hdmirtc_config_set_invalid(GError **error, const char *format, ...) G_GNUC_
 /* config-validate.c: the table's ValidateFuncs. */
 gboolean hdmirtc_config_validate_ip(const char *value, GError **error);
 gboolean hdmirtc_config_validate_origin(const char *value, GError **error);
+gboolean hdmirtc_config_validate_http_url(const char *value, GError **error);
 gboolean hdmirtc_config_validate_stun(const char *value, GError **error);
 gboolean hdmirtc_config_validate_turn(const char *value, GError **error);
 gboolean hdmirtc_config_validate_not_empty(const char *value, GError **error);

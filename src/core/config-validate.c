@@ -58,6 +58,18 @@ gboolean hdmirtc_config_validate_origin(const char *value, GError **error)
 	return FALSE;
 }
 
+gboolean hdmirtc_config_validate_http_url(const char *value, GError **error)
+{
+	g_autoptr(GUri) uri = g_uri_parse(value, G_URI_FLAGS_NONE, NULL);
+	const char *scheme = uri ? g_uri_get_scheme(uri) : NULL;
+
+	if (uri && g_uri_get_host(uri) && *g_uri_get_host(uri) &&
+	    (g_strcmp0(scheme, "http") == 0 || g_strcmp0(scheme, "https") == 0))
+		return TRUE;
+	hdmirtc_config_set_invalid(error, "\"%s\" is not an http:// or https:// URL", value);
+	return FALSE;
+}
+
 gboolean hdmirtc_config_validate_stun(const char *value, GError **error)
 {
 	g_autofree char *host = NULL;

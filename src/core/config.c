@@ -197,6 +197,21 @@ const Option hdmirtc_config_options[] = {
 	{ "audio", "bitrate", NULL, "audio-bitrate", OPT_UINT, F(audio_bitrate_kbps), 0, "64", 6, 510,
 	  .arg = "KBIT/S", .help = "Opus bitrate in kbit/s" },
 
+	{ "publish", "janus", NULL, "janus", OPT_LIST, F(janus_urls), 0, "",
+	  .validate = hdmirtc_config_validate_http_url, .arg = "URL",
+	  .help = "Janus servers to hand the stream to, by their HTTP API (http://HOST:8088/janus): "
+	          "the service creates a Streaming plugin mountpoint on each and feeds it plain RTP, "
+	          "so that Janus serves the many viewers; comma-separated, the option may be repeated" },
+	{ "publish", "janus-mountpoint", NULL, "janus-mountpoint", OPT_UINT, F(janus_mountpoint), 0, "1",
+	  1, G_MAXINT32, .arg = "ID", .help = "Id of the Streaming mountpoint made on each Janus" },
+	{ "publish", "janus-admin-key", NULL, "janus-admin-key", OPT_STRING, F(janus_admin_key), 0, "",
+	  .arg = "KEY", .secret = TRUE,
+	  .help = "The Streaming plugin's admin_key, when Janus's configuration sets one" },
+	{ "publish", "janus-secret", NULL, "janus-secret", OPT_STRING, F(janus_secret), 0, "",
+	  .arg = "SECRET", .secret = TRUE,
+	  .help = "Secret of the mountpoint: without it nobody else can read its ports, change or "
+	          "destroy it" },
+
 	{ "log", "level", NULL, "log-level", OPT_ENUM, F(log_level), 0, "message", .values = log_values,
 	  .help = "Most verbose log level shown" },
 };
@@ -210,7 +225,8 @@ const Alias hdmirtc_config_aliases[] = {
 	{ "verbose", 'v', "log-level", "debug", "Same as --log-level=debug" },
 };
 
-const char *const hdmirtc_config_groups[] = { "http", "source", "encoder", "webrtc", "audio", "log", NULL };
+const char *const hdmirtc_config_groups[] = { "http", "source", "encoder", "webrtc", "audio", "publish", "log",
+                                               NULL };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(hdmirtc_config_options) == HDMIRTC_CONFIG_N_OPTIONS);
 G_STATIC_ASSERT(G_N_ELEMENTS(hdmirtc_config_aliases) == HDMIRTC_CONFIG_N_ALIASES);

@@ -6,6 +6,7 @@
 
 #include "hdmirtc/http.h"
 #include "hdmirtc/net.h"
+#include "hdmirtc/publish.h"
 #include "hdmirtc/webrtc.h"
 #include "audio-pipeline.h"
 #include "config-reload.h"
@@ -29,6 +30,7 @@ struct HdmirtcService {
 	HdmirtcMediaPipeline *media;
 	HdmirtcWebrtc *webrtc;
 	HdmirtcAudioPipeline *audio;    /* NULL: no sound (audio = none) */
+	HdmirtcPublisher *publisher;    /* NULL: no SFU fed */
 	HdmirtcHttpServer *http;
 	GStrv urls;
 	char *edid_store;               /* "" = uploads are not kept */

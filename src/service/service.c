@@ -164,6 +164,7 @@ static JsonNode *on_status(gpointer user_data)
 	json_builder_add_int_value(b, (g_get_monotonic_time() - s->started_us) / G_USEC_PER_SEC);
 	hdmirtc_media_pipeline_add_status(s->media, b);
 	hdmirtc_webrtc_add_status(s->webrtc, b);
+	hdmirtc_publisher_add_status(s->publisher, b);
 	if (s->audio)
 		hdmirtc_audio_pipeline_add_status(s->audio, b);
 	hdmirtc_service_add_network_status(s, b);
@@ -456,6 +457,25 @@ static gboolean start_http(HdmirtcService *s, const HdmirtcConfig *c, GError **e
 	return TRUE;
 }
 
+static gboolean start_publishing(HdmirtcService *s, const HdmirtcConfig *c, GError **error)
+{
+	HdmirtcPublishConfig pc = {
+		.janus_urls = (const char *const *)c->janus_urls,
+		.mountpoint = c->janus_mountpoint,
+		.admin_key = c->janus_admin_key,
+		.secret = c->janus_secret,
+		.audio = s->audio != NULL,
+	};
+	g_autoptr(GError) local = NULL;
+
+	s->publisher = hdmirtc_publisher_new(s->webrtc, &pc, &local);
+	if (local) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	return TRUE;
+}
+
 HdmirtcService *hdmirtc_service_new(const HdmirtcConfig *config, GError **error)
 {
 	HdmirtcService *s = g_new0(HdmirtcService, 1);
@@ -468,7 +488,7 @@ HdmirtcService *hdmirtc_service_new(const HdmirtcConfig *config, GError **error)
 	s->edid_store = g_strdup(config->edid_store);
 	s->edid_configured = g_strdup(config->edid);
 	if (!start_webrtc(s, config, error) || !start_media(s, config, error) ||
-	    !start_audio(s, config, error)) {
+	    !start_audio(s, config, error) || !start_publishing(s, config, error)) {
 		hdmirtc_service_free(s);
 		return NULL;
 	}
@@ -489,6 +509,7 @@ void hdmirtc_service_free(HdmirtcService *s)
 	hdmirtc_config_reload_free(s->reload);
 	hdmirtc_service_stop_network(s);
 	hdmirtc_http_server_free(s->http);
+	hdmirtc_publisher_free(s->publisher);
 	hdmirtc_audio_pipeline_free(s->audio);
 	hdmirtc_media_pipeline_free(s->media);
 	hdmirtc_webrtc_free(s->webrtc);

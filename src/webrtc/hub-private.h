@@ -13,6 +13,7 @@
 #include "frame-timings.h"
 #include "peer.h"
 #include "relay-tunnels.h"
+#include "rtp-feed.h"
 #include "send-workers.h"
 
 struct HdmirtcWebrtc {
@@ -32,6 +33,7 @@ struct HdmirtcWebrtc {
 	                                 * already turned into TCP to their tunnel */
 	HdmirtcRelayTunnels *tunnels;
 	GHashTable *peers;              /* id -> HdmirtcPeer*, owned */
+	GPtrArray *feeds;               /* HdmirtcWebrtcFeed*, owned */
 	GPtrArray *pending_answers;     /* PendingAnswer*, owned */
 	HdmirtcH264Packetizer *packetizer;
 	HdmirtcPeerBatch *batch;        /* scratch space of hdmirtc_peer_send_frame() */

@@ -25,12 +25,10 @@ static gboolean on_pending_keyframe(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-void hdmirtc_hub_on_peer_request_keyframe(HdmirtcPeer *peer, const char *reason, gpointer user_data)
+static void hub_request_keyframe(HdmirtcWebrtc *w)
 {
-	HdmirtcWebrtc *w = user_data;
 	gint64 wait_us = w->last_keyframe_request_us + w->keyframe_min_interval_us - g_get_monotonic_time();
 
-	g_debug("viewer %s asks for a keyframe: %s", hdmirtc_peer_get_id(peer), reason);
 	w->keyframe_requests++;
 	if (w->last_keyframe_request_us == 0 || wait_us <= 0) {
 		send_keyframe_request(w);
@@ -42,6 +40,18 @@ void hdmirtc_hub_on_peer_request_keyframe(HdmirtcPeer *peer, const char *reason,
 	g_source_set_callback(timer, on_pending_keyframe, w, NULL);
 	w->pending_keyframe_source = g_source_attach(timer, w->ctx);
 	g_source_unref(timer);
+}
+
+void hdmirtc_hub_on_peer_request_keyframe(HdmirtcPeer *peer, const char *reason, gpointer user_data)
+{
+	g_debug("viewer %s asks for a keyframe: %s", hdmirtc_peer_get_id(peer), reason);
+	hub_request_keyframe(user_data);
+}
+
+static void on_feed_request_keyframe(const char *reason, gpointer user_data)
+{
+	g_debug("a feed asks for a keyframe: %s", reason);
+	hub_request_keyframe(user_data);
 }
 
 /* ---- Viewers ------------------------------------------------------------ */
@@ -72,6 +82,8 @@ void hdmirtc_hub_count_listeners(HdmirtcWebrtc *w)
 	g_hash_table_iter_init(&it, w->peers);
 	while (g_hash_table_iter_next(&it, NULL, &value))
 		n += hdmirtc_peer_is_listening(value);
+	for (guint i = 0; i < w->feeds->len; i++)
+		n += hdmirtc_rtp_feed_has_audio(g_ptr_array_index(w->feeds, i));
 	if (n == w->listeners)
 		return;
 	w->listeners = n;
@@ -102,6 +114,30 @@ void hdmirtc_hub_on_peer_closed(HdmirtcPeer *peer, const char *reason, gpointer 
 	g_source_set_callback(idle, reap_closed_peers, w, NULL);
 	w->reap_source = g_source_attach(idle, w->ctx);
 	g_source_unref(idle);
+}
+
+/* ---- Feeds -------------------------------------------------------------- */
+
+HdmirtcWebrtcFeed *hdmirtc_webrtc_add_feed(HdmirtcWebrtc *w, const HdmirtcWebrtcFeedTarget *target,
+                                           GError **error)
+{
+	HdmirtcWebrtcFeedTarget t = *target;
+	HdmirtcWebrtcFeed *feed;
+
+	if (!w->audio)
+		t.audio_port = 0;
+	feed = hdmirtc_rtp_feed_new(w->ctx, &t, on_feed_request_keyframe, w, error);
+	if (!feed)
+		return NULL;
+	g_ptr_array_add(w->feeds, feed);
+	hdmirtc_hub_count_listeners(w);
+	return feed;
+}
+
+void hdmirtc_webrtc_remove_feed(HdmirtcWebrtc *w, HdmirtcWebrtcFeed *feed)
+{
+	if (feed && g_ptr_array_remove(w->feeds, feed))
+		hdmirtc_hub_count_listeners(w);
 }
 
 guint hdmirtc_webrtc_get_n_viewers(HdmirtcWebrtc *w)
@@ -217,7 +253,7 @@ void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au)
 	GHashTableIter it;
 	gpointer value;
 
-	if (g_hash_table_size(w->peers) == 0)
+	if (g_hash_table_size(w->peers) == 0 && w->feeds->len == 0)
 		return;
 	HdmirtcRtpPacketList *list = hdmirtc_h264_packetizer_packetize(
 		w->packetizer, au, HDMIRTC_RTP_DEFAULT_MAX_PAYLOAD, &error);
@@ -231,6 +267,11 @@ void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au)
 	gint64 first_send_us = 0;
 	guint sent_to = 0;
 	SendRun run = { w->send_items, list };
+	/* A feed first: it stands for the many viewers behind its SFU. */
+	for (guint i = 0; i < w->feeds->len; i++)
+		first_send_us = earliest(first_send_us,
+					 hdmirtc_rtp_feed_send_frame(g_ptr_array_index(w->feeds, i), list),
+					 &sent_to);
 	g_array_set_size(w->send_items, 0);
 	g_hash_table_iter_init(&it, w->peers);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
@@ -265,6 +306,8 @@ void hdmirtc_webrtc_send_audio(HdmirtcWebrtc *w, const HdmirtcAudioPacket *pkt)
 	GHashTableIter it;
 	gpointer value;
 
+	for (guint i = 0; i < w->feeds->len; i++)
+		hdmirtc_rtp_feed_send_audio(g_ptr_array_index(w->feeds, i), pkt);
 	g_hash_table_iter_init(&it, w->peers);
 	while (g_hash_table_iter_next(&it, NULL, &value))
 		hdmirtc_peer_send_audio(value, pkt);
@@ -333,6 +376,7 @@ HdmirtcWebrtc *hdmirtc_webrtc_new(GMainContext *ctx, const HdmirtcWebrtcConfig *
 	w->peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					 (GDestroyNotify)hdmirtc_peer_free);
 	w->pending_answers = g_ptr_array_new();
+	w->feeds = g_ptr_array_new_with_free_func((GDestroyNotify)hdmirtc_rtp_feed_free);
 	w->packetizer = hdmirtc_h264_packetizer_new();
 	w->batch = hdmirtc_peer_batch_new();
 	w->send_workers = hdmirtc_send_workers_new(
@@ -362,6 +406,7 @@ void hdmirtc_webrtc_free(HdmirtcWebrtc *w)
 	hdmirtc_negotiation_end_all(w, "the service is stopping");
 	g_ptr_array_unref(w->pending_answers);
 	g_hash_table_destroy(w->peers);
+	g_ptr_array_unref(w->feeds);
 	remove_source(w->ctx, w->reap_source);
 	remove_source(w->ctx, w->pending_keyframe_source);
 	hdmirtc_h264_packetizer_free(w->packetizer);

@@ -491,6 +491,9 @@ static const FlagErrorCase flag_errors[] = {
 	{ { "--token", "two words" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --token: ", "letters, digits" } },
 	{ { "--token", "a\r\nX-Evil: 1" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --token: ", "control character" } },
 	{ { "--cors-origin", "ftp://x" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --cors-origin: ", "origin" } },
+	{ { "--janus", "127.0.0.1:8088/janus" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --janus: ", "not an http:// or https:// URL" } },
+	{ { "--janus", "http://127.0.0.1:8088/janus,ws://x:8188" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --janus: ", "\"ws://x:8188\"" } },
+	{ { "--janus-mountpoint", "0" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --janus-mountpoint: ", "out of range" } },
 	{ { "--certificate=" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --certificate: ", "must not be empty" } },
 	{ { "--tls-certificate=" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --tls-certificate: ", "must not be empty" } },
 	{ { "--open-access", "--token", "t" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --open-access: ", "choose one" } },
@@ -538,6 +541,7 @@ static const char *const all_flags[] = {
 	"--turn-password", "--turn-secret", "--turn-credential-ttl",
 	"--turn-tls-ca", "--turn-tls-verify", "--certificate", "--interfaces", "--ipv6", "--no-ipv6", "--ice-tcp",
 	"--no-ice-tcp", "--public-address",
+	"--janus", "--janus-mountpoint", "--janus-admin-key", "--janus-secret",
 	"--log-level", "--verbose",
 };
 
@@ -553,7 +557,8 @@ static const char *const all_keys[] = {
 	"[webrtc] turn-password", "[webrtc] turn-secret", "[webrtc] turn-credential-ttl",
 	"[webrtc] turn-tls-ca", "[webrtc] turn-tls-verify",
 	"[webrtc] certificate", "[webrtc] interfaces", "[webrtc] ipv6",
-	"[webrtc] ice-tcp", "[webrtc] public-addresses", "[log] level",
+	"[webrtc] ice-tcp", "[webrtc] public-addresses", "[publish] janus", "[publish] janus-mountpoint",
+	"[publish] janus-admin-key", "[publish] janus-secret", "[log] level",
 };
 
 static void test_help_lists_every_option(void)

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Publications: the one encoded stream handed to SFUs that fan it out to
+ * many viewers, so that the service's cost stays that of one viewer per
+ * SFU.  Today an SFU is Janus: the service creates a Streaming plugin
+ * mountpoint through Janus's HTTP API and feeds it plain RTP (a feed of
+ * webrtc.h), checks every second that it is still there, and creates it
+ * again when Janus comes back from a restart.
+ *
+ * Thread: the network thread's main context (the thread-default one when
+ * hdmirtc_publisher_new() is called). */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "hdmirtc/webrtc.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+	/* Janus HTTP API base URLs (http://HOST:8088/janus), one publication
+	 * each; NULL or empty = none. */
+	const char *const *janus_urls;
+	guint mountpoint;               /* the mountpoint id made on each Janus */
+	const char *admin_key;          /* the Streaming plugin's admin_key; NULL/"" = none */
+	const char *secret;             /* the mountpoint's secret; NULL/"" = none */
+	gboolean audio;                 /* the stream has sound: the mountpoint gets it too */
+} HdmirtcPublishConfig;
+
+typedef struct HdmirtcPublisher HdmirtcPublisher;
+
+/* Starts every publication; w must outlive the publisher.  Returns NULL
+ * (no error) when there is nothing to publish, or on a bad URL (error). */
+HdmirtcPublisher *hdmirtc_publisher_new(HdmirtcWebrtc *w, const HdmirtcPublishConfig *config,
+                                        GError **error);
+/* NULL-safe.  Mountpoints stay on their servers: viewers there keep
+ * their session and play again when the service is back. */
+void hdmirtc_publisher_free(HdmirtcPublisher *p);
+
+/* Adds the "publications" array member to an object being built (NULL-safe:
+ * an empty array). */
+void hdmirtc_publisher_add_status(HdmirtcPublisher *p, JsonBuilder *b);
+
+G_END_DECLS

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The publications behind include/hdmirtc/publish.h: one per Janus URL,
+ * sharing one HTTP client. */
+#include "hdmirtc/publish.h"
+
+#include "janus-publication.h"
+
+/* A Janus that stops answering is noticed within this many seconds (its
+ * check fails), not only when its connection drops. */
+#define REQUEST_TIMEOUT_S 3
+
+struct HdmirtcPublisher {
+	SoupSession *soup;
+	GPtrArray *publications;        /* HdmirtcJanusPublication*, owned */
+};
+
+static gboolean check_url(const char *url, GError **error)
+{
+	g_autoptr(GUri) uri = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
+	const char *scheme = uri ? g_uri_get_scheme(uri) : NULL;
+
+	if (!uri || !g_uri_get_host(uri) || (g_strcmp0(scheme, "http") != 0 && g_strcmp0(scheme, "https") != 0)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			    "janus: \"%s\" is not an http:// or https:// URL", url);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+HdmirtcPublisher *hdmirtc_publisher_new(HdmirtcWebrtc *w, const HdmirtcPublishConfig *config,
+                                        GError **error)
+{
+	HdmirtcPublisher *p;
+
+	if (!config->janus_urls || !config->janus_urls[0])
+		return NULL;
+	for (const char *const *u = config->janus_urls; *u; u++) {
+		if (!check_url(*u, error))
+			return NULL;
+	}
+	p = g_new0(HdmirtcPublisher, 1);
+	p->soup = soup_session_new_with_options("timeout", REQUEST_TIMEOUT_S, "idle-timeout", 0, NULL);
+	p->publications = g_ptr_array_new_with_free_func((GDestroyNotify)hdmirtc_janus_publication_free);
+	for (const char *const *u = config->janus_urls; *u; u++)
+		g_ptr_array_add(p->publications, hdmirtc_janus_publication_new(w, p->soup, *u, config));
+	return p;
+}
+
+void hdmirtc_publisher_free(HdmirtcPublisher *p)
+{
+	if (!p)
+		return;
+	g_ptr_array_unref(p->publications);
+	g_object_unref(p->soup);
+	g_free(p);
+}
+
+void hdmirtc_publisher_add_status(HdmirtcPublisher *p, JsonBuilder *b)
+{
+	json_builder_set_member_name(b, "publications");
+	json_builder_begin_array(b);
+	for (guint i = 0; p && i < p->publications->len; i++)
+		hdmirtc_janus_publication_add_status(g_ptr_array_index(p->publications, i), b);
+	json_builder_end_array(b);
+}
