@@ -45,6 +45,9 @@ apt_packages=(
 	gstreamer1.0-nice gstreamer1.0-libav gstreamer1.0-tools gir1.2-gstreamer-1.0
 	gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0 gir1.2-nice-0.1 python3-gi
 	python3-aiortc python3-av python3-numpy golang-go golang-github-pion-webrtc.v3-dev
+	# Janus as the SFU the service feeds (tests/browser/janus.test.mjs runs
+	# its own instances in namespaces); janus.js and its adapter for pages.
+	janus libjs-janus-gateway libjs-webrtc-adapter
 )
 
 # Only bench/run.sh needs these: the rest of the GStreamer reference
@@ -74,6 +77,11 @@ install_apt() {
 	# port 80 when it installs the package is not wanted here.
 	if printf '%s\n' "${missing[@]}" | grep -qx nginx && command -v systemctl >/dev/null; then
 		systemctl disable --now nginx.service >/dev/null 2>&1 || true
+	fi
+	# Likewise the root janus.service the package enables and starts (it
+	# binds 8088, 8188 and sample mountpoint ports on every interface).
+	if printf '%s\n' "${missing[@]}" | grep -qx janus && command -v systemctl >/dev/null; then
+		systemctl disable --now janus.service >/dev/null 2>&1 || true
 	fi
 }
 
