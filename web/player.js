@@ -6,7 +6,7 @@
 // ?measure=0 stops reading the frame barcode, #token=... for a service
 // that wants a bearer token.
 import { timeClicks, wrappedDiffMs } from './audio-clicks.js';
-import { readBarcode } from './barcode.js';
+import { readVideoBarcode } from './barcode.js';
 import { WhepSession, fetchIceServers } from './whep.js';
 
 const params = new URLSearchParams(location.search);
@@ -73,43 +73,6 @@ function pushSample(list, value) {
 
 // ---- Barcode and latency (WebRTC) ----------------------------------------
 
-function rgbToLuma(buf, plane, width, rows, bgr) {
-  const out = new Uint8Array(width * rows);
-  const [r, b] = bgr ? [2, 0] : [0, 2];
-  for (let y = 0; y < rows; y++) {
-    const row = plane.offset + y * plane.stride;
-    for (let x = 0; x < width; x++) {
-      const p = row + x * 4;
-      out[y * width + x] = (16 + (66 * buf[p + r] + 129 * buf[p + 1] + 25 * buf[p + b]) / 256) | 0;
-    }
-  }
-  return out;
-}
-
-// Reads the luma rows holding the barcode out of the decoded frame.
-async function readFrameBarcode() {
-  let frame;
-  try {
-    frame = new VideoFrame(video, { timestamp: 0 });
-    const width = frame.codedWidth & ~1;
-    const rows = Math.min(frame.codedHeight, 128) & ~1;
-    const rect = { x: 0, y: 0, width, height: rows };
-    const buf = new Uint8Array(frame.allocationSize({ rect }));
-    const layout = await frame.copyTo(buf, { rect });
-    let luma = buf.subarray(layout[0].offset);
-    let stride = layout[0].stride;
-    if (/^(RGB|BGR)/.test(frame.format)) {
-      luma = rgbToLuma(buf, layout[0], width, rows, frame.format.startsWith('BGR'));
-      stride = width;
-    }
-    return readBarcode(luma, stride, width, rows);
-  } catch (e) {
-    return null;
-  } finally {
-    if (frame) frame.close();
-  }
-}
-
 function onVideoFrame(now, meta) {
   player.framesPresented++;
   if (player.firstFrameMs === null && player.session) {
@@ -119,7 +82,7 @@ function onVideoFrame(now, meta) {
     const presentedWallMs = performance.timeOrigin + meta.expectedDisplayTime;
     const receivedWallMs = meta.receiveTime ? performance.timeOrigin + meta.receiveTime : null;
     if (meta.captureTime) pushSample(player.absCaptureMs, meta.expectedDisplayTime - meta.captureTime);
-    readFrameBarcode().then((code) => {
+    readVideoBarcode(video).then((code) => {
       if (!code) { player.barcodeMisses++; return; }
       // The element can still show the previous frame when the callback's
       // read runs; that sample would pair this frame's times with the last

@@ -43,7 +43,7 @@ const PAGE = `<!doctype html>
 <body style="margin:0;background:#000">
 <video id="video" autoplay playsinline muted></video>
 <script type="module">
-import { readBarcode } from './barcode.js';
+import { readVideoBarcode } from './barcode.js';
 
 const params = new URLSearchParams(location.search);
 const base = params.get('janus');
@@ -54,6 +54,9 @@ const J = window.__janus = {
   state: 'new', error: null, pc: null, session: null, handle: null,
   framesPresented: 0, frameTimes: [], events: [], status: null,
   counter: null, counters: [], barcodeMisses: 0,
+  // capture (the barcode's wall-clock stamp) -> the frame's last packet
+  // received, ms, as web/player.js measures it for a direct viewer.
+  receiveMs: [],
 };
 let tx = 0;
 const note = (what) => { J.events.push(what); if (J.events.length > 200) J.events.shift(); };
@@ -116,46 +119,19 @@ function onFrame(now, meta) {
   J.frameTimes.push(performance.timeOrigin + now);
   if (J.frameTimes.length > 20000) J.frameTimes.splice(0, 10000);
   if (J.state === 'connected' || J.state === 'started') J.state = 'playing';
-  readCode().then((code) => {
+  const receivedWallMs = meta.receiveTime ? performance.timeOrigin + meta.receiveTime : null;
+  readVideoBarcode(video).then((code) => {
     if (!code) { J.barcodeMisses++; return; }
     if (code.counter === J.counter) return;
     J.counter = code.counter;
     J.counters.push(code.counter);
     if (J.counters.length > 20000) J.counters.splice(0, 10000);
+    if (receivedWallMs !== null) J.receiveMs.push(receivedWallMs - code.wallUs / 1000);
+    if (J.receiveMs.length > 20000) J.receiveMs.splice(0, 10000);
   });
   video.requestVideoFrameCallback(onFrame);
 }
 
-// The barcode's frame counter, as web/player.js reads it: the top luma
-// rows of the frame the element shows.
-async function readCode() {
-  let frame;
-  try {
-    frame = new VideoFrame(video, { timestamp: 0 });
-    const width = frame.codedWidth & ~1;
-    const rows = Math.min(frame.codedHeight, 128) & ~1;
-    const rect = { x: 0, y: 0, width, height: rows };
-    const buf = new Uint8Array(frame.allocationSize({ rect }));
-    const layout = await frame.copyTo(buf, { rect });
-    if (/^(RGB|BGR)/.test(frame.format)) {
-      const bgr = frame.format.startsWith('BGR');
-      const luma = new Uint8Array(width * rows);
-      for (let y = 0; y < rows; y++) {
-        const row = layout[0].offset + y * layout[0].stride;
-        for (let x = 0; x < width; x++) {
-          const p = row + x * 4;
-          luma[y * width + x] = (16 + (66 * buf[p + (bgr ? 2 : 0)] + 129 * buf[p + 1] + 25 * buf[p + (bgr ? 0 : 2)]) / 256) | 0;
-        }
-      }
-      return readBarcode(luma, width, width, rows);
-    }
-    return readBarcode(buf.subarray(layout[0].offset), layout[0].stride, width, rows);
-  } catch (e) {
-    return null;
-  } finally {
-    if (frame) frame.close();
-  }
-}
 
 async function main() {
   const created = await post(base, { janus: 'create' });
