@@ -11,14 +11,19 @@
 
 /* One DTLS transport for both sections (BUNDLE): the same ICE credentials,
  * fingerprint and role in each, as browsers write them. */
-static void append_transport(GString *s, const WhepLoadOfferParams *p)
+static void append_transport_setup(GString *s, const WhepLoadOfferParams *p, const char *setup)
 {
 	g_string_append_printf(s,
 		"a=ice-ufrag:%s\r\n"
 		"a=ice-pwd:%s\r\n"
 		"a=fingerprint:%s\r\n"
 		"a=setup:%s\r\n",
-		p->ice_ufrag, p->ice_pwd, p->fingerprint, p->dtls_client ? "active" : "actpass");
+		p->ice_ufrag, p->ice_pwd, p->fingerprint, setup);
+}
+
+static void append_transport(GString *s, const WhepLoadOfferParams *p)
+{
+	append_transport_setup(s, p, p->dtls_client ? "active" : "actpass");
 }
 
 /* The Opus section as chromium offers it (RFC 7587), less the codecs and
@@ -278,6 +283,432 @@ void whep_load_answer_clear(WhepLoadAnswer *answer)
 	g_clear_pointer(&answer->ice_pwd, g_free);
 	g_clear_pointer(&answer->fingerprint, g_free);
 	g_clear_pointer(&answer->candidates, g_ptr_array_unref);
+}
+
+/* ---- Janus's Streaming plugin ---- */
+
+static gboolean janus_fail(GError **error, const char *why)
+{
+	g_set_error(error, HDMIRTC_SDP_ERROR, HDMIRTC_SDP_ERROR_INVALID, "Janus offer: %s", why);
+	return FALSE;
+}
+
+/* Accepted or bundle-only: a section Janus means to send on. */
+static gboolean section_offered(const HdmirtcSdpMedia *m)
+{
+	return (m->port != 0 || m->bundle_only) && m->is_rtp && strcmp(m->proto, "UDP/TLS/RTP/SAVPF") == 0 &&
+	       (m->direction == HDMIRTC_SDP_DIRECTION_SENDONLY || m->direction == HDMIRTC_SDP_DIRECTION_SENDRECV);
+}
+
+static const HdmirtcSdpPayload *find_h264(const HdmirtcSdpMedia *m)
+{
+	for (guint i = 0; i < m->payloads->len; i++) {
+		const HdmirtcSdpPayload *pl = &g_array_index(m->payloads, HdmirtcSdpPayload, i);
+
+		if (pl->encoding && g_ascii_strcasecmp(pl->encoding, "H264") == 0 && pl->clock_rate == 90000 &&
+		    pl->packetization_mode == 1)
+			return pl;
+	}
+	return NULL;
+}
+
+static const HdmirtcSdpPayload *find_opus(const HdmirtcSdpMedia *m)
+{
+	for (guint i = 0; i < m->payloads->len; i++) {
+		const HdmirtcSdpPayload *pl = &g_array_index(m->payloads, HdmirtcSdpPayload, i);
+
+		if (pl->encoding && g_ascii_strcasecmp(pl->encoding, "opus") == 0 && pl->clock_rate == 48000 &&
+		    pl->channels == 2)
+			return pl;
+	}
+	return NULL;
+}
+
+/* The first offered section of that type with that codec, or -1. */
+static gint find_section(const HdmirtcSdpOffer *sdp, HdmirtcSdpMediaType type)
+{
+	for (guint i = 0; i < sdp->media->len; i++) {
+		const HdmirtcSdpMedia *m = g_ptr_array_index(sdp->media, i);
+
+		if (m->type == type && section_offered(m) &&
+		    (type == HDMIRTC_SDP_MEDIA_VIDEO ? find_h264(m) != NULL : find_opus(m) != NULL))
+			return (gint)i;
+	}
+	return -1;
+}
+
+/* Why the video section's transport is not one whep-load can answer. */
+static const char *janus_transport_problem(const HdmirtcSdpMedia *m)
+{
+	if (!m->ice_ufrag || !m->ice_pwd)
+		return "no ICE credentials";
+	if (!m->has_sha256_fingerprint)
+		return "no sha-256 fingerprint";
+	/* Answered passive (or active with --dtls-client): either works
+	 * only against actpass; an active offerer forces passive. */
+	if (m->setup != HDMIRTC_SDP_SETUP_ACTPASS && m->setup != HDMIRTC_SDP_SETUP_ACTIVE)
+		return "a=setup is neither actpass nor active";
+	if (!m->rtcp_mux)
+		return "no rtcp-mux on video";
+	return NULL;
+}
+
+static const char *janus_audio_problem(const HdmirtcSdpOffer *sdp, const HdmirtcSdpMedia *video,
+                                       const HdmirtcSdpMedia *audio)
+{
+	/* One ICE/DTLS transport per session: audio must share it. */
+	if (!in_one_bundle(sdp, video->mid, audio->mid))
+		return "audio is not in the video's BUNDLE group";
+	if (!audio->rtcp_mux)
+		return "no rtcp-mux on audio";
+	/* Packets are told apart by payload type (whep-load-session.c). */
+	if (find_opus(audio)->pt == find_h264(video)->pt)
+		return "audio and video share a payload type";
+	return NULL;
+}
+
+/* Janus writes its (identical) candidates into every section. */
+static void take_candidates(const HdmirtcSdpOffer *sdp, WhepLoadJanusOffer *offer)
+{
+	const HdmirtcSdpMedia *m = g_ptr_array_index(sdp->media, offer->video_index);
+
+	if (m->candidates->len == 0 && offer->audio_index >= 0)
+		m = g_ptr_array_index(sdp->media, offer->audio_index);
+	offer->candidates = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < m->candidates->len; i++)
+		g_ptr_array_add(offer->candidates,
+				g_strconcat("a=", (const char *)g_ptr_array_index(m->candidates, i), NULL));
+}
+
+gboolean whep_load_janus_offer_parse(const char *text, gsize len, WhepLoadJanusOffer *offer, GError **error)
+{
+	const HdmirtcSdpMedia *video, *audio = NULL;
+	const char *why;
+	gint v;
+
+	memset(offer, 0, sizeof(*offer));
+	offer->audio_index = -1;
+	offer->sdp = hdmirtc_sdp_offer_parse(text, len, error);
+	if (!offer->sdp)
+		return FALSE;
+	v = find_section(offer->sdp, HDMIRTC_SDP_MEDIA_VIDEO);
+	if (v < 0) {
+		whep_load_janus_offer_clear(offer);
+		return janus_fail(error, "no sendonly H.264 section with packetization-mode=1");
+	}
+	offer->video_index = (guint)v;
+	offer->audio_index = find_section(offer->sdp, HDMIRTC_SDP_MEDIA_AUDIO);
+	video = g_ptr_array_index(offer->sdp->media, offer->video_index);
+	if (offer->audio_index >= 0)
+		audio = g_ptr_array_index(offer->sdp->media, offer->audio_index);
+	why = janus_transport_problem(video);
+	if (!why && audio)
+		why = janus_audio_problem(offer->sdp, video, audio);
+	if (why) {
+		whep_load_janus_offer_clear(offer);
+		return janus_fail(error, why);
+	}
+	take_candidates(offer->sdp, offer);
+	if (offer->candidates->len == 0) {
+		whep_load_janus_offer_clear(offer);
+		return janus_fail(error, "no candidate (nat.full_trickle is not supported)");
+	}
+	offer->ice_ufrag = g_strdup(video->ice_ufrag);
+	offer->ice_pwd = g_strdup(video->ice_pwd);
+	offer->fingerprint = fingerprint_to_string(video->fingerprint_sha256);
+	offer->payload_type = find_h264(video)->pt;
+	offer->video_ssrc = whep_load_sdp_section_ssrc(text, len, offer->video_index);
+	if (audio) {
+		offer->audio_payload_type = find_opus(audio)->pt;
+		offer->audio_ssrc = whep_load_sdp_section_ssrc(text, len, (guint)offer->audio_index);
+	}
+	return TRUE;
+}
+
+void whep_load_janus_offer_clear(WhepLoadJanusOffer *offer)
+{
+	g_clear_pointer(&offer->sdp, hdmirtc_sdp_offer_free);
+	g_clear_pointer(&offer->ice_ufrag, g_free);
+	g_clear_pointer(&offer->ice_pwd, g_free);
+	g_clear_pointer(&offer->fingerprint, g_free);
+	g_clear_pointer(&offer->candidates, g_ptr_array_unref);
+}
+
+/* The offered id of an extension in a section, 0 when not offered. */
+static guint offered_ext_id(const HdmirtcSdpMedia *m, HdmirtcSdpExt ext)
+{
+	for (guint i = 0; i < m->extmaps->len; i++) {
+		const HdmirtcSdpExtmap *e = &g_array_index(m->extmaps, HdmirtcSdpExtmap, i);
+
+		if (strcmp(e->uri, hdmirtc_sdp_ext_uri(ext)) == 0)
+			return e->id;
+	}
+	return 0;
+}
+
+/* A section the answer does not take: its m= line with port 0 (RFC 3264
+ * 6), formats as offered. */
+static void append_rejected(GString *s, const HdmirtcSdpMedia *m)
+{
+	g_string_append_printf(s, "m=%s 0 %s", m->media, m->proto);
+	for (guint i = 0; i < m->formats->len; i++)
+		g_string_append_printf(s, " %s", (const char *)g_ptr_array_index(m->formats, i));
+	g_string_append(s, "\r\nc=IN IP4 0.0.0.0\r\n");
+	if (m->mid)
+		g_string_append_printf(s, "a=mid:%s\r\n", m->mid);
+}
+
+/* Only the feedback whep-load could use (it sends none but receiver
+ * reports today); no transport-cc, goog-remb or rtx: fewer bytes from
+ * Janus per viewer, as a plain viewer would cost. */
+static void append_feedback(GString *s, const HdmirtcSdpPayload *pl)
+{
+	if (pl->feedback & HDMIRTC_SDP_FB_NACK)
+		g_string_append_printf(s, "a=rtcp-fb:%u nack\r\n", pl->pt);
+	if (pl->feedback & HDMIRTC_SDP_FB_NACK_PLI)
+		g_string_append_printf(s, "a=rtcp-fb:%u nack pli\r\n", pl->pt);
+	if (pl->feedback & HDMIRTC_SDP_FB_CCM_FIR)
+		g_string_append_printf(s, "a=rtcp-fb:%u ccm fir\r\n", pl->pt);
+}
+
+/* One accepted section; the first one in offer order carries the
+ * candidates (Janus reads a bundle's candidates there). */
+static void append_accepted(GString *s, const HdmirtcSdpMedia *m, const HdmirtcSdpPayload *pl,
+                            const WhepLoadOfferParams *p, gboolean with_candidates)
+{
+	guint mid_ext = offered_ext_id(m, HDMIRTC_SDP_EXT_MID);
+
+	g_string_append_printf(s,
+		"m=%s 9 UDP/TLS/RTP/SAVPF %u\r\n"
+		"c=IN IP4 0.0.0.0\r\n"
+		"a=rtcp:9 IN IP4 0.0.0.0\r\n", m->media, pl->pt);
+	for (const char *const *c = p->candidates; with_candidates && c && *c; c++)
+		g_string_append_printf(s, "%s\r\n", *c);
+	append_transport_setup(s, p, p->dtls_client ? "active" : "passive");
+	if (m->mid)
+		g_string_append_printf(s, "a=mid:%s\r\n", m->mid);
+	if (mid_ext)
+		g_string_append_printf(s, "a=extmap:%u %s\r\n", mid_ext, hdmirtc_sdp_ext_uri(HDMIRTC_SDP_EXT_MID));
+	g_string_append_printf(s, "a=recvonly\r\na=rtcp-mux\r\na=rtpmap:%u %s/%u", pl->pt, pl->encoding,
+			       pl->clock_rate);
+	if (pl->channels)
+		g_string_append_printf(s, "/%u", pl->channels);
+	g_string_append(s, "\r\n");
+	append_feedback(s, pl);
+	if (pl->fmtp)
+		g_string_append_printf(s, "a=fmtp:%u %s\r\n", pl->pt, pl->fmtp);
+	if (with_candidates)
+		g_string_append(s, "a=end-of-candidates\r\n");
+}
+
+/* a=group:BUNDLE of the accepted mids, in the order of the offer's group
+ * (RFC 8843 7.3.1); nothing when the video has no group. */
+static void append_bundle(GString *s, const WhepLoadJanusOffer *offer, gboolean audio)
+{
+	const HdmirtcSdpMedia *video = g_ptr_array_index(offer->sdp->media, offer->video_index);
+	const char *audio_mid = audio ? ((const HdmirtcSdpMedia *)g_ptr_array_index(offer->sdp->media,
+											  (guint)offer->audio_index))->mid
+				      : NULL;
+
+	for (guint i = 0; video->mid && i < offer->sdp->bundle_groups->len; i++) {
+		const char *const *group = g_ptr_array_index(offer->sdp->bundle_groups, i);
+
+		if (!g_strv_contains(group, video->mid))
+			continue;
+		g_string_append(s, "a=group:BUNDLE");
+		for (const char *const *mid = group; *mid; mid++)
+			if (strcmp(*mid, video->mid) == 0 || g_strcmp0(*mid, audio_mid) == 0)
+				g_string_append_printf(s, " %s", *mid);
+		g_string_append(s, "\r\n");
+		return;
+	}
+}
+
+char *whep_load_janus_answer_build(const WhepLoadJanusOffer *offer, const WhepLoadOfferParams *p)
+{
+	GString *s = g_string_new(NULL);
+	gboolean audio = p->audio && offer->audio_index >= 0, candidates_written = FALSE;
+
+	g_string_append_printf(s,
+		"v=0\r\n"
+		"o=- %" G_GUINT64_FORMAT " 2 IN IP4 127.0.0.1\r\n"
+		"s=-\r\n"
+		"t=0 0\r\n", p->session_id);
+	append_bundle(s, offer, audio);
+	g_string_append(s, "a=msid-semantic: WMS\r\n");
+	for (guint i = 0; i < offer->sdp->media->len; i++) {
+		const HdmirtcSdpMedia *m = g_ptr_array_index(offer->sdp->media, i);
+		const HdmirtcSdpPayload *pl = NULL;
+
+		if (i == offer->video_index)
+			pl = find_h264(m);
+		else if (audio && (gint)i == offer->audio_index)
+			pl = find_opus(m);
+		if (!pl) {
+			append_rejected(s, m);
+			continue;
+		}
+		append_accepted(s, m, pl, p, !candidates_written);
+		candidates_written = TRUE;
+	}
+	return g_string_free(s, FALSE);
+}
+
+static JsonObject *member_object(JsonObject *o, const char *name)
+{
+	JsonNode *n = o ? json_object_get_member(o, name) : NULL;
+
+	return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+static const char *member_string(JsonObject *o, const char *name)
+{
+	JsonNode *n = o ? json_object_get_member(o, name) : NULL;
+
+	return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ?
+		json_node_get_string(n) : NULL;
+}
+
+static gint64 member_int(JsonObject *o, const char *name)
+{
+	JsonNode *n = o ? json_object_get_member(o, name) : NULL;
+
+	return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64 ? json_node_get_int(n)
+											      : 0;
+}
+
+/* An asynchronous plugin request's outcome comes as an event: an error
+ * (e.g. 455 no such mountpoint after "watch"), or the offer. */
+static void classify_event(JsonObject *o, WhepLoadJanusMessage *msg)
+{
+	JsonObject *data = member_object(member_object(o, "plugindata"), "data");
+	JsonObject *jsep = member_object(o, "jsep");
+
+	if (data && json_object_has_member(data, "error_code")) {
+		msg->kind = WHEP_LOAD_JANUS_ERROR;
+		msg->text = g_strdup_printf("plugin error %" G_GINT64_FORMAT ": %s", member_int(data, "error_code"),
+					    member_string(data, "error") ? member_string(data, "error") : "?");
+	} else if (jsep && g_strcmp0(member_string(jsep, "type"), "offer") == 0 && member_string(jsep, "sdp")) {
+		msg->kind = WHEP_LOAD_JANUS_OFFER;
+		msg->text = g_strdup(member_string(jsep, "sdp"));
+	}
+}
+
+static WhepLoadJanusMessage *message_from(JsonObject *o)
+{
+	WhepLoadJanusMessage *msg = g_new0(WhepLoadJanusMessage, 1);
+	const char *janus = member_string(o, "janus");
+	JsonObject *error = member_object(o, "error");
+
+	msg->janus = g_strdup(janus ? janus : "");
+	if (strcmp(msg->janus, "success") == 0) {
+		JsonObject *data = member_object(member_object(o, "plugindata"), "data");
+
+		msg->kind = WHEP_LOAD_JANUS_SUCCESS;
+		msg->id = member_int(member_object(o, "data"), "id");
+		if (data && json_object_has_member(data, "error_code"))
+			classify_event(o, msg);
+	} else if (strcmp(msg->janus, "error") == 0) {
+		msg->kind = WHEP_LOAD_JANUS_ERROR;
+		msg->text = g_strdup_printf("Janus error %" G_GINT64_FORMAT ": %s", member_int(error, "code"),
+					    member_string(error, "reason") ? member_string(error, "reason") : "?");
+	} else if (strcmp(msg->janus, "event") == 0) {
+		classify_event(o, msg);
+	} else if (strcmp(msg->janus, "hangup") == 0 || strcmp(msg->janus, "detached") == 0 ||
+		   strcmp(msg->janus, "timeout") == 0) {
+		msg->kind = WHEP_LOAD_JANUS_ENDED;
+		msg->text = g_strdup_printf("Janus: %s%s%s", msg->janus, member_string(o, "reason") ? ": " : "",
+					    member_string(o, "reason") ? member_string(o, "reason") : "");
+	}
+	return msg;
+}
+
+static void message_free(gpointer p)
+{
+	WhepLoadJanusMessage *msg = p;
+
+	g_free(msg->janus);
+	g_free(msg->text);
+	g_free(msg);
+}
+
+GPtrArray *whep_load_janus_messages_parse(const char *body, gsize len, GError **error)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(message_free);
+	JsonNode *root;
+
+	if (!json_parser_load_from_data(parser, body, (gssize)len, error))
+		return NULL;
+	root = json_parser_get_root(parser);
+	if (root && JSON_NODE_HOLDS_OBJECT(root)) {
+		g_ptr_array_add(out, message_from(json_node_get_object(root)));
+		return g_steal_pointer(&out);
+	}
+	for (guint i = 0; root && JSON_NODE_HOLDS_ARRAY(root) && i < json_array_get_length(json_node_get_array(root));
+	     i++) {
+		JsonNode *n = json_array_get_element(json_node_get_array(root), i);
+
+		if (!JSON_NODE_HOLDS_OBJECT(n))
+			break;
+		g_ptr_array_add(out, message_from(json_node_get_object(n)));
+	}
+	if (!root || !JSON_NODE_HOLDS_ARRAY(root) || out->len != json_array_get_length(json_node_get_array(root))) {
+		g_set_error(error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
+			    "not a JSON object or an array of objects");
+		return NULL;
+	}
+	return g_steal_pointer(&out);
+}
+
+char *whep_load_janus_request_build(const WhepLoadJanusRequest *r)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonGenerator) gen = json_generator_new();
+	g_autoptr(JsonNode) root = NULL;
+	JsonNode *body = NULL;
+
+	if (r->body) {
+		body = json_from_string(r->body, NULL);
+		if (!body || !JSON_NODE_HOLDS_OBJECT(body)) {
+			g_clear_pointer(&body, json_node_unref);
+			return NULL;
+		}
+	}
+	json_builder_begin_object(b);
+	hdmirtc_json_add_string(b, "janus", r->verb);
+	hdmirtc_json_add_string(b, "transaction", r->transaction);
+	if (r->plugin)
+		hdmirtc_json_add_string(b, "plugin", r->plugin);
+	if (body) {
+		json_builder_set_member_name(b, "body");
+		json_builder_add_value(b, body);        /* takes it */
+	}
+	if (r->jsep_type) {
+		json_builder_set_member_name(b, "jsep");
+		json_builder_begin_object(b);
+		hdmirtc_json_add_string(b, "type", r->jsep_type);
+		hdmirtc_json_add_string(b, "sdp", r->jsep_sdp);
+		json_builder_end_object(b);
+	}
+	if (r->candidate_completed) {
+		json_builder_set_member_name(b, "candidate");
+		json_builder_begin_object(b);
+		hdmirtc_json_add_bool(b, "completed", TRUE);
+		json_builder_end_object(b);
+	}
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	json_generator_set_root(gen, root);
+	return json_generator_to_data(gen, NULL);
+}
+
+gboolean whep_load_url_host_is_ip(const char *url)
+{
+	g_autoptr(GUri) uri = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
+
+	return uri && g_strcmp0(g_uri_get_scheme(uri), "http") == 0 && g_uri_get_host(uri) &&
+	       g_hostname_is_ip_address(g_uri_get_host(uri));
 }
 
 static guint64 read_be64(const guint8 *p)

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* One WHEP receiver session of whep-load: gather -> POST offer -> apply
- * answer -> ICE (controlling) -> DTLS (server) -> SRTP -> count. */
+ * answer -> ICE (controlling) -> DTLS (server) -> SRTP -> count.  In Janus
+ * mode: gather -> Janus's offer (whep-load-janus.c) -> answer -> ICE
+ * (controlled) -> DTLS (server) -> SRTP -> count. */
 #include "whep-load.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <nice/agent.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "hdmirtc/rtcp.h"
 #include "hdmirtc/rtp.h"
@@ -13,6 +18,11 @@
 
 #define COMPONENT 1
 #define SESSION_KEY "whep-load-session"
+/* Asked for the ICE socket's receive buffer (the kernel caps it at
+ * net.core.rmem_max): about a second of a 5 Mbit/s stream.  More only
+ * turns a starved loop's drops into seconds of lag, and then ICE checks
+ * and timers wait behind the media. */
+#define RECEIVE_BUFFER (1024 * 1024)
 
 /* RFC 3550 sequence bookkeeping for loss and the receiver report. */
 typedef struct {
@@ -40,6 +50,9 @@ struct WhepLoadSession {
 	SoupMessage *post_msg;
 	SoupMessage *delete_msg;
 	char *location;
+	WhepLoadJanus *janus;           /* Janus mode */
+	guint8 abs_id;                  /* abs-capture-time extension id, 0 = not negotiated */
+	gboolean receive_buffer_set;
 	gint64 post_us;
 	guint start_id, timeout_id, rr_id, done_id;
 	WhepLoadDoneFunc done;
@@ -221,7 +234,8 @@ static void handle_audio(WhepLoadSession *s, guint8 *buf, gsize len)
 	track_seq(&s->audio_seq, info.seq, info.ssrc);
 	s->audio_prev_seq = info.seq;
 	s->audio_prev_ts = info.timestamp;
-	whep_load_clicks_packet(s->clicks, info.timestamp, buf + info.payload_offset, info.payload_len);
+	if (!s->config.skip_clicks)
+		whep_load_clicks_packet(s->clicks, info.timestamp, buf + info.payload_offset, info.payload_len);
 }
 
 static void handle_rtp(WhepLoadSession *s, guint8 *buf, gsize len)
@@ -237,7 +251,7 @@ static void handle_rtp(WhepLoadSession *s, guint8 *buf, gsize len)
 	}
 	if (!unprotect_rtp(s, buf, &plain, &s->c.decrypt_failures))
 		return;
-	if (whep_load_rtp_parse(buf, plain, WHEP_LOAD_EXT_ABS_CAPTURE_TIME, &info) < 0) {
+	if (whep_load_rtp_parse(buf, plain, s->abs_id, &info) < 0) {
 		s->c.malformed++;
 		return;
 	}
@@ -440,15 +454,58 @@ static gboolean start_dtls(WhepLoadSession *s, const char *fingerprint, GError *
 
 /* ---- ICE ---- */
 
-static gboolean candidate_is_loopback(const NiceCandidate *cand)
+static const char *local_address(const WhepLoadSession *s)
+{
+	return s->config.local_address ? s->config.local_address : "127.0.0.1";
+}
+
+static gboolean ip_is_loopback(const char *ip)
+{
+	g_autoptr(GInetAddress) a = g_inet_address_new_from_string(ip);
+
+	return a && g_inet_address_get_is_loopback(a);
+}
+
+/* An address of one of this machine's interfaces (of its network
+ * namespace): packets to it never leave the machine. */
+static gboolean ip_is_on_this_machine(const char *ip)
+{
+	g_autoptr(GInetAddress) want = g_inet_address_new_from_string(ip);
+	struct ifaddrs *list = NULL;
+	gboolean found = FALSE;
+
+	if (!want || getifaddrs(&list) < 0)
+		return FALSE;
+	for (struct ifaddrs *i = list; i && !found; i = i->ifa_next) {
+		g_autoptr(GSocketAddress) sa = NULL;
+
+		if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
+			continue;
+		sa = g_socket_address_new_from_native(i->ifa_addr, i->ifa_addr->sa_family == AF_INET ?
+						      sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+		found = sa && g_inet_address_equal(want, g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(sa)));
+	}
+	freeifaddrs(list);
+	return found;
+}
+
+gboolean whep_load_ip_is_local(const char *ip)
+{
+	return ip_is_loopback(ip) || ip_is_on_this_machine(ip);
+}
+
+/* Loopback candidates, and with a --local-address other than loopback
+ * those on this machine: this tool never sends elsewhere. */
+static gboolean candidate_is_usable(const WhepLoadSession *s, const NiceCandidate *cand)
 {
 	char ip[NICE_ADDRESS_STRING_LEN];
 
 	nice_address_to_string(&cand->addr, ip);
-	return strcmp(ip, "127.0.0.1") == 0 || strcmp(ip, "::1") == 0;
+	if (ip_is_loopback(ip))
+		return TRUE;
+	return !ip_is_loopback(local_address(s)) && ip_is_on_this_machine(ip);
 }
 
-/* Only loopback UDP candidates are used: this tool never sends elsewhere. */
 static guint add_remote_candidates(WhepLoadSession *s, GPtrArray *lines)
 {
 	GSList *cands = NULL;
@@ -459,7 +516,7 @@ static guint add_remote_candidates(WhepLoadSession *s, GPtrArray *lines)
 									 g_ptr_array_index(lines, i));
 
 		if (c && c->component_id == COMPONENT && c->transport == NICE_CANDIDATE_TRANSPORT_UDP &&
-		    candidate_is_loopback(c))
+		    candidate_is_usable(s, c))
 			cands = g_slist_append(cands, c);
 		else if (c)
 			nice_candidate_free(c);
@@ -471,6 +528,18 @@ static guint add_remote_candidates(WhepLoadSession *s, GPtrArray *lines)
 	return n;
 }
 
+/* Up to a thousand sessions on one thread: while the machine is busy the
+ * loop runs late, and the default receive buffer (~208 KiB) overflows
+ * (100 viewers through Janus at 5 Mbit/s: ~2000 datagrams/s dropped
+ * here on 2 cores). */
+static void enlarge_receive_buffer(WhepLoadSession *s)
+{
+	g_autoptr(GSocket) sock = nice_agent_get_selected_socket(s->agent, s->stream_id, COMPONENT);
+
+	if (sock && !s->receive_buffer_set)
+		s->receive_buffer_set = g_socket_set_option(sock, SOL_SOCKET, SO_RCVBUF, RECEIVE_BUFFER, NULL);
+}
+
 static void on_component_state(NiceAgent *agent, guint stream_id, guint component_id, guint state,
                                gpointer user_data)
 {
@@ -478,6 +547,8 @@ static void on_component_state(NiceAgent *agent, guint stream_id, guint componen
 
 	if (state == NICE_COMPONENT_STATE_FAILED)
 		fail(s, "ICE failed");
+	if (state == NICE_COMPONENT_STATE_CONNECTED || state == NICE_COMPONENT_STATE_READY)
+		enlarge_receive_buffer(s);
 	if ((state == NICE_COMPONENT_STATE_CONNECTED || state == NICE_COMPONENT_STATE_READY) && s->dtls &&
 	    hdmirtc_dtls_get_state(s->dtls) == HDMIRTC_DTLS_STATE_NEW) {
 		g_autoptr(GError) error = NULL;
@@ -507,7 +578,8 @@ static gboolean apply_answer(WhepLoadSession *s, const char *body, gsize len, GE
 	ok = nice_agent_set_remote_credentials(s->agent, s->stream_id, answer.ice_ufrag, answer.ice_pwd) &&
 	     start_dtls(s, answer.fingerprint, error);
 	if (ok && add_remote_candidates(s, answer.candidates) == 0) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "answer has no loopback UDP candidate");
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "answer has no usable UDP candidate (loopback%s)",
+			    ip_is_loopback(local_address(s)) ? "" : " or this machine's");
 		ok = FALSE;
 	} else if (!ok && error && !*error) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "libnice refused the answer's ICE credentials");
@@ -568,47 +640,131 @@ static void on_post_done(GObject *source, GAsyncResult *res, gpointer user_data)
 	s->state = WHEP_LOAD_SESSION_CONNECTING;
 }
 
-static char *build_offer(WhepLoadSession *s)
+/* Our side of the SDP, offer or answer: ICE credentials (into ufrag and
+ * pwd) and candidates (into lines, NULL-terminated), fingerprint, role.
+ * FALSE when libnice gathered nothing. */
+static gboolean local_params(WhepLoadSession *s, GPtrArray *lines, char **ufrag, char **pwd, WhepLoadOfferParams *p)
 {
 	GSList *cands = nice_agent_get_local_candidates(s->agent, s->stream_id, COMPONENT);
-	g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
-	g_autofree char *ufrag = NULL, *pwd = NULL;
-	WhepLoadOfferParams p = { 0 };
-	char *offer = NULL;
 
 	for (GSList *l = cands; l; l = l->next)
 		g_ptr_array_add(lines, nice_agent_generate_local_candidate_sdp(s->agent, l->data));
 	g_ptr_array_add(lines, NULL);
 	g_slist_free_full(cands, (GDestroyNotify)nice_candidate_free);
-	if (lines->len > 1 && nice_agent_get_local_credentials(s->agent, s->stream_id, &ufrag, &pwd)) {
-		p.ice_ufrag = ufrag;
-		p.ice_pwd = pwd;
-		p.fingerprint = hdmirtc_dtls_cert_fingerprint(s->config.cert);
-		p.dtls_client = s->config.dtls_client;
-		p.audio = s->config.audio;
-		p.candidates = (const char *const *)lines->pdata;
-		p.session_id = g_random_int() | ((guint64)(g_random_int() & 0x7fffffff) << 32);
-		offer = whep_load_offer_build(&p);
+	if (lines->len < 2 || !nice_agent_get_local_credentials(s->agent, s->stream_id, ufrag, pwd))
+		return FALSE;
+	*p = (WhepLoadOfferParams){
+		.ice_ufrag = *ufrag,
+		.ice_pwd = *pwd,
+		.fingerprint = hdmirtc_dtls_cert_fingerprint(s->config.cert),
+		.dtls_client = s->config.dtls_client,
+		.audio = s->config.audio,
+		.candidates = (const char *const *)lines->pdata,
+		.session_id = g_random_int() | ((guint64)(g_random_int() & 0x7fffffff) << 32),
+	};
+	return TRUE;
+}
+
+static char *build_offer(WhepLoadSession *s)
+{
+	g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *ufrag = NULL, *pwd = NULL;
+	WhepLoadOfferParams p;
+
+	return local_params(s, lines, &ufrag, &pwd, &p) ? whep_load_offer_build(&p) : NULL;
+}
+
+/* ---- Janus ---- */
+
+/* Janus's offer taken like the WHEP answer: ICE, DTLS, audio. */
+static gboolean apply_janus_offer(WhepLoadSession *s, const WhepLoadJanusOffer *offer, GError **error)
+{
+	s->audio_accepted = s->config.audio && offer->audio_index >= 0;
+	s->audio_pt = offer->audio_payload_type;
+	s->audio_ssrc = offer->audio_ssrc;
+	if (!nice_agent_set_remote_credentials(s->agent, s->stream_id, offer->ice_ufrag, offer->ice_pwd)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "libnice refused the ICE credentials");
+		return FALSE;
 	}
-	return offer;
+	if (!start_dtls(s, offer->fingerprint, error))
+		return FALSE;
+	if (add_remote_candidates(s, offer->candidates) == 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "no usable UDP candidate (loopback%s)",
+			    ip_is_loopback(local_address(s)) ? "" : " or this machine's");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void on_janus_offer(WhepLoadJanus *janus, const char *sdp, gpointer user_data)
+{
+	WhepLoadSession *s = user_data;
+	g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *ufrag = NULL, *pwd = NULL, *answer = NULL;
+	g_autoptr(GError) error = NULL;
+	WhepLoadJanusOffer offer;
+	WhepLoadOfferParams p;
+
+	if (s->state != WHEP_LOAD_SESSION_POSTING || s->closing)
+		return;         /* timed out meanwhile */
+	if (!whep_load_janus_offer_parse(sdp, strlen(sdp), &offer, &error)) {
+		fail(s, "%s", error->message);
+		return;
+	}
+	if (!apply_janus_offer(s, &offer, &error))
+		fail(s, "Janus offer: %s", error->message);
+	else if (!local_params(s, lines, &ufrag, &pwd, &p))
+		fail(s, "no local candidate on %s", local_address(s));
+	else
+		answer = whep_load_janus_answer_build(&offer, &p);
+	whep_load_janus_offer_clear(&offer);
+	if (!answer)
+		return;
+	g_debug("session %u: answer to Janus:\n%s", s->config.index, answer);
+	whep_load_janus_answer(s->janus, answer);
+	s->state = WHEP_LOAD_SESSION_CONNECTING;
+}
+
+static void on_janus_failed(WhepLoadJanus *janus, const char *why, gpointer user_data)
+{
+	fail(user_data, "%s", why);
+}
+
+static void start_janus(WhepLoadSession *s)
+{
+	static const WhepLoadJanusCallbacks callbacks = { .offer = on_janus_offer, .failed = on_janus_failed };
+
+	s->janus = whep_load_janus_new(s->config.http, s->config.janus_url, s->config.mountpoint, s->config.index,
+				       &callbacks, s);
+	s->state = WHEP_LOAD_SESSION_POSTING;
+	s->post_us = g_get_monotonic_time();
+	whep_load_janus_start(s->janus);
 }
 
 static void on_gathering_done(NiceAgent *agent, guint stream_id, gpointer user_data)
 {
 	WhepLoadSession *s = user_data;
+	g_autoptr(GBytes) body = NULL;
 	char *offer;
 
 	if (s->state != WHEP_LOAD_SESSION_GATHERING || s->closing)
 		return;
+	/* Gathered first in both modes: the answer to Janus carries the
+	 * candidates, as the offer does. */
+	if (s->config.janus_url) {
+		start_janus(s);
+		return;
+	}
 	offer = build_offer(s);
 	if (!offer) {
-		fail(s, "no local candidate on 127.0.0.1");
+		fail(s, "no local candidate on %s", local_address(s));
 		return;
 	}
 	s->post_msg = soup_message_new("POST", s->config.whep_url);
 	add_token(s, s->post_msg);
-	soup_message_set_request_body_from_bytes(s->post_msg, "application/sdp",
-						 g_bytes_new_take(offer, strlen(offer)));
+	body = g_bytes_new_take(offer, strlen(offer));
+	/* Not taken: the message holds its own reference. */
+	soup_message_set_request_body_from_bytes(s->post_msg, "application/sdp", body);
 	g_object_set_data(G_OBJECT(s->post_msg), SESSION_KEY, s);
 	s->state = WHEP_LOAD_SESSION_POSTING;
 	s->post_us = g_get_monotonic_time();
@@ -634,9 +790,11 @@ static gboolean create_agent(WhepLoadSession *s)
 
 	s->agent = nice_agent_new_full(g_main_context_default(), NICE_COMPATIBILITY_RFC5245,
 				       NICE_AGENT_OPTION_NONE);
-	g_object_set(s->agent, "controlling-mode", TRUE, "upnp", FALSE, "ice-tcp", FALSE, NULL);
+	/* Janus is a full ICE agent and controls as the offerer. */
+	g_object_set(s->agent, "controlling-mode", s->config.janus_url == NULL, "upnp", FALSE, "ice-tcp", FALSE,
+		     NULL);
 	nice_address_init(&addr);
-	if (!nice_address_set_from_string(&addr, "127.0.0.1") ||
+	if (!nice_address_set_from_string(&addr, local_address(s)) ||
 	    !nice_agent_add_local_address(s->agent, &addr))
 		return FALSE;
 	s->stream_id = nice_agent_add_stream(s->agent, 1);
@@ -657,7 +815,7 @@ static gboolean on_start(gpointer user_data)
 	s->start_id = 0;
 	s->timeout_id = g_timeout_add_seconds(s->config.connect_timeout_s, on_connect_timeout, s);
 	if (!create_agent(s))
-		fail(s, "libnice could not gather a host candidate on 127.0.0.1");
+		fail(s, "libnice could not gather a host candidate on %s", local_address(s));
 	return G_SOURCE_REMOVE;
 }
 
@@ -673,6 +831,8 @@ WhepLoadSession *whep_load_session_new(const WhepLoadSessionConfig *config,
 	s->samples = g_array_new(FALSE, FALSE, sizeof(gint64));
 	s->clicks = whep_load_clicks_new();
 	s->own_ssrc = g_random_int();
+	/* Janus does not offer abs-capture-time; an id 3 there is another. */
+	s->abs_id = config->janus_url ? 0 : WHEP_LOAD_EXT_ABS_CAPTURE_TIME;
 	s->start_id = g_idle_add(on_start, s);
 	return s;
 }
@@ -717,6 +877,17 @@ static void on_delete_done(GObject *source, GAsyncResult *res, gpointer user_dat
 	finish_close(s);
 }
 
+/* Without Janus's word that the session is gone, close_notify at least
+ * ends the PeerConnection there. */
+static void on_janus_destroyed(WhepLoadJanus *janus, gboolean ok, gpointer user_data)
+{
+	WhepLoadSession *s = user_data;
+
+	if (!ok && s->dtls)
+		hdmirtc_dtls_close(s->dtls);
+	finish_close(s);
+}
+
 void whep_load_session_close(WhepLoadSession *s, WhepLoadDoneFunc done, gpointer done_data)
 {
 	if (s->closing)
@@ -729,6 +900,10 @@ void whep_load_session_close(WhepLoadSession *s, WhepLoadDoneFunc done, gpointer
 	clear_source(&s->start_id);
 	clear_source(&s->timeout_id);
 	clear_source(&s->rr_id);
+	if (s->janus) {
+		whep_load_janus_destroy(s->janus, on_janus_destroyed, s);
+		return;
+	}
 	/* A WHEP DELETE closes the viewer on the service; a close_notify
 	 * first would close it there already and make the DELETE a 404. */
 	if (!s->location) {
@@ -761,6 +936,7 @@ void whep_load_session_free(WhepLoadSession *s)
 	clear_source(&s->done_id);
 	forget_message(&s->post_msg);
 	forget_message(&s->delete_msg);
+	whep_load_janus_free(s->janus);
 	hdmirtc_dtls_free(s->dtls);
 	hdmirtc_srtp_session_free(s->srtp);
 	if (s->agent) {

@@ -3,6 +3,11 @@
  * counts what each receives (see whep-load.h).
  *
  *   whep-load --url http://127.0.0.1:PORT/whep --viewers 4 --duration 20
+ *   whep-load --janus http://10.99.0.1:8088/janus --mountpoint 7 \
+ *             --local-address 10.99.0.1 --sessions 100 --audio
+ *
+ * The Janus server and every ICE peer must be on this machine (loopback or
+ * an address of one of its interfaces).
  *
  * Prints "whep-load: ready streaming=S failed=F" on stdout once every
  * session streams or has failed, keeps receiving for --duration seconds (or
@@ -20,7 +25,18 @@
 #include <unistd.h>
 
 #define MAX_VIEWERS 64
+/* Janus serves the viewers; whep-load's own cost is what bounds this. */
+#define MAX_JANUS_VIEWERS 1000
+/* Janus holds a long poll ~30 s before it answers keepalive. */
+#define JANUS_HTTP_TIMEOUT_S 45
+/* Janus's ids are JSON numbers: integers up to 2^53 survive. */
+#define MAX_MOUNTPOINT (G_GINT64_CONSTANT(1) << 53)
 #define CLOSE_GRACE_S 5
+/* A Janus busy with 200 viewers took over 5 s to destroy them all. */
+#define JANUS_DESTROYS_PER_S 25
+/* After the summary: at most this long for cancelled requests to be
+ * freed (a closing agent's socket may still be receiving). */
+#define DRAIN_US (G_USEC_PER_SEC / 2)
 
 typedef struct {
 	char *url;
@@ -35,6 +51,9 @@ typedef struct {
 	gboolean dtls_client;
 	gboolean audio;
 	char *dump_path;
+	char *janus;
+	gint64 mountpoint;
+	char *local_address;
 } Options;
 
 typedef struct {
@@ -54,6 +73,11 @@ typedef struct {
 } Load;
 
 static gboolean on_shutdown(gpointer user_data);
+
+static guint close_grace_s(const Load *load)
+{
+	return CLOSE_GRACE_S + (load->opt.janus ? (guint)load->opt.viewers / JANUS_DESTROYS_PER_S : 0);
+}
 
 static void print_ready(Load *load)
 {
@@ -100,6 +124,12 @@ static gboolean on_create(gpointer user_data)
 		.dtls_client = load->opt.dtls_client,
 		.audio = load->opt.audio,
 		.dump = load->created == 0 ? load->dump : NULL,
+		/* Every viewer of a mountpoint gets the same stream, and a
+		 * hundred Opus decoders were a third of whep-load's CPU. */
+		.skip_clicks = load->opt.janus && load->created > 0,
+		.janus_url = load->opt.janus,
+		.mountpoint = load->opt.mountpoint,
+		.local_address = load->opt.local_address,
 	};
 
 	g_ptr_array_add(load->sessions, whep_load_session_new(&config, &callbacks, load));
@@ -122,7 +152,8 @@ static gboolean on_grace_over(gpointer user_data)
 	Load *load = user_data;
 
 	load->grace_id = 0;
-	g_printerr("whep-load: %u DELETE(s) unanswered after %d s\n", load->closing_pending, CLOSE_GRACE_S);
+	g_printerr("whep-load: %u %s unanswered after %u s\n", load->closing_pending,
+		   load->opt.janus ? "Janus destroy(s)" : "DELETE(s)", close_grace_s(load));
 	g_main_loop_quit(load->loop);
 	return G_SOURCE_REMOVE;
 }
@@ -144,7 +175,7 @@ static gboolean on_shutdown(gpointer user_data)
 		g_main_loop_quit(load->loop);
 		return G_SOURCE_REMOVE;
 	}
-	load->grace_id = g_timeout_add_seconds(CLOSE_GRACE_S, on_grace_over, load);
+	load->grace_id = g_timeout_add_seconds(close_grace_s(load), on_grace_over, load);
 	for (guint i = 0; i < load->sessions->len; i++)
 		whep_load_session_close(g_ptr_array_index(load->sessions, i), on_session_closed, load);
 	return G_SOURCE_REMOVE;
@@ -325,12 +356,57 @@ static gboolean parse_srtp(const char *name, HdmirtcSrtpProfile *profile)
 	return TRUE;
 }
 
+/* The host of an http:// URL with an IP literal of this machine. */
+static gboolean janus_url_is_local(const char *url)
+{
+	g_autoptr(GUri) uri = NULL;
+
+	if (!whep_load_url_host_is_ip(url))
+		return FALSE;
+	uri = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
+	return whep_load_ip_is_local(g_uri_get_host(uri));
+}
+
+/* Where the sessions go: WHEP on loopback, or Janus on this machine. */
+static gboolean check_target(const Options *opt)
+{
+	const char *why = NULL;
+
+	if (!opt->url == !opt->janus)
+		why = "give either --url (WHEP) or --janus";
+	else if (opt->url && !whep_load_url_is_loopback(opt->url))
+		why = "--url must be http://127.0.0.1:PORT/... or http://[::1]:PORT/...";
+	else if (opt->janus && !janus_url_is_local(opt->janus))
+		why = "--janus must be http://IP:PORT/... with an IP address of this machine";
+	else if (opt->janus && opt->token)
+		why = "--token is for WHEP";
+	else if (!opt->janus && opt->mountpoint)
+		why = "--mountpoint is for --janus";
+	else if (opt->janus && (opt->mountpoint < 0 || opt->mountpoint > MAX_MOUNTPOINT))
+		why = "--mountpoint is out of range";
+	else if (opt->local_address && (!g_hostname_is_ip_address(opt->local_address) ||
+					!whep_load_ip_is_local(opt->local_address)))
+		why = "--local-address must be an IP address of this machine";
+	if (why)
+		g_printerr("whep-load: %s\n", why);
+	return why == NULL;
+}
+
 static gboolean parse_options(int argc, char **argv, Options *opt)
 {
 	GOptionEntry entries[] = {
 		{ "url", 'u', 0, G_OPTION_ARG_STRING, &opt->url, "WHEP endpoint (http://127.0.0.1:PORT/whep)", "URL" },
+		{ "janus", 0, 0, G_OPTION_ARG_STRING, &opt->janus,
+		  "Instead of WHEP, watch a Janus Streaming mountpoint through Janus's HTTP API on this machine "
+		  "(http://IP:8088/janus)", "URL" },
+		{ "mountpoint", 0, 0, G_OPTION_ARG_INT64, &opt->mountpoint, "With --janus: the mountpoint's id (1)", "ID" },
+		{ "local-address", 0, 0, G_OPTION_ARG_STRING, &opt->local_address,
+		  "Address of this machine to gather the ICE host candidate on; Janus never uses loopback (127.0.0.1)",
+		  "IP" },
 		{ "token", 0, 0, G_OPTION_ARG_STRING, &opt->token, "Bearer token the service asks for", "TOKEN" },
-		{ "viewers", 'n', 0, G_OPTION_ARG_INT, &opt->viewers, "Sessions to open, 1..64 (1)", "N" },
+		{ "viewers", 'n', 0, G_OPTION_ARG_INT, &opt->viewers, "Sessions to open, 1..64, 1..1000 with --janus (1)",
+		  "N" },
+		{ "sessions", 0, 0, G_OPTION_ARG_INT, &opt->viewers, "The same as --viewers", "N" },
 		{ "duration", 'd', 0, G_OPTION_ARG_INT, &opt->duration_s, "Seconds to receive after ready, 1..3600 (10)", "S" },
 		{ "connect-timeout", 't', 0, G_OPTION_ARG_INT, &opt->connect_timeout_s,
 		  "Seconds for a session to get its first frame, 1..120 (15)", "S" },
@@ -340,14 +416,16 @@ static gboolean parse_options(int argc, char **argv, Options *opt)
 		{ "bad-rtcp", 0, 0, G_OPTION_ARG_NONE, &opt->bad_rtcp,
 		  "With each receiver report send malformed RTCP inside valid SRTCP (robustness test)", NULL },
 		{ "dtls-client", 0, 0, G_OPTION_ARG_NONE, &opt->dtls_client,
-		  "Offer a=setup:active and be the DTLS client: the service answers passive and is the DTLS server", NULL },
+		  "Offer a=setup:active and be the DTLS client: the service answers passive and is the DTLS server "
+		  "(--janus: answer active)", NULL },
 		{ "audio", 0, 0, G_OPTION_ARG_NONE, &opt->audio,
-		  "Also offer Opus (recvonly, BUNDLEd, mid 1) and count the audio packets apart from the video", NULL },
+		  "Also offer Opus (recvonly, BUNDLEd, mid 1; with --janus accept Janus's) and count the audio packets "
+		  "apart from the video", NULL },
 		{ "dump", 0, 0, G_OPTION_ARG_FILENAME, &opt->dump_path,
 		  "Write the first session's H.264 (depacketized, Annex B) to FILE, for a decoder to check", "FILE" },
 		{ NULL }
 	};
-	g_autoptr(GOptionContext) ctx = g_option_context_new("- open N WHEP viewers on loopback");
+	g_autoptr(GOptionContext) ctx = g_option_context_new("- open N WebRTC viewers: WHEP on loopback, or through Janus");
 	g_autoptr(GError) error = NULL;
 
 	g_option_context_add_main_entries(ctx, entries, NULL);
@@ -355,11 +433,10 @@ static gboolean parse_options(int argc, char **argv, Options *opt)
 		g_printerr("whep-load: %s\n", error->message);
 		return FALSE;
 	}
-	if (!opt->url || !whep_load_url_is_loopback(opt->url)) {
-		g_printerr("whep-load: --url must be http://127.0.0.1:PORT/... or http://[::1]:PORT/...\n");
+	if (!check_target(opt))
 		return FALSE;
-	}
-	if (opt->viewers < 1 || opt->viewers > MAX_VIEWERS || opt->duration_s < 1 || opt->duration_s > 3600 ||
+	if (opt->viewers < 1 || opt->viewers > (opt->janus ? MAX_JANUS_VIEWERS : MAX_VIEWERS) ||
+	    opt->duration_s < 1 || opt->duration_s > 3600 ||
 	    opt->connect_timeout_s < 1 || opt->connect_timeout_s > 120 || opt->stagger_ms < 0 ||
 	    opt->stagger_ms > 1000) {
 		g_printerr("whep-load: an option is out of range (see --help)\n");
@@ -374,7 +451,7 @@ static gboolean parse_options(int argc, char **argv, Options *opt)
 
 static void run(Load *load)
 {
-	guint bound = (guint)(load->opt.connect_timeout_s + load->opt.duration_s + 2 * CLOSE_GRACE_S +
+	guint bound = (guint)(load->opt.connect_timeout_s + load->opt.duration_s + 2 * close_grace_s(load) +
 			      load->opt.viewers * load->opt.stagger_ms / 1000 + 10);
 
 	/* The last resort if the loop ever stops making progress. */
@@ -388,6 +465,12 @@ static void run(Load *load)
 	g_main_loop_run(load->loop);
 	if (!load->shutting_down)
 		load->end_us = g_get_monotonic_time();
+}
+
+static void drain(gint64 until_us)
+{
+	while (g_get_monotonic_time() < until_us && g_main_context_iteration(NULL, FALSE))
+		;
 }
 
 int main(int argc, char **argv)
@@ -412,8 +495,15 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (load.opt.janus && load.opt.mountpoint == 0)
+		load.opt.mountpoint = 1;
 	load.loop = g_main_loop_new(NULL, FALSE);
-	load.http = whep_load_http_session_new(NULL, 2 * MAX_VIEWERS, "hdmirtc-whep-load");
+	/* Janus: each session's long poll holds a connection, its requests
+	 * another. */
+	load.http = whep_load_http_session_new(NULL, load.opt.janus ? 2 * (guint)load.opt.viewers + 4 : 2 * MAX_VIEWERS,
+					       "hdmirtc-whep-load");
+	if (load.opt.janus)
+		soup_session_set_timeout(load.http, JANUS_HTTP_TIMEOUT_S);
 	load.sessions = g_ptr_array_new_with_free_func((GDestroyNotify)whep_load_session_free);
 	run(&load);
 	ok = print_summary(&load);
@@ -423,12 +513,16 @@ int main(int argc, char **argv)
 		g_source_remove(load.duration_id);
 	g_ptr_array_unref(load.sessions);
 	soup_session_abort(load.http);
+	/* The cancelled requests' callbacks free what they carry. */
+	drain(g_get_monotonic_time() + DRAIN_US);
 	g_object_unref(load.http);
 	hdmirtc_dtls_cert_free(load.cert);
 	g_main_loop_unref(load.loop);
 	g_free(load.opt.url);
 	g_free(load.opt.token);
 	g_free(load.opt.srtp);
+	g_free(load.opt.janus);
+	g_free(load.opt.local_address);
 	if (load.dump && fclose(load.dump) != 0)
 		ok = FALSE;
 	g_free(load.opt.dump_path);

@@ -8,6 +8,12 @@
  * RTCP receiver report every second.  With --audio the offer also has an
  * Opus section, and the audio is counted apart from the video.
  *
+ * With --janus each session is instead a viewer of a Janus Streaming
+ * mountpoint (the one hdmirtc --janus feeds), through Janus's HTTP API:
+ * Janus offers, whep-load answers a=setup:passive (still the DTLS server)
+ * and is the controlled ICE agent; the counting is the same.  Janus never
+ * gathers on loopback, hence --local-address.
+ *
  * Everything runs on the default GMainContext of the main thread. */
 #pragma once
 
@@ -18,6 +24,7 @@
 
 #include "hdmirtc/dtls.h"
 #include "hdmirtc/json-members.h"
+#include "hdmirtc/sdp.h"
 
 G_BEGIN_DECLS
 
@@ -152,6 +159,116 @@ typedef struct {
 /* Writes an RR with one report block; returns WHEP_LOAD_RR_SIZE or -ENOSPC. */
 gssize whep_load_rr_build(const WhepLoadReceiverReport *rr, guint8 *buf, gsize size);
 
+/* ---- Janus's Streaming plugin as the sender (whep-load-proto.c) -------- */
+
+/* What a viewer of a Streaming mountpoint needs from Janus's offer (Janus
+ * always offers, js.c:6029): full ICE as the controlling agent with its
+ * candidates inside (half trickle), a=setup:actpass, sendonly H.264 and,
+ * when the mountpoint has sound, Opus, BUNDLEd. */
+typedef struct {
+	HdmirtcSdpOffer *sdp;           /* the parsed offer, for the answer (sdp.h) */
+	guint video_index;              /* of the H.264 section in sdp->media */
+	gint audio_index;               /* of the Opus section, -1 when there is none */
+	char *ice_ufrag;
+	char *ice_pwd;
+	char *fingerprint;              /* "sha-256 AB:..." */
+	GPtrArray *candidates;          /* char *, "a=candidate:..." (one transport) */
+	guint8 payload_type;            /* H.264, packetization-mode=1 */
+	guint8 audio_payload_type;      /* opus/48000/2, with audio_index */
+	guint32 video_ssrc;             /* first a=ssrc line of the section, 0 if none */
+	guint32 audio_ssrc;
+} WhepLoadJanusOffer;
+
+/* Parses Janus's offer with hdmirtc's SDP parser and checks what this
+ * receiver needs: a sendonly (or sendrecv) H.264 section with
+ * packetization-mode=1, rtcp-mux, ICE credentials, a sha-256 fingerprint,
+ * a=setup actpass or active, at least one candidate; an Opus section, if
+ * any, in the video's BUNDLE group with rtcp-mux and another payload type.
+ * Returns FALSE with error set (offer cleared). */
+gboolean whep_load_janus_offer_parse(const char *text, gsize len, WhepLoadJanusOffer *offer, GError **error);
+void whep_load_janus_offer_clear(WhepLoadJanusOffer *offer);
+
+/* The recvonly answer to Janus's offer (CRLF line ends), with params'
+ * ICE, fingerprint and candidates (whep-load is the controlled agent,
+ * no trickle): every offered section in order, the H.264 one and (with
+ * params->audio and an Opus section) the Opus one accepted with the
+ * offer's mids and payload types, a=setup:passive (params->dtls_client:
+ * active), BUNDLEd in the offer group's order; any other section
+ * rejected (port 0).  g_free. */
+char *whep_load_janus_answer_build(const WhepLoadJanusOffer *offer, const WhepLoadOfferParams *params);
+
+/* One message of Janus's HTTP API: a request's reply or a long poll's
+ * event (a poll returns one object, or an array with maxev). */
+typedef enum {
+	WHEP_LOAD_JANUS_OTHER,          /* ack, keepalive, webrtcup, media, plugin status... */
+	WHEP_LOAD_JANUS_SUCCESS,        /* "success": id = data.id (create, attach), 0 if none */
+	WHEP_LOAD_JANUS_OFFER,          /* an event with a jsep offer: text = its SDP */
+	WHEP_LOAD_JANUS_ERROR,          /* "error", or a plugin's error_code: text = why */
+	WHEP_LOAD_JANUS_ENDED,          /* hangup, detached, timeout: text = why */
+} WhepLoadJanusKind;
+
+typedef struct {
+	WhepLoadJanusKind kind;
+	char *janus;                    /* the message's "janus" member, "" if none */
+	gint64 id;
+	char *text;
+} WhepLoadJanusMessage;
+
+/* The messages of one HTTP body, in order (WhepLoadJanusMessage *, freed
+ * with the array); NULL with error for a body that is not a JSON object
+ * or array of objects. */
+GPtrArray *whep_load_janus_messages_parse(const char *body, gsize len, GError **error);
+
+/* The request {"janus": verb, "transaction": transaction} with, when not
+ * NULL, "plugin", "body" (a JSON object's text, e.g. {"request":"watch"}),
+ * "jsep" {"type": jsep_type, "sdp": jsep_sdp} and, with candidate_completed,
+ * "candidate": {"completed": true}.  NULL when body is not a JSON
+ * object.  g_free. */
+typedef struct {
+	const char *verb;
+	const char *transaction;
+	const char *plugin;
+	const char *body;
+	const char *jsep_type;
+	const char *jsep_sdp;
+	gboolean candidate_completed;
+} WhepLoadJanusRequest;
+char *whep_load_janus_request_build(const WhepLoadJanusRequest *request);
+
+/* TRUE for an http:// URL whose host is an IP address literal. */
+gboolean whep_load_url_host_is_ip(const char *url);
+
+/* ---- Janus signalling (whep-load-janus.c) ------------------------------- */
+
+/* One viewer's Janus session: create -> attach janus.plugin.streaming ->
+ * watch, one long poll always outstanding (it also keeps the session
+ * alive) and a keepalive every 20 s besides, the offer handed over, the
+ * answer sent with "start", then trickle "completed".  All on the
+ * thread-default main context. */
+typedef struct WhepLoadJanus WhepLoadJanus;
+
+typedef struct {
+	/* Janus's offer (once); answer with whep_load_janus_answer(). */
+	void (*offer)(WhepLoadJanus *janus, const char *sdp, gpointer user_data);
+	/* Signalling failed or Janus ended the session; why is for the
+	 * summary.  Nothing more is sent but destroy. */
+	void (*failed)(WhepLoadJanus *janus, const char *why, gpointer user_data);
+} WhepLoadJanusCallbacks;
+
+WhepLoadJanus *whep_load_janus_new(SoupSession *http, const char *base_url, gint64 mountpoint, guint index,
+                                   const WhepLoadJanusCallbacks *callbacks, gpointer user_data);
+void whep_load_janus_start(WhepLoadJanus *janus);
+void whep_load_janus_answer(WhepLoadJanus *janus, const char *sdp);
+/* Destroys the Janus session (its PeerConnection with it), after the
+ * create if that is still under way; done is called once, with ok FALSE
+ * when Janus did not confirm, TRUE from an idle callback when there is no
+ * session to destroy.  No callback of WhepLoadJanusCallbacks is called
+ * after this. */
+typedef void (*WhepLoadJanusDoneFunc)(WhepLoadJanus *janus, gboolean ok, gpointer user_data);
+void whep_load_janus_destroy(WhepLoadJanus *janus, WhepLoadJanusDoneFunc done, gpointer user_data);
+/* NULL-safe; pending requests are cancelled, and no callback follows. */
+void whep_load_janus_free(WhepLoadJanus *janus);
+
 /* ---- one session (whep-load-session.c) --------------------------------- */
 
 typedef enum {
@@ -217,8 +334,20 @@ typedef struct {
 	/* Offer a=setup:active and be the DTLS client (the service is then
 	 * the server); else actpass, and the service is the client. */
 	gboolean dtls_client;
-	/* Also offer an Opus section and count what arrives on it. */
+	/* Also offer an Opus section and count what arrives on it (Janus:
+	 * accept the offered one). */
 	gboolean audio;
+	/* Janus mode: the Streaming plugin's viewer flow on this HTTP API
+	 * base URL ("http://IP:8088/janus") instead of WHEP; Janus offers,
+	 * whep-load answers and is the controlled ICE agent. */
+	const char *janus_url;
+	gint64 mountpoint;
+	/* --audio: do not look for the tone's clicks (no Opus decoding). */
+	gboolean skip_clicks;
+	/* The address libnice gathers the host candidate on; NULL = 127.0.0.1.
+	 * Remote candidates are used only if loopback or, with another local
+	 * address, if they are an address of this machine. */
+	const char *local_address;
 } WhepLoadSessionConfig;
 
 WhepLoadSession *whep_load_session_new(const WhepLoadSessionConfig *config,
@@ -234,6 +363,10 @@ void whep_load_session_free(WhepLoadSession *session);
  * proxy from the environment), up to max_conns at a time, from local_ip
  * (NULL = the system's choice). */
 SoupSession *whep_load_http_session_new(const char *local_ip, guint max_conns, const char *user_agent);
+
+/* TRUE for an IP address literal that is loopback or an address of one of
+ * this machine's interfaces (in its network namespace). */
+gboolean whep_load_ip_is_local(const char *ip);
 
 WhepLoadSessionState whep_load_session_get_state(const WhepLoadSession *session);
 const char *whep_load_session_state_to_string(WhepLoadSessionState state);
