@@ -28,13 +28,14 @@ import { measureAlternated, measureLatency } from './lib/latency.mjs';
 import { measureCpu } from './lib/cpu.mjs';
 import { measureAudio } from './lib/audio.mjs';
 import { measureKernel } from './lib/kernel.mjs';
+import { measureJanus } from './lib/janus.mjs';
 import { lossMissing, measureIceTcp, measureLoss } from './lib/loss.mjs';
 import { renderKernelMarkdown, renderMarkdown } from './lib/report.mjs';
 import { appendHistory } from './lib/history.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
-const PARTS = ['latency', 'cpu', 'audio', 'reference', 'kernel', 'loss', 'soak'];
+const PARTS = ['latency', 'cpu', 'audio', 'reference', 'janus', 'kernel', 'loss', 'soak'];
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
@@ -76,6 +77,13 @@ const plan = {
   reference_kbps: 5000,
   reference_cpu_counts: [0, 1, 4],
   reference_cpu_rounds: 1,
+  // Janus fed by the service (issue 18): its CPU with one direct viewer
+  // against Janus serving `viewers`, alternated; capture -> receive
+  // straight and through Janus, alternated sessions.  1.5 Mbit/s on both
+  // sides: at the default 5 Mbit/s Janus's 100 SRTP fan-outs take the
+  // machine's two cores and drop packets at its input socket.
+  janus: { width: 1280, height: 720, bitrate_kbps: 1500, viewers: quick ? 10 : 100, rounds: quick ? 1 : 2,
+    latency_sessions: quick ? 1 : 4, session_s: quick ? 3 : 8 },
   // The loss part: one chromium viewer, a clean window, then the impairment.
   // Then the same viewer over ICE-TCP, all UDP dropped (issue 15).
   loss: { width: 1280, height: 720, spec: 'loss 10% delay 100ms', clean_s: quick ? 5 : 10, loss_s: quick ? 15 : 60,
@@ -151,6 +159,12 @@ async function main() {
       warmupS: plan.cpu_warmup_s, windowS: plan.cpu_window_s, ncpu: machine.nproc, log, targetPct: a.target_pct, background,
     }));
     const reference = await timed('reference', () => measureReference(machine, background));
+    const j = plan.janus;
+    const janus = await timed('janus', () => measureJanus({
+      whepLoad, width: j.width, height: j.height, fps: plan.fps, bitrateKbps: j.bitrate_kbps, viewers: j.viewers,
+      rounds: j.rounds,
+      warmupS: plan.cpu_warmup_s, windowS: plan.cpu_window_s, latencySessions: j.latency_sessions,
+      sessionS: j.session_s, log }));
     const kernel = quick && !only ? { skipped: 'not in --quick runs' }
       : await timed('kernel', () => measureKernel({ repo, buildDir, log }));
     const loss = await timed('loss', () => measureLossPart());
@@ -160,7 +174,7 @@ async function main() {
       date: started.toISOString(), duration_s: null, quick, only, plan, machine,
       // What the service picked (GET /api/status): on a Pi the M2M encoder and the bridge.
       encoder: status?.encoder?.name ?? null, source: status?.source?.description ?? null,
-      json_file: null, png_file: null, latency, cpu, audio, memory, reference, kernel, loss,
+      json_file: null, png_file: null, latency, cpu, audio, memory, reference, janus, kernel, loss,
     };
   } catch (e) {
     if (soak) await soak.abort();

@@ -142,6 +142,33 @@ ${table(['viewers', 'sound off %', 'runs', 'sound on %', 'runs', 'sound costs %'
 `;
 }
 
+// The service feeding Janus (bench/lib/janus.mjs).
+function janusSection(j) {
+  if (!j) return '';
+  if (j.skipped) return `## Many viewers through Janus\n\nSkipped: ${j.skipped}.\n`;
+  const l = j.latency;
+  return `## Many viewers through Janus (${j.width}x${j.height}@${j.fps}, ${j.bitrate_kbps} kbit/s, ${j.window_s} s windows)
+
+The service with **one direct WHEP viewer** (no Janus): **${f(j.service_pct_direct_1_viewer)} %** of a core; the service
+feeding a Janus 1.1.2 Streaming mountpoint (plain RTP on the namespace's own address) that serves **${j.viewers}
+whep-load viewers** and a chromium: **${f(j.service_pct_janus)} %** (medians of ${j.rounds} alternated rounds; every viewer streaming:
+${j.all_streaming ? 'yes' : '**no**'}). Janus itself: ${f(j.janus_pct)} % of a core, on the same two cores.
+Capture → frame received in chromium (the barcode's stamp against requestVideoFrameCallback's receiveTime),
+${l.sessions} alternated sessions of ${l.session_s} s each way: straight from the service **${f(l.direct_median_ms)} ms**,
+through Janus **${f(l.janus_median_ms)} ms**: Janus adds **${f(l.added_by_janus_ms)} ms**.
+
+${table(['round', 'direct: service %', 'via Janus: service %', 'feed only: service %', 'Janus %', 'Janus idle %',
+    'whep-load %', 'streaming', 'frames', 'lost', 'audio packets', 'PLIs from Janus', 'chromium fps'],
+  j.cpu.map((r, i) => [String(i + 1), f(r.direct.service_pct), f(r.janus.service_pct), f(r.janus.feed_only_service_pct),
+    f(r.janus.janus_pct), f(r.janus.feed_only_janus_pct), f(r.janus.receiver_pct), `${r.janus.streaming}/${j.viewers}`,
+    String(r.janus.frames ?? '–'), String(r.janus.lost ?? '–'), String(r.janus.audio_packets ?? '–'),
+    String(r.janus.keyframe_requests ?? '–'), f(r.janus.chromium_fps)]))}
+
+${table(['session', 'direct median ms', 'direct p95', 'through Janus median ms', 'through Janus p95'],
+  l.direct.map((d, i) => [String(i + 1), f(d.median), f(d.p95), f(l.janus[i].median), f(l.janus[i].p95)]))}
+`;
+}
+
 function kernelSection(k) {
   if (!k || k.skipped) return `## Recovery on real drivers (QEMU VM)\n\nSkipped: ${k?.skipped ?? 'not run'}.\n`;
   const row = (what, s) => [what, s ? String(s.count) : '0', f(s?.median_ms, 2), f(s?.p95_ms, 2), f(s?.max_ms, 2)];
@@ -372,6 +399,7 @@ Receiver (bench/whep-load) over its whole run:
 ${receiverLine(result.cpu)}
 
 ${audioSection(result.audio)}
+${janusSection(result.janus)}
 ${lossSection(result.loss)}
 ${memorySection(result.memory)}
 ## Bytes copied per frame
