@@ -169,6 +169,8 @@ installed_size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 	echo "Maintainer: hdmirtc developers <hdmirtc@localhost>"
 	echo "Installed-Size: $installed_size"
 	echo "Depends: $depends"
+	# The page through Janus (janus.html) loads these as installed.
+	echo "Suggests: janus, libjs-janus-gateway, libjs-webrtc-adapter"
 	[ -z "$built_using" ] || echo "Built-Using: $built_using"
 	echo "Section: video"
 	echo "Priority: optional"

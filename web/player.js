@@ -415,6 +415,10 @@ async function serviceStatus() {
     if (res.status === 401) return 'token';
     const status = res.ok ? await res.json() : {};
     player.serviceAudio = !!status.audio;
+    // The service feeds a Janus that viewers may watch instead.
+    const janusLink = document.getElementById('janus-link');
+    janusLink.hidden = !(status.janus_viewer && player.webrtcSupported);
+    janusLink.href = `janus.html${location.hash}`;
     return Array.isArray(status.viewers) ? 'webrtc' : 'none';
   } catch (e) {
     return 'none';

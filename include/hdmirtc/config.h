@@ -122,6 +122,7 @@ typedef struct HdmirtcConfig {
 	guint janus_mountpoint;         /* the Streaming mountpoint id made on each */
 	char *janus_admin_key;          /* the Streaming plugin's admin_key; "" = none */
 	char *janus_secret;             /* the mountpoint's secret; "" = none */
+	char *janus_viewer_url;         /* Janus's API as browsers reach it; "" = the page does not offer it */
 
 	/* [log] */
 	GLogLevelFlags log_level;       /* G_LOG_LEVEL_ERROR .. G_LOG_LEVEL_DEBUG: the most verbose level shown */

@@ -24,12 +24,16 @@ typedef struct {
 	const char *admin_key;          /* the Streaming plugin's admin_key; NULL/"" = none */
 	const char *secret;             /* the mountpoint's secret; NULL/"" = none */
 	gboolean audio;                 /* the stream has sound: the mountpoint gets it too */
+	/* Janus's API as browsers reach it, told to the page in the status;
+	 * NULL/"" = none. */
+	const char *viewer_url;
 } HdmirtcPublishConfig;
 
 typedef struct HdmirtcPublisher HdmirtcPublisher;
 
 /* Starts every publication; w must outlive the publisher.  Returns NULL
- * (no error) when there is nothing to publish, or on a bad URL (error). */
+ * (no error) when there is nothing to publish nor a viewer URL, or on a
+ * bad URL (error). */
 HdmirtcPublisher *hdmirtc_publisher_new(HdmirtcWebrtc *w, const HdmirtcPublishConfig *config,
                                         GError **error);
 /* NULL-safe.  Mountpoints stay on their servers: viewers there keep
@@ -37,7 +41,8 @@ HdmirtcPublisher *hdmirtc_publisher_new(HdmirtcWebrtc *w, const HdmirtcPublishCo
 void hdmirtc_publisher_free(HdmirtcPublisher *p);
 
 /* Adds the "publications" array member to an object being built (NULL-safe:
- * an empty array). */
+ * an empty array), and with a viewer URL a "janus_viewer" object (url,
+ * mountpoint) for the page. */
 void hdmirtc_publisher_add_status(HdmirtcPublisher *p, JsonBuilder *b);
 
 G_END_DECLS

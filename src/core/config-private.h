@@ -58,7 +58,7 @@ typedef struct {
 
 /* The sizes are spelled out because the loader sizes arrays with them;
  * static assertions in config.c check them against the tables. */
-#define HDMIRTC_CONFIG_N_OPTIONS 49
+#define HDMIRTC_CONFIG_N_OPTIONS 50
 #define HDMIRTC_CONFIG_N_ALIASES 6
 #define HDMIRTC_CONFIG_N_GROUPS 7
 
@@ -81,6 +81,7 @@ void hdmirtc_config_set_invalid(GError **error, const char *format, ...) G_GNUC_
 gboolean hdmirtc_config_validate_ip(const char *value, GError **error);
 gboolean hdmirtc_config_validate_origin(const char *value, GError **error);
 gboolean hdmirtc_config_validate_http_url(const char *value, GError **error);
+gboolean hdmirtc_config_validate_http_url_or_empty(const char *value, GError **error);
 gboolean hdmirtc_config_validate_stun(const char *value, GError **error);
 gboolean hdmirtc_config_validate_turn(const char *value, GError **error);
 gboolean hdmirtc_config_validate_not_empty(const char *value, GError **error);

@@ -70,6 +70,11 @@ gboolean hdmirtc_config_validate_http_url(const char *value, GError **error)
 	return FALSE;
 }
 
+gboolean hdmirtc_config_validate_http_url_or_empty(const char *value, GError **error)
+{
+	return *value == '\0' || hdmirtc_config_validate_http_url(value, error);
+}
+
 gboolean hdmirtc_config_validate_stun(const char *value, GError **error)
 {
 	g_autofree char *host = NULL;

@@ -211,6 +211,10 @@ const Option hdmirtc_config_options[] = {
 	  .arg = "SECRET", .secret = TRUE,
 	  .help = "Secret of the mountpoint: without it nobody else can read its ports, change or "
 	          "destroy it" },
+	{ "publish", "janus-viewer-url", NULL, "janus-viewer-url", OPT_STRING, F(janus_viewer_url), 0, "",
+	  .validate = hdmirtc_config_validate_http_url_or_empty, .arg = "URL",
+	  .help = "Janus's HTTP API as browsers reach it (https://kvm.example/janus): the page then "
+	          "offers to watch the mountpoint through Janus (janus.html); empty = it does not" },
 
 	{ "log", "level", NULL, "log-level", OPT_ENUM, F(log_level), 0, "message", .values = log_values,
 	  .help = "Most verbose log level shown" },

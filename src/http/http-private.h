@@ -150,8 +150,9 @@ void hdmirtc_http_mjpeg_close_all(HdmirtcHttpServer *self);
 void hdmirtc_http_metrics(HdmirtcHttpServer *self, SoupServerMessage *msg);
 void hdmirtc_http_api_keyframe(HdmirtcHttpServer *self, SoupServerMessage *msg);
 
-/* http-static.c: name is the file name ("index.html").  Returns FALSE
- * (without answering) when the page has no such file. */
+/* http-static.c: name is the file name ("index.html", "vendor/janus.js").
+ * Returns FALSE (without answering) when the page has no such file or the
+ * package that brings it is not installed. */
 gboolean hdmirtc_http_static_serve(HdmirtcHttpServer *self, SoupServerMessage *msg,
                                    const char *name);
 

@@ -10,6 +10,7 @@
 /* The files src/http/meson.build compiles in: the page's routes. */
 static const char *const page_files[] = {
 	"index.html", "player.js", "whep.js", "barcode.js", "audio-clicks.js", "click-worklet.js", "style.css",
+	"janus.html", "janus-view.js", "vendor/janus.js", "vendor/adapter.js",
 };
 
 static gboolean has_control_char(const char *text)

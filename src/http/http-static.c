@@ -1,10 +1,41 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The web page, compiled in from web/ (see web.gresource.xml.in). */
+/* The web page, compiled in from web/ (see web.gresource.xml.in), and the
+ * Janus client janus.html loads, read from Debian's packages as they are
+ * installed (libjs-janus-gateway, libjs-webrtc-adapter; the same paths on
+ * Raspberry Pi OS). */
 #include "http-private.h"
 
 #include "hdmirtc-web.h"
 
+#include <string.h>
+
 #define RESOURCE_PREFIX "/org/hdmirtc/web/"
+/* janus.js is ~130 kB; anything much larger is not that file. */
+#define MAX_VENDOR_BYTES (4 * 1024 * 1024)
+
+static const struct {
+	const char *name;
+	const char *path;
+} vendor_files[] = {
+	{ "vendor/janus.js", "/usr/share/javascript/janus-gateway/janus.js" },
+	{ "vendor/adapter.js", "/usr/share/javascript/webrtc-adapter/adapter.js" },
+};
+
+/* NULL when name is not a vendor file or it is not installed. */
+static GBytes *vendor_file(const char *name)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(vendor_files); i++) {
+		g_autoptr(GMappedFile) map = NULL;
+
+		if (strcmp(name, vendor_files[i].name) != 0)
+			continue;
+		map = g_mapped_file_new(vendor_files[i].path, FALSE, NULL);
+		if (!map || g_mapped_file_get_length(map) > MAX_VENDOR_BYTES)
+			return NULL;
+		return g_mapped_file_get_bytes(map);
+	}
+	return NULL;
+}
 
 static const char *content_type_for(const char *name)
 {
@@ -28,6 +59,8 @@ gboolean hdmirtc_http_static_serve(HdmirtcHttpServer *self, SoupServerMessage *m
 	 * constructor) keeps it from being dropped by the static link. */
 	bytes = g_resource_lookup_data(hdmirtc_web_get_resource(), path,
 	                               G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+	if (!bytes)
+		bytes = vendor_file(name);
 	if (!bytes)
 		return FALSE;
 	soup_server_message_set_status(msg, SOUP_STATUS_OK, NULL);

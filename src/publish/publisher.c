@@ -5,12 +5,16 @@
 
 #include "janus-publication.h"
 
+#include "hdmirtc/json-members.h"
+
 /* A Janus that stops answering is noticed within this many seconds (its
  * check fails), not only when its connection drops. */
 #define REQUEST_TIMEOUT_S 3
 
 struct HdmirtcPublisher {
 	SoupSession *soup;
+	char *viewer_url;               /* NULL = none */
+	guint mountpoint;
 	GPtrArray *publications;        /* HdmirtcJanusPublication*, owned */
 };
 
@@ -32,16 +36,22 @@ HdmirtcPublisher *hdmirtc_publisher_new(HdmirtcWebrtc *w, const HdmirtcPublishCo
 {
 	HdmirtcPublisher *p;
 
-	if (!config->janus_urls || !config->janus_urls[0])
+	gboolean viewer = config->viewer_url && *config->viewer_url;
+
+	if ((!config->janus_urls || !config->janus_urls[0]) && !viewer)
 		return NULL;
-	for (const char *const *u = config->janus_urls; *u; u++) {
+	for (const char *const *u = config->janus_urls; u && *u; u++) {
 		if (!check_url(*u, error))
 			return NULL;
 	}
+	if (viewer && !check_url(config->viewer_url, error))
+		return NULL;
 	p = g_new0(HdmirtcPublisher, 1);
+	p->viewer_url = viewer ? g_strdup(config->viewer_url) : NULL;
+	p->mountpoint = config->mountpoint;
 	p->soup = soup_session_new_with_options("timeout", REQUEST_TIMEOUT_S, "idle-timeout", 0, NULL);
 	p->publications = g_ptr_array_new_with_free_func((GDestroyNotify)hdmirtc_janus_publication_free);
-	for (const char *const *u = config->janus_urls; *u; u++)
+	for (const char *const *u = config->janus_urls; u && *u; u++)
 		g_ptr_array_add(p->publications, hdmirtc_janus_publication_new(w, p->soup, *u, config));
 	return p;
 }
@@ -52,6 +62,7 @@ void hdmirtc_publisher_free(HdmirtcPublisher *p)
 		return;
 	g_ptr_array_unref(p->publications);
 	g_object_unref(p->soup);
+	g_free(p->viewer_url);
 	g_free(p);
 }
 
@@ -62,4 +73,11 @@ void hdmirtc_publisher_add_status(HdmirtcPublisher *p, JsonBuilder *b)
 	for (guint i = 0; p && i < p->publications->len; i++)
 		hdmirtc_janus_publication_add_status(g_ptr_array_index(p->publications, i), b);
 	json_builder_end_array(b);
+	if (!p || !p->viewer_url)
+		return;
+	json_builder_set_member_name(b, "janus_viewer");
+	json_builder_begin_object(b);
+	hdmirtc_json_add_string(b, "url", p->viewer_url);
+	hdmirtc_json_add_int(b, "mountpoint", p->mountpoint);
+	json_builder_end_object(b);
 }

@@ -465,6 +465,7 @@ static gboolean start_publishing(HdmirtcService *s, const HdmirtcConfig *c, GErr
 		.admin_key = c->janus_admin_key,
 		.secret = c->janus_secret,
 		.audio = s->audio != NULL,
+		.viewer_url = c->janus_viewer_url,
 	};
 	g_autoptr(GError) local = NULL;
 

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Topology, canRun, waitUntil } from '../net/netns.mjs';
 import { startJanus, janusMissing, mountpointInfo } from '../net/janus.mjs';
-import { longestGap } from './lib/netns-player.mjs';
+import { longestGap, openPlayerIn } from './lib/netns-player.mjs';
 import {
   openJanusPlayer, waitJanusFrames, janusInbound, janusBarcode, waitBarcodeAdvance, janusFrameTimes,
   closeJanusPlayer,
@@ -214,5 +214,35 @@ test('the service restarted: it takes its mountpoint over and the viewer watchin
       assert.ok(advance.to > advance.from, JSON.stringify(advance));
       const state = await page.evaluate(() => window.__janus.pc.connectionState);
       assert.equal(state, 'connected');
+    });
+  });
+
+test('the service\'s page plays through Janus with janus.js when janus-viewer-url names it',
+  { skip, timeout: 90000 }, async () => {
+    await withJanusTopology(async (topo, players) => {
+      const janus = await startJanus(topo, topo.svc, { adminKey: ADMIN_KEY });
+      const service = await topo.startService([...serviceArgs([janus.url]), '--janus-viewer-url', janus.url]);
+      await waitFeeding(topo, janus.url);
+      assert.deepEqual(topo.status().janus_viewer, { url: janus.url, mountpoint: MOUNTPOINT });
+      // The direct page offers the way through Janus.
+      const { browser, page } = await openPlayerIn(topo, topo.br, service.url);
+      players.push({ browser });
+      await page.waitForFunction(() => !document.getElementById('janus-link').hidden, null, { timeout: 15000 });
+      await page.click('#janus-link');
+      await page.waitForURL(/janus\.html/);
+      try {
+        await page.waitForFunction(() => window.hdmirtcJanus?.counters.length > 30, null, { timeout: 30000, polling: 200 });
+      } catch (e) {
+        throw new Error(`janus.html did not play: ${JSON.stringify(await page.evaluate(() => ({
+          state: window.hdmirtcJanus?.state, error: window.hdmirtcJanus?.error,
+          frames: window.hdmirtcJanus?.framesPresented })))}`);
+      }
+      const view = await page.evaluate(() => ({ ...window.hdmirtcJanus, counters: window.hdmirtcJanus.counters.slice(-5) }));
+      assert.equal(view.url, janus.url);
+      assert.ok(view.counters.at(-1) > view.counters[0], JSON.stringify(view.counters));
+      // Janus, not the service, serves this viewer.
+      assert.equal(topo.status().viewers.filter((v) => v.state === 'streaming').length, 0);
+      await waitUntil(async () => (await mountpointInfo(topo, topo.svc, janus.url, MOUNTPOINT, SECRET)).viewers >= 1,
+        5000, 'Janus counts no viewer');
     });
   });

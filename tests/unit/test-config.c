@@ -493,6 +493,7 @@ static const FlagErrorCase flag_errors[] = {
 	{ { "--cors-origin", "ftp://x" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --cors-origin: ", "origin" } },
 	{ { "--janus", "127.0.0.1:8088/janus" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --janus: ", "not an http:// or https:// URL" } },
 	{ { "--janus", "http://127.0.0.1:8088/janus,ws://x:8188" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --janus: ", "\"ws://x:8188\"" } },
+	{ { "--janus-viewer-url", "janus.example:8088" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --janus-viewer-url: ", "not an http" } },
 	{ { "--janus-mountpoint", "0" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --janus-mountpoint: ", "out of range" } },
 	{ { "--certificate=" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --certificate: ", "must not be empty" } },
 	{ { "--tls-certificate=" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --tls-certificate: ", "must not be empty" } },
@@ -541,7 +542,7 @@ static const char *const all_flags[] = {
 	"--turn-password", "--turn-secret", "--turn-credential-ttl",
 	"--turn-tls-ca", "--turn-tls-verify", "--certificate", "--interfaces", "--ipv6", "--no-ipv6", "--ice-tcp",
 	"--no-ice-tcp", "--public-address",
-	"--janus", "--janus-mountpoint", "--janus-admin-key", "--janus-secret",
+	"--janus", "--janus-mountpoint", "--janus-admin-key", "--janus-secret", "--janus-viewer-url",
 	"--log-level", "--verbose",
 };
 
@@ -558,7 +559,7 @@ static const char *const all_keys[] = {
 	"[webrtc] turn-tls-ca", "[webrtc] turn-tls-verify",
 	"[webrtc] certificate", "[webrtc] interfaces", "[webrtc] ipv6",
 	"[webrtc] ice-tcp", "[webrtc] public-addresses", "[publish] janus", "[publish] janus-mountpoint",
-	"[publish] janus-admin-key", "[publish] janus-secret", "[log] level",
+	"[publish] janus-admin-key", "[publish] janus-secret", "[publish] janus-viewer-url", "[log] level",
 };
 
 static void test_help_lists_every_option(void)

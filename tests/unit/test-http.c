@@ -901,6 +901,34 @@ static void test_static_files(Fixture *f, gconstpointer data)
 	g_assert_cmpstr(header(head, "Content-Type"), ==, "text/html; charset=utf-8");
 	assert_page(f, "/whep.js", "whep.js", "text/javascript; charset=utf-8");
 	assert_page(f, "/barcode.js", "barcode.js", "text/javascript; charset=utf-8");
+	assert_page(f, "/janus.html", "janus.html", "text/html; charset=utf-8");
+	assert_page(f, "/janus-view.js", "janus-view.js", "text/javascript; charset=utf-8");
+}
+
+/* janus.html's client comes from Debian's packages as installed: served
+ * as it is on disk, or 404 without the package. */
+static void test_vendor_files(Fixture *f, gconstpointer data)
+{
+	static const char *const files[][2] = {
+		{ "/vendor/janus.js", "/usr/share/javascript/janus-gateway/janus.js" },
+		{ "/vendor/adapter.js", "/usr/share/javascript/webrtc-adapter/adapter.js" },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
+		g_autoptr(Reply) r = request(f, "GET", files[i][0], NULL, NULL, 0, NULL);
+		g_autofree char *want = NULL;
+		gsize want_len = 0, got_len = 0;
+
+		if (!g_file_get_contents(files[i][1], &want, &want_len, NULL)) {
+			g_test_message("%s is not installed", files[i][1]);
+			g_assert_cmpuint(r->status, ==, 404);
+			continue;
+		}
+		g_assert_cmpuint(r->status, ==, 200);
+		g_assert_cmpstr(header(r, "Content-Type"), ==, "text/javascript; charset=utf-8");
+		g_bytes_get_data(r->body, &got_len);
+		g_assert_cmpmem(r->text, got_len, want, want_len);
+	}
 }
 
 static void test_not_found_and_bad_method(Fixture *f, gconstpointer data)
@@ -1268,6 +1296,7 @@ int main(int argc, char **argv)
 	ADD("/http/api/status-json", test_status_json, NULL);
 	ADD("/http/api/keyframe-error", test_keyframe_error, NULL);
 	ADD("/http/static-files", test_static_files, NULL);
+	ADD("/http/vendor-files", test_vendor_files, NULL);
 	ADD("/http/not-found-and-bad-method", test_not_found_and_bad_method, NULL);
 	ADD("/http/token", test_token, TOKEN);
 	ADD("/http/metrics/route", test_metrics_route, TOKEN);
