@@ -181,7 +181,12 @@ export async function measureJanus({ whepLoad, width = 1280, height = 720, fps =
     } finally {
       await stopService(service);
     }
-    const med = (list) => round(summarize(list.filter(Number.isFinite)).median);
+    // The true median (the mean of the middle two of an even count):
+    // stats.mjs's takes the upper one, which with two rounds is the max.
+    const med = (list) => {
+      const v = list.filter(Number.isFinite).sort((a, b) => a - b);
+      return v.length ? round((v[(v.length - 1) >> 1] + v[v.length >> 1]) / 2) : null;
+    };
     const directMedian = med(direct.map((s) => s.median)), viaMedian = med(via.map((s) => s.median));
     const directCpu = med(cpu.map((r) => r.direct.service_pct)), viaCpu = med(cpu.map((r) => r.janus.service_pct));
     return {
