@@ -31,11 +31,10 @@ typedef struct {
 
 typedef struct HdmirtcPublisher HdmirtcPublisher;
 
-/* Starts every publication; w must outlive the publisher.  Returns NULL
- * (no error) when there is nothing to publish nor a viewer URL, or on a
- * bad URL (error). */
-HdmirtcPublisher *hdmirtc_publisher_new(HdmirtcWebrtc *w, const HdmirtcPublishConfig *config,
-                                        GError **error);
+/* Starts every publication; w must outlive the publisher.  The URLs are
+ * the configuration's, already checked there (config-validate.c).
+ * Returns NULL when there is nothing to publish nor a viewer URL. */
+HdmirtcPublisher *hdmirtc_publisher_new(HdmirtcWebrtc *w, const HdmirtcPublishConfig *config);
 /* NULL-safe.  Mountpoints stay on their servers: viewers there keep
  * their session and play again when the service is back. */
 void hdmirtc_publisher_free(HdmirtcPublisher *p);

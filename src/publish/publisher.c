@@ -18,33 +18,12 @@ struct HdmirtcPublisher {
 	GPtrArray *publications;        /* HdmirtcJanusPublication*, owned */
 };
 
-static gboolean check_url(const char *url, GError **error)
+HdmirtcPublisher *hdmirtc_publisher_new(HdmirtcWebrtc *w, const HdmirtcPublishConfig *config)
 {
-	g_autoptr(GUri) uri = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
-	const char *scheme = uri ? g_uri_get_scheme(uri) : NULL;
-
-	if (!uri || !g_uri_get_host(uri) || (g_strcmp0(scheme, "http") != 0 && g_strcmp0(scheme, "https") != 0)) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-			    "janus: \"%s\" is not an http:// or https:// URL", url);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-HdmirtcPublisher *hdmirtc_publisher_new(HdmirtcWebrtc *w, const HdmirtcPublishConfig *config,
-                                        GError **error)
-{
+	gboolean viewer = config->viewer_url && *config->viewer_url;
 	HdmirtcPublisher *p;
 
-	gboolean viewer = config->viewer_url && *config->viewer_url;
-
 	if ((!config->janus_urls || !config->janus_urls[0]) && !viewer)
-		return NULL;
-	for (const char *const *u = config->janus_urls; u && *u; u++) {
-		if (!check_url(*u, error))
-			return NULL;
-	}
-	if (viewer && !check_url(config->viewer_url, error))
 		return NULL;
 	p = g_new0(HdmirtcPublisher, 1);
 	p->viewer_url = viewer ? g_strdup(config->viewer_url) : NULL;

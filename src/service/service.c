@@ -457,7 +457,7 @@ static gboolean start_http(HdmirtcService *s, const HdmirtcConfig *c, GError **e
 	return TRUE;
 }
 
-static gboolean start_publishing(HdmirtcService *s, const HdmirtcConfig *c, GError **error)
+static void start_publishing(HdmirtcService *s, const HdmirtcConfig *c)
 {
 	HdmirtcPublishConfig pc = {
 		.janus_urls = (const char *const *)c->janus_urls,
@@ -467,14 +467,8 @@ static gboolean start_publishing(HdmirtcService *s, const HdmirtcConfig *c, GErr
 		.audio = s->audio != NULL,
 		.viewer_url = c->janus_viewer_url,
 	};
-	g_autoptr(GError) local = NULL;
 
-	s->publisher = hdmirtc_publisher_new(s->webrtc, &pc, &local);
-	if (local) {
-		g_propagate_error(error, g_steal_pointer(&local));
-		return FALSE;
-	}
-	return TRUE;
+	s->publisher = hdmirtc_publisher_new(s->webrtc, &pc);
 }
 
 HdmirtcService *hdmirtc_service_new(const HdmirtcConfig *config, GError **error)
@@ -489,10 +483,11 @@ HdmirtcService *hdmirtc_service_new(const HdmirtcConfig *config, GError **error)
 	s->edid_store = g_strdup(config->edid_store);
 	s->edid_configured = g_strdup(config->edid);
 	if (!start_webrtc(s, config, error) || !start_media(s, config, error) ||
-	    !start_audio(s, config, error) || !start_publishing(s, config, error)) {
+	    !start_audio(s, config, error)) {
 		hdmirtc_service_free(s);
 		return NULL;
 	}
+	start_publishing(s, config);
 	hdmirtc_service_start_network(s, config);
 	if (!start_http(s, config, error)) {
 		hdmirtc_service_free(s);
