@@ -47,6 +47,7 @@ struct HdmirtcWebrtc {
 	gint64 keyframe_min_interval_us;
 	gint64 last_keyframe_request_us;
 	guint pending_keyframe_source;  /* a request held back by the rate limit */
+	gboolean keyframe_in_flight;    /* asked for, no IDR seen since */
 	guint64 keyframe_requests;
 	guint64 keyframe_requests_sent;
 	guint64 packetize_errors;
@@ -55,7 +56,8 @@ struct HdmirtcWebrtc {
 
 
 /* viewer-hub.c: what a peer tells the hub. */
-void hdmirtc_hub_on_peer_request_keyframe(HdmirtcPeer *peer, const char *reason, gpointer user_data);
+void hdmirtc_hub_on_peer_request_keyframe(HdmirtcPeer *peer, const char *reason, gboolean joining,
+                                          gpointer user_data);
 void hdmirtc_hub_on_peer_closed(HdmirtcPeer *peer, const char *reason, gpointer user_data);
 void hdmirtc_hub_on_peer_streaming(HdmirtcPeer *peer, gpointer user_data);
 /* Recounts the viewers streaming with sound; tells the service on a change. */

@@ -10,7 +10,7 @@
 
 static void request_keyframe(HdmirtcPeer *peer, const char *reason)
 {
-	peer->callbacks.request_keyframe(peer, reason, peer->user_data);
+	peer->callbacks.request_keyframe(peer, reason, FALSE, peer->user_data);
 }
 
 /* ---- RTCP in ------------------------------------------------------------ */
@@ -169,7 +169,7 @@ void hdmirtc_peer_start_media(HdmirtcPeer *peer)
 	g_source_set_callback(timer, on_sr_timer, peer, NULL);
 	peer->sr_timer = g_source_attach(timer, peer->ctx);
 	g_source_unref(timer);
-	request_keyframe(peer, "new viewer");
+	peer->callbacks.request_keyframe(peer, "new viewer", TRUE, peer->user_data);
 }
 
 void hdmirtc_peer_stop_media(HdmirtcPeer *peer)

@@ -160,7 +160,7 @@ void hdmirtc_peer_end_frame(HdmirtcPeer *peer)
 	if (!reason)
 		return;
 	peer->keyframe_request = NULL;
-	peer->callbacks.request_keyframe(peer, reason, peer->user_data);
+	peer->callbacks.request_keyframe(peer, reason, FALSE, peer->user_data);
 }
 
 gint64 hdmirtc_peer_send_frame(HdmirtcPeer *peer, HdmirtcRtpPacketList *list,

@@ -130,7 +130,7 @@ static void on_ice_restarted(HdmirtcIceTransport *ice, gpointer user_data)
 	g_message("viewer %s: ICE restart connected %s", peer->id, pair ? pair : "");
 	/* Whatever was sent while the old path was dead is lost. */
 	if (peer->state == HDMIRTC_PEER_STATE_STREAMING)
-		peer->callbacks.request_keyframe(peer, "ICE restart", peer->user_data);
+		peer->callbacks.request_keyframe(peer, "ICE restart", FALSE, peer->user_data);
 }
 
 static void on_ice_gathering_done(HdmirtcIceTransport *ice, gpointer user_data)

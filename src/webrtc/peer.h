@@ -22,8 +22,10 @@ typedef enum {
 } HdmirtcPeerState;
 
 typedef struct {
-	/* The peer needs an IDR (joined, PLI, FIR, lost a frame). */
-	void (*request_keyframe)(HdmirtcPeer *peer, const char *reason, gpointer user_data);
+	/* The peer needs an IDR (joined, PLI, FIR, lost a frame); joining:
+	 * it has had no picture yet, so only an IDR starts it. */
+	void (*request_keyframe)(HdmirtcPeer *peer, const char *reason, gboolean joining,
+	                         gpointer user_data);
 	/* Local ICE candidates are all known: time to answer. */
 	void (*gathering_done)(HdmirtcPeer *peer, gpointer user_data);
 	/* Media flows now (DTLS done); NULL = not wanted. */

@@ -92,7 +92,7 @@ static void on_rtcp_event(const HdmirtcRtcpEvent *ev, gpointer user_data)
 	if (ev->type == HDMIRTC_RTCP_EVENT_PLI || ev->type == HDMIRTC_RTCP_EVENT_FIR) {
 		feed->keyframe_requests++;
 		feed->request_keyframe(ev->type == HDMIRTC_RTCP_EVENT_PLI ? "PLI from the SFU" : "FIR from the SFU",
-				       feed->user_data);
+				       FALSE, feed->user_data);
 	}
 }
 
@@ -229,7 +229,7 @@ HdmirtcWebrtcFeed *hdmirtc_rtp_feed_new(GMainContext *ctx, const HdmirtcWebrtcFe
 		hdmirtc_rtp_feed_free(feed);
 		return NULL;
 	}
-	feed->request_keyframe("new feed", feed->user_data);
+	feed->request_keyframe("new feed", TRUE, feed->user_data);
 	return feed;
 }
 
@@ -331,7 +331,7 @@ gint64 hdmirtc_rtp_feed_send_frame(HdmirtcWebrtcFeed *feed, HdmirtcRtpPacketList
 				feed->send_errors++;
 			feed->waiting_keyframe = TRUE;
 			feed->request_keyframe(err == -EAGAIN ? "feed send buffer full" : "feed send error",
-					       feed->user_data);
+					       FALSE, feed->user_data);
 			return first_send_us;
 		}
 	}

@@ -15,9 +15,9 @@
 
 G_BEGIN_DECLS
 
-/* The feed needs an IDR: it just started, the SFU asked (PLI, FIR), or a
- * frame could not be sent whole. */
-typedef void (*HdmirtcRtpFeedKeyframeFunc)(const char *reason, gpointer user_data);
+/* The feed needs an IDR: it just started (joining), the SFU asked (PLI,
+ * FIR), or a frame could not be sent whole. */
+typedef void (*HdmirtcRtpFeedKeyframeFunc)(const char *reason, gboolean joining, gpointer user_data);
 
 HdmirtcWebrtcFeed *hdmirtc_rtp_feed_new(GMainContext *ctx, const HdmirtcWebrtcFeedTarget *target,
                                         HdmirtcRtpFeedKeyframeFunc request_keyframe,

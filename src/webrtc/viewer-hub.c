@@ -7,12 +7,25 @@
 
 G_DEFINE_QUARK(hdmirtc-webrtc-error-quark, hdmirtc_webrtc_error)
 
+static void remove_source(GMainContext *ctx, guint id)
+{
+	GSource *source = id ? g_main_context_find_source_by_id(ctx, id) : NULL;
+
+	if (source)
+		g_source_destroy(source);
+}
+
 /* ---- Keyframes ---------------------------------------------------------- */
+
+/* An IDR asked for and not seen after this was lost (an encoder reset, a
+ * dropped frame): the next join asks again. */
+#define KEYFRAME_IN_FLIGHT_MAX_US (G_USEC_PER_SEC / 2)
 
 static void send_keyframe_request(HdmirtcWebrtc *w)
 {
 	w->last_keyframe_request_us = g_get_monotonic_time();
 	w->keyframe_requests_sent++;
+	w->keyframe_in_flight = TRUE;
 	w->request_keyframe(w->user_data);
 }
 
@@ -25,12 +38,21 @@ static gboolean on_pending_keyframe(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-static void hub_request_keyframe(HdmirtcWebrtc *w)
+/* A joining viewer (or feed) shows nothing until an IDR, so its request
+ * skips the rate limit, which is there for PLIs of lossy viewers; joins
+ * are as few as WHEP POSTs.  Joins that arrive while an IDR is asked for
+ * and not out yet take that one: a wave of viewers costs one IDR. */
+static void hub_request_keyframe(HdmirtcWebrtc *w, gboolean joining)
 {
-	gint64 wait_us = w->last_keyframe_request_us + w->keyframe_min_interval_us - g_get_monotonic_time();
+	gint64 now = g_get_monotonic_time();
+	gint64 wait_us = w->last_keyframe_request_us + w->keyframe_min_interval_us - now;
 
 	w->keyframe_requests++;
-	if (w->last_keyframe_request_us == 0 || wait_us <= 0) {
+	if (joining && w->keyframe_in_flight && now - w->last_keyframe_request_us < KEYFRAME_IN_FLIGHT_MAX_US)
+		return;
+	if (joining || w->last_keyframe_request_us == 0 || wait_us <= 0) {
+		remove_source(w->ctx, w->pending_keyframe_source);
+		w->pending_keyframe_source = 0;
 		send_keyframe_request(w);
 		return;
 	}
@@ -42,16 +64,17 @@ static void hub_request_keyframe(HdmirtcWebrtc *w)
 	g_source_unref(timer);
 }
 
-void hdmirtc_hub_on_peer_request_keyframe(HdmirtcPeer *peer, const char *reason, gpointer user_data)
+void hdmirtc_hub_on_peer_request_keyframe(HdmirtcPeer *peer, const char *reason, gboolean joining,
+                                          gpointer user_data)
 {
 	g_debug("viewer %s asks for a keyframe: %s", hdmirtc_peer_get_id(peer), reason);
-	hub_request_keyframe(user_data);
+	hub_request_keyframe(user_data, joining);
 }
 
-static void on_feed_request_keyframe(const char *reason, gpointer user_data)
+static void on_feed_request_keyframe(const char *reason, gboolean joining, gpointer user_data)
 {
 	g_debug("a feed asks for a keyframe: %s", reason);
-	hub_request_keyframe(user_data);
+	hub_request_keyframe(user_data, joining);
 }
 
 /* ---- Viewers ------------------------------------------------------------ */
@@ -253,6 +276,8 @@ void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au)
 	GHashTableIter it;
 	gpointer value;
 
+	if (au->keyframe)
+		w->keyframe_in_flight = FALSE;
 	if (g_hash_table_size(w->peers) == 0 && w->feeds->len == 0)
 		return;
 	HdmirtcRtpPacketList *list = hdmirtc_h264_packetizer_packetize(
@@ -389,14 +414,6 @@ HdmirtcWebrtc *hdmirtc_webrtc_new(GMainContext *ctx, const HdmirtcWebrtcConfig *
 		return NULL;
 	}
 	return w;
-}
-
-static void remove_source(GMainContext *ctx, guint id)
-{
-	GSource *source = id ? g_main_context_find_source_by_id(ctx, id) : NULL;
-
-	if (source)
-		g_source_destroy(source);
 }
 
 void hdmirtc_webrtc_free(HdmirtcWebrtc *w)

@@ -69,11 +69,11 @@ static gboolean port_empty(Port *p)
 	return recv(p->fd, b, sizeof(b), MSG_DONTWAIT) < 0 && errno == EAGAIN;
 }
 
-static void on_keyframe(const char *reason, gpointer user_data)
+static void on_keyframe(const char *reason, gboolean joining, gpointer user_data)
 {
 	Fixture *f = user_data;
 
-	g_ptr_array_add(f->keyframe_reasons, g_strdup(reason));
+	g_ptr_array_add(f->keyframe_reasons, g_strconcat(reason, joining ? " (joining)" : "", NULL));
 }
 
 static void fixture_setup(Fixture *f, gconstpointer data)
@@ -204,7 +204,7 @@ static void test_frames(Fixture *f, gconstpointer data)
 	gint last_seq = -1;
 
 	g_assert_cmpuint(f->keyframe_reasons->len, ==, 1);
-	g_assert_cmpstr(g_ptr_array_index(f->keyframe_reasons, 0), ==, "new feed");
+	g_assert_cmpstr(g_ptr_array_index(f->keyframe_reasons, 0), ==, "new feed (joining)");
 	/* Before the first keyframe nothing is sent. */
 	g_assert_cmpuint(send_frame(f, FALSE, 3000, t0, &first_send), >, 1);
 	g_assert_cmpint(first_send, ==, 0);
