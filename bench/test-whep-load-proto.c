@@ -60,7 +60,7 @@ static char *answer_to(gboolean audio, guint32 audio_ssrc)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HdmirtcSdpOffer) parsed = hdmirtc_sdp_offer_parse(offer, strlen(offer), &error);
 	const char *const answer_candidates[] = { "candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host", NULL };
-	HdmirtcSdpAnswerParams p = {
+	HdmirtcSdpLocalParams p = {
 		.session_id = 7, .session_version = 2, .ice_ufrag = "hdmi", .ice_pwd = "0123456789abcdefghijklmn",
 		.fingerprint = op.fingerprint, .candidates = answer_candidates, .gathering_complete = TRUE,
 		.ssrc = VIDEO_SSRC, .cname = "cname", .stream_id = "hdmirtc", .track_id = "video0",

@@ -200,6 +200,7 @@ typedef struct {
 gboolean hdmirtc_sdp_offer_choose_opus(const HdmirtcSdpOffer *offer, const HdmirtcSdpVideoChoice *video,
                                        HdmirtcSdpAudioChoice *choice, const char **why_not);
 
+/* What the service says of itself in an answer (WHEP) or an offer (WHIP). */
 typedef struct {
 	guint64 session_id;             /* o= line; at most 2^63-1 (RFC 3264) */
 	guint64 session_version;
@@ -221,9 +222,9 @@ typedef struct {
 	 * FALSE: answer neither (REMB only). */
 	gboolean transport_cc;
 	/* To a=setup:actpass answer passive (we are the DTLS server) instead
-	 * of active. */
+	 * of active (answers only). */
 	gboolean prefer_dtls_server;
-} HdmirtcSdpAnswerParams;
+} HdmirtcSdpLocalParams;
 
 /* Whether hdmirtc is the DTLS server for an offer's a=setup: active makes
  * it one, passive never, actpass as preferred.  The answer's a=setup and
@@ -238,7 +239,7 @@ gboolean hdmirtc_sdp_dtls_is_server(HdmirtcSdpSetup offered, gboolean prefer_ser
  * offer's group; only the first of them there (the answerer-tagged one, see
  * _tagged_mid) carries the candidates.  Returns a new string (g_free) or
  * NULL. */
-char *hdmirtc_sdp_answer_build(const HdmirtcSdpOffer *offer, const HdmirtcSdpAnswerParams *params,
+char *hdmirtc_sdp_answer_build(const HdmirtcSdpOffer *offer, const HdmirtcSdpLocalParams *params,
                                GError **error);
 
 /* The mid of the accepted section that carries the answer's candidates,
@@ -249,6 +250,33 @@ char *hdmirtc_sdp_answer_build(const HdmirtcSdpOffer *offer, const HdmirtcSdpAns
  * when that section has no mid. */
 const char *hdmirtc_sdp_answer_tagged_mid(const HdmirtcSdpOffer *offer, const HdmirtcSdpVideoChoice *video,
                                           const HdmirtcSdpAudioChoice *audio);
+
+/* ---- The service as offerer (WHIP, RFC 9725 4.2) ---- */
+
+/* What the offer always says: BUNDLE of video (mid "0", H.264
+ * constrained baseline, packetization-mode 1, payload type 96, NACK, PLI,
+ * FIR) and, with an audio_ssrc, audio (mid "1", opus/48000/2 payload type
+ * 111), both sendonly with rtcp-mux, the mid and abs-capture-time
+ * extensions (ids 1 and 2), a=setup:actpass. */
+#define HDMIRTC_SDP_OFFER_VIDEO_PT 96
+#define HDMIRTC_SDP_OFFER_AUDIO_PT 111
+
+/* Builds that offer (CRLF line ends) with the candidates in the first
+ * section.  transport_cc and prefer_dtls_server are not used.  Returns a
+ * new string, or NULL with PARAMS for bad params. */
+char *hdmirtc_sdp_offer_build(const HdmirtcSdpLocalParams *params, GError **error);
+
+/* Reads the answer to that offer (parsed with hdmirtc_sdp_offer_parse):
+ * its video section must accept payload type 96 (recvonly or sendrecv,
+ * ICE credentials, sha-256 fingerprint, a=setup active or passive,
+ * rtcp-mux); *video gets it, with the feedback the answer lists for it and
+ * the extension ids it kept.  *audio gets the audio section when the
+ * answer accepts payload type 111 there, bundled with the video (returns
+ * has_audio FALSE otherwise; with why_not saying why).  INVALID, NO_VIDEO
+ * or NO_CODEC errors otherwise. */
+gboolean hdmirtc_sdp_answer_read(const HdmirtcSdpOffer *answer, HdmirtcSdpVideoChoice *video,
+                                 HdmirtcSdpAudioChoice *audio, gboolean *has_audio,
+                                 const char **why_not, GError **error);
 
 /* What the answer fragment of an ICE restart carries. */
 typedef struct {

@@ -180,6 +180,41 @@ void hdmirtc_webrtc_remove_feed(HdmirtcWebrtc *w, HdmirtcWebrtcFeed *feed);
  * ...) to an object being built. */
 void hdmirtc_webrtc_feed_add_status(HdmirtcWebrtcFeed *feed, JsonBuilder *b);
 
+/* ---- Outbound sessions ---------------------------------------------------
+ * A WebRTC session the service offers (WHIP, RFC 9725: src/publish): the
+ * stream to an ingest server as to a viewer (the same packetized frames,
+ * NACK, PLI/FIR, sender reports, Opus when the answer takes it), with the
+ * service offering, controlling ICE and taking its DTLS role from the
+ * answer.  Created and freed where the hub runs. */
+typedef struct HdmirtcWebrtcOutbound HdmirtcWebrtcOutbound;
+
+typedef struct {
+	/* The offer, once the candidates are gathered (or the wait for
+	 * STUN/TURN is over): POST it. */
+	void (*offer_ready)(HdmirtcWebrtcOutbound *o, const char *offer, gpointer user_data);
+	/* DTLS done: media flows.  NULL = not wanted. */
+	void (*streaming)(HdmirtcWebrtcOutbound *o, gpointer user_data);
+	/* Over: ICE or DTLS failed, or the server went silent for
+	 * consent_timeout_ms.  Remove it, but not inside this call. */
+	void (*closed)(HdmirtcWebrtcOutbound *o, const char *reason, gpointer user_data);
+} HdmirtcWebrtcOutboundCallbacks;
+
+/* Starts gathering for a new session; offer_ready follows.  A server that
+ * sends no RTCP for consent_timeout_ms while streaming is taken as gone. */
+HdmirtcWebrtcOutbound *hdmirtc_webrtc_add_outbound(HdmirtcWebrtc *w, guint consent_timeout_ms,
+                                                   const HdmirtcWebrtcOutboundCallbacks *callbacks,
+                                                   gpointer user_data, GError **error);
+/* The server's answer to the offer; HDMIRTC_SDP_ERROR when it cannot be
+ * used (then remove the session). */
+gboolean hdmirtc_webrtc_outbound_set_answer(HdmirtcWebrtcOutbound *o, const char *answer, gsize len,
+                                            GError **error);
+/* NULL-safe. */
+void hdmirtc_webrtc_remove_outbound(HdmirtcWebrtc *w, HdmirtcWebrtcOutbound *o);
+/* Adds the session's status object (state, ice_pair, packets_sent,
+ * nack_seqs, pli, rtt_us, audio, ... as a viewer's) to the member or array
+ * being built. */
+void hdmirtc_webrtc_outbound_add_status(HdmirtcWebrtcOutbound *o, JsonBuilder *b);
+
 /* Adds "viewers" (array) and "keyframe_requests" members to an object
  * being built. */
 void hdmirtc_webrtc_add_status(HdmirtcWebrtc *w, JsonBuilder *b);

@@ -65,7 +65,7 @@ static const HdmirtcSdpPayload *pick_payload(const HdmirtcSdpMedia *m)
 }
 
 /* Why a section's transport cannot carry the session, or NULL. */
-static const char *transport_problem(const HdmirtcSdpMedia *m)
+const char *hdmirtc_sdp_transport_problem(const HdmirtcSdpMedia *m)
 {
 	if (!m->ice_ufrag || !m->ice_pwd)
 		return "no a=ice-ufrag and a=ice-pwd";
@@ -82,7 +82,7 @@ static const char *transport_problem(const HdmirtcSdpMedia *m)
 
 static gboolean check_transport(const HdmirtcSdpMedia *m, GError **error)
 {
-	const char *why = transport_problem(m);
+	const char *why = hdmirtc_sdp_transport_problem(m);
 
 	if (why)
 		g_set_error(error, HDMIRTC_SDP_ERROR, HDMIRTC_SDP_ERROR_INVALID, "line %u: video m= section: %s",
@@ -112,8 +112,8 @@ static const char *unusable_reason(const HdmirtcSdpMedia *m)
 
 /* The offered ids (0: not offered) and directions of the extensions in
  * wanted (EXT_BIT mask) that hdmirtc can send on section m. */
-static void fill_extensions(const HdmirtcSdpMedia *m, guint wanted, guint ids[HDMIRTC_SDP_EXT_COUNT],
-                            HdmirtcSdpDirection dirs[HDMIRTC_SDP_EXT_COUNT])
+void hdmirtc_sdp_fill_extensions(const HdmirtcSdpMedia *m, guint wanted, guint ids[HDMIRTC_SDP_EXT_COUNT],
+                                 HdmirtcSdpDirection dirs[HDMIRTC_SDP_EXT_COUNT])
 {
 	for (guint i = 0; i < m->extmaps->len; i++) {
 		const HdmirtcSdpExtmap *e = &g_array_index(m->extmaps, HdmirtcSdpExtmap, i);
@@ -233,14 +233,13 @@ gboolean hdmirtc_sdp_offer_choose_h264(const HdmirtcSdpOffer *offer, HdmirtcSdpV
 		choice->payload_type = pl->pt;
 		memcpy(choice->profile_level_id, pl->profile_level_id, sizeof(choice->profile_level_id));
 		choice->feedback = pl->feedback;
-		fill_extensions(m, VIDEO_EXTS, choice->ext_id, choice->ext_direction);
+		hdmirtc_sdp_fill_extensions(m, VIDEO_EXTS, choice->ext_id, choice->ext_direction);
 		return TRUE;
 	}
 	return fail_choice(any_video, last, reason, all_port0, error);
 }
 
-/* The mids of the a=group:BUNDLE that holds mid, or NULL. */
-static const char *const *bundle_group_of(const HdmirtcSdpOffer *offer, const char *mid)
+const char *const *hdmirtc_sdp_bundle_group_of(const HdmirtcSdpOffer *offer, const char *mid)
 {
 	for (guint g = 0; mid && g < offer->bundle_groups->len; g++) {
 		const char *const *mids = offer->bundle_groups->pdata[g];
@@ -271,7 +270,7 @@ static const HdmirtcSdpPayload *find_opus(const HdmirtcSdpMedia *m)
 static const char *audio_problem(const HdmirtcSdpOffer *offer, const HdmirtcSdpMedia *video,
                                  const HdmirtcSdpMedia *m, const HdmirtcSdpPayload **opus, guint *stage)
 {
-	const char *const *group = bundle_group_of(offer, video->mid);
+	const char *const *group = hdmirtc_sdp_bundle_group_of(offer, video->mid);
 	const char *why;
 
 	*stage = 0;
@@ -282,7 +281,7 @@ static const char *audio_problem(const HdmirtcSdpOffer *offer, const HdmirtcSdpM
 	if (!group || !m->mid || !g_strv_contains(group, m->mid))
 		return "audio is not bundled with video";
 	*stage = 2;
-	if ((why = transport_problem(m)))
+	if ((why = hdmirtc_sdp_transport_problem(m)))
 		return why;
 	*stage = 3;
 	*opus = find_opus(m);
@@ -310,7 +309,7 @@ gboolean hdmirtc_sdp_offer_choose_opus(const HdmirtcSdpOffer *offer, const Hdmir
 			choice->media_index = i;
 			choice->media = m;
 			choice->payload_type = opus->pt;
-			fill_extensions(m, AUDIO_EXTS, choice->ext_id, choice->ext_direction);
+			hdmirtc_sdp_fill_extensions(m, AUDIO_EXTS, choice->ext_id, choice->ext_direction);
 			reason = NULL;
 			break;
 		}
@@ -336,14 +335,14 @@ static gboolean printable_no_space(const char *s, gsize min, gsize max)
 	return n >= min && n <= max;
 }
 
-static const char *candidate_value(const char *c)
+const char *hdmirtc_sdp_candidate_value(const char *c)
 {
 	return g_str_has_prefix(c, "a=") ? c + 2 : c;
 }
 
 static gboolean candidate_param_valid(const char *c)
 {
-	const char *v = candidate_value(c);
+	const char *v = hdmirtc_sdp_candidate_value(c);
 
 	if (!g_str_has_prefix(v, "candidate:") || strlen(v) > HDMIRTC_SDP_MAX_LINE)
 		return FALSE;
@@ -355,7 +354,7 @@ static gboolean candidate_param_valid(const char *c)
 
 /* Both tracks are in one RTP session (BUNDLE): each needs its own SSRC,
  * and its own msid track in the shared stream. */
-static const char *audio_params_problem(const HdmirtcSdpAnswerParams *p)
+static const char *audio_params_problem(const HdmirtcSdpLocalParams *p)
 {
 	if (p->audio_ssrc == p->ssrc)
 		return "audio_ssrc must differ from ssrc";
@@ -366,7 +365,7 @@ static const char *audio_params_problem(const HdmirtcSdpAnswerParams *p)
 	return NULL;
 }
 
-static const char *params_problem(const HdmirtcSdpAnswerParams *p)
+const char *hdmirtc_sdp_local_params_problem(const HdmirtcSdpLocalParams *p)
 {
 	char alg[16];
 	guint8 fp[SDP_FINGERPRINT_MAX_BYTES];
@@ -405,7 +404,7 @@ static void append_rejected(GString *s, const HdmirtcSdpMedia *m)
 
 /* What every accepted section of one answer shares. */
 typedef struct {
-	const HdmirtcSdpAnswerParams *p;
+	const HdmirtcSdpLocalParams *p;
 	const char *setup;                      /* "active" or "passive", for the one DTLS session */
 	const HdmirtcSdpMedia *tagged;          /* the section that carries the candidates */
 } AnswerCommon;
@@ -466,7 +465,7 @@ gboolean hdmirtc_sdp_dtls_is_server(HdmirtcSdpSetup offered, gboolean prefer_ser
 static void append_head(GString *s, const AcceptedSection *a, const AnswerCommon *c)
 {
 	const HdmirtcSdpMedia *m = a->media;
-	const HdmirtcSdpAnswerParams *p = c->p;
+	const HdmirtcSdpLocalParams *p = c->p;
 
 	g_string_append_printf(s, "m=%s 9 %s %u\r\nc=IN IP4 0.0.0.0\r\n", m->media, m->proto, a->payload_type);
 	g_string_append_printf(s, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=ice-options:trickle\r\n",
@@ -486,14 +485,14 @@ static void append_head(GString *s, const AcceptedSection *a, const AnswerCommon
  * section (RFC 8843 7.3.1, RFC 8829 5.3.1): the others share its transport. */
 static void append_tail(GString *s, const AcceptedSection *a, const AnswerCommon *c)
 {
-	const HdmirtcSdpAnswerParams *p = c->p;
+	const HdmirtcSdpLocalParams *p = c->p;
 
 	g_string_append_printf(s, "a=ssrc:%u cname:%s\r\na=ssrc:%u msid:%s %s\r\n",
 	                       a->ssrc, p->cname, a->ssrc, p->stream_id, a->track_id);
 	if (a->media != c->tagged)
 		return;
 	for (guint i = 0; p->candidates && p->candidates[i]; i++)
-		g_string_append_printf(s, "a=%s\r\n", candidate_value(p->candidates[i]));
+		g_string_append_printf(s, "a=%s\r\n", hdmirtc_sdp_candidate_value(p->candidates[i]));
 	if (p->gathering_complete)
 		g_string_append(s, "a=end-of-candidates\r\n");
 }
@@ -530,7 +529,7 @@ static void append_audio(GString *s, const HdmirtcSdpAudioChoice *au, const Answ
 static guint bundle_order(const HdmirtcSdpOffer *offer, const HdmirtcSdpVideoChoice *v,
                           const HdmirtcSdpAudioChoice *a, const HdmirtcSdpMedia *out[2])
 {
-	const char *const *group = bundle_group_of(offer, v->media->mid);
+	const char *const *group = hdmirtc_sdp_bundle_group_of(offer, v->media->mid);
 	guint n = 0;
 
 	out[0] = v->media;
@@ -564,7 +563,7 @@ static void append_bundle(GString *s, const HdmirtcSdpOffer *offer, const Hdmirt
 	const HdmirtcSdpMedia *order[2];
 	guint n = bundle_order(offer, v, a, order);
 
-	if (!bundle_group_of(offer, v->media->mid))
+	if (!hdmirtc_sdp_bundle_group_of(offer, v->media->mid))
 		return;
 	g_string_append(s, "a=group:BUNDLE");
 	for (guint i = 0; i < n; i++)
@@ -572,16 +571,16 @@ static void append_bundle(GString *s, const HdmirtcSdpOffer *offer, const Hdmirt
 	g_string_append(s, "\r\n");
 }
 
-static gboolean params_valid(const HdmirtcSdpAnswerParams *params, GError **error)
+static gboolean params_valid(const HdmirtcSdpLocalParams *params, GError **error)
 {
-	const char *problem = params_problem(params);
+	const char *problem = hdmirtc_sdp_local_params_problem(params);
 
 	if (problem)
 		g_set_error(error, HDMIRTC_SDP_ERROR, HDMIRTC_SDP_ERROR_PARAMS, "answer parameters: %s", problem);
 	return problem == NULL;
 }
 
-char *hdmirtc_sdp_answer_build(const HdmirtcSdpOffer *offer, const HdmirtcSdpAnswerParams *params,
+char *hdmirtc_sdp_answer_build(const HdmirtcSdpOffer *offer, const HdmirtcSdpLocalParams *params,
                                GError **error)
 {
 	HdmirtcSdpVideoChoice video;
@@ -646,7 +645,7 @@ char *hdmirtc_sdp_restart_fragment_build(const HdmirtcSdpRestartParams *p, GErro
 	if (p->mid)
 		g_string_append_printf(s, "a=mid:%s\r\n", p->mid);
 	for (guint i = 0; p->candidates && p->candidates[i]; i++)
-		g_string_append_printf(s, "a=%s\r\n", candidate_value(p->candidates[i]));
+		g_string_append_printf(s, "a=%s\r\n", hdmirtc_sdp_candidate_value(p->candidates[i]));
 	if (p->gathering_complete)
 		g_string_append(s, "a=end-of-candidates\r\n");
 	return g_string_free(s, FALSE);

@@ -13,6 +13,22 @@ G_BEGIN_DECLS
 
 #define SDP_FINGERPRINT_MAX_BYTES 64    /* sha-512 */
 
+/* ---- sdp-answer.c, shared with sdp-offer.c ---- */
+
+/* Why local params cannot be written into an SDP, or NULL. */
+const char *hdmirtc_sdp_local_params_problem(const HdmirtcSdpLocalParams *p);
+/* A candidate parameter without its "a=" prefix. */
+const char *hdmirtc_sdp_candidate_value(const char *c);
+/* Why a section's transport (ICE, DTLS, rtcp-mux) cannot carry the
+ * session, or NULL. */
+const char *hdmirtc_sdp_transport_problem(const HdmirtcSdpMedia *m);
+/* The mids of the a=group:BUNDLE that holds mid, or NULL. */
+const char *const *hdmirtc_sdp_bundle_group_of(const HdmirtcSdpOffer *sdp, const char *mid);
+/* The ids (0: absent) and directions of the extensions of section m that
+ * hdmirtc can send, for those in the wanted mask (1 << HdmirtcSdpExt). */
+void hdmirtc_sdp_fill_extensions(const HdmirtcSdpMedia *m, guint wanted, guint ids[HDMIRTC_SDP_EXT_COUNT],
+                                 HdmirtcSdpDirection dirs[HDMIRTC_SDP_EXT_COUNT]);
+
 /* ---- sdp-lines.c ---- */
 
 /* Sets a HDMIRTC_SDP_ERROR (prefixed "line N: " when lineno is not 0), takes

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* The hub behind include/hdmirtc/webrtc.h, shared by its two files:
  * viewer-hub.c (fan-out, keyframe requests, network settings, status,
- * life cycle) and viewer-negotiation.c (WHEP: offers, answers, trickle and
- * ICE-restart fragments, DELETE). */
+ * life cycle), viewer-negotiation.c (WHEP: offers, answers, trickle and
+ * ICE-restart fragments, DELETE) and outbound.c (sessions the service
+ * offers, WHIP). */
 #pragma once
 
 #include "hdmirtc/webrtc.h"
@@ -34,6 +35,7 @@ struct HdmirtcWebrtc {
 	HdmirtcRelayTunnels *tunnels;
 	GHashTable *peers;              /* id -> HdmirtcPeer*, owned */
 	GPtrArray *feeds;               /* HdmirtcWebrtcFeed*, owned */
+	GPtrArray *outbounds;           /* HdmirtcWebrtcOutbound*, owned */
 	GPtrArray *pending_answers;     /* PendingAnswer*, owned */
 	HdmirtcH264Packetizer *packetizer;
 	HdmirtcPeerBatch *batch;        /* scratch space of hdmirtc_peer_send_frame() */
@@ -62,6 +64,10 @@ void hdmirtc_hub_on_peer_closed(HdmirtcPeer *peer, const char *reason, gpointer 
 void hdmirtc_hub_on_peer_streaming(HdmirtcPeer *peer, gpointer user_data);
 /* Recounts the viewers streaming with sound; tells the service on a change. */
 void hdmirtc_hub_count_listeners(HdmirtcWebrtc *w);
+
+/* outbound.c */
+void hdmirtc_outbound_free(HdmirtcWebrtcOutbound *o);
+HdmirtcPeer *hdmirtc_outbound_get_peer(HdmirtcWebrtcOutbound *o);
 
 /* viewer-negotiation.c: answers still waiting.  Ends those of closed
  * peers (their POST or PATCH gets an error). */

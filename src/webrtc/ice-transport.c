@@ -238,7 +238,7 @@ static void add_relays(IceLeg *leg, const HdmirtcIceConfig *config)
 
 static gboolean configure_agent(IceLeg *leg, const HdmirtcIceConfig *config, GError **error)
 {
-	g_object_set(leg->agent, "controlling-mode", FALSE, "upnp", FALSE, "ice-tcp", config->ice_tcp,
+	g_object_set(leg->agent, "controlling-mode", config->controlling, "upnp", FALSE, "ice-tcp", config->ice_tcp,
 		     NULL);
 	if (config->stun_host && config->stun_host[0])
 		g_object_set(leg->agent, "stun-server", config->stun_host,

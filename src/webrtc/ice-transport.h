@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* One viewer's ICE transport: a libnice agent with one stream and one
- * component (BUNDLE + rtcp-mux), full ICE in the controlled role.
+ * component (BUNDLE + rtcp-mux), full ICE in the controlled role (the
+ * service answers, WHEP) or the controlling one (it offers, WHIP).
  * Consent (RFC 7675) is the peer's job (peer.c): libnice 0.1.21's own
  * consent freshness gives up after one lost check, which drops viewers
  * on a link with 10% loss.
@@ -42,6 +43,7 @@ typedef struct {
 	const char *const *public_addresses;
 	const HdmirtcWebrtcRelay *relays;   /* TURN servers, n_relays of them */
 	guint n_relays;
+	gboolean controlling;           /* RFC 8445 6.1.1: the offerer's role */
 } HdmirtcIceConfig;
 
 typedef struct HdmirtcIceTransport HdmirtcIceTransport;

@@ -32,7 +32,9 @@ void hdmirtc_peer_audio_init(HdmirtcPeer *peer, const HdmirtcPeerConfig *config)
 	a->mid_ext_id = strlen(a->mid) <= HDMIRTC_RTP_MID_MAX_LEN ?
 		one_byte_ext_id(choice->ext_id[HDMIRTC_SDP_EXT_MID]) : 0;
 	a->abs_capture_time_ext_id = one_byte_ext_id(choice->ext_id[HDMIRTC_SDP_EXT_ABS_CAPTURE_TIME]);
-	a->ssrc = g_random_int() | 1;
+	/* An offerer has named it already. */
+	if (!a->ssrc)
+		a->ssrc = g_random_int() | 1;
 	if (a->ssrc == peer->ssrc)
 		a->ssrc ^= 2;
 	a->ts_offset = g_random_int();

@@ -71,6 +71,8 @@ struct HdmirtcPeer {
 	char *remote_fingerprint;
 	char *arrival_address;          /* HdmirtcPeerConfig.arrival_address */
 	gboolean dtls_server;            /* the answer says a=setup:passive */
+	gboolean offerer;                /* WHIP: the service offered */
+	gint64 consent_timeout_us;
 
 	/* Negotiated media. */
 	char *mid;

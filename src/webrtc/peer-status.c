@@ -23,9 +23,12 @@ void hdmirtc_peer_add_status(HdmirtcPeer *peer, JsonBuilder *b)
 	hdmirtc_json_add_string(b, "send_path", hdmirtc_ice_transport_get_send_path(peer->ice));
 	hdmirtc_json_add_int(b, "ice_restarts", hdmirtc_ice_transport_get_restarts(peer->ice));
 	hdmirtc_json_add_bool(b, "ice_restarting", hdmirtc_ice_transport_is_restarting(peer->ice));
-	hdmirtc_json_add_string(b, "dtls", hdmirtc_dtls_state_to_string(hdmirtc_dtls_get_state(peer->dtls)));
-	hdmirtc_json_add_string(b, "dtls_role", hdmirtc_dtls_role_to_string(hdmirtc_dtls_get_role(peer->dtls)));
-	hdmirtc_json_add_string(b, "dtls_cipher", hdmirtc_dtls_get_cipher(peer->dtls));
+	/* An offerer has no DTLS before the answer names the roles. */
+	hdmirtc_json_add_string(b, "dtls", peer->dtls ? hdmirtc_dtls_state_to_string(hdmirtc_dtls_get_state(peer->dtls)) :
+				"new");
+	hdmirtc_json_add_string(b, "dtls_role", peer->dtls ?
+				hdmirtc_dtls_role_to_string(hdmirtc_dtls_get_role(peer->dtls)) : NULL);
+	hdmirtc_json_add_string(b, "dtls_cipher", peer->dtls ? hdmirtc_dtls_get_cipher(peer->dtls) : NULL);
 	hdmirtc_json_add_string(b, "srtp", peer->srtp ?
 		   hdmirtc_srtp_profile_to_string(hdmirtc_srtp_session_get_profile(peer->srtp)) : NULL);
 	hdmirtc_json_add_int(b, "payload_type", peer->payload_type);

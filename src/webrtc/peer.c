@@ -112,7 +112,7 @@ static void on_ice_received(HdmirtcIceTransport *ice, const guint8 *data, gsize 
 {
 	HdmirtcPeer *peer = user_data;
 
-	if (peer->state == HDMIRTC_PEER_STATE_CLOSED)
+	if (peer->state == HDMIRTC_PEER_STATE_CLOSED || !peer->dtls)
 		return;
 	if (data[0] >= 20 && data[0] <= 63)
 		hdmirtc_dtls_handle_datagram(peer->dtls, data, len);
@@ -141,8 +141,8 @@ static void on_ice_gathering_done(HdmirtcIceTransport *ice, gpointer user_data)
 		peer->callbacks.gathering_done(peer, peer->user_data);
 }
 
-static gboolean start_ice(HdmirtcPeer *peer, const HdmirtcPeerConfig *config,
-                          const HdmirtcSdpMedia *media, GError **error)
+static gboolean create_ice(HdmirtcPeer *peer, const HdmirtcPeerConfig *config, gboolean controlling,
+                           GError **error)
 {
 	static const HdmirtcIceCallbacks callbacks = {
 		.state_changed = on_ice_state_changed,
@@ -154,9 +154,14 @@ static gboolean start_ice(HdmirtcPeer *peer, const HdmirtcPeerConfig *config,
 	HdmirtcIceConfig ice = *config->ice;
 
 	ice.arrival_address = peer->arrival_address;
+	ice.controlling = controlling;
 	peer->ice = hdmirtc_ice_transport_new(peer->ctx, &ice, &callbacks, peer, error);
-	if (!peer->ice)
-		return FALSE;
+	return peer->ice != NULL;
+}
+
+/* The other side's credentials and candidates: the checks start. */
+static gboolean start_ice(HdmirtcPeer *peer, const HdmirtcSdpMedia *media, GError **error)
+{
 	if (!hdmirtc_ice_transport_set_remote_credentials(peer->ice, media->ice_ufrag, media->ice_pwd,
 							   error))
 		return FALSE;
@@ -179,8 +184,12 @@ static gboolean on_liveness_timer(gpointer user_data)
 
 	if (peer->state == HDMIRTC_PEER_STATE_CONNECTING && now - peer->created_us > CONNECT_TIMEOUT_US)
 		hdmirtc_peer_close(peer, "could not connect within 30 s (ICE or DTLS)");
-	else if (peer->state == HDMIRTC_PEER_STATE_STREAMING && now - peer->last_rx_us > CONSENT_TIMEOUT_US)
-		hdmirtc_peer_close(peer, "ICE consent lost: nothing from the viewer for 30 s (the viewer is gone)");
+	else if (peer->state == HDMIRTC_PEER_STATE_STREAMING && now - peer->last_rx_us > peer->consent_timeout_us) {
+		g_autofree char *why = g_strdup_printf("ICE consent lost: nothing from the %s for %u s (it is gone)",
+						       peer->offerer ? "server" : "viewer",
+						       (guint)(peer->consent_timeout_us / G_USEC_PER_SEC));
+		hdmirtc_peer_close(peer, why);
+	}
 	return G_SOURCE_CONTINUE;
 }
 
@@ -230,29 +239,36 @@ static void take_choice(HdmirtcPeer *peer, const HdmirtcSdpVideoChoice *choice, 
 	peer->dtls_server = hdmirtc_sdp_dtls_is_server(choice->media->setup, prefer_dtls_server);
 }
 
-char *hdmirtc_peer_build_answer(HdmirtcPeer *peer, const HdmirtcSdpOffer *offer, GError **error)
+/* What the service says of itself in this peer's SDP (offer or answer);
+ * borrows stream_id and candidates (NULL-terminated by this call). */
+static HdmirtcSdpLocalParams local_params(HdmirtcPeer *peer, const char *stream_id, GPtrArray *candidates)
 {
-	g_autoptr(GPtrArray) candidates = hdmirtc_ice_transport_get_local_candidates(peer->ice);
-	g_autofree char *stream_id = g_strdup_printf("hdmirtc-%s", peer->id);
-	HdmirtcSdpAnswerParams params = {
+	g_ptr_array_add(candidates, NULL);
+	return (HdmirtcSdpLocalParams){
 		.session_id = g_random_int() & 0x7fffffff,
 		.session_version = 1,
 		.ice_ufrag = hdmirtc_ice_transport_get_ufrag(peer->ice),
 		.ice_pwd = hdmirtc_ice_transport_get_pwd(peer->ice),
 		.fingerprint = hdmirtc_dtls_cert_fingerprint(peer->cert),
+		.candidates = (const char *const *)candidates->pdata,
 		.gathering_complete = hdmirtc_ice_transport_is_gathering_done(peer->ice),
 		.ssrc = peer->ssrc,
 		.cname = peer->cname,
 		.stream_id = stream_id,
 		.track_id = "video",
-		.audio_ssrc = peer->audio.on ? peer->audio.ssrc : 0,
+		.audio_ssrc = peer->audio.on || peer->offerer ? peer->audio.ssrc : 0,
 		.audio_track_id = "audio",
-		/* The role already taken: the answer says the same. */
+		/* The role already taken: an answer says the same. */
 		.prefer_dtls_server = peer->dtls_server,
 	};
+}
 
-	g_ptr_array_add(candidates, NULL);
-	params.candidates = (const char *const *)candidates->pdata;
+char *hdmirtc_peer_build_answer(HdmirtcPeer *peer, const HdmirtcSdpOffer *offer, GError **error)
+{
+	g_autoptr(GPtrArray) candidates = hdmirtc_ice_transport_get_local_candidates(peer->ice);
+	g_autofree char *stream_id = g_strdup_printf("hdmirtc-%s", peer->id);
+	HdmirtcSdpLocalParams params = local_params(peer, stream_id, candidates);
+
 	return hdmirtc_sdp_answer_build(offer, &params, error);
 }
 
@@ -289,10 +305,8 @@ char *hdmirtc_peer_build_restart_fragment(HdmirtcPeer *peer, GError **error)
 	return hdmirtc_sdp_restart_fragment_build(&params, error);
 }
 
-HdmirtcPeer *hdmirtc_peer_new(GMainContext *ctx, const HdmirtcPeerConfig *config,
-                              const HdmirtcSdpVideoChoice *choice,
-                              const HdmirtcPeerCallbacks *callbacks, gpointer user_data,
-                              GError **error)
+static HdmirtcPeer *peer_alloc(GMainContext *ctx, const HdmirtcPeerConfig *config,
+                               const HdmirtcPeerCallbacks *callbacks, gpointer user_data)
 {
 	HdmirtcPeer *peer = g_new0(HdmirtcPeer, 1);
 
@@ -309,15 +323,76 @@ HdmirtcPeer *hdmirtc_peer_new(GMainContext *ctx, const HdmirtcPeerConfig *config
 	peer->next_seq = g_random_int_range(0, 0x8000);
 	g_snprintf(peer->cname, sizeof(peer->cname), "hdmirtc-%08x", g_random_int());
 	peer->history = hdmirtc_rtp_history_new(HISTORY_PACKETS);
+	peer->consent_timeout_us = config->consent_timeout_ms ? (gint64)config->consent_timeout_ms * 1000 :
+				   CONSENT_TIMEOUT_US;
+	return peer;
+}
+
+HdmirtcPeer *hdmirtc_peer_new(GMainContext *ctx, const HdmirtcPeerConfig *config,
+                              const HdmirtcSdpVideoChoice *choice,
+                              const HdmirtcPeerCallbacks *callbacks, gpointer user_data,
+                              GError **error)
+{
+	HdmirtcPeer *peer = peer_alloc(ctx, config, callbacks, user_data);
+
 	take_choice(peer, choice, config->prefer_dtls_server);
 	hdmirtc_peer_audio_init(peer, config);
-
-	if (!start_dtls(peer, config->cert, error) || !start_ice(peer, config, choice->media, error)) {
+	if (!start_dtls(peer, config->cert, error) || !create_ice(peer, config, FALSE, error) ||
+	    !start_ice(peer, choice->media, error)) {
 		hdmirtc_peer_free(peer);
 		return NULL;
 	}
 	start_liveness_timer(peer);
 	return peer;
+}
+
+HdmirtcPeer *hdmirtc_peer_new_offerer(GMainContext *ctx, const HdmirtcPeerConfig *config, gboolean audio,
+                                      const HdmirtcPeerCallbacks *callbacks, gpointer user_data,
+                                      GError **error)
+{
+	HdmirtcPeer *peer = peer_alloc(ctx, config, callbacks, user_data);
+
+	peer->offerer = TRUE;
+	/* The offer names the sound's SSRC before the answer says whether
+	 * it is taken. */
+	if (audio && (peer->audio.ssrc = g_random_int() | 1) == peer->ssrc)
+		peer->audio.ssrc ^= 2;
+	if (!create_ice(peer, config, TRUE, error)) {
+		hdmirtc_peer_free(peer);
+		return NULL;
+	}
+	start_liveness_timer(peer);
+	return peer;
+}
+
+char *hdmirtc_peer_build_offer(HdmirtcPeer *peer, GError **error)
+{
+	g_autoptr(GPtrArray) candidates = hdmirtc_ice_transport_get_local_candidates(peer->ice);
+	g_autofree char *stream_id = g_strdup_printf("hdmirtc-%s", peer->id);
+	HdmirtcSdpLocalParams params = local_params(peer, stream_id, candidates);
+
+	return hdmirtc_sdp_offer_build(&params, error);
+}
+
+gboolean hdmirtc_peer_take_answer(HdmirtcPeer *peer, const char *text, gsize len, GError **error)
+{
+	g_autoptr(HdmirtcSdpOffer) answer = hdmirtc_sdp_offer_parse(text, len, error);
+	HdmirtcSdpVideoChoice video;
+	HdmirtcSdpAudioChoice audio;
+	gboolean has_audio;
+	HdmirtcPeerConfig config = { .audio_why_not = "the service has no audio" };
+
+	g_return_val_if_fail(peer->offerer && !peer->dtls, FALSE);
+	if (!answer || !hdmirtc_sdp_answer_read(answer, &video, &audio, &has_audio,
+						peer->audio.ssrc ? &config.audio_why_not : NULL, error))
+		return FALSE;
+	/* The answer's a=setup is the other side's role: active makes the
+	 * service the DTLS server. */
+	take_choice(peer, &video, FALSE);
+	if (has_audio && peer->audio.ssrc)
+		config.audio = &audio;
+	hdmirtc_peer_audio_init(peer, &config);
+	return start_dtls(peer, peer->cert, error) && start_ice(peer, video.media, error);
 }
 
 void hdmirtc_peer_free(HdmirtcPeer *peer)

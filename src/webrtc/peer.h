@@ -47,6 +47,9 @@ typedef struct {
 	/* The audio section carries the transport (it comes first in the
 	 * offer's BUNDLE group): ICE restart answers name it. */
 	gboolean audio_tagged;
+	/* Streaming without an authenticated packet from the other side for
+	 * this long ends the peer; 0 = RFC 7675's 30 s. */
+	guint consent_timeout_ms;
 } HdmirtcPeerConfig;
 
 /* Creates the peer for an offer the caller has parsed and chosen a codec
@@ -55,6 +58,19 @@ HdmirtcPeer *hdmirtc_peer_new(GMainContext *ctx, const HdmirtcPeerConfig *config
                               const HdmirtcSdpVideoChoice *choice,
                               const HdmirtcPeerCallbacks *callbacks, gpointer user_data,
                               GError **error);
+/* The service as offerer (WHIP): a peer with its own ICE credentials, in
+ * the controlling role, gathering from now on; the offer
+ * (hdmirtc_peer_build_offer) names sound when audio is TRUE.  The answer
+ * comes later (hdmirtc_peer_take_answer); config's audio fields are not
+ * used. */
+HdmirtcPeer *hdmirtc_peer_new_offerer(GMainContext *ctx, const HdmirtcPeerConfig *config, gboolean audio,
+                                      const HdmirtcPeerCallbacks *callbacks, gpointer user_data,
+                                      GError **error);
+/* The SDP offer with the candidates gathered so far (transfer full). */
+char *hdmirtc_peer_build_offer(HdmirtcPeer *peer, GError **error);
+/* Takes the answer to that offer (HDMIRTC_SDP_ERROR when it is unusable):
+ * the ICE checks and, once they connect, DTLS start. */
+gboolean hdmirtc_peer_take_answer(HdmirtcPeer *peer, const char *answer, gsize len, GError **error);
 /* The SDP answer with the candidates gathered so far (transfer full). */
 char *hdmirtc_peer_build_answer(HdmirtcPeer *peer, const HdmirtcSdpOffer *offer, GError **error);
 gboolean hdmirtc_peer_is_gathering_done(HdmirtcPeer *peer);

@@ -107,6 +107,8 @@ void hdmirtc_hub_count_listeners(HdmirtcWebrtc *w)
 		n += hdmirtc_peer_is_listening(value);
 	for (guint i = 0; i < w->feeds->len; i++)
 		n += hdmirtc_rtp_feed_has_audio(g_ptr_array_index(w->feeds, i));
+	for (guint i = 0; i < w->outbounds->len; i++)
+		n += hdmirtc_peer_is_listening(hdmirtc_outbound_get_peer(g_ptr_array_index(w->outbounds, i)));
 	if (n == w->listeners)
 		return;
 	w->listeners = n;
@@ -278,7 +280,7 @@ void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au)
 
 	if (au->keyframe)
 		w->keyframe_in_flight = FALSE;
-	if (g_hash_table_size(w->peers) == 0 && w->feeds->len == 0)
+	if (g_hash_table_size(w->peers) == 0 && w->feeds->len == 0 && w->outbounds->len == 0)
 		return;
 	HdmirtcRtpPacketList *list = hdmirtc_h264_packetizer_packetize(
 		w->packetizer, au, HDMIRTC_RTP_DEFAULT_MAX_PAYLOAD, &error);
@@ -292,10 +294,16 @@ void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au)
 	gint64 first_send_us = 0;
 	guint sent_to = 0;
 	SendRun run = { w->send_items, list };
-	/* A feed first: it stands for the many viewers behind its SFU. */
+	/* Feeds and outbound sessions first: each stands for the many
+	 * viewers behind its SFU. */
 	for (guint i = 0; i < w->feeds->len; i++)
 		first_send_us = earliest(first_send_us,
 					 hdmirtc_rtp_feed_send_frame(g_ptr_array_index(w->feeds, i), list),
+					 &sent_to);
+	for (guint i = 0; i < w->outbounds->len; i++)
+		first_send_us = earliest(first_send_us,
+					 hdmirtc_peer_send_frame(hdmirtc_outbound_get_peer(w->outbounds->pdata[i]),
+								 list, w->batch),
 					 &sent_to);
 	g_array_set_size(w->send_items, 0);
 	g_hash_table_iter_init(&it, w->peers);
@@ -320,6 +328,8 @@ void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au)
 	g_hash_table_iter_init(&it, w->peers);
 	while (g_hash_table_iter_next(&it, NULL, &value))
 		hdmirtc_peer_end_frame(value);
+	for (guint i = 0; i < w->outbounds->len; i++)
+		hdmirtc_peer_end_frame(hdmirtc_outbound_get_peer(w->outbounds->pdata[i]));
 	if (first_send_us)
 		hdmirtc_frame_timings_add(&w->timings, au, taken_us, first_send_us, g_get_monotonic_time(),
 					  sent_to);
@@ -333,6 +343,8 @@ void hdmirtc_webrtc_send_audio(HdmirtcWebrtc *w, const HdmirtcAudioPacket *pkt)
 
 	for (guint i = 0; i < w->feeds->len; i++)
 		hdmirtc_rtp_feed_send_audio(g_ptr_array_index(w->feeds, i), pkt);
+	for (guint i = 0; i < w->outbounds->len; i++)
+		hdmirtc_peer_send_audio(hdmirtc_outbound_get_peer(w->outbounds->pdata[i]), pkt);
 	g_hash_table_iter_init(&it, w->peers);
 	while (g_hash_table_iter_next(&it, NULL, &value))
 		hdmirtc_peer_send_audio(value, pkt);
@@ -402,6 +414,7 @@ HdmirtcWebrtc *hdmirtc_webrtc_new(GMainContext *ctx, const HdmirtcWebrtcConfig *
 					 (GDestroyNotify)hdmirtc_peer_free);
 	w->pending_answers = g_ptr_array_new();
 	w->feeds = g_ptr_array_new_with_free_func((GDestroyNotify)hdmirtc_rtp_feed_free);
+	w->outbounds = g_ptr_array_new_with_free_func((GDestroyNotify)hdmirtc_outbound_free);
 	w->packetizer = hdmirtc_h264_packetizer_new();
 	w->batch = hdmirtc_peer_batch_new();
 	w->send_workers = hdmirtc_send_workers_new(
@@ -424,6 +437,7 @@ void hdmirtc_webrtc_free(HdmirtcWebrtc *w)
 	g_ptr_array_unref(w->pending_answers);
 	g_hash_table_destroy(w->peers);
 	g_ptr_array_unref(w->feeds);
+	g_ptr_array_unref(w->outbounds);
 	remove_source(w->ctx, w->reap_source);
 	remove_source(w->ctx, w->pending_keyframe_source);
 	hdmirtc_h264_packetizer_free(w->packetizer);

@@ -106,7 +106,7 @@ static void on_whep_create(HdmirtcWhepRequest *request, const char *offer_text, 
 	static const char *const candidates[] = {
 		"candidate:1 1 udp 2130706431 192.0.2.1 40000 typ host", NULL
 	};
-	const HdmirtcSdpAnswerParams params = {
+	const HdmirtcSdpLocalParams params = {
 		.session_id = 1, .session_version = 1,
 		.ice_ufrag = "abcd", .ice_pwd = "abcdefghijklmnopqrstuv",
 		.fingerprint = "sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"

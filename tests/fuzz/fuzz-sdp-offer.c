@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(HdmirtcSdpOffer) offer = hdmirtc_sdp_offer_parse((const char *)data, size, &error);
 	HdmirtcSdpVideoChoice choice;
-	HdmirtcSdpAnswerParams params = {
+	HdmirtcSdpLocalParams params = {
 		.session_id = 1, .session_version = 1,
 		.ice_ufrag = "abcd", .ice_pwd = "abcdefghijklmnopqrstuv",
 		.fingerprint = "sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"

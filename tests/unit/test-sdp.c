@@ -12,9 +12,9 @@
 
 static const char *const local_candidates[] = { CAND_HOST, CAND_SRFLX, NULL };
 
-static HdmirtcSdpAnswerParams default_params(void)
+static HdmirtcSdpLocalParams default_params(void)
 {
-	HdmirtcSdpAnswerParams p = {
+	HdmirtcSdpLocalParams p = {
 		.session_id = 4611686018427387903u,
 		.session_version = 2,
 		.ice_ufrag = "hdmi",
@@ -33,9 +33,9 @@ static HdmirtcSdpAnswerParams default_params(void)
 #define AUDIO_SSRC 305419896u
 
 /* The same with audio on. */
-static HdmirtcSdpAnswerParams audio_params(void)
+static HdmirtcSdpLocalParams audio_params(void)
 {
-	HdmirtcSdpAnswerParams p = default_params();
+	HdmirtcSdpLocalParams p = default_params();
 
 	p.audio_ssrc = AUDIO_SSRC;
 	p.audio_track_id = "audio0";
@@ -103,7 +103,7 @@ static void expect_parse_error(const char *text, gsize len, int code, const char
 static void expect_choice_error(const char *text, int code, const char *want)
 {
 	g_autoptr(HdmirtcSdpOffer) offer = parse_text(text);
-	HdmirtcSdpAnswerParams params = default_params();
+	HdmirtcSdpLocalParams params = default_params();
 	HdmirtcSdpVideoChoice choice;
 	g_autoptr(GError) error = NULL;
 	g_autofree char *answer = NULL;
@@ -267,7 +267,7 @@ static void test_parse_bundle_variants(void)
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autofree char *text = edit_fixture("chromium-recvonly-video.sdp", "a=group:BUNDLE 0", cases[i].group);
 		g_autoptr(HdmirtcSdpOffer) offer = parse_text(text);
-		HdmirtcSdpAnswerParams params = default_params();
+		HdmirtcSdpLocalParams params = default_params();
 		g_autofree char *answer = hdmirtc_sdp_answer_build(offer, &params, NULL);
 
 		g_test_message("group \"%s\"", cases[i].group);
@@ -381,7 +381,7 @@ static void check_extensions(char **sec, const HdmirtcSdpMedia *om, guint wanted
 static void check_accepted(char **sec, const HdmirtcSdpMedia *om, const AnswerCase *c)
 {
 	const HdmirtcSdpPayload *offered = hdmirtc_sdp_media_find_payload(om, c->pt);
-	HdmirtcSdpAnswerParams p = default_params();
+	HdmirtcSdpLocalParams p = default_params();
 	g_autofree char *mline = g_strdup_printf("m=video 9 UDP/TLS/RTP/SAVPF %u", c->pt);
 	g_autofree char *rtpmap = g_strdup_printf("a=rtpmap:%u H264/90000", c->pt);
 	g_autofree char *fmtp = g_strdup_printf("a=fmtp:%u level-asymmetry-allowed=1;packetization-mode=1;"
@@ -454,7 +454,7 @@ static void test_answer_real(gconstpointer data)
 {
 	const AnswerCase *c = data;
 	g_autoptr(HdmirtcSdpOffer) offer = parse_fixture(c->fixture);
-	HdmirtcSdpAnswerParams params = default_params();
+	HdmirtcSdpLocalParams params = default_params();
 	g_autoptr(GError) error = NULL;
 	g_autofree char *answer = hdmirtc_sdp_answer_build(offer, &params, &error);
 	g_auto(GStrv) lines = NULL;
@@ -489,7 +489,7 @@ static void test_answer_abs_capture_time(void)
 {
 	g_autoptr(HdmirtcSdpOffer) offer = parse_fixture("chromium-recvonly-video-abs-capture-time.sdp");
 	HdmirtcSdpVideoChoice c;
-	HdmirtcSdpAnswerParams params = default_params();
+	HdmirtcSdpLocalParams params = default_params();
 	g_autofree char *answer = NULL;
 
 	g_assert_true(hdmirtc_sdp_offer_choose_h264(offer, &c, NULL));
@@ -524,7 +524,7 @@ static void test_answer_setup(void)
 		g_autofree char *text = edit_fixture("chromium-recvonly-video.sdp", "a=setup:actpass",
 		                                     cases[i].offered);
 		g_autoptr(HdmirtcSdpOffer) offer = parse_text(text);
-		HdmirtcSdpAnswerParams params = default_params();
+		HdmirtcSdpLocalParams params = default_params();
 		g_autoptr(GError) error = NULL;
 		g_autofree char *answer = NULL;
 		g_autofree char *line = g_strdup_printf("\r\n%s\r\n", cases[i].answered);
@@ -555,7 +555,7 @@ static void test_parse_pion_feedback(void)
 static void test_answer_transport_cc(void)
 {
 	g_autoptr(HdmirtcSdpOffer) offer = parse_fixture("edited-firefox-recvonly-video.sdp");
-	HdmirtcSdpAnswerParams params = default_params();
+	HdmirtcSdpLocalParams params = default_params();
 	g_autofree char *answer = NULL;
 
 	params.transport_cc = TRUE;
@@ -758,7 +758,7 @@ static void test_parse_prefixes_and_flips(void)
 	g_autofree char *text = load("edited-firefox-recvonly-video-audio.sdp", &len);
 	g_autofree char *copy = g_memdup2(text, len);
 	GRand *rand = g_rand_new_with_seed(3264);
-	HdmirtcSdpAnswerParams params = default_params(), audio = audio_params();
+	HdmirtcSdpLocalParams params = default_params(), audio = audio_params();
 
 	for (gsize n = 1; n < len; n++) {
 		HdmirtcSdpOffer *offer = hdmirtc_sdp_offer_parse(text, n, NULL);
@@ -847,7 +847,7 @@ static void test_choose_mode0_and_bundle_only(void)
 	g_autofree char *bo2 = edit(bo, "a=mid:v", "a=mid:v\r\na=bundle-only");
 	g_autoptr(HdmirtcSdpOffer) offer = parse_text(bo2);
 	HdmirtcSdpVideoChoice c;
-	HdmirtcSdpAnswerParams params = default_params();
+	HdmirtcSdpLocalParams params = default_params();
 	g_autofree char *answer = NULL;
 
 	g_assert_true(hdmirtc_sdp_offer_choose_h264(offer, &c, NULL));
@@ -875,7 +875,7 @@ static void test_answer_second_video(void)
 	g_autofree char *full = g_strconcat(bundled, "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
 	                                    "c=IN IP4 0.0.0.0\r\na=mid:dc\r\na=sctp-port:5000\r\n", NULL);
 	g_autoptr(HdmirtcSdpOffer) offer = parse_text(full);
-	HdmirtcSdpAnswerParams params = default_params();
+	HdmirtcSdpLocalParams params = default_params();
 	g_autofree char *answer = hdmirtc_sdp_answer_build(offer, &params, NULL);
 	g_auto(GStrv) lines = g_strsplit(answer, "\r\n", -1);
 	g_auto(GStrv) s0 = section_lines(lines, 0);
@@ -900,7 +900,7 @@ static void test_answer_params(void)
 	static const char *const not_cand[] = { "a=ice-lite", NULL };
 
 	for (guint i = 0; i < 12; i++) {
-		HdmirtcSdpAnswerParams p = i < 8 ? default_params() : audio_params();
+		HdmirtcSdpLocalParams p = i < 8 ? default_params() : audio_params();
 		g_autoptr(GError) error = NULL;
 		char *answer;
 
@@ -925,7 +925,7 @@ static void test_answer_params(void)
 	}
 	/* without audio its track id is not looked at */
 	{
-		HdmirtcSdpAnswerParams p = default_params();
+		HdmirtcSdpLocalParams p = default_params();
 		g_autofree char *answer = NULL;
 
 		p.audio_track_id = "a b";
@@ -983,7 +983,7 @@ static void audio_answer_clear(AudioAnswer *r)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(AudioAnswer, audio_answer_clear)
 
-static void answer_audio(AudioAnswer *r, const char *text, const HdmirtcSdpAnswerParams *params)
+static void answer_audio(AudioAnswer *r, const char *text, const HdmirtcSdpLocalParams *params)
 {
 	g_autoptr(GError) error = NULL;
 
@@ -1014,7 +1014,7 @@ static void check_candidates(char **sec, gboolean tagged)
  * Opus payload type, only the MID and abs-capture-time extensions. */
 static void check_audio_accepted(char **sec, const HdmirtcSdpMedia *om, guint pt, gboolean tagged)
 {
-	HdmirtcSdpAnswerParams p = audio_params();
+	HdmirtcSdpLocalParams p = audio_params();
 	g_autofree char *mline = g_strdup_printf("m=audio 9 UDP/TLS/RTP/SAVPF %u", pt);
 	g_autofree char *rtpmap = g_strdup_printf("a=rtpmap:%u opus/48000/2", pt);
 	g_autofree char *fmtp = g_strdup_printf("a=fmtp:%u minptime=10;useinbandfec=1;sprop-stereo=1;stereo=1", pt);
@@ -1070,7 +1070,7 @@ static void test_audio_real(gconstpointer data)
 {
 	const AudioCase *c = data;
 	const AnswerCase video_case = { c->fixture, c->video_pt, "0", 2 };
-	HdmirtcSdpAnswerParams params = audio_params();
+	HdmirtcSdpLocalParams params = audio_params();
 	gsize len;
 	g_autofree char *text = load(c->fixture, &len);
 	g_auto(AudioAnswer) r = { 0 };
@@ -1136,7 +1136,7 @@ static void test_audio_off(void)
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autoptr(HdmirtcSdpOffer) offer = parse_fixture(cases[i].offer);
-		HdmirtcSdpAnswerParams off = default_params(), unused = audio_params();
+		HdmirtcSdpLocalParams off = default_params(), unused = audio_params();
 		gsize len;
 		g_autofree char *golden = load(cases[i].golden, &len);
 		g_autofree char *a = NULL, *b = NULL;
@@ -1152,7 +1152,7 @@ static void test_audio_off(void)
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(answer_cases); i++) {
 		g_autoptr(HdmirtcSdpOffer) offer = parse_fixture(answer_cases[i].fixture);
-		HdmirtcSdpAnswerParams off = default_params(), on = audio_params();
+		HdmirtcSdpLocalParams off = default_params(), on = audio_params();
 		g_autofree char *a = NULL, *b = NULL;
 
 		if (answer_cases[i].n_media != 1)
@@ -1205,7 +1205,7 @@ static void test_audio_accepted_edits(void)
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autofree char *text = edit_audio_fixture(cases[i].fixture, cases[i].edits, 2);
-		HdmirtcSdpAnswerParams params = audio_params();
+		HdmirtcSdpLocalParams params = audio_params();
 		g_auto(AudioAnswer) r = { 0 };
 		g_auto(GStrv) s1 = NULL;
 
@@ -1258,7 +1258,7 @@ static void test_audio_refused(void)
 		const Edit *e = cases[i].edits;
 		g_autofree char *text = cases[i].session ? edit_fixture(cases[i].fixture, e->from, e->to) :
 		                                           edit_audio_fixture(cases[i].fixture, e, 2);
-		HdmirtcSdpAnswerParams on = audio_params(), off = default_params();
+		HdmirtcSdpLocalParams on = audio_params(), off = default_params();
 		AnswerCase video_case = { cases[i].fixture, 0, "0", 0 };
 		g_auto(AudioAnswer) r = { 0 };
 		g_autofree char *without = NULL;
@@ -1325,7 +1325,7 @@ static void test_audio_first(void)
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autofree char *text = reordered_offer(cases[i].audio_first, cases[i].group);
-		HdmirtcSdpAnswerParams params = audio_params();
+		HdmirtcSdpLocalParams params = audio_params();
 		g_auto(AudioAnswer) r = { 0 };
 		guint ai = cases[i].audio_first ? 0 : 1;
 		g_auto(GStrv) sa = NULL, sv = NULL;
@@ -1354,7 +1354,7 @@ static void test_audio_first(void)
 static void test_audio_restart_fragment(void)
 {
 	g_autofree char *text = reordered_offer(TRUE, "a=group:BUNDLE 1 0");
-	HdmirtcSdpAnswerParams params = audio_params();
+	HdmirtcSdpLocalParams params = audio_params();
 	g_auto(AudioAnswer) r = { 0 };
 	HdmirtcSdpRestartParams p = { .ice_ufrag = "abcd", .ice_pwd = "0123456789abcdefghijkl" };
 	g_autofree char *frag_text = NULL;
@@ -1374,7 +1374,7 @@ static void test_audio_restart_fragment(void)
 static void test_audio_only(void)
 {
 	g_autoptr(HdmirtcSdpOffer) offer = parse_fixture("chromium-recvonly-audio.sdp");
-	HdmirtcSdpAnswerParams params = audio_params();
+	HdmirtcSdpLocalParams params = audio_params();
 	g_autoptr(GError) error = NULL;
 	char *answer = hdmirtc_sdp_answer_build(offer, &params, &error);
 
@@ -1399,7 +1399,7 @@ static void test_audio_extensions(void)
 	for (guint i = 0; i < G_N_ELEMENTS(fixtures); i++) {
 		/* Firefox offers transport-wide-cc on audio as it is */
 		g_autofree char *text = edit_audio_fixture(fixtures[i], edits, i == 0 ? 1 : 0);
-		HdmirtcSdpAnswerParams params = audio_params();
+		HdmirtcSdpLocalParams params = audio_params();
 		g_auto(AudioAnswer) r = { 0 };
 		g_auto(GStrv) sv = NULL, sa = NULL;
 
@@ -1466,7 +1466,7 @@ static void test_audio_several(void)
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
 		g_autofree char *text = two_audio_offer(cases[i].first, cases[i].second);
-		HdmirtcSdpAnswerParams params = audio_params();
+		HdmirtcSdpLocalParams params = audio_params();
 		g_auto(AudioAnswer) r = { 0 };
 
 		g_test_message("case %u: %s, %s", i, cases[i].first, cases[i].second);
