@@ -123,6 +123,8 @@ typedef struct HdmirtcConfig {
 	char *janus_admin_key;          /* the Streaming plugin's admin_key; "" = none */
 	char *janus_secret;             /* the mountpoint's secret; "" = none */
 	char *janus_viewer_url;         /* Janus's API as browsers reach it; "" = the page does not offer it */
+	char **whip_urls;               /* WHIP endpoints published to; empty = none */
+	char **whip_tokens;             /* their bearer tokens: none, one for all, or one each */
 
 	/* [log] */
 	GLogLevelFlags log_level;       /* G_LOG_LEVEL_ERROR .. G_LOG_LEVEL_DEBUG: the most verbose level shown */

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Publications: the one encoded stream handed to SFUs that fan it out to
  * many viewers, so that the service's cost stays that of one viewer per
- * SFU.  Today an SFU is Janus: the service creates a Streaming plugin
+ * SFU.  Two kinds: Janus, where the service creates a Streaming plugin
  * mountpoint through Janus's HTTP API and feeds it plain RTP (a feed of
  * webrtc.h), checks every second that it is still there, and creates it
- * again when Janus comes back from a restart.
+ * again when Janus comes back from a restart; and any WHIP server (RFC
+ * 9725), to which the service offers a WebRTC session (an outbound session
+ * of webrtc.h) and offers a new one when it ends.
  *
  * Thread: the network thread's main context (the thread-default one when
  * hdmirtc_publisher_new() is called). */
@@ -27,6 +29,11 @@ typedef struct {
 	/* Janus's API as browsers reach it, told to the page in the status;
 	 * NULL/"" = none. */
 	const char *viewer_url;
+	/* WHIP endpoint URLs, one publication each; NULL or empty = none. */
+	const char *const *whip_urls;
+	/* Their bearer tokens: none, one for all, or one each (the
+	 * configuration checked the count). */
+	const char *const *whip_tokens;
 } HdmirtcPublishConfig;
 
 typedef struct HdmirtcPublisher HdmirtcPublisher;

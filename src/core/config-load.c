@@ -408,6 +408,13 @@ static gboolean check_combinations(Loader *l, GError **error)
 		                           origin_of(l, "reverse-proxy"));
 		return FALSE;
 	}
+	if (g_strv_length(cfg->whip_tokens) > 1 &&
+	    g_strv_length(cfg->whip_tokens) != g_strv_length(cfg->whip_urls)) {
+		hdmirtc_config_set_invalid(error, "%s: %u WHIP tokens for %u WHIP endpoints: give one "
+		                           "token for all, or one for each", origin_of(l, "whip-token"),
+		                           g_strv_length(cfg->whip_tokens), g_strv_length(cfg->whip_urls));
+		return FALSE;
+	}
 	if (cfg->turn_servers[0] && !*cfg->turn_secret &&
 	    (!*cfg->turn_username || !*cfg->turn_password)) {
 		hdmirtc_config_set_invalid(error, "%s: TURN servers need turn-username and turn-password "

@@ -216,6 +216,16 @@ const Option hdmirtc_config_options[] = {
 	  .help = "Janus's HTTP API as browsers reach it (https://kvm.example/janus): the page then "
 	          "offers to watch the mountpoint through Janus (janus.html); empty = it does not" },
 
+	{ "publish", "whip", NULL, "whip", OPT_LIST, F(whip_urls), 0, "",
+	  .validate = hdmirtc_config_validate_http_url, .arg = "URL",
+	  .help = "WHIP endpoints (RFC 9725) to publish the stream to: the service offers one WebRTC "
+	          "session to each, as to a viewer, and starts it again when the server goes away; "
+	          "comma-separated, the option may be repeated" },
+	{ "publish", "whip-tokens", NULL, "whip-token", OPT_LIST, F(whip_tokens), 0, "",
+	  .validate = hdmirtc_config_validate_token, .arg = "TOKEN", .secret = TRUE,
+	  .help = "Bearer tokens of the WHIP endpoints, in their order; one token serves them all; "
+	          "none = no Authorization header" },
+
 	{ "log", "level", NULL, "log-level", OPT_ENUM, F(log_level), 0, "message", .values = log_values,
 	  .help = "Most verbose log level shown" },
 };

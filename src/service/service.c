@@ -466,6 +466,8 @@ static void start_publishing(HdmirtcService *s, const HdmirtcConfig *c)
 		.secret = c->janus_secret,
 		.audio = s->audio != NULL,
 		.viewer_url = c->janus_viewer_url,
+		.whip_urls = (const char *const *)c->whip_urls,
+		.whip_tokens = (const char *const *)c->whip_tokens,
 	};
 
 	s->publisher = hdmirtc_publisher_new(s->webrtc, &pc);

@@ -495,6 +495,10 @@ static const FlagErrorCase flag_errors[] = {
 	{ { "--janus", "http://127.0.0.1:8088/janus,ws://x:8188" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --janus: ", "\"ws://x:8188\"" } },
 	{ { "--janus-viewer-url", "janus.example:8088" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --janus-viewer-url: ", "not an http" } },
 	{ { "--janus-mountpoint", "0" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --janus-mountpoint: ", "out of range" } },
+	{ { "--whip", "whip.example/whip" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --whip: ", "not an http:// or https:// URL" } },
+	{ { "--whip-token", "a b" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --whip-token: ", "letters, digits" } },
+	{ { "--whip", "http://a/whip,http://b/whip,http://c/whip", "--whip-token", "t1,t2" },
+	  HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --whip-token: ", "2 WHIP tokens for 3 WHIP endpoints" } },
 	{ { "--certificate=" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --certificate: ", "must not be empty" } },
 	{ { "--tls-certificate=" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --tls-certificate: ", "must not be empty" } },
 	{ { "--open-access", "--token", "t" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --open-access: ", "choose one" } },
@@ -543,7 +547,7 @@ static const char *const all_flags[] = {
 	"--turn-tls-ca", "--turn-tls-verify", "--certificate", "--interfaces", "--ipv6", "--no-ipv6", "--ice-tcp",
 	"--no-ice-tcp", "--public-address",
 	"--janus", "--janus-mountpoint", "--janus-admin-key", "--janus-secret", "--janus-viewer-url",
-	"--log-level", "--verbose",
+	"--whip", "--whip-token", "--log-level", "--verbose",
 };
 
 static const char *const all_keys[] = {
@@ -559,7 +563,8 @@ static const char *const all_keys[] = {
 	"[webrtc] turn-tls-ca", "[webrtc] turn-tls-verify",
 	"[webrtc] certificate", "[webrtc] interfaces", "[webrtc] ipv6",
 	"[webrtc] ice-tcp", "[webrtc] public-addresses", "[publish] janus", "[publish] janus-mountpoint",
-	"[publish] janus-admin-key", "[publish] janus-secret", "[publish] janus-viewer-url", "[log] level",
+	"[publish] janus-admin-key", "[publish] janus-secret", "[publish] janus-viewer-url",
+	"[publish] whip", "[publish] whip-tokens", "[log] level",
 };
 
 static void test_help_lists_every_option(void)
