@@ -241,7 +241,8 @@ const md = [
   `that never do ICE (${abuse.offers_refused} refused), ${abuse.datagrams} garbage datagrams, ` +
   `${abuse.silent} silent and ${abuse.half_requests} half-sent HTTP connections.`, '',
   `- cycles: ${churned.summary?.streamed}/${churned.summary?.cycles} streamed, connect median ` +
-  `${churned.summary?.connect_ms?.median} ms, p95 ${churned.summary?.connect_ms?.p95} ms`,
+  `${churned.summary?.connect_ms?.median} ms, p95 ${churned.summary?.connect_ms?.p95} ms; ` +
+  `${churned.summary?.throttled} POSTs answered 429 (the per-address offer rate) and made again after Retry-After`,
   `- the watching viewer: ${v?.totals.frames} frames, longest gap ${v?.totals.max_frame_gap_ms} ms ` +
   `(a freeze: over ${freezeMs} ms), ${v?.totals.lost} lost, ${v?.totals.decrypt_failures} decrypt failures`,
   `- RSS ${memory.start_kb} -> ${memory.end_kb} kB (max ${memory.max_kb}), second-half slope ` +

@@ -5,7 +5,9 @@
  * whole frame, then closed (close_notify + DELETE) and replaced, until C
  * cycles are done.  The HTTP side is spread over A client addresses
  * (127.0.0.2 .. 127.0.0.<A+1>) as many viewers would be, so that the
- * service's per-address limits see several clients.
+ * service's per-address limits see several clients.  A POST the service
+ * answers 429 for its offer rate is made again after its Retry-After, as
+ * a well-behaved client does: it is counted (throttled), not failed.
  *
  *   whep-churn --url http://127.0.0.1:PORT/whep --cycles 10000 --parallel 8
  *
@@ -41,6 +43,7 @@ typedef struct {
 	guint streamed;
 	guint failed;
 	guint open;                     /* sessions not yet closed */
+	guint throttled;                /* POSTs answered 429, made again later */
 	GHashTable *failures;           /* reason -> count (GUINT_TO_POINTER) */
 	GArray *connect_ms;             /* gint64 */
 	gboolean stopping;
@@ -49,11 +52,29 @@ typedef struct {
 
 static void start_one(Churn *churn);
 
-static void on_closed(WhepLoadSession *session, gpointer user_data)
+static gboolean on_throttle_over(gpointer user_data)
 {
 	Churn *churn = user_data;
 
+	churn->open--;
+	if (!churn->stopping)
+		start_one(churn);
+	else if (churn->open == 0)
+		g_main_loop_quit(churn->loop);
+	return G_SOURCE_REMOVE;
+}
+
+static void on_closed(WhepLoadSession *session, gpointer user_data)
+{
+	Churn *churn = user_data;
+	guint retry_after_s = whep_load_session_get_retry_after_s(session);
+
 	whep_load_session_free(session);
+	if (retry_after_s) {
+		/* Still open until made again: the loop waits for it. */
+		g_timeout_add_seconds(retry_after_s, on_throttle_over, churn);
+		return;
+	}
 	churn->open--;
 	churn->finished++;
 	if (churn->finished % PROGRESS_EVERY == 0) {
@@ -74,6 +95,10 @@ static void on_state(WhepLoadSession *session, WhepLoadSessionState state, gpoin
 	if (state == WHEP_LOAD_SESSION_STREAMING) {
 		churn->streamed++;
 		g_array_append_val(churn->connect_ms, c->connect_ms);
+	} else if (state == WHEP_LOAD_SESSION_FAILED && whep_load_session_get_retry_after_s(session)) {
+		/* Not a cycle: this one is made again (on_closed). */
+		churn->throttled++;
+		churn->started--;
 	} else if (state == WHEP_LOAD_SESSION_FAILED) {
 		const char *why = whep_load_session_get_error(session);
 		gpointer n = g_hash_table_lookup(churn->failures, why ? why : "unknown");
@@ -128,6 +153,7 @@ static gboolean print_summary(Churn *churn)
 	hdmirtc_json_add_int(b, "cycles", churn->finished);
 	hdmirtc_json_add_int(b, "streamed", churn->streamed);
 	hdmirtc_json_add_int(b, "failed", churn->failed);
+	hdmirtc_json_add_int(b, "throttled", churn->throttled);
 	hdmirtc_json_add_int(b, "seconds", (g_get_monotonic_time() - churn->started_us) / G_USEC_PER_SEC);
 	json_builder_set_member_name(b, "failures");
 	json_builder_begin_object(b);

@@ -42,6 +42,7 @@ struct WhepLoadSession {
 	gpointer user_data;
 	WhepLoadSessionState state;
 	char *error;
+	guint retry_after_s;            /* a POST answered 429: the server's Retry-After */
 	gboolean closing;
 	NiceAgent *agent;
 	guint stream_id;
@@ -630,6 +631,12 @@ static void on_post_done(GObject *source, GAsyncResult *res, gpointer user_data)
 		return;
 	}
 	if (soup_message_get_status(msg) != 201) {
+		const char *after = soup_message_headers_get_one(soup_message_get_response_headers(msg), "Retry-After");
+
+		/* RFC 9110 10.2.3: delay-seconds (an HTTP date is not worth
+		 * taking here: hdmirtc sends seconds). */
+		if (soup_message_get_status(msg) == 429)
+			s->retry_after_s = after && g_ascii_isdigit(*after) ? MAX(1, (guint)g_ascii_strtoull(after, NULL, 10)) : 1;
 		fail(s, "POST: HTTP %u: %.*s", soup_message_get_status(msg), (int)MIN(len, 200), text ? text : "");
 		return;
 	}
@@ -961,6 +968,11 @@ void whep_load_session_free(WhepLoadSession *s)
 WhepLoadSessionState whep_load_session_get_state(const WhepLoadSession *s)
 {
 	return s->state;
+}
+
+guint whep_load_session_get_retry_after_s(const WhepLoadSession *s)
+{
+	return s->retry_after_s;
 }
 
 const char *whep_load_session_get_error(const WhepLoadSession *s)
