@@ -197,6 +197,9 @@ typedef struct {
 	/* Over: ICE or DTLS failed, or the server went silent for
 	 * consent_timeout_ms.  Remove it, but not inside this call. */
 	void (*closed)(HdmirtcWebrtcOutbound *o, const char *reason, gpointer user_data);
+	/* The ICE restart's fragment (application/trickle-ice-sdpfrag, RFC
+	 * 8840) with the new credentials and candidates: PATCH it. */
+	void (*restart_ready)(HdmirtcWebrtcOutbound *o, const char *fragment, gpointer user_data);
 } HdmirtcWebrtcOutboundCallbacks;
 
 /* Starts gathering for a new session; offer_ready follows.  A server that
@@ -208,6 +211,18 @@ HdmirtcWebrtcOutbound *hdmirtc_webrtc_add_outbound(HdmirtcWebrtc *w, guint conse
  * used (then remove the session). */
 gboolean hdmirtc_webrtc_outbound_set_answer(HdmirtcWebrtcOutbound *o, const char *answer, gsize len,
                                             GError **error);
+/* ICE restart of an answered session (the path broke, or the addresses
+ * changed): gathers anew with the hub's network settings of now, then
+ * restart_ready; media goes on on the old path until the new one connects.
+ * FALSE before the answer or when no agent can be made. */
+gboolean hdmirtc_webrtc_outbound_restart_ice(HdmirtcWebrtcOutbound *o, GError **error);
+/* The server's answer to the restart fragment (its new credentials, and
+ * candidates if it has new ones). */
+gboolean hdmirtc_webrtc_outbound_set_restart_answer(HdmirtcWebrtcOutbound *o, const char *fragment, gsize len,
+                                                    GError **error);
+/* Milliseconds since the server last sent an authenticated packet (RTCP),
+ * 0 while not streaming. */
+guint hdmirtc_webrtc_outbound_get_silence_ms(HdmirtcWebrtcOutbound *o);
 /* NULL-safe. */
 void hdmirtc_webrtc_remove_outbound(HdmirtcWebrtc *w, HdmirtcWebrtcOutbound *o);
 /* Adds the session's status object (state, ice_pair, packets_sent,

@@ -3,7 +3,10 @@
  * (application/sdp, Authorization: Bearer), 201 Created with the answer and
  * the session's URL in Location, DELETE that URL to end it.  A 307 or 308
  * redirect is followed by the HTTP client; anything else but 201 is a
- * failure to try again later. */
+ * failure to try again later.  ICE restart (RFC 9725 4.4): PATCH of an
+ * application/trickle-ice-sdpfrag with If-Match: *, answered 200 with the
+ * server's fragment; with a server that cannot (405, 501) the session
+ * lives until its silence times out, and then a new one is made. */
 #include "whip-publication.h"
 
 #include <string.h>
@@ -16,6 +19,11 @@
  * Janus 1 s): five seconds without one is a server gone, noticed well
  * before RFC 7675's 30 s. */
 #define CONSENT_TIMEOUT_MS 5000
+/* Half of that without a report: the path may have broken (an address
+ * gone, a NAT rebinding); an ICE restart can save the session, and with
+ * it the server's viewers, before it times out. */
+#define RESTART_SILENCE_MS 2000
+#define CHECK_INTERVAL_MS 500
 /* An answer is a few kB; past this it is not an answer. */
 #define MAX_ANSWER_BYTES (64 * 1024)
 
@@ -39,8 +47,12 @@ struct HdmirtcWhipPublication {
 	HdmirtcWebrtcOutbound *session;
 	char *resource;                 /* the session's URL (Location), NULL before the answer */
 	GSource *timer;                 /* the next try, or the idle that ends a closed session */
+	GSource *check;                 /* while streaming: the server's silence */
+	gboolean restarting;            /* an ICE restart asked for, not connected yet */
+	gboolean no_restarts;           /* the server answered a restart 405 or 501 */
 	guint retry_ms;
 	guint connects;                 /* sessions that streamed */
+	guint ice_restarts;             /* restarts the server answered */
 	char *last_error;
 };
 
@@ -107,8 +119,18 @@ static void delete_resource(HdmirtcWhipPublication *pub, gboolean wait)
 	soup_session_send_and_read_async(pub->soup, msg, G_PRIORITY_DEFAULT, NULL, on_deleted, msg);
 }
 
+static void stop_check(HdmirtcWhipPublication *pub)
+{
+	if (!pub->check)
+		return;
+	g_source_destroy(pub->check);
+	g_clear_pointer(&pub->check, g_source_unref);
+}
+
 static void end_session(HdmirtcWhipPublication *pub, gboolean wait)
 {
+	stop_check(pub);
+	pub->restarting = pub->no_restarts = FALSE;
 	g_cancellable_cancel(pub->cancellable);
 	g_clear_object(&pub->cancellable);
 	hdmirtc_webrtc_remove_outbound(pub->w, pub->session);
@@ -175,19 +197,48 @@ static char *take_created(HdmirtcWhipPublication *pub, SoupMessage *msg, GBytes 
 	return g_strndup(g_bytes_get_data(bytes, NULL), len);
 }
 
+/* Sends msg with body as content_type; done gets msg as its user data.
+ * One request at a time: a newer one cancels the older. */
+static void send_request(HdmirtcWhipPublication *pub, SoupMessage *msg, const char *content_type,
+                         const char *body, GAsyncReadyCallback done)
+{
+	g_autoptr(GBytes) bytes = g_bytes_new(body, strlen(body));
+
+	soup_message_set_request_body_from_bytes(msg, content_type, bytes);
+	g_object_set_data(G_OBJECT(msg), "hdmirtc-whip", pub);
+	g_cancellable_cancel(pub->cancellable);
+	g_clear_object(&pub->cancellable);
+	pub->cancellable = g_cancellable_new();
+	soup_session_send_and_read_async(pub->soup, msg, G_PRIORITY_DEFAULT, pub->cancellable, done, msg);
+}
+
+/* The publication a request of send_request() was for, with the reply's
+ * body or the error; NULL when it was cancelled (the publication may be
+ * gone). */
+static HdmirtcWhipPublication *request_done(GObject *source, GAsyncResult *res, SoupMessage *msg,
+                                            GBytes **bytes, GError **error)
+{
+	HdmirtcWhipPublication *pub;
+
+	*bytes = soup_session_send_and_read_finish(SOUP_SESSION(source), res, error);
+	if (g_error_matches(*error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+		return NULL;
+	pub = g_object_get_data(G_OBJECT(msg), "hdmirtc-whip");
+	g_clear_object(&pub->cancellable);
+	return pub;
+}
+
 static void on_posted(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(SoupMessage) msg = user_data;
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GBytes) bytes = soup_session_send_and_read_finish(SOUP_SESSION(source), res, &error);
-	HdmirtcWhipPublication *pub;
+	g_autoptr(GBytes) bytes = NULL;
+	HdmirtcWhipPublication *pub = request_done(source, res, msg, &bytes, &error);
 	g_autofree char *why = NULL;
 	g_autofree char *answer = NULL;
 
-	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+	if (!pub)
 		return;
-	pub = g_object_get_data(G_OBJECT(msg), "hdmirtc-whip");
-	g_clear_object(&pub->cancellable);
 	if (error) {
 		why = g_strdup_printf("POST: %s", error->message);
 	} else if ((answer = take_created(pub, msg, bytes, &why)) &&
@@ -205,16 +256,86 @@ static void on_offer_ready(HdmirtcWebrtcOutbound *o, const char *offer, gpointer
 {
 	HdmirtcWhipPublication *pub = user_data;
 	SoupMessage *msg = new_request(pub, SOUP_METHOD_POST, pub->url);
-	g_autoptr(GBytes) body = g_bytes_new(offer, strlen(offer));
 
 	if (!msg) {
 		fail(pub, "the URL is not an HTTP URL");
 		return;
 	}
-	soup_message_set_request_body_from_bytes(msg, "application/sdp", body);
-	g_object_set_data(G_OBJECT(msg), "hdmirtc-whip", pub);
-	pub->cancellable = g_cancellable_new();
-	soup_session_send_and_read_async(pub->soup, msg, G_PRIORITY_DEFAULT, pub->cancellable, on_posted, msg);
+	send_request(pub, msg, "application/sdp", offer, on_posted);
+}
+
+static void on_patched(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(SoupMessage) msg = user_data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	HdmirtcWhipPublication *pub = request_done(source, res, msg, &bytes, &error);
+	g_autofree char *why = NULL;
+	guint status;
+
+	if (!pub)
+		return;
+	status = soup_message_get_status(msg);
+	if (!error && (status == SOUP_STATUS_METHOD_NOT_ALLOWED || status == SOUP_STATUS_NOT_IMPLEMENTED)) {
+		/* RFC 9725 4.4: a server need not restart ICE.  The session
+		 * lives on until its silence times out. */
+		g_message("WHIP %s: the server does not restart ICE (HTTP %u)", pub->url, status);
+		pub->no_restarts = TRUE;
+		return;
+	}
+	if (error)
+		why = g_strdup_printf("ICE restart PATCH: %s", error->message);
+	else if (status != SOUP_STATUS_OK)
+		why = g_strdup_printf("ICE restart PATCH: HTTP %u %s", status,
+				      soup_message_get_reason_phrase(msg) ? soup_message_get_reason_phrase(msg) : "");
+	else if (!hdmirtc_webrtc_outbound_set_restart_answer(pub->session, g_bytes_get_data(bytes, NULL),
+							      g_bytes_get_size(bytes), &error))
+		why = g_strdup_printf("ICE restart's answer: %s", error->message);
+	if (why) {
+		fail(pub, why);
+		return;
+	}
+	pub->ice_restarts++;
+	g_message("WHIP %s: ICE restart answered", pub->url);
+}
+
+static void on_restart_ready(HdmirtcWebrtcOutbound *o, const char *fragment, gpointer user_data)
+{
+	HdmirtcWhipPublication *pub = user_data;
+	SoupMessage *msg = new_request(pub, "PATCH", pub->resource);
+
+	if (!msg) {
+		fail(pub, "ICE restart: the session has no URL to PATCH");
+		return;
+	}
+	soup_message_headers_replace(soup_message_get_request_headers(msg), "If-Match", "*");
+	send_request(pub, msg, "application/trickle-ice-sdpfrag", fragment, on_patched);
+}
+
+/* While streaming: a server silent for RESTART_SILENCE_MS gets an ICE
+ * restart, once until reports come again. */
+static gboolean on_check(gpointer user_data)
+{
+	HdmirtcWhipPublication *pub = user_data;
+	guint silence = hdmirtc_webrtc_outbound_get_silence_ms(pub->session);
+	g_autoptr(GError) error = NULL;
+
+	if (silence < RESTART_SILENCE_MS) {
+		pub->restarting = FALSE;
+		return G_SOURCE_CONTINUE;
+	}
+	if (pub->restarting || pub->no_restarts)
+		return G_SOURCE_CONTINUE;
+	g_message("WHIP %s: nothing from the server for %u ms: ICE restart", pub->url, silence);
+	pub->restarting = TRUE;
+	if (!hdmirtc_webrtc_outbound_restart_ice(pub->session, &error)) {
+		g_autofree char *why = g_strdup_printf("ICE restart: %s", error->message);
+
+		g_clear_pointer(&pub->check, g_source_unref);
+		fail(pub, why);
+		return G_SOURCE_REMOVE;
+	}
+	return G_SOURCE_CONTINUE;
 }
 
 static void on_streaming(HdmirtcWebrtcOutbound *o, gpointer user_data)
@@ -225,6 +346,10 @@ static void on_streaming(HdmirtcWebrtcOutbound *o, gpointer user_data)
 	pub->state = PUB_STREAMING;
 	pub->connects++;
 	pub->retry_ms = RETRY_FIRST_MS;
+	stop_check(pub);
+	pub->check = g_timeout_source_new(CHECK_INTERVAL_MS);
+	g_source_set_callback(pub->check, on_check, pub, NULL);
+	g_source_attach(pub->check, g_main_context_get_thread_default());
 }
 
 static gboolean on_session_closed(gpointer user_data)
@@ -253,6 +378,7 @@ static const HdmirtcWebrtcOutboundCallbacks outbound_callbacks = {
 	.offer_ready = on_offer_ready,
 	.streaming = on_streaming,
 	.closed = on_closed,
+	.restart_ready = on_restart_ready,
 };
 
 static void start(HdmirtcWhipPublication *pub)
@@ -304,6 +430,7 @@ void hdmirtc_whip_publication_add_status(HdmirtcWhipPublication *pub, JsonBuilde
 	hdmirtc_json_add_string(b, "kind", "whip");
 	hdmirtc_json_add_string(b, "state", state_names[pub->state]);
 	hdmirtc_json_add_int(b, "connects", pub->connects);
+	hdmirtc_json_add_int(b, "ice_restarts", pub->ice_restarts);
 	if (pub->resource)
 		hdmirtc_json_add_string(b, "resource", pub->resource);
 	if (pub->last_error)

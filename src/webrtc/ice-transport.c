@@ -354,7 +354,7 @@ gboolean hdmirtc_ice_transport_restart(HdmirtcIceTransport *ice, const HdmirtcIc
 
 	if (!leg)
 		return FALSE;
-	if (!leg_set_remote_credentials(leg, remote_ufrag, remote_pwd, error)) {
+	if (remote_ufrag && !leg_set_remote_credentials(leg, remote_ufrag, remote_pwd, error)) {
 		ice_leg_free(leg);
 		return FALSE;
 	}

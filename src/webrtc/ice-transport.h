@@ -69,7 +69,9 @@ void hdmirtc_ice_transport_free(HdmirtcIceTransport *ice);
  * on sending; once the new one connects it takes over and restarted is
  * called; if it fails, the state becomes FAILED.  From this call on, the
  * credential, candidate and gathering functions below are about the new
- * agent.  A restart during a restart replaces the unfinished one. */
+ * agent.  A restart during a restart replaces the unfinished one.  An
+ * offerer restarts with NULL remote credentials and sets them once the
+ * other side answers. */
 gboolean hdmirtc_ice_transport_restart(HdmirtcIceTransport *ice, const HdmirtcIceConfig *config,
                                        const char *remote_ufrag, const char *remote_pwd,
                                        GError **error);

@@ -16,6 +16,7 @@ struct HdmirtcWebrtcOutbound {
 	gpointer user_data;
 	GSource *gather_timeout;
 	gboolean offered;
+	gboolean restarting;            /* gathering for an ICE restart */
 };
 
 static void stop_gather_timeout(HdmirtcWebrtcOutbound *o)
@@ -26,26 +27,32 @@ static void stop_gather_timeout(HdmirtcWebrtcOutbound *o)
 	g_clear_pointer(&o->gather_timeout, g_source_unref);
 }
 
-/* Once: with the candidates gathered so far. */
+/* Once per offer or ICE restart: with the candidates gathered so far. */
 static void offer(HdmirtcWebrtcOutbound *o)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree char *sdp = NULL;
+	gboolean restart = o->restarting;
 
 	/* Gathering may finish inside hdmirtc_peer_new_offerer(): the idle
 	 * set up after it offers then. */
-	if (o->offered || !o->peer)
+	if ((o->offered && !restart) || !o->peer)
 		return;
 	o->offered = TRUE;
+	o->restarting = FALSE;
 	stop_gather_timeout(o);
-	sdp = hdmirtc_peer_build_offer(o->peer, &error);
+	sdp = restart ? hdmirtc_peer_build_restart_fragment(o->peer, &error) :
+			hdmirtc_peer_build_offer(o->peer, &error);
 	if (!sdp) {
 		/* Local parameters the SDP module refuses: a bug, told as a
 		 * closed session so that the owner starts over. */
 		o->callbacks.closed(o, error->message, o->user_data);
 		return;
 	}
-	o->callbacks.offer_ready(o, sdp, o->user_data);
+	if (restart)
+		o->callbacks.restart_ready(o, sdp, o->user_data);
+	else
+		o->callbacks.offer_ready(o, sdp, o->user_data);
 }
 
 static gboolean on_gather_timeout(gpointer user_data)
@@ -59,6 +66,21 @@ static gboolean on_gather_timeout(gpointer user_data)
 	offer(o);
 	return G_SOURCE_REMOVE;
 }
+
+/* Offers at once when the candidates are all known, else when they are or
+ * the wait for STUN/TURN ends; from the main loop, never inside the
+ * caller's call. */
+static void wait_for_gathering(HdmirtcWebrtcOutbound *o)
+{
+	HdmirtcWebrtc *w = o->w;
+
+	stop_gather_timeout(o);
+	o->gather_timeout = hdmirtc_peer_is_gathering_done(o->peer) ? g_idle_source_new() :
+		g_timeout_source_new(w->relays->len ? OFFER_GATHER_TIMEOUT_RELAY_MS : OFFER_GATHER_TIMEOUT_MS);
+	g_source_set_callback(o->gather_timeout, on_gather_timeout, o, NULL);
+	g_source_attach(o->gather_timeout, w->ctx);
+}
+
 
 static void on_gathering_done(HdmirtcPeer *peer, gpointer user_data)
 {
@@ -114,12 +136,7 @@ HdmirtcWebrtcOutbound *hdmirtc_webrtc_add_outbound(HdmirtcWebrtc *w, guint conse
 		return NULL;
 	}
 	g_ptr_array_add(w->outbounds, o);
-	/* Gathering may be over already (no STUN, no TURN): offer from the
-	 * main loop all the same, never inside this call. */
-	o->gather_timeout = hdmirtc_peer_is_gathering_done(o->peer) ? g_idle_source_new() :
-		g_timeout_source_new(w->relays->len ? OFFER_GATHER_TIMEOUT_RELAY_MS : OFFER_GATHER_TIMEOUT_MS);
-	g_source_set_callback(o->gather_timeout, on_gather_timeout, o, NULL);
-	g_source_attach(o->gather_timeout, w->ctx);
+	wait_for_gathering(o);
 	return o;
 }
 
@@ -130,6 +147,26 @@ gboolean hdmirtc_webrtc_outbound_set_answer(HdmirtcWebrtcOutbound *o, const char
 		return FALSE;
 	g_message("outbound %s: answered", hdmirtc_peer_get_id(o->peer));
 	return TRUE;
+}
+
+gboolean hdmirtc_webrtc_outbound_restart_ice(HdmirtcWebrtcOutbound *o, GError **error)
+{
+	if (!hdmirtc_peer_restart_ice_as_offerer(o->peer, &o->w->ice, error))
+		return FALSE;
+	o->restarting = TRUE;
+	wait_for_gathering(o);
+	return TRUE;
+}
+
+gboolean hdmirtc_webrtc_outbound_set_restart_answer(HdmirtcWebrtcOutbound *o, const char *fragment, gsize len,
+                                                    GError **error)
+{
+	return hdmirtc_peer_take_restart_answer(o->peer, fragment, len, error);
+}
+
+guint hdmirtc_webrtc_outbound_get_silence_ms(HdmirtcWebrtcOutbound *o)
+{
+	return (guint)(hdmirtc_peer_get_silence_us(o->peer) / 1000);
 }
 
 void hdmirtc_outbound_free(HdmirtcWebrtcOutbound *o)

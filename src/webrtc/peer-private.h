@@ -72,6 +72,7 @@ struct HdmirtcPeer {
 	char *arrival_address;          /* HdmirtcPeerConfig.arrival_address */
 	gboolean dtls_server;            /* the answer says a=setup:passive */
 	gboolean offerer;                /* WHIP: the service offered */
+	GPtrArray *answer_candidates;    /* an offerer's: the answer's, for ICE restarts */
 	gint64 consent_timeout_us;
 
 	/* Negotiated media. */

@@ -392,7 +392,72 @@ gboolean hdmirtc_peer_take_answer(HdmirtcPeer *peer, const char *text, gsize len
 	if (has_audio && peer->audio.ssrc)
 		config.audio = &audio;
 	hdmirtc_peer_audio_init(peer, &config);
+	peer->answer_candidates = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < video.media->candidates->len; i++)
+		g_ptr_array_add(peer->answer_candidates, g_strdup(video.media->candidates->pdata[i]));
 	return start_dtls(peer, peer->cert, error) && start_ice(peer, video.media, error);
+}
+
+gboolean hdmirtc_peer_restart_ice_as_offerer(HdmirtcPeer *peer, const HdmirtcIceConfig *config,
+                                             GError **error)
+{
+	HdmirtcIceConfig ice = *config;
+
+	if (!peer->offerer || !peer->answer_candidates || peer->state == HDMIRTC_PEER_STATE_CLOSED) {
+		g_set_error(error, HDMIRTC_WEBRTC_ERROR, HDMIRTC_WEBRTC_ERROR_CLOSED,
+			    "no answered session to restart");
+		return FALSE;
+	}
+	ice.controlling = TRUE;
+	if (!hdmirtc_ice_transport_restart(peer->ice, &ice, NULL, NULL, error))
+		return FALSE;
+	g_message("viewer %s: ICE restart offered (ufrag %s)", peer->id, hdmirtc_ice_transport_get_ufrag(peer->ice));
+	return TRUE;
+}
+
+gboolean hdmirtc_peer_take_restart_answer(HdmirtcPeer *peer, const char *text, gsize len, GError **error)
+{
+	g_autoptr(HdmirtcSdpFrag) frag = hdmirtc_sdp_frag_parse(text, len, error);
+	const char *ufrag = NULL, *pwd = NULL;
+	guint added = 0;
+	gboolean done = FALSE;
+
+	if (!frag)
+		return FALSE;
+	ufrag = frag->ice_ufrag;
+	pwd = frag->ice_pwd;
+	for (guint i = 0; !ufrag && i < frag->media->len; i++) {
+		HdmirtcSdpFragMedia *m = frag->media->pdata[i];
+
+		ufrag = m->ice_ufrag;
+		pwd = m->ice_pwd;
+	}
+	if (!ufrag) {
+		g_set_error(error, HDMIRTC_SDP_ERROR, HDMIRTC_SDP_ERROR_INVALID,
+			    "the ICE restart's answer has no a=ice-ufrag and a=ice-pwd");
+		return FALSE;
+	}
+	if (!hdmirtc_ice_transport_set_remote_credentials(peer->ice, ufrag, pwd, error))
+		return FALSE;
+	for (guint i = 0; i < frag->media->len; i++) {
+		HdmirtcSdpFragMedia *m = frag->media->pdata[i];
+
+		for (guint c = 0; c < m->candidates->len; c++)
+			added += hdmirtc_ice_transport_add_remote_candidate(peer->ice, m->candidates->pdata[c]);
+		done = done || m->end_of_candidates;
+	}
+	/* A server that restarts in place (Janus) keeps its candidates and
+	 * names none: the new agent gets those of the first answer. */
+	for (guint i = 0; added == 0 && i < peer->answer_candidates->len; i++)
+		hdmirtc_ice_transport_add_remote_candidate(peer->ice, peer->answer_candidates->pdata[i]);
+	if (done || added == 0)
+		hdmirtc_ice_transport_remote_gathering_done(peer->ice);
+	return TRUE;
+}
+
+gint64 hdmirtc_peer_get_silence_us(HdmirtcPeer *peer)
+{
+	return peer->state == HDMIRTC_PEER_STATE_STREAMING ? g_get_monotonic_time() - peer->last_rx_us : 0;
 }
 
 void hdmirtc_peer_free(HdmirtcPeer *peer)
@@ -405,6 +470,8 @@ void hdmirtc_peer_free(HdmirtcPeer *peer)
 	hdmirtc_ice_transport_free(peer->ice);
 	hdmirtc_srtp_session_free(peer->srtp);
 	hdmirtc_rtp_history_free(peer->history);
+	if (peer->answer_candidates)
+		g_ptr_array_unref(peer->answer_candidates);
 	g_main_context_unref(peer->ctx);
 	g_free(peer->remote_fingerprint);
 	g_free(peer->arrival_address);

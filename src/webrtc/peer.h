@@ -71,6 +71,17 @@ char *hdmirtc_peer_build_offer(HdmirtcPeer *peer, GError **error);
 /* Takes the answer to that offer (HDMIRTC_SDP_ERROR when it is unusable):
  * the ICE checks and, once they connect, DTLS start. */
 gboolean hdmirtc_peer_take_answer(HdmirtcPeer *peer, const char *answer, gsize len, GError **error);
+/* An offerer's ICE restart (RFC 8445 9): new credentials and candidates
+ * gathered with config, told with hdmirtc_peer_build_restart_fragment()
+ * when gathering_done is called again; the other side's new credentials
+ * come back with hdmirtc_peer_take_restart_answer(), its candidates there
+ * or, when it names none (it kept them), those of its first answer. */
+gboolean hdmirtc_peer_restart_ice_as_offerer(HdmirtcPeer *peer, const HdmirtcIceConfig *config,
+                                             GError **error);
+gboolean hdmirtc_peer_take_restart_answer(HdmirtcPeer *peer, const char *fragment, gsize len, GError **error);
+/* Microseconds since the last authenticated packet from the other side
+ * (0 before streaming). */
+gint64 hdmirtc_peer_get_silence_us(HdmirtcPeer *peer);
 /* The SDP answer with the candidates gathered so far (transfer full). */
 char *hdmirtc_peer_build_answer(HdmirtcPeer *peer, const HdmirtcSdpOffer *offer, GError **error);
 gboolean hdmirtc_peer_is_gathering_done(HdmirtcPeer *peer);

@@ -235,6 +235,17 @@ void hdmirtc_webrtc_set_local_addresses(HdmirtcWebrtc *w, const char *const *add
 	g_strfreev(w->local_addresses);
 	w->local_addresses = g_strdupv((char **)addresses);
 	w->ice.local_addresses = (const char *const *)w->local_addresses;
+	/* A viewer restarts ICE itself when its path breaks; the server of an
+	 * outbound session cannot know the new addresses: tell it. */
+	for (guint i = 0; i < w->outbounds->len; i++) {
+		HdmirtcWebrtcOutbound *o = w->outbounds->pdata[i];
+		g_autoptr(GError) error = NULL;
+
+		if (hdmirtc_peer_get_state(hdmirtc_outbound_get_peer(o)) == HDMIRTC_PEER_STATE_STREAMING &&
+		    !hdmirtc_webrtc_outbound_restart_ice(o, &error))
+			g_warning("outbound %s: no ICE restart for the new addresses: %s",
+				  hdmirtc_peer_get_id(hdmirtc_outbound_get_peer(o)), error->message);
+	}
 }
 
 /* ---- Media -------------------------------------------------------------- */

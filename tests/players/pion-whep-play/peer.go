@@ -19,9 +19,6 @@ import (
 
 	"github.com/pion/dtls/v2"
 	"github.com/pion/ice/v2"
-	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/nack"
-	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/webrtc/v3"
 )
 
@@ -77,20 +74,10 @@ func newPeerConnection(cert *webrtc.Certificate, srtpProfiles []dtls.SRTPProtect
 		return nil, err
 	}
 
-	// NACKs for lost packets (the service resends from its history) and
-	// receiver reports (its RTT and loss figures).  Not ConfigureNack: it
-	// registers the nack feedback a second time.
-	registry := &interceptor.Registry{}
-	generator, err := nack.NewGeneratorInterceptor()
+	registry, err := receiverInterceptors()
 	if err != nil {
 		return nil, err
 	}
-	registry.Add(generator)
-	receiverReports, err := report.NewReceiverInterceptor()
-	if err != nil {
-		return nil, err
-	}
-	registry.Add(receiverReports)
 
 	settings := webrtc.SettingEngine{}
 	// No mDNS: no multicast out of the test's namespaces, and the service
