@@ -272,7 +272,7 @@ function compare(result) {
   const row = (what, h, r) => ({ what, hdmirtc: h, reference: r,
     ratio: Number.isFinite(h) && Number.isFinite(r) && r > 0 ? Number((h / r).toFixed(2)) : null });
   return [
-    row('glass to glass, pooled median (ms)', hl?.pooled.glass_to_glass_ms.median, rl?.pooled.glass_to_glass_ms.median),
+    row('glass to glass, pooled median (ms)', hl?.pooled?.glass_to_glass_ms.median, rl?.pooled?.glass_to_glass_ms.median),
     ...(ref.by_resolution || []).map((b) => row(`capture → receive, pooled median, ${b.width}x${b.height} (ms)`,
       b.hdmirtc?.pooled?.capture_to_receive_ms.median, b.reference?.pooled?.capture_to_receive_ms.median)),
     row('capture → encoder in, median of session medians (ms)', stage(hl, 'capture_to_encode_start'), stage(rl, 'capture_to_encode_start')),

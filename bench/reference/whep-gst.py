@@ -60,8 +60,6 @@ ANSWER_TIMEOUT_S = 10
 STAGES = ('capture_to_encode_start', 'capture_to_encode_end', 'capture_to_first_packet')
 
 
-STATIC = {'/': 'index.html', '/index.html': 'index.html', '/player.js': 'player.js',
-          '/whep.js': 'whep.js', '/barcode.js': 'barcode.js', '/style.css': 'style.css'}
 TYPES = {'.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css'}
 
 
@@ -434,8 +432,11 @@ class Handler(BaseHTTPRequestHandler):
         path = self.path.split('?')[0]
         if path == '/api/status':
             return self.reply(200, json.dumps(ref.status()).encode(), 'application/json')
-        name = STATIC.get(path)
-        if not name:
+        # Every file of web/ at its top level, as the service serves the
+        # page: a module the page imports is never missing here.
+        name = 'index.html' if path == '/' else path.lstrip('/')
+        ext = os.path.splitext(name)[1]
+        if '/' in name or ext not in TYPES or not os.path.isfile(os.path.join(ref.args.web, name)):
             return self.reply(404, b'not found\n')
         with open(os.path.join(ref.args.web, name), 'rb') as f:
             return self.reply(200, f.read(), TYPES[os.path.splitext(name)[1]])
