@@ -211,16 +211,17 @@ static void test_frames(Fixture *f, gconstpointer data)
 	g_usleep(20000);
 	g_assert_true(port_empty(&f->video));
 
-	guint n = send_frame(f, TRUE, 40000, t0 + 33333, &first_send);
+	guint n = send_frame(f, TRUE, 40000, t0 + 100000, &first_send);
 	g_assert_cmpuint(n, >, 30);
 	g_assert_cmpint(first_send, >=, t0);
 	Rtp key = receive_frame(f, n, &last_seq);
 
-	n = send_frame(f, FALSE, 5000, t0 + 66666, &first_send);
+	n = send_frame(f, FALSE, 5000, t0 + 200000, &first_send);
 	Rtp next = receive_frame(f, n, &last_seq);
 	g_assert_cmpuint(next.ssrc, ==, key.ssrc);
-	/* 33.333 ms at 90 kHz. */
-	g_assert_cmpuint(next.timestamp - key.timestamp, ==, 3000);
+	/* 100 ms at 90 kHz, exactly whatever t0 is (frames 33.333 ms apart
+	 * are 2999 or 3000 ticks apart, by where t0 falls). */
+	g_assert_cmpuint(next.timestamp - key.timestamp, ==, 9000);
 	g_assert_true(port_empty(&f->video));
 }
 
