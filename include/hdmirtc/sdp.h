@@ -319,6 +319,9 @@ typedef struct {
 HdmirtcSdpFrag *hdmirtc_sdp_frag_parse(const char *text, gsize len, GError **error);
 /* NULL-safe. */
 void hdmirtc_sdp_frag_free(HdmirtcSdpFrag *frag);
+/* The fragment's ICE credentials: session level, else the first media
+ * level ones (borrowed); FALSE when it has none. */
+gboolean hdmirtc_sdp_frag_get_credentials(const HdmirtcSdpFrag *frag, const char **ufrag, const char **pwd);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HdmirtcSdpFrag, hdmirtc_sdp_frag_free)
 
 G_END_DECLS

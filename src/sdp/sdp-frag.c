@@ -168,3 +168,16 @@ HdmirtcSdpFrag *hdmirtc_sdp_frag_parse(const char *text, gsize len, GError **err
 		g_clear_pointer(&p.frag, hdmirtc_sdp_frag_free);
 	return p.frag;
 }
+
+gboolean hdmirtc_sdp_frag_get_credentials(const HdmirtcSdpFrag *frag, const char **ufrag, const char **pwd)
+{
+	*ufrag = frag->ice_ufrag;
+	*pwd = frag->ice_pwd;
+	for (guint i = 0; !*ufrag && i < frag->media->len; i++) {
+		HdmirtcSdpFragMedia *m = frag->media->pdata[i];
+
+		*ufrag = m->ice_ufrag;
+		*pwd = m->ice_pwd;
+	}
+	return *ufrag != NULL;
+}

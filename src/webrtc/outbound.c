@@ -81,7 +81,6 @@ static void wait_for_gathering(HdmirtcWebrtcOutbound *o)
 	g_source_attach(o->gather_timeout, w->ctx);
 }
 
-
 static void on_gathering_done(HdmirtcPeer *peer, gpointer user_data)
 {
 	offer(user_data);

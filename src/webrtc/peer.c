@@ -424,15 +424,7 @@ gboolean hdmirtc_peer_take_restart_answer(HdmirtcPeer *peer, const char *text, g
 
 	if (!frag)
 		return FALSE;
-	ufrag = frag->ice_ufrag;
-	pwd = frag->ice_pwd;
-	for (guint i = 0; !ufrag && i < frag->media->len; i++) {
-		HdmirtcSdpFragMedia *m = frag->media->pdata[i];
-
-		ufrag = m->ice_ufrag;
-		pwd = m->ice_pwd;
-	}
-	if (!ufrag) {
+	if (!hdmirtc_sdp_frag_get_credentials(frag, &ufrag, &pwd)) {
 		g_set_error(error, HDMIRTC_SDP_ERROR, HDMIRTC_SDP_ERROR_INVALID,
 			    "the ICE restart's answer has no a=ice-ufrag and a=ice-pwd");
 		return FALSE;

@@ -254,21 +254,6 @@ static void add_fragment_candidates(HdmirtcIceTransport *ice, const HdmirtcSdpFr
 	}
 }
 
-/* The fragment's ICE credentials (session level, else the first media
- * level ones); FALSE when it has none. */
-static gboolean fragment_credentials(const HdmirtcSdpFrag *frag, const char **ufrag, const char **pwd)
-{
-	*ufrag = frag->ice_ufrag;
-	*pwd = frag->ice_pwd;
-	for (guint i = 0; !*ufrag && i < frag->media->len; i++) {
-		HdmirtcSdpFragMedia *m = frag->media->pdata[i];
-
-		*ufrag = m->ice_ufrag;
-		*pwd = m->ice_pwd;
-	}
-	return *ufrag != NULL;
-}
-
 static gboolean restart_viewer(HdmirtcWebrtc *w, HdmirtcPeer *peer, const HdmirtcSdpFrag *frag,
                                const char *ufrag, const char *pwd,
                                HdmirtcViewerPatchedFunc patched, gpointer user_data, GError **error)
@@ -306,7 +291,7 @@ static gboolean patch_viewer(HdmirtcWebrtc *w, const char *id, const char *const
 	if (!frag || !check_fragment_mid(peer, frag, error))
 		return FALSE;
 	HdmirtcIceTransport *ice = hdmirtc_peer_get_ice(peer);
-	if (fragment_credentials(frag, &ufrag, &pwd)) {
+	if (hdmirtc_sdp_frag_get_credentials(frag, &ufrag, &pwd)) {
 		const char *current = hdmirtc_ice_transport_get_remote_ufrag(ice);
 
 		if (!current || !g_str_equal(current, ufrag))
