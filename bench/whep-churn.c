@@ -38,7 +38,7 @@ typedef struct {
 	GMainLoop *loop;
 	SoupSession *http[MAX_ADDRESSES];
 	HdmirtcDtlsCert *cert;
-	guint started;                  /* sessions made */
+	guint started;                  /* cycles begun (a throttled one made again is the same) */
 	guint finished;                 /* sessions closed */
 	guint streamed;
 	guint failed;
@@ -50,15 +50,24 @@ typedef struct {
 	gint64 started_us;
 } Churn;
 
-static void start_one(Churn *churn);
+static void start_session(Churn *churn, guint index);
+
+/* A throttled cycle, made again: same index, same client address.  It was
+ * counted in started when first made, so it is not a new cycle (counting it
+ * again let a run end with more cycles than asked for). */
+typedef struct {
+	Churn *churn;
+	guint index;
+} Retry;
 
 static gboolean on_throttle_over(gpointer user_data)
 {
-	Churn *churn = user_data;
+	Retry *retry = user_data;
+	Churn *churn = retry->churn;
 
 	churn->open--;
 	if (!churn->stopping)
-		start_one(churn);
+		start_session(churn, retry->index);
 	else if (churn->open == 0)
 		g_main_loop_quit(churn->loop);
 	return G_SOURCE_REMOVE;
@@ -68,11 +77,15 @@ static void on_closed(WhepLoadSession *session, gpointer user_data)
 {
 	Churn *churn = user_data;
 	guint retry_after_s = whep_load_session_get_retry_after_s(session);
+	guint index = whep_load_session_get_index(session);
 
 	whep_load_session_free(session);
 	if (retry_after_s) {
+		Retry *retry = g_new(Retry, 1);
+
 		/* Still open until made again: the loop waits for it. */
-		g_timeout_add_seconds(retry_after_s, on_throttle_over, churn);
+		*retry = (Retry){ churn, index };
+		g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, retry_after_s, on_throttle_over, retry, g_free);
 		return;
 	}
 	churn->open--;
@@ -82,7 +95,7 @@ static void on_closed(WhepLoadSession *session, gpointer user_data)
 		fflush(stdout);
 	}
 	if (!churn->stopping && churn->started < (guint)churn->opt.cycles)
-		start_one(churn);
+		start_session(churn, churn->started++);
 	else if (churn->open == 0)
 		g_main_loop_quit(churn->loop);
 }
@@ -98,7 +111,6 @@ static void on_state(WhepLoadSession *session, WhepLoadSessionState state, gpoin
 	} else if (state == WHEP_LOAD_SESSION_FAILED && whep_load_session_get_retry_after_s(session)) {
 		/* Not a cycle: this one is made again (on_closed). */
 		churn->throttled++;
-		churn->started--;
 	} else if (state == WHEP_LOAD_SESSION_FAILED) {
 		const char *why = whep_load_session_get_error(session);
 		gpointer n = g_hash_table_lookup(churn->failures, why ? why : "unknown");
@@ -113,20 +125,19 @@ static void on_state(WhepLoadSession *session, WhepLoadSessionState state, gpoin
 	whep_load_session_close(session, on_closed, churn);
 }
 
-static void start_one(Churn *churn)
+static void start_session(Churn *churn, guint index)
 {
 	static const WhepLoadSessionCallbacks callbacks = { .state_changed = on_state };
 	WhepLoadSessionConfig config = {
-		.http = churn->http[churn->started % (guint)churn->opt.addresses],
+		.http = churn->http[index % (guint)churn->opt.addresses],
 		.whep_url = churn->opt.url,
 		.token = churn->opt.token,
 		.cert = churn->cert,
-		.index = churn->started,
+		.index = index,
 		.connect_timeout_s = (guint)churn->opt.connect_timeout_s,
 		.srtp_profile = HDMIRTC_SRTP_PROFILE_AES128_CM_SHA1_80,
 	};
 
-	churn->started++;
 	churn->open++;
 	whep_load_session_new(&config, &callbacks, churn);
 }
@@ -229,7 +240,7 @@ int main(int argc, char **argv)
 	g_unix_signal_add(SIGINT, on_stop, &churn);
 	g_unix_signal_add(SIGTERM, on_stop, &churn);
 	for (gint i = 0; i < MIN(churn.opt.parallel, churn.opt.cycles); i++)
-		start_one(&churn);
+		start_session(&churn, churn.started++);
 	g_main_loop_run(churn.loop);
 	ok = print_summary(&churn);
 	for (gint i = 0; i < churn.opt.addresses; i++) {

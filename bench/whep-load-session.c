@@ -970,6 +970,11 @@ WhepLoadSessionState whep_load_session_get_state(const WhepLoadSession *s)
 	return s->state;
 }
 
+guint whep_load_session_get_index(const WhepLoadSession *s)
+{
+	return s->config.index;
+}
+
 guint whep_load_session_get_retry_after_s(const WhepLoadSession *s)
 {
 	return s->retry_after_s;

@@ -371,6 +371,8 @@ gboolean whep_load_ip_is_local(const char *ip);
 WhepLoadSessionState whep_load_session_get_state(const WhepLoadSession *session);
 const char *whep_load_session_state_to_string(WhepLoadSessionState state);
 const char *whep_load_session_get_error(const WhepLoadSession *session);
+/* The index it was made with (WhepLoadSessionConfig). */
+guint whep_load_session_get_index(const WhepLoadSession *session);
 /* Seconds the server asked to wait (Retry-After of a 429 to the POST),
  * 0 when it did not refuse the session for its rate. */
 guint whep_load_session_get_retry_after_s(const WhepLoadSession *session);
