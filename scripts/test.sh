@@ -16,6 +16,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 "$top/scripts/setup.sh" --asan || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+setup_s=$SECONDS
 
 passed=0 failed=0 skipped=0
 logdir=$(mktemp -d /tmp/hdmirtc-test.XXXXXX)
@@ -26,15 +27,20 @@ suite_lines=()
 # one); tests/counting checks the counter itself.
 count() { /usr/bin/python3 "$top/scripts/test-count.py" "$@" 2>>"$logdir/count-details.log"; }
 
-# add_counts SUITE "P F S" [EXIT_STATUS]: one suite's counts, shown in
-# the table at the end and added to the totals.  A suite that exited
+# begin_suite NAME: its heading, and the clock for its line in the table
+# (CI's budget is spent by suite: the seconds say where).
+begin_suite() { echo "== $1"; suite_t0=$SECONDS; }
+
+# add_counts SUITE "P F S" [EXIT_STATUS]: one suite's counts and seconds,
+# shown in the table at the end and added to the totals.  A suite that exited
 # non-zero with no failed case counts one failure: it failed somewhere the
 # counter does not see.
 add_counts() {
 	local name=$1 p f s
 	read -r p f s <<<"$2"
 	[ "${3:-0}" -ne 0 ] && [ "$f" -eq 0 ] && f=1
-	suite_lines+=("$(printf '%-12s %5d passed, %d failed, %d skipped' "$name" "$p" "$f" "$s")")
+	suite_lines+=("$(printf '%-12s %5d passed, %d failed, %d skipped  (%d s)' "$name" "$p" "$f" "$s" \
+		$((SECONDS - suite_t0)))")
 	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 }
 
@@ -42,7 +48,7 @@ add_counts() {
 run_meson_suite() {
 	local name=$1 dir=$2; shift 2
 	local log="$logdir/$name.log"
-	echo "== $name"
+	begin_suite "$name"
 	rm -f "$dir/meson-logs/testlog.json"
 	meson test -C "$dir" --print-errorlogs "$@" >"$log" 2>&1
 	local rc=$?
@@ -63,7 +69,7 @@ run_meson_suite() {
 run_node_suite() {
 	local name=$1; shift
 	local log="$logdir/$name.log"
-	echo "== $name"
+	begin_suite "$name"
 	node --test --test-reporter=tap "$@" >"$log" 2>&1
 	local rc=$?
 	grep -E '^(not )?ok ' "$log" | head -120
@@ -77,7 +83,7 @@ run_node_suite() {
 # own summary line must be there (the VM ran to the end).
 run_kernel_suite() {
 	local log="$logdir/kernel.log" res="$logdir/vm-share/out/results.tap"
-	echo "== kernel (QEMU VM: vivid, vicodec, Pi stand-ins)"
+	begin_suite "kernel (QEMU VM: vivid, vicodec, Pi stand-ins)"
 	HDMIRTC_VM_BUILD="$top/build" HDMIRTC_VM_SHARE="$logdir/vm-share" tests/kernel/run.sh >"$log" 2>&1
 	local rc=$?
 	grep -hE '^(ok|not ok) ' "$res" 2>/dev/null
@@ -100,7 +106,7 @@ run_kernel_suite() {
 run_tap_suite() {
 	local name=$1; shift
 	local log="$logdir/$name.log"
-	echo "== $name"
+	begin_suite "$name"
 	"$@" >"$log" 2>&1
 	local rc=$?
 	grep -E '^(not )?ok ' "$log"
@@ -137,6 +143,7 @@ echo "logs: $logdir (every failure and skip with its reason: $logdir/count-detai
 grep -h '^skipped: ' "$logdir/count-details.log" 2>/dev/null | sed 's/^/  /' | head -40
 echo "== per suite (sanitizer runs are their own suites: the same tests again under ASan + UBSan)"
 printf '  %s\n' "${suite_lines[@]}"
+echo "  set-up (packages, builds) $setup_s s, in all $SECONDS s"
 summary="$passed passed, $failed failed"
 [ $skipped -gt 0 ] && summary="$summary, $skipped skipped"
 echo "$summary"

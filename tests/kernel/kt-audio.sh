@@ -148,7 +148,7 @@ else
 	done
 fi
 
-wait $WL
+whep_load_end $WL
 wrc=$?
 summary=$(tail -1 "$OUT/kt-audio-whep.out")
 note "whep-load: $(echo "$summary" | cut -c1-600)"

@@ -53,8 +53,8 @@ record() {
 		--dump "$OUT/pi-$1.h264" > "$OUT/kt-pi-$1-whep.out" 2> "$OUT/kt-pi-$1-whep.log" &
 	WL=$!
 }
-record_done() {      # NAME
-	wait $WL
+record_done() {      # NAME [end]: end, the viewer's part is over (its duration a cap)
+	if [ "${2:-}" = end ]; then whep_load_end $WL; else wait $WL; fi
 	wrc=$?
 	frames=$(grep -o '"totals":{[^}]*' "$OUT/kt-pi-$1-whep.out" | grep -o '"frames":[0-9]*' | cut -d: -f2)
 	check "$1: a WebRTC viewer received ${frames:-0} frames (whep-load exit $wrc)" \
@@ -83,7 +83,7 @@ picture() {          # NAME W H HZ
 # hardware encoder too: defect 6b), no restart.
 loss_and_return() {  # NAME
 	pid=$SVC
-	record "$1-loss" 14
+	record "$1-loss" 40
 	sleep 3
 	src_set signal nolink
 	check "$1: signal loss: status says no-signal" wait_until 20 signal_is no-signal
@@ -92,7 +92,7 @@ loss_and_return() {  # NAME
 	check "$1: signal return: streaming again" wait_until 30 signal_is streaming
 	check "$1: signal return: frames flow" frames_flow 2
 	check "$1: same process throughout" [ "$SVC" = "$pid" ] && alive
-	record_done "$1-loss"
+	record_done "$1-loss" end
 	nos=$(grep -c "NO SIGNAL\|no-signal" "$OUT/kt-pi-$1.log")
 	note "$1: $nos log lines about the loss"
 }

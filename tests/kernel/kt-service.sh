@@ -53,7 +53,7 @@ check "signal return: frames flow ($f2 -> $(obj_int encoder frames))" [ "$(obj_i
 copied=$(status | grep -o '"bytes_copied_per_frame_before_send":[0-9]*' | cut -d: -f2)
 note "bytes copied per frame before send: $copied (UYVY -> I420 for x264 + the AU copy)"
 
-wait $WL
+whep_load_end $WL
 wrc=$?
 note "whep-load: $(cut -c1-600 "$OUT/kt-service-whep.out" | tail -1)"
 check "whep-load: every packet decrypted, session streamed (exit $wrc)" [ $wrc = 0 ]
@@ -172,7 +172,7 @@ for t in $times; do echo $((t * 1000)); done > "$OUT/recovery-device.txt"
 check "device returns: every one logged with its time ($count of $DEV_CYCLES)" [ "$count" -ge "$DEV_CYCLES" ]
 check "device returns: each streaming again in under 1 s (slowest ${slowest:-?} ms)" \
 	[ "${slowest:-99999}" -lt 1000 ] 2>/dev/null
-wait $WL
+whep_load_end $WL
 wrc=$?
 note "whep-load: $(cut -c1-400 "$OUT/kt-service-devgone.out" | tail -1)"
 check "the viewer stayed connected through the removals (whep-load exit $wrc)" [ $wrc = 0 ]

@@ -37,6 +37,15 @@ wait_until() {
 	return 1
 }
 signal_is() { [ "$(str_field signal)" = "$1" ]; }
+
+# whep_load_end PID: a viewer started with --duration as a cap, ended once
+# its part is over (SIGTERM: it closes and prints its summary, as at the
+# end of its duration); its exit status.  Waiting out a generous cap
+# instead had cost the suite a minute and a half.
+whep_load_end() {
+	kill -TERM "$1" 2>/dev/null
+	wait "$1"
+}
 alive() { [ -n "$SVC" ] && kill -0 "$SVC" 2>/dev/null; }
 
 # The service logs into a pipe, as under systemd (journald), not straight
