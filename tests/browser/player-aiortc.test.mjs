@@ -8,15 +8,15 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { startService, getStatus } from './lib/service.mjs';
-import { runPlayer, assertPlayed, debianPython, playersDir } from './lib/external-player.mjs';
+import { runPlayer, assertPlayed, debianPython, playersDir, PLAYER_FPS } from './lib/external-player.mjs';
 import { Topology, canRun, waitUntil } from '../net/netns.mjs';
 
 const player = path.join(playersDir, 'aiortc-whep-play.py');
 const netSkip = canRun() || false;
 const FRAMES = 300;
 
-// The player's command line; the whole run (ICE, DTLS, 300 pictures at 30
-// fps, DELETE) takes ~11 s on loopback.
+// The player's command line; the whole run (ICE, DTLS, 300 pictures at
+// PLAYER_FPS, DELETE) takes ~6 s on loopback.
 function play(url, { wrap = [], timeoutS = 60, extra = [] } = {}) {
   return runPlayer(debianPython, [player, '--url', new URL('whep', url).href, '--frames', String(FRAMES),
     '--timeout', String(timeoutS), ...extra], { wrap, timeoutMs: (timeoutS + 20) * 1000 });
@@ -76,7 +76,7 @@ async function withTopology(opts, fn) {
 let service;
 
 before(async () => {
-  service = await startService(['--width', '640', '--height', '360', '--fps', '30']);
+  service = await startService(['--width', '640', '--height', '360', '--fps', PLAYER_FPS]);
 });
 
 after(async () => {
@@ -108,7 +108,7 @@ test('aiortc behind the NAT with coturn as STUN: it plays through the service\'s
   { skip: netSkip, timeout: 120000 }, async () => {
     await withTopology({ browserFirewall: true }, async (topo) => {
       await topo.startCoturn({ stunOnly: true });
-      const { url } = await topo.startService(['--stun-server', '203.0.113.2:3478', '--no-ipv6', '--fps', '30']);
+      const { url } = await topo.startService(['--stun-server', '203.0.113.2:3478', '--no-ipv6', '--fps', PLAYER_FPS]);
       await waitUntil(() => topo.status().network.stun_state === 'ok', 10000, 'STUN probe did not succeed');
       // url: the router's port forward to the service's HTTP port.  The
       // player's firewall lets in only what it started and the service's
@@ -140,7 +140,7 @@ test('aiortc behind the NAT with coturn as STUN: it plays through the service\'s
 test('aiortc over IPv6 only: 300 decoded pictures, counter advancing',
   { skip: netSkip, timeout: 120000 }, async () => {
     await withTopology({ v4: false, v6: true, nat: 'none' }, async (topo) => {
-      const { url } = await topo.startService(['--no-stun', '--http-address', '::', '--fps', '30']);
+      const { url } = await topo.startService(['--no-stun', '--http-address', '::', '--fps', PLAYER_FPS]);
       const result = await play(url, { wrap: ['ip', 'netns', 'exec', topo.br] });
       try {
         const played = assertPlayed(assert, result, FRAMES, 'aiortc IPv6');

@@ -8,13 +8,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runPlayer, assertPlayed, playersDir, debianPython } from './lib/external-player.mjs';
+import { runPlayer, assertPlayed, playersDir, debianPython, PLAYER_FPS } from './lib/external-player.mjs';
 import { startService, getStatus } from './lib/service.mjs';
 import { Topology, canRun, waitUntil } from '../net/netns.mjs';
 
 const player = path.join(playersDir, 'gst-whep-play.py');
 const FRAMES = 300;
-// 300 pictures at 30 fps are 10 s; the player gives up well before the
+// 300 pictures at PLAYER_FPS are 5 s; the player gives up well before the
 // test does, so a failure comes with its own message.
 const PLAYER_TIMEOUT_S = 45;
 
@@ -73,7 +73,7 @@ function playerSummary(result) {
 
 // One service per case (its DTLS role is a start option); loopback only.
 async function playOnLoopback({ serviceArgs = [], playerArgs = [], playerRole, certificate }) {
-  const service = await startService(['--width', '640', '--height', '360', '--fps', '30',
+  const service = await startService(['--width', '640', '--height', '360', '--fps', PLAYER_FPS,
     '--log-level', 'debug', ...serviceArgs]);
   let result;
   try {
@@ -120,7 +120,7 @@ test('behind the NAT with coturn as STUN, webrtcbin plays through the service\'s
     let result;
     try {
       await topo.startCoturn({ stunOnly: true });
-      const service = await topo.startService(['--stun-server', '203.0.113.2:3478', '--no-ipv6', '--fps', '30']);
+      const service = await topo.startService(['--stun-server', '203.0.113.2:3478', '--no-ipv6', '--fps', PLAYER_FPS]);
       await waitUntil(() => topo.status().network.stun_state === 'ok', 10000, 'STUN probe did not succeed');
       // The player has a public address of its own (its host candidate
       // is what the service sees): it needs no STUN server.

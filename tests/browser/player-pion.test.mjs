@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { startService, getStatus } from './lib/service.mjs';
-import { runPlayer, decodeAnnexB, assertPlayed, playersDir } from './lib/external-player.mjs';
+import { runPlayer, decodeAnnexB, assertPlayed, playersDir, PLAYER_FPS } from './lib/external-player.mjs';
 import { Topology, canRun, waitUntil } from '../net/netns.mjs';
 
 const FRAMES = 300;
@@ -35,7 +35,7 @@ function buildPlayer() {
 
 before(async () => {
   player = buildPlayer();
-  service = await startService(['--width', '640', '--height', '360', '--fps', '30', '--log-level', 'debug']);
+  service = await startService(['--width', '640', '--height', '360', '--fps', PLAYER_FPS, '--log-level', 'debug']);
 }, { timeout: 900000 });
 
 after(async () => {
@@ -192,7 +192,7 @@ test('behind the NAT with coturn as STUN: Pion in the browser namespace plays th
     let run;
     try {
       await topo.startCoturn({ stunOnly: true });
-      const svc = await topo.startService(['--stun-server', '203.0.113.2:3478', '--no-ipv6', '--fps', '30']);
+      const svc = await topo.startService(['--stun-server', '203.0.113.2:3478', '--no-ipv6', '--fps', PLAYER_FPS]);
       await waitUntil(() => topo.status().network.stun_state === 'ok', 10000, 'STUN probe did not succeed');
       const external = topo.status().network.stun_external_address;
       assert.match(external, /^203\.0\.113\.1:\d+$/);

@@ -23,6 +23,11 @@ import { readBarcode, barcodeRows } from '../../../web/barcode.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const playersDir = path.resolve(here, '../../players');
 
+// The rate of the service the players watch: a real HDMI source's 60 Hz,
+// so that their 300 pictures take 5 s of the suite, not the 10 s they did
+// at 30 fps.
+export const PLAYER_FPS = '60';
+
 // Debian's python3 (where python3-gi and python3-aiortc live), not
 // whatever python3 comes first in PATH.
 export const debianPython = '/usr/bin/python3';
