@@ -69,7 +69,12 @@ void hdmirtc_hub_count_listeners(HdmirtcWebrtc *w);
 void hdmirtc_outbound_free(HdmirtcWebrtcOutbound *o);
 HdmirtcPeer *hdmirtc_outbound_get_peer(HdmirtcWebrtcOutbound *o);
 
-/* viewer-negotiation.c: answers still waiting.  Ends those of closed
+/* viewer-negotiation.c: how long an SDP (a WHEP answer, a WHIP offer)
+ * waits for server-reflexive and relayed candidates, since neither can
+ * count on sending later ones; a TURN allocation over TCP or TLS takes
+ * more round trips, so relays get longer. */
+guint hdmirtc_negotiation_gather_wait_ms(const HdmirtcWebrtc *w);
+/* Answers still waiting.  Ends those of closed
  * peers (their POST or PATCH gets an error). */
 void hdmirtc_negotiation_end_closed(HdmirtcWebrtc *w);
 /* Ends every waiting answer with why (the hub is going away). */

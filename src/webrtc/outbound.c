@@ -5,10 +5,6 @@
  * not every server takes. */
 #include "hub-private.h"
 
-/* As for WHEP answers (viewer-negotiation.c). */
-#define OFFER_GATHER_TIMEOUT_MS 1500
-#define OFFER_GATHER_TIMEOUT_RELAY_MS 3000
-
 struct HdmirtcWebrtcOutbound {
 	HdmirtcWebrtc *w;
 	HdmirtcPeer *peer;
@@ -76,7 +72,7 @@ static void wait_for_gathering(HdmirtcWebrtcOutbound *o)
 
 	stop_gather_timeout(o);
 	o->gather_timeout = hdmirtc_peer_is_gathering_done(o->peer) ? g_idle_source_new() :
-		g_timeout_source_new(w->relays->len ? OFFER_GATHER_TIMEOUT_RELAY_MS : OFFER_GATHER_TIMEOUT_MS);
+		g_timeout_source_new(hdmirtc_negotiation_gather_wait_ms(w));
 	g_source_set_callback(o->gather_timeout, on_gather_timeout, o, NULL);
 	g_source_attach(o->gather_timeout, w->ctx);
 }

@@ -415,12 +415,27 @@ gboolean hdmirtc_peer_restart_ice_as_offerer(HdmirtcPeer *peer, const HdmirtcIce
 	return TRUE;
 }
 
+guint hdmirtc_peer_add_fragment_candidates(HdmirtcPeer *peer, const HdmirtcSdpFrag *frag, gboolean *ended)
+{
+	guint added = 0;
+
+	*ended = FALSE;
+	for (guint i = 0; i < frag->media->len; i++) {
+		HdmirtcSdpFragMedia *m = frag->media->pdata[i];
+
+		for (guint c = 0; c < m->candidates->len; c++)
+			added += hdmirtc_ice_transport_add_remote_candidate(peer->ice, m->candidates->pdata[c]);
+		*ended = *ended || m->end_of_candidates;
+	}
+	return added;
+}
+
 gboolean hdmirtc_peer_take_restart_answer(HdmirtcPeer *peer, const char *text, gsize len, GError **error)
 {
 	g_autoptr(HdmirtcSdpFrag) frag = hdmirtc_sdp_frag_parse(text, len, error);
 	const char *ufrag = NULL, *pwd = NULL;
-	guint added = 0;
-	gboolean done = FALSE;
+	guint added;
+	gboolean done;
 
 	if (!frag)
 		return FALSE;
@@ -431,13 +446,7 @@ gboolean hdmirtc_peer_take_restart_answer(HdmirtcPeer *peer, const char *text, g
 	}
 	if (!hdmirtc_ice_transport_set_remote_credentials(peer->ice, ufrag, pwd, error))
 		return FALSE;
-	for (guint i = 0; i < frag->media->len; i++) {
-		HdmirtcSdpFragMedia *m = frag->media->pdata[i];
-
-		for (guint c = 0; c < m->candidates->len; c++)
-			added += hdmirtc_ice_transport_add_remote_candidate(peer->ice, m->candidates->pdata[c]);
-		done = done || m->end_of_candidates;
-	}
+	added = hdmirtc_peer_add_fragment_candidates(peer, frag, &done);
 	/* A server that restarts in place (Janus) keeps its candidates and
 	 * names none: the new agent gets those of the first answer. */
 	for (guint i = 0; added == 0 && i < peer->answer_candidates->len; i++)

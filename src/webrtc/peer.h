@@ -79,6 +79,11 @@ gboolean hdmirtc_peer_take_answer(HdmirtcPeer *peer, const char *answer, gsize l
 gboolean hdmirtc_peer_restart_ice_as_offerer(HdmirtcPeer *peer, const HdmirtcIceConfig *config,
                                              GError **error);
 gboolean hdmirtc_peer_take_restart_answer(HdmirtcPeer *peer, const char *fragment, gsize len, GError **error);
+/* The candidates of a trickle or ICE-restart fragment (RFC 8840) given to
+ * the agent; the number it took, and in *ended whether the fragment says
+ * a=end-of-candidates (the caller tells the agent once it has added all
+ * it will). */
+guint hdmirtc_peer_add_fragment_candidates(HdmirtcPeer *peer, const HdmirtcSdpFrag *frag, gboolean *ended);
 /* Microseconds since the last authenticated packet from the other side
  * (0 before streaming). */
 gint64 hdmirtc_peer_get_silence_us(HdmirtcPeer *peer);

@@ -5,12 +5,6 @@
  * resource. */
 #include "hub-private.h"
 
-/* How long an answer waits for server-reflexive (STUN) candidates: WHEP
- * has no way to send candidates found later.  A TURN allocation over TCP
- * or TLS takes more round trips, so relays get longer. */
-#define ANSWER_GATHER_TIMEOUT_MS 1500
-#define ANSWER_GATHER_TIMEOUT_RELAY_MS 3000
-
 /* A POST waiting for its answer (offer and answered set) or a PATCH
  * waiting for the candidates of its ICE restart (patched set). */
 typedef struct {
@@ -102,6 +96,11 @@ static gboolean on_answer_timeout(gpointer user_data)
 
 /* Answers at once when the candidates are all known, else when they are
  * or the timeout comes. */
+guint hdmirtc_negotiation_gather_wait_ms(const HdmirtcWebrtc *w)
+{
+	return w->relays->len ? 3000 : 1500;
+}
+
 static void wait_for_gathering(HdmirtcWebrtc *w, PendingAnswer *p)
 {
 	g_ptr_array_add(w->pending_answers, p);
@@ -109,8 +108,7 @@ static void wait_for_gathering(HdmirtcWebrtc *w, PendingAnswer *p)
 		finish_answer(p, NULL);
 		return;
 	}
-	p->timeout = g_timeout_source_new(w->relays->len ? ANSWER_GATHER_TIMEOUT_RELAY_MS :
-					  ANSWER_GATHER_TIMEOUT_MS);
+	p->timeout = g_timeout_source_new(hdmirtc_negotiation_gather_wait_ms(w));
 	g_source_set_callback(p->timeout, on_answer_timeout, p, NULL);
 	g_source_attach(p->timeout, w->ctx);
 }
@@ -242,16 +240,13 @@ static gboolean check_fragment_mid(HdmirtcPeer *peer, const HdmirtcSdpFrag *frag
 	return TRUE;
 }
 
-static void add_fragment_candidates(HdmirtcIceTransport *ice, const HdmirtcSdpFrag *frag)
+static void add_fragment_candidates(HdmirtcPeer *peer, const HdmirtcSdpFrag *frag)
 {
-	for (guint i = 0; i < frag->media->len; i++) {
-		HdmirtcSdpFragMedia *m = frag->media->pdata[i];
+	gboolean ended;
 
-		for (guint c = 0; c < m->candidates->len; c++)
-			hdmirtc_ice_transport_add_remote_candidate(ice, m->candidates->pdata[c]);
-		if (m->end_of_candidates)
-			hdmirtc_ice_transport_remote_gathering_done(ice);
-	}
+	hdmirtc_peer_add_fragment_candidates(peer, frag, &ended);
+	if (ended)
+		hdmirtc_ice_transport_remote_gathering_done(hdmirtc_peer_get_ice(peer));
 }
 
 static gboolean restart_viewer(HdmirtcWebrtc *w, HdmirtcPeer *peer, const HdmirtcSdpFrag *frag,
@@ -269,7 +264,7 @@ static gboolean restart_viewer(HdmirtcWebrtc *w, HdmirtcPeer *peer, const Hdmirt
 		finish_answer_closed(p, "replaced by a newer ICE restart");
 	if (!hdmirtc_peer_restart_ice(peer, &w->ice, ufrag, pwd, error))
 		return FALSE;
-	add_fragment_candidates(hdmirtc_peer_get_ice(peer), frag);
+	add_fragment_candidates(peer, frag);
 	p = g_new0(PendingAnswer, 1);
 	*p = (PendingAnswer){ .w = w, .peer = peer, .patched = patched, .user_data = user_data };
 	wait_for_gathering(w, p);
@@ -297,7 +292,7 @@ static gboolean patch_viewer(HdmirtcWebrtc *w, const char *id, const char *const
 		if (!current || !g_str_equal(current, ufrag))
 			return restart_viewer(w, peer, frag, ufrag, pwd, patched, user_data, error);
 	}
-	add_fragment_candidates(ice, frag);
+	add_fragment_candidates(peer, frag);
 	patched(NULL, NULL, NULL, user_data);
 	return TRUE;
 }
