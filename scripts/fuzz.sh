@@ -58,7 +58,8 @@ configure() {
 		"$top/scripts/setup.sh" >&2 || die "scripts/setup.sh failed"
 	command -v clang >/dev/null || die "clang not found (scripts/setup.sh installs it)"
 	if [ ! -f "$build/build.ninja" ]; then
-		CC=clang meson setup "$build" -Dfuzz=true --buildtype=debugoptimized --werror \
+		# No libcamera: its C++ would be built by g++ beside clang's C.
+		CC=clang meson setup "$build" -Dfuzz=true -Dlibcamera=disabled --buildtype=debugoptimized --werror \
 			-Db_sanitize=address,undefined -Db_lundef=false \
 			--pkg-config-path="$top/.deps/libsrtp/install/lib/pkgconfig:$top/.deps/wolfssl/install/lib/pkgconfig" \
 			>"$build.setup.log" 2>&1 || { cat "$build.setup.log" >&2; die "meson setup $build failed"; }

@@ -45,6 +45,9 @@ apt_packages=(
 	gstreamer1.0-nice gstreamer1.0-libav gstreamer1.0-tools gir1.2-gstreamer-1.0
 	gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0 gir1.2-nice-0.1 python3-gi
 	python3-aiortc python3-av python3-numpy golang-go golang-github-pion-webrtc.v3-dev
+	# Cameras through libcamera (issue 17): the library, its IPA modules,
+	# and its cam tool (tests/kernel/kt-libcamera.sh).
+	libcamera-dev libcamera-ipa libcamera-tools
 	# Janus as the SFU the service feeds (tests/browser/janus.test.mjs runs
 	# its own instances in namespaces); janus.js and its adapter for pages.
 	janus libjs-janus-gateway libjs-webrtc-adapter

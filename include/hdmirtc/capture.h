@@ -94,6 +94,26 @@ const char *hdmirtc_capture_describe(HdmirtcCapture *cap);
 void hdmirtc_capture_get_status(HdmirtcCapture *cap, HdmirtcCaptureStatus *out);
 HdmirtcCaptureState hdmirtc_capture_get_state(HdmirtcCapture *cap);
 
+/* ------------------------------------------------------------------ libcamera */
+typedef struct {
+	const char *camera_id;          /* as libcamera names it; NULL or "": the first camera */
+	gboolean convert_to_i420;       /* for a CPU encoder: I420 in memory */
+} HdmirtcLibcameraConfig;
+
+/* A camera through libcamera (a camera module behind a Pi's ISP, a USB
+ * webcam, vimc): one video stream of about cfg's size and rate in the
+ * first of I420, NV12, UYVY, YUYV, BGR888 the camera offers, its buffers
+ * delivered as they are (DMA-BUF and mapped) or converted to I420.  A
+ * camera that is not there at start or goes away is waited for (state
+ * waiting-device, the NO SIGNAL picture) and opened again when it is
+ * back.  Only a bad cfg fails here; start fails on a camera that cannot
+ * give a usable stream. */
+HdmirtcCapture *hdmirtc_capture_new_libcamera(const HdmirtcCaptureConfig *cfg,
+                                              const HdmirtcLibcameraConfig *lc, GError **error);
+/* The ids of the cameras libcamera sees (g_strfreev), NULL and error when
+ * libcamera cannot start. */
+char **hdmirtc_capture_list_cameras(GError **error);
+
 /* ------------------------------------------------------------------ EDID */
 /* The EDID the bridge's HDMI receiver shows to the source.  Immutable once
  * made; any thread. */
@@ -318,8 +338,8 @@ HdmirtcEdid *hdmirtc_capture_dup_edid(HdmirtcCapture *cap);
 void hdmirtc_capture_reconfigure(HdmirtcCapture *cap);
 
 /* Any thread: start or stop converting frames to I420 in memory (for a
- * CPU encoder; see HdmirtcV4l2Config.convert_to_i420).  No-op for other
- * sources. */
+ * CPU encoder; see HdmirtcV4l2Config.convert_to_i420).  No-op for the
+ * test pattern (I420 already). */
 void hdmirtc_capture_set_convert_to_i420(HdmirtcCapture *cap, gboolean on);
 
 /* Media controller search result: the bridge, the path its data takes to

@@ -35,6 +35,7 @@ typedef enum {
 	HDMIRTC_CONFIG_SOURCE_AUTO,          /* the HDMI bridge if there is one, else the test pattern */
 	HDMIRTC_CONFIG_SOURCE_TEST_PATTERN,
 	HDMIRTC_CONFIG_SOURCE_V4L2,
+	HDMIRTC_CONFIG_SOURCE_LIBCAMERA,     /* a camera through libcamera */
 } HdmirtcConfigSource;
 
 /* Where the sound comes from (issue 16). */
@@ -78,6 +79,7 @@ typedef struct HdmirtcConfig {
 	/* [source] */
 	HdmirtcConfigSource source;
 	char *device;                   /* "" = find the TC358743 through the media controller */
+	char *camera;                   /* libcamera's camera id; "" = the first camera */
 	guint width;
 	guint height;
 	guint fps;

@@ -18,6 +18,9 @@ typedef struct {
 	/* Loads a new EDID into the receiver (the source takes edid).  NULL
 	 * for sources without one. */
 	void (*set_edid)(HdmirtcCapture *cap, HdmirtcEdid *edid);
+	/* Whether to deliver I420 for a CPU encoder; NULL for sources that
+	 * always do. */
+	void (*set_convert_to_i420)(HdmirtcCapture *cap, gboolean on);
 	/* Frees the source, including the embedded base (after
 	 * hdmirtc_capture_clear()). */
 	void (*destroy)(HdmirtcCapture *cap);
@@ -61,6 +64,13 @@ HdmirtcFrame *hdmirtc_frame_pool_acquire(HdmirtcFramePool *pool);
 guint hdmirtc_frame_pool_allocated(HdmirtcFramePool *pool);
 /* Drops the owner's reference.  NULL-safe. */
 void hdmirtc_frame_pool_unref(HdmirtcFramePool *pool);
+
+/* convert-i420.c: UYVY or BGR888 (V4L2's RGB24) -> I420 for CPU
+ * encoders, into a frame of pool (whose size is in's, rounded down to
+ * even); NULL when the pool has none free.  Timestamps and colour come
+ * along; bytes_copied counts the copy. */
+gboolean hdmirtc_convert_to_i420_supports(guint32 fourcc);
+HdmirtcFrame *hdmirtc_convert_to_i420(HdmirtcFramePool *pool, const HdmirtcFrame *in);
 
 /* Paints the test pattern's content; state kept between frames so that
  * things move.  Painting is rows of memset/memcpy (a few ms at 1080p). */

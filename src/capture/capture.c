@@ -160,3 +160,10 @@ gboolean hdmirtc_capture_set_edid(HdmirtcCapture *cap, const HdmirtcEdid *edid)
 	}
 	return TRUE;
 }
+
+void hdmirtc_capture_set_convert_to_i420(HdmirtcCapture *cap, gboolean on)
+{
+	g_return_if_fail(cap != NULL);
+	if (cap->impl->set_convert_to_i420)
+		cap->impl->set_convert_to_i420(cap, on);
+}

@@ -512,56 +512,12 @@ static gboolean on_tick(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-/* UYVY or RGB24 -> I420 for CPU encoders: the one CPU copy of this path,
- * counted.  Chroma is taken from even rows (no vertical filter: text on a
- * KVM screen stays sharp enough and it is half the reads). */
-static void convert_row_pair(const HdmirtcFrame *in, HdmirtcFrame *out, guint y)
-{
-	const guint8 *src = in->data[0] + (gsize)y * in->stride[0];
-	const guint8 *src2 = in->data[0] + (gsize)MIN(y + 1, in->height - 1) * in->stride[0];
-	guint8 *y0 = out->data[0] + (gsize)y * out->stride[0];
-	guint8 *y1 = out->data[0] + (gsize)MIN(y + 1, out->height - 1) * out->stride[0];
-	guint8 *u = out->data[1] + (gsize)(y / 2) * out->stride[1];
-	guint8 *v = out->data[2] + (gsize)(y / 2) * out->stride[2];
-
-	if (in->fourcc == DRM_FORMAT_UYVY) {
-		for (guint x = 0; x + 1 < in->width; x += 2) {
-			const guint8 *p = src + x * 2, *q = src2 + x * 2;
-
-			u[x / 2] = p[0];
-			y0[x] = p[1];
-			v[x / 2] = p[2];
-			y0[x + 1] = p[3];
-			y1[x] = q[1];
-			y1[x + 1] = q[3];
-		}
-		return;
-	}
-	for (guint x = 0; x < in->width; x++) {      /* RGB24 (BT.601 limited) */
-		const guint8 *p = src + x * 3, *q = src2 + x * 3;
-
-		y0[x] = (guint8)((66 * p[0] + 129 * p[1] + 25 * p[2] + 128) / 256 + 16);
-		y1[x] = (guint8)((66 * q[0] + 129 * q[1] + 25 * q[2] + 128) / 256 + 16);
-		if (x % 2 == 0) {
-			u[x / 2] = (guint8)((-38 * p[0] - 74 * p[1] + 112 * p[2] + 128) / 256 + 128);
-			v[x / 2] = (guint8)((112 * p[0] - 94 * p[1] - 18 * p[2] + 128) / 256 + 128);
-		}
-	}
-}
-
 static HdmirtcFrame *convert_to_i420(V4l2Source *s, HdmirtcFrame *in)
 {
-	HdmirtcFrame *out = hdmirtc_frame_pool_acquire(pool_for(s, in->width & ~1u, in->height & ~1u));
+	HdmirtcFrame *out = hdmirtc_convert_to_i420(pool_for(s, in->width & ~1u, in->height & ~1u), in);
 
 	if (!out)
 		return NULL;
-	for (guint y = 0; y + 1 < in->height; y += 2)
-		convert_row_pair(in, out, y);
-	out->capture_mono_us = in->capture_mono_us;
-	out->capture_wall_us = in->capture_wall_us;
-	/* RGB is converted with BT.601 studio-range coefficients. */
-	out->colour = in->fourcc == DRM_FORMAT_UYVY ? in->colour : HDMIRTC_COLOUR_BT601_LIMITED;
-	out->bytes_copied = (guint64)out->width * out->height * 3 / 2;
 	g_mutex_lock(&s->info_lock);
 	s->info.bytes_copied += out->bytes_copied;
 	g_mutex_unlock(&s->info_lock);
@@ -691,11 +647,17 @@ static void v4l2_set_edid(HdmirtcCapture *cap, HdmirtcEdid *edid)
 		g_message("%s: EDID set on %s: %s", s->base.description, s->dev.ctrl_path, description);
 }
 
+static void v4l2_set_convert(HdmirtcCapture *cap, gboolean on)
+{
+	g_atomic_int_set(&from_base(cap)->convert, on);
+}
+
 static const HdmirtcCaptureImpl v4l2_impl = {
 	.name = "v4l2",
 	.start = v4l2_start,
 	.stop = v4l2_stop,
 	.set_edid = v4l2_set_edid,
+	.set_convert_to_i420 = v4l2_set_convert,
 	.destroy = v4l2_destroy,
 };
 
@@ -829,12 +791,6 @@ void hdmirtc_capture_reconfigure(HdmirtcCapture *cap)
 		restart(from_base(cap), "the frames' consumer changed");
 }
 
-void hdmirtc_capture_set_convert_to_i420(HdmirtcCapture *cap, gboolean on)
-{
-	g_return_if_fail(cap != NULL);
-	if (cap->impl == &v4l2_impl)
-		g_atomic_int_set(&from_base(cap)->convert, on);
-}
 
 void hdmirtc_capture_get_signal_info(HdmirtcCapture *cap, HdmirtcCaptureSignalInfo *out)
 {

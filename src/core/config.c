@@ -27,6 +27,7 @@ static const EnumValue source_values[] = {
 	{ "auto", HDMIRTC_CONFIG_SOURCE_AUTO },
 	{ "test-pattern", HDMIRTC_CONFIG_SOURCE_TEST_PATTERN },
 	{ "v4l2", HDMIRTC_CONFIG_SOURCE_V4L2 },
+	{ "libcamera", HDMIRTC_CONFIG_SOURCE_LIBCAMERA },
 	{ NULL, 0 },
 };
 
@@ -102,6 +103,9 @@ const Option hdmirtc_config_options[] = {
 	  .help = "Video source; auto = the HDMI bridge if there is one, else the test pattern" },
 	{ "source", "device", NULL, "device", OPT_STRING, F(device), 0, "", .arg = "PATH",
 	  .help = "V4L2 capture device; empty = find the TC358743 bridge through the media controller" },
+	{ "source", "camera", NULL, "camera", OPT_STRING, F(camera), 0, "", .arg = "ID",
+	  .help = "With source = libcamera: the camera's id as libcamera names it (--probe lists them); "
+	          "empty = the first camera" },
 	{ "source", "width", NULL, "width", OPT_UINT, F(width), 0, "1280", 160, 4096, 2,
 	  .arg = "PIXELS", .help = "Video width in pixels" },
 	{ "source", "height", NULL, "height", OPT_UINT, F(height), 0, "720", 120, 4096, 2,

@@ -26,7 +26,8 @@ gboolean hdmirtc_media_choose(const char *source, const char *device, const char
 	gboolean have_m2m;
 
 	memset(out, 0, sizeof(*out));
-	out->source = use_v4l2(source, device) ? HDMIRTC_SOURCE_V4L2 : HDMIRTC_SOURCE_TEST_PATTERN;
+	out->source = g_strcmp0(source, "libcamera") == 0 ? HDMIRTC_SOURCE_LIBCAMERA :
+	              use_v4l2(source, device) ? HDMIRTC_SOURCE_V4L2 : HDMIRTC_SOURCE_TEST_PATTERN;
 	have_m2m = g_strcmp0(encoder, "x264") != 0 &&
 	           hdmirtc_media_find_m2m(out->m2m_device, sizeof(out->m2m_device));
 	if (g_strcmp0(encoder, "m2m") == 0) {
@@ -41,14 +42,14 @@ gboolean hdmirtc_media_choose(const char *source, const char *device, const char
 	}
 	/* The test pattern paints I420 in memory: x264 takes it as it is,
 	 * an M2M encoder would need a copy of every frame. */
-	if (have_m2m && out->source == HDMIRTC_SOURCE_V4L2) {
+	if (have_m2m && out->source != HDMIRTC_SOURCE_TEST_PATTERN) {
 		out->encoder = HDMIRTC_ENCODER_M2M;
-		g_snprintf(out->why, sizeof(out->why), "the hardware encoder %s takes the bridge's "
-		           "DMA-BUFs", out->m2m_device);
+		g_snprintf(out->why, sizeof(out->why), "the hardware encoder %s takes the %s's "
+		           "DMA-BUFs", out->m2m_device, out->source == HDMIRTC_SOURCE_V4L2 ? "bridge" : "camera");
 		return TRUE;
 	}
 	out->encoder = HDMIRTC_ENCODER_X264;
-	out->wait_for_m2m = g_strcmp0(encoder, "auto") == 0 && out->source == HDMIRTC_SOURCE_V4L2;
+	out->wait_for_m2m = g_strcmp0(encoder, "auto") == 0 && out->source != HDMIRTC_SOURCE_TEST_PATTERN;
 	g_snprintf(out->why, sizeof(out->why), "%s",
 	           g_strcmp0(encoder, "x264") == 0 ? "x264 as configured" :
 	           out->source == HDMIRTC_SOURCE_TEST_PATTERN ? "x264 for the test pattern" :

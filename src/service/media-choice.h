@@ -10,6 +10,7 @@ G_BEGIN_DECLS
 typedef enum {
 	HDMIRTC_SOURCE_V4L2,            /* the HDMI bridge (or a DV-timings capture node) */
 	HDMIRTC_SOURCE_TEST_PATTERN,
+	HDMIRTC_SOURCE_LIBCAMERA,       /* a camera through libcamera */
 } HdmirtcSourceKind;
 
 typedef struct {
@@ -23,7 +24,7 @@ typedef struct {
 	char why[160];                  /* one line for the log */
 } HdmirtcMediaChoice;
 
-/* source: "auto" | "test-pattern" | "v4l2"; device: a capture node or
+/* source: "auto" | "test-pattern" | "v4l2" | "libcamera"; device: a capture node or
  * NULL/""; encoder: "auto" | "x264" | "m2m".  FALSE + error when the
  * configuration asks for what is not there (e.g. "m2m" without one). */
 gboolean hdmirtc_media_choose(const char *source, const char *device, const char *encoder,

@@ -103,8 +103,8 @@ static guint32 encoder_stride(guint32 drm_fourcc, guint32 width, guint32 height,
 	return hdmirtc_encoder_input_bytesperline(p->encoder, drm_fourcc, width, height);
 }
 
-/* The M2M encoder imports DMA-BUFs from a V4L2 source; x264 needs I420 in
- * memory, so the source converts for it (a counted copy). */
+/* The M2M encoder imports DMA-BUFs from a V4L2 source or a camera; x264
+ * needs I420 in memory, so the source converts for it (a counted copy). */
 static HdmirtcCapture *open_source(HdmirtcMediaPipeline *p, const HdmirtcMediaPipelineConfig *config,
                                    const HdmirtcEdid *edid, GError **error)
 {
@@ -114,11 +114,17 @@ static HdmirtcCapture *open_source(HdmirtcMediaPipeline *p, const HdmirtcMediaPi
 		.stride_func = encoder_stride, .stride_data = p,
 	};
 
+	HdmirtcLibcameraConfig camera = {
+		.camera_id = config->camera, .convert_to_i420 = v4l2.convert_to_i420,
+	};
+
 	if (p->choice.source == HDMIRTC_SOURCE_TEST_PATTERN) {
 		if (g_strcmp0(config->source, "auto") == 0)
 			g_message("no HDMI bridge found: using the test pattern");
 		return hdmirtc_capture_new_test_pattern(&config->capture, error);
 	}
+	if (p->choice.source == HDMIRTC_SOURCE_LIBCAMERA)
+		return hdmirtc_capture_new_libcamera(&config->capture, &camera, error);
 	return hdmirtc_capture_new_v4l2(&config->capture, &v4l2, error);
 }
 

@@ -15,8 +15,9 @@ G_BEGIN_DECLS
 typedef struct HdmirtcMediaPipeline HdmirtcMediaPipeline;
 
 typedef struct {
-	const char *source;             /* "auto" | "test-pattern" | "v4l2" */
+	const char *source;             /* "auto" | "test-pattern" | "v4l2" | "libcamera" */
 	const char *device;             /* V4L2 capture node; NULL/"" = find the bridge */
+	const char *camera;             /* libcamera's camera id; NULL/"" = the first */
 	const char *edid;               /* EDID file; NULL/"" = built-in */
 	guint csi_lanes;                /* CSI-2 lanes of the board, 0 = device tree */
 	HdmirtcCaptureConfig capture;

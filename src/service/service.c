@@ -310,6 +310,7 @@ static gboolean start_media(HdmirtcService *s, const HdmirtcConfig *c, GError **
 	HdmirtcMediaPipelineConfig mc = {
 		.source = hdmirtc_config_source_to_string(c->source),
 		.device = c->device,
+		.camera = c->camera,
 		.csi_lanes = c->csi_lanes,
 		.edid = edid_to_use(c),
 		.capture = { .width = c->width, .height = c->height, .fps = c->fps },

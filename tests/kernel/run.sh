@@ -93,8 +93,14 @@ kernel_version() {
 	mkdir -p "$K"
 }
 
+# The folders of the kernel's source tree that are built here: vicodec and
+# v4l2-mem2mem (loaded at boot), vimc and vkms (loaded by their tests).
+SOURCE_DIRS=(drivers/media/test-drivers/vicodec drivers/media/v4l2-core/v4l2-mem2mem.c
+	drivers/media/test-drivers/vimc drivers/gpu/drm/vkms)
 fetch_kernel() {
-	[ -f "$K/fetched" ] && return 0
+	local have=1 d
+	for d in "${SOURCE_DIRS[@]}"; do [ -e "$K/src/$d" ] || have=0; done
+	[ -f "$K/fetched" ] && [ $have = 1 ] && return 0
 	local base=${KVER%-amd64} ver
 	ver=$(apt-cache show "linux-image-$KVER" | sed -n 's/^Version: //p' | head -1)
 	[ -n "$ver" ] || { apt_update; ver=$(apt-cache show "linux-image-$KVER" | sed -n 's/^Version: //p' | head -1); }
@@ -105,17 +111,16 @@ fetch_kernel() {
 		2>&1 | grep -v unsandboxed || true)
 	ls "$dl"/linux-source-*.deb >/dev/null 2>&1 || fail "download failed"
 	say "unpacking"
-	rm -rf "$K/root" "$K/hdr" "$K/src"; mkdir -p "$K/root" "$K/hdr" "$K/src"
+	rm -rf "$K/root" "$K/hdr" "$K/src" "$K/modules" "$K/test-drivers"; mkdir -p "$K/root" "$K/hdr" "$K/src"
 	dpkg-deb --fsys-tarfile "$dl"/linux-image-*.deb | tar -x -C "$K/root" "./boot/vmlinuz-$KVER" "./lib/modules/$KVER"
 	local d; for d in "$dl"/linux-headers-*.deb "$dl"/linux-kbuild-*.deb; do dpkg-deb -x "$d" "$K/hdr"; done
 	# The arch headers include the common ones by absolute /usr/src path.
 	sed -i "s#^include /usr/src/#include $K/hdr/usr/src/#" "$K/hdr/usr/src/linux-headers-$KVER/Makefile"
-	# Only two folders of the source tree are needed (the security
+	# Only SOURCE_DIRS of the source tree are needed (the security
 	# archive has no linux-6.12 source package, the binary one has it).
 	local tarball; tarball=$(dpkg-deb -c "$dl"/linux-source-*.deb | awk '/\.tar\.xz$/{print $NF}')
 	dpkg-deb --fsys-tarfile "$dl"/linux-source-*.deb | tar -xO "$tarball" | xz -dc |
-		tar -x -C "$K/src" --strip-components=1 --wildcards \
-		'*/drivers/media/test-drivers/vicodec/*' '*/drivers/media/v4l2-core/v4l2-mem2mem.c'
+		tar -x -C "$K/src" --strip-components=1 --wildcards "${SOURCE_DIRS[@]/#/*/}"
 	rm -rf "$dl"
 	touch "$K/fetched"
 }
@@ -135,6 +140,23 @@ build_modules() {
 	mkdir -p "$K/root/lib/modules/$KVER/extra"
 	cp "$m"/*.ko "$K/root/lib/modules/$KVER/extra/"
 	depmod -b "$K/root" "$KVER"
+}
+
+# vimc (a camera: sensor, debayer, scaler, capture in a media graph) out
+# of tree like vicodec, for kt-libcamera; not loaded at boot (its nodes
+# would number before vivid's): the test insmods it from /mnt/host/modules.
+# (vkms's source comes along for the display part of issue 17.)
+build_test_drivers() {
+	local d=$K/test-drivers/vimc
+	[ -f "$d/vimc.ko" ] && return 0
+	say "building vimc.ko"
+	rm -rf "$d"; mkdir -p "$d"
+	cp "$K"/src/drivers/media/test-drivers/vimc/*.[ch] "$d/"
+	printf '%s\n' 'obj-m := vimc.o' 'vimc-y := vimc-core.o vimc-common.o vimc-streamer.o' \
+		'vimc-y += vimc-capture.o vimc-debayer.o vimc-scaler.o vimc-sensor.o vimc-lens.o' > "$d/Kbuild"
+	make -s -C "$K/hdr/usr/src/linux-headers-$KVER" M="$d" modules > "$d/build.log" 2>&1 ||
+		{ tail -30 "$d/build.log"; fail "vimc build failed"; }
+	strip --strip-debug "$d/vimc.ko"
 }
 
 # ------------------------------------------------------------------ initramfs
@@ -231,6 +253,18 @@ build_programs() {
 			"$SHARE/alsa/"
 		cp "${scripts[@]}" "$HERE"/lib-*.sh "$SHARE/scripts/"
 	fi
+	# kt-libcamera: Debian's libcamera tool, the vimc IPA module with its
+	# signature and proxy, and its configuration (the script points
+	# libcamera at them).
+	if [ -e "$SHARE/scripts/kt-libcamera.sh" ]; then
+		local lc=/usr/lib/x86_64-linux-gnu/libcamera
+		cp /usr/bin/cam "$SHARE/bin/"
+		# udevd: udevadm is it when called systemd-udevd.
+		cp /bin/udevadm "$SHARE/bin/udevadm" && cp /bin/udevadm "$SHARE/bin/systemd-udevd"
+		mkdir -p "$SHARE/libcamera/ipa" "$SHARE/libcamera/conf"
+		cp "$lc"/ipa_vimc.so "$lc"/ipa_vimc.so.sign "$lc"/vimc_ipa_proxy "$SHARE/libcamera/ipa/"
+		cp -r /usr/share/libcamera/ipa/vimc "$SHARE/libcamera/conf/"
+	fi
 	for t in "${programs[@]}"; do
 		t=$(basename "$t" .c)
 		# shellcheck disable=SC2086
@@ -251,6 +285,7 @@ build_programs() {
 		done
 	fi
 	cp "$HERE/guest.sh" "$SHARE/guest.sh"
+	mkdir -p "$SHARE/modules" && cp "$K"/test-drivers/*/*.ko "$SHARE/modules/"
 	[ -n "${HDMIRTC_KT_PI_GRAPHS:-}" ] && echo "$HDMIRTC_KT_PI_GRAPHS" > "$SHARE/kt-pi-graphs"
 	build_fakes
 }
@@ -420,6 +455,7 @@ need_tools
 kernel_version
 fetch_kernel
 build_modules
+build_test_drivers
 build_initramfs
 case $MODE in
 prepare) say "VM ready (cache $(du -sh "$CACHE" | cut -f1))" ;;

@@ -1,0 +1,81 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
+# A camera through libcamera in the VM (issue 17): the kernel's vimc driver
+# (drivers/media/test-drivers/vimc, built out of tree by run.sh: a Bayer
+# sensor, debayer and scaler subdevices and capture nodes in one media
+# graph, the shape of a Pi's camera pipeline) and Debian's libcamera
+# 0.0.3, whose vimc pipeline handler and IPA module drive it.  First what
+# the service will build on: Debian's own `cam` lists the camera and
+# streams frames from it, and unloading vimc mid-run is survived.  TAP on
+# stdout.
+. /mnt/host/scripts/lib-service.sh
+
+# libcamera's IPA modules, their proxy and their configuration from the
+# share (run.sh copies them), not from /usr.
+export LIBCAMERA_IPA_MODULE_PATH=/mnt/host/libcamera/ipa
+export LIBCAMERA_IPA_PROXY_PATH=/mnt/host/libcamera/ipa
+export LIBCAMERA_IPA_CONFIG_PATH=/mnt/host/libcamera/conf
+export LIBCAMERA_LOG_LEVELS=*:ERROR
+CAMERA="platform/vimc.0 Sensor B"
+
+vimc_registered() { grep -q '^VIMC MDEV$' /sys/bus/media/devices/media*/model 2>/dev/null; }
+
+# udevd, as on a Pi: libudev lists a device with a node only once udevd
+# has seen it, and libcamera learns that a camera went or came from
+# udevd's events (without them, libcamera 0.0.3 aborts when it stops a
+# camera whose device vanished).  Debian's, run as it is, with no rules.
+mkdir -p /run/udev
+"$BIN/systemd-udevd" --daemon --resolve-names=never 2> "$OUT/kt-libcamera-udevd.log"
+udevd_settle() { "$BIN/udevadm" settle --timeout=20; }
+
+insmod /mnt/host/modules/vimc.ko
+check "vimc: its media device registers" wait_until 10 vimc_registered
+udevd_settle
+
+"$BIN/cam" --list > "$OUT/kt-libcamera-list.txt" 2>&1
+note "cam --list: $(tr '\n' ' ' < "$OUT/kt-libcamera-list.txt" | cut -c1-300)"
+check "libcamera lists the vimc camera ($CAMERA)" grep -q "($CAMERA)" "$OUT/kt-libcamera-list.txt"
+
+# Ten frames through the pipeline handler: each printed with its sequence.
+timeout 60 "$BIN/cam" --camera 1 --capture=10 > "$OUT/kt-libcamera-cam.txt" 2>&1
+rc=$?
+frames=$(grep -c 'seq: ' "$OUT/kt-libcamera-cam.txt")
+note "cam --capture: $(grep 'seq: ' "$OUT/kt-libcamera-cam.txt" | tail -1 | cut -c1-200)"
+check "libcamera streams from vimc: 10 frames (cam exit $rc, $frames frames)" [ "$rc" = 0 -a "$frames" -ge 10 ]
+
+# The service on the camera, a WebRTC viewer watching; x264 here, so the
+# camera's BGR888 buffers are converted to I420 (the one counted copy).
+source_state_is() { [ "$(obj_str source state)" = "$1" ]; }
+frames_flow() { f0=$(obj_int encoder frames); sleep "$1"; [ "$(obj_int encoder frames)" -gt "${f0:-0}" ] 2>/dev/null; }
+start_service "$OUT/kt-libcamera-service.log" --source libcamera --camera "$CAMERA" \
+	--width 640 --height 480 --fps 15 --bitrate 1000
+check "service: streams from the camera (source state streaming)" wait_until 60 source_state_is streaming
+note "service: $(str_field description); $(grep -m1 'camera platform' "$OUT/kt-libcamera-service.log")"
+"$BIN/whep-load" --url "$URL/whep" --duration 120 --connect-timeout 60 --dump "$OUT/camera-webrtc.h264" \
+	> "$OUT/kt-libcamera-whep.out" 2> "$OUT/kt-libcamera-whep.log" &
+WL=$!
+check "service: a WebRTC viewer streams" wait_until 90 grep -q 'ready streaming=1 failed=0' "$OUT/kt-libcamera-whep.out"
+check "service: encoded frames flow" frames_flow 3
+
+# The camera's driver unbound mid-stream (a camera unplugged) and bound
+# again: the service waits with the NO SIGNAL picture and comes back.
+echo vimc.0 > /sys/bus/platform/drivers/vimc/unbind
+check "camera gone: the source waits for it" wait_until 15 source_state_is waiting-device
+check "camera gone: frames keep flowing (the NO SIGNAL picture)" frames_flow 2
+echo vimc.0 > /sys/bus/platform/drivers/vimc/bind
+wait_until 10 vimc_registered && udevd_settle
+check "camera back: streaming again" wait_until 30 source_state_is streaming
+check "camera back: encoded frames flow" frames_flow 3
+check "the service still runs" alive
+
+whep_load_end $WL
+wrc=$?
+note "whep-load: $(cut -c1-400 "$OUT/kt-libcamera-whep.out" | tail -1)"
+frames=$(grep -o '"totals":{[^}]*' "$OUT/kt-libcamera-whep.out" | grep -o '"frames":[0-9]*' | cut -d: -f2)
+check "the viewer stayed connected and got frames throughout (exit $wrc, ${frames:-0} frames)" \
+	[ "$wrc" = 0 -a "${frames:-0}" -ge 20 ]
+stop_service "libcamera source"
+
+check "vimc unloads once nothing holds it" rmmod vimc
+"$BIN/udevadm" control --exit
+echo "1..$N"
