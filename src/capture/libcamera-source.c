@@ -10,6 +10,7 @@
  * picture meanwhile, and it is opened again once libcamera sees it. */
 #include "capture-private.h"
 #include "libcamera-camera.h"
+#include "hdmirtc/v4l2.h"
 #include "v4l2-private.h"               /* hdmirtc_no_signal_paint */
 
 #include <drm_fourcc.h>
@@ -254,7 +255,13 @@ static void deliver(LibcameraSource *src, guint i, gint64 timestamp_ns)
 	 * between the two clocks now. */
 	f->capture_mono_us = mono_us ? mono_us : g_get_monotonic_time();
 	f->capture_wall_us = g_get_real_time() - (g_get_monotonic_time() - f->capture_mono_us);
-	f->colour = f->fourcc == DRM_FORMAT_BGR888 ? (HdmirtcColour){ 1, 13, 0, TRUE } : HDMIRTC_COLOUR_BT601_LIMITED;
+	/* What V4L2 means by its defaults for RGB (sRGB, encoded as BT.601
+	 * when made YUV) and for YUV (BT.601 studio range); libcamera's own
+	 * colour space of the stream is not read yet (issue 17's note). */
+	f->colour = f->fourcc == DRM_FORMAT_BGR888 ?
+		hdmirtc_colour_from_v4l2(V4L2_COLORSPACE_SRGB, V4L2_YCBCR_ENC_DEFAULT, V4L2_QUANTIZATION_DEFAULT,
+		                         V4L2_XFER_FUNC_DEFAULT) :
+		HDMIRTC_COLOUR_BT601_LIMITED;
 	if (g_atomic_int_get(&src->convert) && f->fourcc != DRM_FORMAT_YUV420) {
 		HdmirtcFrame *conv = hdmirtc_convert_to_i420(pool_for(src, f->width & ~1u, f->height & ~1u), f);
 
