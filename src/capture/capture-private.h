@@ -64,6 +64,10 @@ HdmirtcFrame *hdmirtc_frame_pool_acquire(HdmirtcFramePool *pool);
 guint hdmirtc_frame_pool_allocated(HdmirtcFramePool *pool);
 /* Drops the owner's reference.  NULL-safe. */
 void hdmirtc_frame_pool_unref(HdmirtcFramePool *pool);
+/* *pool if it makes width x height frames, else a new pool in its place
+ * (the old one lives on until its frames come home). */
+HdmirtcFramePool *hdmirtc_frame_pool_sized_i420(HdmirtcFramePool **pool, guint width, guint height,
+                                                guint max_buffers);
 
 /* convert-i420.c: UYVY or BGR888 (V4L2's RGB24) -> I420 for CPU
  * encoders, into a frame of pool (whose size is in's, rounded down to

@@ -127,3 +127,13 @@ guint hdmirtc_frame_pool_allocated(HdmirtcFramePool *pool)
 	g_mutex_unlock(&pool->lock);
 	return n;
 }
+
+HdmirtcFramePool *hdmirtc_frame_pool_sized_i420(HdmirtcFramePool **pool, guint width, guint height,
+                                                guint max_buffers)
+{
+	if (!*pool || (*pool)->width != width || (*pool)->height != height) {
+		hdmirtc_frame_pool_unref(*pool);
+		*pool = hdmirtc_frame_pool_new_i420(width, height, max_buffers);
+	}
+	return *pool;
+}

@@ -74,7 +74,6 @@ struct LibcameraSource {
 	GSource *retry;                 /* waiting for the camera: NO SIGNAL and reopen */
 	guint retry_ticks;
 	HdmirtcFramePool *pool;         /* I420: conversions and the NO SIGNAL picture */
-	guint pool_w, pool_h;
 	guint64 next_seq;
 	char *waiting_reason;
 };
@@ -144,15 +143,10 @@ static void on_frame_release(HdmirtcFrame *frame, gpointer user_data)
 	session_unref(s);
 }
 
+/* I420 frames: the NO SIGNAL picture and conversions. */
 static HdmirtcFramePool *pool_for(LibcameraSource *src, guint w, guint h)
 {
-	if (!src->pool || src->pool_w != w || src->pool_h != h) {
-		hdmirtc_frame_pool_unref(src->pool);
-		src->pool = hdmirtc_frame_pool_new_i420(w, h, 3);
-		src->pool_w = w;
-		src->pool_h = h;
-	}
-	return src->pool;
+	return hdmirtc_frame_pool_sized_i420(&src->pool, w, h, 3);
 }
 
 /* The CPU's view of a buffer: one mapping of its DMA-BUF, planes at

@@ -45,7 +45,6 @@ typedef struct {
 	int inotify_fd;
 	gint64 returned_us;             /* first new node in /dev since it went */
 	HdmirtcFramePool *pool;         /* I420: NO SIGNAL picture and conversions */
-	guint pool_w, pool_h;
 	guint64 next_seq;
 	gint64 signal_lost_us;          /* when the last stream stopped, 0 = recovered */
 	gboolean logged_failure;
@@ -93,15 +92,10 @@ static void set_signal(V4l2Source *s, HdmirtcCaptureSignal signal, const char *r
 	                          HDMIRTC_CAPTURE_STATE_STREAMING : HDMIRTC_CAPTURE_STATE_NO_SIGNAL);
 }
 
+/* I420 frames: the NO SIGNAL picture and conversions. */
 static HdmirtcFramePool *pool_for(V4l2Source *s, guint w, guint h)
 {
-	if (!s->pool || s->pool_w != w || s->pool_h != h) {
-		hdmirtc_frame_pool_unref(s->pool);
-		s->pool = hdmirtc_frame_pool_new_i420(w, h, 3);
-		s->pool_w = w;
-		s->pool_h = h;
-	}
-	return s->pool;
+	return hdmirtc_frame_pool_sized_i420(&s->pool, w, h, 3);
 }
 
 static void send_no_signal_picture(V4l2Source *s)
