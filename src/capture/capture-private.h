@@ -21,6 +21,9 @@ typedef struct {
 	/* Whether to deliver I420 for a CPU encoder; NULL for sources that
 	 * always do. */
 	void (*set_convert_to_i420)(HdmirtcCapture *cap, gboolean on);
+	/* Any thread: the signal, mode and device (see capture.h); NULL for
+	 * sources without one (all zero then). */
+	void (*get_signal_info)(HdmirtcCapture *cap, HdmirtcCaptureSignalInfo *out);
 	/* Frees the source, including the embedded base (after
 	 * hdmirtc_capture_clear()). */
 	void (*destroy)(HdmirtcCapture *cap);

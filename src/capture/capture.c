@@ -2,6 +2,8 @@
 /* The source-independent half of a capture: state, counters, delivery. */
 #include "capture-private.h"
 
+#include <string.h>
+
 G_DEFINE_QUARK(hdmirtc-capture-error-quark, hdmirtc_capture_error)
 
 const char *hdmirtc_capture_state_to_string(HdmirtcCaptureState state)
@@ -166,4 +168,15 @@ void hdmirtc_capture_set_convert_to_i420(HdmirtcCapture *cap, gboolean on)
 	g_return_if_fail(cap != NULL);
 	if (cap->impl->set_convert_to_i420)
 		cap->impl->set_convert_to_i420(cap, on);
+}
+
+void hdmirtc_capture_get_signal_info(HdmirtcCapture *cap, HdmirtcCaptureSignalInfo *out)
+{
+	g_return_if_fail(cap != NULL && out != NULL);
+	if (cap->impl->get_signal_info) {
+		cap->impl->get_signal_info(cap, out);
+		return;
+	}
+	memset(out, 0, sizeof(*out));
+	out->last_recovery_us = -1;
 }

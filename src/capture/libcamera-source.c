@@ -76,6 +76,9 @@ struct LibcameraSource {
 	HdmirtcFramePool *pool;         /* I420: conversions and the NO SIGNAL picture */
 	guint64 next_seq;
 	char *waiting_reason;
+	gint64 lost_us;                 /* when the camera went, 0 while it streams */
+	GMutex info_lock;
+	HdmirtcCaptureSignalInfo info;  /* under info_lock: for the status, any thread */
 };
 
 static const HdmirtcCaptureImpl libcamera_impl;
@@ -260,6 +263,11 @@ static void deliver(LibcameraSource *src, guint i, gint64 timestamp_ns)
 		HdmirtcFrame *conv = hdmirtc_convert_to_i420(pool_for(src, f->width & ~1u, f->height & ~1u), f);
 
 		hdmirtc_frame_unref(f);         /* the buffer goes back: the copy is ours */
+		if (conv) {
+			g_mutex_lock(&src->info_lock);
+			src->info.bytes_copied += conv->bytes_copied;
+			g_mutex_unlock(&src->info_lock);
+		}
 		if (!conv) {
 			atomic_fetch_add_explicit(&src->base.frames_no_buffer, 1, memory_order_relaxed);
 			return;
@@ -268,6 +276,15 @@ static void deliver(LibcameraSource *src, guint i, gint64 timestamp_ns)
 	}
 	f->seq = src->next_seq++;
 	src->last_frame_us = g_get_monotonic_time();
+	if (src->lost_us) {
+		gint64 took = src->last_frame_us - src->lost_us;
+
+		g_message("%s: recovered in %" G_GINT64_FORMAT " ms", src->base.description, took / 1000);
+		g_mutex_lock(&src->info_lock);
+		src->info.last_recovery_us = took;
+		g_mutex_unlock(&src->info_lock);
+		src->lost_us = 0;
+	}
 	hdmirtc_capture_deliver(&src->base, f);
 }
 
@@ -374,6 +391,17 @@ static gboolean open_camera(LibcameraSource *src, GError **error)
 	g_message("%s: camera %s, %ux%u %.4s, %u buffers", src->base.description,
 	          hdmirtc_camera_get_id(s->camera), s->format.width, s->format.height,
 	          (const char *)&s->format.fourcc, s->format.n_buffers);
+	g_mutex_lock(&src->info_lock);
+	src->info.signal = HDMIRTC_CAPTURE_SIGNAL_STREAMING;
+	src->info.width = s->format.width;
+	src->info.height = s->format.height;
+	src->info.refresh_mhz = src->base.config.fps * 1000;
+	src->info.fourcc = s->format.fourcc;
+	src->info.bytesperline = s->format.stride[0];
+	g_strlcpy(src->info.device, hdmirtc_camera_get_id(s->camera), sizeof(src->info.device));
+	src->info.reason[0] = '\0';
+	src->info.restarts += src->lost_us != 0;
+	g_mutex_unlock(&src->info_lock);
 	hdmirtc_capture_set_state(&src->base, HDMIRTC_CAPTURE_STATE_STREAMING);
 	return TRUE;
 }
@@ -399,6 +427,14 @@ static void wait_for_camera(LibcameraSource *src, const char *why)
 	g_free(src->waiting_reason);
 	src->waiting_reason = g_strdup(why);
 	g_message("%s: %s", src->base.description, why);
+	if (!src->lost_us)
+		src->lost_us = g_get_monotonic_time();
+	g_mutex_lock(&src->info_lock);
+	src->info.signal = HDMIRTC_CAPTURE_SIGNAL_NO_SIGNAL;
+	src->info.width = src->info.height = src->info.refresh_mhz = src->info.bytesperline = 0;
+	src->info.signal_changes++;
+	g_strlcpy(src->info.reason, why, sizeof(src->info.reason));
+	g_mutex_unlock(&src->info_lock);
 	hdmirtc_capture_set_state(&src->base, HDMIRTC_CAPTURE_STATE_WAITING_DEVICE);
 	send_no_signal_picture(src);
 	if (!src->retry) {
@@ -434,6 +470,15 @@ static void libcamera_stop(HdmirtcCapture *cap)
 	hdmirtc_capture_set_state(cap, HDMIRTC_CAPTURE_STATE_CLOSED);
 }
 
+static void libcamera_get_signal_info(HdmirtcCapture *cap, HdmirtcCaptureSignalInfo *out)
+{
+	LibcameraSource *src = from_base(cap);
+
+	g_mutex_lock(&src->info_lock);
+	*out = src->info;
+	g_mutex_unlock(&src->info_lock);
+}
+
 static void libcamera_set_convert(HdmirtcCapture *cap, gboolean on)
 {
 	g_atomic_int_set(&from_base(cap)->convert, on);
@@ -444,6 +489,7 @@ static void libcamera_destroy(HdmirtcCapture *cap)
 	LibcameraSource *src = from_base(cap);
 
 	hdmirtc_frame_pool_unref(src->pool);
+	g_mutex_clear(&src->info_lock);
 	g_free(src->camera_id);
 	g_free(src->waiting_reason);
 	hdmirtc_capture_clear(cap);
@@ -455,6 +501,7 @@ static const HdmirtcCaptureImpl libcamera_impl = {
 	.start = libcamera_start,
 	.stop = libcamera_stop,
 	.set_convert_to_i420 = libcamera_set_convert,
+	.get_signal_info = libcamera_get_signal_info,
 	.destroy = libcamera_destroy,
 };
 
@@ -472,6 +519,8 @@ HdmirtcCapture *hdmirtc_capture_new_libcamera(const HdmirtcCaptureConfig *cfg, c
 	hdmirtc_capture_init(&src->base, &libcamera_impl, cfg,
 	                     g_strdup_printf("libcamera %s", lc->camera_id && *lc->camera_id ? lc->camera_id : "(first camera)"));
 	src->camera_id = lc->camera_id && *lc->camera_id ? g_strdup(lc->camera_id) : NULL;
+	g_mutex_init(&src->info_lock);
+	src->info.last_recovery_us = -1;
 	src->convert = lc->convert_to_i420;
 	(void)error;
 	return &src->base;

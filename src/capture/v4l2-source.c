@@ -641,6 +641,8 @@ static void v4l2_set_edid(HdmirtcCapture *cap, HdmirtcEdid *edid)
 		g_message("%s: EDID set on %s: %s", s->base.description, s->dev.ctrl_path, description);
 }
 
+static void v4l2_get_signal_info(HdmirtcCapture *cap, HdmirtcCaptureSignalInfo *out);
+
 static void v4l2_set_convert(HdmirtcCapture *cap, gboolean on)
 {
 	g_atomic_int_set(&from_base(cap)->convert, on);
@@ -652,6 +654,7 @@ static const HdmirtcCaptureImpl v4l2_impl = {
 	.stop = v4l2_stop,
 	.set_edid = v4l2_set_edid,
 	.set_convert_to_i420 = v4l2_set_convert,
+	.get_signal_info = v4l2_get_signal_info,
 	.destroy = v4l2_destroy,
 };
 
@@ -786,17 +789,10 @@ void hdmirtc_capture_reconfigure(HdmirtcCapture *cap)
 }
 
 
-void hdmirtc_capture_get_signal_info(HdmirtcCapture *cap, HdmirtcCaptureSignalInfo *out)
+static void v4l2_get_signal_info(HdmirtcCapture *cap, HdmirtcCaptureSignalInfo *out)
 {
-	V4l2Source *s;
+	V4l2Source *s = from_base(cap);
 
-	g_return_if_fail(cap != NULL && out != NULL);
-	if (cap->impl != &v4l2_impl) {
-		memset(out, 0, sizeof(*out));
-		out->last_recovery_us = -1;
-		return;
-	}
-	s = from_base(cap);
 	g_mutex_lock(&s->info_lock);
 	*out = s->info;
 	g_mutex_unlock(&s->info_lock);

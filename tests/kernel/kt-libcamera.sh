@@ -51,6 +51,9 @@ start_service "$OUT/kt-libcamera-service.log" --source libcamera --camera "$CAME
 	--width 640 --height 480 --fps 15 --bitrate 1000
 check "service: streams from the camera (source state streaming)" wait_until 60 source_state_is streaming
 note "service: $(str_field description); $(grep -m1 'camera platform' "$OUT/kt-libcamera-service.log")"
+mode="$(obj_int timings width)x$(obj_int timings height)"
+check "status: signal streaming, the camera's mode ($mode) and id ($(obj_str source device))" \
+	sh -c "[ '$(str_field signal)' = streaming ] && [ '$mode' != 0x0 ] && [ '$(obj_str source device)' = '$CAMERA' ]"
 "$BIN/whep-load" --url "$URL/whep" --duration 120 --connect-timeout 60 --dump "$OUT/camera-webrtc.h264" \
 	> "$OUT/kt-libcamera-whep.out" 2> "$OUT/kt-libcamera-whep.log" &
 WL=$!
@@ -61,11 +64,16 @@ check "service: encoded frames flow" frames_flow 3
 # again: the service waits with the NO SIGNAL picture and comes back.
 echo vimc.0 > /sys/bus/platform/drivers/vimc/unbind
 check "camera gone: the source waits for it" wait_until 15 source_state_is waiting-device
+check "camera gone: status says no-signal, and why ($(str_field signal_reason))" \
+	sh -c "[ '$(str_field signal)' = no-signal ] && echo '$(str_field signal_reason)' | grep -q 'camera'"
 check "camera gone: frames keep flowing (the NO SIGNAL picture)" frames_flow 2
 echo vimc.0 > /sys/bus/platform/drivers/vimc/bind
 wait_until 10 vimc_registered && udevd_settle
 check "camera back: streaming again" wait_until 30 source_state_is streaming
 check "camera back: encoded frames flow" frames_flow 3
+rec=$(obj_int source last_recovery_us)
+check "camera back: the recovery's time in the status (${rec:-?} us) and the log" \
+	sh -c "[ '${rec:--1}' -gt 0 ] && grep -q 'recovered in [0-9]* ms' '$OUT/kt-libcamera-service.log'"
 check "the service still runs" alive
 
 whep_load_end $WL
