@@ -94,26 +94,6 @@ const char *hdmirtc_capture_describe(HdmirtcCapture *cap);
 void hdmirtc_capture_get_status(HdmirtcCapture *cap, HdmirtcCaptureStatus *out);
 HdmirtcCaptureState hdmirtc_capture_get_state(HdmirtcCapture *cap);
 
-/* ------------------------------------------------------------------ libcamera */
-typedef struct {
-	const char *camera_id;          /* as libcamera names it; NULL or "": the first camera */
-	gboolean convert_to_i420;       /* for a CPU encoder: I420 in memory */
-} HdmirtcLibcameraConfig;
-
-/* A camera through libcamera (a camera module behind a Pi's ISP, a USB
- * webcam, vimc): one video stream of about cfg's size and rate in the
- * first of I420, NV12, UYVY, YUYV, BGR888 the camera offers, its buffers
- * delivered as they are (DMA-BUF and mapped) or converted to I420.  A
- * camera that is not there at start or goes away is waited for (state
- * waiting-device, the NO SIGNAL picture) and opened again when it is
- * back.  Only a bad cfg fails here; start fails on a camera that cannot
- * give a usable stream. */
-HdmirtcCapture *hdmirtc_capture_new_libcamera(const HdmirtcCaptureConfig *cfg,
-                                              const HdmirtcLibcameraConfig *lc, GError **error);
-/* The ids of the cameras libcamera sees (g_strfreev), NULL and error when
- * libcamera cannot start. */
-char **hdmirtc_capture_list_cameras(GError **error);
-
 /* ------------------------------------------------------------------ EDID */
 /* The EDID the bridge's HDMI receiver shows to the source.  Immutable once
  * made; any thread. */
@@ -293,6 +273,31 @@ typedef struct {
 	guint n_buffers;                /* V4L2 buffers, 0 = 4 */
 	guint32 bytesperline_align;     /* 0 = 32 (what bcm2835-codec needs) */
 } HdmirtcV4l2Config;
+
+/* ------------------------------------------------------------------ libcamera */
+typedef struct {
+	const char *camera_id;          /* as libcamera names it; NULL or "": the first camera */
+	gboolean convert_to_i420;       /* for a CPU encoder: I420 in memory */
+	/* The encoder's line length for the camera's format (as for V4L2):
+	 * a camera whose own lines differ cannot be imported, so its frames
+	 * are converted to I420 and copied by the encoder (counted, logged). */
+	HdmirtcCaptureStrideFunc stride_func;   /* NULL = none */
+	gpointer stride_data;
+} HdmirtcLibcameraConfig;
+
+/* A camera through libcamera (a camera module behind a Pi's ISP, a USB
+ * webcam, vimc): one video stream of about cfg's size and rate in the
+ * first of I420, NV12, UYVY, YUYV, BGR888 the camera offers, its buffers
+ * delivered as they are (DMA-BUF and mapped) or converted to I420.  A
+ * camera that is not there at start or goes away is waited for (state
+ * waiting-device, the NO SIGNAL picture) and opened again when it is
+ * back.  Only a bad cfg fails here; start fails on a camera that cannot
+ * give a usable stream. */
+HdmirtcCapture *hdmirtc_capture_new_libcamera(const HdmirtcCaptureConfig *cfg,
+                                              const HdmirtcLibcameraConfig *lc, GError **error);
+/* The ids of the cameras libcamera sees (g_strfreev), NULL and error when
+ * libcamera cannot start. */
+char **hdmirtc_capture_list_cameras(GError **error);
 
 /* A V4L2 HDMI capture.  Opening checks only that the device exists and is a
  * video capture node: the signal is looked at on start, and a missing

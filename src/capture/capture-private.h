@@ -24,6 +24,9 @@ typedef struct {
 	/* Any thread: the signal, mode and device (see capture.h); NULL for
 	 * sources without one (all zero then). */
 	void (*get_signal_info)(HdmirtcCapture *cap, HdmirtcCaptureSignalInfo *out);
+	/* Capture context: the frames' consumer changed (another encoder);
+	 * NULL when nothing depends on it. */
+	void (*reconfigure)(HdmirtcCapture *cap);
 	/* Frees the source, including the embedded base (after
 	 * hdmirtc_capture_clear()). */
 	void (*destroy)(HdmirtcCapture *cap);

@@ -180,3 +180,10 @@ void hdmirtc_capture_get_signal_info(HdmirtcCapture *cap, HdmirtcCaptureSignalIn
 	memset(out, 0, sizeof(*out));
 	out->last_recovery_us = -1;
 }
+
+void hdmirtc_capture_reconfigure(HdmirtcCapture *cap)
+{
+	g_return_if_fail(cap != NULL);
+	if (cap->impl->reconfigure)
+		cap->impl->reconfigure(cap);
+}

@@ -67,6 +67,10 @@ struct LibcameraSource {
 	HdmirtcCapture base;
 	char *camera_id;                /* NULL: the first camera */
 	gint convert;                   /* atomic: deliver I420 for a CPU encoder */
+	HdmirtcCaptureStrideFunc stride_func;
+	gpointer stride_data;
+	/* The encoder reads other lines than the camera's: no import. */
+	gboolean stride_differs;
 	Session *session;
 	GSource *wake_source;
 	GSource *watchdog;
@@ -259,7 +263,9 @@ static void deliver(LibcameraSource *src, guint i, gint64 timestamp_ns)
 		hdmirtc_colour_from_v4l2(V4L2_COLORSPACE_SRGB, V4L2_YCBCR_ENC_DEFAULT, V4L2_QUANTIZATION_DEFAULT,
 		                         V4L2_XFER_FUNC_DEFAULT) :
 		HDMIRTC_COLOUR_BT601_LIMITED;
-	if (g_atomic_int_get(&src->convert) && f->fourcc != DRM_FORMAT_YUV420) {
+	if (src->stride_differs)
+		f->dmabuf_fd = -1;              /* the encoder copies what it cannot import */
+	if ((g_atomic_int_get(&src->convert) || src->stride_differs) && f->fourcc != DRM_FORMAT_YUV420) {
 		HdmirtcFrame *conv = hdmirtc_convert_to_i420(pool_for(src, f->width & ~1u, f->height & ~1u), f);
 
 		hdmirtc_frame_unref(f);         /* the buffer goes back: the copy is ours */
@@ -359,6 +365,29 @@ static gboolean on_wake(gint fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* Capture context, with a session: whether the encoder can import the
+ * camera's buffers as they are. */
+static void check_stride(LibcameraSource *src)
+{
+	const HdmirtcCameraFormat *fmt = &src->session->format;
+	guint32 want = src->stride_func ? src->stride_func(fmt->fourcc, fmt->width, fmt->height, src->stride_data) : 0;
+	gboolean differs = want && want != fmt->stride[0];
+
+	if (differs && !src->stride_differs)
+		g_warning("%s: the camera's lines are %u bytes, the encoder reads %u: its frames are converted "
+		          "to I420 and copied (libcamera gives the camera's own stride)", src->base.description,
+		          fmt->stride[0], want);
+	src->stride_differs = differs;
+}
+
+static void libcamera_reconfigure(HdmirtcCapture *cap)
+{
+	LibcameraSource *src = from_base(cap);
+
+	if (src->session)
+		check_stride(src);
+}
+
 static gboolean on_watchdog(gpointer data)
 {
 	LibcameraSource *src = data;
@@ -384,6 +413,7 @@ static gboolean open_camera(LibcameraSource *src, GError **error)
 		close_session(src);
 		return FALSE;
 	}
+	check_stride(src);
 	src->last_frame_us = g_get_monotonic_time();
 	src->watchdog = g_timeout_source_new(WATCHDOG_MS);
 	g_source_set_callback(src->watchdog, on_watchdog, src, NULL);
@@ -502,6 +532,7 @@ static const HdmirtcCaptureImpl libcamera_impl = {
 	.stop = libcamera_stop,
 	.set_convert_to_i420 = libcamera_set_convert,
 	.get_signal_info = libcamera_get_signal_info,
+	.reconfigure = libcamera_reconfigure,
 	.destroy = libcamera_destroy,
 };
 
@@ -522,6 +553,8 @@ HdmirtcCapture *hdmirtc_capture_new_libcamera(const HdmirtcCaptureConfig *cfg, c
 	g_mutex_init(&src->info_lock);
 	src->info.last_recovery_us = -1;
 	src->convert = lc->convert_to_i420;
+	src->stride_func = lc->stride_func;
+	src->stride_data = lc->stride_data;
 	(void)error;
 	return &src->base;
 }

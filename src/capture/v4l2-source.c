@@ -643,6 +643,12 @@ static void v4l2_set_edid(HdmirtcCapture *cap, HdmirtcEdid *edid)
 
 static void v4l2_get_signal_info(HdmirtcCapture *cap, HdmirtcCaptureSignalInfo *out);
 
+static void v4l2_reconfigure(HdmirtcCapture *cap)
+{
+	if (from_base(cap)->bufs)
+		restart(from_base(cap), "the frames' consumer changed");
+}
+
 static void v4l2_set_convert(HdmirtcCapture *cap, gboolean on)
 {
 	g_atomic_int_set(&from_base(cap)->convert, on);
@@ -655,6 +661,7 @@ static const HdmirtcCaptureImpl v4l2_impl = {
 	.set_edid = v4l2_set_edid,
 	.set_convert_to_i420 = v4l2_set_convert,
 	.get_signal_info = v4l2_get_signal_info,
+	.reconfigure = v4l2_reconfigure,
 	.destroy = v4l2_destroy,
 };
 
@@ -781,12 +788,6 @@ HdmirtcEdid *hdmirtc_capture_dup_edid(HdmirtcCapture *cap)
 	return copy;
 }
 
-void hdmirtc_capture_reconfigure(HdmirtcCapture *cap)
-{
-	g_return_if_fail(cap != NULL);
-	if (cap->impl == &v4l2_impl && from_base(cap)->bufs)
-		restart(from_base(cap), "the frames' consumer changed");
-}
 
 
 static void v4l2_get_signal_info(HdmirtcCapture *cap, HdmirtcCaptureSignalInfo *out)

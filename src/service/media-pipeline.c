@@ -116,6 +116,7 @@ static HdmirtcCapture *open_source(HdmirtcMediaPipeline *p, const HdmirtcMediaPi
 
 	HdmirtcLibcameraConfig camera = {
 		.camera_id = config->camera, .convert_to_i420 = v4l2.convert_to_i420,
+		.stride_func = encoder_stride, .stride_data = p,
 	};
 
 	if (p->choice.source == HDMIRTC_SOURCE_TEST_PATTERN) {
