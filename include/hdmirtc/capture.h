@@ -295,9 +295,6 @@ typedef struct {
  * give a usable stream. */
 HdmirtcCapture *hdmirtc_capture_new_libcamera(const HdmirtcCaptureConfig *cfg,
                                               const HdmirtcLibcameraConfig *lc, GError **error);
-/* The ids of the cameras libcamera sees (g_strfreev), NULL and error when
- * libcamera cannot start. */
-char **hdmirtc_capture_list_cameras(GError **error);
 
 /* A V4L2 HDMI capture.  Opening checks only that the device exists and is a
  * video capture node: the signal is looked at on start, and a missing

@@ -75,12 +75,23 @@ void hdmirtc_frame_pool_unref(HdmirtcFramePool *pool);
 HdmirtcFramePool *hdmirtc_frame_pool_sized_i420(HdmirtcFramePool **pool, guint width, guint height,
                                                 guint max_buffers);
 
-/* convert-i420.c: UYVY or BGR888 (V4L2's RGB24) -> I420 for CPU
- * encoders, into a frame of pool (whose size is in's, rounded down to
- * even); NULL when the pool has none free.  Timestamps and colour come
- * along; bytes_copied counts the copy. */
+/* The I420 pool a V4L2 or camera source keeps for the NO SIGNAL picture
+ * and its conversions: frames in flight at once. */
+#define HDMIRTC_I420_POOL_BUFFERS 3
+
+/* no-signal.c: the NO SIGNAL picture (title over reason) at the
+ * configured size, from *pool (made or resized here), numbered from
+ * *next_seq and delivered; counted in frames_no_buffer when the pool has
+ * none free. */
+void hdmirtc_capture_deliver_no_signal(HdmirtcCapture *cap, HdmirtcFramePool **pool, guint64 *next_seq,
+                                       const char *title, const char *reason);
+
+/* convert-i420.c: UYVY, YUYV or BGR888 (V4L2's RGB24) -> I420 for CPU
+ * encoders, into a frame of *pool (made or resized here to in's size,
+ * rounded down to even); NULL when the pool has none free.  Timestamps
+ * and colour come along; bytes_copied counts the copy. */
 gboolean hdmirtc_convert_to_i420_supports(guint32 fourcc);
-HdmirtcFrame *hdmirtc_convert_to_i420(HdmirtcFramePool *pool, const HdmirtcFrame *in);
+HdmirtcFrame *hdmirtc_convert_to_i420(HdmirtcFramePool **pool, const HdmirtcFrame *in);
 
 /* Paints the test pattern's content; state kept between frames so that
  * things move.  Painting is rows of memset/memcpy (a few ms at 1080p). */

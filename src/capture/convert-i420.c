@@ -52,9 +52,11 @@ static void convert_row_pair(const HdmirtcFrame *in, HdmirtcFrame *out, guint y)
 	}
 }
 
-HdmirtcFrame *hdmirtc_convert_to_i420(HdmirtcFramePool *pool, const HdmirtcFrame *in)
+HdmirtcFrame *hdmirtc_convert_to_i420(HdmirtcFramePool **pool, const HdmirtcFrame *in)
 {
-	HdmirtcFrame *out = hdmirtc_frame_pool_acquire(pool);
+	HdmirtcFrame *out = hdmirtc_frame_pool_acquire(hdmirtc_frame_pool_sized_i420(pool, in->width & ~1u,
+	                                                                             in->height & ~1u,
+	                                                                             HDMIRTC_I420_POOL_BUFFERS));
 
 	if (!out)
 		return NULL;

@@ -17,9 +17,3 @@ HdmirtcCapture *hdmirtc_capture_new_libcamera(const HdmirtcCaptureConfig *cfg, c
 	not_built_in(error);
 	return NULL;
 }
-
-char **hdmirtc_capture_list_cameras(GError **error)
-{
-	not_built_in(error);
-	return NULL;
-}

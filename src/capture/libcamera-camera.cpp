@@ -30,7 +30,7 @@ CameraManager *camera_manager;
 unsigned int cameras_open;
 /* Cameras given up on (hdmirtc_camera_abandon): their manager still
  * lists them, but they are not to be opened again. */
-std::vector<Camera *> abandoned;   /* under manager_lock */
+std::vector<Camera *> abandoned_cameras;   /* under manager_lock */
 
 CameraManager *manager(bool fresh, GError **error)
 {
@@ -40,7 +40,7 @@ CameraManager *manager(bool fresh, GError **error)
 		camera_manager->stop();
 		delete camera_manager;
 		camera_manager = nullptr;
-		abandoned.clear();
+		abandoned_cameras.clear();
 	}
 	if (!camera_manager) {
 		auto made = std::make_unique<CameraManager>();
@@ -58,8 +58,11 @@ CameraManager *manager(bool fresh, GError **error)
 
 std::shared_ptr<Camera> find_camera(CameraManager *cm, const char *id)
 {
+	std::lock_guard<std::mutex> guard(manager_lock);
+
 	for (const std::shared_ptr<Camera> &camera : cm->cameras()) {
-		if (std::find(abandoned.begin(), abandoned.end(), camera.get()) != abandoned.end())
+		if (std::find(abandoned_cameras.begin(), abandoned_cameras.end(), camera.get()) !=
+		    abandoned_cameras.end())
 			continue;
 		if (!id || !*id || camera->id() == id)
 			return camera;
@@ -92,7 +95,7 @@ struct HdmirtcCamera {
 		bool ok = request->status() == Request::RequestComplete &&
 			  meta.status == FrameMetadata::FrameSuccess;
 
-		done((guint)request->cookie(), ok, (gint64)meta.timestamp, meta.sequence, user_data);
+		done((guint)request->cookie(), ok, (gint64)meta.timestamp, user_data);
 	}
 
 	void onDisconnected()
@@ -100,20 +103,6 @@ struct HdmirtcCamera {
 		gone(user_data);
 	}
 };
-
-char **hdmirtc_camera_list(GError **error)
-{
-	CameraManager *cm = manager(true, error);
-	GPtrArray *ids;
-
-	if (!cm)
-		return nullptr;
-	ids = g_ptr_array_new();
-	for (const auto &camera : cm->cameras())
-		g_ptr_array_add(ids, g_strdup(camera->id().c_str()));
-	g_ptr_array_add(ids, nullptr);
-	return (char **)g_ptr_array_free(ids, FALSE);
-}
 
 static bool choose_format(StreamConfiguration &sc, const guint32 *fourccs, guint n)
 {
@@ -314,7 +303,7 @@ void hdmirtc_camera_abandon(HdmirtcCamera *cam)
 	cam->abandoned = true;
 	cam->running = false;
 	std::lock_guard<std::mutex> guard(manager_lock);
-	abandoned.push_back(cam->camera.get());
+	abandoned_cameras.push_back(cam->camera.get());
 	cameras_open--;
 }
 

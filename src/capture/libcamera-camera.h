@@ -29,16 +29,12 @@ typedef struct {
 } HdmirtcCameraPlane;
 
 /* A buffer filled (ok) or given back unfilled (cancelled by stop, or a
- * failed frame): its index, the sensor's CLOCK_MONOTONIC timestamp in ns
- * and the frame's sequence.  Called on libcamera's own thread. */
-typedef void (*HdmirtcCameraDoneFunc)(guint buffer, gboolean ok, gint64 timestamp_ns, guint sequence,
-                                      gpointer user_data);
+ * failed frame): its index and the sensor's CLOCK_MONOTONIC timestamp in
+ * ns.  Called on libcamera's own thread. */
+typedef void (*HdmirtcCameraDoneFunc)(guint buffer, gboolean ok, gint64 timestamp_ns, gpointer user_data);
 /* The camera went away (unplugged, driver unloaded); libcamera's thread. */
 typedef void (*HdmirtcCameraGoneFunc)(gpointer user_data);
 
-/* The ids of the cameras libcamera sees now (NULL-terminated, g_strfreev),
- * or NULL and error. */
-char **hdmirtc_camera_list(GError **error);
 /* Acquires the camera (id NULL or "": the first one) and configures one
  * video stream of about width x height in the first of fourccs (in order
  * of preference) it offers, at fps when it lets frame durations be set;

@@ -11,11 +11,11 @@
 #include "capture-private.h"
 #include "libcamera-camera.h"
 #include "hdmirtc/v4l2.h"
-#include "v4l2-private.h"               /* hdmirtc_no_signal_paint */
 
 #include <drm_fourcc.h>
 #include <errno.h>
 #include <glib-unix.h>
+#include <linux/videodev2.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -38,6 +38,8 @@ typedef struct Session Session;
 typedef struct {
 	Session *session;
 	guint index;
+	int fd;                         /* the buffer's DMA-BUF (all its planes) */
+	guint32 offset[HDMIRTC_CAMERA_MAX_PLANES];
 	guint8 *map;
 	gsize map_len;
 	HdmirtcFrame frame;
@@ -49,6 +51,7 @@ struct Session {
 	gatomicrefcount ref;
 	HdmirtcCamera *camera;
 	HdmirtcCameraFormat format;
+	HdmirtcColour colour;           /* of every frame */
 	int wake_fd;                    /* eventfd: events queued */
 	GMutex lock;
 	GArray *events;                 /* Event, under lock */
@@ -118,11 +121,10 @@ static void push_event(Session *s, const Event *e)
 }
 
 /* libcamera's thread. */
-static void on_camera_done(guint buffer, gboolean ok, gint64 timestamp_ns, guint sequence, gpointer user_data)
+static void on_camera_done(guint buffer, gboolean ok, gint64 timestamp_ns, gpointer user_data)
 {
 	Event e = { .buffer = buffer, .ok = ok, .timestamp_ns = timestamp_ns };
 
-	(void)sequence;
 	push_event(user_data, &e);
 }
 
@@ -150,11 +152,6 @@ static void on_frame_release(HdmirtcFrame *frame, gpointer user_data)
 	session_unref(s);
 }
 
-/* I420 frames: the NO SIGNAL picture and conversions. */
-static HdmirtcFramePool *pool_for(LibcameraSource *src, guint w, guint h)
-{
-	return hdmirtc_frame_pool_sized_i420(&src->pool, w, h, 3);
-}
 
 /* The CPU's view of a buffer: one mapping of its DMA-BUF, planes at
  * their offsets (libcamera puts the planes of one buffer in one fd). */
@@ -181,6 +178,9 @@ static gboolean map_buffer(Session *s, guint i, GError **error)
 	s->buffers[i].map_len = len;
 	s->buffers[i].session = s;
 	s->buffers[i].index = i;
+	s->buffers[i].fd = first.fd;
+	for (guint p = 0; p < s->format.n_planes; p++)
+		s->buffers[i].offset[p] = hdmirtc_camera_get_plane(s->camera, i, p).offset;
 	return TRUE;
 }
 
@@ -220,6 +220,13 @@ static Session *open_session(LibcameraSource *src, GError **error)
 	}
 	s->format = *hdmirtc_camera_get_format(s->camera);
 	fill_strides(&s->format);
+	/* What V4L2 means by its defaults for RGB (sRGB, encoded as BT.601
+	 * when made YUV) and for YUV (BT.601 studio range); libcamera's own
+	 * colour space of the stream is not read yet (issue 17's note). */
+	s->colour = s->format.fourcc == DRM_FORMAT_BGR888 ?
+		hdmirtc_colour_from_v4l2(V4L2_COLORSPACE_SRGB, V4L2_YCBCR_ENC_DEFAULT, V4L2_QUANTIZATION_DEFAULT,
+		                         V4L2_XFER_FUNC_DEFAULT) :
+		HDMIRTC_COLOUR_BT601_LIMITED;
 	if (s->format.n_buffers > MAX_BUFFERS) {
 		g_set_error(error, HDMIRTC_CAPTURE_ERROR, HDMIRTC_CAPTURE_ERROR_FAILED,
 			    "libcamera: %u buffers, at most %u taken", s->format.n_buffers, MAX_BUFFERS);
@@ -238,46 +245,39 @@ static Session *open_session(LibcameraSource *src, GError **error)
 static void deliver(LibcameraSource *src, guint i, gint64 timestamp_ns)
 {
 	Session *s = src->session;
-	HdmirtcFrame *f = &s->buffers[i].frame;
+	Slot *slot = &s->buffers[i];
+	HdmirtcFrame *f = &slot->frame;
 	gint64 mono_us = timestamp_ns / 1000;
 
-	hdmirtc_frame_init(f, on_frame_release, &s->buffers[i]);
+	hdmirtc_frame_init(f, on_frame_release, slot);
 	g_atomic_ref_count_inc(&s->ref);
 	f->width = s->format.width;
 	f->height = s->format.height;
 	f->fourcc = s->format.fourcc;
 	f->n_planes = s->format.n_planes;
 	for (guint p = 0; p < s->format.n_planes; p++) {
-		f->data[p] = s->buffers[i].map + hdmirtc_camera_get_plane(s->camera, i, p).offset;
+		f->data[p] = slot->map + slot->offset[p];
 		f->stride[p] = s->format.stride[p];
 	}
-	f->dmabuf_fd = hdmirtc_camera_get_plane(s->camera, i, 0).fd;
+	f->dmabuf_fd = slot->fd;
 	/* The sensor's CLOCK_MONOTONIC stamp; the wall clock by the offset
 	 * between the two clocks now. */
 	f->capture_mono_us = mono_us ? mono_us : g_get_monotonic_time();
 	f->capture_wall_us = g_get_real_time() - (g_get_monotonic_time() - f->capture_mono_us);
-	/* What V4L2 means by its defaults for RGB (sRGB, encoded as BT.601
-	 * when made YUV) and for YUV (BT.601 studio range); libcamera's own
-	 * colour space of the stream is not read yet (issue 17's note). */
-	f->colour = f->fourcc == DRM_FORMAT_BGR888 ?
-		hdmirtc_colour_from_v4l2(V4L2_COLORSPACE_SRGB, V4L2_YCBCR_ENC_DEFAULT, V4L2_QUANTIZATION_DEFAULT,
-		                         V4L2_XFER_FUNC_DEFAULT) :
-		HDMIRTC_COLOUR_BT601_LIMITED;
+	f->colour = s->colour;
 	if (src->stride_differs)
 		f->dmabuf_fd = -1;              /* the encoder copies what it cannot import */
 	if ((g_atomic_int_get(&src->convert) || src->stride_differs) && f->fourcc != DRM_FORMAT_YUV420) {
-		HdmirtcFrame *conv = hdmirtc_convert_to_i420(pool_for(src, f->width & ~1u, f->height & ~1u), f);
+		HdmirtcFrame *conv = hdmirtc_convert_to_i420(&src->pool, f);
 
 		hdmirtc_frame_unref(f);         /* the buffer goes back: the copy is ours */
-		if (conv) {
-			g_mutex_lock(&src->info_lock);
-			src->info.bytes_copied += conv->bytes_copied;
-			g_mutex_unlock(&src->info_lock);
-		}
 		if (!conv) {
 			atomic_fetch_add_explicit(&src->base.frames_no_buffer, 1, memory_order_relaxed);
 			return;
 		}
+		g_mutex_lock(&src->info_lock);
+		src->info.bytes_copied += conv->bytes_copied;
+		g_mutex_unlock(&src->info_lock);
 		f = conv;
 	}
 	f->seq = src->next_seq++;
@@ -296,20 +296,7 @@ static void deliver(LibcameraSource *src, guint i, gint64 timestamp_ns)
 
 static void send_no_signal_picture(LibcameraSource *src)
 {
-	guint w = src->base.config.width ? src->base.config.width & ~15u : 1280;
-	guint h = src->base.config.height ? src->base.config.height & ~1u : 720;
-	HdmirtcFrame *f = hdmirtc_frame_pool_acquire(pool_for(src, w, h));
-
-	if (!f) {
-		atomic_fetch_add_explicit(&src->base.frames_no_buffer, 1, memory_order_relaxed);
-		return;
-	}
-	hdmirtc_no_signal_paint(f, "NO SIGNAL", src->waiting_reason);
-	f->colour = HDMIRTC_COLOUR_BT601_LIMITED;
-	f->seq = src->next_seq++;
-	f->capture_mono_us = g_get_monotonic_time();
-	f->capture_wall_us = g_get_real_time();
-	hdmirtc_capture_deliver(&src->base, f);
+	hdmirtc_capture_deliver_no_signal(&src->base, &src->pool, &src->next_seq, "NO SIGNAL", src->waiting_reason);
 }
 
 static void drop_source(GSource **source)
@@ -555,11 +542,5 @@ HdmirtcCapture *hdmirtc_capture_new_libcamera(const HdmirtcCaptureConfig *cfg, c
 	src->convert = lc->convert_to_i420;
 	src->stride_func = lc->stride_func;
 	src->stride_data = lc->stride_data;
-	(void)error;
 	return &src->base;
-}
-
-char **hdmirtc_capture_list_cameras(GError **error)
-{
-	return hdmirtc_camera_list(error);
 }

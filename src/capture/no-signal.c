@@ -125,3 +125,22 @@ void hdmirtc_no_signal_paint(HdmirtcFrame *f, const char *title, const char *rea
 	draw_text(f, title, y, title_scale);
 	draw_text(f, reason, y + title_h + title_h / 2, reason_scale);
 }
+
+void hdmirtc_capture_deliver_no_signal(HdmirtcCapture *cap, HdmirtcFramePool **pool, guint64 *next_seq,
+                                       const char *title, const char *reason)
+{
+	guint w = cap->config.width ? cap->config.width & ~15u : 1280;
+	guint h = cap->config.height ? cap->config.height & ~1u : 720;
+	HdmirtcFrame *f = hdmirtc_frame_pool_acquire(hdmirtc_frame_pool_sized_i420(pool, w, h, HDMIRTC_I420_POOL_BUFFERS));
+
+	if (!f) {
+		atomic_fetch_add_explicit(&cap->frames_no_buffer, 1, memory_order_relaxed);
+		return;
+	}
+	hdmirtc_no_signal_paint(f, title, reason);
+	f->colour = HDMIRTC_COLOUR_BT601_LIMITED;
+	f->seq = (*next_seq)++;
+	f->capture_mono_us = g_get_monotonic_time();
+	f->capture_wall_us = g_get_real_time();
+	hdmirtc_capture_deliver(cap, f);
+}

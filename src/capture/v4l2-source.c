@@ -92,35 +92,19 @@ static void set_signal(V4l2Source *s, HdmirtcCaptureSignal signal, const char *r
 	                          HDMIRTC_CAPTURE_STATE_STREAMING : HDMIRTC_CAPTURE_STATE_NO_SIGNAL);
 }
 
-/* I420 frames: the NO SIGNAL picture and conversions. */
-static HdmirtcFramePool *pool_for(V4l2Source *s, guint w, guint h)
-{
-	return hdmirtc_frame_pool_sized_i420(&s->pool, w, h, 3);
-}
 
 static void send_no_signal_picture(V4l2Source *s)
 {
 	HdmirtcCaptureSignal signal = s->info.signal;
-	guint w = s->base.config.width ? s->base.config.width & ~15u : 1280;
-	guint h = s->base.config.height ? s->base.config.height & ~1u : 720;
-	HdmirtcFrame *f = hdmirtc_frame_pool_acquire(pool_for(s, w, h));
 	char reason[sizeof(s->info.reason)];
 
-	if (!f) {
-		atomic_fetch_add_explicit(&s->base.frames_no_buffer, 1, memory_order_relaxed);
-		return;
-	}
 	g_mutex_lock(&s->info_lock);
 	g_strlcpy(reason, s->info.reason, sizeof(reason));
 	g_mutex_unlock(&s->info_lock);
-	hdmirtc_no_signal_paint(f, signal == HDMIRTC_CAPTURE_SIGNAL_OUT_OF_RANGE ? "OUT OF RANGE" :
-	                        signal == HDMIRTC_CAPTURE_SIGNAL_NO_SYNC ? "NO SYNC" : "NO SIGNAL",
-	                        reason);
-	f->colour = HDMIRTC_COLOUR_BT601_LIMITED;
-	f->seq = s->next_seq++;
-	f->capture_mono_us = g_get_monotonic_time();
-	f->capture_wall_us = g_get_real_time();
-	hdmirtc_capture_deliver(&s->base, f);
+	hdmirtc_capture_deliver_no_signal(&s->base, &s->pool, &s->next_seq,
+	                                  signal == HDMIRTC_CAPTURE_SIGNAL_OUT_OF_RANGE ? "OUT OF RANGE" :
+	                                  signal == HDMIRTC_CAPTURE_SIGNAL_NO_SYNC ? "NO SYNC" : "NO SIGNAL",
+	                                  reason);
 }
 
 static void stop_streaming(V4l2Source *s)
@@ -508,7 +492,7 @@ static gboolean on_tick(gpointer data)
 
 static HdmirtcFrame *convert_to_i420(V4l2Source *s, HdmirtcFrame *in)
 {
-	HdmirtcFrame *out = hdmirtc_convert_to_i420(pool_for(s, in->width & ~1u, in->height & ~1u), in);
+	HdmirtcFrame *out = hdmirtc_convert_to_i420(&s->pool, in);
 
 	if (!out)
 		return NULL;

@@ -104,7 +104,7 @@ const Option hdmirtc_config_options[] = {
 	{ "source", "device", NULL, "device", OPT_STRING, F(device), 0, "", .arg = "PATH",
 	  .help = "V4L2 capture device; empty = find the TC358743 bridge through the media controller" },
 	{ "source", "camera", NULL, "camera", OPT_STRING, F(camera), 0, "", .arg = "ID",
-	  .help = "With source = libcamera: the camera's id as libcamera names it (--probe lists them); "
+	  .help = "With source = libcamera: the camera's id as libcamera names it (cam --list shows them); "
 	          "empty = the first camera" },
 	{ "source", "width", NULL, "width", OPT_UINT, F(width), 0, "1280", 160, 4096, 2,
 	  .arg = "PIXELS", .help = "Video width in pixels" },

@@ -113,7 +113,6 @@ static HdmirtcCapture *open_source(HdmirtcMediaPipeline *p, const HdmirtcMediaPi
 		.convert_to_i420 = p->choice.encoder == HDMIRTC_ENCODER_X264,
 		.stride_func = encoder_stride, .stride_data = p,
 	};
-
 	HdmirtcLibcameraConfig camera = {
 		.camera_id = config->camera, .convert_to_i420 = v4l2.convert_to_i420,
 		.stride_func = encoder_stride, .stride_data = p,
