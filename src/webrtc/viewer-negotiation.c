@@ -94,13 +94,13 @@ static gboolean on_answer_timeout(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-/* Answers at once when the candidates are all known, else when they are
- * or the timeout comes. */
 guint hdmirtc_negotiation_gather_wait_ms(const HdmirtcWebrtc *w)
 {
 	return w->relays->len ? 3000 : 1500;
 }
 
+/* Answers at once when the candidates are all known, else when they are
+ * or the timeout comes. */
 static void wait_for_gathering(HdmirtcWebrtc *w, PendingAnswer *p)
 {
 	g_ptr_array_add(w->pending_answers, p);

@@ -42,10 +42,6 @@ codec_unload() { rmmod bcm2835-codec 2>/dev/null; }
 src_set() { echo "$2" > "$SRC/$1"; }
 encoder_is() { [ "$(obj_str encoder name)" = "$1" ]; }
 timings_are() { [ "$(obj_int timings width)x$(obj_int timings height)" = "$1" ]; }
-frames_flow() {      # SECONDS: the encoder's output count grows
-	f0=$(obj_int encoder frames); sleep "$1"; f1=$(obj_int encoder frames)
-	[ "${f1:-0}" -gt "${f0:-0}" ] 2>/dev/null
-}
 
 # record NAME SECONDS: a WebRTC viewer, its H.264 to out/pi-NAME.h264.
 # A few seconds are plenty: the host's check-picture wants 10 frames with

@@ -131,7 +131,6 @@ check "every recovery is logged with its duration ($n lines)" [ "$n" -ge $((CYCL
 # descriptors (ioctls answer ENODEV, poll says ERR|HUP), then bound again.
 # Once, vivid is unloaded while the device is gone: only possible when the
 # service has let go of every descriptor.  A viewer watches throughout.
-source_state_is() { [ "$(obj_str source state)" = "$1" ]; }
 DEV_CYCLES=${KT_SERVICE_DEVICE_CYCLES:-20}
 VIVID_DRV=/sys/bus/platform/drivers/vivid
 "$BIN/whep-load" --url "$URL/whep" --duration $((DEV_CYCLES * 3 + 20)) --connect-timeout 60 \

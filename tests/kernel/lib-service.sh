@@ -37,6 +37,11 @@ wait_until() {
 	return 1
 }
 signal_is() { [ "$(str_field signal)" = "$1" ]; }
+source_state_is() { [ "$(obj_str source state)" = "$1" ]; }
+frames_flow() {      # SECONDS: the encoder's output count grows
+	f0=$(obj_int encoder frames); sleep "$1"; f1=$(obj_int encoder frames)
+	[ "${f1:-0}" -gt "${f0:-0}" ] 2>/dev/null
+}
 
 # whep_load_end PID: a viewer started with --duration as a cap, ended once
 # its part is over (SIGTERM: it closes and prints its summary, as at the
