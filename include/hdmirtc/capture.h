@@ -82,6 +82,11 @@ HdmirtcCapture *hdmirtc_capture_new_test_pattern(const HdmirtcCaptureConfig *cfg
 gboolean hdmirtc_capture_start(HdmirtcCapture *cap, GMainContext *ctx,
                                HdmirtcCaptureFrameFunc on_frame, gpointer user_data,
                                GError **error);
+/* Before start: tap is called on the capture's context with every frame
+ * as the source has it, before any conversion for the encoder (the local
+ * display shows these: a DMA-BUF it can scan out where the encoder gets a
+ * copy), then on_frame with what the encoder takes.  frame is borrowed. */
+void hdmirtc_capture_set_tap(HdmirtcCapture *cap, HdmirtcCaptureFrameFunc tap, gpointer user_data);
 /* Stops delivery; frames still referenced stay valid.  NULL-safe; no-op
  * when not started. */
 void hdmirtc_capture_stop(HdmirtcCapture *cap);
@@ -266,6 +271,10 @@ typedef struct {
 	/* DRM fourcc to ask for; 0 = UYVY (DRM_FORMAT_UYVY), else RGB24
 	 * (DRM_FORMAT_BGR888).  DRM_FORMAT_YUV420 is for test drivers. */
 	guint32 fourcc;
+	/* With fourcc 0: tried first, where the device has it (the local
+	 * display's plane format, so that it scans the buffers out as they
+	 * are: UYVY, BGR888 or XRGB8888); 0 = none. */
+	guint32 prefer_fourcc;
 	/* Deliver I420 for CPU encoders (x264): frames whose buffers are not
 	 * I420 are converted into pool frames (a CPU copy, counted in
 	 * bytes_copied; dmabuf_fd is then -1). */

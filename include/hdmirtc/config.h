@@ -119,6 +119,9 @@ typedef struct HdmirtcConfig {
 	guint audio_frame_ms;           /* Opus frame: 10 or 20 ms */
 	guint audio_bitrate_kbps;
 
+	/* [display] */
+	char *display;                  /* DRM connector of a local screen, "auto"; "" = none */
+
 	/* [publish] */
 	char **janus_urls;              /* Janus HTTP API URLs fed with the stream; empty = none */
 	guint janus_mountpoint;         /* the Streaming mountpoint id made on each */

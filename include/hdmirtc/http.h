@@ -94,6 +94,11 @@ typedef struct {
 	/* DELETE /api/edid: back to the configured EDID (an upload is
 	 * forgotten).  FALSE + error answers its status. */
 	gboolean (*edid_delete)(gpointer user_data, GError **error);
+	/* GET /api/display/snapshot: the handler calls done exactly once, on
+	 * the server's thread, during the call or later, with a PPM picture
+	 * or an error (answered as its status).  May be NULL (501). */
+	void (*display_snapshot)(void (*done)(GBytes *picture, const GError *error, gpointer done_data),
+	                         gpointer done_data, gpointer user_data);
 	/* The number of GET /stream.mjpeg viewers changed (JPEG pictures are
 	 * worth making only while it is above 0).  May be NULL. */
 	void (*mjpeg_viewers_changed)(guint n_viewers, gpointer user_data);

@@ -39,6 +39,8 @@ struct HdmirtcCapture {
 	GMainContext *context;          /* owned ref while started, else NULL */
 	HdmirtcCaptureFrameFunc on_frame;
 	gpointer user_data;
+	HdmirtcCaptureFrameFunc tap;    /* set before start */
+	gpointer tap_data;
 	/* Written on the capture's context, read from any thread. */
 	atomic_int state;
 	atomic_uint_fast64_t frames_produced;
@@ -53,9 +55,14 @@ void hdmirtc_capture_init(HdmirtcCapture *cap, const HdmirtcCaptureImpl *impl,
 void hdmirtc_capture_clear(HdmirtcCapture *cap);
 /* Logs old -> new and stores the state. */
 void hdmirtc_capture_set_state(HdmirtcCapture *cap, HdmirtcCaptureState state);
-/* Hands frame (the producer's reference) to on_frame, counts it and drops
- * the producer's reference. */
+/* Hands frame (the producer's reference) to the tap and on_frame, counts
+ * it and drops the producer's reference. */
 void hdmirtc_capture_deliver(HdmirtcCapture *cap, HdmirtcFrame *frame);
+/* The same for a frame converted for the encoder: the tap gets raw, the
+ * source's own buffer (which a display may scan out as it is), on_frame
+ * gets conv.  Both references are the caller's and are dropped; conv may
+ * be NULL (no buffer for the copy). */
+void hdmirtc_capture_deliver_converted(HdmirtcCapture *cap, HdmirtcFrame *raw, HdmirtcFrame *conv);
 
 /* A fixed-maximum pool of I420 frames.  Buffers are allocated lazily up to
  * max_buffers and come back through the frame's release function on its last
@@ -86,7 +93,7 @@ HdmirtcFramePool *hdmirtc_frame_pool_sized_i420(HdmirtcFramePool **pool, guint w
 void hdmirtc_capture_deliver_no_signal(HdmirtcCapture *cap, HdmirtcFramePool **pool, guint64 *next_seq,
                                        const char *title, const char *reason);
 
-/* convert-i420.c: UYVY, YUYV or BGR888 (V4L2's RGB24) -> I420 for CPU
+/* convert-i420.c: UYVY, YUYV, BGR888 (V4L2's RGB24) or XRGB8888 -> I420 for CPU
  * encoders, into a frame of *pool (made or resized here to in's size,
  * rounded down to even); NULL when the pool has none free.  Timestamps
  * and colour come along; bytes_copied counts the copy. */

@@ -49,12 +49,29 @@ void hdmirtc_capture_set_state(HdmirtcCapture *cap, HdmirtcCaptureState state)
 		       hdmirtc_capture_state_to_string(state));
 }
 
-void hdmirtc_capture_deliver(HdmirtcCapture *cap, HdmirtcFrame *frame)
+void hdmirtc_capture_deliver_converted(HdmirtcCapture *cap, HdmirtcFrame *raw, HdmirtcFrame *conv)
 {
+	if (cap->tap)
+		cap->tap(cap, raw, cap->tap_data);
+	if (raw != conv)
+		hdmirtc_frame_unref(raw);
+	if (!conv)
+		return;
 	atomic_fetch_add_explicit(&cap->frames_produced, 1, memory_order_relaxed);
 	if (cap->on_frame)
-		cap->on_frame(cap, frame, cap->user_data);
-	hdmirtc_frame_unref(frame);
+		cap->on_frame(cap, conv, cap->user_data);
+	hdmirtc_frame_unref(conv);
+}
+
+void hdmirtc_capture_deliver(HdmirtcCapture *cap, HdmirtcFrame *frame)
+{
+	hdmirtc_capture_deliver_converted(cap, frame, frame);
+}
+
+void hdmirtc_capture_set_tap(HdmirtcCapture *cap, HdmirtcCaptureFrameFunc tap, gpointer user_data)
+{
+	cap->tap = tap;
+	cap->tap_data = user_data;
 }
 
 gboolean hdmirtc_capture_start(HdmirtcCapture *cap, GMainContext *ctx,

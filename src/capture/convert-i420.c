@@ -7,7 +7,18 @@
 
 gboolean hdmirtc_convert_to_i420_supports(guint32 fourcc)
 {
-	return fourcc == DRM_FORMAT_UYVY || fourcc == DRM_FORMAT_YUYV || fourcc == DRM_FORMAT_BGR888;
+	return fourcc == DRM_FORMAT_UYVY || fourcc == DRM_FORMAT_YUYV || fourcc == DRM_FORMAT_BGR888 ||
+	       fourcc == DRM_FORMAT_XRGB8888;
+}
+
+/* Byte offsets of R, G, B in a pixel, and the pixel's size. */
+static void rgb_layout(guint32 fourcc, guint *r, guint *g, guint *b, guint *bpp)
+{
+	if (fourcc == DRM_FORMAT_XRGB8888) {    /* B, G, R, X in memory */
+		*r = 2, *g = 1, *b = 0, *bpp = 4;
+	} else {                                /* DRM BGR888: R, G, B */
+		*r = 0, *g = 1, *b = 2, *bpp = 3;
+	}
 }
 
 /* Chroma is taken from even rows (no vertical filter: text on a KVM screen
@@ -38,16 +49,19 @@ static void convert_row_pair(const HdmirtcFrame *in, HdmirtcFrame *out, guint y)
 		}
 		return;
 	}
-	/* DRM BGR888: R, G, B bytes, to BT.601 studio range (>> rounds
-	 * negative chroma down, as the formula means; / would round it up). */
-	for (guint x = 0; x < in->width; x++) {
-		const guint8 *p = src + x * 3, *q = src2 + x * 3;
+	/* RGB to BT.601 studio range (>> rounds negative chroma down, as the
+	 * formula means; / would round it up). */
+	guint r, g, b, bpp;
 
-		y0[x] = (guint8)(((66 * p[0] + 129 * p[1] + 25 * p[2] + 128) >> 8) + 16);
-		y1[x] = (guint8)(((66 * q[0] + 129 * q[1] + 25 * q[2] + 128) >> 8) + 16);
+	rgb_layout(in->fourcc, &r, &g, &b, &bpp);
+	for (guint x = 0; x < in->width; x++) {
+		const guint8 *p = src + x * bpp, *q = src2 + x * bpp;
+
+		y0[x] = (guint8)(((66 * p[r] + 129 * p[g] + 25 * p[b] + 128) >> 8) + 16);
+		y1[x] = (guint8)(((66 * q[r] + 129 * q[g] + 25 * q[b] + 128) >> 8) + 16);
 		if (x % 2 == 0) {
-			u[x / 2] = (guint8)(((-38 * p[0] - 74 * p[1] + 112 * p[2] + 128) >> 8) + 128);
-			v[x / 2] = (guint8)(((112 * p[0] - 94 * p[1] - 18 * p[2] + 128) >> 8) + 128);
+			u[x / 2] = (guint8)(((-38 * p[r] - 74 * p[g] + 112 * p[b] + 128) >> 8) + 128);
+			v[x / 2] = (guint8)(((112 * p[r] - 94 * p[g] - 18 * p[b] + 128) >> 8) + 128);
 		}
 	}
 }
@@ -65,7 +79,8 @@ HdmirtcFrame *hdmirtc_convert_to_i420(HdmirtcFramePool **pool, const HdmirtcFram
 	out->capture_mono_us = in->capture_mono_us;
 	out->capture_wall_us = in->capture_wall_us;
 	/* RGB is converted with BT.601 studio-range coefficients. */
-	out->colour = in->fourcc == DRM_FORMAT_BGR888 ? HDMIRTC_COLOUR_BT601_LIMITED : in->colour;
+	out->colour = in->fourcc == DRM_FORMAT_BGR888 || in->fourcc == DRM_FORMAT_XRGB8888 ?
+	              HDMIRTC_COLOUR_BT601_LIMITED : in->colour;
 	out->bytes_copied = (guint64)out->width * out->height * 3 / 2;
 	return out;
 }

@@ -267,18 +267,18 @@ static void deliver(LibcameraSource *src, guint i, gint64 timestamp_ns)
 	f->colour = s->colour;
 	if (src->stride_differs)
 		f->dmabuf_fd = -1;              /* the encoder copies what it cannot import */
-	if ((g_atomic_int_get(&src->convert) || src->stride_differs) && f->fourcc != DRM_FORMAT_YUV420) {
-		HdmirtcFrame *conv = hdmirtc_convert_to_i420(&src->pool, f);
+	HdmirtcFrame *raw = f;
 
-		hdmirtc_frame_unref(f);         /* the buffer goes back: the copy is ours */
-		if (!conv) {
+	if ((g_atomic_int_get(&src->convert) || src->stride_differs) && f->fourcc != DRM_FORMAT_YUV420) {
+		f = hdmirtc_convert_to_i420(&src->pool, raw);
+		if (!f) {
 			atomic_fetch_add_explicit(&src->base.frames_no_buffer, 1, memory_order_relaxed);
+			hdmirtc_capture_deliver_converted(&src->base, raw, NULL);
 			return;
 		}
 		g_mutex_lock(&src->info_lock);
-		src->info.bytes_copied += conv->bytes_copied;
+		src->info.bytes_copied += f->bytes_copied;
 		g_mutex_unlock(&src->info_lock);
-		f = conv;
 	}
 	f->seq = src->next_seq++;
 	src->last_frame_us = g_get_monotonic_time();
@@ -291,7 +291,7 @@ static void deliver(LibcameraSource *src, guint i, gint64 timestamp_ns)
 		g_mutex_unlock(&src->info_lock);
 		src->lost_us = 0;
 	}
-	hdmirtc_capture_deliver(&src->base, f);
+	hdmirtc_capture_deliver_converted(&src->base, raw, f);
 }
 
 static void send_no_signal_picture(LibcameraSource *src)

@@ -276,6 +276,9 @@ static guint32 v4l2_fourcc_for(guint32 drm)
 	case DRM_FORMAT_UYVY: return V4L2_PIX_FMT_UYVY;
 	case DRM_FORMAT_BGR888: return V4L2_PIX_FMT_RGB24;
 	case DRM_FORMAT_YUV420: return V4L2_PIX_FMT_YUV420;
+	/* B, G, R, X in memory: what vkms scans out (vivid has it; the
+	 * TC358743 does not). */
+	case DRM_FORMAT_XRGB8888: return V4L2_PIX_FMT_XBGR32;
 	default: return 0;
 	}
 }
@@ -285,7 +288,7 @@ static int try_format(HdmirtcV4l2Device *dev, guint32 drm, guint32 w, guint32 h,
                       HdmirtcV4l2Format *out)
 {
 	guint32 pix = v4l2_fourcc_for(drm);
-	guint32 bpp = drm == DRM_FORMAT_BGR888 ? 3 : drm == DRM_FORMAT_UYVY ? 2 : 1;
+	guint32 bpp = drm == DRM_FORMAT_XRGB8888 ? 4 : drm == DRM_FORMAT_BGR888 ? 3 : drm == DRM_FORMAT_UYVY ? 2 : 1;
 	HdmirtcV4l2PlaneFormat f = { pix, w, h, bytesperline ? bytesperline :
 	                             (w * bpp + align - 1) / align * align, 0, 0, 0, 0, 0 };
 	int r;

@@ -158,6 +158,18 @@ static char *lane_shortage(V4l2Source *s, guint32 w, guint32 h)
 	return hdmirtc_csi_advice(&s->info.link, w, h, timings_fps(&s->timings), 16);
 }
 
+/* The display's format first where the device has it, else the usual
+ * order. */
+static gboolean set_format(V4l2Source *s, guint align, GError **error)
+{
+	guint32 w = s->timings.bt.width, h = s->timings.bt.height;
+
+	if (!s->cfg.fourcc && s->cfg.prefer_fourcc &&
+	    hdmirtc_v4l2_set_format(&s->dev, s->cfg.prefer_fourcc, w, h, align, consumer_stride, s, &s->fmt, NULL))
+		return TRUE;
+	return hdmirtc_v4l2_set_format(&s->dev, s->cfg.fourcc, w, h, align, consumer_stride, s, &s->fmt, error);
+}
+
 /* FALSE with *why set when the signal is fine but cannot be captured:
  * then *signal says how to show it. */
 static gboolean start_streaming(V4l2Source *s, HdmirtcCaptureSignal *signal, char **why,
@@ -178,8 +190,7 @@ static gboolean start_streaming(V4l2Source *s, HdmirtcCaptureSignal *signal, cha
 		g_set_error(error, HDMIRTC_CAPTURE_ERROR, HDMIRTC_CAPTURE_ERROR_NO_SYNC, "%s", *why);
 		return FALSE;
 	}
-	if (!hdmirtc_v4l2_set_format(&s->dev, s->cfg.fourcc, s->timings.bt.width,
-	                             s->timings.bt.height, align, consumer_stride, s, &s->fmt, error))
+	if (!set_format(s, align, error))
 		return FALSE;
 	s->bufs = hdmirtc_v4l2_buffers_new(&s->dev, &s->fmt, s->cfg.n_buffers ? s->cfg.n_buffers :
 	                                   DEFAULT_BUFFERS, s->base.context, error);
@@ -517,12 +528,12 @@ static void deliver_v4l2_frame(V4l2Source *s, HdmirtcFrame *f)
 	if (g_atomic_int_get(&s->convert) && f->fourcc != DRM_FORMAT_YUV420) {
 		HdmirtcFrame *conv = convert_to_i420(s, f);
 
-		hdmirtc_frame_unref(f);         /* requeued now: the copy is ours */
-		if (!conv) {
+		if (conv)
+			conv->seq = s->next_seq++;
+		else
 			atomic_fetch_add_explicit(&s->base.frames_no_buffer, 1, memory_order_relaxed);
-			return;
-		}
-		f = conv;
+		hdmirtc_capture_deliver_converted(&s->base, f, conv);
+		return;
 	}
 	f->seq = s->next_seq++;
 	hdmirtc_capture_deliver(&s->base, f);

@@ -58,9 +58,9 @@ typedef struct {
 
 /* The sizes are spelled out because the loader sizes arrays with them;
  * static assertions in config.c check them against the tables. */
-#define HDMIRTC_CONFIG_N_OPTIONS 53
+#define HDMIRTC_CONFIG_N_OPTIONS 54
 #define HDMIRTC_CONFIG_N_ALIASES 6
-#define HDMIRTC_CONFIG_N_GROUPS 7
+#define HDMIRTC_CONFIG_N_GROUPS 8
 
 /* config.c: every option, in --help and dump order. */
 extern const Option hdmirtc_config_options[];

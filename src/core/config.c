@@ -201,6 +201,11 @@ const Option hdmirtc_config_options[] = {
 	{ "audio", "bitrate", NULL, "audio-bitrate", OPT_UINT, F(audio_bitrate_kbps), 0, "64", 6, 510,
 	  .arg = "KBIT/S", .help = "Opus bitrate in kbit/s" },
 
+	{ "display", "connector", NULL, "display", OPT_STRING, F(display), 0, "", .arg = "CONNECTOR",
+	  .help = "Show the picture on a local screen: a DRM connector as the kernel names it (HDMI-A-1, "
+	          "Virtual-1; the names are in /sys/class/drm as cardN-NAME), or auto = the first with a "
+	          "monitor connected; empty = none" },
+
 	{ "publish", "janus", NULL, "janus", OPT_LIST, F(janus_urls), 0, "",
 	  .validate = hdmirtc_config_validate_http_url, .arg = "URL",
 	  .help = "Janus servers to hand the stream to, by their HTTP API (http://HOST:8088/janus): "
@@ -243,8 +248,8 @@ const Alias hdmirtc_config_aliases[] = {
 	{ "verbose", 'v', "log-level", "debug", "Same as --log-level=debug" },
 };
 
-const char *const hdmirtc_config_groups[] = { "http", "source", "encoder", "webrtc", "audio", "publish", "log",
-                                               NULL };
+const char *const hdmirtc_config_groups[] = { "http", "source", "encoder", "webrtc", "audio", "display", "publish",
+                                               "log", NULL };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(hdmirtc_config_options) == HDMIRTC_CONFIG_N_OPTIONS);
 G_STATIC_ASSERT(G_N_ELEMENTS(hdmirtc_config_aliases) == HDMIRTC_CONFIG_N_ALIASES);

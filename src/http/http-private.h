@@ -21,6 +21,7 @@ struct HdmirtcHttpServer {
 	guint retry_after_s;
 	guint port;
 	GPtrArray *pending_whep;  /* HdmirtcWhepRequest*, not owned */
+	GPtrArray *pending_snapshots; /* http-snapshot.c's waits, not owned */
 	HdmirtcHttpLimits *limits;
 	GPtrArray *mjpeg_viewers; /* HdmirtcMjpegViewer*, owned */
 	GTlsCertificate *tls_certificate; /* NULL = plain HTTP */
@@ -158,3 +159,8 @@ gboolean hdmirtc_http_static_serve(HdmirtcHttpServer *self, SoupServerMessage *m
 
 /* http-urls.c */
 char **hdmirtc_http_urls_build(GInetAddress *listen, guint port, const char *scheme);
+
+/* http-snapshot.c */
+void hdmirtc_http_api_display_snapshot(HdmirtcHttpServer *self, SoupServerMessage *msg);
+/* The server is going: waits still open answer nothing. */
+void hdmirtc_http_snapshots_abandon_all(HdmirtcHttpServer *self);

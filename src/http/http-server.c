@@ -172,6 +172,7 @@ static void serve_api(HdmirtcHttpServer *self, SoupServerMessage *msg, const cha
 		api_options(self, msg, strcmp(path, "/api/keyframe") == 0 ||
 		                       strcmp(path, "/api/mjpeg-ticket") == 0 ? "OPTIONS, POST" :
 		                       strcmp(path, "/api/edid") == 0 ? "GET, HEAD, PUT, DELETE, OPTIONS" :
+		                       strcmp(path, "/api/display/snapshot") == 0 ? "GET, OPTIONS" :
 		                       "GET, HEAD, OPTIONS");
 	else if (!hdmirtc_http_check_auth(self, msg))
 		return;
@@ -185,6 +186,8 @@ static void serve_api(HdmirtcHttpServer *self, SoupServerMessage *msg, const cha
 		hdmirtc_http_api_edid(self, msg);
 	else if (strcmp(path, "/api/mjpeg-ticket") == 0)
 		hdmirtc_http_api_mjpeg_ticket(self, msg);
+	else if (strcmp(path, "/api/display/snapshot") == 0)
+		hdmirtc_http_api_display_snapshot(self, msg);
 	else if (strcmp(path, "/stream.mjpeg") == 0)
 		hdmirtc_http_mjpeg(self, msg);
 	else
@@ -196,7 +199,8 @@ static gboolean is_api_path(const char *path)
 	return strcmp(path, "/whep") == 0 || g_str_has_prefix(path, "/whep/") ||
 	       strcmp(path, "/api/status") == 0 || strcmp(path, "/api/keyframe") == 0 ||
 	       strcmp(path, "/metrics") == 0 || strcmp(path, "/stream.mjpeg") == 0 ||
-	       strcmp(path, "/api/edid") == 0 || strcmp(path, "/api/mjpeg-ticket") == 0;
+	       strcmp(path, "/api/edid") == 0 || strcmp(path, "/api/mjpeg-ticket") == 0 ||
+	       strcmp(path, "/api/display/snapshot") == 0;
 }
 
 /* A plain-HTTP request on the HTTPS port: the same URL in https (308
@@ -331,6 +335,7 @@ static HdmirtcHttpServer *server_create(const HdmirtcHttpConfig *cfg,
 
 	self->handlers = *handlers;
 	self->pending_whep = g_ptr_array_new();
+	self->pending_snapshots = g_ptr_array_new();
 	self->mjpeg_viewers = g_ptr_array_new();
 	self->listeners = g_ptr_array_new_with_free_func(hdmirtc_http_listener_free);
 	self->waiting = g_ptr_array_new_with_free_func(hdmirtc_http_waiting_free);
@@ -403,6 +408,10 @@ void hdmirtc_http_server_free(HdmirtcHttpServer *self)
 		return;
 	if (self->pending_whep)
 		hdmirtc_http_whep_abandon_all(self);
+	if (self->pending_snapshots) {
+		hdmirtc_http_snapshots_abandon_all(self);
+		g_ptr_array_unref(self->pending_snapshots);
+	}
 	if (self->mjpeg_viewers) {
 		hdmirtc_http_mjpeg_close_all(self);
 		g_ptr_array_unref(self->mjpeg_viewers);

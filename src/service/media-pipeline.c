@@ -3,7 +3,9 @@
 #include "media-choice.h"
 #include "media-handoff.h"
 
+#include <drm_fourcc.h>
 #include <errno.h>
+#include <string.h>
 
 #include "hdmirtc/jpeg.h"
 #include "hdmirtc/json-members.h"
@@ -11,6 +13,11 @@
 #define JPEG_QUALITY 80
 
 #define M2M_WATCH_MS 1000
+
+/* V4L2 buffers: the default 4, and 2 more while a local screen holds
+ * the one on screen and the one flipping to it. */
+#define CAPTURE_BUFFERS 4
+#define DISPLAY_HELD_BUFFERS 2
 
 /* Access units waiting for the network thread: 100 ms of video at 30 fps
  * before the newest wins (see media-handoff.h). */
@@ -30,6 +37,7 @@ struct HdmirtcMediaPipeline {
 	GMainLoop *media_loop;
 	GThread *thread;
 	HdmirtcMediaHandoff *handoff;
+	HdmirtcDisplay *display;        /* media thread; NULL = no local screen */
 	/* MJPEG: jpeg_on is set from any thread; the encoder lives on the
 	 * media thread; the output function and its data are set before
 	 * jpeg_on and never change after. */
@@ -103,6 +111,26 @@ static guint32 encoder_stride(guint32 drm_fourcc, guint32 width, guint32 height,
 	return hdmirtc_encoder_input_bytesperline(p->encoder, drm_fourcc, width, height);
 }
 
+/* Media thread: every frame as the source has it goes to the screen. */
+static void on_raw_frame(HdmirtcCapture *cap, HdmirtcFrame *frame, gpointer user_data)
+{
+	hdmirtc_display_show(((HdmirtcMediaPipeline *)user_data)->display, frame);
+}
+
+/* The capture format the screen scans out as it is and the encoder takes
+ * too (the M2M encoder imports UYVY and RGB24; x264 gets a converted copy
+ * of anything); 0 = the source's usual choice. */
+static guint32 format_for_display(HdmirtcMediaPipeline *p)
+{
+	static const guint32 order[] = { DRM_FORMAT_UYVY, DRM_FORMAT_BGR888, DRM_FORMAT_XRGB8888 };
+
+	for (guint i = 0; p->display && i < G_N_ELEMENTS(order); i++)
+		if (hdmirtc_display_scans_out(p->display, order[i]) &&
+		    (p->choice.encoder == HDMIRTC_ENCODER_X264 || order[i] != DRM_FORMAT_XRGB8888))
+			return order[i];
+	return 0;
+}
+
 /* The M2M encoder imports DMA-BUFs from a V4L2 source or a camera; x264
  * needs I420 in memory, so the source converts for it (a counted copy). */
 static HdmirtcCapture *open_source(HdmirtcMediaPipeline *p, const HdmirtcMediaPipelineConfig *config,
@@ -112,6 +140,8 @@ static HdmirtcCapture *open_source(HdmirtcMediaPipeline *p, const HdmirtcMediaPi
 		.device = config->device, .edid = edid, .csi_lanes = config->csi_lanes,
 		.convert_to_i420 = p->choice.encoder == HDMIRTC_ENCODER_X264,
 		.stride_func = encoder_stride, .stride_data = p,
+		.prefer_fourcc = format_for_display(p),
+		.n_buffers = CAPTURE_BUFFERS + (p->display ? DISPLAY_HELD_BUFFERS : 0),
 	};
 	HdmirtcLibcameraConfig camera = {
 		.camera_id = config->camera, .convert_to_i420 = v4l2.convert_to_i420,
@@ -238,8 +268,13 @@ HdmirtcMediaPipeline *hdmirtc_media_pipeline_new(const HdmirtcMediaPipelineConfi
 	ok = hdmirtc_media_choose(config->source, config->device, config->encoder, &p->choice, error);
 	if (ok && config->edid && *config->edid)
 		ok = (configured = hdmirtc_edid_new_from_file(config->edid, error)) != NULL;
+	p->media_ctx = g_main_context_new();
+	if (ok && config->display && *config->display)
+		p->display = hdmirtc_display_new(config->display, p->media_ctx);
 	if (ok)
 		ok = (p->capture = open_source(p, config, configured, error)) != NULL;
+	if (ok && p->display)
+		hdmirtc_capture_set_tap(p->capture, on_raw_frame, p);
 	if (ok)
 		ok = (p->encoder = hdmirtc_encoder_new(p->choice.encoder, p->choice.m2m_device,
 		                                       &config->encode, error)) != NULL;
@@ -255,7 +290,6 @@ HdmirtcMediaPipeline *hdmirtc_media_pipeline_new(const HdmirtcMediaPipelineConfi
 		p->edid = configured ? g_steal_pointer(&configured) : hdmirtc_edid_new_default();
 	g_message("source: %s; encoder: %s (%s)", hdmirtc_capture_describe(p->capture),
 		  hdmirtc_encoder_name(p->encoder), p->choice.why);
-	p->media_ctx = g_main_context_new();
 	p->media_loop = g_main_loop_new(p->media_ctx, FALSE);
 	g_main_context_invoke(p->media_ctx, start_capture_on_media_thread, p);
 	p->thread = g_thread_new("media", media_thread_main, p);
@@ -295,6 +329,7 @@ void hdmirtc_media_pipeline_free(HdmirtcMediaPipeline *p)
 	 * they go before it. */
 	hdmirtc_encoder_free(p->encoder);
 	hdmirtc_jpeg_encoder_free(p->jpeg);
+	hdmirtc_display_free(p->display);
 	hdmirtc_capture_free(p->capture);
 	if (p->media_loop)
 		g_main_loop_unref(p->media_loop);
@@ -428,6 +463,38 @@ static void add_signal_status(HdmirtcMediaPipeline *p, JsonBuilder *b)
 	json_builder_end_object(b);
 }
 
+static void add_display_status(HdmirtcDisplay *d, JsonBuilder *b)
+{
+	HdmirtcDisplayInfo di;
+	char fourcc[5] = "";
+
+	hdmirtc_display_get_info(d, &di);
+	if (di.frame_fourcc)
+		memcpy(fourcc, &di.frame_fourcc, 4);
+	json_builder_set_member_name(b, "display");
+	json_builder_begin_object(b);
+	hdmirtc_json_add_string(b, "state", di.state);
+	hdmirtc_json_add_string(b, "error", di.error);
+	hdmirtc_json_add_string(b, "device", di.device);
+	hdmirtc_json_add_string(b, "connector", di.connector);
+	hdmirtc_json_add_string(b, "mode", di.mode);
+	hdmirtc_json_add_string(b, "layout", di.layout);
+	hdmirtc_json_add_int(b, "frame_width", di.frame_width);
+	hdmirtc_json_add_int(b, "frame_height", di.frame_height);
+	hdmirtc_json_add_string(b, "frame_format", fourcc);
+	hdmirtc_json_add_int(b, "frames", (gint64)di.frames);
+	hdmirtc_json_add_int(b, "flips", (gint64)di.flips);
+	hdmirtc_json_add_int(b, "dropped", (gint64)di.dropped);
+	hdmirtc_json_add_int(b, "failed_commits", (gint64)di.failed_commits);
+	hdmirtc_json_add_int(b, "zero_copy", (gint64)di.zero_copy);
+	hdmirtc_json_add_int(b, "copied", (gint64)di.copied);
+	hdmirtc_json_add_int(b, "bytes_copied", (gint64)di.bytes_copied);
+	hdmirtc_json_add_int(b, "imported_buffers", di.imported);
+	hdmirtc_json_add_bool(b, "writeback", di.writeback);
+	hdmirtc_json_add_int(b, "snapshots", (gint64)di.snapshots);
+	json_builder_end_object(b);
+}
+
 void hdmirtc_media_pipeline_add_status(HdmirtcMediaPipeline *p, JsonBuilder *b)
 {
 	HdmirtcCaptureStatus cs;
@@ -470,4 +537,11 @@ void hdmirtc_media_pipeline_add_status(HdmirtcMediaPipeline *p, JsonBuilder *b)
 	hdmirtc_json_add_int(b, "handoff_dropped", (gint64)dropped);
 	hdmirtc_json_add_int(b, "handoff_direct", (gint64)direct);
 	json_builder_end_object(b);
+	if (p->display)
+		add_display_status(p->display, b);
+}
+
+HdmirtcDisplay *hdmirtc_media_pipeline_get_display(HdmirtcMediaPipeline *p)
+{
+	return p->display;
 }

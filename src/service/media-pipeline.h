@@ -7,6 +7,7 @@
 #include <json-glib/json-glib.h>
 
 #include "hdmirtc/capture.h"
+#include "hdmirtc/display.h"
 #include "hdmirtc/encoder.h"
 #include "media-handoff.h"
 
@@ -24,6 +25,7 @@ typedef struct {
 	const char *encoder;            /* "auto" | "x264" | "m2m" */
 	HdmirtcEncoderConfig encode;
 	GMutex *output_lock;            /* the network thread's (network-lock.h), or NULL */
+	const char *display;            /* DRM connector of a local screen, "auto"; NULL/"" = none */
 } HdmirtcMediaPipelineConfig;
 
 /* Opens the source and the encoder and starts the media thread.  output is
@@ -58,7 +60,10 @@ void hdmirtc_media_pipeline_request_keyframe(HdmirtcMediaPipeline *p);
 /* Any thread: the target bitrate from the next frame on, for the encoder
  * in use and any that replaces it. */
 void hdmirtc_media_pipeline_set_bitrate(HdmirtcMediaPipeline *p, guint32 kbps);
-/* Source and encoder figures for /api/status (network thread). */
+/* Source, encoder and screen figures for /api/status (network thread). */
 void hdmirtc_media_pipeline_add_status(HdmirtcMediaPipeline *p, JsonBuilder *b);
+/* The local screen, NULL when there is none (for its snapshots: any
+ * thread, while the pipeline lives). */
+HdmirtcDisplay *hdmirtc_media_pipeline_get_display(HdmirtcMediaPipeline *p);
 
 G_END_DECLS

@@ -276,6 +276,50 @@ static void on_mjpeg_viewers_changed(guint n, gpointer user_data)
 	hdmirtc_media_pipeline_set_jpeg(s->media, n > 0, on_jpeg, s);
 }
 
+typedef struct {
+	void (*done)(GBytes *picture, const GError *error, gpointer done_data);
+	gpointer done_data;
+} SnapshotReply;
+
+static HdmirtcHttpError http_error_for(const GError *error)
+{
+	switch (error->code) {
+	case HDMIRTC_DISPLAY_ERROR_NOT_FOUND: return HDMIRTC_HTTP_ERROR_NOT_FOUND;
+	case HDMIRTC_DISPLAY_ERROR_NO_WRITEBACK: return HDMIRTC_HTTP_ERROR_CONFLICT;
+	case HDMIRTC_DISPLAY_ERROR_TIMED_OUT: return HDMIRTC_HTTP_ERROR_TOO_MANY;   /* 503: try again */
+	default: return HDMIRTC_HTTP_ERROR_INTERNAL;
+	}
+}
+
+static void on_display_snapshot_done(GBytes *picture, const GError *error, gpointer data)
+{
+	SnapshotReply *r = data;
+	g_autoptr(GError) http = error ? g_error_new_literal(HDMIRTC_HTTP_ERROR, http_error_for(error),
+	                                                     error->message) : NULL;
+
+	r->done(picture, http, r->done_data);
+	g_free(r);
+}
+
+static void on_display_snapshot(void (*done)(GBytes *picture, const GError *error, gpointer done_data),
+                                gpointer done_data, gpointer user_data)
+{
+	HdmirtcService *s = user_data;
+	HdmirtcDisplay *display = hdmirtc_media_pipeline_get_display(s->media);
+	SnapshotReply *r;
+
+	if (!display) {
+		g_autoptr(GError) error = g_error_new_literal(HDMIRTC_HTTP_ERROR, HDMIRTC_HTTP_ERROR_NOT_FOUND,
+		                                              "no local screen (the display option is empty)");
+
+		done(NULL, error, done_data);
+		return;
+	}
+	r = g_new0(SnapshotReply, 1);
+	*r = (SnapshotReply){ done, done_data };
+	hdmirtc_display_snapshot(display, s->ctx, on_display_snapshot_done, r);
+}
+
 static const HdmirtcHttpHandlers http_handlers = {
 	.whep_create = on_whep_create,
 	.whep_patch = on_whep_patch,
@@ -287,6 +331,7 @@ static const HdmirtcHttpHandlers http_handlers = {
 	.edid_put = on_edid_put,
 	.edid_delete = on_edid_delete,
 	.mjpeg_viewers_changed = on_mjpeg_viewers_changed,
+	.display_snapshot = on_display_snapshot,
 };
 
 /* ---- Wiring ------------------------------------------------------------- */
@@ -316,6 +361,7 @@ static gboolean start_media(HdmirtcService *s, const HdmirtcConfig *c, GError **
 		.capture = { .width = c->width, .height = c->height, .fps = c->fps },
 		.encoder = hdmirtc_config_encoder_to_string(c->encoder),
 		.output_lock = s->network_lock,
+		.display = c->display,
 		.encode = {
 			.width = c->width, .height = c->height, .fps = c->fps,
 			.bitrate_kbps = c->bitrate_kbps,

@@ -547,7 +547,7 @@ static const char *const all_flags[] = {
 	"--turn-tls-ca", "--turn-tls-verify", "--certificate", "--interfaces", "--ipv6", "--no-ipv6", "--ice-tcp",
 	"--no-ice-tcp", "--public-address",
 	"--janus", "--janus-mountpoint", "--janus-admin-key", "--janus-secret", "--janus-viewer-url",
-	"--whip", "--whip-token", "--log-level", "--verbose",
+	"--whip", "--whip-token", "--log-level", "--verbose", "--camera", "--display",
 };
 
 static const char *const all_keys[] = {
@@ -564,7 +564,7 @@ static const char *const all_keys[] = {
 	"[webrtc] certificate", "[webrtc] interfaces", "[webrtc] ipv6",
 	"[webrtc] ice-tcp", "[webrtc] public-addresses", "[publish] janus", "[publish] janus-mountpoint",
 	"[publish] janus-admin-key", "[publish] janus-secret", "[publish] janus-viewer-url",
-	"[publish] whip", "[publish] whip-tokens", "[log] level",
+	"[publish] whip", "[publish] whip-tokens", "[log] level", "[source] camera", "[display] connector",
 };
 
 static void test_help_lists_every_option(void)

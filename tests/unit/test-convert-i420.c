@@ -86,14 +86,25 @@ static void test_rgb(void)
 	/* BT.601 studio range: white 235, black 16, red 82 (U 90 V 240),
 	 * blue 41 (U 240 V 110); chroma from the even columns. */
 	static const guint8 y[] = { 235, 16, 82, 41, 235, 16, 82, 41 }, u[] = { 128, 90 }, v[] = { 128, 240 };
+	/* The same pixels as XRGB8888 (B, G, R, X in memory), vivid's XR24
+	 * that vkms can scan out. */
+	guint8 xrgb[2][W * 4] = {
+		{ 255, 255, 255, 0, 0, 0, 0, 9, 0, 0, 255, 9, 255, 0, 0, 0 },
+		{ 255, 255, 255, 0, 0, 0, 0, 9, 0, 0, 255, 9, 255, 0, 0, 0 },
+	};
 	HdmirtcFrame *f;
 
 	g_assert_true(hdmirtc_convert_to_i420_supports(DRM_FORMAT_BGR888));
-	g_assert_false(hdmirtc_convert_to_i420_supports(DRM_FORMAT_XRGB8888));
+	g_assert_true(hdmirtc_convert_to_i420_supports(DRM_FORMAT_XRGB8888));
+	g_assert_false(hdmirtc_convert_to_i420_supports(DRM_FORMAT_RGB565));
 	f = convert(DRM_FORMAT_BGR888, &rgb[0][0], 3, &pool);
 	assert_planes(f, y, u, v);
 	g_assert_cmpuint(f->colour.matrix, ==, 6);
 	g_assert_false(f->colour.full_range);
+	hdmirtc_frame_unref(f);
+	f = convert(DRM_FORMAT_XRGB8888, &xrgb[0][0], 4, &pool);
+	assert_planes(f, y, u, v);
+	g_assert_cmpuint(f->colour.matrix, ==, 6);
 	hdmirtc_frame_unref(f);
 	hdmirtc_frame_pool_unref(pool);
 }

@@ -33,6 +33,12 @@ typedef struct {
 	char **patch_if_match;          /* NULL without the header */
 	char *deleted_id;
 	char *arrival;                  /* the last POST's arrival address */
+	/* GET /api/display/snapshot: answered after defer_ms (0 = during the
+	 * call), with the picture or fail_*; or kept for the test. */
+	guint snapshots;
+	gboolean keep_snapshot;
+	void (*snapshot_done)(GBytes *picture, const GError *error, gpointer done_data);
+	gpointer snapshot_data;
 } Fake;
 
 static gboolean fake_fail(Fake *fake, GError **error)
@@ -170,6 +176,41 @@ static gboolean fake_keyframe(gpointer user_data, GError **error)
 	return !fake_fail(fake, error);
 }
 
+#define PICTURE "P6\n2 1\n255\n\x01\x02\x03\x04\x05\x06"
+
+static void fake_finish_snapshot(Fake *fake)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) picture = NULL;
+
+	if (!fake_fail(fake, &error))
+		picture = g_bytes_new_static(PICTURE, sizeof(PICTURE) - 1);
+	fake->snapshot_done(picture, error, fake->snapshot_data);
+	fake->snapshot_done = NULL;
+}
+
+static gboolean on_deferred_snapshot(gpointer user_data)
+{
+	fake_finish_snapshot(user_data);
+	return G_SOURCE_REMOVE;
+}
+
+static void fake_snapshot(void (*done)(GBytes *picture, const GError *error, gpointer done_data),
+                          gpointer done_data, gpointer user_data)
+{
+	Fake *fake = user_data;
+
+	fake->snapshots++;
+	fake->snapshot_done = done;
+	fake->snapshot_data = done_data;
+	if (fake->keep_snapshot)
+		return;
+	if (fake->defer_ms)
+		g_timeout_add(fake->defer_ms, on_deferred_snapshot, fake);
+	else
+		fake_finish_snapshot(fake);
+}
+
 static const HdmirtcHttpHandlers fake_handlers = {
 	.whep_create = fake_create,
 	.whep_patch = fake_patch,
@@ -177,6 +218,7 @@ static const HdmirtcHttpHandlers fake_handlers = {
 	.whep_exists = fake_exists,
 	.status = fake_status,
 	.keyframe = fake_keyframe,
+	.display_snapshot = fake_snapshot,
 };
 
 /* ---- fixture: server + client ---- */
@@ -849,6 +891,72 @@ static void test_keyframe_error(Fixture *f, gconstpointer data)
 	assert_error_body(r, 409, "no stream is running");
 }
 
+/* The local screen's picture, answered at once or a frame later; the
+ * handler's errors as their statuses. */
+static void test_display_snapshot(Fixture *f, gconstpointer data)
+{
+	g_autoptr(Reply) now = request(f, "GET", "/api/display/snapshot", NULL, NULL, 0, NULL);
+	g_autoptr(Reply) later = NULL, no_screen = NULL, post = NULL;
+
+	g_assert_cmpuint(now->status, ==, 200);
+	g_assert_cmpstr(header(now, "Content-Type"), ==, "image/x-portable-pixmap");
+	g_assert_cmpstr(header(now, "Cache-Control"), ==, "no-store");
+	g_assert_cmpmem(g_bytes_get_data(now->body, NULL), g_bytes_get_size(now->body), PICTURE,
+	                sizeof(PICTURE) - 1);
+	f->fake.defer_ms = 100;
+	later = request(f, "GET", "/api/display/snapshot", NULL, NULL, 0, NULL);
+	g_assert_cmpuint(later->status, ==, 200);
+	g_assert_cmpuint(g_bytes_get_size(later->body), ==, sizeof(PICTURE) - 1);
+
+	f->fake.fail_domain = HDMIRTC_HTTP_ERROR;
+	f->fake.fail_code = HDMIRTC_HTTP_ERROR_CONFLICT;
+	f->fake.fail_message = "card0 has no writeback connector";
+	no_screen = request(f, "GET", "/api/display/snapshot", NULL, NULL, 0, NULL);
+	assert_error_body(no_screen, 409, "card0 has no writeback connector");
+	post = request(f, "POST", "/api/display/snapshot", NULL, NULL, 0, NULL);
+	g_assert_cmpuint(post->status, ==, 405);
+	g_assert_cmpstr(header(post, "Allow"), ==, "GET, OPTIONS");
+	g_assert_cmpuint(f->fake.snapshots, ==, 3);
+}
+
+/* A client that leaves, or a server freed, before the picture comes: the
+ * picture answers nothing and nothing breaks. */
+static void test_display_snapshot_abandoned(Fixture *f, gconstpointer data)
+{
+	g_autoptr(GCancellable) cancel = g_cancellable_new();
+	Reply r = { .msg = new_msg(f, "GET", "/api/display/snapshot", NULL) };
+
+	f->fake.keep_snapshot = TRUE;
+	soup_session_send_and_read_async(f->session, r.msg, G_PRIORITY_DEFAULT, cancel, on_sent, &r);
+	while (!f->fake.snapshot_done)
+		g_main_context_iteration(NULL, TRUE);
+	g_cancellable_cancel(cancel);
+	while (!r.done)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_error(r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+	for (guint i = 0; i < 5; i++)
+		g_main_context_iteration(NULL, FALSE);
+	fake_finish_snapshot(&f->fake);
+	g_clear_error(&r.error);
+	g_clear_pointer(&r.body, g_bytes_unref);
+	g_object_unref(r.msg);
+
+	r = (Reply){ .msg = new_msg(f, "GET", "/api/display/snapshot", NULL) };
+	g_cancellable_reset(cancel);
+	soup_session_send_and_read_async(f->session, r.msg, G_PRIORITY_DEFAULT, cancel, on_sent, &r);
+	while (!f->fake.snapshot_done)
+		g_main_context_iteration(NULL, TRUE);
+	g_clear_pointer(&f->server, hdmirtc_http_server_free);
+	fake_finish_snapshot(&f->fake);
+	g_cancellable_cancel(cancel);
+	while (!r.done)
+		g_main_context_iteration(NULL, TRUE);
+	g_clear_error(&r.error);
+	g_clear_pointer(&r.body, g_bytes_unref);
+	g_object_unref(r.msg);
+	g_assert_cmpuint(f->fake.snapshots, ==, 2);
+}
+
 static void test_missing_handler(void)
 {
 	HdmirtcHttpHandlers none = { 0 };
@@ -1295,6 +1403,8 @@ int main(int argc, char **argv)
 	ADD("/http/whep/get-and-head", test_get_and_head, NULL);
 	ADD("/http/api/status-json", test_status_json, NULL);
 	ADD("/http/api/keyframe-error", test_keyframe_error, NULL);
+	ADD("/http/api/display-snapshot", test_display_snapshot, NULL);
+	ADD("/http/api/display-snapshot-abandoned", test_display_snapshot_abandoned, NULL);
 	ADD("/http/static-files", test_static_files, NULL);
 	ADD("/http/vendor-files", test_vendor_files, NULL);
 	ADD("/http/not-found-and-bad-method", test_not_found_and_bad_method, NULL);
