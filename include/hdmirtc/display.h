@@ -71,6 +71,11 @@ gboolean hdmirtc_display_scans_out(HdmirtcDisplay *d, guint32 fourcc);
 /* Shows frame (borrowed; a reference is taken while it is on screen). */
 void hdmirtc_display_show(HdmirtcDisplay *d, HdmirtcFrame *frame);
 
+/* The frames' buffers are going (the capture restarts): framebuffers on
+ * them are removed (the kernel turns off a plane still showing one: the
+ * screen is dark until the next frame) and their frames given back. */
+void hdmirtc_display_forget_buffers(HdmirtcDisplay *d);
+
 /* Any thread. */
 void hdmirtc_display_get_info(HdmirtcDisplay *d, HdmirtcDisplayInfo *out);
 

@@ -63,6 +63,10 @@ void hdmirtc_capture_deliver(HdmirtcCapture *cap, HdmirtcFrame *frame);
  * gets conv.  Both references are the caller's and are dropped; conv may
  * be NULL (no buffer for the copy). */
 void hdmirtc_capture_deliver_converted(HdmirtcCapture *cap, HdmirtcFrame *raw, HdmirtcFrame *conv);
+/* The source's buffers are about to go (a restart, a new size, the device
+ * gone): the tap is asked to give back every frame it holds, so that the
+ * memory is free for the next buffers. */
+void hdmirtc_capture_flush_tap(HdmirtcCapture *cap);
 
 /* A fixed-maximum pool of I420 frames.  Buffers are allocated lazily up to
  * max_buffers and come back through the frame's release function on its last

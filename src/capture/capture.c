@@ -68,6 +68,12 @@ void hdmirtc_capture_deliver(HdmirtcCapture *cap, HdmirtcFrame *frame)
 	hdmirtc_capture_deliver_converted(cap, frame, frame);
 }
 
+void hdmirtc_capture_flush_tap(HdmirtcCapture *cap)
+{
+	if (cap->tap)
+		cap->tap(cap, NULL, cap->tap_data);
+}
+
 void hdmirtc_capture_set_tap(HdmirtcCapture *cap, HdmirtcCaptureFrameFunc tap, gpointer user_data)
 {
 	cap->tap = tap;

@@ -312,6 +312,7 @@ static void close_session(LibcameraSource *src)
 	drop_source(&src->wake_source);
 	drop_source(&src->watchdog);
 	if (src->session) {
+		hdmirtc_capture_flush_tap(&src->base);
 		hdmirtc_camera_stop(src->session->camera);
 		session_unref(g_steal_pointer(&src->session));
 	}

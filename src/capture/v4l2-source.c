@@ -111,6 +111,7 @@ static void stop_streaming(V4l2Source *s)
 {
 	destroy_source(&s->frame_source);
 	if (s->bufs) {
+		hdmirtc_capture_flush_tap(&s->base);
 		hdmirtc_v4l2_buffers_stop(g_steal_pointer(&s->bufs));
 		s->signal_lost_us = g_get_monotonic_time();
 	}
@@ -170,6 +171,13 @@ static gboolean set_format(V4l2Source *s, guint align, GError **error)
 	return hdmirtc_v4l2_set_format(&s->dev, s->cfg.fourcc, w, h, align, consumer_stride, s, &s->fmt, error);
 }
 
+static gboolean allocate(V4l2Source *s, GError **error)
+{
+	s->bufs = hdmirtc_v4l2_buffers_new(&s->dev, &s->fmt, s->cfg.n_buffers ? s->cfg.n_buffers : DEFAULT_BUFFERS,
+	                                   s->base.context, error);
+	return s->bufs != NULL;
+}
+
 /* FALSE with *why set when the signal is fine but cannot be captured:
  * then *signal says how to show it. */
 static gboolean start_streaming(V4l2Source *s, HdmirtcCaptureSignal *signal, char **why,
@@ -192,8 +200,17 @@ static gboolean start_streaming(V4l2Source *s, HdmirtcCaptureSignal *signal, cha
 	}
 	if (!set_format(s, align, error))
 		return FALSE;
-	s->bufs = hdmirtc_v4l2_buffers_new(&s->dev, &s->fmt, s->cfg.n_buffers ? s->cfg.n_buffers :
-	                                   DEFAULT_BUFFERS, s->base.context, error);
+	/* The display's format may want more memory than there is (XRGB8888
+	 * is twice UYVY; contiguous buffers over 4 MiB need CMA): the usual
+	 * one then, which the display copies. */
+	if (!allocate(s, error) && !s->cfg.fourcc && s->fmt.drm_fourcc == s->cfg.prefer_fourcc) {
+		g_message("%s: no %.4s buffers (%s): asking for the usual format", s->base.description,
+		          (const char *)&s->fmt.drm_fourcc, (*error)->message);
+		g_clear_error(error);
+		if (hdmirtc_v4l2_set_format(&s->dev, 0, s->timings.bt.width, s->timings.bt.height, align,
+		                            consumer_stride, s, &s->fmt, error))
+			allocate(s, error);
+	}
 	if (!s->bufs)
 		return FALSE;
 	r = hdmirtc_v4l2_buffers_start(s->bufs);

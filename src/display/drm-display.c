@@ -67,9 +67,13 @@ struct HdmirtcDisplay {
 	gboolean flip_pending;
 	gboolean copy_logged;
 	int failed_errno;               /* the last commit error logged */
-	/* Writeback: attached to our CRTC by the first snapshot's commit. */
+	/* Writeback: attached to our CRTC by the first snapshot's commit,
+	 * beside the screen's connector where the driver lets the two be
+	 * clones, else alone for that one frame (vkms: its encoders are not
+	 * each other's possible_clones). */
 	HdmirtcDumbBuffer wb;
 	gboolean wb_attached;
+	enum { WB_UNTRIED, WB_BESIDE, WB_ALONE } wb_mode;
 	gint32 fence_out;               /* the kernel writes the fence's fd here */
 	int fence_fd;
 	GPtrArray *snap_waiting;        /* SnapshotRequest*, for the next commit */
@@ -90,6 +94,15 @@ static void count(HdmirtcDisplay *d, guint64 *counter, guint64 n)
 	g_mutex_lock(&d->lock);
 	*counter += n;
 	g_mutex_unlock(&d->lock);
+}
+
+/* The capture's and the encoder's sources run at G_PRIORITY_HIGH, and a
+ * machine that is late keeps them ready: the screen's must not wait
+ * behind them (a flip's end never seen would stop the screen). */
+static void attach(GSource *source, GMainContext *ctx)
+{
+	g_source_set_priority(source, G_PRIORITY_HIGH);
+	g_source_attach(source, ctx);
 }
 
 /* ---- snapshots */
@@ -187,7 +200,7 @@ static gboolean add_snapshot_request(gpointer data)
 		if (!d->snapshot_timer) {
 			d->snapshot_timer = g_timeout_source_new(SNAPSHOT_CHECK_MS);
 			g_source_set_callback(d->snapshot_timer, check_snapshot_deadlines, d, NULL);
-			g_source_attach(d->snapshot_timer, d->ctx);
+			attach(d->snapshot_timer, d->ctx);
 		}
 	}
 	return G_SOURCE_REMOVE;
@@ -200,7 +213,7 @@ void hdmirtc_display_snapshot(HdmirtcDisplay *d, GMainContext *reply_ctx, Hdmirt
 
 	*req = (SnapshotRequest){ reply_ctx ? g_main_context_ref(reply_ctx) : NULL, done, user_data,
 	                          g_get_monotonic_time() + SNAPSHOT_TIMEOUT_US, d };
-	g_main_context_invoke(d->ctx, add_snapshot_request, req);
+	g_main_context_invoke_full(d->ctx, G_PRIORITY_HIGH, add_snapshot_request, req, NULL);
 }
 
 /* Writeback of the frame about to be committed, when asked: the target
@@ -361,10 +374,44 @@ static drmModeAtomicReq *build(HdmirtcDisplay *d, guint32 fb, const Layout *l, g
 		drmModeAtomicAddProperty(req, d->out.connector_id, d->out.connector_crtc_prop, d->out.crtc_id);
 		drmModeAtomicAddProperty(req, d->out.crtc_id, d->out.crtc_mode_prop, d->mode_blob);
 		drmModeAtomicAddProperty(req, d->out.crtc_id, d->out.crtc_active_prop, 1);
+		/* The screen back after a writeback that had the CRTC alone. */
+		if (d->wb_attached && d->wb_mode == WB_ALONE)
+			drmModeAtomicAddProperty(req, d->out.writeback_id, d->out.writeback_crtc_prop, 0);
 		*flags |= DRM_MODE_ATOMIC_ALLOW_MODESET;
 	}
 	add_plane(d, req, fb, l);
 	return req;
+}
+
+/* Whether the writeback connector may run beside the screen's (a
+ * TEST_ONLY commit with both on the CRTC). */
+static void learn_writeback_mode(HdmirtcDisplay *d, guint32 fb)
+{
+	guint32 flags = DRM_MODE_ATOMIC_TEST_ONLY | DRM_MODE_ATOMIC_ALLOW_MODESET;
+	drmModeAtomicReq *req = build(d, fb, &d->layout, &flags);
+
+	drmModeAtomicAddProperty(req, d->out.connector_id, d->out.connector_crtc_prop, d->out.crtc_id);
+	drmModeAtomicAddProperty(req, d->out.writeback_id, d->out.writeback_crtc_prop, d->out.crtc_id);
+	d->wb_mode = drmModeAtomicCommit(d->out.fd, req, flags, NULL) == 0 ? WB_BESIDE : WB_ALONE;
+	drmModeAtomicFree(req);
+	if (d->wb_mode == WB_ALONE)
+		g_message("display %s: its writeback cannot run beside it: a snapshot takes the screen off for a frame",
+		          d->out.connector);
+}
+
+static void add_writeback(HdmirtcDisplay *d, drmModeAtomicReq *req, guint32 *flags)
+{
+	if (d->wb_mode == WB_ALONE) {
+		drmModeAtomicAddProperty(req, d->out.connector_id, d->out.connector_crtc_prop, 0);
+		d->needs_modeset = TRUE;        /* the next frame puts the screen back */
+	}
+	if (d->wb_mode == WB_ALONE || !d->wb_attached) {
+		drmModeAtomicAddProperty(req, d->out.writeback_id, d->out.writeback_crtc_prop, d->out.crtc_id);
+		*flags |= DRM_MODE_ATOMIC_ALLOW_MODESET;
+	}
+	d->fence_out = -1;
+	drmModeAtomicAddProperty(req, d->out.writeback_id, d->out.writeback_fb_prop, d->wb.fb);
+	drmModeAtomicAddProperty(req, d->out.writeback_id, d->out.writeback_fence_prop, (guint64)(guintptr)&d->fence_out);
 }
 
 /* The plane's rectangles: the whole screen when the picture has the
@@ -440,20 +487,15 @@ static void close_output(HdmirtcDisplay *d, const char *why);
 static void commit(HdmirtcDisplay *d, Scanout *next)
 {
 	guint32 flags = DRM_MODE_ATOMIC_NONBLOCK | DRM_MODE_PAGE_FLIP_EVENT;
-	drmModeAtomicReq *req = build(d, next->fb, &d->layout, &flags);
-	gboolean writeback = want_writeback(d);
+	gboolean writeback = want_writeback(d), modeset = d->needs_modeset;
+	drmModeAtomicReq *req;
 	int r, err;
 
-	if (writeback) {
-		if (!d->wb_attached) {
-			drmModeAtomicAddProperty(req, d->out.writeback_id, d->out.writeback_crtc_prop, d->out.crtc_id);
-			flags |= DRM_MODE_ATOMIC_ALLOW_MODESET;
-		}
-		d->fence_out = -1;
-		drmModeAtomicAddProperty(req, d->out.writeback_id, d->out.writeback_fb_prop, d->wb.fb);
-		drmModeAtomicAddProperty(req, d->out.writeback_id, d->out.writeback_fence_prop,
-		                         (guint64)(guintptr)&d->fence_out);
-	}
+	if (writeback && d->wb_mode == WB_UNTRIED)
+		learn_writeback_mode(d, next->fb);
+	req = build(d, next->fb, &d->layout, &flags);
+	if (writeback)
+		add_writeback(d, req, &flags);
 	r = drmModeAtomicCommit(d->out.fd, req, flags, d);
 	err = errno;
 	drmModeAtomicFree(req);
@@ -478,7 +520,9 @@ static void commit(HdmirtcDisplay *d, Scanout *next)
 	}
 	d->pending = *next;
 	d->flip_pending = TRUE;
-	d->needs_modeset = FALSE;
+	d->needs_modeset = writeback && d->wb_mode == WB_ALONE;
+	if (!writeback && modeset && d->wb_mode == WB_ALONE)
+		d->wb_attached = FALSE;         /* build() gave the CRTC back to the screen */
 	if (writeback) {
 		d->wb_attached = TRUE;
 		d->fence_fd = d->fence_out;
@@ -486,7 +530,7 @@ static void commit(HdmirtcDisplay *d, Scanout *next)
 		d->snap_waiting = g_ptr_array_new();
 		d->fence_watch = g_unix_fd_source_new(d->fence_fd, G_IO_IN);
 		g_source_set_callback(d->fence_watch, G_SOURCE_FUNC(on_fence), d, NULL);
-		g_source_attach(d->fence_watch, d->ctx);
+		attach(d->fence_watch, d->ctx);
 	}
 	INFO_SET(d, state, "showing");
 }
@@ -525,7 +569,9 @@ void hdmirtc_display_show(HdmirtcDisplay *d, HdmirtcFrame *f)
 	g_mutex_unlock(&d->lock);
 	if (d->out.fd < 0)
 		return;
-	if (d->flip_pending) {
+	/* One flip at a time; and while a writeback that had the CRTC alone
+	 * is being written, the screen waits to get it back. */
+	if (d->flip_pending || (d->fence_fd >= 0 && d->wb_mode == WB_ALONE)) {
 		count(d, &d->info.dropped, 1);
 		return;
 	}
@@ -542,6 +588,26 @@ void hdmirtc_display_show(HdmirtcDisplay *d, HdmirtcFrame *f)
 		return;
 	}
 	commit(d, &next);
+}
+
+void hdmirtc_display_forget_buffers(HdmirtcDisplay *d)
+{
+	if (d->out.fd < 0 || !d->n_imported)
+		return;
+	while (d->n_imported)
+		forget_imported(d, 0);
+	/* Removing a framebuffer the primary plane shows turned the CRTC
+	 * off: the next frame sets the mode again. */
+	if (d->shown.frame || d->pending.frame) {
+		d->needs_modeset = TRUE;
+		d->layout_valid = FALSE;
+		d->wb_attached = FALSE;
+	}
+	if (d->shown.frame)
+		release_scanout(&d->shown);
+	if (d->pending.frame)
+		release_scanout(&d->pending);
+	d->refused_ino = 0;
 }
 
 /* ---- finding the screen */
@@ -564,7 +630,7 @@ static void start_retrying(HdmirtcDisplay *d)
 		return;
 	d->retry = g_timeout_source_new(RETRY_MS);
 	g_source_set_callback(d->retry, retry_open, d, NULL);
-	g_source_attach(d->retry, d->ctx);
+	attach(d->retry, d->ctx);
 }
 
 static gboolean try_open(HdmirtcDisplay *d)
@@ -586,7 +652,7 @@ static gboolean try_open(HdmirtcDisplay *d)
 	          d->out.writeback_id ? " (with writeback)" : "");
 	d->events = g_unix_fd_source_new(d->out.fd, G_IO_IN);
 	g_source_set_callback(d->events, G_SOURCE_FUNC(on_drm_event), d, NULL);
-	g_source_attach(d->events, d->ctx);
+	attach(d->events, d->ctx);
 	return TRUE;
 }
 
@@ -627,6 +693,7 @@ static void close_output(HdmirtcDisplay *d, const char *why)
 	d->mode_blob = 0;
 	d->layout_valid = FALSE;
 	d->wb_attached = FALSE;
+	d->wb_mode = WB_UNTRIED;
 	d->frame_w = d->frame_h = 0;
 	INFO_SET(d, state, "waiting");
 	INFO_SET(d, error, "%s", why);

@@ -114,7 +114,12 @@ static guint32 encoder_stride(guint32 drm_fourcc, guint32 width, guint32 height,
 /* Media thread: every frame as the source has it goes to the screen. */
 static void on_raw_frame(HdmirtcCapture *cap, HdmirtcFrame *frame, gpointer user_data)
 {
-	hdmirtc_display_show(((HdmirtcMediaPipeline *)user_data)->display, frame);
+	HdmirtcDisplay *display = ((HdmirtcMediaPipeline *)user_data)->display;
+
+	if (frame)
+		hdmirtc_display_show(display, frame);
+	else
+		hdmirtc_display_forget_buffers(display);
 }
 
 /* The capture format the screen scans out as it is and the encoder takes

@@ -8,7 +8,10 @@
 #            SOURCE_CHANGE), capture buffers exported as DMA-BUF;
 #   vicodec  a real stateful M2M codec (FWHT, not H.264), built out of tree
 #            from linux-source-6.12 together with v4l2-mem2mem (Debian's
-#            amd64 kernel builds neither).
+#            amd64 kernel builds neither);
+#   vimc     a camera media graph and
+#   vkms     a KMS display with a writeback connector, both built out of
+#            tree likewise and loaded by their tests (kt-libcamera, kt-drm).
 # Our test programs and their shared libraries reach the guest through a
 # 9p share, so changing a test does not rebuild the initramfs.  The
 # guest's one network link is QEMU's user network, through which the
@@ -46,9 +49,11 @@ VICODEC_ARGS="multiplanar=1"
 # vb2 allocators are for the stand-ins of tests/kernel/fakes, which the
 # tests load from the share.
 # virtio_net: the link through which the host's Chromium watches
-# (tests/kernel/host-viewer.mjs).
+# (tests/kernel/host-viewer.mjs).  drm_kms_helper and drm_shmem_helper
+# (with drm under them): what vkms.ko needs (modinfo -F depends), which
+# Debian builds; vkms itself is loaded by kt-drm.
 GUEST_MODULES="9pnet_virtio 9p vivid vicodec v4l2-async v4l2-fwnode videobuf2-dma-contig videobuf2-vmalloc snd-aloop
-	virtio_net"
+	virtio_net drm_kms_helper drm_shmem_helper"
 # snd-aloop stands in for the TC358743's I2S sound card; pcm_notify: a
 # playback side that changes rate stops the capture side, as a bridge's
 # card does when the HDMI source changes its sample rate.
@@ -94,8 +99,8 @@ kernel_version() {
 }
 
 # The folders of the kernel's source tree used here: vicodec and
-# v4l2-mem2mem (built, loaded at boot), vimc (built, loaded by its test),
-# vkms (fetched for issue 17's display part, not built yet).
+# v4l2-mem2mem (built, loaded at boot), vimc and vkms (built, loaded by
+# their tests).
 SOURCE_DIRS=(drivers/media/test-drivers/vicodec drivers/media/v4l2-core/v4l2-mem2mem.c
 	drivers/media/test-drivers/vimc drivers/gpu/drm/vkms)
 fetch_kernel() {
@@ -143,21 +148,40 @@ build_modules() {
 	depmod -b "$K/root" "$KVER"
 }
 
-# vimc (a camera: sensor, debayer, scaler, capture in a media graph) out
-# of tree like vicodec, for kt-libcamera; not loaded at boot (its nodes
-# would number before vivid's): the test insmods it from /mnt/host/modules.
-# (vkms's source comes along for the display part of issue 17.)
+# Drivers of the kernel's source tree that Debian's amd64 kernel does not
+# build, out of tree like vicodec into $K/test-drivers/NAME and not loaded
+# at boot: their tests insmod them from /mnt/host/modules.
+#   vimc  a camera (sensor, debayer, scaler, capture in a media graph) for
+#         kt-libcamera (loaded at boot, its nodes would number before vivid's);
+#   vkms  a virtual KMS display (CRTC, primary plane, Virtual connector,
+#         writeback connector) for kt-drm, which loads it with
+#         enable_writeback=1; its Kbuild is its own Makefile with the
+#         config symbol set, so the object list follows the source.
 build_test_drivers() {
-	local d=$K/test-drivers/vimc
-	[ -f "$d/vimc.ko" ] && return 0
-	say "building vimc.ko"
+	build_test_driver vimc drivers/media/test-drivers/vimc "$(printf '%s\n' 'obj-m := vimc.o' \
+		'vimc-y := vimc-core.o vimc-common.o vimc-streamer.o' \
+		'vimc-y += vimc-capture.o vimc-debayer.o vimc-scaler.o vimc-sensor.o vimc-lens.o')"
+	# shellcheck disable=SC2016 # a make variable, not a shell one
+	build_test_driver vkms drivers/gpu/drm/vkms \
+		"$(sed 's/\$(CONFIG_DRM_VKMS)/m/' "$K/src/drivers/gpu/drm/vkms/Makefile")"
+}
+
+# build_test_driver NAME SOURCE-FOLDER KBUILD: NAME.ko from the .c and .h
+# files of SOURCE-FOLDER; warnings are errors here as in the rest of the
+# project.
+build_test_driver() {
+	local name=$1 src=$K/src/$2 d=$K/test-drivers/$1
+	[ -f "$d/$name.ko" ] && return 0
+	say "building $name.ko"
 	rm -rf "$d"; mkdir -p "$d"
-	cp "$K"/src/drivers/media/test-drivers/vimc/*.[ch] "$d/"
-	printf '%s\n' 'obj-m := vimc.o' 'vimc-y := vimc-core.o vimc-common.o vimc-streamer.o' \
-		'vimc-y += vimc-capture.o vimc-debayer.o vimc-scaler.o vimc-sensor.o vimc-lens.o' > "$d/Kbuild"
+	cp "$src"/*.[ch] "$d/"
+	printf '%s\n' "$3" > "$d/Kbuild"
 	make -s -C "$K/hdr/usr/src/linux-headers-$KVER" M="$d" modules > "$d/build.log" 2>&1 ||
-		{ tail -30 "$d/build.log"; fail "vimc build failed"; }
-	strip --strip-debug "$d/vimc.ko"
+		{ tail -30 "$d/build.log"; fail "$name build failed"; }
+	if grep -q 'warning:' "$d/build.log"; then
+		cat "$d/build.log" >&2; rm -f "$d/$name.ko"; fail "$name builds with warnings"
+	fi
+	strip --strip-debug "$d/$name.ko"
 }
 
 # ------------------------------------------------------------------ initramfs
@@ -249,6 +273,10 @@ build_programs() {
 		# shellcheck disable=SC2046
 		cc -std=gnu11 -O1 -Wall -Wextra -Werror -I"$REPO/include" -o "$SHARE/bin/aloop-clicks" \
 			"$HERE/aloop-clicks.c" "$REPO/src/audio/tone.c" $(pkg-config --cflags --libs alsa glib-2.0) -lm
+		# kt-display reads the screen's written-back pictures with it.
+		# shellcheck disable=SC2046
+		cc -std=gnu11 -O1 -Wall -Wextra -Werror -I"$REPO/include" -o "$SHARE/bin/ppm-barcode" \
+			"$HERE/ppm-barcode.c" "$REPO/src/capture/barcode.c" $(pkg-config --cflags --libs glib-2.0)
 		# alsa-lib reads its configuration to resolve even a hw: name.
 		mkdir -p "$SHARE/alsa" && cp -r /usr/share/alsa/alsa.conf /usr/share/alsa/cards /usr/share/alsa/pcm \
 			"$SHARE/alsa/"

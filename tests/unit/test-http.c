@@ -330,6 +330,18 @@ static Reply *run(Fixture *f, SoupMessage *msg)
 }
 
 /* headers: NULL-terminated name, value pairs. */
+/* Cancels an exchange started with on_sent, waits for it to end and
+ * clears what it left in r. */
+static void cancel_and_clear(Reply *r, GCancellable *cancel)
+{
+	g_cancellable_cancel(cancel);
+	while (!r->done)
+		g_main_context_iteration(NULL, TRUE);
+	g_clear_error(&r->error);
+	g_clear_pointer(&r->body, g_bytes_unref);
+	g_object_unref(r->msg);
+}
+
 static SoupMessage *new_msg(Fixture *f, const char *method, const char *path,
                             const char *const *headers)
 {
@@ -516,12 +528,7 @@ static void test_post_server_freed(Fixture *f, gconstpointer data)
 	g_assert_true(hdmirtc_whep_request_is_abandoned(f->fake.deferred));
 	hdmirtc_whep_request_return(g_steal_pointer(&f->fake.deferred), ANSWER, "sess1", "e1");
 	g_assert_cmpuint(f->fake.deletes, ==, 0);
-	g_cancellable_cancel(cancel);
-	while (!r.done)
-		g_main_context_iteration(NULL, TRUE);
-	g_clear_error(&r.error);
-	g_clear_pointer(&r.body, g_bytes_unref);
-	g_object_unref(r.msg);
+	cancel_and_clear(&r, cancel);
 }
 
 static void test_post_type_with_parameter(Fixture *f, gconstpointer data)
@@ -937,9 +944,7 @@ static void test_display_snapshot_abandoned(Fixture *f, gconstpointer data)
 	for (guint i = 0; i < 5; i++)
 		g_main_context_iteration(NULL, FALSE);
 	fake_finish_snapshot(&f->fake);
-	g_clear_error(&r.error);
-	g_clear_pointer(&r.body, g_bytes_unref);
-	g_object_unref(r.msg);
+	cancel_and_clear(&r, cancel);
 
 	r = (Reply){ .msg = new_msg(f, "GET", "/api/display/snapshot", NULL) };
 	g_cancellable_reset(cancel);
@@ -948,12 +953,7 @@ static void test_display_snapshot_abandoned(Fixture *f, gconstpointer data)
 		g_main_context_iteration(NULL, TRUE);
 	g_clear_pointer(&f->server, hdmirtc_http_server_free);
 	fake_finish_snapshot(&f->fake);
-	g_cancellable_cancel(cancel);
-	while (!r.done)
-		g_main_context_iteration(NULL, TRUE);
-	g_clear_error(&r.error);
-	g_clear_pointer(&r.body, g_bytes_unref);
-	g_object_unref(r.msg);
+	cancel_and_clear(&r, cancel);
 	g_assert_cmpuint(f->fake.snapshots, ==, 2);
 }
 

@@ -33,6 +33,16 @@ static HdmirtcFrame frame(guint32 fourcc, HdmirtcColour colour)
 	return f;
 }
 
+static HdmirtcFrame i420(guint8 *y, guint8 *u, guint8 *v, HdmirtcColour colour)
+{
+	HdmirtcFrame f = frame(DRM_FORMAT_YUV420, colour);
+
+	f.n_planes = 3;
+	f.data[0] = y, f.data[1] = u, f.data[2] = v;
+	f.stride[0] = W, f.stride[1] = f.stride[2] = W / 2;
+	return f;
+}
+
 /* Each pixel within 1 of want (0xRRGGBB), the alpha byte set, the
  * padding untouched. */
 static void assert_pixels(const guint8 *dst, const guint32 *want)
@@ -63,11 +73,8 @@ static void test_i420_and_nv12(void)
 	guint8 u[2] = { 128, 128 }, v[2] = { 128, 128 }, uv[4] = { 128, 128, 128, 128 };
 	static const guint32 want[W * H] = { 0xffffff, 0, 0xffffff, 0, 0, 0xffffff, 0, 0xffffff };
 	guint8 dst[PITCH * H];
-	HdmirtcFrame f = frame(DRM_FORMAT_YUV420, HDMIRTC_COLOUR_BT601_LIMITED);
+	HdmirtcFrame f = i420(y, u, v, HDMIRTC_COLOUR_BT601_LIMITED);
 
-	f.n_planes = 3;
-	f.data[0] = y, f.data[1] = u, f.data[2] = v;
-	f.stride[0] = W, f.stride[1] = f.stride[2] = W / 2;
 	memset(dst, 0xee, sizeof(dst));
 	g_assert_true(hdmirtc_to_xrgb(&f, dst, PITCH));
 	assert_pixels(dst, want);
@@ -115,14 +122,11 @@ static void test_matrix_and_range(void)
 	static const guint32 red[W * H] = { 0xff0000, 0xff0000, 0xff0000, 0xff0000,
 	                                    0xff0000, 0xff0000, 0xff0000, 0xff0000 };
 	guint8 dst[PITCH * H];
-	HdmirtcFrame f = frame(DRM_FORMAT_YUV420, (HdmirtcColour){ 1, 1, 1, FALSE });
+	HdmirtcFrame f = i420(y, u, v, (HdmirtcColour){ 1, 1, 1, FALSE });
 
 	memset(y, 63, sizeof(y));
 	memset(u, 102, sizeof(u));
 	memset(v, 240, sizeof(v));
-	f.n_planes = 3;
-	f.data[0] = y, f.data[1] = u, f.data[2] = v;
-	f.stride[0] = W, f.stride[1] = f.stride[2] = W / 2;
 	memset(dst, 0xee, sizeof(dst));
 	g_assert_true(hdmirtc_to_xrgb(&f, dst, PITCH));
 	assert_pixels(dst, red);
