@@ -4,8 +4,9 @@
 // loss/return cycles, 20 resolution changes) and kt-service (the whole
 // service: among the rest, vivid's device removed and re-added 20 times)
 // and kt-audio (snd-aloop's clicks: the host's Chromium measures the A/V
-// offset, whep-load times the clicks on the sender's clock), and reads the
-// figures they leave in its out/ folder.  Optional: skipped, with the
+// offset, whep-load times the clicks on the sender's clock) and kt-display
+// (the stream with vkms's screen off and on), and reads the figures they
+// leave in its out/ folder.  Optional: skipped, with the
 // reason, when qemu is not installed or the VM cache cannot be made.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -59,6 +60,20 @@ function readAudio(out) {
   return audio;
 }
 
+// kt-display's windows with the local screen off and on (issue 17: the
+// stream unchanged with the screen on): "off|on CPU_PCT SEND_US" lines.
+function readDisplay(out) {
+  const file = path.join(out, 'display-bench.txt');
+  if (!existsSync(file)) return null;
+  const med = (xs) => { const v = [...xs].sort((a, b) => a - b); return v.length ? v[Math.floor(v.length / 2)] : null; };
+  const side = (name) => {
+    const rows = readFileSync(file, 'utf8').split('\n').map((l) => l.split(' ')).filter((w) => w[0] === name);
+    const cpu = rows.map((w) => Number(w[1])), send = rows.map((w) => Number(w[2]) / 1000);
+    return { windows: rows.length, cpu_pct: cpu, send_ms: send, cpu_pct_median: med(cpu), send_ms_median: med(send) };
+  };
+  return { off: side('off'), on: side('on') };
+}
+
 function runVm(script, env, log) {
   return new Promise((resolve) => {
     const child = spawn(script, ['run'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -67,7 +82,7 @@ function runVm(script, env, log) {
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     child.on('close', (code) => resolve({ code, out }));
-    log('kernel: tests/kernel/run.sh with kt-v4l2, kt-service and kt-audio (QEMU, TCG)');
+    log('kernel: tests/kernel/run.sh with kt-v4l2, kt-service, kt-audio and kt-display (QEMU, TCG)');
   });
 }
 
@@ -80,8 +95,8 @@ export async function measureKernel({ repo, buildDir, log }) {
   const share = mkdtempSync(path.join(os.tmpdir(), 'hdmirtc-bench-vm-'));
   const started = Date.now();
   try {
-    const env = { ...process.env, HDMIRTC_VM_TESTS: 'v4l2 service audio', HDMIRTC_VM_BUILD: buildDir,
-      HDMIRTC_VM_SHARE: share };
+    const env = { ...process.env, HDMIRTC_VM_TESTS: 'v4l2 service audio display', HDMIRTC_VM_BUILD: buildDir,
+      HDMIRTC_VM_SHARE: share, HDMIRTC_KT_DISPLAY_ROUNDS: '3' };
     const { code, out } = await runVm(path.join(repo, 'tests', 'kernel', 'run.sh'), env, log);
     const m = out.match(/^(\d+) passed, (\d+) failed(?:, \d+ skipped)?$/m);
     const result = {
@@ -99,6 +114,7 @@ export async function measureKernel({ repo, buildDir, log }) {
       };
     }
     result.audio = readAudio(path.join(share, 'out'));
+    result.display = readDisplay(path.join(share, 'out'));
     // Issue 16's bound on what the viewer hears: within 40 ms of the picture.
     const off = result.audio.chromium?.offset_ms;
     result.audio.verdict = off === undefined ? 'no figure' : Math.abs(off) <= 40 ? 'PASS: within 40 ms' : 'FAIL: over 40 ms';

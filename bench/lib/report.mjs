@@ -198,7 +198,24 @@ ${k.audio.chromium?.settled_s} s after unmuting, in a window during which chromi
 ${f(k.audio.chromium?.moved_ms)} ms: settled when under 5)`}; whep-load in the guest timed
 ${k.audio.sender_clicks?.count ?? 0} clicks on the sender's clock (sender reports) at
 ${f(k.audio.sender_clicks?.median_ms, 2)} ms after their second (p95 ${f(k.audio.sender_clicks?.p95_ms, 2)} ms).
-` : ''}`;
+` : ''}${k.display ? displaySection(k.display) : ''}`;
+}
+
+// The stream with the local screen off and on (kt-display, vkms in the
+// VM): the same vivid input, x264 and one whep-load viewer in both.
+function displaySection(d) {
+  const row = (name, s) => [name, String(s.windows), s.cpu_pct.map((x) => f(x, 1)).join(', '), f(s.cpu_pct_median, 1),
+    s.send_ms.map((x) => f(x, 2)).join(', '), f(s.send_ms_median, 2)];
+  return `
+**The stream with a local screen** (kt-display: vkms's Virtual connector in the VM, vivid's 1280x720 captured as
+XRGB8888 and scanned out from its own buffers; x264 and one whep-load viewer in both; windows of 8 s after 3 s,
+off and on alternated). Not only the screen differs: with it off vivid is captured as UYVY, with it on as
+XRGB8888 (what vkms scans out), so x264's I420 conversion reads twice the bytes; a Pi's bridge gives UYVY either way.
+TCG emulation: the service's CPU includes x264 on an emulated CPU.
+
+${table(['screen', 'windows', 'service % of a core', 'median', 'capture → first send ms', 'median'],
+    [row('off', d.off), row('on', d.on)])}
+`;
 }
 
 // Each side's stage timings, session by session (the median of each

@@ -127,6 +127,42 @@ note "capture: $(obj_int source frames) frames, $(obj_int source frames_skipped)
 stop_service "vivid"
 "$BIN/vivid-ctl" menu "Horizontal Movement" "No Mov"
 
+# ------------------------------------------------------------------ the stream with the screen off and on
+# For bench/ (issue 17: the stream's latency and CPU unchanged with the
+# screen on), when run.sh was asked for rounds: vivid at 1280x720 into
+# x264 and one WebRTC viewer, the screen off then on, alternated; per
+# window the service's CPU and its capture -> first packet sent median,
+# one line each in $OUT/display-bench.txt: "off|on CPU_PCT SEND_US".
+ROUNDS=$(cat /mnt/host/kt-display-rounds 2>/dev/null || echo 0)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SVC/stat"; }
+send_median() { status | sed 's/.*"capture_to_first_send":{//' | grep -o '"median":[0-9]*' | head -1 | cut -d: -f2; }
+bench_window() {       # off|on
+	if [ "$1" = on ]; then start_service "$OUT/kt-display-bench.log" --source v4l2 --display auto
+	else start_service "$OUT/kt-display-bench.log" --source v4l2; fi
+	wait_until 90 signal_is streaming || { not_ok "bench $1: streaming"; stop_service "bench $1"; return; }
+	"$BIN/whep-load" --url "$URL/whep" --duration 60 --connect-timeout 60 > /tmp/bench-whep.out 2>&1 &
+	wl=$!
+	wait_until 90 grep -q 'ready streaming=1' /tmp/bench-whep.out
+	sleep 3
+	t0=$(cpu_ticks); u0=$(cut -d' ' -f1 /proc/uptime)
+	sleep 8
+	t1=$(cpu_ticks); u1=$(cut -d' ' -f1 /proc/uptime)
+	pct=$(echo "$t0 $t1 $u0 $u1" | awk '{printf "%.1f", ($2 - $1) / ($4 - $3)}')
+	echo "$1 $pct $(send_median)" >> "$OUT/display-bench.txt"
+	note "bench $1: service ${pct} % of a core, capture -> first send median $(send_median) us"
+	whep_load_end $wl
+	stop_service "bench $1"
+}
+if [ "$ROUNDS" -gt 0 ] 2>/dev/null; then
+	: > "$OUT/display-bench.txt"
+	i=0
+	while [ $i -lt "$ROUNDS" ]; do
+		if [ $((i % 2)) = 0 ]; then bench_window off; bench_window on; else bench_window on; bench_window off; fi
+		i=$((i + 1))
+	done
+	check "bench: $((ROUNDS * 2)) windows measured" [ "$(wc -l < "$OUT/display-bench.txt")" = $((ROUNDS * 2)) ]
+fi
+
 # ------------------------------------------------------------------ no such connector
 start_service "$OUT/kt-display-absent.log" --source test-pattern --display HDMI-A-1
 check "absent connector: the stream runs" wait_until 30 source_state_is streaming

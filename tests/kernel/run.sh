@@ -31,6 +31,8 @@
 #                     binary and whep-load)
 #   HDMIRTC_KT_PI_GRAPHS  the parts of kt-pi-service.sh to run (default all: "pi5-2lane
 #                     pi5-4lane pi4-mc pi4-legacy no-link no-bridge")
+#   HDMIRTC_KT_DISPLAY_ROUNDS  kt-display also measures the stream with the screen
+#                     off and on, this many rounds of each, alternated (bench/; default 0)
 # Everything downloaded comes from Debian's archive with apt-get download.
 # Prints "N passed, M failed, K skipped"; the exit status is 0 only when M is 0 and N > 0.
 set -euo pipefail
@@ -316,6 +318,7 @@ build_programs() {
 	cp "$HERE/guest.sh" "$SHARE/guest.sh"
 	mkdir -p "$SHARE/modules" && cp "$K"/test-drivers/*/*.ko "$SHARE/modules/"
 	[ -n "${HDMIRTC_KT_PI_GRAPHS:-}" ] && echo "$HDMIRTC_KT_PI_GRAPHS" > "$SHARE/kt-pi-graphs"
+	[ -n "${HDMIRTC_KT_DISPLAY_ROUNDS:-}" ] && echo "$HDMIRTC_KT_DISPLAY_ROUNDS" > "$SHARE/kt-display-rounds"
 	build_fakes
 }
 
