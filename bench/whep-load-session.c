@@ -165,8 +165,10 @@ static void on_frame_end(WhepLoadSession *s)
 {
 	gint64 now = g_get_monotonic_time();
 
-	if (s->last_frame_us)
-		s->c.max_frame_gap_ms = MAX(s->c.max_frame_gap_ms, (now - s->last_frame_us) / 1000);
+	if (s->last_frame_us && (now - s->last_frame_us) / 1000 > s->c.max_frame_gap_ms) {
+		s->c.max_frame_gap_ms = (now - s->last_frame_us) / 1000;
+		s->c.max_frame_gap_end_us = g_get_real_time();
+	}
 	s->last_frame_us = now;
 	s->c.frames++;
 	if (s->frame_capture_wall_us && s->samples->len < WHEP_LOAD_MAX_SAMPLES) {

@@ -210,6 +210,7 @@ static void add_counters(JsonBuilder *b, const WhepLoadCounters *c, gboolean aud
 	hdmirtc_json_add_int(b, "rr_sent", (gint64)c->rr_sent);
 	hdmirtc_json_add_int(b, "bad_rtcp_sent", (gint64)c->bad_rtcp_sent);
 	hdmirtc_json_add_int(b, "max_frame_gap_ms", c->max_frame_gap_ms);
+	hdmirtc_json_add_int(b, "max_frame_gap_end_us", c->max_frame_gap_end_us);
 	if (audio)
 		add_audio_counters(b, c);
 }
@@ -228,7 +229,10 @@ static void sum_counters(WhepLoadCounters *t, const WhepLoadCounters *c)
 	t->rtcp_failures += c->rtcp_failures;
 	t->rr_sent += c->rr_sent;
 	t->bad_rtcp_sent += c->bad_rtcp_sent;
-	t->max_frame_gap_ms = MAX(t->max_frame_gap_ms, c->max_frame_gap_ms);
+	if (c->max_frame_gap_ms > t->max_frame_gap_ms) {
+		t->max_frame_gap_ms = c->max_frame_gap_ms;
+		t->max_frame_gap_end_us = c->max_frame_gap_end_us;
+	}
 	t->audio_packets += c->audio_packets;
 	t->audio_bytes += c->audio_bytes;
 	t->audio_payload_bytes += c->audio_payload_bytes;

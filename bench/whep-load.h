@@ -295,6 +295,7 @@ typedef struct {
 	guint64 bad_rtcp_sent;          /* --bad-rtcp: malformed SRTCP-protected packets */
 	gint64 connect_ms;              /* POST sent -> first whole frame, -1 if none */
 	gint64 max_frame_gap_ms;        /* longest time between two whole frames (a freeze) */
+	gint64 max_frame_gap_end_us;    /* when it ended: the wall clock (g_get_real_time) */
 	/* --audio: the Opus packets (told from video by payload type), apart
 	 * from the video figures above. */
 	guint64 audio_packets;
