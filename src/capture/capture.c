@@ -178,7 +178,9 @@ gboolean hdmirtc_capture_set_edid(HdmirtcCapture *cap, const HdmirtcEdid *edid)
 	u->cap = cap;
 	u->edid = hdmirtc_edid_new_from_data(data, size, NULL);
 	if (cap->context)
-		g_main_context_invoke_full(cap->context, G_PRIORITY_DEFAULT, apply_edid, u, free_edid_update);
+		/* At the capture's own priority: on a late machine its frame
+		 * sources are always ready, and a lower one would wait forever. */
+		g_main_context_invoke_full(cap->context, G_PRIORITY_HIGH, apply_edid, u, free_edid_update);
 	else {
 		apply_edid(u);
 		free_edid_update(u);
