@@ -37,7 +37,7 @@ typedef struct HdmirtcDisplay HdmirtcDisplay;
 
 /* What the status shows; strings are "" when unknown. */
 typedef struct {
-	char state[16];                 /* "waiting" (no connector yet), "showing", "failed" */
+	char state[16];                 /* "waiting" (no connector yet, or not ours), "showing" */
 	char device[32];                /* /dev/dri/cardN */
 	char connector[32];             /* e.g. HDMI-A-1, Virtual-1 */
 	char mode[32];                  /* e.g. 1920x1080@60 */

@@ -159,13 +159,13 @@ static char *lane_shortage(V4l2Source *s, guint32 w, guint32 h)
 	return hdmirtc_csi_advice(&s->info.link, w, h, timings_fps(&s->timings), 16);
 }
 
-/* The display's format first where the device has it, else the usual
- * order. */
-static gboolean set_format(V4l2Source *s, guint align, GError **error)
+/* With prefer, the display's format first where the device has it; else
+ * (or then) the usual order. */
+static gboolean set_format(V4l2Source *s, guint align, gboolean prefer, GError **error)
 {
 	guint32 w = s->timings.bt.width, h = s->timings.bt.height;
 
-	if (!s->cfg.fourcc && s->cfg.prefer_fourcc &&
+	if (prefer && !s->cfg.fourcc && s->cfg.prefer_fourcc &&
 	    hdmirtc_v4l2_set_format(&s->dev, s->cfg.prefer_fourcc, w, h, align, consumer_stride, s, &s->fmt, NULL))
 		return TRUE;
 	return hdmirtc_v4l2_set_format(&s->dev, s->cfg.fourcc, w, h, align, consumer_stride, s, &s->fmt, error);
@@ -198,7 +198,7 @@ static gboolean start_streaming(V4l2Source *s, HdmirtcCaptureSignal *signal, cha
 		g_set_error(error, HDMIRTC_CAPTURE_ERROR, HDMIRTC_CAPTURE_ERROR_NO_SYNC, "%s", *why);
 		return FALSE;
 	}
-	if (!set_format(s, align, error))
+	if (!set_format(s, align, TRUE, error))
 		return FALSE;
 	/* The display's format may want more memory than there is (XRGB8888
 	 * is twice UYVY; contiguous buffers over 4 MiB need CMA): the usual
@@ -207,8 +207,7 @@ static gboolean start_streaming(V4l2Source *s, HdmirtcCaptureSignal *signal, cha
 		g_message("%s: no %.4s buffers (%s): asking for the usual format", s->base.description,
 		          (const char *)&s->fmt.drm_fourcc, (*error)->message);
 		g_clear_error(error);
-		if (hdmirtc_v4l2_set_format(&s->dev, 0, s->timings.bt.width, s->timings.bt.height, align,
-		                            consumer_stride, s, &s->fmt, error))
+		if (set_format(s, align, FALSE, error))
 			allocate(s, error);
 	}
 	if (!s->bufs)

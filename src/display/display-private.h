@@ -39,10 +39,8 @@ typedef struct {
 gboolean hdmirtc_drm_output_open(const char *want, HdmirtcDrmOutput *out, GError **error);
 void hdmirtc_drm_output_close(HdmirtcDrmOutput *out);
 gboolean hdmirtc_drm_output_has_format(const HdmirtcDrmOutput *o, guint32 fourcc);
-/* The mode of exactly w x h (preferred first), else the preferred mode;
- * *exact says which. */
-const drmModeModeInfo *hdmirtc_drm_output_pick_mode(const HdmirtcDrmOutput *o, guint32 w, guint32 h,
-                                                    gboolean *exact);
+/* The mode of exactly w x h (preferred first), else the preferred mode. */
+const drmModeModeInfo *hdmirtc_drm_output_pick_mode(const HdmirtcDrmOutput *o, guint32 w, guint32 h);
 
 /* ---- drm-buffers.c: framebuffers the display shows. */
 typedef struct {

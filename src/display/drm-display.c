@@ -147,11 +147,12 @@ static void fail_all(GPtrArray *reqs, gint code, const char *why)
 static gboolean on_fence(gint fd, GIOCondition cond, gpointer data)
 {
 	HdmirtcDisplay *d = data;
+	g_autoptr(GBytes) ppm = hdmirtc_dumb_buffer_to_ppm(&d->wb);    /* one picture for every request */
 
 	(void)fd;
 	(void)cond;
 	for (guint i = 0; i < d->snap_inflight->len; i++)
-		reply(d->snap_inflight->pdata[i], hdmirtc_dumb_buffer_to_ppm(&d->wb), NULL);
+		reply(d->snap_inflight->pdata[i], g_bytes_ref(ppm), NULL);
 	count(d, &d->info.snapshots, d->snap_inflight->len);
 	g_ptr_array_set_size(d->snap_inflight, 0);
 	close(d->fence_fd);
@@ -458,8 +459,7 @@ static gboolean choose_layout(HdmirtcDisplay *d, guint32 fb, guint32 fw, guint32
 
 static gboolean set_mode(HdmirtcDisplay *d, guint32 w, guint32 h)
 {
-	gboolean exact;
-	const drmModeModeInfo *m = hdmirtc_drm_output_pick_mode(&d->out, w, h, &exact);
+	const drmModeModeInfo *m = hdmirtc_drm_output_pick_mode(&d->out, w, h);
 	guint32 blob = 0;
 
 	if (!m) {
@@ -532,7 +532,6 @@ static void commit(HdmirtcDisplay *d, Scanout *next)
 		g_source_set_callback(d->fence_watch, G_SOURCE_FUNC(on_fence), d, NULL);
 		attach(d->fence_watch, d->ctx);
 	}
-	INFO_SET(d, state, "showing");
 }
 
 static void on_page_flip(int fd, unsigned int seq, unsigned int sec, unsigned int usec, void *data)

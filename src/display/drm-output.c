@@ -221,8 +221,7 @@ gboolean hdmirtc_drm_output_has_format(const HdmirtcDrmOutput *o, guint32 fourcc
 	return FALSE;
 }
 
-const drmModeModeInfo *hdmirtc_drm_output_pick_mode(const HdmirtcDrmOutput *o, guint32 w, guint32 h,
-                                                    gboolean *exact)
+const drmModeModeInfo *hdmirtc_drm_output_pick_mode(const HdmirtcDrmOutput *o, guint32 w, guint32 h)
 {
 	const drmModeModeInfo *same = NULL, *preferred = NULL;
 
@@ -237,6 +236,5 @@ const drmModeModeInfo *hdmirtc_drm_output_pick_mode(const HdmirtcDrmOutput *o, g
 		if (pref && !preferred)
 			preferred = m;
 	}
-	*exact = same != NULL;
 	return same ? same : preferred ? preferred : o->n_modes ? &o->modes[0] : NULL;
 }
