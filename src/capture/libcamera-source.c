@@ -9,6 +9,7 @@
  * A camera that is not there, or goes away, is waited for: the NO SIGNAL
  * picture meanwhile, and it is opened again once libcamera sees it. */
 #include "capture-private.h"
+#include "hdmirtc/gsource.h"
 #include "libcamera-camera.h"
 #include "hdmirtc/v4l2.h"
 
@@ -299,18 +300,10 @@ static void send_no_signal_picture(LibcameraSource *src)
 	hdmirtc_capture_deliver_no_signal(&src->base, &src->pool, &src->next_seq, "NO SIGNAL", src->waiting_reason);
 }
 
-static void drop_source(GSource **source)
-{
-	if (*source) {
-		g_source_destroy(*source);
-		g_clear_pointer(source, g_source_unref);
-	}
-}
-
 static void close_session(LibcameraSource *src)
 {
-	drop_source(&src->wake_source);
-	drop_source(&src->watchdog);
+	hdmirtc_source_clear(&src->wake_source);
+	hdmirtc_source_clear(&src->watchdog);
 	if (src->session) {
 		hdmirtc_capture_flush_tap(&src->base);
 		hdmirtc_camera_stop(src->session->camera);
@@ -483,7 +476,7 @@ static void libcamera_stop(HdmirtcCapture *cap)
 {
 	LibcameraSource *src = from_base(cap);
 
-	drop_source(&src->retry);
+	hdmirtc_source_clear(&src->retry);
 	close_session(src);
 	hdmirtc_capture_set_state(cap, HDMIRTC_CAPTURE_STATE_CLOSED);
 }

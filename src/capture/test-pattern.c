@@ -4,6 +4,7 @@
  * time, so the rate does not drift; slots that passed while we were late
  * are skipped and counted, never bunched up. */
 #include "capture-private.h"
+#include "hdmirtc/gsource.h"
 
 #define POOL_MAX_BUFFERS 4
 #define MAX_FPS 240
@@ -114,10 +115,7 @@ static void test_pattern_stop(HdmirtcCapture *cap)
 {
 	TestPattern *tp = from_base(cap);
 
-	if (tp->timer) {
-		g_source_destroy(tp->timer);
-		g_clear_pointer(&tp->timer, g_source_unref);
-	}
+	hdmirtc_source_clear(&tp->timer);
 }
 
 static void test_pattern_destroy(HdmirtcCapture *cap)

@@ -8,6 +8,7 @@
  * capture's context, where a GSource requeues it: no allocation and no
  * lock per frame, and QBUF only ever runs on the capture thread. */
 #include "v4l2-private.h"
+#include "hdmirtc/gsource.h"
 
 #include <drm_fourcc.h>
 #include <errno.h>
@@ -264,10 +265,7 @@ void hdmirtc_v4l2_buffers_stop(HdmirtcV4l2Buffers *set)
 		return;
 	type = (int)set->dev->buf_type;
 	g_atomic_int_set(&set->live, 0);
-	if (set->requeue) {
-		g_source_destroy(set->requeue);
-		g_clear_pointer(&set->requeue, g_source_unref);
-	}
+	hdmirtc_source_clear(&set->requeue);
 	(void)hdmirtc_v4l2_ioctl(set->dev->fd, VIDIOC_STREAMOFF, &type);
 	/* vb2 orphans buffers that are still mapped or exported: they stay
 	 * valid in the frames that hold them. */

@@ -9,6 +9,7 @@
  * A device that goes away (USB bridge pulled, driver unbound or unloaded)
  * is let go of and looked for again: WAITING_DEVICE until it is back. */
 #include "v4l2-private.h"
+#include "hdmirtc/gsource.h"
 
 #include <drm_fourcc.h>
 #include <errno.h>
@@ -60,14 +61,6 @@ static V4l2Source *from_base(HdmirtcCapture *cap)
 	return (V4l2Source *)((char *)cap - G_STRUCT_OFFSET(V4l2Source, base));
 }
 
-static void destroy_source(GSource **source)
-{
-	if (*source) {
-		g_source_destroy(*source);
-		g_clear_pointer(source, g_source_unref);
-	}
-}
-
 /* reason NULL = the signal's usual one. */
 static void set_signal(V4l2Source *s, HdmirtcCaptureSignal signal, const char *reason)
 {
@@ -109,7 +102,7 @@ static void send_no_signal_picture(V4l2Source *s)
 
 static void stop_streaming(V4l2Source *s)
 {
-	destroy_source(&s->frame_source);
+	hdmirtc_source_clear(&s->frame_source);
 	if (s->bufs) {
 		hdmirtc_capture_flush_tap(&s->base);
 		hdmirtc_v4l2_buffers_stop(g_steal_pointer(&s->bufs));
@@ -323,8 +316,8 @@ static gboolean device_is_gone(const V4l2Source *s)
 
 static void stop_watching_dev(V4l2Source *s)
 {
-	destroy_source(&s->settle);
-	destroy_source(&s->dev_watch);
+	hdmirtc_source_clear(&s->settle);
+	hdmirtc_source_clear(&s->dev_watch);
 	if (s->inotify_fd >= 0)
 		close(s->inotify_fd);
 	s->inotify_fd = -1;
@@ -388,7 +381,7 @@ static gboolean on_dev_changed(gint fd, GIOCondition cond, gpointer data)
 	if (ours) {
 		if (!s->returned_us)
 			s->returned_us = g_get_monotonic_time();
-		destroy_source(&s->settle);
+		hdmirtc_source_clear(&s->settle);
 		s->settle = g_timeout_source_new(DEVICE_SETTLE_MS);
 		g_source_set_callback(s->settle, on_settled, s, NULL);
 		g_source_attach(s->settle, s->base.context);
@@ -424,7 +417,7 @@ static void device_gone(V4l2Source *s, const char *how)
 	g_warning("%s: %s answered ENODEV: the device is gone; waiting for it to come back",
 	          s->base.description, how);
 	stop_streaming(s);
-	destroy_source(&s->event_source);
+	hdmirtc_source_clear(&s->event_source);
 	hdmirtc_v4l2_device_close(&s->dev);
 	s->returned_us = 0;
 	s->logged_failure = FALSE;
@@ -596,8 +589,8 @@ static void v4l2_stop(HdmirtcCapture *cap)
 	V4l2Source *s = from_base(cap);
 
 	stop_streaming(s);
-	destroy_source(&s->event_source);
-	destroy_source(&s->timer);
+	hdmirtc_source_clear(&s->event_source);
+	hdmirtc_source_clear(&s->timer);
 	stop_watching_dev(s);
 	g_mutex_lock(&s->info_lock);
 	s->info.signal = HDMIRTC_CAPTURE_SIGNAL_NONE;

@@ -3,6 +3,7 @@
  * atomic commits, one at a time; the page-flip event says when the
  * previous frame left the screen and its capture buffer may go back. */
 #include "display-private.h"
+#include "hdmirtc/gsource.h"
 
 #include <drm_fourcc.h>
 #include <errno.h>
@@ -655,22 +656,14 @@ static gboolean try_open(HdmirtcDisplay *d)
 	return TRUE;
 }
 
-static void destroy_source(GSource **s)
-{
-	if (*s) {
-		g_source_destroy(*s);
-		g_clear_pointer(s, g_source_unref);
-	}
-}
-
 /* Everything of the card goes; the frames on screen are given back once
  * the card is closed (closing takes our framebuffers off the planes). */
 static void close_output(HdmirtcDisplay *d, const char *why)
 {
 	int fd = d->out.fd;
 
-	destroy_source(&d->events);
-	destroy_source(&d->fence_watch);
+	hdmirtc_source_clear(&d->events);
+	hdmirtc_source_clear(&d->fence_watch);
 	fail_all(d->snap_waiting, HDMIRTC_DISPLAY_ERROR_NOT_FOUND, why);
 	fail_all(d->snap_inflight, HDMIRTC_DISPLAY_ERROR_NOT_FOUND, why);
 	if (d->fence_fd >= 0)
@@ -724,8 +717,8 @@ void hdmirtc_display_free(HdmirtcDisplay *d)
 {
 	if (!d)
 		return;
-	destroy_source(&d->retry);
-	destroy_source(&d->snapshot_timer);
+	hdmirtc_source_clear(&d->retry);
+	hdmirtc_source_clear(&d->snapshot_timer);
 	close_output(d, "");
 	g_ptr_array_unref(d->snap_waiting);
 	g_ptr_array_unref(d->snap_inflight);

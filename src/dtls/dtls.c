@@ -5,6 +5,7 @@
  * callback hands records to the owner (ICE).  Retransmission runs on a
  * GSource using wolfSSL's own back-off (1 s doubling). */
 #include "dtls-private.h"
+#include "hdmirtc/gsource.h"
 
 #include <errno.h>
 #include <string.h>
@@ -158,11 +159,7 @@ static gboolean dtls_leave(HdmirtcDtls *dtls)
 
 static void timer_cancel(HdmirtcDtls *dtls)
 {
-	if (dtls->timer) {
-		g_source_destroy(dtls->timer);
-		g_source_unref(dtls->timer);
-		dtls->timer = NULL;
-	}
+	hdmirtc_source_clear(&dtls->timer);
 }
 
 static void set_state(HdmirtcDtls *dtls, HdmirtcDtlsState state)

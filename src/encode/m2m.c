@@ -23,6 +23,7 @@
  * context, as the driver hands it back, and frames are released there
  * (capture's rule: its buffers go back to the driver on the media thread). */
 #include "m2m-private.h"
+#include "hdmirtc/gsource.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -576,9 +577,7 @@ static int take_coded(M2mEncoder *m)
 
 static void stop_watch(M2mEncoder *m)
 {
-	if (m->watch)
-		g_source_destroy(m->watch);
-	g_clear_pointer(&m->watch, g_source_unref);
+	hdmirtc_source_clear(&m->watch);
 }
 
 /* The device fd: OUTPUT buffers back (POLLOUT), coded data (POLLIN). */

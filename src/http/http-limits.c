@@ -20,6 +20,7 @@
  * message finalised after the server is freed still finds its counters.
  * Server's main context. */
 #include "http-private.h"
+#include "hdmirtc/gsource.h"
 
 #define REQUEST_TIMEOUT_S 10
 #define MSG_KEY "hdmirtc-http-limit"
@@ -196,10 +197,7 @@ static void msg_limit_free(gpointer data)
 {
 	MsgLimit *m = data;
 
-	if (m->deadline) {
-		g_source_destroy(m->deadline);
-		g_source_unref(m->deadline);
-	}
+	hdmirtc_source_clear(&m->deadline);
 	if (m->offer_address) {
 		Client *c = g_hash_table_lookup(m->limits->clients, m->offer_address);
 
@@ -229,10 +227,8 @@ static void on_got_body(SoupServerMessage *msg, gpointer user_data)
 {
 	MsgLimit *m = g_object_get_data(G_OBJECT(msg), MSG_KEY);
 
-	if (m && m->deadline) {
-		g_source_destroy(m->deadline);
-		g_clear_pointer(&m->deadline, g_source_unref);
-	}
+	if (m)
+		hdmirtc_source_clear(&m->deadline);
 }
 
 void hdmirtc_http_limits_request_started(HdmirtcHttpServer *self, SoupServerMessage *msg)

@@ -14,6 +14,7 @@
  *
  * Server's main context. */
 #include "http-private.h"
+#include "hdmirtc/gsource.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -50,10 +51,8 @@ void hdmirtc_http_waiting_free(gpointer data)
 {
 	Waiting *w = data;
 
-	g_source_destroy(w->readable);
-	g_source_unref(w->readable);
-	g_source_destroy(w->timeout);
-	g_source_unref(w->timeout);
+	hdmirtc_source_clear(&w->readable);
+	hdmirtc_source_clear(&w->timeout);
 	hdmirtc_http_limits_connection_end(w->server->limits, w->address);
 	g_free(w->address);
 	g_clear_object(&w->conn);
@@ -64,8 +63,7 @@ void hdmirtc_http_listener_free(gpointer data)
 {
 	Listener *l = data;
 
-	g_source_destroy(l->source);
-	g_source_unref(l->source);
+	hdmirtc_source_clear(&l->source);
 	g_socket_close(l->socket, NULL);
 	g_object_unref(l->socket);
 	g_free(l);

@@ -4,6 +4,7 @@
  * parsed: a burst of them (DHCP renumbering sends a dozen) is one change,
  * after which the caller reads the whole state again. */
 #include "hdmirtc/net.h"
+#include "hdmirtc/gsource.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -26,9 +27,7 @@ static gboolean on_settled(gpointer user_data)
 {
 	HdmirtcNetWatch *watch = user_data;
 
-	g_source_destroy(watch->settle);
-	g_source_unref(watch->settle);
-	watch->settle = NULL;
+	hdmirtc_source_clear(&watch->settle);
 	watch->changed(watch, watch->user_data);
 	return G_SOURCE_REMOVE;
 }
@@ -36,10 +35,7 @@ static gboolean on_settled(gpointer user_data)
 /* Every message restarts the settle timer. */
 static void settle_later(HdmirtcNetWatch *watch)
 {
-	if (watch->settle) {
-		g_source_destroy(watch->settle);
-		g_source_unref(watch->settle);
-	}
+	hdmirtc_source_clear(&watch->settle);
 	watch->settle = g_timeout_source_new(watch->settle_ms);
 	g_source_set_callback(watch->settle, on_settled, watch, NULL);
 	g_source_attach(watch->settle, watch->ctx);
@@ -114,12 +110,8 @@ void hdmirtc_net_watch_free(HdmirtcNetWatch *watch)
 {
 	if (!watch)
 		return;
-	g_source_destroy(watch->io);
-	g_source_unref(watch->io);
-	if (watch->settle) {
-		g_source_destroy(watch->settle);
-		g_source_unref(watch->settle);
-	}
+	hdmirtc_source_clear(&watch->io);
+	hdmirtc_source_clear(&watch->settle);
 	close(watch->fd);
 	g_main_context_unref(watch->ctx);
 	g_free(watch);

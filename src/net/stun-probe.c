@@ -2,6 +2,7 @@
 /* A STUN Binding probe that never gives up: it tells the status what the
  * outside sees of us, and notices when an unreachable server comes back. */
 #include "hdmirtc/net.h"
+#include "hdmirtc/gsource.h"
 #include "hdmirtc/random.h"
 
 #include <string.h>
@@ -31,10 +32,7 @@ static void start_probe(HdmirtcStunProbe *probe);
 
 static void arm_timer(HdmirtcStunProbe *probe, guint ms, GSourceFunc func)
 {
-	if (probe->timer) {
-		g_source_destroy(probe->timer);
-		g_source_unref(probe->timer);
-	}
+	hdmirtc_source_clear(&probe->timer);
 	probe->timer = g_timeout_source_new(ms);
 	g_source_set_callback(probe->timer, func, probe, NULL);
 	g_source_attach(probe->timer, probe->ctx);
@@ -173,14 +171,8 @@ void hdmirtc_stun_probe_free(HdmirtcStunProbe *probe)
 {
 	if (!probe)
 		return;
-	if (probe->timer) {
-		g_source_destroy(probe->timer);
-		g_source_unref(probe->timer);
-	}
-	if (probe->read_source) {
-		g_source_destroy(probe->read_source);
-		g_source_unref(probe->read_source);
-	}
+	hdmirtc_source_clear(&probe->timer);
+	hdmirtc_source_clear(&probe->read_source);
 	g_clear_object(&probe->socket);
 	g_clear_object(&probe->server);
 	g_main_context_unref(probe->ctx);

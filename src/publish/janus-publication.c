@@ -6,6 +6,7 @@
  * the secret), and Janus's REST transport (janus_http.c: a request on a
  * session is also its keepalive). */
 #include "janus-publication.h"
+#include "hdmirtc/gsource.h"
 
 #include <string.h>
 
@@ -63,10 +64,7 @@ static void create_mountpoint(HdmirtcJanusPublication *pub);
 
 static void cancel_timer(HdmirtcJanusPublication *pub)
 {
-	if (!pub->timer)
-		return;
-	g_source_destroy(pub->timer);
-	g_clear_pointer(&pub->timer, g_source_unref);
+	hdmirtc_source_clear(&pub->timer);
 }
 
 static void set_timer(HdmirtcJanusPublication *pub, guint ms, GSourceFunc func)

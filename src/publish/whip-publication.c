@@ -8,6 +8,7 @@
  * server's fragment; with a server that cannot (405, 501) the session
  * lives until its silence times out, and then a new one is made. */
 #include "whip-publication.h"
+#include "hdmirtc/gsource.h"
 
 #include <string.h>
 
@@ -62,10 +63,7 @@ static void start(HdmirtcWhipPublication *pub);
 
 static void cancel_timer(HdmirtcWhipPublication *pub)
 {
-	if (!pub->timer)
-		return;
-	g_source_destroy(pub->timer);
-	g_clear_pointer(&pub->timer, g_source_unref);
+	hdmirtc_source_clear(&pub->timer);
 }
 
 static void set_timer(HdmirtcWhipPublication *pub, GSource *source, GSourceFunc func)
@@ -121,10 +119,7 @@ static void delete_resource(HdmirtcWhipPublication *pub, gboolean wait)
 
 static void stop_check(HdmirtcWhipPublication *pub)
 {
-	if (!pub->check)
-		return;
-	g_source_destroy(pub->check);
-	g_clear_pointer(&pub->check, g_source_unref);
+	hdmirtc_source_clear(&pub->check);
 }
 
 static void end_session(HdmirtcWhipPublication *pub, gboolean wait)

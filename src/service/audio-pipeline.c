@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "audio-pipeline-private.h"
+#include "hdmirtc/gsource.h"
 
 #include <math.h>
 #include <string.h>
@@ -249,9 +250,7 @@ void hdmirtc_audio_pipeline_free(HdmirtcAudioPipeline *p)
 		return;
 	g_atomic_int_set(&p->stop, 1);
 	g_thread_join(p->thread);
-	if (p->wakeup)
-		g_source_destroy(p->wakeup);
-	g_clear_pointer(&p->wakeup, g_source_unref);
+	hdmirtc_source_clear(&p->wakeup);
 	g_queue_clear_full(&p->waiting, g_free);
 	g_mutex_clear(&p->lock);
 	hdmirtc_opus_encoder_free(p->encoder);

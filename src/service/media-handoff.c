@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "media-handoff.h"
+#include "hdmirtc/gsource.h"
 
 #define MAX_JPEGS 2
 
@@ -44,9 +45,7 @@ void hdmirtc_media_handoff_free(HdmirtcMediaHandoff *h)
 {
 	if (!h)
 		return;
-	if (h->wakeup)
-		g_source_destroy(h->wakeup);
-	g_clear_pointer(&h->wakeup, g_source_unref);
+	hdmirtc_source_clear(&h->wakeup);
 	drop_aus(&h->aus);
 	g_queue_clear_full(&h->jpegs, (GDestroyNotify)g_bytes_unref);
 	g_mutex_clear(&h->lock);

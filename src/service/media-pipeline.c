@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "media-pipeline.h"
+#include "hdmirtc/gsource.h"
 #include "media-choice.h"
 #include "media-handoff.h"
 
@@ -329,9 +330,7 @@ void hdmirtc_media_pipeline_free(HdmirtcMediaPipeline *p)
 		g_thread_join(p->thread);
 	}
 	/* The media thread has stopped: the watch is ours to end. */
-	if (p->m2m_watch)
-		g_source_destroy(p->m2m_watch);
-	g_clear_pointer(&p->m2m_watch, g_source_unref);
+	hdmirtc_source_clear(&p->m2m_watch);
 	/* What still waits for the network thread is dropped with it. */
 	hdmirtc_media_handoff_free(p->handoff);
 	/* The encoder's and the capture's sources are on the media context:

@@ -4,6 +4,7 @@
  * TURN servers.  Everything retries in the background: an offline KVM or
  * an unreachable server never stops the service. */
 #include "service-private.h"
+#include "hdmirtc/gsource.h"
 
 #include <string.h>
 
@@ -305,10 +306,7 @@ static void turn_server_free(gpointer p)
 {
 	TurnServer *t = p;
 
-	if (t->retry) {
-		g_source_destroy(t->retry);
-		g_source_unref(t->retry);
-	}
+	hdmirtc_source_clear(&t->retry);
 	g_free(t->url);
 	hdmirtc_config_turn_server_clear(&t->server);
 	g_free(t->address);
@@ -456,12 +454,8 @@ void hdmirtc_service_stop_network(HdmirtcService *s)
 	 * their timers would not: remove those first. */
 	if (s->cancellable)
 		g_cancellable_cancel(s->cancellable);
-	if (s->stun_retry_source)
-		g_source_destroy(g_main_context_find_source_by_id(s->ctx, s->stun_retry_source));
-	s->stun_retry_source = 0;
-	if (s->turn_refresh_source)
-		g_source_destroy(g_main_context_find_source_by_id(s->ctx, s->turn_refresh_source));
-	s->turn_refresh_source = 0;
+	hdmirtc_source_clear_id(s->ctx, &s->stun_retry_source);
+	hdmirtc_source_clear_id(s->ctx, &s->turn_refresh_source);
 	g_clear_pointer(&s->turn, g_ptr_array_unref);
 	g_clear_pointer(&s->turn_username, g_free);
 	g_clear_pointer(&s->turn_password, g_free);

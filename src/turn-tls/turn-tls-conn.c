@@ -6,6 +6,7 @@
  * interest) and carries the connect/handshake deadline as its ready time,
  * so a connection is one object with one callback. */
 #include "turn-tls-private.h"
+#include "hdmirtc/gsource.h"
 
 #include <errno.h>
 #include <string.h>
@@ -72,8 +73,7 @@ static void set_nodelay(int fd)
 void hdmirtc_turn_tls_conn_destroy(TunnelConn *c)
 {
 	g_queue_unlink(&c->tunnel->conns, &c->link);
-	g_source_destroy(c->source);
-	g_source_unref(c->source);
+	hdmirtc_source_clear(&c->source);
 	if (c->ssl != NULL) {
 		/* Best-effort close_notify; the socket is non-blocking. */
 		if (c->state == CONN_PUMPING && !c->remote_done)

@@ -4,6 +4,7 @@
  * failure counts, and the shared wolfSSL client context.  Each accepted
  * connection is handed to turn-tls-conn.c. */
 #include "turn-tls-private.h"
+#include "hdmirtc/gsource.h"
 
 #include <errno.h>
 #include <string.h>
@@ -305,10 +306,7 @@ void hdmirtc_turn_tls_tunnel_free(HdmirtcTurnTlsTunnel *t)
 		return;
 	while (t->conns.head != NULL)
 		hdmirtc_turn_tls_conn_destroy(t->conns.head->data);
-	if (t->listen_source != NULL) {
-		g_source_destroy(t->listen_source);
-		g_source_unref(t->listen_source);
-	}
+	hdmirtc_source_clear(&t->listen_source);
 	if (t->listen_fd >= 0)
 		close(t->listen_fd);
 	if (t->ssl_ctx != NULL)

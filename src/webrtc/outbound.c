@@ -4,6 +4,7 @@
  * as a WHEP answer does: WHIP can trickle later ones only by PATCH, which
  * not every server takes. */
 #include "hub-private.h"
+#include "hdmirtc/gsource.h"
 
 struct HdmirtcWebrtcOutbound {
 	HdmirtcWebrtc *w;
@@ -17,10 +18,7 @@ struct HdmirtcWebrtcOutbound {
 
 static void stop_gather_timeout(HdmirtcWebrtcOutbound *o)
 {
-	if (!o->gather_timeout)
-		return;
-	g_source_destroy(o->gather_timeout);
-	g_clear_pointer(&o->gather_timeout, g_source_unref);
+	hdmirtc_source_clear(&o->gather_timeout);
 }
 
 /* Once per offer or ICE restart: with the candidates gathered so far. */

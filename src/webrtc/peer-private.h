@@ -108,8 +108,6 @@ struct HdmirtcPeer {
 };
 
 void hdmirtc_peer_close(HdmirtcPeer *peer, const char *reason);
-/* Destroys the peer's timer *id (if any) and zeroes *id. */
-void hdmirtc_peer_remove_timer(HdmirtcPeer *peer, guint *id);
 void hdmirtc_peer_start_media(HdmirtcPeer *peer);
 /* peer-audio.c: takes the negotiated audio (config->audio NULL: none); the SR for the audio SSRC, sent with the video's; the audio
  * part of the status. */

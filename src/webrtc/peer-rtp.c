@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "hdmirtc/rtcp.h"
+#include "hdmirtc/gsource.h"
 #include "peer-private.h"
 
 #define SR_INTERVAL_MS 1000
@@ -174,5 +175,5 @@ void hdmirtc_peer_start_media(HdmirtcPeer *peer)
 
 void hdmirtc_peer_stop_media(HdmirtcPeer *peer)
 {
-	hdmirtc_peer_remove_timer(peer, &peer->sr_timer);
+	hdmirtc_source_clear_id(peer->ctx, &peer->sr_timer);
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "peer-private.h"
+#include "hdmirtc/gsource.h"
 
 #include "hdmirtc/random.h"
 
@@ -191,15 +192,6 @@ static gboolean on_liveness_timer(gpointer user_data)
 		hdmirtc_peer_close(peer, why);
 	}
 	return G_SOURCE_CONTINUE;
-}
-
-void hdmirtc_peer_remove_timer(HdmirtcPeer *peer, guint *id)
-{
-	GSource *timer = *id ? g_main_context_find_source_by_id(peer->ctx, *id) : NULL;
-
-	if (timer)
-		g_source_destroy(timer);
-	*id = 0;
 }
 
 static void start_liveness_timer(HdmirtcPeer *peer)
@@ -466,7 +458,7 @@ void hdmirtc_peer_free(HdmirtcPeer *peer)
 	if (!peer)
 		return;
 	hdmirtc_peer_stop_media(peer);
-	hdmirtc_peer_remove_timer(peer, &peer->liveness_timer);
+	hdmirtc_source_clear_id(peer->ctx, &peer->liveness_timer);
 	hdmirtc_dtls_free(peer->dtls);
 	hdmirtc_ice_transport_free(peer->ice);
 	hdmirtc_srtp_session_free(peer->srtp);

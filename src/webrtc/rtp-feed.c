@@ -7,6 +7,7 @@
  * (janus_streaming.c: rtcp_addr is latched from the first datagram there),
  * so without it the SFU could never ask for a keyframe. */
 #include "rtp-feed.h"
+#include "hdmirtc/gsource.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -233,20 +234,12 @@ HdmirtcWebrtcFeed *hdmirtc_rtp_feed_new(GMainContext *ctx, const HdmirtcWebrtcFe
 	return feed;
 }
 
-static void destroy_source(GSource **source)
-{
-	if (!*source)
-		return;
-	g_source_destroy(*source);
-	g_clear_pointer(source, g_source_unref);
-}
-
 void hdmirtc_rtp_feed_free(HdmirtcWebrtcFeed *feed)
 {
 	if (!feed)
 		return;
-	destroy_source(&feed->rtcp_source);
-	destroy_source(&feed->sr_timer);
+	hdmirtc_source_clear(&feed->rtcp_source);
+	hdmirtc_source_clear(&feed->sr_timer);
 	if (feed->rtcp_fd >= 0) {
 		guint8 bye[16];
 		gssize len = hdmirtc_rtcp_build_bye(feed->video_ssrc, bye, sizeof(bye));

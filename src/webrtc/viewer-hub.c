@@ -4,16 +4,9 @@
  * viewer's PLI would otherwise cost an IDR), closed peers reaped, network
  * settings for new peers, status.  Negotiation is viewer-negotiation.c. */
 #include "hub-private.h"
+#include "hdmirtc/gsource.h"
 
 G_DEFINE_QUARK(hdmirtc-webrtc-error-quark, hdmirtc_webrtc_error)
-
-static void remove_source(GMainContext *ctx, guint id)
-{
-	GSource *source = id ? g_main_context_find_source_by_id(ctx, id) : NULL;
-
-	if (source)
-		g_source_destroy(source);
-}
 
 /* ---- Keyframes ---------------------------------------------------------- */
 
@@ -51,8 +44,7 @@ static void hub_request_keyframe(HdmirtcWebrtc *w, gboolean joining)
 	if (joining && w->keyframe_in_flight && now - w->last_keyframe_request_us < KEYFRAME_IN_FLIGHT_MAX_US)
 		return;
 	if (joining || w->last_keyframe_request_us == 0 || wait_us <= 0) {
-		remove_source(w->ctx, w->pending_keyframe_source);
-		w->pending_keyframe_source = 0;
+		hdmirtc_source_clear_id(w->ctx, &w->pending_keyframe_source);
 		send_keyframe_request(w);
 		return;
 	}
@@ -449,8 +441,8 @@ void hdmirtc_webrtc_free(HdmirtcWebrtc *w)
 	g_hash_table_destroy(w->peers);
 	g_ptr_array_unref(w->feeds);
 	g_ptr_array_unref(w->outbounds);
-	remove_source(w->ctx, w->reap_source);
-	remove_source(w->ctx, w->pending_keyframe_source);
+	hdmirtc_source_clear_id(w->ctx, &w->reap_source);
+	hdmirtc_source_clear_id(w->ctx, &w->pending_keyframe_source);
 	hdmirtc_h264_packetizer_free(w->packetizer);
 	hdmirtc_send_workers_free(w->send_workers);
 	g_array_unref(w->send_items);

@@ -4,6 +4,7 @@
  * fragment trickles candidates or restarts ICE (RFC 8840); DELETE ends the
  * resource. */
 #include "hub-private.h"
+#include "hdmirtc/gsource.h"
 
 /* A POST waiting for its answer (offer and answered set) or a PATCH
  * waiting for the candidates of its ICE restart (patched set). */
@@ -29,10 +30,7 @@ static PendingAnswer *find_pending(HdmirtcWebrtc *w, HdmirtcPeer *peer)
 
 static void pending_answer_free(PendingAnswer *p)
 {
-	if (p->timeout) {
-		g_source_destroy(p->timeout);
-		g_source_unref(p->timeout);
-	}
+	hdmirtc_source_clear(&p->timeout);
 	hdmirtc_sdp_offer_free(p->offer);
 	g_free(p);
 }
