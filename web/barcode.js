@@ -101,7 +101,9 @@ export async function readVideoBarcode(video) {
   try {
     frame = new VideoFrame(video, { timestamp: 0 });
     const width = frame.codedWidth & ~1;
-    const rows = Math.min(frame.codedHeight, 128) & ~1;
+    // Only the rows the barcode takes (160 at 320 wide, 80 at 640).
+    const rows = Math.min(frame.codedHeight, barcodeRows(width)) & ~1;
+    if (rows === 0) return null;
     const rect = { x: 0, y: 0, width, height: rows };
     const buf = new Uint8Array(frame.allocationSize({ rect }));
     const layout = await frame.copyTo(buf, { rect });

@@ -131,3 +131,24 @@ test('a wrong token gets 401; the page itself needs none', { timeout: 30000 }, a
   const right = await fetch(new URL('api/status', service.url), { headers: { Authorization: `Bearer ${TOKEN}` } });
   assert.equal(right.status, 200);
 });
+
+// The narrowest picture the barcode fits (320 wide: 20 bits a block row,
+// 160 rows of it) still gives the page its latency: the page once read only
+// the top 128 rows, and measured nothing below 384 wide.
+test('at 320x240 the page reads each frame\'s barcode', { timeout: 60000 }, async () => {
+  const narrow = await startService(['--width', '320', '--height', '240', '--no-audio']);
+  const page = await browser.newPage();
+  try {
+    await page.goto(narrow.url);
+    await waitPlaying(page, 20000 * slow);
+    await page.waitForFunction(() => window.hdmirtc.framesPresented > 40, null, { timeout: 20000 * slow });
+    const seen = await page.evaluate(() => ({ frames: window.hdmirtc.framesPresented,
+      read: window.hdmirtc.counters.length, latencies: window.hdmirtc.latencyMs.length,
+      misses: window.hdmirtc.barcodeMisses }));
+    assert.ok(seen.read >= 30 && seen.misses <= seen.frames / 10, JSON.stringify(seen));
+    assert.ok(seen.latencies >= 30, JSON.stringify(seen));
+  } finally {
+    await page.close();
+    assert.equal(await narrow.stop(), 0, narrow.log().slice(-3000));
+  }
+});
