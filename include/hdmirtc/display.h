@@ -61,6 +61,10 @@ typedef struct {
  * yet is looked for every few seconds (state "waiting").  Never fails:
  * the status says what is wrong. */
 HdmirtcDisplay *hdmirtc_display_new(const char *connector, GMainContext *ctx);
+/* For --probe: every card's connectors (monitor or not, the first mode),
+ * then where the screen `want` ("auto", a name; NULL or "": none) would
+ * be shown, or why not.  Newly allocated lines. */
+char *hdmirtc_display_describe(const char *want);
 /* Turns the screen's plane off and frees.  NULL-safe.  On ctx's thread. */
 void hdmirtc_display_free(HdmirtcDisplay *d);
 

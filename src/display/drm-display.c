@@ -14,6 +14,7 @@
 
 #define MAX_IMPORTED 16                 /* a capture's buffers, with room for a reallocation */
 #define RETRY_MS 3000                   /* looking for a connector that is not there yet */
+#define HOTPLUG_POLL_MS 1000            /* the connector's status while showing */
 #define SNAPSHOT_TIMEOUT_US (2 * G_USEC_PER_SEC)
 #define SNAPSHOT_CHECK_MS 250
 
@@ -53,7 +54,10 @@ struct HdmirtcDisplay {
 	GMainContext *ctx;
 	char *want;
 	HdmirtcDrmOutput out;           /* fd -1 while waiting for the connector */
-	GSource *retry, *events, *fence_watch, *snapshot_timer;
+	GSource *retry, *events, *fence_watch, *snapshot_timer, *hotplug;
+	/* The connector in sysfs, read while showing: the monitor unplugged
+	 * or another one plugged in (its modes change). */
+	char *status_path, *modes_path, *modes;
 	drmModeModeInfo mode;
 	guint32 mode_blob;
 	gboolean needs_modeset;
@@ -612,6 +616,54 @@ void hdmirtc_display_forget_buffers(HdmirtcDisplay *d)
 
 /* ---- finding the screen */
 
+/* The kernel keeps a connector's status and modes as its driver last
+ * detected them (a hotplug interrupt on vc4's HDMI, output polling
+ * elsewhere); sysfs gives them without probing again, as uStreamer reads
+ * them.  NULL when there is no such file (no sysfs in a container). */
+static char *read_sysfs(const char *path)
+{
+	char *text = NULL;
+
+	return path && g_file_get_contents(path, &text, NULL, NULL) ? text : NULL;
+}
+
+static gboolean on_hotplug_poll(gpointer data)
+{
+	HdmirtcDisplay *d = data;
+	g_autofree char *status = read_sysfs(d->status_path);
+	g_autofree char *modes = read_sysfs(d->modes_path);
+	g_autofree char *why = NULL;
+
+	if (!status)
+		return G_SOURCE_CONTINUE;
+	if (g_str_has_prefix(status, "disconnected"))
+		why = g_strdup_printf("%s has no monitor connected", d->out.connector);
+	else if (g_strcmp0(modes, d->modes) != 0)
+		why = g_strdup_printf("%s: another monitor (its modes changed)", d->out.connector);
+	if (!why)
+		return G_SOURCE_CONTINUE;
+	g_message("display: %s; looking again every %u s", why, RETRY_MS / 1000);
+	close_output(d, why);
+	return G_SOURCE_REMOVE;
+}
+
+static void watch_hotplug(HdmirtcDisplay *d)
+{
+	g_autofree char *dir = g_strdup_printf("/sys/class/drm/%s-%s", strrchr(d->out.device, '/') + 1,
+	                                       d->out.connector);
+
+	d->status_path = g_build_filename(dir, "status", NULL);
+	d->modes_path = g_build_filename(dir, "modes", NULL);
+	d->modes = read_sysfs(d->modes_path);
+	if (!g_file_test(d->status_path, G_FILE_TEST_EXISTS)) {
+		g_message("display: no %s: a monitor unplugged will not be noticed", d->status_path);
+		return;
+	}
+	d->hotplug = g_timeout_source_new(HOTPLUG_POLL_MS);
+	g_source_set_callback(d->hotplug, on_hotplug_poll, d, NULL);
+	attach(d->hotplug, d->ctx);
+}
+
 static gboolean try_open(HdmirtcDisplay *d);
 
 static gboolean retry_open(gpointer data)
@@ -653,6 +705,7 @@ static gboolean try_open(HdmirtcDisplay *d)
 	d->events = g_unix_fd_source_new(d->out.fd, G_IO_IN);
 	g_source_set_callback(d->events, G_SOURCE_FUNC(on_drm_event), d, NULL);
 	attach(d->events, d->ctx);
+	watch_hotplug(d);
 	return TRUE;
 }
 
@@ -664,6 +717,10 @@ static void close_output(HdmirtcDisplay *d, const char *why)
 
 	hdmirtc_source_clear(&d->events);
 	hdmirtc_source_clear(&d->fence_watch);
+	hdmirtc_source_clear(&d->hotplug);
+	g_clear_pointer(&d->status_path, g_free);
+	g_clear_pointer(&d->modes_path, g_free);
+	g_clear_pointer(&d->modes, g_free);
 	fail_all(d->snap_waiting, HDMIRTC_DISPLAY_ERROR_NOT_FOUND, why);
 	fail_all(d->snap_inflight, HDMIRTC_DISPLAY_ERROR_NOT_FOUND, why);
 	if (d->fence_fd >= 0)

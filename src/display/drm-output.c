@@ -238,3 +238,75 @@ const drmModeModeInfo *hdmirtc_drm_output_pick_mode(const HdmirtcDrmOutput *o, g
 	}
 	return same ? same : preferred ? preferred : o->n_modes ? &o->modes[0] : NULL;
 }
+
+/* One card's connectors, for --probe: each one's state and modes. */
+static void describe_card(const char *path, GString *s)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	drmVersion *v = fd >= 0 ? drmGetVersion(fd) : NULL;
+	drmModeRes *res;
+
+	g_string_append_printf(s, "  %s (%s):", path, v ? v->name : fd < 0 ? g_strerror(errno) : "?");
+	drmFreeVersion(v);
+	if (fd < 0) {
+		g_string_append_c(s, '\n');
+		return;
+	}
+	/* Writeback connectors are listed only to atomic clients. */
+	drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1);
+	drmSetClientCap(fd, DRM_CLIENT_CAP_WRITEBACK_CONNECTORS, 1);
+	res = drmModeGetResources(fd);
+	for (int i = 0; res && i < res->count_connectors; i++) {
+		drmModeConnector *c = drmModeGetConnector(fd, res->connectors[i]);
+		char name[32];
+
+		if (!c)
+			continue;
+		connector_name(c, name, sizeof(name));
+		g_string_append_printf(s, "%s %s", i ? "," : "", name);
+		if (c->connector_type == DRM_MODE_CONNECTOR_WRITEBACK)
+			g_string_append(s, " (writeback: snapshots)");
+		else if (c->connection != DRM_MODE_CONNECTED)
+			g_string_append(s, c->connection == DRM_MODE_DISCONNECTED ? " no monitor" : " unknown state");
+		else if (c->count_modes > 0)
+			g_string_append_printf(s, " connected, %ux%u@%u first of %d modes", c->modes[0].hdisplay,
+			                       c->modes[0].vdisplay, c->modes[0].vrefresh, c->count_modes);
+		else
+			g_string_append(s, " connected, no modes");
+		drmModeFreeConnector(c);
+	}
+	if (!res || res->count_connectors == 0)
+		g_string_append(s, " no connectors (not a display controller)");
+	g_string_append_c(s, '\n');
+	drmModeFreeResources(res);
+	close(fd);
+}
+
+char *hdmirtc_display_describe(const char *want)
+{
+	GString *s = g_string_new("screens:\n");
+	glob_t g;
+
+	if (glob("/dev/dri/card*", 0, NULL, &g) != 0) {
+		g_string_append(s, "  none (no /dev/dri/card*)\n");
+	} else {
+		for (gsize i = 0; i < g.gl_pathc && i < MAX_CARDS; i++)
+			describe_card(g.gl_pathv[i], s);
+		globfree(&g);
+	}
+	if (!want || !want[0]) {
+		g_string_append(s, "display: off (display = auto or a connector's name shows the picture there)\n");
+	} else {
+		g_autoptr(GError) error = NULL;
+		HdmirtcDrmOutput o;
+
+		if (hdmirtc_drm_output_open(want, &o, &error)) {
+			g_string_append_printf(s, "display: %s on %s, %s\n", o.connector, o.device,
+			                       o.writeback_id ? "with writeback (snapshots)" : "no writeback on its CRTC");
+			hdmirtc_drm_output_close(&o);
+		} else {
+			g_string_append_printf(s, "display: %s would wait: %s\n", want, error->message);
+		}
+	}
+	return g_string_free(s, FALSE);
+}

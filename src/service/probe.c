@@ -8,6 +8,7 @@
 
 #include "hdmirtc-build.h"
 #include "hdmirtc/capture.h"
+#include "hdmirtc/display.h"
 #include "hdmirtc/encoder.h"
 #include "media-choice.h"
 
@@ -153,6 +154,7 @@ HdmirtcProbeResult hdmirtc_probe(const HdmirtcConfig *config, FILE *out)
 {
 	Report r = { out, HDMIRTC_PROBE_OK, "" };
 	g_autofree char *graph = hdmirtc_capture_describe_media();
+	g_autofree char *screens = hdmirtc_display_describe(config->display);
 	HdmirtcCaptureProbe p;
 	guint fps;
 
@@ -182,6 +184,7 @@ HdmirtcProbeResult hdmirtc_probe(const HdmirtcConfig *config, FILE *out)
 		print_encoder(&r, config, p.timings_errno == 0 ? p.width : 1920,
 		              p.timings_errno == 0 ? p.height : 1080);
 	}
+	fputs(screens, out);
 	if (r.result == HDMIRTC_PROBE_OK)
 		fprintf(out, "result: ok: streaming would work\n");
 	else

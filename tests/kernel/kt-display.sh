@@ -30,6 +30,15 @@ display_is() { [ "$(obj_str display state)" = "$1" ]; }
 counter_of() { echo "$1" | sed -n 's/.* counter \([0-9]*\) .*/\1/p'; }
 sum_of() { echo "$1" | sed -n 's/.* sum \([0-9a-f]*\)$/\1/p'; }
 
+# --probe lists the screens and says where the picture would go.
+"$BIN/hdmirtc" --config '' --probe --display auto > "$OUT/kt-display-probe.txt" 2>&1
+note "probe: $(sed -n '/^screens:/,$p' "$OUT/kt-display-probe.txt" | tr '\n' ' ')"
+check "probe: vkms's card, its Virtual-1 connected with its first mode, and its writeback" \
+	grep -q '^  /dev/dri/card0 (vkms): Virtual-1 connected, [0-9]*x[0-9]*@[0-9]* first of [0-9]* modes, Writeback-1 (writeback: snapshots)$' \
+	"$OUT/kt-display-probe.txt"
+check "probe: display auto would be Virtual-1, with snapshots" \
+	grep -q '^display: Virtual-1 on /dev/dri/card0, with writeback (snapshots)$' "$OUT/kt-display-probe.txt"
+
 # ------------------------------------------------------------------ the test pattern
 start_service "$OUT/kt-display-pattern.log" --source test-pattern --display auto --fps 30
 check "test pattern: the screen shows (state showing)" wait_until 30 display_is showing
@@ -55,6 +64,23 @@ check "snapshots: the counter advances from each to the next ($rising of 4)" [ "
 flips=$(obj_int display flips) copied=$(obj_int display copied) zc=$(obj_int display zero_copy)
 check "status: flips ($flips), the pattern's I420 copied ($copied), none zero-copy ($zc)" \
 	[ "${flips:-0}" -gt 10 -a "${copied:-0}" -gt 10 -a "${zc:-1}" = 0 ]
+
+# The monitor unplugged, then plugged in again: writing sysfs's status file
+# forces vkms's connector off, then back to what it detects (drm_sysfs.c
+# status_store probes it again, as a hotplug interrupt has vc4 do); the
+# service reads that file while it shows.
+CONN_STATUS=/sys/class/drm/card0-Virtual-1/status
+unplugged() { display_is waiting && obj_str display error | grep -q 'Virtual-1 has no monitor connected'; }
+echo off > $CONN_STATUS
+wait_until 10 unplugged
+check "unplugged ($(cat $CONN_STATUS)): the screen waits, with why ($(obj_str display error))" unplugged
+line=$(snapshot unplugged)
+check "unplugged: a snapshot answers 404 ($line)" sh -c "echo '$line' | grep -q ' 404 '"
+check "unplugged: the stream goes on" frames_flow 2
+echo detect > $CONN_STATUS
+check "plugged in again: the screen shows ($(cat $CONN_STATUS))" wait_until 15 display_is showing
+line=$(snapshot replugged)
+check "plugged in again: the snapshot has the barcode ($line)" [ -n "$(counter_of "$line")" ]
 stop_service "test pattern"
 
 # ------------------------------------------------------------------ vivid
