@@ -165,10 +165,17 @@ static void on_frame_end(WhepLoadSession *s)
 {
 	gint64 now = g_get_monotonic_time();
 
-	if (s->last_frame_us && (now - s->last_frame_us) / 1000 > s->c.max_frame_gap_ms) {
-		s->c.max_frame_gap_ms = (now - s->last_frame_us) / 1000;
+	gint64 gap_ms = s->last_frame_us ? (now - s->last_frame_us) / 1000 : 0;
+
+	if (gap_ms > s->c.max_frame_gap_ms) {
+		s->c.max_frame_gap_ms = gap_ms;
 		s->c.max_frame_gap_end_us = g_get_real_time();
 	}
+	/* Each one in the log, to be placed among a test's events (the wall
+	 * clock, in microseconds, as `date +%s%6N` prints it). */
+	if (gap_ms >= WHEP_LOAD_LONG_GAP_MS)
+		g_printerr("whep-load: session %u: no frame for %" G_GINT64_FORMAT " ms, until %" G_GINT64_FORMAT
+			   "\n", s->config.index, gap_ms, g_get_real_time());
 	s->last_frame_us = now;
 	s->c.frames++;
 	if (s->frame_capture_wall_us && s->samples->len < WHEP_LOAD_MAX_SAMPLES) {

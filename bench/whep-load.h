@@ -37,6 +37,9 @@ G_BEGIN_DECLS
 #define WHEP_LOAD_MAX_DATAGRAM 2048
 /* capture -> receive samples kept per session (the rest are dropped). */
 #define WHEP_LOAD_MAX_SAMPLES 16384
+/* A gap between whole frames this long is logged: what Chromium counts as
+ * a freeze at 20 fps or more (3 frame times, at least 150 ms past one). */
+#define WHEP_LOAD_LONG_GAP_MS 200
 /* RTP timestamp step of one Opus packet: 20 ms at 48 kHz (RFC 7587). */
 #define WHEP_LOAD_AUDIO_TS_STEP 960
 
