@@ -13,12 +13,51 @@ export function wrappedDiffMs(a, b) {
   return ((((a - b) % 1000) + 1500) % 1000) - 500;
 }
 
-// Calls onClick(wallMs) with the time each click of track passed into the
-// audio graph: its output time (getOutputTimestamp) less the graph's own
-// buffering and device (baseLatency, outputLatency), which are this
-// measuring graph's and not on the path the listener hears.  Returns the
-// AudioContext.
+const THRESHOLD = 0.2;   // as click-worklet.js: -6 dBFS clicks over a -30 dBFS tone
+const HOLD_MS = 500;     // one click per second: the rest of this one is ignored
+
+// Calls onClick(wallMs) with the time each click of track was handed over
+// for playout.  Returns an object whose close() stops it.
 export async function timeClicks(track, onClick) {
+  return typeof MediaStreamTrackProcessor === 'function' ? timeFromSamples(track, onClick)
+    : timeThroughWebAudio(track, onClick);
+}
+
+// The track's samples as the browser hands them to its sinks: each
+// AudioData is stamped (in the page's time) when the playout took it.
+// Nothing of ours stands between (WebAudio's source node has a FIFO and a
+// resampler primed with silence, whose delay no API tells: through it the
+// clicks came 10-30 ms late).
+function timeFromSamples(track, onClick) {
+  const reader = new MediaStreamTrackProcessor({ track }).readable.getReader();
+  let quietUntilMs = 0, samples = null;
+  (async () => {
+    for (;;) {
+      const { value: data, done } = await reader.read();
+      if (done) return;
+      const n = data.numberOfFrames;
+      if (!samples || samples.length < n) samples = new Float32Array(n);
+      data.copyTo(samples, { planeIndex: 0, format: 'f32-planar' });
+      const startMs = data.timestamp / 1000, rate = data.sampleRate;
+      data.close();
+      for (let i = 0; i < n; i++) {
+        const ms = startMs + (i * 1000) / rate;
+        if (ms >= quietUntilMs && Math.abs(samples[i]) > THRESHOLD) {
+          onClick(performance.timeOrigin + ms);
+          quietUntilMs = ms + HOLD_MS;
+          break;
+        }
+      }
+    }
+  })().catch(() => { /* the track ended */ });
+  return { close: () => reader.cancel().catch(() => {}) };
+}
+
+// Where there is no MediaStreamTrackProcessor: a WebAudio graph, its
+// output time (getOutputTimestamp) less the graph's own buffering and
+// device (baseLatency, outputLatency), which are this measuring graph's
+// and not on the path the listener hears.  Late by the source node's FIFO.
+async function timeThroughWebAudio(track, onClick) {
   const context = new AudioContext({ latencyHint: 'interactive' });
   await context.audioWorklet.addModule('click-worklet.js');
   const source = context.createMediaStreamSource(new MediaStream([track]));

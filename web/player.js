@@ -227,7 +227,7 @@ function stopWebrtc() {
   clearTimeout(connectTimer);
   if (player.session) {
     player.session.close();
-    if (player.session.audioContext) player.session.audioContext.close();
+    if (player.session.clickTimer) player.session.clickTimer.close();
   }
   player.audio = false;
   showUnmute();
@@ -309,10 +309,10 @@ function addTrack(session, track) {
   if (track.kind !== 'audio') return;
   player.audio = true;
   showUnmute();
-  timeClicks(track, onClick).then((context) => {
-    if (session !== player.session) context.close();
-    else session.audioContext = context;
-  }, () => { /* no AudioWorklet: no A/V figure */ });
+  timeClicks(track, onClick).then((timer) => {
+    if (session !== player.session) timer.close();
+    else session.clickTimer = timer;
+  }, () => { /* neither a track processor nor an AudioWorklet: no A/V figure */ });
 }
 
 function onClick(trackWallMs) {
