@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -128,6 +129,37 @@ static std::string offered_formats(const StreamConfiguration &sc)
 	return s.empty() ? "none" : s;
 }
 
+/* libcamera's colour space in H.273 code points (what the SPS carries),
+ * named as hdmirtc_colour_from_v4l2 names V4L2's: SMPTE 170M primaries
+ * with BT.709's transfer are 6/6.  Raw, none, or no YCbCr encoding: all
+ * 0 (unknown). */
+static HdmirtcColour colour_of(const std::optional<ColorSpace> &cs)
+{
+	HdmirtcColour c = {};
+
+	if (!cs || cs->primaries == ColorSpace::Primaries::Raw)
+		return c;
+	switch (cs->primaries) {
+	case ColorSpace::Primaries::Smpte170m: c.primaries = 6; break;
+	case ColorSpace::Primaries::Rec709: c.primaries = 1; break;
+	case ColorSpace::Primaries::Rec2020: c.primaries = 9; break;
+	default: return c;
+	}
+	switch (cs->transferFunction) {
+	case ColorSpace::TransferFunction::Linear: c.transfer = 8; break;
+	case ColorSpace::TransferFunction::Srgb: c.transfer = 13; break;
+	case ColorSpace::TransferFunction::Rec709: c.transfer = c.primaries == 6 ? 6 : 1; break;
+	}
+	switch (cs->ycbcrEncoding) {
+	case ColorSpace::YcbcrEncoding::None: return {};      /* RGB: not what a YUV stream can be */
+	case ColorSpace::YcbcrEncoding::Rec601: c.matrix = 6; break;
+	case ColorSpace::YcbcrEncoding::Rec709: c.matrix = 1; break;
+	case ColorSpace::YcbcrEncoding::Rec2020: c.matrix = 9; break;
+	}
+	c.full_range = cs->range == ColorSpace::Range::Full;
+	return c;
+}
+
 static bool configure(HdmirtcCamera *cam, guint32 width, guint32 height, guint32 fps,
                       const guint32 *fourccs, guint n_fourccs, GError **error)
 {
@@ -164,6 +196,9 @@ static bool configure(HdmirtcCamera *cam, guint32 width, guint32 height, guint32
 	cam->format.width = sc.size.width;
 	cam->format.height = sc.size.height;
 	cam->format.stride[0] = sc.stride;
+	cam->format.colour = colour_of(sc.colorSpace);
+	g_strlcpy(cam->format.colour_space, ColorSpace::toString(sc.colorSpace).c_str(),
+	          sizeof(cam->format.colour_space));
 
 	const ControlInfoMap &controls = cam->camera->controls();
 	cam->start_controls = ControlList(controls);

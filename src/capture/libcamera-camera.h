@@ -7,6 +7,8 @@
 
 #include <glib.h>
 
+#include "hdmirtc/frame.h"
+
 G_BEGIN_DECLS
 
 #define HDMIRTC_CAMERA_MAX_PLANES 3
@@ -20,6 +22,10 @@ typedef struct {
 	guint n_planes;
 	guint32 stride[HDMIRTC_CAMERA_MAX_PLANES];
 	guint n_buffers;
+	/* The stream's colour space as libcamera gives it (a Pi's ISP: BT.709
+	 * studio range for video); primaries 0 when it gives none. */
+	HdmirtcColour colour;
+	char colour_space[48];          /* libcamera's name of it, for the log */
 } HdmirtcCameraFormat;
 
 typedef struct {

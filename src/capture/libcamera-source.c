@@ -221,13 +221,16 @@ static Session *open_session(LibcameraSource *src, GError **error)
 	}
 	s->format = *hdmirtc_camera_get_format(s->camera);
 	fill_strides(&s->format);
-	/* What V4L2 means by its defaults for RGB (sRGB, encoded as BT.601
-	 * when made YUV) and for YUV (BT.601 studio range); libcamera's own
-	 * colour space of the stream is not read yet (issue 17's note). */
-	s->colour = s->format.fourcc == DRM_FORMAT_BGR888 ?
-		hdmirtc_colour_from_v4l2(V4L2_COLORSPACE_SRGB, V4L2_YCBCR_ENC_DEFAULT, V4L2_QUANTIZATION_DEFAULT,
-		                         V4L2_XFER_FUNC_DEFAULT) :
-		HDMIRTC_COLOUR_BT601_LIMITED;
+	/* RGB is made YUV by the conversion, with V4L2's meaning of sRGB
+	 * (encoded as BT.601); YUV is what libcamera says of the stream, or
+	 * without a word from it V4L2's default (BT.601 studio range). */
+	if (s->format.fourcc == DRM_FORMAT_BGR888)
+		s->colour = hdmirtc_colour_from_v4l2(V4L2_COLORSPACE_SRGB, V4L2_YCBCR_ENC_DEFAULT,
+		                                     V4L2_QUANTIZATION_DEFAULT, V4L2_XFER_FUNC_DEFAULT);
+	else if (s->format.colour.primaries)
+		s->colour = s->format.colour;
+	else
+		s->colour = HDMIRTC_COLOUR_BT601_LIMITED;
 	if (s->format.n_buffers > MAX_BUFFERS) {
 		g_set_error(error, HDMIRTC_CAPTURE_ERROR, HDMIRTC_CAPTURE_ERROR_FAILED,
 			    "libcamera: %u buffers, at most %u taken", s->format.n_buffers, MAX_BUFFERS);
@@ -399,9 +402,10 @@ static gboolean open_camera(LibcameraSource *src, GError **error)
 	src->watchdog = g_timeout_source_new(WATCHDOG_MS);
 	g_source_set_callback(src->watchdog, on_watchdog, src, NULL);
 	g_source_attach(src->watchdog, src->base.context);
-	g_message("%s: camera %s, %ux%u %.4s, %u buffers", src->base.description,
-	          hdmirtc_camera_get_id(s->camera), s->format.width, s->format.height,
-	          (const char *)&s->format.fourcc, s->format.n_buffers);
+	g_message("%s: camera %s, %ux%u %.4s, %u buffers, colour space %s (sent as %u/%u/%u%s)",
+	          src->base.description, hdmirtc_camera_get_id(s->camera), s->format.width, s->format.height,
+	          (const char *)&s->format.fourcc, s->format.n_buffers, s->format.colour_space,
+	          s->colour.primaries, s->colour.transfer, s->colour.matrix, s->colour.full_range ? " full" : "");
 	g_mutex_lock(&src->info_lock);
 	src->info.signal = HDMIRTC_CAPTURE_SIGNAL_STREAMING;
 	src->info.width = s->format.width;

@@ -50,6 +50,11 @@ start_service "$OUT/kt-libcamera-service.log" --source libcamera --camera "$CAME
 	--width 640 --height 480 --fps 15 --bitrate 1000
 check "service: streams from the camera (source state streaming)" wait_until 60 source_state_is streaming
 note "service: $(str_field description); $(grep -m1 'camera platform' "$OUT/kt-libcamera-service.log")"
+# vimc's stream is RGB (BGR888): whatever colour space libcamera names,
+# the conversion makes it BT.601 YUV of sRGB, and so it is tagged.
+check "service: libcamera's colour space logged, the RGB stream sent as sRGB with BT.601's matrix (1/13/6)" \
+	grep -q 'camera platform/vimc.0 Sensor B, [0-9]*x[0-9]* BG24, [0-9]* buffers, colour space .* (sent as 1/13/6)$' \
+	"$OUT/kt-libcamera-service.log"
 mode="$(obj_int timings width)x$(obj_int timings height)"
 check "status: signal streaming, the camera's mode ($mode) and id ($(obj_str source device))" \
 	sh -c "[ '$(str_field signal)' = streaming ] && [ '$mode' != 0x0 ] && [ '$(obj_str source device)' = '$CAMERA' ]"
