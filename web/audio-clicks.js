@@ -17,9 +17,11 @@ const THRESHOLD = 0.2;   // as click-worklet.js: -6 dBFS clicks over a -30 dBFS 
 const HOLD_MS = 500;     // one click per second: the rest of this one is ignored
 
 // Calls onClick(wallMs) with the time each click of track was handed over
-// for playout.  Returns an object whose close() stops it.
-export async function timeClicks(track, onClick) {
-  return typeof MediaStreamTrackProcessor === 'function' ? timeFromSamples(track, onClick)
+// for playout, and onPeak(peak) each second of sound with its loudest
+// sample (0..1; a click is 0.5), where the browser lets the samples be
+// read.  Returns an object whose close() stops it.
+export async function timeClicks(track, onClick, onPeak = () => {}) {
+  return typeof MediaStreamTrackProcessor === 'function' ? timeFromSamples(track, onClick, onPeak)
     : timeThroughWebAudio(track, onClick);
 }
 
@@ -28,9 +30,9 @@ export async function timeClicks(track, onClick) {
 // Nothing of ours stands between (WebAudio's source node has a FIFO and a
 // resampler primed with silence, whose delay no API tells: through it the
 // clicks came 10-30 ms late).
-function timeFromSamples(track, onClick) {
+function timeFromSamples(track, onClick, onPeak) {
   const reader = new MediaStreamTrackProcessor({ track }).readable.getReader();
-  let quietUntilMs = 0, samples = null;
+  let quietUntilMs = 0, samples = null, peak = 0, peakFromMs = null;
   (async () => {
     for (;;) {
       const { value: data, done } = await reader.read();
@@ -40,13 +42,23 @@ function timeFromSamples(track, onClick) {
       data.copyTo(samples, { planeIndex: 0, format: 'f32-planar' });
       const startMs = data.timestamp / 1000, rate = data.sampleRate;
       data.close();
+      let found = false;
       for (let i = 0; i < n; i++) {
+        const level = Math.abs(samples[i]);
+        if (level > peak) peak = level;
+        if (found || level <= THRESHOLD) continue;
         const ms = startMs + (i * 1000) / rate;
-        if (ms >= quietUntilMs && Math.abs(samples[i]) > THRESHOLD) {
+        if (ms >= quietUntilMs) {
           onClick(performance.timeOrigin + ms);
           quietUntilMs = ms + HOLD_MS;
-          break;
+          found = true;
         }
+      }
+      if (peakFromMs === null) peakFromMs = startMs;
+      if (startMs - peakFromMs >= 1000) {
+        onPeak(peak);
+        peak = 0;
+        peakFromMs = startMs;
       }
     }
   })().catch(() => { /* the track ended */ });

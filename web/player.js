@@ -53,6 +53,7 @@ const player = window.hdmirtc = {
   sound: false,             // sound asked for (the button); off at first: autoplay rules
   audio: false,             // the session has a sound track
   clicks: 0,                // the tone's clicks heard
+  audioPeak: null,          // the loudest sample of the last second of sound (0..1)
   audioLatencyMs: [],       // click at its second (wall clock) -> heard (see audio-clicks.js)
   avOffsetMs: null,         // audio after video (ms): median click latency - median frame latency
   iceRestarts: 0,           // ICE restarts started
@@ -309,7 +310,7 @@ function addTrack(session, track) {
   if (track.kind !== 'audio') return;
   player.audio = true;
   showUnmute();
-  timeClicks(track, onClick).then((timer) => {
+  timeClicks(track, onClick, (peak) => { player.audioPeak = peak; }).then((timer) => {
     if (session !== player.session) timer.close();
     else session.clickTimer = timer;
   }, () => { /* neither a track processor nor an AudioWorklet: no A/V figure */ });

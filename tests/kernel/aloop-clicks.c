@@ -70,9 +70,12 @@ int main(int argc, char **argv)
 		hdmirtc_tone_fill(g_get_real_time() + (gint64)delay * G_USEC_PER_SEC / rate, rate, CHANNELS, buf,
 				  (guint)period);
 		n = snd_pcm_writei(pcm, buf, period);
-		if (n < 0 && snd_pcm_recover(pcm, (int)n, 1) < 0) {
-			fprintf(stderr, "write: %s\n", snd_strerror((int)n));
-			break;
+		if (n < 0) {
+			/* An underrun (the guest stalled): said, for the test's log. */
+			fprintf(stderr, "write: %s at %" G_GINT64_FORMAT " us%s\n", snd_strerror((int)n),
+				g_get_real_time(), snd_pcm_recover(pcm, (int)n, 1) < 0 ? "" : ", recovered");
+			if (snd_pcm_state(pcm) != SND_PCM_STATE_PREPARED)
+				break;
 		}
 	}
 	snd_pcm_drain(pcm);

@@ -61,6 +61,7 @@ async function snapshot() {
     const p = window.hdmirtc;
     const s = { state: p.state, error: p.error, connects: p.connects, iceRestarts: p.iceRestarts,
       frames: p.framesPresented, freezes: p.stats.freezeCount ?? null, clicks: p.clicks, audio: p.audio,
+      audioPeak: p.audioPeak,
       // The page counts a click only once chromium reports the sound's playout delay.
       audioPlayoutMs: p.stats.audioPlayoutMs ?? null,
       audioPackets: 0, pcState: p.pc ? p.pc.connectionState : null };
@@ -71,7 +72,9 @@ async function snapshot() {
         if (r.type === 'inbound-rtp' && r.kind === 'audio') {
           Object.assign(s, { audioPackets: r.packetsReceived, audioLost: r.packetsLost,
             audioConcealedPct: r.totalSamplesReceived ? Math.round((1000 * r.concealedSamples) / r.totalSamplesReceived) / 10 : null,
-            audioJitterBufferMs: r.jitterBufferEmittedCount ? Math.round((1000 * r.jitterBufferDelay) / r.jitterBufferEmittedCount) : null });
+            audioJitterBufferMs: r.jitterBufferEmittedCount ? Math.round((1000 * r.jitterBufferDelay) / r.jitterBufferEmittedCount) : null,
+            // Time-stretching: samples the jitter buffer took out or put in.
+            audioAccelerated: r.removedSamplesForAcceleration, audioDecelerated: r.insertedSamplesForDeceleration });
         }
       });
     }
