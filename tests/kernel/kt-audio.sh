@@ -69,7 +69,8 @@ check "a viewer with sound streams (whep-load --audio)" \
 if viewer_available; then
 	AV=$(viewer_ask open av 300)
 	note "host chromium: $AV"
-	note "the service's sound meanwhile: level $(level) dBFS, overruns $(audio_int overruns), restarts $(audio_int restarts); the feed's underruns: $(grep -c '^write:' "$OUT/kt-audio-play1.log") ($(head -c 300 "$OUT/kt-audio-play1.log" | tr '\n' ' '))"
+	feed_state="the service's level $(level) dBFS (overruns $(audio_int overruns), restarts $(audio_int restarts)), the feed $(kill -0 $FEED 2>/dev/null && echo running || echo gone) with $(grep -c '^write:' "$OUT/kt-audio-play1.log") underruns"
+	note "meanwhile: $feed_state ($(head -c 300 "$OUT/kt-audio-play1.log" | tr '\n' ' '))"
 	off=$(viewer_field "$AV" offset_ms)
 	played() { [ "$(viewer_field "$AV" state)" = playing ] && [ "$(viewer_field "$AV" audio)" = true ] &&
 		[ "$(viewer_field "$AV" audioPackets)" -gt 500 ] 2>/dev/null; }
@@ -80,7 +81,7 @@ if viewer_available; then
 		# does after the card's first rate change.  Not understood yet
 		# (issue 16's note); a figure that could not be taken is a skip,
 		# not a pass.
-		ok "chromium: the A/V offset is measured # SKIP no figure: the page counted $(viewer_field "$AV" clicks) clicks ($(viewer_field "$AV" error); playout delay reported: $(viewer_field "$AV" audioPlayoutMs); loudest sample of the last second $(viewer_field "$AV" audioPeak), a click is 0.5; jitter buffer $(viewer_field "$AV" audioJitterBufferMs) ms, samples accelerated away $(viewer_field "$AV" audioAccelerated), decelerated in $(viewer_field "$AV" audioDecelerated))"
+		ok "chromium: the A/V offset is measured # SKIP no figure: the page counted $(viewer_field "$AV" clicks) clicks ($(viewer_field "$AV" error); playout delay reported: $(viewer_field "$AV" audioPlayoutMs); loudest sample of the last second $(viewer_field "$AV" audioPeak), a click is 0.5; jitter buffer $(viewer_field "$AV" audioJitterBufferMs) ms, samples accelerated away $(viewer_field "$AV" audioAccelerated), decelerated in $(viewer_field "$AV" audioDecelerated); $feed_state)"
 	else
 		# The bound (issue 16: within 40 ms) is a timing target under TCG
 		# emulation, so it is bench's verdict (bench/lib/kernel.mjs): 5.3-24.7
