@@ -69,7 +69,7 @@ check "a viewer with sound streams (whep-load --audio)" \
 if viewer_available; then
 	AV=$(viewer_ask open av 300)
 	note "host chromium: $AV"
-	feed_state="the service's level $(level) dBFS (overruns $(audio_int overruns), restarts $(audio_int restarts)), the feed $(kill -0 $FEED 2>/dev/null && echo running || echo gone) with $(grep -c '^write:' "$OUT/kt-audio-play1.log") underruns"
+	feed_state="the service's level $(level) dBFS (overruns $(audio_int overruns), restarts $(audio_int restarts)), the feed $(kill -0 $FEED 2>/dev/null && echo running || echo gone) with $(grep -c '^write:' "$OUT/kt-audio-play1.log") write errors (underruns and the like)"
 	note "meanwhile: $feed_state ($(head -c 300 "$OUT/kt-audio-play1.log" | tr '\n' ' '))"
 	off=$(viewer_field "$AV" offset_ms)
 	played() { [ "$(viewer_field "$AV" state)" = playing ] && [ "$(viewer_field "$AV" audio)" = true ] &&
