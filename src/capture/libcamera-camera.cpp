@@ -14,8 +14,10 @@
 #include <vector>
 
 #include <libcamera/libcamera.h>
+#include <linux/videodev2.h>
 
 #include "hdmirtc/capture.h"
+#include "hdmirtc/v4l2.h"
 
 using namespace libcamera;
 
@@ -129,35 +131,37 @@ static std::string offered_formats(const StreamConfiguration &sc)
 	return s.empty() ? "none" : s;
 }
 
-/* libcamera's colour space in H.273 code points (what the SPS carries),
- * named as hdmirtc_colour_from_v4l2 names V4L2's: SMPTE 170M primaries
- * with BT.709's transfer are 6/6.  Raw, none, or no YCbCr encoding: all
- * 0 (unknown). */
+/* libcamera's colour space in V4L2's terms (libcamera itself maps each
+ * to V4L2's), so that hdmirtc_colour_from_v4l2 gives the code points as it
+ * does for a V4L2 bridge.  Raw, none, or no YCbCr encoding (RGB, not what
+ * a YUV stream can be): all 0 (unknown). */
 static HdmirtcColour colour_of(const std::optional<ColorSpace> &cs)
 {
-	HdmirtcColour c = {};
+	guint32 colorspace, xfer, enc;
 
-	if (!cs || cs->primaries == ColorSpace::Primaries::Raw)
-		return c;
+	if (!cs)
+		return {};
 	switch (cs->primaries) {
-	case ColorSpace::Primaries::Smpte170m: c.primaries = 6; break;
-	case ColorSpace::Primaries::Rec709: c.primaries = 1; break;
-	case ColorSpace::Primaries::Rec2020: c.primaries = 9; break;
-	default: return c;
+	case ColorSpace::Primaries::Smpte170m: colorspace = V4L2_COLORSPACE_SMPTE170M; break;
+	case ColorSpace::Primaries::Rec709: colorspace = V4L2_COLORSPACE_REC709; break;
+	case ColorSpace::Primaries::Rec2020: colorspace = V4L2_COLORSPACE_BT2020; break;
+	default: return {};
 	}
 	switch (cs->transferFunction) {
-	case ColorSpace::TransferFunction::Linear: c.transfer = 8; break;
-	case ColorSpace::TransferFunction::Srgb: c.transfer = 13; break;
-	case ColorSpace::TransferFunction::Rec709: c.transfer = c.primaries == 6 ? 6 : 1; break;
+	case ColorSpace::TransferFunction::Linear: xfer = V4L2_XFER_FUNC_NONE; break;
+	case ColorSpace::TransferFunction::Srgb: xfer = V4L2_XFER_FUNC_SRGB; break;
+	default: xfer = V4L2_XFER_FUNC_709; break;
 	}
 	switch (cs->ycbcrEncoding) {
-	case ColorSpace::YcbcrEncoding::None: return {};      /* RGB: not what a YUV stream can be */
-	case ColorSpace::YcbcrEncoding::Rec601: c.matrix = 6; break;
-	case ColorSpace::YcbcrEncoding::Rec709: c.matrix = 1; break;
-	case ColorSpace::YcbcrEncoding::Rec2020: c.matrix = 9; break;
+	case ColorSpace::YcbcrEncoding::Rec601: enc = V4L2_YCBCR_ENC_601; break;
+	case ColorSpace::YcbcrEncoding::Rec709: enc = V4L2_YCBCR_ENC_709; break;
+	case ColorSpace::YcbcrEncoding::Rec2020: enc = V4L2_YCBCR_ENC_BT2020; break;
+	default: return {};
 	}
-	c.full_range = cs->range == ColorSpace::Range::Full;
-	return c;
+	return hdmirtc_colour_from_v4l2(colorspace, enc,
+	                                cs->range == ColorSpace::Range::Full ? V4L2_QUANTIZATION_FULL_RANGE
+	                                                                     : V4L2_QUANTIZATION_LIM_RANGE,
+	                                xfer);
 }
 
 static bool configure(HdmirtcCamera *cam, guint32 width, guint32 height, guint32 fps,
