@@ -135,6 +135,18 @@ static drmModeConnector *pick_connector(int fd, const drmModeRes *res, const cha
 	return NULL;
 }
 
+/* The client capabilities the commits need; FALSE without atomic
+ * modesetting.  The writeback connector is then listed too (the kernel
+ * lists it to atomic clients that ask; no harm where there is none). */
+static gboolean atomic_client(int fd)
+{
+	if (drmSetClientCap(fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1) < 0 ||
+	    drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) < 0)
+		return FALSE;
+	drmSetClientCap(fd, DRM_CLIENT_CAP_WRITEBACK_CONNECTORS, 1);
+	return TRUE;
+}
+
 static gboolean try_card(const char *path, const char *want, HdmirtcDrmOutput *out, char *why, gsize why_size)
 {
 	int fd = open(path, O_RDWR | O_CLOEXEC);
@@ -146,13 +158,10 @@ static gboolean try_card(const char *path, const char *want, HdmirtcDrmOutput *o
 		g_snprintf(why, why_size, "%s: %s", path, g_strerror(errno));
 		return FALSE;
 	}
-	if (drmSetClientCap(fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1) < 0 ||
-	    drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1) < 0) {
+	if (!atomic_client(fd)) {
 		g_snprintf(why, why_size, "%s: no atomic modesetting", path);
 		goto out;
 	}
-	/* Only so that the writeback connector is listed; no harm without. */
-	drmSetClientCap(fd, DRM_CLIENT_CAP_WRITEBACK_CONNECTORS, 1);
 	res = drmModeGetResources(fd);
 	if (!res || !(c = pick_connector(fd, res, want, why, why_size)))
 		goto out;
@@ -252,9 +261,8 @@ static void describe_card(const char *path, GString *s)
 		g_string_append_c(s, '\n');
 		return;
 	}
-	/* Writeback connectors are listed only to atomic clients. */
-	drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1);
-	drmSetClientCap(fd, DRM_CLIENT_CAP_WRITEBACK_CONNECTORS, 1);
+	if (!atomic_client(fd))
+		g_string_append(s, " (no atomic modesetting: not usable)");
 	res = drmModeGetResources(fd);
 	for (int i = 0; res && i < res->count_connectors; i++) {
 		drmModeConnector *c = drmModeGetConnector(fd, res->connectors[i]);
