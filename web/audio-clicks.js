@@ -13,7 +13,7 @@ export function wrappedDiffMs(a, b) {
   return ((((a - b) % 1000) + 1500) % 1000) - 500;
 }
 
-const THRESHOLD = 0.2;   // as click-worklet.js: -6 dBFS clicks over a -30 dBFS tone
+const THRESHOLD = 0.2;   // -6 dBFS clicks over a -30 dBFS tone (also click-worklet.js's)
 const HOLD_MS = 500;     // one click per second: the rest of this one is ignored
 
 // Calls onClick(wallMs) with the time each click of track was handed over
@@ -73,7 +73,8 @@ async function timeThroughWebAudio(track, onClick) {
   const context = new AudioContext({ latencyHint: 'interactive' });
   await context.audioWorklet.addModule('click-worklet.js');
   const source = context.createMediaStreamSource(new MediaStream([track]));
-  const detector = new AudioWorkletNode(context, 'click-detector');
+  const detector = new AudioWorkletNode(context, 'click-detector',
+    { processorOptions: { threshold: THRESHOLD, holdMs: HOLD_MS } });
   // The graph only runs what reaches its destination; the sound itself is
   // the video element's to play.
   const silent = context.createGain();

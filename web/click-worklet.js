@@ -1,11 +1,12 @@
-// Audio worklet: finds the onsets of the tone's clicks (-6 dBFS over a
-// -30 dBFS tone) in the received audio and posts each one's context time.
-const THRESHOLD = 0.2;
-const HOLD_S = 0.5; // one click per second: ignore the rest of this one
-
+// Audio worklet: finds the onsets of the tone's clicks in the received
+// audio and posts each one's context time.  Its threshold and hold come
+// from audio-clicks.js (processorOptions), which detects them the same way
+// where the samples can be read without WebAudio.
 class ClickDetector extends AudioWorkletProcessor {
-  constructor() {
+  constructor({ processorOptions }) {
     super();
+    this.threshold = processorOptions.threshold;
+    this.holdS = processorOptions.holdMs / 1000;
     this.quietUntil = 0;
   }
 
@@ -14,9 +15,9 @@ class ClickDetector extends AudioWorkletProcessor {
     if (!samples) return true;
     for (let i = 0; i < samples.length; i++) {
       const t = currentTime + i / sampleRate;
-      if (t >= this.quietUntil && Math.abs(samples[i]) > THRESHOLD) {
+      if (t >= this.quietUntil && Math.abs(samples[i]) > this.threshold) {
         this.port.postMessage(t);
-        this.quietUntil = t + HOLD_S;
+        this.quietUntil = t + this.holdS;
         break;
       }
     }
