@@ -171,8 +171,8 @@ static void on_frame_end(WhepLoadSession *s)
 		s->c.max_frame_gap_ms = gap_ms;
 		s->c.max_frame_gap_end_us = g_get_real_time();
 	}
-	/* Each one in the log, to be placed among a test's events (the wall
-	 * clock, in microseconds, as `date +%s%6N` prints it). */
+	/* Each one in the log, to be placed among a test's events (when it
+	 * ended: the wall clock, in microseconds since the epoch). */
 	if (gap_ms >= WHEP_LOAD_LONG_GAP_MS)
 		g_printerr("whep-load: session %u: no frame for %" G_GINT64_FORMAT " ms, until %" G_GINT64_FORMAT
 			   "\n", s->config.index, gap_ms, g_get_real_time());
