@@ -10,7 +10,8 @@
 //
 // Timeline: the soak (bench/lib/soak.mjs, a second service niced to 19 with
 // its own viewers) starts first and runs in the background; then, one after
-// the other, latency 720p and 1080p, CPU, audio, reference, kernel (VM), loss;
+// the other, latency 720p and 1080p, CPU, the fan-out behind a network device,
+// audio, reference, kernel (VM), loss;
 // then the suite waits for the soak to reach its length (600 s) and writes
 // the results: about 17 minutes in all on 2 cores.
 //   node bench/run.mjs [--quick] [--no-soak] [--soak-seconds N] [--long]
@@ -26,6 +27,7 @@ import { referenceMissing, referenceStarter, gstreamerVersion } from './lib/refe
 import { plotResults } from './lib/plot.mjs';
 import { measureAlternated, measureLatency } from './lib/latency.mjs';
 import { measureCpu } from './lib/cpu.mjs';
+import { measureFanoutLink } from './lib/fanout-link.mjs';
 import { measureAudio } from './lib/audio.mjs';
 import { measureKernel } from './lib/kernel.mjs';
 import { measureJanus } from './lib/janus.mjs';
@@ -35,7 +37,7 @@ import { appendHistory } from './lib/history.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
-const PARTS = ['latency', 'cpu', 'audio', 'reference', 'janus', 'kernel', 'loss', 'soak'];
+const PARTS = ['latency', 'cpu', 'link', 'audio', 'reference', 'janus', 'kernel', 'loss', 'soak'];
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
@@ -66,6 +68,10 @@ const plan = {
   cpu_rounds: quick ? 1 : 2,
   cpu_warmup_s: quick ? 1 : 3,
   cpu_window_s: quick ? 3 : 10,
+  // The CPU part's windows again with the viewers behind a network device
+  // (bench/lib/fanout-link.mjs): the fan-out without loopback's delivery
+  // inside the sender's call.
+  link: { counts: quick ? [0, 16] : [0, 1, 16, 64], rounds: quick ? 1 : 2, delay_ms: 10 },
   // What the sound costs: sound off (--no-audio) and on (the default),
   // alternated round by round, the same whep-load --audio viewers in both,
   // with the CPU part's warm-up and windows; the issue's target.
@@ -153,6 +159,11 @@ async function main() {
       whepLoad, width: 1280, height: 720, fps: plan.fps, counts: plan.cpu_counts, rounds: plan.cpu_rounds,
       warmupS: plan.cpu_warmup_s, windowS: plan.cpu_window_s, ncpu: machine.nproc, log, background,
     }));
+    const link = await timed('link', () => measureFanoutLink({
+      whepLoad, width: 1280, height: 720, fps: plan.fps, counts: plan.link.counts, rounds: plan.link.rounds,
+      warmupS: plan.cpu_warmup_s, windowS: plan.cpu_window_s, ncpu: machine.nproc, log, delayMs: plan.link.delay_ms,
+      background,
+    }));
     const a = plan.audio;
     const audio = await timed('audio', () => measureAudio({
       whepLoad, width: a.width, height: a.height, fps: plan.fps, counts: a.counts, rounds: a.rounds,
@@ -174,7 +185,7 @@ async function main() {
       date: started.toISOString(), duration_s: null, quick, only, plan, machine,
       // What the service picked (GET /api/status): on a Pi the M2M encoder and the bridge.
       encoder: status?.encoder?.name ?? null, source: status?.source?.description ?? null,
-      json_file: null, png_file: null, latency, cpu, audio, memory, reference, janus, kernel, loss,
+      json_file: null, png_file: null, latency, cpu, link, audio, memory, reference, janus, kernel, loss,
     };
   } catch (e) {
     if (soak) await soak.abort();

@@ -521,6 +521,31 @@ static void test_url_host_is_ip(void)
 	g_assert_false(whep_load_url_host_is_ip("10.99.0.1:8088"));
 }
 
+/* The only places whep-load talks to: loopback, and with --peer-address a
+ * private address (a namespace the bench made), never a public one. */
+static void test_url_is_allowed(void)
+{
+	g_assert_true(whep_load_url_is_allowed("http://127.0.0.1:8080/whep", NULL));
+	g_assert_true(whep_load_url_is_allowed("http://[::1]:8080/whep", NULL));
+	g_assert_false(whep_load_url_is_allowed("http://10.77.1.2:8080/whep", NULL));
+	g_assert_true(whep_load_url_is_allowed("http://10.77.1.2:8080/whep", "10.77.1.2"));
+	g_assert_true(whep_load_url_is_allowed("http://[fd77:1::2]:8080/whep", "fd77:1:0::2"));
+	g_assert_false(whep_load_url_is_allowed("http://10.77.1.3:8080/whep", "10.77.1.2"));
+	g_assert_false(whep_load_url_is_allowed("http://8.8.8.8:80/whep", "8.8.8.8"));
+	g_assert_false(whep_load_url_is_allowed("http://localhost:8080/whep", "10.77.1.2"));
+	g_assert_false(whep_load_url_is_allowed("https://10.77.1.2:8080/whep", "10.77.1.2"));
+	g_assert_true(whep_load_ip_is_private("172.16.0.1"));
+	g_assert_true(whep_load_ip_is_private("192.168.1.1"));
+	g_assert_true(whep_load_ip_is_private("fc00::1"));
+	g_assert_false(whep_load_ip_is_private("172.32.0.1"));
+	g_assert_false(whep_load_ip_is_private("203.0.113.2"));
+	g_assert_false(whep_load_ip_is_private("2001:db8::1"));
+	g_assert_false(whep_load_ip_is_private("127.0.0.1"));
+	g_assert_false(whep_load_ip_is_private(NULL));
+	g_assert_false(whep_load_ip_is_peer("8.8.8.8", "8.8.8.8"));
+	g_assert_true(whep_load_ip_is_peer("10.77.1.2", "10.77.1.2"));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -541,5 +566,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/whep-load/janus/messages-refused", test_janus_messages_refused);
 	g_test_add_func("/whep-load/janus/requests", test_janus_requests);
 	g_test_add_func("/whep-load/url-host-is-ip", test_url_host_is_ip);
+	g_test_add_func("/whep-load/url-is-allowed", test_url_is_allowed);
 	return g_test_run();
 }

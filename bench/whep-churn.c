@@ -202,7 +202,7 @@ static gboolean parse_options(int argc, char **argv, Options *opt)
 		g_printerr("whep-churn: %s\n", error->message);
 		return FALSE;
 	}
-	if (!opt->url || !whep_load_url_is_loopback(opt->url)) {
+	if (!opt->url || !whep_load_url_is_allowed(opt->url, NULL)) {
 		g_printerr("whep-churn: --url must be http://127.0.0.1:PORT/... or http://[::1]:PORT/...\n");
 		return FALSE;
 	}

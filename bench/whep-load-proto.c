@@ -885,7 +885,32 @@ gssize whep_load_rr_build(const WhepLoadReceiverReport *rr, guint8 *buf, gsize s
 	return WHEP_LOAD_RR_SIZE;
 }
 
-gboolean whep_load_url_is_loopback(const char *url)
+gboolean whep_load_ip_is_private(const char *ip)
+{
+	g_autoptr(GInetAddress) a = ip ? g_inet_address_new_from_string(ip) : NULL;
+
+	if (!a)
+		return FALSE;
+	if (g_inet_address_get_family(a) == G_SOCKET_FAMILY_IPV6)
+		return (g_inet_address_to_bytes(a)[0] & 0xfe) == 0xfc;   /* fc00::/7 */
+	/* GLib's "site-local" for IPv4 is RFC 1918's three blocks. */
+	return g_inet_address_get_is_site_local(a);
+}
+
+static gboolean same_ip(const char *a, const char *b)
+{
+	g_autoptr(GInetAddress) x = a ? g_inet_address_new_from_string(a) : NULL;
+	g_autoptr(GInetAddress) y = b ? g_inet_address_new_from_string(b) : NULL;
+
+	return x && y && g_inet_address_equal(x, y);
+}
+
+gboolean whep_load_ip_is_peer(const char *ip, const char *peer_address)
+{
+	return whep_load_ip_is_private(peer_address) && same_ip(ip, peer_address);
+}
+
+gboolean whep_load_url_is_allowed(const char *url, const char *peer_address)
 {
 	g_autoptr(GUri) uri = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
 	const char *host;
@@ -893,7 +918,8 @@ gboolean whep_load_url_is_loopback(const char *url)
 	if (!uri || g_strcmp0(g_uri_get_scheme(uri), "http") != 0)
 		return FALSE;
 	host = g_uri_get_host(uri);
-	return g_strcmp0(host, "127.0.0.1") == 0 || g_strcmp0(host, "::1") == 0;
+	return g_strcmp0(host, "127.0.0.1") == 0 || g_strcmp0(host, "::1") == 0 ||
+	       whep_load_ip_is_peer(host, peer_address);
 }
 
 static int compare_gint64(const void *a, const void *b)

@@ -504,16 +504,25 @@ gboolean whep_load_ip_is_local(const char *ip)
 	return ip_is_loopback(ip) || ip_is_on_this_machine(ip);
 }
 
-/* Loopback candidates, and with a --local-address other than loopback
- * those on this machine: this tool never sends elsewhere. */
+/* Loopback candidates, with a --local-address other than loopback those
+ * on this machine, and --peer-address's: this tool never sends elsewhere. */
 static gboolean candidate_is_usable(const WhepLoadSession *s, const NiceCandidate *cand)
 {
 	char ip[NICE_ADDRESS_STRING_LEN];
 
 	nice_address_to_string(&cand->addr, ip);
-	if (ip_is_loopback(ip))
+	if (ip_is_loopback(ip) || whep_load_ip_is_peer(ip, s->config.peer_address))
 		return TRUE;
 	return !ip_is_loopback(local_address(s)) && ip_is_on_this_machine(ip);
+}
+
+/* For "no usable candidate": where they may be. */
+static const char *usable_places(const WhepLoadSession *s)
+{
+	if (s->config.peer_address)
+		return ip_is_loopback(local_address(s)) ? "loopback or --peer-address" :
+			"loopback, this machine's or --peer-address";
+	return ip_is_loopback(local_address(s)) ? "loopback" : "loopback or this machine's";
 }
 
 static guint add_remote_candidates(WhepLoadSession *s, GPtrArray *lines)
@@ -588,8 +597,8 @@ static gboolean apply_answer(WhepLoadSession *s, const char *body, gsize len, GE
 	ok = nice_agent_set_remote_credentials(s->agent, s->stream_id, answer.ice_ufrag, answer.ice_pwd) &&
 	     start_dtls(s, answer.fingerprint, error);
 	if (ok && add_remote_candidates(s, answer.candidates) == 0) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "answer has no usable UDP candidate (loopback%s)",
-			    ip_is_loopback(local_address(s)) ? "" : " or this machine's");
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "answer has no usable UDP candidate (%s)",
+			    usable_places(s));
 		ok = FALSE;
 	} else if (!ok && error && !*error) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "libnice refused the answer's ICE credentials");
@@ -612,8 +621,9 @@ static gboolean take_location(WhepLoadSession *s, SoupMessage *msg, GError **err
 	abs = g_uri_resolve_relative(s->config.whep_url, loc, G_URI_FLAGS_NONE, error);
 	if (!abs)
 		return FALSE;
-	if (!whep_load_url_is_loopback(abs)) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Location %s is not on loopback", abs);
+	if (!whep_load_url_is_allowed(abs, s->config.peer_address)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Location %s is not on loopback%s", abs,
+			    s->config.peer_address ? " nor --peer-address" : "");
 		g_free(abs);
 		return FALSE;
 	}
@@ -705,8 +715,7 @@ static gboolean apply_janus_offer(WhepLoadSession *s, const WhepLoadJanusOffer *
 	if (!start_dtls(s, offer->fingerprint, error))
 		return FALSE;
 	if (add_remote_candidates(s, offer->candidates) == 0) {
-		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "no usable UDP candidate (loopback%s)",
-			    ip_is_loopback(local_address(s)) ? "" : " or this machine's");
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "no usable UDP candidate (%s)", usable_places(s));
 		return FALSE;
 	}
 	return TRUE;

@@ -5,9 +5,12 @@
  *   whep-load --url http://127.0.0.1:PORT/whep --viewers 4 --duration 20
  *   whep-load --janus http://10.99.0.1:8088/janus --mountpoint 7 \
  *             --local-address 10.99.0.1 --sessions 100 --audio
+ *   ip netns exec NS whep-load --url http://10.77.1.2:8080/whep \
+ *             --local-address 203.0.113.2 --peer-address 10.77.1.2 --viewers 64
  *
  * The Janus server and every ICE peer must be on this machine (loopback or
- * an address of one of its interfaces).
+ * an address of one of its interfaces), or be --peer-address: a private
+ * address of a network namespace the caller made.
  *
  * Prints "whep-load: ready streaming=S failed=F" on stdout once every
  * session streams or has failed, keeps receiving for --duration seconds (or
@@ -54,6 +57,7 @@ typedef struct {
 	char *janus;
 	gint64 mountpoint;
 	char *local_address;
+	char *peer_address;
 } Options;
 
 typedef struct {
@@ -130,6 +134,7 @@ static gboolean on_create(gpointer user_data)
 		.janus_url = load->opt.janus,
 		.mountpoint = load->opt.mountpoint,
 		.local_address = load->opt.local_address,
+		.peer_address = load->opt.peer_address,
 	};
 
 	g_ptr_array_add(load->sessions, whep_load_session_new(&config, &callbacks, load));
@@ -378,8 +383,10 @@ static gboolean check_target(const Options *opt)
 
 	if (!opt->url == !opt->janus)
 		why = "give either --url (WHEP) or --janus";
-	else if (opt->url && !whep_load_url_is_loopback(opt->url))
-		why = "--url must be http://127.0.0.1:PORT/... or http://[::1]:PORT/...";
+	else if (opt->peer_address && (!whep_load_ip_is_private(opt->peer_address) || opt->janus))
+		why = "--peer-address must be a private IP address (10/8, 172.16/12, 192.168/16, fc00::/7), with --url";
+	else if (opt->url && !whep_load_url_is_allowed(opt->url, opt->peer_address))
+		why = "--url must be http://127.0.0.1:PORT/..., http://[::1]:PORT/... or on --peer-address";
 	else if (opt->janus && !janus_url_is_local(opt->janus))
 		why = "--janus must be http://IP:PORT/... with an IP address of this machine";
 	else if (opt->janus && opt->token)
@@ -407,6 +414,9 @@ static gboolean parse_options(int argc, char **argv, Options *opt)
 		{ "local-address", 0, 0, G_OPTION_ARG_STRING, &opt->local_address,
 		  "Address of this machine to gather the ICE host candidate on; Janus never uses loopback (127.0.0.1)",
 		  "IP" },
+		{ "peer-address", 0, 0, G_OPTION_ARG_STRING, &opt->peer_address,
+		  "The service's private address in a network namespace made for the run (bench/lib/fanout-link.mjs): "
+		  "--url and the ICE candidates may be on it", "IP" },
 		{ "token", 0, 0, G_OPTION_ARG_STRING, &opt->token, "Bearer token the service asks for", "TOKEN" },
 		{ "viewers", 'n', 0, G_OPTION_ARG_INT, &opt->viewers, "Sessions to open, 1..64, 1..1000 with --janus (1)",
 		  "N" },
@@ -527,6 +537,7 @@ int main(int argc, char **argv)
 	g_free(load.opt.srtp);
 	g_free(load.opt.janus);
 	g_free(load.opt.local_address);
+	g_free(load.opt.peer_address);
 	if (load.dump && fclose(load.dump) != 0)
 		ok = FALSE;
 	g_free(load.opt.dump_path);

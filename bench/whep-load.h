@@ -131,9 +131,15 @@ gboolean whep_load_audio_step_regular(guint16 prev_seq, guint32 prev_ts, guint16
  * for a malformed or unsupported payload (nothing appended). */
 int whep_load_h264_depacketize(const guint8 *payload, gsize len, GByteArray *out);
 
-/* TRUE for an http:// URL whose host is 127.0.0.1 or ::1 (names are refused): the
- * load generator refuses to talk to anything else. */
-gboolean whep_load_url_is_loopback(const char *url);
+/* TRUE for a private IP address literal (10/8, 172.16/12, 192.168/16,
+ * fc00::/7): what --peer-address takes, the address of a network namespace
+ * made for the run, never one on the internet. */
+gboolean whep_load_ip_is_private(const char *ip);
+/* TRUE when ip is peer_address (--peer-address; NULL: none) and that is private. */
+gboolean whep_load_ip_is_peer(const char *ip, const char *peer_address);
+/* TRUE for an http:// URL whose host is 127.0.0.1, ::1 or peer_address
+ * (names are refused): the load generator talks to nothing else. */
+gboolean whep_load_url_is_allowed(const char *url, const char *peer_address);
 
 /* A JSON summary member: count, median, p95 and max of samples (gint64,
  * sorted in place), null when there is none.  Integers: json-members.h. */
@@ -352,6 +358,10 @@ typedef struct {
 	 * Remote candidates are used only if loopback or, with another local
 	 * address, if they are an address of this machine. */
 	const char *local_address;
+	/* --peer-address: the service's address in another network namespace
+	 * made for the run (private, whep_load_ip_is_private); its URL and
+	 * candidates are then used too.  NULL: none. */
+	const char *peer_address;
 } WhepLoadSessionConfig;
 
 WhepLoadSession *whep_load_session_new(const WhepLoadSessionConfig *config,

@@ -12,8 +12,11 @@ export const round = (v, d = 2) => (Number.isFinite(v) ? Number(v.toFixed(d)) : 
 
 // Starts whep-load and resolves once it printed its ready line.
 // extraArgs: more whep-load options (bench/lib/audio.mjs: --audio).
-function startLoad(binary, url, viewers, maxSeconds, extraArgs = []) {
-  const child = spawn(binary, ['--url', new URL('whep', url).href, '--viewers', String(viewers),
+// wrap: a command to run it under (['ip', 'netns', 'exec', NS], which
+// execs it: the child's pid is whep-load's).
+function startLoad(binary, url, viewers, maxSeconds, extraArgs = [], wrap = []) {
+  const [command, ...prefix] = [...wrap, binary];
+  const child = spawn(command, [...prefix, '--url', new URL('whep', url).href, '--viewers', String(viewers),
     '--duration', String(maxSeconds), '--connect-timeout', '15', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '', err = '';
   child.stdout.on('data', (d) => { out += d; });
@@ -97,34 +100,42 @@ function viewerFigures(status) {
 // of those went to this run's viewers (not to the previous run's, nor to
 // the first viewers while the others were still joining), at most 20 s
 // after the CPU window.  frame_viewers says whether that happened.
-async function fullWindowStatus(url, viewers) {
+async function fullWindowStatus(service, viewers) {
   const deadline = Date.now() + 20000;
   let status;
   for (;;) {
-    status = await getStatus(url);
+    status = await statusOf(service);
     const fv = status.frame_viewers;
     if (!viewers || (fv && fv.min === viewers && fv.max === viewers) || Date.now() > deadline) return status;
     await sleep(500);
   }
 }
 
+// GET /api/status, or the service's own reader (service.status: one in a
+// network namespace, bench/lib/fanout-link.mjs).
+function statusOf(service) {
+  return service.status ? service.status() : getStatus(service.url);
+}
+
 // pick: when given, what to keep of the status read right before and right
 // after the window (outside it), as status_window {before, after}, for
 // figures counted by the service over the same window.
-async function measureOne(service, whepLoad, viewers, { warmupS, windowS, ncpu, background, loadArgs = [], pick }) {
-  const load = viewers > 0 ? startLoad(whepLoad, service.url, viewers, warmupS + windowS + 30, loadArgs) : null;
+// loadWrap: startLoad's wrap.
+async function measureOne(service, whepLoad, viewers, { warmupS, windowS, ncpu, background, loadArgs = [], loadWrap = [],
+  pick }) {
+  const load = viewers > 0 ? startLoad(whepLoad, service.url, viewers, warmupS + windowS + 30, loadArgs, loadWrap) : null;
   try {
     const ready = load ? await load.ready : { streaming: 0, failed: 0 };
     await sleep(warmupS * 1000);
     const own = service.pids ?? service.child.pid;
     const pids = load ? [own, load.child.pid] : [own];
     const bg = background();
-    const before = pick && pick(await getStatus(service.url));
+    const before = pick && pick(await statusOf(service));
     const a = sample(pids);
     await sleep(windowS * 1000);
     const b = sample(pids);
-    const after = pick && pick(await getStatus(service.url));
-    const status = await fullWindowStatus(service.url, viewers);
+    const after = pick && pick(await statusOf(service));
+    const status = await fullWindowStatus(service, viewers);
     const stopped = load ? await load.stop() : null;
     return {
       viewers, ready, ...cpuBetween(a, b, ncpu, pids, [...new Set([...bg, ...background()])]),
@@ -158,9 +169,9 @@ async function waitQuiet(ncpu, timeoutMs) {
   return pct;
 }
 
-async function waitNoViewers(url, timeoutMs) {
+async function waitNoViewers(service, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && (await getStatus(url)).viewers.length > 0) await sleep(100);
+  while (Date.now() < deadline && (await statusOf(service)).viewers.length > 0) await sleep(100);
 }
 
 // Fits cpu = a + b * viewers by least squares; b is the cost of one viewer.
@@ -226,7 +237,7 @@ export async function settle(ncpu, log, label) {
 
 // One window per count, in the order given, on a running service; logs
 // each.  opts: warmupS, windowS, ncpu, background, log, label, and
-// measureOne's loadArgs and pick.
+// measureOne's loadArgs, loadWrap and pick.
 export async function measureCounts(service, whepLoad, order, round, opts) {
   const runs = [];
   for (const n of order) {
@@ -237,7 +248,7 @@ export async function measureCounts(service, whepLoad, order, round, opts) {
       (run.soak_pct !== null ? ` (soak ${run.soak_pct}%)` : '') +
       (run.top_other_processes[0] ? ` (most: ${run.top_other_processes[0].comm} ${run.top_other_processes[0].pct}%)` : '') +
       (n ? `, streaming ${run.ready.streaming}/${n}` : ''));
-    await waitNoViewers(service.url, 5000);
+    await waitNoViewers(service, 5000);
   }
   return runs;
 }

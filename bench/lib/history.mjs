@@ -6,6 +6,16 @@ import path from 'node:path';
 
 const pick = (o, keys) => Object.fromEntries(keys.filter((k) => o?.[k] !== undefined).map((k) => [k, o[k]]));
 
+// Encoder out -> last send, median ms, of each run by viewer count.
+function fanoutByViewers(runs) {
+  const out = {};
+  for (const r of runs) {
+    const m = r.server?.encode_end_to_last_send_us?.median;
+    if (r.viewers > 0 && Number.isFinite(m)) (out[r.viewers] ??= []).push(m / 1000);
+  }
+  return out;
+}
+
 // One run's headline figures (a full, quick or kernel-only run).
 export function summaryLine(result) {
   const line = {
@@ -28,6 +38,13 @@ export function summaryLine(result) {
     line.cpu = {
       service_pct_by_viewers: Object.fromEntries(result.cpu.by_viewers.map((v) => [v.viewers, v.service_pct])),
       per_viewer_pct: result.cpu.least_squares?.per_viewer_pct ?? null,
+      fanout_ms_by_viewers: fanoutByViewers(result.cpu.runs),
+    };
+  }
+  if (result.link?.runs) {
+    line.link = {
+      fanout_ms_by_viewers: fanoutByViewers(result.link.runs),
+      per_viewer_pct: result.link.least_squares?.per_viewer_pct ?? null,
     };
   }
   if (result.audio?.by_viewers) {

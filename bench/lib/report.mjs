@@ -94,6 +94,40 @@ function copyTable(result) {
   return table(['run', 'bytes copied per frame before send', 'bytes copied per frame per viewer', 'payload bytes per frame per viewer'], rows);
 }
 
+// The CPU part again with the viewers behind a TAP (bench/lib/fanout-link.mjs).
+function linkSection(link, cpu) {
+  if (!link) return '';
+  if (link.skipped) return `## The fan-out behind a network device\n\nSkipped: ${link.skipped}.\n`;
+  const loopback = (n) => (cpu?.runs || []).filter((r) => r.viewers === n && r.server.encode_end_to_last_send_us)
+    .map((r) => f(ms(r.server.encode_end_to_last_send_us.median), 2)).join(', ') || '–';
+  const netem = (r) => r.top_other_processes.find((p) => p.comm === 'netem-tun')?.pct;
+  const rows = link.runs.filter((r) => r.viewers > 0).map((r) => {
+    const fv = r.server.frame_viewers, s = r.server.encode_end_to_last_send_us, t = r.receiver?.totals;
+    return [String(r.viewers), String(r.round), fv ? (fv.min === fv.max ? String(fv.min) : `${fv.min}–${fv.max} (mixed)`) : '–',
+      f(ms(s?.median), 2), f(ms(s?.p95), 2), loopback(r.viewers), f(r.service_pct), f(netem(r)), f(r.receiver_pct),
+      t ? `${t.lost} / ${t.packets}` : '–', t ? String(t.decrypt_failures) : '–'];
+  });
+  const l = link.link || {};
+  return `## The fan-out behind a network device (${link.width}x${link.height}@${link.fps}, ${link.window_s} s windows)
+
+The CPU part's service and \`whep-load\` viewers again, but the viewers in another network namespace and
+everything the service sends queued at a TAP device that \`tests/net/netem-tun\` reads and forwards
+${link.delay_ms} ms later, as a NIC's transmit ring takes packets and a network carries them. On loopback
+(above) the kernel delivers each datagram into its receiver's socket inside the sender's \`sendmmsg\`, so
+"last send" there includes the receivers' kernel path; here the sender's call ends at the device's queue,
+and the sender segments its UDP GSO batches in software itself (the TAP takes no offloads, like a Pi's
+GENET). The receivers and the forwarding still run on this machine's two cores, ${link.delay_ms} ms later:
+between frames rather than inside the sender's call. A figure of the sender, not a replacement for the
+loopback one. netem-tun forwarded ${l.sent ?? '–'} of ${l.received ?? '–'} packets (${l.overflow ?? '–'} over its
+limit); the TAP's queue (${l.tap_queue ?? '–'} packets) dropped ${l.tap_dropped ?? '–'}. Service CPU, least squares:
+${f(link.least_squares.intercept_pct)} % + ${f(link.least_squares.per_viewer_pct, 2)} % per viewer.
+
+${table(['viewers', 'round', 'frames went to (viewers)', 'encoder out → last send, median ms', 'p95 ms',
+    'on loopback (CPU part), median ms', 'service %', 'netem-tun %', 'whep-load %', 'lost / packets (whep-load)',
+    'decrypt failures'], rows)}
+`;
+}
+
 function receiverLine(cpu) {
   const runs = cpu.runs.filter((r) => r.receiver && r.receiver.totals);
   return runs.map((r) => {
@@ -415,6 +449,7 @@ Receiver (bench/whep-load) over its whole run:
 |---|---|---|---|---|---|---|---|---|
 ${receiverLine(result.cpu)}
 
+${linkSection(result.link, result.cpu)}
 ${audioSection(result.audio)}
 ${janusSection(result.janus)}
 ${lossSection(result.loss)}
