@@ -9,7 +9,7 @@
  * taking the next viewer not yet taken, and returns when all are done.
  * While it runs the calling thread does nothing else, so a viewer is still
  * touched by one thread at a time and everything else about it stays with
- * the caller. */
+ * the caller.  The workers run on the CPUs the caller is not on. */
 #pragma once
 
 #include "peer.h"

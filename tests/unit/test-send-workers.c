@@ -3,8 +3,10 @@
  * each thread with its own batch; run() returns only when every call has
  * returned; the calls really spread over threads; many runs back to back
  * (the workers see each new run, none is lost or run twice); no workers
- * means everything on the caller. */
+ * means everything on the caller; the workers stay off the caller's CPU. */
 #include "src/webrtc/send-workers.h"
+
+#include <sched.h>
 
 #define MAX_ITEMS 256
 
@@ -118,11 +120,73 @@ static void test_no_workers(void)
 	hdmirtc_send_workers_free(NULL);
 }
 
+typedef struct {
+	GThread *caller;
+	int callers_cpu;
+	gint on_callers_cpu;            /* atomic: worker calls that ran there */
+	gint may_use_callers_cpu;       /* atomic: worker calls whose mask has it */
+	gint worker_calls;              /* atomic */
+} Placement;
+
+static void where(guint index, HdmirtcPeerBatch *batch, gpointer user_data)
+{
+	Placement *p = user_data;
+	cpu_set_t mine;
+
+	(void)index;
+	(void)batch;
+	g_usleep(200);                  /* long enough for the workers to take some */
+	if (g_thread_self() == p->caller)
+		return;
+	g_atomic_int_inc(&p->worker_calls);
+	if (sched_getcpu() == p->callers_cpu)
+		g_atomic_int_inc(&p->on_callers_cpu);
+	if (sched_getaffinity(0, sizeof(mine), &mine) == 0 && CPU_ISSET(p->callers_cpu, &mine))
+		g_atomic_int_inc(&p->may_use_callers_cpu);
+}
+
+/* The caller pinned to one CPU: no worker call runs there, and no
+ * worker's mask has it. */
+static void test_off_callers_cpu(void)
+{
+	cpu_set_t allowed, one;
+	Placement p = { .caller = g_thread_self(), .callers_cpu = -1 };
+	HdmirtcSendWorkers *sw;
+	HdmirtcPeerBatch *own;
+
+	g_assert_cmpint(sched_getaffinity(0, sizeof(allowed), &allowed), ==, 0);
+	if (CPU_COUNT(&allowed) < 2) {
+		g_test_skip("one CPU: nowhere else to go");
+		return;
+	}
+	for (int c = 0; c < CPU_SETSIZE && p.callers_cpu < 0; c++)
+		if (CPU_ISSET(c, &allowed))
+			p.callers_cpu = c;
+	sw = hdmirtc_send_workers_new(2);
+	own = hdmirtc_peer_batch_new();
+	CPU_ZERO(&one);
+	CPU_SET(p.callers_cpu, &one);
+	g_assert_cmpint(sched_setaffinity(0, sizeof(one), &one), ==, 0);
+	/* Once every worker has been through a run, each has started (the
+	 * first run may come before one had). */
+	hdmirtc_send_workers_run(sw, 16, where, &p, own);
+	p.worker_calls = p.on_callers_cpu = p.may_use_callers_cpu = 0;
+	for (guint run = 0; run < 20; run++)
+		hdmirtc_send_workers_run(sw, 16, where, &p, own);
+	g_assert_cmpint(sched_setaffinity(0, sizeof(allowed), &allowed), ==, 0);
+	g_assert_cmpint(p.worker_calls, >, 0);
+	g_assert_cmpint(p.on_callers_cpu, ==, 0);
+	g_assert_cmpint(p.may_use_callers_cpu, ==, 0);
+	hdmirtc_peer_batch_free(own);
+	hdmirtc_send_workers_free(sw);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/send-workers/spread", test_spread);
 	g_test_add_func("/send-workers/many-runs", test_many_runs);
 	g_test_add_func("/send-workers/no-workers", test_no_workers);
+	g_test_add_func("/send-workers/off-the-callers-cpu", test_off_callers_cpu);
 	return g_test_run();
 }
