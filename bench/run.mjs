@@ -13,7 +13,7 @@
 // the other, latency 720p and 1080p, CPU, the fan-out behind a network device,
 // audio, reference, kernel (VM), loss;
 // then the suite waits for the soak to reach its length (600 s) and writes
-// the results: about 17 minutes in all on 2 cores.
+// the results: about 28 minutes in all on 2 cores.
 //   node bench/run.mjs [--quick] [--no-soak] [--soak-seconds N] [--long]
 //                      [--only PART[,PART...]] [--out DIR]
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';

@@ -10,10 +10,11 @@
 // "last send" there includes its 64 receivers' kernel path (segmenting,
 // queueing, waking them).  Here the sender's call ends at the device's
 // queue, and the sender segments its UDP GSO batches in software itself
-// (the TAP takes no offloads, like a Pi's GENET).  The receivers' work and
-// the forwarding still run on this machine's cores, 10 ms later: between
-// frames, not inside the sender's call.  Reported beside the loopback
-// figures, never instead of them.
+// (the TAP takes no offloads, like a Pi's GENET).  netem-tun takes each
+// packet off the TAP at once (on the other core, during the fan-out); the
+// forwarding and the receivers run 10 ms later, between frames, on the same
+// cores.  Reported beside the loopback figures, never instead of them: on
+// the development machine this path costs the sender more, not less.
 import { existsSync } from 'node:fs';
 import { Topology, canRun, inNs, netemTun } from '../../tests/net/netns.mjs';
 import { measureCounts, settle, summarizeCpu } from './cpu.mjs';

@@ -116,9 +116,9 @@ ${link.delay_ms} ms later, as a NIC's transmit ring takes packets and a network 
 (above) the kernel delivers each datagram into its receiver's socket inside the sender's \`sendmmsg\`, so
 "last send" there includes the receivers' kernel path; here the sender's call ends at the device's queue,
 and the sender segments its UDP GSO batches in software itself (the TAP takes no offloads, like a Pi's
-GENET). The receivers and the forwarding still run on this machine's two cores, ${link.delay_ms} ms later:
-between frames rather than inside the sender's call. A figure of the sender, not a replacement for the
-loopback one. netem-tun forwarded ${l.sent ?? '–'} of ${l.received ?? '–'} packets (${l.overflow ?? '–'} over its
+GENET). netem-tun still takes each packet off the TAP at once, on the other core during the fan-out; the
+forwarding and the receivers run ${link.delay_ms} ms later, between frames, on the same two cores. A second
+figure of the sender, not a replacement for the loopback one, and not a lighter one here. netem-tun forwarded ${l.sent ?? '–'} of ${l.received ?? '–'} packets (${l.overflow ?? '–'} over its
 limit); the TAP's queue (${l.tap_queue ?? '–'} packets) dropped ${l.tap_dropped ?? '–'}. Service CPU, least squares:
 ${f(link.least_squares.intercept_pct)} % + ${f(link.least_squares.per_viewer_pct, 2)} % per viewer.
 
