@@ -17,6 +17,20 @@ static inline void hdmirtc_source_clear(GSource **source)
 	}
 }
 
+/* Attaches source to ctx at G_PRIORITY_HIGH, with func (if any) as its
+ * callback: the media thread's own sources (capture, encoder, requeues)
+ * and the hand-offs between threads, which must never wait behind
+ * G_PRIORITY_DEFAULT work.  Returns source. */
+static inline GSource *hdmirtc_source_attach_high(GSource *source, GSourceFunc func, gpointer data,
+						  GMainContext *ctx)
+{
+	g_source_set_priority(source, G_PRIORITY_HIGH);
+	if (func)
+		g_source_set_callback(source, func, data, NULL);
+	g_source_attach(source, ctx);
+	return source;
+}
+
 /* The same for a source held by its id on ctx (g_source_remove only looks
  * in the default context, which the service's threads do not use). */
 static inline void hdmirtc_source_clear_id(GMainContext *ctx, guint *id)

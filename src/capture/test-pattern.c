@@ -103,10 +103,8 @@ static gboolean test_pattern_start(HdmirtcCapture *cap, GError **error)
 	tp->start_us = g_get_monotonic_time();
 	tp->timer = g_source_new(&timer_funcs, sizeof(GSource));
 	g_source_set_name(tp->timer, "hdmirtc test pattern");
-	g_source_set_priority(tp->timer, G_PRIORITY_HIGH);
-	g_source_set_callback(tp->timer, on_timer_due, tp, NULL);
 	g_source_set_ready_time(tp->timer, tp->start_us);
-	g_source_attach(tp->timer, cap->context);
+	hdmirtc_source_attach_high(tp->timer, on_timer_due, tp, cap->context);
 	hdmirtc_capture_set_state(cap, HDMIRTC_CAPTURE_STATE_STREAMING);
 	return TRUE;
 }

@@ -251,8 +251,7 @@ int hdmirtc_v4l2_buffers_start(HdmirtcV4l2Buffers *set)
 	rs = (RequeueSource *)g_source_new(&requeue_funcs, sizeof(RequeueSource));
 	rs->set = set;
 	set->requeue = &rs->base;
-	g_source_set_priority(set->requeue, G_PRIORITY_HIGH);
-	g_source_attach(set->requeue, set->ctx);
+	hdmirtc_source_attach_high(set->requeue, NULL, NULL, set->ctx);
 	g_atomic_int_set(&set->live, 1);
 	return hdmirtc_v4l2_ioctl(set->dev->fd, VIDIOC_STREAMON, &type);
 }

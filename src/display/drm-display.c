@@ -106,8 +106,7 @@ static void count(HdmirtcDisplay *d, guint64 *counter, guint64 n)
  * behind them (a flip's end never seen would stop the screen). */
 static void attach(GSource *source, GMainContext *ctx)
 {
-	g_source_set_priority(source, G_PRIORITY_HIGH);
-	g_source_attach(source, ctx);
+	hdmirtc_source_attach_high(source, NULL, NULL, ctx);
 }
 
 /* ---- snapshots */

@@ -609,10 +609,8 @@ static void start_watch(M2mEncoder *m)
 {
 	g_autoptr(GMainContext) ctx = g_main_context_ref_thread_default();
 
-	m->watch = g_unix_fd_source_new(m->dev.fd, G_IO_IN | G_IO_OUT | G_IO_ERR);
-	g_source_set_priority(m->watch, G_PRIORITY_HIGH);
-	g_source_set_callback(m->watch, G_SOURCE_FUNC(on_device), m, NULL);
-	g_source_attach(m->watch, ctx);
+	m->watch = hdmirtc_source_attach_high(g_unix_fd_source_new(m->dev.fd, G_IO_IN | G_IO_OUT | G_IO_ERR),
+					      G_SOURCE_FUNC(on_device), m, ctx);
 }
 
 /* An unregistered node answers every ioctl with ENODEV (v4l2-dev.c): the

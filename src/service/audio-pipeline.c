@@ -80,10 +80,7 @@ static void push(HdmirtcAudioPipeline *p, const HdmirtcAudioPacket *pkt)
 	p->packets++;
 	p->bytes += pkt->len;
 	if (!p->wakeup) {
-		p->wakeup = g_idle_source_new();
-		g_source_set_priority(p->wakeup, G_PRIORITY_HIGH);
-		g_source_set_callback(p->wakeup, deliver, p, NULL);
-		g_source_attach(p->wakeup, p->output_ctx);
+		p->wakeup = hdmirtc_source_attach_high(g_idle_source_new(), deliver, p, p->output_ctx);
 	}
 	g_mutex_unlock(&p->lock);
 }

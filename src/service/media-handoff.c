@@ -99,10 +99,7 @@ static void wake_network_thread(HdmirtcMediaHandoff *h)
 {
 	if (h->wakeup)
 		return;
-	h->wakeup = g_idle_source_new();
-	g_source_set_priority(h->wakeup, G_PRIORITY_HIGH);
-	g_source_set_callback(h->wakeup, deliver, h, NULL);
-	g_source_attach(h->wakeup, h->output_ctx);
+	h->wakeup = hdmirtc_source_attach_high(g_idle_source_new(), deliver, h, h->output_ctx);
 }
 
 gboolean hdmirtc_media_handoff_push_au(HdmirtcMediaHandoff *h, HdmirtcAccessUnit *au)

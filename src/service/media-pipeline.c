@@ -187,13 +187,11 @@ static void watch_for_m2m(HdmirtcMediaPipeline *p)
 {
 	if (p->m2m_watch)
 		return;
-	p->m2m_watch = g_timeout_source_new(M2M_WATCH_MS);
-	g_source_set_callback(p->m2m_watch, look_for_m2m, p, NULL);
 	/* The capture's sources are G_PRIORITY_HIGH and always ready on a
 	 * machine that is late (x264 behind): a lower one would never run,
 	 * and the encoder that would end the lateness never be found. */
-	g_source_set_priority(p->m2m_watch, G_PRIORITY_HIGH);
-	g_source_attach(p->m2m_watch, p->media_ctx);
+	p->m2m_watch = hdmirtc_source_attach_high(g_timeout_source_new(M2M_WATCH_MS), look_for_m2m, p,
+						  p->media_ctx);
 }
 
 /* Media thread: a new encoder with the current settings (the bitrate may
