@@ -73,8 +73,7 @@ async function measureConfig(config, r, { whepLoad, width, height, fps, counts, 
   const service = await startMeasuredService({ width, height, fps, counts, args: config.args });
   try {
     await settle(ncpu, log, label);
-    const order = r % 2 ? [...counts].reverse() : counts;
-    const runs = await measureCounts(service, whepLoad, order, r + 1, { warmupS, windowS, ncpu, background, log, label,
+    const runs = await measureCounts(service, whepLoad, counts, r + 1, { warmupS, windowS, ncpu, background, log, label,
       loadArgs: ['--audio'], pick: audioStatus });
     return runs.map((run) => ({ config: config.name, ...run, audio: audioWindow(run), receiver_audio: receiverAudio(run) }));
   } finally {

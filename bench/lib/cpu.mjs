@@ -235,12 +235,13 @@ export async function settle(ncpu, log, label) {
   log(`${label}machine busy before the CPU windows: ${quiet}% of a core (service included)`);
 }
 
-// One window per count, in the order given, on a running service; logs
-// each.  opts: warmupS, windowS, ncpu, background, log, label, and
-// measureOne's loadArgs, loadWrap and pick.
-export async function measureCounts(service, whepLoad, order, round, opts) {
+// One window per count on a running service, up in odd rounds and down in
+// even ones (round counts from 1), so that a drift of the machine's other
+// load averages out over rounds; logs each.  opts: warmupS, windowS, ncpu,
+// background, log, label, and measureOne's loadArgs, loadWrap and pick.
+export async function measureCounts(service, whepLoad, counts, round, opts) {
   const runs = [];
-  for (const n of order) {
+  for (const n of round % 2 ? counts : [...counts].reverse()) {
     const run = await measureOne(service, whepLoad, n, opts);
     runs.push({ round, ...run });
     opts.log(`${opts.label}${n} viewer(s), round ${round}: service ${run.service_pct}% of a core, receiver ` +
@@ -253,21 +254,24 @@ export async function measureCounts(service, whepLoad, order, round, opts) {
   return runs;
 }
 
-// Measures each count in `counts` `rounds` times (alternating up and down,
-// so that a drift of the machine's other load averages out).
+// measureCounts' rounds 1..rounds on one running service.
+export async function measureRounds(service, whepLoad, counts, rounds, opts) {
+  const runs = [];
+  for (let r = 1; r <= rounds; r++) runs.push(...await measureCounts(service, whepLoad, counts, r, opts));
+  return runs;
+}
+
+// Measures each count in `counts` `rounds` times (measureRounds).
 // start: as in measureLatency (the reference pipeline instead of hdmirtc).
 // background: returns the pids of the memory soak running meanwhile (its
 // CPU is reported per window and not counted as "other processes").
 export async function measureCpu({ whepLoad, width, height, fps, counts, rounds, warmupS, windowS, ncpu, log, start, label = '',
   background = () => [] }) {
   const service = await startMeasuredService({ width, height, fps, counts, start });
-  const runs = [];
+  let runs;
   try {
     await settle(ncpu, log, label);
-    for (let r = 0; r < rounds; r++) {
-      const order = r % 2 ? [...counts].reverse() : counts;
-      runs.push(...await measureCounts(service, whepLoad, order, r + 1, { warmupS, windowS, ncpu, background, log, label }));
-    }
+    runs = await measureRounds(service, whepLoad, counts, rounds, { warmupS, windowS, ncpu, background, log, label });
   } finally {
     await service.stop();
   }

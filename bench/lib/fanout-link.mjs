@@ -17,7 +17,7 @@
 // the development machine this path costs the sender more, not less.
 import { existsSync } from 'node:fs';
 import { Topology, canRun, inNs, netemTun } from '../../tests/net/netns.mjs';
-import { measureCounts, settle, summarizeCpu } from './cpu.mjs';
+import { measureRounds, settle, summarizeCpu } from './cpu.mjs';
 
 // tests/net/netns.mjs's addresses with nat 'none': the service's eth0 and
 // the browser namespace's, routed through its router namespace.
@@ -48,13 +48,9 @@ export async function measureFanoutLink({ whepLoad, width, height, fps, counts, 
       '--height', String(height), '--fps', String(fps), '--max-viewers', room, '--max-viewers-per-address', room]);
     const service = { url: started.url, child: started.child, status: async () => topo.status() };
     await settle(ncpu, log, label);
-    const runs = [];
-    for (let r = 0; r < rounds; r++) {
-      const order = r % 2 ? [...counts].reverse() : counts;
-      runs.push(...await measureCounts(service, whepLoad, order, r + 1, { warmupS, windowS, ncpu, background, log, label,
-        loadWrap: ['ip', 'netns', 'exec', topo.br],
-        loadArgs: ['--local-address', VIEWER_ADDRESS, '--peer-address', SERVICE_ADDRESS] }));
-    }
+    const runs = await measureRounds(service, whepLoad, counts, rounds, { warmupS, windowS, ncpu, background, log,
+      label, loadWrap: ['ip', 'netns', 'exec', topo.br],
+      loadArgs: ['--local-address', VIEWER_ADDRESS, '--peer-address', SERVICE_ADDRESS] });
     // What the "network" did: every packet forwarded, none dropped for room.
     const tap = JSON.parse(inNs(topo.svc, 'ip', '-j', '-s', 'link', 'show', 'dly0'))[0]?.stats64?.tx;
     const link = { ...await topo.impairSummary(), tap_queue: TAP_QUEUE, tap_dropped: tap?.dropped ?? null };

@@ -45,6 +45,9 @@ function stageTable(rows) {
       [name, s.replaceAll('_', ' '), f(ms(lat[s].median), 2), f(ms(lat[s].p95), 2), f(ms(lat[s].p99), 2), f(ms(lat[s].max), 2)])));
 }
 
+// To how many viewers the frames of a status window went.
+const frameViewers = (fv) => (fv ? (fv.min === fv.max ? String(fv.min) : `${fv.min}–${fv.max} (mixed)`) : '–');
+
 // Per run with viewers: encoder out -> last packet sent, per frame, over the
 // server's last 512 frames, and which viewer counts those frames went to.
 function sendingTable(cpu) {
@@ -55,7 +58,7 @@ function sendingTable(cpu) {
   runs.map((r) => {
     const lat = r.server.latency_us, fv = r.server.frame_viewers, s = r.server.encode_end_to_last_send_us;
     const hop = lat.capture_to_network ? f(ms(lat.capture_to_network.median - lat.capture_to_encode_end.median), 2) : '–';
-    return [String(r.viewers), String(r.round), fv ? (fv.min === fv.max ? String(fv.min) : `${fv.min}–${fv.max} (mixed)`) : '–',
+    return [String(r.viewers), String(r.round), frameViewers(fv),
       hop, f(ms(s.median), 2), f(ms(s.p95), 2), (r.server.send_paths || []).join(', ') || '–'];
   }));
 }
@@ -103,7 +106,7 @@ function linkSection(link, cpu) {
   const netem = (r) => r.top_other_processes.find((p) => p.comm === 'netem-tun')?.pct;
   const rows = link.runs.filter((r) => r.viewers > 0).map((r) => {
     const fv = r.server.frame_viewers, s = r.server.encode_end_to_last_send_us, t = r.receiver?.totals;
-    return [String(r.viewers), String(r.round), fv ? (fv.min === fv.max ? String(fv.min) : `${fv.min}–${fv.max} (mixed)`) : '–',
+    return [String(r.viewers), String(r.round), frameViewers(fv),
       f(ms(s?.median), 2), f(ms(s?.p95), 2), loopback(r.viewers), f(r.service_pct), f(netem(r)), f(r.receiver_pct),
       t ? `${t.lost} / ${t.packets}` : '–', t ? String(t.decrypt_failures) : '–'];
   });
