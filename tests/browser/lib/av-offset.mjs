@@ -17,12 +17,20 @@ function videoNow(page, n = 30) {
   }, n);
 }
 
+// Chromium's lip sync moves the video's delay a step at a time while its
+// own figures differ by more than this (kMinDeltaMs in WebRTC's
+// stream_synchronization.cc).
+const SYNC_DEAD_BAND_MS = 30;
+
 // On a page that plays with the sound off: the video's delay, then Unmute
-// and wait for eight clicks during which the video's delay stayed put.
-// Chromium's lip sync moves the video's delay a step at a time, now and
-// then, for 10-45 s, and only while its own figures differ by more than
-// 30 ms; a window in which it still moved does not count, up to
-// settleMs after unmuting.  Returns the figures; the caller asserts.
+// and wait for eight clicks during which the video's delay stayed put
+// with the offset inside Chromium's dead band, up to settleMs after
+// unmuting.  Chromium's steps come now and then for 10-45 s: its first
+// one 2-13 s after unmuting here, and between two of them the video can
+// stay put for 10 s (50 ms behind the sound, then a 33 ms step), so a
+// still window outside the dead band is a pause, not the end.  A sender
+// whose sender reports misled the browser never gets inside it and is
+// measured at settleMs.  Returns the figures; the caller asserts.
 export async function unmuteAndMeasure(page, { slow = 1, settleMs = 60000 } = {}) {
   await page.waitForFunction(() => window.hdmirtc.latencyMs.length > 60, null, { timeout: 10000 * slow });
   const mutedVideoMs = median(await page.evaluate(() => window.hdmirtc.latencyMs.slice(-60)));
@@ -31,7 +39,7 @@ export async function unmuteAndMeasure(page, { slow = 1, settleMs = 60000 } = {}
     button: document.getElementById('unmute').textContent }));
   const unmutedAt = Date.now();
   await page.waitForFunction(() => window.hdmirtc.audio && window.hdmirtc.clicks >= 3, null, { timeout: 15000 * slow });
-  let p, moved, windows = 0;
+  let p, moved, videoMs, offsetMs, windows = 0;
   do {
     windows++;
     // The page samples getStats once a second: a freeze from before this
@@ -47,9 +55,9 @@ export async function unmuteAndMeasure(page, { slow = 1, settleMs = 60000 } = {}
       freezes: window.hdmirtc.stats.freezeCount }), clicks0);
     p.freezes0 = freezes0;
     moved = Math.abs((await videoNow(page)) - video0);
-  } while (moved > 5 && Date.now() - unmutedAt < settleMs * slow);
-  const videoMs = median(p.videoMs);
-  const offsetMs = median(p.audioMs.map((a) => wrappedDiffMs(a, videoMs)));
+    videoMs = median(p.videoMs);
+    offsetMs = median(p.audioMs.map((a) => wrappedDiffMs(a, videoMs)));
+  } while ((moved > 5 || Math.abs(offsetMs) > SYNC_DEAD_BAND_MS) && Date.now() - unmutedAt < settleMs * slow);
   return { unmuted, mutedVideoMs, videoMs, audioMs: videoMs + offsetMs, offsetMs, moved, windows,
     settledS: (Date.now() - unmutedAt) / 1000, newFreezes: p.freezes - p.freezes0, figures: p.figures,
     clicks: p.audioMs.length };
