@@ -232,7 +232,8 @@ forwarded loopback ports, heard the clicks **${f(k.audio.chromium?.offset_ms)} m
 (**${k.audio.verdict ?? '–'}**, issue 16's bound)
 ${k.audio.chromium?.why_not ? `(${k.audio.chromium.why_not})` : `(median over ${k.audio.chromium?.clicks} clicks,
 ${k.audio.chromium?.settled_s} s after unmuting, in a window during which chromium's lip sync moved the video's delay by
-${f(k.audio.chromium?.moved_ms)} ms: settled when under 5)`}; whep-load in the guest timed
+${f(k.audio.chromium?.moved_ms)} ms: settled when under 5 with the offset inside Chromium's 30 ms dead band, else
+measured 120 s after unmuting)`}; whep-load in the guest timed
 ${k.audio.sender_clicks?.count ?? 0} clicks on the sender's clock (sender reports) at
 ${f(k.audio.sender_clicks?.median_ms, 2)} ms after their second (p95 ${f(k.audio.sender_clicks?.p95_ms, 2)} ms).
 ` : ''}${k.display ? displaySection(k.display) : ''}`;
