@@ -281,9 +281,12 @@ typedef struct {
 	 * I420 are converted into pool frames (a CPU copy, counted in
 	 * bytes_copied; dmabuf_fd is then -1). */
 	gboolean convert_to_i420;
-	guint n_buffers;                /* V4L2 buffers, 0 = 4 */
+	guint n_buffers;                /* V4L2 buffers, 0 = HDMIRTC_V4L2_DEFAULT_BUFFERS */
 	guint32 bytesperline_align;     /* 0 = 32 (what bcm2835-codec needs) */
 } HdmirtcV4l2Config;
+
+/* The V4L2 buffers a source takes unless told otherwise. */
+#define HDMIRTC_V4L2_DEFAULT_BUFFERS 4
 
 /* ------------------------------------------------------------------ libcamera */
 typedef struct {

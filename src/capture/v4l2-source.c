@@ -18,7 +18,6 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
-#define DEFAULT_BUFFERS 4
 #define DEFAULT_ALIGN 32
 #define MAX_WIDTH 4096
 #define MAX_HEIGHT 2160
@@ -166,7 +165,8 @@ static gboolean set_format(V4l2Source *s, guint align, gboolean prefer, GError *
 
 static gboolean allocate(V4l2Source *s, GError **error)
 {
-	s->bufs = hdmirtc_v4l2_buffers_new(&s->dev, &s->fmt, s->cfg.n_buffers ? s->cfg.n_buffers : DEFAULT_BUFFERS,
+	s->bufs = hdmirtc_v4l2_buffers_new(&s->dev, &s->fmt,
+	                                   s->cfg.n_buffers ? s->cfg.n_buffers : HDMIRTC_V4L2_DEFAULT_BUFFERS,
 	                                   s->base.context, error);
 	return s->bufs != NULL;
 }

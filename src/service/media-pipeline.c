@@ -15,9 +15,8 @@
 
 #define M2M_WATCH_MS 1000
 
-/* V4L2 buffers: the default 4, and 2 more while a local screen holds
- * the one on screen and the one flipping to it. */
-#define CAPTURE_BUFFERS 4
+/* More V4L2 buffers while a local screen holds the one on screen and the
+ * one flipping to it. */
 #define DISPLAY_HELD_BUFFERS 2
 
 /* Access units waiting for the network thread: 100 ms of video at 30 fps
@@ -147,7 +146,7 @@ static HdmirtcCapture *open_source(HdmirtcMediaPipeline *p, const HdmirtcMediaPi
 		.convert_to_i420 = p->choice.encoder == HDMIRTC_ENCODER_X264,
 		.stride_func = encoder_stride, .stride_data = p,
 		.prefer_fourcc = format_for_display(p),
-		.n_buffers = CAPTURE_BUFFERS + (p->display ? DISPLAY_HELD_BUFFERS : 0),
+		.n_buffers = HDMIRTC_V4L2_DEFAULT_BUFFERS + (p->display ? DISPLAY_HELD_BUFFERS : 0),
 	};
 	HdmirtcLibcameraConfig camera = {
 		.camera_id = config->camera, .convert_to_i420 = v4l2.convert_to_i420,
