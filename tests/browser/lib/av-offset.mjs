@@ -40,6 +40,7 @@ export async function unmuteAndMeasure(page, { slow = 1, settleMs = 60000 } = {}
   const unmutedAt = Date.now();
   await page.waitForFunction(() => window.hdmirtc.audio && window.hdmirtc.clicks >= 3, null, { timeout: 15000 * slow });
   let p, moved, videoMs, offsetMs, windows = 0;
+  const trace = [];
   do {
     windows++;
     // The page samples getStats once a second: a freeze from before this
@@ -57,8 +58,9 @@ export async function unmuteAndMeasure(page, { slow = 1, settleMs = 60000 } = {}
     moved = Math.abs((await videoNow(page)) - video0);
     videoMs = median(p.videoMs);
     offsetMs = median(p.audioMs.map((a) => wrappedDiffMs(a, videoMs)));
+    trace.push(`${((Date.now() - unmutedAt) / 1000).toFixed(0)} s: moved ${moved.toFixed(0)}, A/V ${offsetMs.toFixed(0)}`);
   } while ((moved > 5 || Math.abs(offsetMs) > SYNC_DEAD_BAND_MS) && Date.now() - unmutedAt < settleMs * slow);
-  return { unmuted, mutedVideoMs, videoMs, audioMs: videoMs + offsetMs, offsetMs, moved, windows,
+  return { unmuted, mutedVideoMs, videoMs, audioMs: videoMs + offsetMs, offsetMs, moved, windows, trace,
     settledS: (Date.now() - unmutedAt) / 1000, newFreezes: p.freezes - p.freezes0, figures: p.figures,
     clicks: p.audioMs.length };
 }
@@ -66,5 +68,6 @@ export async function unmuteAndMeasure(page, { slow = 1, settleMs = 60000 } = {}
 export function describeAv(m) {
   return `audio capture -> heard ${m.audioMs.toFixed(1)} ms, video capture -> presented ` +
     `${m.videoMs.toFixed(1)} ms (${m.mutedVideoMs.toFixed(1)} ms with sound off), A/V offset ` +
-    `${m.offsetMs.toFixed(1)} ms (measured up to ${m.settledS.toFixed(0)} s after unmuting, ${m.windows} window(s))`;
+    `${m.offsetMs.toFixed(1)} ms (measured up to ${m.settledS.toFixed(0)} s after unmuting, ${m.windows} window(s): ` +
+    `${m.trace.join('; ')})`;
 }
