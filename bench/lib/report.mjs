@@ -233,7 +233,7 @@ forwarded loopback ports, heard the clicks **${f(k.audio.chromium?.offset_ms)} m
 ${k.audio.chromium?.why_not ? `(${k.audio.chromium.why_not})` : `(median over ${k.audio.chromium?.clicks} clicks,
 ${k.audio.chromium?.settled_s} s after unmuting, in a window during which chromium's lip sync moved the video's delay by
 ${f(k.audio.chromium?.moved_ms)} ms: settled when under 5 with the offset inside Chromium's 30 ms dead band, else
-measured 120 s after unmuting)`}; whep-load in the guest timed
+the last window host-viewer.mjs waits for)`}; whep-load in the guest timed
 ${k.audio.sender_clicks?.count ?? 0} clicks on the sender's clock (sender reports) at
 ${f(k.audio.sender_clicks?.median_ms, 2)} ms after their second (p95 ${f(k.audio.sender_clicks?.p95_ms, 2)} ms).
 ` : ''}${k.display ? displaySection(k.display) : ''}`;
