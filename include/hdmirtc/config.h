@@ -46,6 +46,14 @@ typedef enum {
 	HDMIRTC_CONFIG_AUDIO_NONE,           /* video only */
 } HdmirtcConfigAudio;
 
+/* The pixel format asked of a V4L2 capture device. */
+typedef enum {
+	HDMIRTC_CONFIG_CAPTURE_FORMAT_AUTO,  /* UYVY, else RGB24 (or what a local screen scans out) */
+	HDMIRTC_CONFIG_CAPTURE_FORMAT_UYVY,
+	HDMIRTC_CONFIG_CAPTURE_FORMAT_RGB24,
+	HDMIRTC_CONFIG_CAPTURE_FORMAT_XRGB8888, /* x264 only: no M2M encoder takes it */
+} HdmirtcConfigCaptureFormat;
+
 typedef enum {
 	HDMIRTC_CONFIG_ENCODER_AUTO,         /* V4L2 M2M if there is one, else x264 */
 	HDMIRTC_CONFIG_ENCODER_X264,
@@ -86,6 +94,7 @@ typedef struct HdmirtcConfig {
 	char *edid;                     /* EDID file; "" = built-in EDID */
 	char *edid_store;               /* where an uploaded EDID is kept; "" = not kept */
 	guint csi_lanes;                /* CSI-2 data lanes of the board; 0 = the device tree's */
+	HdmirtcConfigCaptureFormat capture_format;
 
 	/* [encoder] */
 	HdmirtcConfigEncoder encoder;

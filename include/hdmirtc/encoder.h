@@ -160,6 +160,10 @@ HdmirtcEncoder *hdmirtc_encoder_new_m2m(const HdmirtcEncoderConfig *config,
  * queue; path gets "/dev/videoN".  FALSE if none. */
 gboolean hdmirtc_encoder_find_m2m(guint32 coded_fourcc, char *path, gsize size);
 
+/* TRUE if an M2M encoder can take frames of drm_fourcc (imported or
+ * copied): UYVY, RGB24, I420, NV12. */
+gboolean hdmirtc_encoder_m2m_takes(guint32 drm_fourcc);
+
 /* For `hdmirtc --probe`: the M2M encoder's driver, input formats, the
  * bytesperline it wants for drm_fourcc at width x height, and its main
  * controls' ranges, as indented lines.  g_free. */

@@ -341,7 +341,8 @@ gboolean hdmirtc_v4l2_set_format(HdmirtcV4l2Device *dev, guint32 drm_fourcc, gui
 		g_strlcpy(failed, dev->path, sizeof(failed));
 	}
 	g_set_error(error, HDMIRTC_CAPTURE_ERROR, HDMIRTC_CAPTURE_ERROR_FAILED,
-	            "no usable format for %ux%u: %s: %s", width, height, failed[0] ? failed : dev->path,
+	            "no usable format (%.4s%s%.4s) for %ux%u: %s: %s", (const char *)&order[0], n > 1 ? " or " : "",
+	            n > 1 ? (const char *)&order[1] : "", width, height, failed[0] ? failed : dev->path,
 	            r < 0 ? g_strerror(-r) : "driver changed the size");
 	return FALSE;
 }

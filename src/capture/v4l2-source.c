@@ -191,8 +191,13 @@ static gboolean start_streaming(V4l2Source *s, HdmirtcCaptureSignal *signal, cha
 		g_set_error(error, HDMIRTC_CAPTURE_ERROR, HDMIRTC_CAPTURE_ERROR_NO_SYNC, "%s", *why);
 		return FALSE;
 	}
-	if (!set_format(s, align, TRUE, error))
+	if (!set_format(s, align, TRUE, error)) {
+		/* Said on the NO SIGNAL picture and in the status: a format
+		 * asked for in the configuration that the device lacks. */
+		*signal = HDMIRTC_CAPTURE_SIGNAL_OUT_OF_RANGE;
+		*why = g_strdup((*error)->message);
 		return FALSE;
+	}
 	/* The display's format may want more memory than there is (XRGB8888
 	 * is twice UYVY; contiguous buffers over 4 MiB need CMA): the usual
 	 * one then, which the display copies. */

@@ -408,6 +408,19 @@ static gboolean check_combinations(Loader *l, GError **error)
 		                           origin_of(l, "reverse-proxy"));
 		return FALSE;
 	}
+	if (cfg->capture_format != HDMIRTC_CONFIG_CAPTURE_FORMAT_AUTO &&
+	    (cfg->source == HDMIRTC_CONFIG_SOURCE_TEST_PATTERN || cfg->source == HDMIRTC_CONFIG_SOURCE_LIBCAMERA)) {
+		hdmirtc_config_set_invalid(error, "%s: capture-format is the V4L2 capture device's, and source "
+		                           "is %s: leave capture-format at auto", origin_of(l, "capture-format"),
+		                           hdmirtc_config_source_to_string(cfg->source));
+		return FALSE;
+	}
+	if (cfg->capture_format == HDMIRTC_CONFIG_CAPTURE_FORMAT_XRGB8888 &&
+	    cfg->encoder == HDMIRTC_CONFIG_ENCODER_M2M) {
+		hdmirtc_config_set_invalid(error, "%s: an M2M encoder takes no XRGB8888 frames: capture-format "
+		                           "uyvy or rgb24, or encoder x264", origin_of(l, "capture-format"));
+		return FALSE;
+	}
 	if (g_strv_length(cfg->whip_tokens) > 1 &&
 	    g_strv_length(cfg->whip_tokens) != g_strv_length(cfg->whip_urls)) {
 		hdmirtc_config_set_invalid(error, "%s: %u WHIP tokens for %u WHIP endpoints: give one "

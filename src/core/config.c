@@ -19,6 +19,7 @@ G_DEFINE_QUARK(hdmirtc-config-error-quark, hdmirtc_config_error)
 /* Enum fields are stored through an int pointer. */
 G_STATIC_ASSERT(sizeof(HdmirtcConfigSource) == sizeof(int));
 G_STATIC_ASSERT(sizeof(HdmirtcConfigEncoder) == sizeof(int));
+G_STATIC_ASSERT(sizeof(HdmirtcConfigCaptureFormat) == sizeof(int));
 G_STATIC_ASSERT(sizeof(HdmirtcConfigAudio) == sizeof(int));
 G_STATIC_ASSERT(sizeof(HdmirtcConfigDtlsRole) == sizeof(int));
 G_STATIC_ASSERT(sizeof(GLogLevelFlags) == sizeof(int));
@@ -28,6 +29,14 @@ static const EnumValue source_values[] = {
 	{ "test-pattern", HDMIRTC_CONFIG_SOURCE_TEST_PATTERN },
 	{ "v4l2", HDMIRTC_CONFIG_SOURCE_V4L2 },
 	{ "libcamera", HDMIRTC_CONFIG_SOURCE_LIBCAMERA },
+	{ NULL, 0 },
+};
+
+static const EnumValue capture_format_values[] = {
+	{ "auto", HDMIRTC_CONFIG_CAPTURE_FORMAT_AUTO },
+	{ "uyvy", HDMIRTC_CONFIG_CAPTURE_FORMAT_UYVY },
+	{ "rgb24", HDMIRTC_CONFIG_CAPTURE_FORMAT_RGB24 },
+	{ "xrgb8888", HDMIRTC_CONFIG_CAPTURE_FORMAT_XRGB8888 },
 	{ NULL, 0 },
 };
 
@@ -122,6 +131,10 @@ const Option hdmirtc_config_options[] = {
 	{ "source", "csi-lanes", NULL, "csi-lanes", OPT_UINT, F(csi_lanes), 0, "0", 0, 4,
 	  .arg = "N", .help = "CSI-2 data lanes between bridge and Pi (2 or 4); 0 = read them from "
 	                      "the device tree. The EDID offers only modes that fit" },
+	{ "source", "capture-format", NULL, "capture-format", OPT_ENUM, F(capture_format), 0, "auto",
+	  .values = capture_format_values,
+	  .help = "Pixel format asked of the V4L2 capture device; auto = UYVY, else RGB24 (with a local "
+	          "screen, first what it scans out as it is). xrgb8888 only with x264" },
 
 	{ "encoder", "type", NULL, "encoder", OPT_ENUM, F(encoder), 0, "auto", .values = encoder_values,
 	  .help = "H.264 encoder; auto = the V4L2 M2M hardware encoder if there is one, else x264" },

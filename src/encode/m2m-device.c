@@ -133,6 +133,11 @@ guint32 hdmirtc_m2m_v4l2_fourcc(guint32 drm_fourcc)
 	}
 }
 
+gboolean hdmirtc_encoder_m2m_takes(guint32 drm_fourcc)
+{
+	return hdmirtc_m2m_v4l2_fourcc(drm_fourcc) != 0;
+}
+
 /* Coded buffers: room for an IDR of a busy picture (an encoder that falls
  * back to PCM macroblocks writes 1.5 bytes per pixel). */
 static guint32 coded_sizeimage(guint32 width, guint32 height)

@@ -3,6 +3,7 @@
  * uses, from the configuration and what the machine has. */
 #pragma once
 
+#include "hdmirtc/config.h"
 #include "hdmirtc/encoder.h"
 
 G_BEGIN_DECLS
@@ -25,10 +26,14 @@ typedef struct {
 } HdmirtcMediaChoice;
 
 /* source: "auto" | "test-pattern" | "v4l2" | "libcamera"; device: a capture node or
- * NULL/""; encoder: "auto" | "x264" | "m2m".  FALSE + error when the
- * configuration asks for what is not there (e.g. "m2m" without one). */
+ * NULL/""; encoder: "auto" | "x264" | "m2m"; capture_fourcc: the V4L2
+ * source's format as configured, 0 = its usual choice.  FALSE + error when
+ * the configuration asks for what is not there (e.g. "m2m" without one,
+ * or with a capture format it cannot take). */
 gboolean hdmirtc_media_choose(const char *source, const char *device, const char *encoder,
-                              HdmirtcMediaChoice *out, GError **error);
+                              guint32 capture_fourcc, HdmirtcMediaChoice *out, GError **error);
+/* The DRM fourcc of capture-format, 0 for auto. */
+guint32 hdmirtc_media_capture_fourcc(HdmirtcConfigCaptureFormat format);
 /* The M2M H.264 encoder node, if one exists now. */
 gboolean hdmirtc_media_find_m2m(char *path, gsize size);
 

@@ -131,7 +131,7 @@ static guint32 format_for_display(HdmirtcMediaPipeline *p)
 
 	for (guint i = 0; p->display && i < G_N_ELEMENTS(order); i++)
 		if (hdmirtc_display_scans_out(p->display, order[i]) &&
-		    (p->choice.encoder == HDMIRTC_ENCODER_X264 || order[i] != DRM_FORMAT_XRGB8888))
+		    (p->choice.encoder == HDMIRTC_ENCODER_X264 || hdmirtc_encoder_m2m_takes(order[i])))
 			return order[i];
 	return 0;
 }
@@ -143,6 +143,7 @@ static HdmirtcCapture *open_source(HdmirtcMediaPipeline *p, const HdmirtcMediaPi
 {
 	HdmirtcV4l2Config v4l2 = {
 		.device = config->device, .edid = edid, .csi_lanes = config->csi_lanes,
+		.fourcc = config->capture_fourcc,
 		.convert_to_i420 = p->choice.encoder == HDMIRTC_ENCODER_X264,
 		.stride_func = encoder_stride, .stride_data = p,
 		.prefer_fourcc = format_for_display(p),
@@ -272,7 +273,8 @@ HdmirtcMediaPipeline *hdmirtc_media_pipeline_new(const HdmirtcMediaPipelineConfi
 	p->encode_config = config->encode;
 	g_mutex_init(&p->edid_lock);
 	g_mutex_init(&p->encoder_lock);
-	ok = hdmirtc_media_choose(config->source, config->device, config->encoder, &p->choice, error);
+	ok = hdmirtc_media_choose(config->source, config->device, config->encoder,
+	                          config->capture_fourcc, &p->choice, error);
 	if (ok && config->edid && *config->edid)
 		ok = (configured = hdmirtc_edid_new_from_file(config->edid, error)) != NULL;
 	p->media_ctx = g_main_context_new();
@@ -431,6 +433,16 @@ void hdmirtc_media_pipeline_set_bitrate(HdmirtcMediaPipeline *p, guint32 kbps)
 	g_mutex_unlock(&p->encoder_lock);
 }
 
+/* "UYVY", or "" for none. */
+static void add_fourcc(JsonBuilder *b, const char *name, guint32 fourcc)
+{
+	char text[5] = "";
+
+	if (fourcc)
+		memcpy(text, &fourcc, 4);
+	hdmirtc_json_add_string(b, name, text);
+}
+
 static void add_signal_status(HdmirtcMediaPipeline *p, JsonBuilder *b)
 {
 	HdmirtcCaptureSignalInfo si;
@@ -449,6 +461,7 @@ static void add_signal_status(HdmirtcMediaPipeline *p, JsonBuilder *b)
 	hdmirtc_json_add_int(b, "last_recovery_us", si.last_recovery_us);
 	hdmirtc_json_add_int(b, "bytes_copied", (gint64)si.bytes_copied);
 	hdmirtc_json_add_int(b, "bytesperline", si.bytesperline);
+	add_fourcc(b, "format", si.fourcc);
 	hdmirtc_json_add_bool(b, "audio_present", si.audio_present);
 	hdmirtc_json_add_int(b, "audio_rate", si.audio_rate);
 	hdmirtc_json_add_string(b, "device", si.device);
@@ -471,11 +484,8 @@ static void add_signal_status(HdmirtcMediaPipeline *p, JsonBuilder *b)
 static void add_display_status(HdmirtcDisplay *d, JsonBuilder *b)
 {
 	HdmirtcDisplayInfo di;
-	char fourcc[5] = "";
 
 	hdmirtc_display_get_info(d, &di);
-	if (di.frame_fourcc)
-		memcpy(fourcc, &di.frame_fourcc, 4);
 	json_builder_set_member_name(b, "display");
 	json_builder_begin_object(b);
 	hdmirtc_json_add_string(b, "state", di.state);
@@ -486,7 +496,7 @@ static void add_display_status(HdmirtcDisplay *d, JsonBuilder *b)
 	hdmirtc_json_add_string(b, "layout", di.layout);
 	hdmirtc_json_add_int(b, "frame_width", di.frame_width);
 	hdmirtc_json_add_int(b, "frame_height", di.frame_height);
-	hdmirtc_json_add_string(b, "frame_format", fourcc);
+	add_fourcc(b, "frame_format", di.frame_fourcc);
 	hdmirtc_json_add_int(b, "frames", (gint64)di.frames);
 	hdmirtc_json_add_int(b, "flips", (gint64)di.flips);
 	hdmirtc_json_add_int(b, "dropped", (gint64)di.dropped);

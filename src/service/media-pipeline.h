@@ -21,6 +21,7 @@ typedef struct {
 	const char *camera;             /* libcamera's camera id; NULL/"" = the first */
 	const char *edid;               /* EDID file; NULL/"" = built-in */
 	guint csi_lanes;                /* CSI-2 lanes of the board, 0 = device tree */
+	guint32 capture_fourcc;         /* DRM fourcc asked of a V4L2 source; 0 = its usual choice */
 	HdmirtcCaptureConfig capture;
 	const char *encoder;            /* "auto" | "x264" | "m2m" */
 	HdmirtcEncoderConfig encode;

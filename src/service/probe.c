@@ -136,16 +136,17 @@ static void print_encoder(Report *r, const HdmirtcConfig *c, guint w, guint h)
 	g_autoptr(GError) error = NULL;
 	HdmirtcMediaChoice choice;
 	g_autofree char *m2m = NULL;
+	guint32 fourcc = hdmirtc_media_capture_fourcc(c->capture_format);
 
 	if (!hdmirtc_media_choose("v4l2", c->device, hdmirtc_config_encoder_to_string(c->encoder),
-	                          &choice, &error)) {
+	                          fourcc, &choice, &error)) {
 		fprintf(r->out, "encoder: %s\n", error->message);
 		return;
 	}
 	fprintf(r->out, "encoder: %s (%s)\n", choice.encoder == HDMIRTC_ENCODER_M2M ? "v4l2-m2m" :
 	        "x264", choice.why);
 	if (choice.encoder == HDMIRTC_ENCODER_M2M) {
-		m2m = hdmirtc_encoder_describe_m2m(choice.m2m_device, DRM_FORMAT_UYVY, w, h);
+		m2m = hdmirtc_encoder_describe_m2m(choice.m2m_device, fourcc ? fourcc : DRM_FORMAT_UYVY, w, h);
 		fputs(m2m, r->out);
 	}
 }

@@ -6,6 +6,7 @@
 #include "hdmirtc/sdp.h"
 #include "access-token.h"
 #include "https-certificate.h"
+#include "media-choice.h"
 #include "network-lock.h"
 
 #include <glib-unix.h>
@@ -357,6 +358,7 @@ static gboolean start_media(HdmirtcService *s, const HdmirtcConfig *c, GError **
 		.device = c->device,
 		.camera = c->camera,
 		.csi_lanes = c->csi_lanes,
+		.capture_fourcc = hdmirtc_media_capture_fourcc(c->capture_format),
 		.edid = edid_to_use(c),
 		.capture = { .width = c->width, .height = c->height, .fps = c->fps },
 		.encoder = hdmirtc_config_encoder_to_string(c->encoder),

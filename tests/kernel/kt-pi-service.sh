@@ -270,6 +270,30 @@ run_graph pi4-mc v4l2-m2m
 encoder_stall pi4-mc
 lanes_refused pi4-mc
 stop_service pi4-mc
+# capture-format: RGB24 is asked of the whole path (the bridge sends
+# RGB888_1X24) and imported by the hardware encoder; XRGB8888, which no
+# TC358743 sends, is refused with the reason in the status, x264 chosen
+# (no M2M encoder takes it) and the service alive.
+start_service "$OUT/kt-pi-pi4-mc-rgb24.log" --source v4l2 --capture-format rgb24
+check "pi4-mc: capture-format rgb24 streams" wait_until 90 signal_is streaming
+check "pi4-mc: capture-format rgb24: captured as $(str_field format), into $(obj_str encoder name)" \
+	sh -c "[ '$(str_field format)' = BG24 ] && [ '$(obj_str encoder name)' = v4l2-m2m ]"
+record pi4-mc-rgb24 4
+record_done pi4-mc-rgb24
+c0=$(obj_int source bytes_copied)
+sleep 2
+check "pi4-mc: capture-format rgb24: DMA-BUF import, no bytes copied ($c0 -> $(obj_int source bytes_copied))" \
+	[ "$c0" = "$(obj_int source bytes_copied)" ]
+stop_service pi4-mc-rgb24
+start_service "$OUT/kt-pi-pi4-mc-xrgb.log" --source v4l2 --capture-format xrgb8888
+check "pi4-mc: capture-format xrgb8888: out-of-range" wait_until 40 signal_is out-of-range
+reason=$(str_field signal_reason)
+check "pi4-mc: capture-format xrgb8888: the reason names the format ($reason)" \
+	sh -c "echo '$reason' | grep -q 'no usable format (XR24) for 1280x720'"
+check "pi4-mc: capture-format xrgb8888: encoder x264 ($(obj_str encoder name))" \
+	[ "$(obj_str encoder name)" = x264 ]
+check "pi4-mc: capture-format xrgb8888: still running" alive
+stop_service pi4-mc-xrgb
 unload_graph
 fi
 

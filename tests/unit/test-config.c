@@ -506,6 +506,11 @@ static const FlagErrorCase flag_errors[] = {
 	/* Behind a proxy, an address others reach would let them past it. */
 	{ { "--reverse-proxy" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --reverse-proxy: ", "loopback" } },
 	{ { "--reverse-proxy", "--http-address", "192.0.2.1" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "loopback" } },
+	{ { "--capture-format", "yuyv" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --capture-format: ", "auto, uyvy, rgb24, xrgb8888" } },
+	/* The test pattern and libcamera have no V4L2 format to ask for. */
+	{ { "--source", "test-pattern", "--capture-format", "uyvy" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --capture-format: ", "source is test-pattern" } },
+	{ { "--source", "libcamera", "--capture-format", "rgb24" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --capture-format: ", "source is libcamera" } },
+	{ { "--encoder", "m2m", "--capture-format", "xrgb8888" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --capture-format: ", "M2M encoder takes no XRGB8888" } },
 	{ { "--ipv6=maybe" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --ipv6: ", "not a boolean" } },
 	{ { "--device", "\xff\xfe" }, HDMIRTC_CONFIG_ERROR_INVALID_VALUE, { "option --device: ", "not valid UTF-8" } },
 	{ { "--bogus" }, HDMIRTC_CONFIG_ERROR_BAD_OPTION, { "--bogus", NULL } },
@@ -548,6 +553,7 @@ static const char *const all_flags[] = {
 	"--no-ice-tcp", "--public-address",
 	"--janus", "--janus-mountpoint", "--janus-admin-key", "--janus-secret", "--janus-viewer-url",
 	"--whip", "--whip-token", "--log-level", "--verbose", "--camera", "--display",
+	"--capture-format",
 };
 
 static const char *const all_keys[] = {
@@ -565,6 +571,7 @@ static const char *const all_keys[] = {
 	"[webrtc] ice-tcp", "[webrtc] public-addresses", "[publish] janus", "[publish] janus-mountpoint",
 	"[publish] janus-admin-key", "[publish] janus-secret", "[publish] janus-viewer-url",
 	"[publish] whip", "[publish] whip-tokens", "[log] level", "[source] camera", "[display] connector",
+	"[source] capture-format",
 };
 
 static void test_help_lists_every_option(void)
@@ -746,6 +753,31 @@ static void test_parse_turn_url(void)
 	hdmirtc_config_turn_server_clear(NULL);
 }
 
+/* capture-format: what a V4L2 source is asked for; xrgb8888 is taken
+ * when x264 may be the encoder. */
+static void test_capture_format(void)
+{
+	static const struct { const char *value, *source, *encoder; HdmirtcConfigCaptureFormat want; } cases[] = {
+		{ "auto", "test-pattern", "auto", HDMIRTC_CONFIG_CAPTURE_FORMAT_AUTO },
+		{ "uyvy", "v4l2", "m2m", HDMIRTC_CONFIG_CAPTURE_FORMAT_UYVY },
+		{ "rgb24", "auto", "auto", HDMIRTC_CONFIG_CAPTURE_FORMAT_RGB24 },
+		{ "xrgb8888", "v4l2", "auto", HDMIRTC_CONFIG_CAPTURE_FORMAT_XRGB8888 },
+		{ "xrgb8888", "auto", "x264", HDMIRTC_CONFIG_CAPTURE_FORMAT_XRGB8888 },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GError) error = NULL;
+		HdmirtcConfig cfg;
+
+		hdmirtc_config_init(&cfg);
+		g_assert_true(LOAD(&cfg, &error, "--config=", "--capture-format", cases[i].value,
+		                   "--source", cases[i].source, "--encoder", cases[i].encoder));
+		g_assert_no_error(error);
+		g_assert_cmpint(cfg.capture_format, ==, cases[i].want);
+		hdmirtc_config_clear(&cfg);
+	}
+}
+
 static void test_enum_names(void)
 {
 	g_assert_cmpstr(hdmirtc_config_source_to_string(HDMIRTC_CONFIG_SOURCE_TEST_PATTERN), ==, "test-pattern");
@@ -775,6 +807,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/dump-redacts-secrets", test_dump_redacts_secrets);
 	g_test_add_func("/config/parse-host-port", test_parse_host_port);
 	g_test_add_func("/config/parse-turn-url", test_parse_turn_url);
+	g_test_add_func("/config/capture-format", test_capture_format);
 	g_test_add_func("/config/enum-names", test_enum_names);
 	return g_test_run();
 }
