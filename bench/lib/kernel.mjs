@@ -61,7 +61,7 @@ function readAudio(out) {
 }
 
 // kt-display's windows with the local screen off and on (issue 17: the
-// stream unchanged with the screen on): "off|on CPU_PCT SEND_US" lines.
+// stream unchanged with the screen on): "off|on CPU_PCT SEND_US FORMAT" lines.
 function readDisplay(out) {
   const file = path.join(out, 'display-bench.txt');
   if (!existsSync(file)) return null;
@@ -69,7 +69,8 @@ function readDisplay(out) {
   const side = (name) => {
     const rows = readFileSync(file, 'utf8').split('\n').map((l) => l.split(' ')).filter((w) => w[0] === name);
     const cpu = rows.map((w) => Number(w[1])), send = rows.map((w) => Number(w[2]) / 1000);
-    return { windows: rows.length, cpu_pct: cpu, send_ms: send, cpu_pct_median: med(cpu), send_ms_median: med(send) };
+    return { windows: rows.length, cpu_pct: cpu, send_ms: send, cpu_pct_median: med(cpu), send_ms_median: med(send),
+      formats: [...new Set(rows.map((w) => w[3] || '?'))] };
   };
   return { off: side('off'), on: side('on') };
 }

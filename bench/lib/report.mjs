@@ -245,11 +245,13 @@ function displaySection(d) {
   const row = (name, s) => [name, String(s.windows), s.cpu_pct.map((x) => f(x, 1)).join(', '), f(s.cpu_pct_median, 1),
     s.send_ms.map((x) => f(x, 2)).join(', '), f(s.send_ms_median, 2)];
   return `
-**The stream with a local screen** (kt-display: vkms's Virtual connector in the VM, vivid's 1280x720 captured as
-XRGB8888 and scanned out from its own buffers; x264 and one whep-load viewer in both; windows of 8 s after 3 s,
-off and on alternated). Not only the screen differs: with it off vivid is captured as UYVY, with it on as
-XRGB8888 (what vkms scans out), so x264's I420 conversion reads twice the bytes; a Pi's bridge gives UYVY either way.
-TCG emulation: the service's CPU includes x264 on an emulated CPU.
+**The stream with a local screen** (kt-display: vkms's Virtual connector in the VM, vivid's 1280x720p30 scanned
+out from the capture buffers themselves; x264 and one whep-load viewer in both; windows of 8 s after 3 s, off and
+on alternated). Both captured as ${[...new Set([...(d.off.formats || []), ...(d.on.formats || [])])].join(', ') || '?'}
+(\`capture-format=xrgb8888\`, what vkms scans out), so that the screen is all that differs: with the screen off
+the service would take UYVY, whose conversion for x264 reads half the bytes (a Pi's bridge gives UYVY either
+way). TCG emulation: the service's CPU includes x264 on an emulated CPU, near the two
+emulated cores' limit, so the latency figures move by tens of ms from window to window either way.
 
 ${table(['screen', 'windows', 'service % of a core', 'median', 'capture → first send ms', 'median'],
     [row('off', d.off), row('on', d.on)])}

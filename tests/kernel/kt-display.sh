@@ -155,16 +155,19 @@ stop_service "vivid"
 
 # ------------------------------------------------------------------ the stream with the screen off and on
 # For bench/ (issue 17: the stream's latency and CPU unchanged with the
-# screen on), when run.sh was asked for rounds: vivid at 1280x720 into
-# x264 and one WebRTC viewer, the screen off then on, alternated; per
-# window the service's CPU and its capture -> first packet sent median,
-# one line each in $OUT/display-bench.txt: "off|on CPU_PCT SEND_US".
+# screen on), when run.sh was asked for rounds: vivid at 1280x720p30 into
+# x264 and one WebRTC viewer, the screen off then on, alternated, both
+# captured as XRGB8888 (what vkms scans out: the screen is all that
+# differs; with the screen off the service would otherwise take UYVY, and
+# x264's conversion would read half the bytes).  Per window the service's CPU and its capture -> first packet sent median,
+# one line each in $OUT/display-bench.txt: "off|on CPU_PCT SEND_US FORMAT".
 ROUNDS=$(cat /mnt/host/kt-display-rounds 2>/dev/null || echo 0)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$SVC/stat"; }
 send_median() { status | sed 's/.*"capture_to_first_send":{//' | grep -o '"median":[0-9]*' | head -1 | cut -d: -f2; }
 bench_window() {       # off|on
-	if [ "$1" = on ]; then start_service "$OUT/kt-display-bench.log" --source v4l2 --display auto
-	else start_service "$OUT/kt-display-bench.log" --source v4l2; fi
+	if [ "$1" = on ]; then
+		start_service "$OUT/kt-display-bench.log" --source v4l2 --capture-format xrgb8888 --display auto
+	else start_service "$OUT/kt-display-bench.log" --source v4l2 --capture-format xrgb8888; fi
 	wait_until 90 signal_is streaming || { not_ok "bench $1: streaming"; stop_service "bench $1"; return; }
 	"$BIN/whep-load" --url "$URL/whep" --duration 60 --connect-timeout 60 > /tmp/bench-whep.out 2>&1 &
 	wl=$!
@@ -174,19 +177,23 @@ bench_window() {       # off|on
 	sleep 8
 	t1=$(cpu_ticks); u1=$(cut -d' ' -f1 /proc/uptime)
 	pct=$(echo "$t0 $t1 $u0 $u1" | awk '{printf "%.1f", ($2 - $1) / ($4 - $3)}')
-	echo "$1 $pct $(send_median)" >> "$OUT/display-bench.txt"
-	note "bench $1: service ${pct} % of a core, capture -> first send median $(send_median) us"
+	echo "$1 $pct $(send_median) $(str_field format)" >> "$OUT/display-bench.txt"
+	note "bench $1: service ${pct} % of a core, capture -> first send median $(send_median) us, captured as $(str_field format), screen $(obj_str display state)"
 	whep_load_end $wl
 	stop_service "bench $1"
 }
 if [ "$ROUNDS" -gt 0 ] 2>/dev/null; then
 	: > "$OUT/display-bench.txt"
+	"$BIN/vivid-ctl" menu "DV Timings" "1280x720p30"
+	"$BIN/vivid-ctl" set "DV Timings Signal Mode" 4
 	i=0
 	while [ $i -lt "$ROUNDS" ]; do
 		if [ $((i % 2)) = 0 ]; then bench_window off; bench_window on; else bench_window on; bench_window off; fi
 		i=$((i + 1))
 	done
+	"$BIN/vivid-ctl" set "DV Timings Signal Mode" 0
 	check "bench: $((ROUNDS * 2)) windows measured" [ "$(wc -l < "$OUT/display-bench.txt")" = $((ROUNDS * 2)) ]
+	check "bench: every window captured as XRGB8888" [ "$(awk '$4 != "XR24"' "$OUT/display-bench.txt" | wc -l)" = 0 ]
 fi
 
 # ------------------------------------------------------------------ no such connector
