@@ -24,7 +24,11 @@
 
 #include <gio/gunixsocketaddress.h>
 
-#define LISTEN_BACKLOG 512
+/* The kernel takes at most net.core.somaxconn (4096 by default since
+ * Linux 5.4). */
+#define LISTEN_BACKLOG 4096
+/* Connections accepted per wake-up of the listening socket. */
+#define ACCEPT_BATCH 64
 #define SOCKET_KEY "hdmirtc-http-socket"
 /* TLS record content type of a ClientHello (RFC 8446 5.1). */
 #define TLS_HANDSHAKE_RECORD 22
@@ -168,19 +172,16 @@ static void wait_for_first_byte(HdmirtcHttpServer *self, GSocket *socket)
 	g_ptr_array_add(self->waiting, w);
 }
 
-static gboolean on_incoming(GSocket *listening, GIOCondition cond, gpointer data)
+/* FALSE when nothing more is waiting. */
+static gboolean accept_one(HdmirtcHttpServer *self, GSocket *listening)
 {
-	Listener *l = data;
-	HdmirtcHttpServer *self = l->server;
-
-	/* One a wake-up, as libsoup does: the others wake it again. */
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GSocket) socket = g_socket_accept(listening, NULL, &error);
 
 	if (!socket) {
 		if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
 			g_message("HTTP: accept: %s", error->message);
-		return G_SOURCE_CONTINUE;
+		return FALSE;
 	}
 	if (g_socket_get_family(socket) != G_SOCKET_FAMILY_UNIX)
 		g_socket_set_option(socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
@@ -191,6 +192,21 @@ static gboolean on_incoming(GSocket *listening, GIOCondition cond, gpointer data
 
 		hand_over(self, conn, FALSE);
 	}
+	return TRUE;
+}
+
+/* A burst of connections (one client's, past its cap: shut at once) is
+ * taken off the queue in batches, not one a main-loop turn: a full queue
+ * makes the kernel drop handshakes, and those it then answers with SYN
+ * cookies and drops again leave clients thinking they are connected to a
+ * server that never heard of them.  The batch is bounded so the rest of
+ * the loop (frames to viewers) runs in between. */
+static gboolean on_incoming(GSocket *listening, GIOCondition cond, gpointer data)
+{
+	Listener *l = data;
+
+	for (guint i = 0; i < ACCEPT_BATCH && accept_one(l->server, listening); i++)
+		;
 	return G_SOURCE_CONTINUE;
 }
 
@@ -210,8 +226,10 @@ static gboolean add_listener(HdmirtcHttpServer *self, GSocketAddress *address, G
 		g_socket_set_option(socket, IPPROTO_IPV6, IPV6_V6ONLY, TRUE, NULL);
 	/* GLib's default backlog of 10 would fill with one client's burst of
 	 * connections (shut at once past its cap) and leave everyone else's
-	 * SYNs waiting for a retransmission. */
+	 * SYNs waiting for a retransmission (1000 at once overflowed 512). */
 	g_socket_set_listen_backlog(socket, LISTEN_BACKLOG);
+	/* on_incoming accepts until the queue is empty: WOULD_BLOCK, not a wait. */
+	g_socket_set_blocking(socket, FALSE);
 	if (!g_socket_bind(socket, address, family != G_SOCKET_FAMILY_UNIX, error) ||
 	    !g_socket_listen(socket, error))
 		return FALSE;
