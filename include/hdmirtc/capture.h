@@ -135,8 +135,8 @@ typedef struct {
 } HdmirtcVideoMode;
 
 /* What the bridge's CSI-2 link carries.  The TC358743 sends UYVY at 16
- * bits per pixel over lanes of 2 x link frequency bits per second each, and
- * a mode needs ceil(w * h * fps * 16 / lane rate) lanes
+ * bits per pixel (RGB888 at 24) over lanes of 2 x link frequency bits per
+ * second each, and a mode needs ceil(w * h * fps * bits / lane rate) lanes
  * (tc358743_num_csi_lanes_needed); more than the device tree grants and
  * the receiver refuses to stream (EINVAL at STREAMON). */
 typedef struct {
@@ -144,22 +144,27 @@ typedef struct {
 	guint64 link_frequency_hz;      /* 0 = unknown */
 	char lanes_from[48];            /* "device tree", "configuration", "" */
 	char frequency_from[48];        /* "V4L2_CID_LINK_FREQ", "device tree", "assumed" */
+	guint bits_per_pixel;           /* of the format asked for: hdmirtc_csi_bits_for(); 0 = 16 */
 } HdmirtcCsiLink;
 
 /* Modes hdmirtc offers, best first: 1920x1080@60/50/30/25/24, 1280x720@60/50. */
 const HdmirtcVideoMode *hdmirtc_video_modes(guint *n);
 /* Lane rate in Mbit/s, 0 when the frequency is unknown. */
 guint hdmirtc_csi_lane_mbps(const HdmirtcCsiLink *link);
-/* Lanes w x h at fps needs at bpp bits per pixel; 0 if the rate is unknown. */
-guint hdmirtc_csi_lanes_needed(const HdmirtcCsiLink *link, guint w, guint h, guint fps, guint bpp);
-/* Does mode fit in UYVY?  TRUE when the lanes or the rate are unknown. */
+/* Bits per pixel on the link for frames of drm_fourcc: 24 for RGB24
+ * (RGB888_1X24), 16 for UYVY and anything the bridge does not send. */
+guint hdmirtc_csi_bits_for(guint32 drm_fourcc);
+/* Lanes w x h at fps needs in the link's format; 0 if the rate is unknown. */
+guint hdmirtc_csi_lanes_needed(const HdmirtcCsiLink *link, guint w, guint h, guint fps);
+/* Does mode fit in the link's format?  TRUE when the lanes or the rate are
+ * unknown. */
 gboolean hdmirtc_csi_mode_fits(const HdmirtcCsiLink *link, const HdmirtcVideoMode *mode);
 /* The best built-in mode that fits (never NULL: 720p fits one lane). */
 const HdmirtcVideoMode *hdmirtc_csi_best_mode(const HdmirtcCsiLink *link);
 /* One line for a viewer: e.g. "1920x1080@60 needs 3 CSI-2 lanes at 972
  * Mbit/s and this board has 2: set the computer to 1920x1080@50 or
  * lower".  g_free. */
-char *hdmirtc_csi_advice(const HdmirtcCsiLink *link, guint w, guint h, guint fps, guint bpp);
+char *hdmirtc_csi_advice(const HdmirtcCsiLink *link, guint w, guint h, guint fps);
 /* The lanes and link frequency of the bridge whose subdev node is subdev
  * ("" for none) and whose controls are on ctrl_fd: lanes from
  * config_lanes if non-zero, else the bridge's device-tree endpoint

@@ -7,6 +7,7 @@
  * source sends more anyway the status says what fits instead. */
 #include "capture-private.h"
 
+#include <drm_fourcc.h>
 #include <errno.h>
 #include <linux/videodev2.h>
 #include <string.h>
@@ -38,18 +39,24 @@ guint hdmirtc_csi_lane_mbps(const HdmirtcCsiLink *link)
 	return (guint)(link->link_frequency_hz * 2 / 1000000);
 }
 
-guint hdmirtc_csi_lanes_needed(const HdmirtcCsiLink *link, guint w, guint h, guint fps, guint bpp)
+guint hdmirtc_csi_bits_for(guint32 drm_fourcc)
+{
+	return drm_fourcc == DRM_FORMAT_BGR888 ? 24 : UYVY_BITS;
+}
+
+guint hdmirtc_csi_lanes_needed(const HdmirtcCsiLink *link, guint w, guint h, guint fps)
 {
 	guint64 lane_bps = link->link_frequency_hz * 2;
+	guint bits = link->bits_per_pixel ? link->bits_per_pixel : UYVY_BITS;
 
 	if (!lane_bps)
 		return 0;
-	return (guint)(((guint64)w * h * fps * bpp + lane_bps - 1) / lane_bps);
+	return (guint)(((guint64)w * h * fps * bits + lane_bps - 1) / lane_bps);
 }
 
 gboolean hdmirtc_csi_mode_fits(const HdmirtcCsiLink *link, const HdmirtcVideoMode *mode)
 {
-	guint need = hdmirtc_csi_lanes_needed(link, mode->width, mode->height, mode->fps, UYVY_BITS);
+	guint need = hdmirtc_csi_lanes_needed(link, mode->width, mode->height, mode->fps);
 
 	return link->lanes == 0 || need == 0 || need <= link->lanes;
 }
@@ -62,9 +69,9 @@ const HdmirtcVideoMode *hdmirtc_csi_best_mode(const HdmirtcCsiLink *link)
 	return &modes[G_N_ELEMENTS(modes) - 1];
 }
 
-char *hdmirtc_csi_advice(const HdmirtcCsiLink *link, guint w, guint h, guint fps, guint bpp)
+char *hdmirtc_csi_advice(const HdmirtcCsiLink *link, guint w, guint h, guint fps)
 {
-	guint need = hdmirtc_csi_lanes_needed(link, w, h, fps, bpp);
+	guint need = hdmirtc_csi_lanes_needed(link, w, h, fps);
 	const HdmirtcVideoMode *best = hdmirtc_csi_best_mode(link);
 	HdmirtcCsiLink two = *link;
 

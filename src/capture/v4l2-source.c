@@ -144,11 +144,11 @@ static guint timings_fps(const struct v4l2_dv_timings *t)
  * unknown lanes are learnt from the receiver's refusal). */
 static char *lane_shortage(V4l2Source *s, guint32 w, guint32 h)
 {
-	guint need = hdmirtc_csi_lanes_needed(&s->info.link, w, h, timings_fps(&s->timings), 16);
+	guint need = hdmirtc_csi_lanes_needed(&s->info.link, w, h, timings_fps(&s->timings));
 
 	if (s->info.link.lanes == 0 || need <= s->info.link.lanes || !s->dev.csi_bridge)
 		return NULL;
-	return hdmirtc_csi_advice(&s->info.link, w, h, timings_fps(&s->timings), 16);
+	return hdmirtc_csi_advice(&s->info.link, w, h, timings_fps(&s->timings));
 }
 
 /* With prefer, the display's format first where the device has it; else
@@ -214,14 +214,14 @@ static gboolean start_streaming(V4l2Source *s, HdmirtcCaptureSignal *signal, cha
 	if (r < 0) {
 		/* rp1-cfe and unicam refuse a mode needing more lanes than the
 		 * device tree grants with EINVAL at STREAMON. */
-		guint need = hdmirtc_csi_lanes_needed(&s->info.link, s->fmt.width, s->fmt.height,
-		                                      timings_fps(&s->timings), 16);
+		HdmirtcCsiLink link = s->info.link;
+		guint need;
 
-		if (r == -EINVAL && s->dev.csi_bridge && need > 1 &&
-		    (s->info.link.lanes == 0 || need > s->info.link.lanes)) {
+		link.bits_per_pixel = hdmirtc_csi_bits_for(s->fmt.drm_fourcc);
+		need = hdmirtc_csi_lanes_needed(&link, s->fmt.width, s->fmt.height, timings_fps(&s->timings));
+		if (r == -EINVAL && s->dev.csi_bridge && need > 1 && (link.lanes == 0 || need > link.lanes)) {
 			*signal = HDMIRTC_CAPTURE_SIGNAL_OUT_OF_RANGE;
-			*why = hdmirtc_csi_advice(&s->info.link, s->fmt.width, s->fmt.height,
-			                          timings_fps(&s->timings), 16);
+			*why = hdmirtc_csi_advice(&link, s->fmt.width, s->fmt.height, timings_fps(&s->timings));
 		}
 		hdmirtc_v4l2_buffers_stop(g_steal_pointer(&s->bufs));
 		g_set_error(error, HDMIRTC_CAPTURE_ERROR, HDMIRTC_CAPTURE_ERROR_FAILED,
@@ -709,6 +709,18 @@ static gboolean find_bridge(V4l2Source *s, HdmirtcBridgeInfo *bridge, GError **e
 	return TRUE;
 }
 
+/* The format set_format asks the bridge for first: the configured one,
+ * the screen's where the bridge's bus carries it, else UYVY.  Its bits per
+ * pixel decide which modes the lanes carry (the EDID offers only those). */
+static guint32 first_format_asked(V4l2Source *s)
+{
+	if (s->cfg.fourcc)
+		return s->cfg.fourcc;
+	if (s->cfg.prefer_fourcc && hdmirtc_v4l2_mbus_code(s->cfg.prefer_fourcc))
+		return s->cfg.prefer_fourcc;
+	return DRM_FORMAT_UYVY;
+}
+
 static gboolean open_device(V4l2Source *s, GError **error)
 {
 	HdmirtcBridgeInfo bridge = { 0 };
@@ -727,6 +739,7 @@ static gboolean open_device(V4l2Source *s, GError **error)
 		          g_strerror(-r));
 	/* Read from other threads once started (the device can come back). */
 	hdmirtc_csi_link_read(bridge.subdev_node, s->dev.ctrl_fd, s->cfg.csi_lanes, &link);
+	link.bits_per_pixel = hdmirtc_csi_bits_for(first_format_asked(s));
 	g_mutex_lock(&s->info_lock);
 	g_strlcpy(s->info.device, s->dev.path, sizeof(s->info.device));
 	g_strlcpy(s->info.subdev, bridge.subdev_node, sizeof(s->info.subdev));

@@ -92,17 +92,18 @@ static void print_link(Report *r, const HdmirtcCaptureProbe *p, guint fps)
 	        l->lanes ? (l->lanes == 4 ? "4 lanes" : "2 lanes") : "lanes unknown",
 	        l->lanes ? " from the " : " (no device tree: set csi-lanes=",
 	        l->lanes ? l->lanes_from : "2 or 4)", hdmirtc_csi_lane_mbps(l), l->frequency_from);
-	fprintf(r->out, "modes (UYVY):");
-	for (guint i = 0; i < n; i++)
+	fprintf(r->out, "modes (%s):", l->bits_per_pixel == 24 ? "RGB24" : "UYVY");
+	for (guint i = 0; i < n; i++) {
+		guint need = hdmirtc_csi_lanes_needed(l, modes[i].width, modes[i].height, modes[i].fps);
+
 		fprintf(r->out, "%s %ux%u@%u needs %u lane%s%s", i ? "," : "", modes[i].width,
-		        modes[i].height, modes[i].fps,
-		        hdmirtc_csi_lanes_needed(l, modes[i].width, modes[i].height, modes[i].fps, 16),
-		        hdmirtc_csi_lanes_needed(l, modes[i].width, modes[i].height, modes[i].fps, 16) > 1 ?
-		        "s" : "", hdmirtc_csi_mode_fits(l, &modes[i]) ? "" : " (does not fit)");
+		        modes[i].height, modes[i].fps, need, need > 1 ? "s" : "",
+		        hdmirtc_csi_mode_fits(l, &modes[i]) ? "" : " (does not fit)");
+	}
 	fprintf(r->out, "\n");
 	if (p->timings_errno == 0 && l->lanes &&
-	    hdmirtc_csi_lanes_needed(l, p->width, p->height, fps, 16) > l->lanes) {
-		g_autofree char *advice = hdmirtc_csi_advice(l, p->width, p->height, fps, 16);
+	    hdmirtc_csi_lanes_needed(l, p->width, p->height, fps) > l->lanes) {
+		g_autofree char *advice = hdmirtc_csi_advice(l, p->width, p->height, fps);
 
 		problem(r, HDMIRTC_PROBE_LANE_SHORTAGE, "lane shortage: %s", advice);
 	}
@@ -161,6 +162,7 @@ HdmirtcProbeResult hdmirtc_probe(const HdmirtcConfig *config, FILE *out)
 
 	fprintf(out, "hdmirtc %s probe\n", HDMIRTC_VERSION);
 	hdmirtc_capture_probe(config->device, config->csi_lanes, &p);
+	p.link.bits_per_pixel = hdmirtc_csi_bits_for(hdmirtc_media_capture_fourcc(config->capture_format));
 	print_overlay(&r, &p.link);
 	fprintf(out, "media graphs:\n%s", graph);
 	if (!p.found) {

@@ -274,7 +274,7 @@ stop_service pi4-mc
 # RGB888_1X24) and imported by the hardware encoder; XRGB8888, which no
 # TC358743 sends, is refused with the reason in the status, x264 chosen
 # (no M2M encoder takes it) and the service alive.
-start_service "$OUT/kt-pi-pi4-mc-rgb24.log" --source v4l2 --capture-format rgb24
+start_service "$OUT/kt-pi-pi4-mc-rgb24.log" --source v4l2 --csi-lanes 2 --capture-format rgb24
 check "pi4-mc: capture-format rgb24 streams" wait_until 90 signal_is streaming
 check "pi4-mc: capture-format rgb24: captured as $(str_field format), into $(obj_str encoder name)" \
 	sh -c "[ '$(str_field format)' = BG24 ] && [ '$(obj_str encoder name)' = v4l2-m2m ]"
@@ -284,7 +284,21 @@ c0=$(obj_int source bytes_copied)
 sleep 2
 check "pi4-mc: capture-format rgb24: DMA-BUF import, no bytes copied ($c0 -> $(obj_int source bytes_copied))" \
 	[ "$c0" = "$(obj_int source bytes_copied)" ]
+# RGB888 takes 24 bits a pixel on the lanes (tc358743_num_csi_lanes_needed):
+# on 2 lanes 1920x1080@50 no longer fits, @30 does.
+check "pi4-mc: capture-format rgb24: the EDID prefers 1920x1080@30 on 2 lanes ($(obj_int edid preferred_refresh_mhz))" \
+	[ "$(obj_int edid preferred_refresh_mhz)" = 30000 ]
+src_set timings 1920x1080@50
+check "pi4-mc: capture-format rgb24: 1920x1080@50 is out of range on 2 lanes" wait_until 40 signal_is out-of-range
+reason=$(str_field signal_reason)
+check "pi4-mc: capture-format rgb24: the reason says what fits ($reason)" \
+	sh -c "echo '$reason' | grep -q 'needs 3 CSI-2 lanes.*1920x1080@30 or lower'"
+src_set timings 1280x720@60
+check "pi4-mc: capture-format rgb24: back to 1280x720: streaming" wait_until 40 signal_is streaming
 stop_service pi4-mc-rgb24
+probe 0 pi4-mc-rgb24 --csi-lanes 2 --capture-format rgb24
+check "probe pi4-mc-rgb24: modes in RGB24, 1920x1080@50 does not fit" \
+	probe_says '^modes (RGB24):.* 1920x1080@50 needs 3 lanes (does not fit)' pi4-mc-rgb24
 start_service "$OUT/kt-pi-pi4-mc-xrgb.log" --source v4l2 --capture-format xrgb8888
 check "pi4-mc: capture-format xrgb8888: out-of-range" wait_until 40 signal_is out-of-range
 reason=$(str_field signal_reason)

@@ -10,16 +10,20 @@
 #include <string.h>
 
 static const HdmirtcCsiLink two_lanes = { .lanes = 2, .link_frequency_hz = 486000000 };
+/* RGB24 asked of the bridge: 24 bits a pixel on the lanes. */
+static const HdmirtcCsiLink two_lanes_rgb = { .lanes = 2, .link_frequency_hz = 486000000, .bits_per_pixel = 24 };
 
 /* tc358743_num_csi_lanes_needed(): ceil(w * h * fps * bpp / lane rate). */
 static void test_lanes_needed(void)
 {
 	g_assert_cmpuint(hdmirtc_csi_lane_mbps(&two_lanes), ==, 972);
-	g_assert_cmpuint(hdmirtc_csi_lanes_needed(&two_lanes, 1920, 1080, 60, 16), ==, 3);
-	g_assert_cmpuint(hdmirtc_csi_lanes_needed(&two_lanes, 1920, 1080, 50, 16), ==, 2);
-	g_assert_cmpuint(hdmirtc_csi_lanes_needed(&two_lanes, 1920, 1080, 30, 16), ==, 2);
-	g_assert_cmpuint(hdmirtc_csi_lanes_needed(&two_lanes, 1280, 720, 60, 16), ==, 1);
-	g_assert_cmpuint(hdmirtc_csi_lanes_needed(&two_lanes, 1920, 1080, 60, 24), ==, 4);
+	g_assert_cmpuint(hdmirtc_csi_lanes_needed(&two_lanes, 1920, 1080, 60), ==, 3);
+	g_assert_cmpuint(hdmirtc_csi_lanes_needed(&two_lanes, 1920, 1080, 50), ==, 2);
+	g_assert_cmpuint(hdmirtc_csi_lanes_needed(&two_lanes, 1920, 1080, 30), ==, 2);
+	g_assert_cmpuint(hdmirtc_csi_lanes_needed(&two_lanes, 1280, 720, 60), ==, 1);
+	g_assert_cmpuint(hdmirtc_csi_lanes_needed(&two_lanes_rgb, 1920, 1080, 60), ==, 4);
+	g_assert_cmpuint(hdmirtc_csi_lanes_needed(&two_lanes_rgb, 1920, 1080, 30), ==, 2);
+	g_assert_cmpuint(hdmirtc_csi_best_mode(&two_lanes_rgb)->fps, ==, 30);
 	g_assert_cmpuint(hdmirtc_csi_best_mode(&two_lanes)->fps, ==, 50);
 	g_assert_cmpuint(hdmirtc_csi_best_mode(&(HdmirtcCsiLink){ 4, 486000000 })->fps, ==, 60);
 	g_assert_cmpuint(hdmirtc_csi_best_mode(&(HdmirtcCsiLink){ 0, 486000000 })->fps, ==, 60);
@@ -27,9 +31,9 @@ static void test_lanes_needed(void)
 
 static void test_advice(void)
 {
-	g_autofree char *known = hdmirtc_csi_advice(&two_lanes, 1920, 1080, 60, 16);
+	g_autofree char *known = hdmirtc_csi_advice(&two_lanes, 1920, 1080, 60);
 	g_autofree char *unknown = hdmirtc_csi_advice(&(HdmirtcCsiLink){ 0, 486000000 }, 1920, 1080,
-	                                              60, 16);
+	                                              60);
 
 	g_assert_cmpstr(known, ==, "1920x1080@60 needs 3 CSI-2 lanes at 972 Mbit/s and this board "
 	                "has 2: set the computer to 1920x1080@50 or lower");
