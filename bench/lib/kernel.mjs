@@ -61,7 +61,7 @@ function readAudio(out) {
 }
 
 // kt-display's windows with the local screen off and on (issue 17: the
-// stream unchanged with the screen on): "off|on CPU_PCT SEND_US FORMAT" lines.
+// stream unchanged with the screen on): "off|on CPU_PCT SEND_US FORMAT ENCODER_IN_US SHOW_US" lines.
 function readDisplay(out) {
   const file = path.join(out, 'display-bench.txt');
   if (!existsSync(file)) return null;
@@ -69,8 +69,9 @@ function readDisplay(out) {
   const side = (name) => {
     const rows = readFileSync(file, 'utf8').split('\n').map((l) => l.split(' ')).filter((w) => w[0] === name);
     const cpu = rows.map((w) => Number(w[1])), send = rows.map((w) => Number(w[2]) / 1000);
+    const enc = rows.map((w) => Number(w[4]) / 1000), show = rows.map((w) => Number(w[5]) / 1000);
     return { windows: rows.length, cpu_pct: cpu, send_ms: send, cpu_pct_median: med(cpu), send_ms_median: med(send),
-      formats: [...new Set(rows.map((w) => w[3] || '?'))] };
+      encoder_in_ms: enc, encoder_in_ms_median: med(enc), show_ms: show, show_ms_median: med(show), formats: [...new Set(rows.map((w) => w[3] || '?'))] };
   };
   return { off: side('off'), on: side('on') };
 }

@@ -243,6 +243,8 @@ ${f(k.audio.sender_clicks?.median_ms, 2)} ms after their second (p95 ${f(k.audio
 // VM): the same vivid input, x264 and one whep-load viewer in both.
 function displaySection(d) {
   const row = (name, s) => [name, String(s.windows), s.cpu_pct.map((x) => f(x, 1)).join(', '), f(s.cpu_pct_median, 1),
+    (s.encoder_in_ms || []).map((x) => f(x, 2)).join(', ') || '–', f(s.encoder_in_ms_median, 2),
+    (s.show_ms || []).map((x) => f(x, 3)).join(', ') || '–',
     s.send_ms.map((x) => f(x, 2)).join(', '), f(s.send_ms_median, 2)];
   return `
 **The stream with a local screen** (kt-display: vkms's Virtual connector in the VM, vivid's 1280x720p30 scanned
@@ -251,9 +253,13 @@ on alternated). Both captured as ${[...new Set([...(d.off.formats || []), ...(d.
 (\`capture-format=xrgb8888\`, what vkms scans out), so that the screen is all that differs: with the screen off
 the service would take UYVY, whose conversion for x264 reads half the bytes (a Pi's bridge gives UYVY either
 way). TCG emulation: the service's CPU includes x264 on an emulated CPU, near the two
-emulated cores' limit, so the latency figures move by tens of ms from window to window either way.
+emulated cores' limit, so the latency figures move by several ms from window to window either way. The
+screen's work on the media thread (importing, the atomic commit) comes after the encoder call; capture → encoder
+in (which holds x264's I420 conversion, the same in both) is where it would show if it came before. *Screen ms a
+frame*: the display's own time in that call, mean per window (its status's \`show_us_mean\`).
 
-${table(['screen', 'windows', 'service % of a core', 'median', 'capture → first send ms', 'median'],
+${table(['screen', 'windows', 'service % of a core', 'median', 'capture → encoder in ms', 'median',
+    'screen ms a frame', 'capture → first send ms', 'median'],
     [row('off', d.off), row('on', d.on)])}
 `;
 }

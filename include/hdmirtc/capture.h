@@ -83,9 +83,10 @@ gboolean hdmirtc_capture_start(HdmirtcCapture *cap, GMainContext *ctx,
                                HdmirtcCaptureFrameFunc on_frame, gpointer user_data,
                                GError **error);
 /* Before start: tap is called on the capture's context with every frame
- * as the source has it, before any conversion for the encoder (the local
- * display shows these: a DMA-BUF it can scan out where the encoder gets a
- * copy), then on_frame with what the encoder takes.  frame is borrowed.
+ * as the source has it, not converted for the encoder (the local display
+ * shows these: a DMA-BUF it can scan out where the encoder gets a copy),
+ * after on_frame had what the encoder takes, so that the tap never delays
+ * the encoder.  frame is borrowed.
  * frame NULL: the source's buffers are about to go (a restart, a new
  * size): give back every frame kept, and forget their buffers. */
 void hdmirtc_capture_set_tap(HdmirtcCapture *cap, HdmirtcCaptureFrameFunc tap, gpointer user_data);

@@ -51,6 +51,10 @@ typedef struct {
 	guint64 zero_copy;              /* frames shown from their own DMA-BUF */
 	guint64 copied;                 /* frames converted into a dumb buffer */
 	guint64 bytes_copied;
+	/* Time in hdmirtc_display_show (import, conversion, atomic commit):
+	 * what the screen costs the thread that calls it, per frame. */
+	guint64 show_us_total;
+	gint64 show_us_max;
 	guint imported;                 /* DMA-BUFs imported as framebuffers so far */
 	gboolean writeback;             /* snapshots possible */
 	guint64 snapshots;

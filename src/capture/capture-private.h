@@ -55,7 +55,7 @@ void hdmirtc_capture_init(HdmirtcCapture *cap, const HdmirtcCaptureImpl *impl,
 void hdmirtc_capture_clear(HdmirtcCapture *cap);
 /* Logs old -> new and stores the state. */
 void hdmirtc_capture_set_state(HdmirtcCapture *cap, HdmirtcCaptureState state);
-/* Hands frame (the producer's reference) to the tap and on_frame, counts
+/* Hands frame (the producer's reference) to on_frame and the tap, counts
  * it and drops the producer's reference. */
 void hdmirtc_capture_deliver(HdmirtcCapture *cap, HdmirtcFrame *frame);
 /* The same for a frame converted for the encoder: the tap gets raw, the

@@ -51,16 +51,24 @@ void hdmirtc_capture_set_state(HdmirtcCapture *cap, HdmirtcCaptureState state)
 
 void hdmirtc_capture_deliver_converted(HdmirtcCapture *cap, HdmirtcFrame *raw, HdmirtcFrame *conv)
 {
-	if (cap->tap)
+	/* With nobody to show it, the source's buffer goes back before the
+	 * encoder runs. */
+	if (!cap->tap && raw != conv)
+		g_clear_pointer(&raw, hdmirtc_frame_unref);
+	if (conv) {
+		atomic_fetch_add_explicit(&cap->frames_produced, 1, memory_order_relaxed);
+		if (cap->on_frame)
+			cap->on_frame(cap, conv, cap->user_data);
+	}
+	/* The screen after the encoder: its import and atomic commit never
+	 * delay the stream (issue 17); it gets the frame as the encoder call
+	 * returns. */
+	if (raw && cap->tap)
 		cap->tap(cap, raw, cap->tap_data);
-	if (raw != conv)
+	if (raw && raw != conv)
 		hdmirtc_frame_unref(raw);
-	if (!conv)
-		return;
-	atomic_fetch_add_explicit(&cap->frames_produced, 1, memory_order_relaxed);
-	if (cap->on_frame)
-		cap->on_frame(cap, conv, cap->user_data);
-	hdmirtc_frame_unref(conv);
+	if (conv)
+		hdmirtc_frame_unref(conv);
 }
 
 void hdmirtc_capture_deliver(HdmirtcCapture *cap, HdmirtcFrame *frame)

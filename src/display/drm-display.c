@@ -560,7 +560,7 @@ static gboolean on_drm_event(gint fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-void hdmirtc_display_show(HdmirtcDisplay *d, HdmirtcFrame *f)
+static void show(HdmirtcDisplay *d, HdmirtcFrame *f)
 {
 	Scanout next;
 
@@ -591,6 +591,19 @@ void hdmirtc_display_show(HdmirtcDisplay *d, HdmirtcFrame *f)
 		return;
 	}
 	commit(d, &next);
+}
+
+void hdmirtc_display_show(HdmirtcDisplay *d, HdmirtcFrame *f)
+{
+	gint64 start = g_get_monotonic_time();
+	gint64 took;
+
+	show(d, f);
+	took = g_get_monotonic_time() - start;
+	g_mutex_lock(&d->lock);
+	d->info.show_us_total += (guint64)took;
+	d->info.show_us_max = MAX(d->info.show_us_max, took);
+	g_mutex_unlock(&d->lock);
 }
 
 void hdmirtc_display_forget_buffers(HdmirtcDisplay *d)

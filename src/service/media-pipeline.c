@@ -504,6 +504,8 @@ static void add_display_status(HdmirtcDisplay *d, JsonBuilder *b)
 	hdmirtc_json_add_int(b, "zero_copy", (gint64)di.zero_copy);
 	hdmirtc_json_add_int(b, "copied", (gint64)di.copied);
 	hdmirtc_json_add_int(b, "bytes_copied", (gint64)di.bytes_copied);
+	hdmirtc_json_add_int(b, "show_us_mean", di.frames ? (gint64)(di.show_us_total / di.frames) : 0);
+	hdmirtc_json_add_int(b, "show_us_max", di.show_us_max);
 	hdmirtc_json_add_int(b, "imported_buffers", di.imported);
 	hdmirtc_json_add_bool(b, "writeback", di.writeback);
 	hdmirtc_json_add_int(b, "snapshots", (gint64)di.snapshots);

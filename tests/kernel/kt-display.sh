@@ -108,6 +108,9 @@ zc=$(obj_int display zero_copy) copied=$(obj_int display bytes_copied) imp=$(obj
 check "zero copy: the screen shows the capture buffers ($zc frames, $imp DMA-BUFs imported, $copied bytes copied)" \
 	[ "${zc:-0}" -gt 30 -a "${copied:-1}" = 0 -a "${imp:-0}" -ge 2 -a "${imp:-0}" -le 6 ]
 check "the stream flows beside the screen" frames_flow 2
+mean=$(obj_int display show_us_mean) max=$(obj_int display show_us_max)
+check "status: the screen's time a frame on the media thread (mean $mean us, max $max us)" \
+	[ "${mean:-0}" -gt 0 -a "${mean:-0}" -le "${max:-0}" ]
 
 # 1920x1080: XRGB8888 buffers of 8.3 MB, which vivid's dma-contig cannot
 # have without CMA (Debian's amd64 kernel has none): the service falls
@@ -159,11 +162,15 @@ stop_service "vivid"
 # x264 and one WebRTC viewer, the screen off then on, alternated, both
 # captured as XRGB8888 (what vkms scans out: the screen is all that
 # differs; with the screen off the service would otherwise take UYVY, and
-# x264's conversion would read half the bytes).  Per window the service's CPU and its capture -> first packet sent median,
-# one line each in $OUT/display-bench.txt: "off|on CPU_PCT SEND_US FORMAT".
+# x264's conversion would read half the bytes).  Per window the service's
+# CPU, its capture -> first packet sent median and its capture -> encoder
+# in median (where the screen's work on the media thread would show if
+# it came before the encoder: it comes after), and the screen's own time
+# a frame (the display's show_us_mean, 0 with it off), one line each in
+# $OUT/display-bench.txt: "off|on CPU_PCT SEND_US FORMAT ENCODER_IN_US SHOW_US".
 ROUNDS=$(cat /mnt/host/kt-display-rounds 2>/dev/null || echo 0)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$SVC/stat"; }
-send_median() { status | sed 's/.*"capture_to_first_send":{//' | grep -o '"median":[0-9]*' | head -1 | cut -d: -f2; }
+stage_median() { status | sed "s/.*\"$1\":{//" | grep -o '"median":[0-9]*' | head -1 | cut -d: -f2; }
 bench_window() {       # off|on
 	if [ "$1" = on ]; then
 		start_service "$OUT/kt-display-bench.log" --source v4l2 --capture-format xrgb8888 --display auto
@@ -177,8 +184,10 @@ bench_window() {       # off|on
 	sleep 8
 	t1=$(cpu_ticks); u1=$(cut -d' ' -f1 /proc/uptime)
 	pct=$(echo "$t0 $t1 $u0 $u1" | awk '{printf "%.1f", ($2 - $1) / ($4 - $3)}')
-	echo "$1 $pct $(send_median) $(str_field format)" >> "$OUT/display-bench.txt"
-	note "bench $1: service ${pct} % of a core, capture -> first send median $(send_median) us, captured as $(str_field format), screen $(obj_str display state)"
+	send=$(stage_median capture_to_first_send) enc=$(stage_median capture_to_encode_start)
+	show=$(obj_int display show_us_mean)
+	echo "$1 $pct $send $(str_field format) $enc ${show:-0}" >> "$OUT/display-bench.txt"
+	note "bench $1: service ${pct} % of a core, capture -> first send median $send us, -> encoder in $enc us, the screen ${show:-0} us a frame, captured as $(str_field format), screen $(obj_str display state) ($(obj_int display zero_copy) frames zero-copy)"
 	whep_load_end $wl
 	stop_service "bench $1"
 }
