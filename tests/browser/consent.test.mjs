@@ -29,7 +29,7 @@ test('a viewer that disappears without DELETE is dropped after consent expires',
     const seconds = (Date.now() - killedAt) / 1000;
     console.log(`# viewer dropped ${seconds.toFixed(1)} s after it vanished`);
     assert.equal(viewers.length, 0, `still listed after ${seconds} s: ${JSON.stringify(viewers)}`);
-    assert.match(service.log(), /consent lost/);
+    assert.match(await service.logMatching(/consent lost/), /consent lost/);
   } finally {
     load.kill('SIGKILL');
     assert.equal(await service.stop(), 0);

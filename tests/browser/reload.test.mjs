@@ -97,7 +97,8 @@ test('SIGHUP applies bitrate, EDID, token and log level under a viewer; the rest
       status = await statusWith(service.url, 'second-token-5678');
       assert.equal(status.encoder.bitrate_kbps, 1500);
       assert.equal(status.config.reloads, 2);
-      assert.match(service.log(), /reload: .*bitrate.*: nothing changed/);
+      const unchanged = /reload: .*bitrate.*: nothing changed/;
+      assert.match(await service.logMatching(unchanged), unchanged);
 
       assert.equal(await exited, 0, out);
       const summary = JSON.parse(out.trim().split('\n').pop());

@@ -66,6 +66,14 @@ export async function startService(extraArgs = [], { timeoutMs = 15000, wrap = [
     certFile: path.join(stateDir, 'https.pem'),
     child,
     log: () => log,
+    // The log once it matches re (or as it is after timeoutMs): a line the
+    // service wrote before answering a request can still sit in the pipe
+    // when the answer has arrived on its socket.
+    async logMatching(re, timeoutMs = 3000) {
+      const end = Date.now() + timeoutMs;
+      while (!re.test(log) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      return log;
+    },
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
