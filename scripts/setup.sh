@@ -45,6 +45,9 @@ apt_packages=(
 	gstreamer1.0-nice gstreamer1.0-libav gstreamer1.0-tools gir1.2-gstreamer-1.0
 	gir1.2-gst-plugins-base-1.0 gir1.2-gst-plugins-bad-1.0 gir1.2-nice-0.1 python3-gi
 	python3-aiortc python3-av python3-numpy golang-go golang-github-pion-webrtc.v3-dev
+	# Another browser than Chromium: Debian's Firefox ESR, driven through
+	# WebDriver BiDi (tests/browser/firefox.test.mjs).
+	firefox-esr
 	# Cameras through libcamera (issue 17): the library, its IPA modules,
 	# and its cam tool (tests/kernel/kt-libcamera.sh).
 	libcamera-dev libcamera-ipa libcamera-tools

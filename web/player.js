@@ -29,9 +29,26 @@ const CONNECT_TIMEOUT_MS = 10000;
 const STALL_MS = 700;
 const RESTART_GIVE_UP_MS = 5000;
 const MAX_SAMPLES = 20000;
+
+// WebRTC as the service sends it: a peer connection that decodes H.264.
+// Firefox decodes H.264 over WebRTC only with Cisco's OpenH264 plugin,
+// which it downloads by itself: on a network without the internet, or
+// before the download, it offers VP8, VP9 and AV1 alone.  Where
+// getCapabilities is missing, the offer tells (the service answers 422).
+const NO_H264 = 'this browser cannot play H.264 over WebRTC (Firefox needs its OpenH264 plugin, ' +
+  'which it downloads from the internet: Add-ons and themes, Plugins)';
+function webrtcMissing() {
+  if (typeof RTCPeerConnection !== 'function') return 'this browser has no WebRTC';
+  const caps = typeof RTCRtpReceiver === 'function' && typeof RTCRtpReceiver.getCapabilities === 'function' &&
+    RTCRtpReceiver.getCapabilities('video');
+  if (caps && !caps.codecs.some((c) => c.mimeType.toLowerCase() === 'video/h264')) return NO_H264;
+  return null;
+}
+const missing = webrtcMissing();
+
 const player = window.hdmirtc = {
   mode: null,               // 'webrtc' | 'mjpeg'
-  webrtcSupported: typeof RTCPeerConnection === 'function',
+  webrtcSupported: !missing,
   serviceWebrtc: false,     // the service answers WHEP (from /api/status)
   switchVisible: false,
   fallbackReason: null,     // why the page fell back to MJPEG
@@ -286,7 +303,13 @@ async function startWebrtc() {
       }
     }, CONNECT_TIMEOUT_MS);
   } catch (e) {
-    if (session === player.session) retryWebrtc(e.message);
+    if (session !== player.session) return;
+    // 422: nothing in this browser's offer that the service can send
+    // (no H.264): trying again cannot help.
+    if (e.status !== 422) return retryWebrtc(e.message);
+    player.webrtcSupported = false;
+    fallBack(`${NO_H264}; the service said: ${e.message}`);
+    showSwitch();
   }
 }
 
@@ -435,7 +458,7 @@ async function main() {
   }
   player.serviceWebrtc = status === 'webrtc';
   const wanted = params.get('mode') || localStorage.getItem('hdmirtc-mode') || 'webrtc';
-  if (!player.webrtcSupported) startMjpeg('this browser has no WebRTC');
+  if (missing) startMjpeg(missing);
   else if (!player.serviceWebrtc) startMjpeg('the service offers no WebRTC');
   else if (wanted === 'mjpeg') startMjpeg();
   else startWebrtc();

@@ -121,7 +121,7 @@ export class WhepSession {
       body: this.pc.localDescription.sdp,
     });
     const body = await res.text();
-    if (res.status !== 201) throw new Error(body.trim() || `HTTP ${res.status}`);
+    if (res.status !== 201) throw Object.assign(new Error(body.trim() || `HTTP ${res.status}`), { status: res.status });
     this.resource = new URL(res.headers.get('Location'), new URL(this.url, location.href)).href;
     await this.pc.setRemoteDescription({ type: 'answer', sdp: body });
     return parseIceServers(res.headers.get('Link'));
