@@ -5,6 +5,7 @@
 // each taking a session of the service.  Janus offers, the page answers.
 // Everything the tests read is in window.hdmirtcJanus.
 import { readVideoBarcode } from './barcode.js';
+import { webrtcMissing } from './whep.js';
 
 const token = new URLSearchParams(location.hash.slice(1)).get('token');
 const authHeaders = token ? { Authorization: `Bearer ${token}` } : {};
@@ -127,6 +128,11 @@ video.addEventListener('dblclick', () => {
 });
 
 async function main() {
+  const missing = webrtcMissing();
+  if (missing) {
+    setState('failed', `${missing}; the direct page shows MJPEG`);
+    return;
+  }
   if (typeof Janus !== 'function') {
     setState('failed', 'janus.js is missing on the service (Debian package libjs-janus-gateway)');
     return;

@@ -7,7 +7,7 @@
 // that wants a bearer token.
 import { timeClicks, wrappedDiffMs } from './audio-clicks.js';
 import { readVideoBarcode } from './barcode.js';
-import { WhepSession, fetchIceServers } from './whep.js';
+import { NO_H264, WhepSession, fetchIceServers, webrtcMissing } from './whep.js';
 
 const params = new URLSearchParams(location.search);
 const token = new URLSearchParams(location.hash.slice(1)).get('token');
@@ -29,21 +29,7 @@ const CONNECT_TIMEOUT_MS = 10000;
 const STALL_MS = 700;
 const RESTART_GIVE_UP_MS = 5000;
 const MAX_SAMPLES = 20000;
-
-// WebRTC as the service sends it: a peer connection that decodes H.264.
-// Firefox decodes H.264 over WebRTC only with Cisco's OpenH264 plugin,
-// which it downloads by itself: on a network without the internet, or
-// before the download, it offers VP8, VP9 and AV1 alone.  Where
-// getCapabilities is missing, the offer tells (the service answers 422).
-const NO_H264 = 'this browser cannot play H.264 over WebRTC (Firefox needs its OpenH264 plugin, ' +
-  'which it downloads from the internet: Add-ons and themes, Plugins)';
-function webrtcMissing() {
-  if (typeof RTCPeerConnection !== 'function') return 'this browser has no WebRTC';
-  const caps = typeof RTCRtpReceiver === 'function' && typeof RTCRtpReceiver.getCapabilities === 'function' &&
-    RTCRtpReceiver.getCapabilities('video');
-  if (caps && !caps.codecs.some((c) => c.mimeType.toLowerCase() === 'video/h264')) return NO_H264;
-  return null;
-}
+// Why this browser cannot watch over WebRTC (none, or no H.264), or null.
 const missing = webrtcMissing();
 
 const player = window.hdmirtc = {

@@ -12,6 +12,23 @@
 // session with sound leaves playout-delay out, and chromium delays the
 // video to play in sync with the sound; a session without keeps it.
 
+// WebRTC as the service sends it: a peer connection that decodes H.264.
+// Firefox decodes H.264 over WebRTC only with Cisco's OpenH264 plugin,
+// which it downloads by itself: on a network without the internet, or
+// before the download, it offers VP8, VP9 and AV1 alone.  Where
+// getCapabilities is missing, the offer tells (the service answers 422).
+export const NO_H264 = 'this browser cannot play H.264 over WebRTC (Firefox needs its OpenH264 plugin, ' +
+  'which it downloads from the internet: Add-ons and themes, Plugins)';
+
+// Why this browser cannot watch the stream over WebRTC, or null.
+export function webrtcMissing() {
+  if (typeof RTCPeerConnection !== 'function') return 'this browser has no WebRTC';
+  const caps = typeof RTCRtpReceiver === 'function' && typeof RTCRtpReceiver.getCapabilities === 'function' &&
+    RTCRtpReceiver.getCapabilities('video');
+  if (caps && !caps.codecs.some((c) => c.mimeType.toLowerCase() === 'video/h264')) return NO_H264;
+  return null;
+}
+
 function chooseExtensions(transceiver, sound) {
   if (!transceiver.getHeaderExtensionsToNegotiate) return;
   const exts = transceiver.getHeaderExtensionsToNegotiate().map((e) => {

@@ -78,3 +78,13 @@ test('Firefox\'s offer refused (422): the page falls back to MJPEG at once with 
   assert.equal((await getStatus(service.url)).viewers.length, 0);
   await page.close();
 });
+
+test('Firefox without H.264 on the Janus page: it says why and points to the direct page', { timeout: 30000 * slow }, async () => {
+  const page = await browser.newPage();
+  await page.goto(`${service.url}janus.html`);
+  await page.waitForFunction(() => window.hdmirtcJanus && window.hdmirtcJanus.state === 'failed', null,
+    { timeout: 10000 * slow });
+  const shown = await page.evaluate(() => document.getElementById('state').textContent);
+  assert.match(shown, /cannot play H\.264 over WebRTC.*OpenH264.*the direct page shows MJPEG/);
+  await page.close();
+});
