@@ -42,9 +42,14 @@ async function openPage(init) {
 async function mjpegPlays(page) {
   await page.waitForFunction(() => window.hdmirtc.mode === 'mjpeg' &&
     document.getElementById('mjpeg').naturalWidth === 640, null, { timeout: 15000 * slow });
+  // A screenshot takes a second or two here: the picture must move
+  // within 10 s.
   const first = await shownCounter(page);
-  await page.waitForTimeout(1000);
-  const later = await shownCounter(page);
+  let later = first;
+  for (const end = Date.now() + 10000 * slow; later === first && Date.now() < end;) {
+    await page.waitForTimeout(500);
+    later = await shownCounter(page);
+  }
   assert.ok(first !== null && later !== null, `no barcode in the MJPEG picture shown (${first}, ${later})`);
   assert.ok(later > first, `the MJPEG picture does not move: counter ${first} then ${later}`);
 }
