@@ -28,6 +28,20 @@ G_BEGIN_DECLS
  * Consecutive calls with consecutive times join without a seam. */
 void hdmirtc_tone_fill(gint64 wall_us, guint rate, guint channels, gint16 *pcm, guint n_frames);
 
+/* The level the status shows: the peak of the last whole second of
+ * samples (-INFINITY before the first).  A discontinuity (samples lost
+ * before this frame) starts the second again. */
+typedef struct {
+	double peak;            /* of the second so far, 0..1 */
+	guint ms;               /* of the second so far */
+	double level_dbfs;
+} HdmirtcLevelMeter;
+
+void hdmirtc_level_meter_init(HdmirtcLevelMeter *m);
+/* n_samples interleaved samples, one frame of frame_ms. */
+void hdmirtc_level_meter_add(HdmirtcLevelMeter *m, const gint16 *pcm, guint n_samples, guint frame_ms,
+                             gboolean discontinuity);
+
 typedef struct HdmirtcOpusEncoder HdmirtcOpusEncoder;
 
 /* 48 kHz, channels 1 or 2, frame_ms 10 or 20 (in-band FEC needs at least

@@ -41,9 +41,7 @@ struct HdmirtcAudioPipeline {
 	guint64 resyncs;                /* the tone's clock jumped (a stalled thread) */
 	guint64 overruns;               /* the card's buffer overflowed: samples lost */
 	guint64 restarts;               /* the card was opened again */
-	double peak;                    /* of the current second, 0..1 */
-	double level_dbfs;              /* peak of the last whole second */
-	guint peak_frames;
+	HdmirtcLevelMeter level;
 	gint64 cpu_us;                  /* the thread's CPU time so far */
 	double cpu_percent;             /* of one core, over the last second */
 };

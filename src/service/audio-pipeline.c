@@ -85,23 +85,6 @@ static void push(HdmirtcAudioPipeline *p, const HdmirtcAudioPacket *pkt)
 	g_mutex_unlock(&p->lock);
 }
 
-static void measure_level(HdmirtcAudioPipeline *p, const gint16 *pcm, guint n)
-{
-	double peak = 0;
-
-	for (guint i = 0; i < n; i++)
-		peak = MAX(peak, fabs(pcm[i] / 32768.0));
-	g_mutex_lock(&p->lock);
-	p->peak = MAX(p->peak, peak);
-	p->peak_frames += p->frame_ms;
-	if (p->peak_frames >= 1000) {
-		p->level_dbfs = p->peak > 0 ? 20 * log10(p->peak) : -INFINITY;
-		p->peak = 0;
-		p->peak_frames = 0;
-	}
-	g_mutex_unlock(&p->lock);
-}
-
 static gint64 thread_cpu_us(void)
 {
 	struct timespec ts;
@@ -159,7 +142,9 @@ void hdmirtc_audio_pipeline_encode(HdmirtcAudioPipeline *p, const gint16 *pcm, g
 	guint8 out[MAX_PACKET];
 	gssize len;
 
-	measure_level(p, pcm, p->frame_size * HDMIRTC_AUDIO_CHANNELS);
+	g_mutex_lock(&p->lock);
+	hdmirtc_level_meter_add(&p->level, pcm, p->frame_size * HDMIRTC_AUDIO_CHANNELS, p->frame_ms, discontinuity);
+	g_mutex_unlock(&p->lock);
 	if (!g_atomic_int_get(&p->listeners)) {
 		/* Nobody listens (the page's sound is off by default): the
 		 * encoder's cost, almost all of the sound's, is saved. */
@@ -230,7 +215,7 @@ HdmirtcAudioPipeline *hdmirtc_audio_pipeline_new(const HdmirtcAudioPipelineConfi
 	p->output_ctx = g_main_context_ref(output_ctx);
 	p->on_packet = on_packet;
 	p->user_data = user_data;
-	p->level_dbfs = -INFINITY;
+	hdmirtc_level_meter_init(&p->level);
 	p->state = "starting";
 	p->rate = HDMIRTC_AUDIO_RATE;
 	g_mutex_init(&p->lock);
@@ -278,8 +263,8 @@ void hdmirtc_audio_pipeline_add_status(HdmirtcAudioPipeline *p, JsonBuilder *b)
 	hdmirtc_json_add_int(b, "frame_ms", p->frame_ms);
 	/* JSON has no -infinity: silence is null. */
 	json_builder_set_member_name(b, "level_dbfs");
-	if (isfinite(p->level_dbfs))
-		json_builder_add_double_value(b, round(p->level_dbfs * 10) / 10);
+	if (isfinite(p->level.level_dbfs))
+		json_builder_add_double_value(b, round(p->level.level_dbfs * 10) / 10);
 	else
 		json_builder_add_null_value(b);
 	hdmirtc_json_add_int(b, "listeners", g_atomic_int_get(&p->listeners));

@@ -3,6 +3,7 @@
  * clock), the Opus encoder, checked through libopus's own decoder, and the
  * framer that turns a sound card's blocks at its rate into 48 kHz frames
  * with capture times. */
+#include <math.h>
 #include <opus.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,6 +274,46 @@ static void test_framer_rate_change(void)
 	assert_continuous(c, before, c->frames->len, after->capture_mono_us, after->sample_pos);
 	collected_free(c);
 }
+/* One 20 ms stereo frame of the tone starting at wall_us into the meter. */
+static void meter_tone(HdmirtcLevelMeter *m, gint64 wall_us, gboolean discontinuity)
+{
+	gint16 pcm[960 * 2];
+
+	hdmirtc_tone_fill(wall_us, RATE, 2, pcm, 960);
+	hdmirtc_level_meter_add(m, pcm, G_N_ELEMENTS(pcm), 20, discontinuity);
+}
+
+/* The level is a whole second's peak: the click's, never the tone's alone
+ * because the tone thread jumped over a click (CI: -30 dBFS in the status
+ * after a resync); a quiet second does read quiet. */
+static void test_level_meter(void)
+{
+	HdmirtcLevelMeter m;
+	gint16 silence[960 * 2] = { 0 };
+	gint64 t = 10500000;
+
+	hdmirtc_level_meter_init(&m);
+	g_assert_true(isinf(m.level_dbfs) && m.level_dbfs < 0);
+	for (guint k = 0; k < 50; k++, t += 20000)
+		meter_tone(&m, t, k == 0);
+	g_assert_cmpfloat(m.level_dbfs, >, -10);
+	g_assert_cmpfloat(m.level_dbfs, <, 0);
+	/* 0.8 s more, then 0.8 s skipped (the click at 13.0 s among them). */
+	for (guint k = 0; k < 40; k++, t += 20000)
+		meter_tone(&m, t, FALSE);
+	t += 800000;
+	for (guint k = 0; k < 45; k++, t += 20000) {
+		meter_tone(&m, t, k == 0);
+		g_assert_cmpfloat(m.level_dbfs, >, -10);
+	}
+	/* The second from the jump on is whole with the click at 14.0 s. */
+	for (guint k = 0; k < 5; k++, t += 20000)
+		meter_tone(&m, t, FALSE);
+	g_assert_cmpfloat(m.level_dbfs, >, -10);
+	for (guint k = 0; k < 50; k++)
+		hdmirtc_level_meter_add(&m, silence, G_N_ELEMENTS(silence), 20, FALSE);
+	g_assert_true(isinf(m.level_dbfs) && m.level_dbfs < 0);
+}
 
 int main(int argc, char **argv)
 {
@@ -287,5 +328,6 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/audio/framer/32000", GUINT_TO_POINTER(32000), test_framer_rates);
 	g_test_add_func("/audio/framer/gap", test_framer_gap);
 	g_test_add_func("/audio/framer/rate-change", test_framer_rate_change);
+	g_test_add_func("/audio/level-meter", test_level_meter);
 	return g_test_run();
 }
