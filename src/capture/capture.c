@@ -51,10 +51,12 @@ void hdmirtc_capture_set_state(HdmirtcCapture *cap, HdmirtcCaptureState state)
 
 void hdmirtc_capture_deliver_converted(HdmirtcCapture *cap, HdmirtcFrame *raw, HdmirtcFrame *conv)
 {
+	gboolean own_raw = raw != conv;
+
 	/* With nobody to show it, the source's buffer goes back before the
 	 * encoder runs. */
-	if (!cap->tap && raw != conv)
-		g_clear_pointer(&raw, hdmirtc_frame_unref);
+	if (own_raw && !cap->tap)
+		hdmirtc_frame_unref(raw);
 	if (conv) {
 		atomic_fetch_add_explicit(&cap->frames_produced, 1, memory_order_relaxed);
 		if (cap->on_frame)
@@ -63,10 +65,11 @@ void hdmirtc_capture_deliver_converted(HdmirtcCapture *cap, HdmirtcFrame *raw, H
 	/* The screen after the encoder: its import and atomic commit never
 	 * delay the stream (issue 17); it gets the frame as the encoder call
 	 * returns. */
-	if (raw && cap->tap)
+	if (cap->tap) {
 		cap->tap(cap, raw, cap->tap_data);
-	if (raw && raw != conv)
-		hdmirtc_frame_unref(raw);
+		if (own_raw)
+			hdmirtc_frame_unref(raw);
+	}
 	if (conv)
 		hdmirtc_frame_unref(conv);
 }

@@ -37,11 +37,11 @@ const LOOPBACK_ONLY_PREFS = {
   'media.autoplay.default': 0,
 };
 
-export function launchFirefox({ prefs = {} } = {}) {
+export function launchFirefox() {
   return firefox.launch({
     channel: 'moz-firefox',
     executablePath: EXECUTABLE,
     headless: true,
-    firefoxUserPrefs: { ...LOOPBACK_ONLY_PREFS, ...prefs },
+    firefoxUserPrefs: LOOPBACK_ONLY_PREFS,
   });
 }
