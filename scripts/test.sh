@@ -126,7 +126,8 @@ done
 run_node_suite browser tests/browser/*.test.mjs
 HDMIRTC_BUILD_DIR="$top/build-asan" HDMIRTC_TEST_SANITIZED=1 \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	run_node_suite browser-asan tests/browser/stream.test.mjs tests/browser/https.test.mjs
+	run_node_suite browser-asan tests/browser/stream.test.mjs tests/browser/https.test.mjs \
+	tests/browser/early-slices.test.mjs
 
 # The failures again at the end, where a reader of the last lines (a CI
 # page) sees them: which cases, and the tail of what each suite printed.

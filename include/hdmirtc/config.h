@@ -101,6 +101,7 @@ typedef struct HdmirtcConfig {
 	guint bitrate_kbps;
 	guint keyframe_interval;        /* frames between periodic IDRs */
 	guint keyframe_min_interval_ms; /* rate limit for PLI/FIR-requested IDRs */
+	gboolean x264_early_slices;     /* send x264's top slice before the picture is done */
 
 	/* [webrtc] */
 	guint max_viewers;

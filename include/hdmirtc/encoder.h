@@ -42,6 +42,9 @@ typedef struct {
 	guint8 profile_idc;             /* 66 (baseline: constrained is sent) or 77 */
 	guint8 constraint_flags;        /* as asked for; see hdmirtc_encoder_get_profile_level_id */
 	guint8 level_idc;               /* 10 x level (31 = 3.1); 0 = smallest that fits */
+	/* x264 with sliced threads: hand out a picture's top slice as soon as
+	 * it is done (HdmirtcEncoderPartFunc); off: whole pictures only. */
+	gboolean first_parts;
 } HdmirtcEncoderConfig;
 
 typedef struct {
@@ -70,6 +73,15 @@ typedef struct HdmirtcEncoder HdmirtcEncoder;
 typedef void (*HdmirtcEncoderOutputFunc)(HdmirtcEncoder *enc, HdmirtcAccessUnit *au,
                                          gpointer user_data);
 
+/* Called during hdmirtc_encoder_encode(), on one of the encoder's own
+ * threads, with a picture's leading NAL units (au->part FIRST) once they
+ * are done and the rest is not: x264 with sliced threads finishes its top
+ * slice first.  au is borrowed.  Returns TRUE when it sent them on; the
+ * picture's output access unit is then its REST.  FALSE: the picture comes
+ * out WHOLE as usual. */
+typedef gboolean (*HdmirtcEncoderPartFunc)(HdmirtcEncoder *enc, HdmirtcAccessUnit *au,
+                                           gpointer user_data);
+
 typedef enum {
 	HDMIRTC_ENCODER_X264,           /* software */
 	HDMIRTC_ENCODER_M2M,            /* V4L2 memory-to-memory (bcm2835-codec) */
@@ -96,6 +108,12 @@ void hdmirtc_encoder_free(HdmirtcEncoder *enc);
  * (driver unbound or unloaded): it never comes back to this encoder. */
 int hdmirtc_encoder_encode(HdmirtcEncoder *enc, HdmirtcFrame *frame,
                            HdmirtcEncoderOutputFunc on_au, gpointer user_data);
+
+/* Before the first encode: where first parts go (NULL: nowhere, every
+ * picture comes out whole).  Encoders that hand out whole pictures only
+ * (M2M) never call it. */
+void hdmirtc_encoder_set_part_func(HdmirtcEncoder *enc, HdmirtcEncoderPartFunc func,
+                                   gpointer user_data);
 
 /* The bytesperline frames of drm_fourcc at width x height must have for
  * this encoder to take them as they are (an M2M encoder imports the

@@ -62,6 +62,17 @@ void hdmirtc_frame_unref(HdmirtcFrame *frame);
 typedef struct HdmirtcAccessUnit HdmirtcAccessUnit;
 typedef void (*HdmirtcAccessUnitReleaseFunc)(HdmirtcAccessUnit *au, gpointer user_data);
 
+/* How much of its picture an access unit holds.  An encoder that finishes
+ * a picture's first slices before the others (x264's sliced threads) can
+ * hand those out at once, so that they are on the wire while the rest is
+ * still being encoded; the rest then follows as its own access unit with
+ * the same seq and capture times. */
+typedef enum {
+	HDMIRTC_AU_WHOLE,               /* the whole picture */
+	HDMIRTC_AU_FIRST,               /* its leading NAL units; the rest follows */
+	HDMIRTC_AU_REST,                /* the NAL units after a FIRST part's */
+} HdmirtcAuPart;
+
 /* One encoded picture in Annex-B byte-stream form (start codes included);
  * a keyframe carries SPS and PPS in front of its IDR slice(s). */
 struct HdmirtcAccessUnit {
@@ -77,6 +88,7 @@ struct HdmirtcAccessUnit {
 	gint64 encode_start_us;         /* monotonic, for per-stage latency */
 	gint64 encode_end_us;
 	guint64 bytes_copied;           /* CPU copies of frame payload so far */
+	HdmirtcAuPart part;
 	/* An SPS NAL unit (header byte first, no start code) to send instead
 	 * of the one in data, e.g. with the colour description the encoder
 	 * left out; NULL = none.  Unreffed with the access unit. */

@@ -106,9 +106,10 @@ void hdmirtc_h264_packetizer_free(HdmirtcH264Packetizer *p);
  * max_payload bytes (HDMIRTC_RTP_MIN_MAX_PAYLOAD..HDMIRTC_RTP_MAX_MAX_PAYLOAD):
  * AUD and filler NAL units are dropped, runs of small NAL units become
  * STAP-A, NAL units larger than max_payload become FU-A fragments, the rest
- * single NAL unit packets; the marker bit is set on the last packet.  The
- * packetizer remembers the last SPS and PPS it saw and puts them in front
- * of an IDR access unit that lacks them.
+ * single NAL unit packets; the marker bit is set on the last packet (not
+ * of a picture's FIRST part: HdmirtcAuPart).  The packetizer remembers the
+ * last SPS and PPS it saw and puts them in front of an IDR access unit that
+ * lacks them (not in front of a picture's REST).
  *
  * Returns a new packet list (one reference, free with
  * hdmirtc_rtp_packet_list_unref()) that holds its own reference on au, or

@@ -146,6 +146,9 @@ const Option hdmirtc_config_options[] = {
 	{ "encoder", "keyframe-min-interval-ms", NULL, "keyframe-min-interval", OPT_UINT,
 	  F(keyframe_min_interval_ms), 0, "500", 0, 60000, .arg = "MS",
 	  .help = "Minimum time in ms between IDR frames requested by viewers (PLI/FIR)" },
+	{ "encoder", "x264-early-slices", NULL, "x264-early-slices", OPT_BOOL, F(x264_early_slices), 0,
+	  "false", .help = "With x264 on 2 or more cores, send a picture's top slice while the others are "
+	  "still encoded (gains only where cores are free beside x264's two threads)" },
 
 	{ "webrtc", "max-viewers", NULL, "max-viewers", OPT_UINT, F(max_viewers), 0, "8", 1, 256,
 	  .arg = "N", .help = "Maximum number of simultaneous viewers" },

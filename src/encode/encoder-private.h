@@ -50,6 +50,9 @@ struct HdmirtcEncoder {
 	GBytes *sps_seen;
 	GBytes *sps_fixed;
 	guint32 profile_level_id;
+	/* Where a picture's first part goes; set before encoding, never after. */
+	HdmirtcEncoderPartFunc part_func;
+	gpointer part_data;
 	/* Where access units go: the on_au of the last encode call. */
 	HdmirtcEncoderOutputFunc output;
 	gpointer output_data;
@@ -71,6 +74,12 @@ struct HdmirtcEncoder {
 	atomic_uint_fast64_t frames_dropped;
 	atomic_uint bitrate_kbps;
 };
+
+/* From encode() or a thread of the implementation's while encode() runs:
+ * offers a picture's first part (au->part FIRST, capture times set) to the
+ * part function.  TRUE when it was taken: the picture's access unit must
+ * then be its REST. */
+gboolean hdmirtc_encoder_offer_part(HdmirtcEncoder *enc, HdmirtcAccessUnit *au);
 
 /* Encoding thread, outside encode(): hands out au (one reference taken)
  * as encode() would have; au->encode_start_us is the implementation's. */

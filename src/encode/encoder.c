@@ -215,6 +215,26 @@ static void deliver(HdmirtcEncoder *enc, HdmirtcAccessUnit *au, gint64 start, gi
 	hdmirtc_access_unit_unref(au);
 }
 
+/* The encoding thread waits inside encode() meanwhile: nothing else
+ * touches enc. */
+gboolean hdmirtc_encoder_offer_part(HdmirtcEncoder *enc, HdmirtcAccessUnit *au)
+{
+	if (!enc->part_func)
+		return FALSE;
+	fix_colour(enc, au);
+	au->width = enc->config.width;
+	au->height = enc->config.height;
+	return enc->part_func(enc, au, enc->part_data);
+}
+
+void hdmirtc_encoder_set_part_func(HdmirtcEncoder *enc, HdmirtcEncoderPartFunc func,
+                                   gpointer user_data)
+{
+	g_return_if_fail(enc != NULL);
+	enc->part_func = func;
+	enc->part_data = user_data;
+}
+
 void hdmirtc_encoder_emit(HdmirtcEncoder *enc, HdmirtcAccessUnit *au)
 {
 	deliver(enc, au, au->encode_start_us, g_get_monotonic_time());
@@ -282,8 +302,10 @@ static int encode(HdmirtcEncoder *enc, HdmirtcFrame *frame)
 	atomic_store_explicit(&enc->last_encode_us, end - start, memory_order_relaxed);
 	if (r < 0)
 		return r;
+	/* An implementation that knows better when the picture was done (x264
+	 * after sending its first part) says so. */
 	if (au)
-		deliver(enc, au, start, end);
+		deliver(enc, au, start, au->encode_end_us ? au->encode_end_us : end);
 	return 0;
 }
 

@@ -3,16 +3,24 @@
  * lookahead, no B-frames, sliced threads so a frame comes out of the call
  * that took it in), a VBV of about one frame so that no frame can take
  * much longer than a frame time to send, and SPS/PPS in front of every IDR
- * so that a viewer can join at any keyframe. */
+ * so that a viewer can join at any keyframe.
+ *
+ * With first_parts, the NAL units come out one by one through x264's
+ * nalu_process as each slice thread finishes, and a top slice done before
+ * the others is handed out as the picture's FIRST part
+ * (hdmirtc_encoder_offer_part()) while the encoder call still runs. */
 #include "encoder-private.h"
 
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 #include <x264.h>
 
 /* Capture data of frames x264 still holds, by pts: with zerolatency there
  * are none, but it costs nothing to be right if that changes. */
 #define PENDING 16
+/* NAL units of one picture: parameter sets, SEI, one slice per thread. */
+#define MAX_NALS 32
 
 typedef struct {
 	guint64 seq;
@@ -21,12 +29,33 @@ typedef struct {
 	guint64 bytes_copied;           /* copies made to produce the input frame */
 } PendingFrame;
 
+/* A picture's NAL units as x264's nalu_process callback gets them, on the
+ * calling thread (parameter sets, SEI) and on the slice threads, each
+ * written by x264_nal_encode() into a buffer of its own. */
+typedef struct {
+	GMutex lock;
+	const guint8 *data[MAX_NALS];   /* g_malloc'ed, in the order they came */
+	gsize len[MAX_NALS];
+	guint n;
+	guint slices_done;
+	guint first_nals;               /* NAL units given out as the FIRST part; 0: none */
+	gint64 last_slice_us;           /* when the last slice came */
+	gboolean overflow;              /* more than MAX_NALS: not kept */
+} PictureNals;
+
 typedef struct {
 	HdmirtcEncoder base;
 	x264_t *x264;
 	x264_param_t param;
 	gint64 next_pts;
 	PendingFrame pending[PENDING];
+	/* Sliced threads: NAL units come through on_nal(), so that the top
+	 * slice can go out while the others are being encoded. */
+	gboolean by_nal;
+	guint slices;                   /* per picture */
+	PendingFrame *current;          /* the frame in the encode call */
+	gint64 encode_start_us;
+	PictureNals nals;
 } X264Encoder;
 
 static X264Encoder *from_base(HdmirtcEncoder *enc)
@@ -73,6 +102,131 @@ static void set_colour(x264_param_t *p, const HdmirtcColour *c)
 	p->vui.i_transfer = c->transfer;
 	p->vui.i_colmatrix = c->matrix;
 	p->vui.b_fullrange = c->full_range;
+}
+
+static gboolean is_slice(const x264_nal_t *nal)
+{
+	return nal->i_type == NAL_SLICE || nal->i_type == NAL_SLICE_IDR;
+}
+
+static HdmirtcAccessUnit *join_nals(const guint8 *const *data, const gsize *len, guint n)
+{
+	gsize size = 0, at = 0;
+	guint8 *buf;
+
+	for (guint i = 0; i < n; i++)
+		size += len[i];
+	buf = g_malloc(MAX(size, 1));
+	for (guint i = 0; i < n; i++) {
+		memcpy(buf + at, data[i], len[i]);
+		at += len[i];
+	}
+	return hdmirtc_access_unit_new_take(buf, size);
+}
+
+static void set_capture(HdmirtcAccessUnit *au, const PendingFrame *pf)
+{
+	au->seq = pf->seq;
+	au->capture_mono_us = pf->mono_us;
+	au->capture_wall_us = pf->wall_us;
+	au->bytes_copied += pf->bytes_copied;   /* e.g. the source's I420 conversion */
+}
+
+/* The picture so far, when its top slice is done before the others: offered
+ * as its FIRST part.  No lock held: the other slice threads go on. */
+static void offer_first_part(X264Encoder *x, guint n, gboolean idr)
+{
+	HdmirtcAccessUnit *au = join_nals(x->nals.data, x->nals.len, n);
+	gboolean taken;
+
+	set_capture(au, x->current);
+	au->keyframe = idr;
+	au->part = HDMIRTC_AU_FIRST;
+	au->encode_start_us = x->encode_start_us;
+	au->encode_end_us = g_get_monotonic_time();
+	taken = hdmirtc_encoder_offer_part(&x->base, au);
+	hdmirtc_access_unit_unref(au);
+	if (taken) {
+		g_mutex_lock(&x->nals.lock);
+		x->nals.first_nals = n;
+		g_mutex_unlock(&x->nals.lock);
+	}
+}
+
+/* x264's nalu_process: each NAL unit of a picture as soon as it is done, on
+ * whichever thread made it (re-entrant).  x264 leaves the escaping and the
+ * start code to this callback. */
+static void on_nal(x264_t *h, x264_nal_t *nal, void *opaque)
+{
+	X264Encoder *x = opaque;
+	PictureNals *pn = &x->nals;
+	guint8 *dst = g_malloc((gsize)nal->i_payload * 3 / 2 + 5 + 64);
+	guint n = 0;
+	gboolean first = FALSE;
+
+	x264_nal_encode(h, dst, nal);
+	g_mutex_lock(&pn->lock);
+	if (pn->n == MAX_NALS) {
+		pn->overflow = TRUE;
+		g_free(dst);
+	} else {
+		pn->data[pn->n] = dst;
+		pn->len[pn->n++] = (gsize)nal->i_payload;
+	}
+	if (is_slice(nal)) {
+		/* In stream order the top slice follows what came before it (the
+		 * calling thread writes the headers before the slices start);
+		 * one finished before the others can go now. */
+		first = nal->i_first_mb == 0 && pn->slices_done == 0 && x->slices > 1 && !pn->overflow;
+		pn->slices_done++;
+		pn->last_slice_us = g_get_monotonic_time();
+		n = pn->n;
+	}
+	g_mutex_unlock(&pn->lock);
+	if (first)
+		offer_first_part(x, n, nal->i_type == NAL_SLICE_IDR);
+}
+
+static void forget_nals(PictureNals *pn)
+{
+	for (guint i = 0; i < pn->n; i++)
+		g_free((gpointer)pn->data[i]);
+	pn->n = pn->slices_done = pn->first_nals = 0;
+	pn->last_slice_us = 0;
+	pn->overflow = FALSE;
+}
+
+/* The picture's access unit from what on_nal() kept: after a FIRST part
+ * that was taken, the rest of it.  x264 hands out the NAL units in stream
+ * order; the ones given out first must be at its front. */
+static HdmirtcAccessUnit *picture_from_nals(X264Encoder *x, const x264_nal_t *nals, int n_nals)
+{
+	PictureNals *pn = &x->nals;
+	const guint8 *data[MAX_NALS];
+	gsize len[MAX_NALS];
+	guint skip = pn->first_nals;
+	HdmirtcAccessUnit *au;
+
+	if (pn->overflow || (guint)n_nals > MAX_NALS || skip > (guint)n_nals) {
+		g_warning("x264: %d NAL units in a picture: not sent", n_nals);
+		return NULL;
+	}
+	for (guint i = 0; i < skip; i++) {
+		if (nals[i].p_payload != pn->data[i]) {
+			g_warning("x264: the picture's first part was not the front of its stream");
+			return NULL;
+		}
+	}
+	for (int i = 0; i < n_nals; i++) {
+		data[i] = nals[i].p_payload;
+		len[i] = (gsize)nals[i].i_payload;
+	}
+	au = join_nals(data + skip, len + skip, (guint)n_nals - skip);
+	au->part = skip ? HDMIRTC_AU_REST : HDMIRTC_AU_WHOLE;
+	/* Both parts were copied once, from the same buffers. */
+	for (guint i = 0; i < skip; i++)
+		au->bytes_copied += len[i];
+	return au;
 }
 
 static void set_params(x264_param_t *p, const HdmirtcEncoderConfig *c)
@@ -128,6 +282,31 @@ static gboolean read_profile_level_id(X264Encoder *x, GError **error)
 	return FALSE;
 }
 
+/* With sliced threads, the encoder is opened again with on_nal(): x264's
+ * encoder_headers() cannot run with a nalu_process (it reads the picture
+ * it has not got yet), so the first one, without, read the SPS. */
+static gboolean open_by_nal(X264Encoder *x, GError **error)
+{
+	x264_param_t used;
+
+	x264_encoder_parameters(x->x264, &used);
+	x->slices = (guint)MAX(used.i_slice_count, 1);
+	x->by_nal = x->base.config.first_parts && used.b_sliced_threads && used.i_threads > 1;
+	if (!x->by_nal)
+		return TRUE;
+	x264_encoder_close(x->x264);
+	x->param.nalu_process = on_nal;
+	x->x264 = x264_encoder_open(&x->param);
+	x->param.nalu_process = NULL;
+	if (!x->x264) {
+		g_set_error(error, HDMIRTC_ENCODER_ERROR, HDMIRTC_ENCODER_ERROR_FAILED,
+		            "x264: encoder_open (by NAL unit) failed for %ux%u@%u",
+		            x->base.config.width, x->base.config.height, x->base.config.fps);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static gboolean x264_impl_open(HdmirtcEncoder *enc, GError **error)
 {
 	X264Encoder *x = from_base(enc);
@@ -157,7 +336,7 @@ static gboolean x264_impl_open(HdmirtcEncoder *enc, GError **error)
 		g_clear_pointer(&x->x264, x264_encoder_close);
 		return FALSE;
 	}
-	return TRUE;
+	return open_by_nal(x, error);
 }
 
 static void x264_impl_close(HdmirtcEncoder *enc)
@@ -166,9 +345,10 @@ static void x264_impl_close(HdmirtcEncoder *enc)
 }
 
 static void fill_picture(x264_picture_t *pic, const HdmirtcFrame *frame, gint64 pts,
-                         gboolean force_idr)
+                         gboolean force_idr, X264Encoder *x)
 {
 	x264_picture_init(pic);
+	pic->opaque = x;                /* on_nal()'s */
 	pic->img.i_csp = X264_CSP_I420;
 	pic->img.i_plane = 3;
 	for (int i = 0; i < 3; i++) {
@@ -192,24 +372,33 @@ static int x264_impl_encode(HdmirtcEncoder *enc, HdmirtcFrame *frame, gboolean f
 	*out = NULL;
 	if (!x->x264)
 		return -EIO;
-	fill_picture(&in, frame, x->next_pts, force_idr);
-	x->pending[x->next_pts % PENDING] = (PendingFrame){ frame->seq, frame->capture_mono_us,
-	                                                     frame->capture_wall_us,
-	                                                     frame->bytes_copied };
+	fill_picture(&in, frame, x->next_pts, force_idr, x);
+	x->current = &x->pending[x->next_pts % PENDING];
+	*x->current = (PendingFrame){ frame->seq, frame->capture_mono_us, frame->capture_wall_us,
+	                              frame->bytes_copied };
 	x->next_pts++;
+	x->encode_start_us = g_get_monotonic_time();
 	size = x264_encoder_encode(x->x264, &nals, &n_nals, &in, &pic_out);
-	if (size < 0)
-		return -EIO;
-	if (size == 0 || n_nals == 0)
-		return 0;
-	/* x264 reuses its NAL buffer on the next call: the one copy. */
-	au = hdmirtc_access_unit_new_copy(nals[0].p_payload, (gsize)size);
+	if (size <= 0 || n_nals == 0) {
+		forget_nals(&x->nals);
+		return size < 0 ? -EIO : 0;
+	}
+	/* x264 reuses its NAL buffers on the next call: the one copy. */
+	if (x->by_nal) {
+		au = picture_from_nals(x, nals, n_nals);
+		/* x264's return waited for the first part's sending: the picture
+		 * was done with its last slice. */
+		if (au && au->part == HDMIRTC_AU_REST)
+			au->encode_end_us = x->nals.last_slice_us;
+		forget_nals(&x->nals);
+		if (!au)
+			return -EIO;
+	} else {
+		au = hdmirtc_access_unit_new_copy(nals[0].p_payload, (gsize)size);
+	}
 	pf = &x->pending[pic_out.i_pts % PENDING];
 	au->keyframe = pic_out.b_keyframe;
-	au->seq = pf->seq;
-	au->capture_mono_us = pf->mono_us;
-	au->capture_wall_us = pf->wall_us;
-	au->bytes_copied += pf->bytes_copied;   /* e.g. the source's I420 conversion */
+	set_capture(au, pf);
 	*out = au;
 	return 0;
 }
@@ -232,7 +421,10 @@ static int x264_impl_apply_bitrate(HdmirtcEncoder *enc)
 
 static void x264_impl_destroy(HdmirtcEncoder *enc)
 {
-	g_free(from_base(enc));
+	X264Encoder *x = from_base(enc);
+
+	g_mutex_clear(&x->nals.lock);
+	g_free(x);
 }
 
 static const HdmirtcEncoderImpl x264_impl = {
@@ -251,5 +443,6 @@ HdmirtcEncoder *hdmirtc_encoder_x264_alloc(const HdmirtcEncoderConfig *config)
 
 	x->base.impl = &x264_impl;
 	x->base.config = *config;
+	g_mutex_init(&x->nals.lock);
 	return &x->base;
 }

@@ -146,7 +146,8 @@ static void insert_nal(GArray *nals, guint at, GBytes *bytes)
  * lacks them (encoders with repeat-headers off, or a new viewer joining on
  * a keyframe that only the first viewer's request produced).  Returns a
  * mask of what was inserted: 1 = SPS, 2 = PPS. */
-static guint fix_parameter_sets(HdmirtcH264Packetizer *p, GBytes *sps_override, gboolean *keyframe)
+static guint fix_parameter_sets(HdmirtcH264Packetizer *p, GBytes *sps_override, gboolean rest,
+                                gboolean *keyframe)
 {
 	GArray *nals = p->nals;
 	gint last_sps = -1;
@@ -178,7 +179,8 @@ static guint fix_parameter_sets(HdmirtcH264Packetizer *p, GBytes *sps_override, 
 			*keyframe = TRUE;
 		}
 	}
-	if (!*keyframe)
+	/* The rest of a picture: its parameter sets went with the first part. */
+	if (!*keyframe || rest)
 		return 0;
 	if (last_sps < 0 && p->sps) {
 		insert_nal(nals, 0, p->sps);
@@ -311,7 +313,8 @@ static void emit_fu_a(HdmirtcRtpPacketList *list, const Nal *nal, guint max_payl
 
 /* Greedy: a run of NAL units that fit together in max_payload becomes one
  * STAP-A; a run of one is sent as is. */
-static void emit_all(HdmirtcRtpPacketList *list, const Nal *nals, guint n, guint max_payload)
+static void emit_all(HdmirtcRtpPacketList *list, const Nal *nals, guint n, guint max_payload,
+                     gboolean last_part)
 {
 	guint i = 0;
 
@@ -332,7 +335,8 @@ static void emit_all(HdmirtcRtpPacketList *list, const Nal *nals, guint n, guint
 			emit_single(list, &nals[i++]);
 		}
 	}
-	list->packets[list->n_packets - 1].marker = TRUE;
+	/* RFC 6184 5.1: the marker ends the access unit, so not its first part. */
+	list->packets[list->n_packets - 1].marker = last_part;
 }
 
 static gboolean check_input(const HdmirtcAccessUnit *au, guint max_payload, GError **error)
@@ -376,13 +380,14 @@ HdmirtcRtpPacketList *hdmirtc_h264_packetizer_packetize(HdmirtcH264Packetizer *p
 		            "access unit holds only delimiters, filler or empty NAL units");
 		return NULL;
 	}
-	inserted = fix_parameter_sets(p, au->sps_override, &keyframe);
+	inserted = fix_parameter_sets(p, au->sps_override, au->part == HDMIRTC_AU_REST, &keyframe);
 	list = alloc_list(au, p->nals, max_payload);
 	list->keyframe = keyframe;
 	if (inserted & 1)
 		list->sps = g_bytes_ref(p->sps);
 	if (inserted & 2)
 		list->pps = g_bytes_ref(p->pps);
-	emit_all(list, (const Nal *)p->nals->data, p->nals->len, max_payload);
+	emit_all(list, (const Nal *)p->nals->data, p->nals->len, max_payload,
+		 au->part != HDMIRTC_AU_FIRST);
 	return list;
 }

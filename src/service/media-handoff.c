@@ -139,6 +139,26 @@ gboolean hdmirtc_media_handoff_push_au(HdmirtcMediaHandoff *h, HdmirtcAccessUnit
 	return want_keyframe;
 }
 
+gboolean hdmirtc_media_handoff_try_push_part(HdmirtcMediaHandoff *h, HdmirtcAccessUnit *au)
+{
+	GQueue now = G_QUEUE_INIT;
+	gboolean taken = FALSE;
+
+	g_mutex_lock(&h->lock);
+	if (!h->need_keyframe && h->output_lock && g_mutex_trylock(h->output_lock)) {
+		now = h->aus;
+		g_queue_init(&h->aus);
+		taken = TRUE;
+	}
+	g_mutex_unlock(&h->lock);
+	if (!taken)
+		return FALSE;
+	deliver_aus(h, &now);
+	h->on_au(au, h->au_data);
+	g_mutex_unlock(h->output_lock);
+	return TRUE;
+}
+
 void hdmirtc_media_handoff_push_jpeg(HdmirtcMediaHandoff *h, GBytes *jpeg)
 {
 	g_mutex_lock(&h->lock);

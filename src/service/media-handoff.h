@@ -45,6 +45,13 @@ void hdmirtc_media_handoff_set_output_lock(HdmirtcMediaHandoff *h, GMutex *outpu
  * stream needs a keyframe: frames were dropped and this one was not a
  * keyframe (it is dropped too). */
 gboolean hdmirtc_media_handoff_push_au(HdmirtcMediaHandoff *h, HdmirtcAccessUnit *au);
+/* Any thread (an encoder's slice thread, while the media thread waits in
+ * the encoder): a picture's FIRST part (HdmirtcAuPart), delivered only on
+ * this thread and only when the network thread's lock can be had at once,
+ * after what still waited.  TRUE when it was delivered; FALSE (nothing
+ * kept) when it could not be, or when frames wait for a keyframe: the
+ * picture must then come whole through push_au(). */
+gboolean hdmirtc_media_handoff_try_push_part(HdmirtcMediaHandoff *h, HdmirtcAccessUnit *au);
 /* Takes jpeg. */
 void hdmirtc_media_handoff_push_jpeg(HdmirtcMediaHandoff *h, GBytes *jpeg);
 

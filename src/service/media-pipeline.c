@@ -56,6 +56,12 @@ static void on_encoded(HdmirtcEncoder *enc, HdmirtcAccessUnit *au, gpointer user
 		hdmirtc_encoder_request_keyframe(enc);
 }
 
+/* An encoder thread, while the media thread waits in the encoder. */
+static gboolean on_encoded_part(HdmirtcEncoder *enc, HdmirtcAccessUnit *au, gpointer user_data)
+{
+	return hdmirtc_media_handoff_try_push_part(((HdmirtcMediaPipeline *)user_data)->handoff, au);
+}
+
 /* Media thread. */
 static void make_jpeg(HdmirtcMediaPipeline *p, HdmirtcFrame *frame)
 {
@@ -175,6 +181,7 @@ static void use_encoder(HdmirtcMediaPipeline *p, HdmirtcEncoder *enc, HdmirtcEnc
 	p->encoder = enc;
 	g_mutex_unlock(&p->encoder_lock);
 	p->encoder_kind = kind;
+	hdmirtc_encoder_set_part_func(enc, on_encoded_part, p);
 	hdmirtc_encoder_free(old);
 	hdmirtc_encoder_request_keyframe(enc);
 	hdmirtc_capture_set_convert_to_i420(p->capture, kind == HDMIRTC_ENCODER_X264);
@@ -287,6 +294,8 @@ HdmirtcMediaPipeline *hdmirtc_media_pipeline_new(const HdmirtcMediaPipelineConfi
 	if (ok)
 		ok = (p->encoder = hdmirtc_encoder_new(p->choice.encoder, p->choice.m2m_device,
 		                                       &config->encode, error)) != NULL;
+	if (ok)
+		hdmirtc_encoder_set_part_func(p->encoder, on_encoded_part, p);
 	p->encoder_kind = p->choice.encoder;
 	if (!ok) {
 		hdmirtc_media_pipeline_free(p);

@@ -370,6 +370,7 @@ static gboolean start_media(HdmirtcService *s, const HdmirtcConfig *c, GError **
 			.keyframe_interval = c->keyframe_interval,
 			.profile_idc = 66,
 			.constraint_flags = 0xc0,   /* constrained baseline: 42e0xx */
+			.first_parts = c->x264_early_slices,
 		},
 	};
 

@@ -42,6 +42,11 @@ struct HdmirtcWebrtc {
 	HdmirtcSendWorkers *send_workers;
 	GArray *send_items;             /* SendItem: one frame's viewers for the workers */
 	guint64 frames_spread;          /* frames whose viewers the workers shared */
+	/* Pictures sent in two parts (HdmirtcAuPart): when the open one's
+	 * first part was first sent. */
+	guint64 frames_started_early;
+	guint64 early_seq;
+	gint64 early_first_send_us;
 	guint reap_source;
 
 	HdmirtcKeyframeRequestFunc request_keyframe;

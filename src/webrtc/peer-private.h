@@ -4,6 +4,7 @@
 
 #include "hdmirtc/srtp-session.h"
 #include "peer.h"
+#include "picture-parts.h"
 
 #define PEER_MAX_DATAGRAM 1500
 
@@ -90,6 +91,7 @@ struct HdmirtcPeer {
 
 	HdmirtcRtpHistory *history;
 	gboolean waiting_keyframe;
+	HdmirtcPictureParts parts;
 	const char *keyframe_request;   /* why a send wants an IDR; asked for by
 	                                 * hdmirtc_peer_end_frame() */
 	guint sr_timer;

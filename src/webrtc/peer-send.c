@@ -168,15 +168,25 @@ gint64 hdmirtc_peer_send_frame(HdmirtcPeer *peer, HdmirtcRtpPacketList *list,
 {
 	HdmirtcAccessUnit *au = hdmirtc_rtp_packet_list_get_access_unit(list);
 	gint64 first_send_us = 0;
+	gboolean cut;
 
 	if (peer->state != HDMIRTC_PEER_STATE_STREAMING)
 		return 0;
+	if (!hdmirtc_picture_parts_admit(&peer->parts, au, &cut))
+		return 0;
+	if (cut && !peer->waiting_keyframe) {
+		peer->waiting_keyframe = TRUE;
+		peer->keyframe_request = "a picture was cut short";
+	}
 	if (peer->waiting_keyframe && !hdmirtc_rtp_packet_list_is_keyframe(list)) {
 		peer->stats.frames_skipped++;
 		return 0;
 	}
 	peer->waiting_keyframe = FALSE;
 	if (!send_all(peer, list, batch, &first_send_us))
+		return first_send_us;
+	hdmirtc_picture_parts_sent(&peer->parts, au);
+	if (au->part == HDMIRTC_AU_FIRST)
 		return first_send_us;
 	peer->stats.frames_sent++;
 	peer->stats.last_frame_capture_to_last_send_us = g_get_monotonic_time() - au->capture_mono_us;

@@ -17,6 +17,7 @@
 
 #include "hdmirtc/json-members.h"
 #include "hdmirtc/rtcp.h"
+#include "picture-parts.h"
 #include "udp-batch.h"
 
 #define FEED_MAX_DATAGRAM 1500
@@ -41,6 +42,7 @@ struct HdmirtcWebrtcFeed {
 	guint32 video_ts_offset, audio_ts_offset;
 	guint16 video_seq, audio_seq;
 	gboolean waiting_keyframe;
+	HdmirtcPictureParts parts;
 	gint64 last_audio_mono_us;      /* the newest sound packet: the audio SR's anchor */
 	guint64 last_audio_sample_pos;
 
@@ -293,7 +295,14 @@ gint64 hdmirtc_rtp_feed_send_frame(HdmirtcWebrtcFeed *feed, HdmirtcRtpPacketList
 		.timestamp = hdmirtc_rtp_timestamp_90khz(au->capture_mono_us, feed->video_ts_offset),
 	};
 	gint64 first_send_us = 0;
+	gboolean cut;
 
+	if (!hdmirtc_picture_parts_admit(&feed->parts, au, &cut))
+		return 0;
+	if (cut && !feed->waiting_keyframe) {
+		feed->waiting_keyframe = TRUE;
+		feed->request_keyframe("a picture was cut short", FALSE, feed->user_data);
+	}
 	if (feed->waiting_keyframe && !hdmirtc_rtp_packet_list_is_keyframe(list)) {
 		feed->frames_skipped++;
 		return 0;
@@ -329,7 +338,9 @@ gint64 hdmirtc_rtp_feed_send_frame(HdmirtcWebrtcFeed *feed, HdmirtcRtpPacketList
 		}
 	}
 	feed->video_seq = (guint16)(seq0 + n);
-	feed->frames_sent++;
+	hdmirtc_picture_parts_sent(&feed->parts, au);
+	if (au->part != HDMIRTC_AU_FIRST)
+		feed->frames_sent++;
 	return first_send_us;
 }
 

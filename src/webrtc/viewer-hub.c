@@ -317,7 +317,9 @@ void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au)
 			first_send_us = earliest(first_send_us, hdmirtc_peer_send_frame(value, list, w->batch),
 						 &sent_to);
 	}
-	if (w->send_items->len >= SPREAD_MIN_VIEWERS &&
+	/* A picture's first part is sent while the encoder's other threads
+	 * finish it: workers would take their cores. */
+	if (w->send_items->len >= SPREAD_MIN_VIEWERS && au->part != HDMIRTC_AU_FIRST &&
 	    hdmirtc_send_workers_get_n_threads(w->send_workers) > 0) {
 		hdmirtc_send_workers_run(w->send_workers, w->send_items->len, send_item, &run, w->batch);
 		w->frames_spread++;
@@ -333,9 +335,17 @@ void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au)
 		hdmirtc_peer_end_frame(value);
 	for (guint i = 0; i < w->outbounds->len; i++)
 		hdmirtc_peer_end_frame(hdmirtc_outbound_get_peer(w->outbounds->pdata[i]));
-	if (first_send_us)
+	if (au->part == HDMIRTC_AU_FIRST) {
+		w->frames_started_early++;
+		w->early_seq = au->seq;
+		w->early_first_send_us = first_send_us;
+	} else if (first_send_us) {
+		/* The picture's timings, taken when its last part is sent. */
+		if (au->part == HDMIRTC_AU_REST && w->early_seq == au->seq && w->early_first_send_us)
+			first_send_us = w->early_first_send_us;
 		hdmirtc_frame_timings_add(&w->timings, au, taken_us, first_send_us, g_get_monotonic_time(),
 					  sent_to);
+	}
 	hdmirtc_rtp_packet_list_unref(list);
 }
 
@@ -375,6 +385,8 @@ void hdmirtc_webrtc_add_status(HdmirtcWebrtc *w, JsonBuilder *b)
 	json_builder_add_int_value(b, 1 + hdmirtc_send_workers_get_n_threads(w->send_workers));
 	json_builder_set_member_name(b, "frames_spread");
 	json_builder_add_int_value(b, (gint64)w->frames_spread);
+	json_builder_set_member_name(b, "frames_started_early");
+	json_builder_add_int_value(b, (gint64)w->frames_started_early);
 	hdmirtc_frame_timings_add_status(&w->timings, b);
 }
 

@@ -262,6 +262,68 @@ static void test_direct_when_lock_free(void)
 	g_main_context_unref(ctx);
 }
 
+static gboolean try_part(HdmirtcMediaHandoff *h, guint64 seq, gboolean keyframe)
+{
+	HdmirtcAccessUnit *au = au_new(seq, keyframe);
+	gboolean taken;
+
+	au->part = HDMIRTC_AU_FIRST;
+	taken = hdmirtc_media_handoff_try_push_part(h, au);
+	hdmirtc_access_unit_unref(au);
+	return taken;
+}
+
+/* A picture's first part goes out on the pushing thread or not at all: it
+ * is never queued, and it never overtakes what waits. */
+static void test_first_part(void)
+{
+	GMainContext *ctx = g_main_context_new();
+	GMutex lock;
+	DirectReceived d = { { g_array_new(FALSE, FALSE, sizeof(guint64)), g_ptr_array_new() }, &lock, NULL };
+	HdmirtcMediaHandoff *h = hdmirtc_media_handoff_new(ctx, 3, on_au_direct, &d);
+	static const guint64 one[] = { 1 }, two_three[] = { 2, 3 }, none[] = { 0 };
+
+	/* No lock to take (not set yet): not taken. */
+	g_assert_false(try_part(h, 1, TRUE));
+	g_mutex_init(&lock);
+	hdmirtc_media_handoff_set_output_lock(h, &lock);
+
+	g_assert_true(try_part(h, 1, TRUE));
+	assert_seqs(&d.r, one, 1);
+	g_assert_true(d.delivered_on == g_thread_self());
+
+	/* The network thread busy: not taken, and nothing left behind. */
+	g_mutex_lock(&lock);
+	g_assert_false(try_part(h, 2, FALSE));
+	run_pending(ctx);
+	assert_seqs(&d.r, none, 0);
+	/* What waits for the network thread goes first. */
+	push(h, 2, FALSE);
+	g_mutex_unlock(&lock);
+	g_assert_true(try_part(h, 3, FALSE));
+	assert_seqs(&d.r, two_three, 2);
+
+	/* Frames dropped for a full queue: none until a whole keyframe. */
+	g_mutex_lock(&lock);
+	for (guint64 seq = 4; seq <= 7; seq++)
+		push(h, seq, FALSE);
+	g_mutex_unlock(&lock);
+	g_assert_false(try_part(h, 8, FALSE));
+	g_assert_false(try_part(h, 9, TRUE));
+	run_pending(ctx);
+	assert_seqs(&d.r, none, 0);
+	g_assert_false(push(h, 9, TRUE));
+	g_assert_true(try_part(h, 10, FALSE));
+	static const guint64 nine_ten[] = { 9, 10 };
+	assert_seqs(&d.r, nine_ten, 2);
+
+	hdmirtc_media_handoff_free(h);
+	g_mutex_clear(&lock);
+	g_array_unref(d.r.seqs);
+	g_ptr_array_unref(d.r.jpegs);
+	g_main_context_unref(ctx);
+}
+
 typedef struct {
 	GMainContext *ctx;
 	GMutex *lock;                   /* from hdmirtc_network_lock_hold() */
@@ -376,5 +438,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/media-handoff/across-threads", test_across_threads);
 	g_test_add_func("/media-handoff/direct-when-lock-free", test_direct_when_lock_free);
 	g_test_add_func("/media-handoff/network-lock", test_network_lock);
+	g_test_add_func("/media-handoff/first-part", test_first_part);
 	return g_test_run();
 }

@@ -225,6 +225,85 @@ static void test_frames(Fixture *f, gconstpointer data)
 	g_assert_true(port_empty(&f->video));
 }
 
+/* Sends one picture's part (seq numbers the picture); its packet count. */
+static guint send_part(Fixture *f, gboolean keyframe, gint64 capture_us, HdmirtcAuPart part, guint64 seq)
+{
+	g_autoptr(GError) error = NULL;
+	HdmirtcAccessUnit *au = make_au(keyframe, 3000, capture_us);
+	HdmirtcRtpPacketList *list;
+	guint n;
+
+	au->part = part;
+	au->seq = seq;
+	list = hdmirtc_h264_packetizer_packetize(f->packetizer, au, HDMIRTC_RTP_DEFAULT_MAX_PAYLOAD, &error);
+	g_assert_no_error(error);
+	n = hdmirtc_rtp_packet_list_get_n_packets(list);
+	hdmirtc_rtp_feed_send_frame(f->feed, list);
+	hdmirtc_rtp_packet_list_unref(list);
+	hdmirtc_access_unit_unref(au);
+	return n;
+}
+
+/* Receives n packets that follow *last_seq, all with timestamp ts (0: take
+ * the first's); the marker only on the last when want_marker. */
+static guint32 receive_part(Fixture *f, guint n, gint *last_seq, guint32 ts, gboolean want_marker)
+{
+	guint8 buf[2048];
+	struct sockaddr_in from;
+
+	for (guint i = 0; i < n; i++) {
+		gssize len = port_recv(&f->video, buf, sizeof(buf), &from);
+		Rtp r = parse_rtp(buf, len);
+
+		if (!ts)
+			ts = r.timestamp;
+		g_assert_cmpuint(r.timestamp, ==, ts);
+		g_assert_cmpint(r.marker, ==, want_marker && i == n - 1);
+		g_assert_cmpuint(r.seq, ==, (guint16)(*last_seq + 1));
+		*last_seq = r.seq;
+	}
+	return ts;
+}
+
+/* A picture in two parts goes out as one: consecutive sequence numbers,
+ * one timestamp, the marker only at its very end.  The rest of a picture
+ * whose first part was not sent is not sent either; a picture left without
+ * its rest makes the feed wait for a keyframe, and ask for one. */
+static void test_picture_parts(Fixture *f, gconstpointer data)
+{
+	gint64 t0 = g_get_monotonic_time(), first_send;
+	gint last_seq = -1;
+	guint32 ts;
+	guint n;
+
+	receive_frame(f, send_frame(f, TRUE, 3000, t0, &first_send), &last_seq);
+
+	n = send_part(f, FALSE, t0 + 33333, HDMIRTC_AU_FIRST, 2);
+	ts = receive_part(f, n, &last_seq, 0, FALSE);
+	n = send_part(f, FALSE, t0 + 33333, HDMIRTC_AU_REST, 2);
+	receive_part(f, n, &last_seq, ts, TRUE);
+	g_usleep(10000);
+	g_assert_true(port_empty(&f->video));
+
+	send_part(f, FALSE, t0 + 66666, HDMIRTC_AU_REST, 3);
+	g_usleep(10000);
+	g_assert_true(port_empty(&f->video));
+
+	n = send_part(f, FALSE, t0 + 100000, HDMIRTC_AU_FIRST, 4);
+	receive_part(f, n, &last_seq, 0, FALSE);
+	g_ptr_array_set_size(f->keyframe_reasons, 0);
+	send_part(f, FALSE, t0 + 133333, HDMIRTC_AU_WHOLE, 5);
+	g_usleep(10000);
+	g_assert_true(port_empty(&f->video));
+	g_assert_cmpuint(f->keyframe_reasons->len, ==, 1);
+	g_assert_cmpstr(g_ptr_array_index(f->keyframe_reasons, 0), ==, "a picture was cut short");
+	/* The keyframe follows the cut picture's first part directly: its new
+	 * timestamp starts a new picture at the receiver. */
+	n = send_part(f, TRUE, t0 + 166666, HDMIRTC_AU_WHOLE, 6);
+	receive_part(f, n, &last_seq, 0, TRUE);
+	g_assert_true(port_empty(&f->video));
+}
+
 static void test_audio(Fixture *f, gconstpointer data)
 {
 	guint8 opus[80], buf[256];
@@ -311,6 +390,8 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add("/rtp-feed/frames", Fixture, NULL, fixture_setup, test_frames, fixture_teardown);
 	g_test_add("/rtp-feed/audio", Fixture, NULL, fixture_setup, test_audio, fixture_teardown);
+	g_test_add("/rtp-feed/picture-parts", Fixture, NULL, fixture_setup, test_picture_parts,
+		   fixture_teardown);
 	g_test_add("/rtp-feed/rtcp", Fixture, NULL, fixture_setup, test_rtcp, fixture_teardown);
 	g_test_add_func("/rtp-feed/bad-target", test_bad_target);
 	return g_test_run();

@@ -434,6 +434,51 @@ static void test_cached_parameter_sets_before_idr(void)
 	g_bytes_unref(slice);
 }
 
+/* A keyframe in two parts: the first (parameter sets, top slice) ends
+ * without the marker; the rest (bottom slice) gets no parameter sets in
+ * front of its IDR slice and ends the picture with the marker. */
+static void test_picture_in_two_parts(void)
+{
+	HdmirtcH264Packetizer *p = hdmirtc_h264_packetizer_new();
+	GBytes *sps = make_nal(0x67, 12, 1), *pps = make_nal(0x68, 4, 2);
+	GBytes *top = make_nal(0x65, 2500, 3), *bottom = make_nal(0x65, 300, 4);
+	HdmirtcAccessUnit *first = make_au(sps, pps, top, NULL), *rest = make_au(bottom, NULL);
+	HdmirtcRtpPacketList *l_first, *l_rest;
+	guint n;
+
+	first->part = HDMIRTC_AU_FIRST;
+	rest->part = HDMIRTC_AU_REST;
+	l_first = packetize_ok(p, first, MAX_PAYLOAD);
+	l_rest = packetize_ok(p, rest, MAX_PAYLOAD);
+	n = hdmirtc_rtp_packet_list_get_n_packets(l_first);
+	g_assert_cmpuint(n, ==, 4);
+	for (guint i = 0; i < n; i++)
+		g_assert_false(hdmirtc_rtp_packet_list_get_marker(l_first, i));
+	g_assert_true(hdmirtc_rtp_packet_list_is_keyframe(l_first));
+	g_assert_cmpuint(hdmirtc_rtp_packet_list_get_n_packets(l_rest), ==, 1);
+	assert_payload_is_nal(l_rest, 0, bottom);
+	g_assert_true(hdmirtc_rtp_packet_list_get_marker(l_rest, 0));
+	g_assert_true(hdmirtc_rtp_packet_list_is_keyframe(l_rest));
+
+	/* The same bottom slice, whole, has the cached parameter sets put in
+	 * front of it. */
+	rest->part = HDMIRTC_AU_WHOLE;
+	hdmirtc_rtp_packet_list_unref(l_rest);
+	l_rest = packetize_ok(p, rest, MAX_PAYLOAD);
+	g_assert_cmpuint(hdmirtc_rtp_packet_list_get_n_packets(l_rest), ==, 1);
+	g_assert_cmpuint(hdmirtc_rtp_packet_list_get_payload_size(l_rest, 0), >, g_bytes_get_size(bottom));
+
+	hdmirtc_rtp_packet_list_unref(l_first);
+	hdmirtc_rtp_packet_list_unref(l_rest);
+	hdmirtc_access_unit_unref(first);
+	hdmirtc_access_unit_unref(rest);
+	hdmirtc_h264_packetizer_free(p);
+	g_bytes_unref(sps);
+	g_bytes_unref(pps);
+	g_bytes_unref(top);
+	g_bytes_unref(bottom);
+}
+
 static void test_parameter_set_cache_updates(void)
 {
 	HdmirtcH264Packetizer *p = hdmirtc_h264_packetizer_new();
@@ -672,6 +717,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/rtp-h264/drops-aud-filler", test_drops_aud_and_filler);
 	g_test_add_func("/rtp-h264/cached-sps-pps", test_cached_parameter_sets_before_idr);
 	g_test_add_func("/rtp-h264/sps-cache-updates", test_parameter_set_cache_updates);
+	g_test_add_func("/rtp-h264/picture-in-two-parts", test_picture_in_two_parts);
 	g_test_add_func("/rtp-h264/bad-access-units", test_bad_access_units);
 	g_test_add_func("/rtp-h264/list-holds-access-unit", test_list_holds_access_unit);
 	g_test_add_func("/rtp-header/no-extensions", test_header_without_extensions);

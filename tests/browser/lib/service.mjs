@@ -6,6 +6,7 @@
 // (--open-access).  { secure: true } keeps the defaults: HTTPS with the
 // certificate it makes, and the token it makes (returned as token, the
 // certificate file as certFile).
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -84,6 +85,15 @@ export async function startService(extraArgs = [], { timeoutMs = 15000, wrap = [
       return child.exitCode;
     },
   };
+}
+
+// Stops the service and fails on a non-zero exit or any sanitizer report
+// (under ASan they are written at exit).
+export async function stopClean(service) {
+  const code = await service.stop();
+  const log = service.log();
+  assert.doesNotMatch(log, /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:/, log.slice(-4000));
+  assert.equal(code, 0, `service exit code ${code}\n${log.slice(-4000)}`);
 }
 
 export async function getStatus(url) {
