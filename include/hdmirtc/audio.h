@@ -30,10 +30,13 @@ void hdmirtc_tone_fill(gint64 wall_us, guint rate, guint channels, gint16 *pcm, 
 
 /* The level the status shows: the peak of the last whole second of
  * samples (-INFINITY before the first).  A discontinuity (samples lost
- * before this frame) starts the second again. */
+ * before this frame) starts the second again; when gaps come so often that
+ * 2 s of samples pass without a whole second, their peak is shown. */
 typedef struct {
 	double peak;            /* of the second so far, 0..1 */
 	guint ms;               /* of the second so far */
+	double since_peak;      /* of all samples since the level was last set */
+	guint since_ms;
 	double level_dbfs;
 } HdmirtcLevelMeter;
 

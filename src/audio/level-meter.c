@@ -5,6 +5,18 @@
 
 #include "hdmirtc/audio.h"
 
+/* Gaps every second or so (a card that overruns again and again on a busy
+ * machine) leave no whole second: after this much sound the level is set
+ * from what there was, rather than stand still. */
+#define MAX_MS_WITHOUT_LEVEL 2000
+
+static void set_level(HdmirtcLevelMeter *m, double peak)
+{
+	m->level_dbfs = peak > 0 ? 20 * log10(peak) : -INFINITY;
+	m->peak = m->since_peak = 0;
+	m->ms = m->since_ms = 0;
+}
+
 void hdmirtc_level_meter_init(HdmirtcLevelMeter *m)
 {
 	*m = (HdmirtcLevelMeter){ .level_dbfs = -INFINITY };
@@ -27,9 +39,10 @@ void hdmirtc_level_meter_add(HdmirtcLevelMeter *m, const gint16 *pcm, guint n_sa
 		peak = MAX(peak, fabs(pcm[i] / 32768.0));
 	m->peak = MAX(m->peak, peak);
 	m->ms += frame_ms;
-	if (m->ms >= 1000) {
-		m->level_dbfs = m->peak > 0 ? 20 * log10(m->peak) : -INFINITY;
-		m->peak = 0;
-		m->ms = 0;
-	}
+	m->since_peak = MAX(m->since_peak, peak);
+	m->since_ms += frame_ms;
+	if (m->ms >= 1000)
+		set_level(m, m->peak);
+	else if (m->since_ms >= MAX_MS_WITHOUT_LEVEL)
+		set_level(m, m->since_peak);
 }

@@ -313,6 +313,16 @@ static void test_level_meter(void)
 	for (guint k = 0; k < 50; k++)
 		hdmirtc_level_meter_add(&m, silence, G_N_ELEMENTS(silence), 20, FALSE);
 	g_assert_true(isinf(m.level_dbfs) && m.level_dbfs < 0);
+
+	/* A gap every half second (a card that overruns again and again): no
+	 * whole second, yet after 2 s of sound the level is the clicks', not
+	 * the silence before. */
+	for (guint k = 0; k < 99; k++, t += 20000) {
+		meter_tone(&m, t, k % 25 == 0);
+		g_assert_true(isinf(m.level_dbfs));
+	}
+	meter_tone(&m, t, FALSE);
+	g_assert_cmpfloat(m.level_dbfs, >, -10);
 }
 
 int main(int argc, char **argv)
