@@ -124,6 +124,8 @@ FEED=$!
 check "44.1 kHz: the service follows the card's new rate" wait_until 15 rate_is 44100
 check "44.1 kHz: opened again ($r0 -> $(audio_int restarts))" [ "$(audio_int restarts)" -gt "${r0:-0}" ]
 check "44.1 kHz: the clicks are heard again" wait_until 10 loud
+# The level starts its second again at each overrun (src/audio/level-meter.c).
+note "44.1 kHz: level $(level) dBFS, overruns $(audio_int overruns) so far"
 check "44.1 kHz: packets flow" packets_grow
 check "44.1 kHz: video frames flow" frames_grow
 wait $FEED
