@@ -102,6 +102,19 @@ static void wake_network_thread(HdmirtcMediaHandoff *h)
 	h->wakeup = hdmirtc_source_attach_high(g_idle_source_new(), deliver, h, h->output_ctx);
 }
 
+/* Under h->lock: when the network thread sleeps, takes its lock and moves
+ * what waits into *now, for this thread to deliver (under the same output
+ * lock, so the order holds).  The lock order is h->lock, then a try of the
+ * output lock, never a wait for it. */
+static gboolean take_output(HdmirtcMediaHandoff *h, GQueue *now)
+{
+	if (!h->output_lock || !g_mutex_trylock(h->output_lock))
+		return FALSE;
+	*now = h->aus;
+	g_queue_init(&h->aus);
+	return TRUE;
+}
+
 gboolean hdmirtc_media_handoff_push_au(HdmirtcMediaHandoff *h, HdmirtcAccessUnit *au)
 {
 	gboolean want_keyframe = FALSE;
@@ -120,16 +133,11 @@ gboolean hdmirtc_media_handoff_push_au(HdmirtcMediaHandoff *h, HdmirtcAccessUnit
 		h->need_keyframe = FALSE;
 		g_queue_push_tail(&h->aus, hdmirtc_access_unit_ref(au));
 		/* The network thread sleeps: this thread does its work, after
-		 * what still waited (delivered under the same lock, so the order
-		 * holds).  The lock order is h->lock, then a try of the output
-		 * lock, never a wait for it. */
-		if (h->output_lock && g_mutex_trylock(h->output_lock)) {
-			now = h->aus;
-			g_queue_init(&h->aus);
+		 * what still waited. */
+		if (take_output(h, &now))
 			h->direct++;
-		} else {
+		else
 			wake_network_thread(h);
-		}
 	}
 	g_mutex_unlock(&h->lock);
 	if (now.length) {
@@ -142,14 +150,10 @@ gboolean hdmirtc_media_handoff_push_au(HdmirtcMediaHandoff *h, HdmirtcAccessUnit
 gboolean hdmirtc_media_handoff_try_push_part(HdmirtcMediaHandoff *h, HdmirtcAccessUnit *au)
 {
 	GQueue now = G_QUEUE_INIT;
-	gboolean taken = FALSE;
+	gboolean taken;
 
 	g_mutex_lock(&h->lock);
-	if (!h->need_keyframe && h->output_lock && g_mutex_trylock(h->output_lock)) {
-		now = h->aus;
-		g_queue_init(&h->aus);
-		taken = TRUE;
-	}
+	taken = !h->need_keyframe && take_output(h, &now);
 	g_mutex_unlock(&h->lock);
 	if (!taken)
 		return FALSE;
