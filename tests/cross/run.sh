@@ -55,8 +55,15 @@ tap() {
 	else
 		tap_failed=$((tap_failed + 1))
 		echo "not ok $tap_n - $what"
-		[ -n "$log" ] && [ -f "$log" ] && tail -25 "$log" | sed 's/^/#   /'
+		[ -n "$log" ] && [ -f "$log" ] && failure_excerpt "$log" | sed 's/^/#   /'
 	fi
+}
+# What failed, then the log's end: meson's summary alone (the end of a
+# unit-test log) does not say which test failed or why.
+failure_excerpt() {
+	grep -E '^ *[0-9]+/[0-9]+ .* (FAIL|TIMEOUT|ERROR) |^not ok |Bail out!|ERROR:|assertion failed' "$1" | head -20
+	echo "..."
+	tail -15 "$1"
 }
 # check DESCRIPTION LOG COMMAND...: runs the command, one TAP line for it.
 check() {
