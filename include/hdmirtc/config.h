@@ -106,6 +106,7 @@ typedef struct HdmirtcConfig {
 	/* [webrtc] */
 	guint max_viewers;
 	guint max_viewers_per_address;  /* 0 = half of max_viewers, at least 1 */
+	guint send_priority;            /* SCHED_RR priority of a frame's fan-out, 0 = off */
 	guint udp_port_min;             /* 1..65535, udp_port_min <= udp_port_max */
 	guint udp_port_max;
 	char *stun_server;              /* "host:port" or "[v6]:port"; "" = no STUN */

@@ -73,6 +73,9 @@ typedef struct {
 	/* The service sends sound: answers accept an Opus audio section
 	 * bundled with the video (FALSE: every audio section is rejected). */
 	gboolean audio;
+	/* SCHED_RR priority of a frame's fan-out, 0 = normal scheduling
+	 * (src/webrtc/send-priority.h). */
+	guint send_priority;
 } HdmirtcWebrtcConfig;
 
 /* How many viewers stream with sound changed (the sound need not be

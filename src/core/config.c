@@ -156,6 +156,10 @@ const Option hdmirtc_config_options[] = {
 	  F(max_viewers_per_address), 0, "0", 0, 256, .arg = "N",
 	  .help = "Most viewers one client address may hold (POST /whep answers 429 past it), so that "
 	          "one machine cannot take every place; 0 = half of max-viewers (at least 1)" },
+	{ "webrtc", "send-priority", NULL, "send-priority", OPT_UINT, F(send_priority), 0, "1", 0, 99,
+	  .arg = "N", .help = "SCHED_RR priority of the threads while they send a frame to the viewers, so "
+	          "that no other process comes between the first viewer and the last; 0 = normal scheduling "
+	          "(needs CAP_SYS_NICE or LimitRTPRIO=N)" },
 	{ "webrtc", "udp-port-min", "udp-port-max", "udp-ports", OPT_PORT_RANGE, F(udp_port_min),
 	  F(udp_port_max), "10000-20000", 1, 65535, .arg = "MIN-MAX",
 	  .help = "UDP ports for ICE candidates" },

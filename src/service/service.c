@@ -443,6 +443,7 @@ static gboolean start_webrtc(HdmirtcService *s, const HdmirtcConfig *c, GError *
 		.turn_tls_ca = c->turn_tls_ca,
 		.turn_tls_verify = c->turn_tls_verify,
 		.audio = c->audio != HDMIRTC_CONFIG_AUDIO_NONE,
+		.send_priority = c->send_priority,
 	};
 
 	if (!hdmirtc_service_choose_addresses(s, c, error))

@@ -20,6 +20,7 @@
 struct HdmirtcWebrtc {
 	GMainContext *ctx;
 	guint max_viewers;
+	HdmirtcSendPriority *send_priority;
 	HdmirtcDtlsCert *cert;
 	gboolean prefer_dtls_server;
 	gboolean audio;                 /* HdmirtcWebrtcConfig.audio */

@@ -31,6 +31,7 @@ struct HdmirtcSendWorkers {
 	guint n_threads;
 	Worker *workers;
 	cpu_set_t allowed;              /* the process's CPUs when made */
+	HdmirtcSendPriority *priority;
 	gint kept_off;                  /* the CPU the workers may not use, -1: none */
 };
 
@@ -55,6 +56,9 @@ static gpointer worker_main(gpointer data)
 	guint64 seen = 0;
 
 	g_atomic_int_set(&wk->tid, (gint)gettid());
+	/* Woken at that priority, a worker starts at once rather than after
+	 * whatever else the scheduler had on the CPU. */
+	(void)hdmirtc_send_priority_enter(sw->priority);
 	g_mutex_lock(&sw->lock);
 	for (;;) {
 		while (!sw->stopping && sw->generation == seen)
@@ -75,10 +79,11 @@ static gpointer worker_main(gpointer data)
 	return NULL;
 }
 
-HdmirtcSendWorkers *hdmirtc_send_workers_new(guint n_threads)
+HdmirtcSendWorkers *hdmirtc_send_workers_new(guint n_threads, HdmirtcSendPriority *priority)
 {
 	HdmirtcSendWorkers *sw = g_new0(HdmirtcSendWorkers, 1);
 
+	sw->priority = priority;
 	g_mutex_init(&sw->lock);
 	g_cond_init(&sw->start);
 	g_cond_init(&sw->done);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "peer.h"
+#include "send-priority.h"
 
 G_BEGIN_DECLS
 
@@ -22,8 +23,10 @@ typedef struct HdmirtcSendWorkers HdmirtcSendWorkers;
  * that thread's own scratch batch. */
 typedef void (*HdmirtcSendItemFunc)(guint index, HdmirtcPeerBatch *batch, gpointer user_data);
 
-/* n_threads workers (0: run() does everything on the calling thread). */
-HdmirtcSendWorkers *hdmirtc_send_workers_new(guint n_threads);
+/* n_threads workers (0: run() does everything on the calling thread), at
+ * priority for good (NULL: normal scheduling; kept by the caller until
+ * after hdmirtc_send_workers_free()). */
+HdmirtcSendWorkers *hdmirtc_send_workers_new(guint n_threads, HdmirtcSendPriority *priority);
 /* Stops and joins the workers.  NULL-safe. */
 void hdmirtc_send_workers_free(HdmirtcSendWorkers *sw);
 guint hdmirtc_send_workers_get_n_threads(HdmirtcSendWorkers *sw);

@@ -274,17 +274,11 @@ static gint64 earliest(gint64 a, gint64 b, guint *n)
 	return !a || (b && b < a) ? b : a;
 }
 
-void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au)
+static void send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au, gint64 taken_us)
 {
 	g_autoptr(GError) error = NULL;
-	gint64 taken_us = g_get_monotonic_time();
 	GHashTableIter it;
 	gpointer value;
-
-	if (au->keyframe)
-		w->keyframe_in_flight = FALSE;
-	if (g_hash_table_size(w->peers) == 0 && w->feeds->len == 0 && w->outbounds->len == 0)
-		return;
 	HdmirtcRtpPacketList *list = hdmirtc_h264_packetizer_packetize(
 		w->packetizer, au, HDMIRTC_RTP_DEFAULT_MAX_PAYLOAD, &error);
 	if (!list) {
@@ -349,6 +343,20 @@ void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au)
 	hdmirtc_rtp_packet_list_unref(list);
 }
 
+void hdmirtc_webrtc_send_access_unit(HdmirtcWebrtc *w, HdmirtcAccessUnit *au)
+{
+	gint64 taken_us = g_get_monotonic_time();
+	gboolean entered;
+
+	if (au->keyframe)
+		w->keyframe_in_flight = FALSE;
+	if (g_hash_table_size(w->peers) == 0 && w->feeds->len == 0 && w->outbounds->len == 0)
+		return;
+	entered = hdmirtc_send_priority_enter(w->send_priority);
+	send_access_unit(w, au, taken_us);
+	hdmirtc_send_priority_leave(w->send_priority, entered);
+}
+
 void hdmirtc_webrtc_send_audio(HdmirtcWebrtc *w, const HdmirtcAudioPacket *pkt)
 {
 	GHashTableIter it;
@@ -387,6 +395,7 @@ void hdmirtc_webrtc_add_status(HdmirtcWebrtc *w, JsonBuilder *b)
 	json_builder_add_int_value(b, (gint64)w->frames_spread);
 	json_builder_set_member_name(b, "frames_started_early");
 	json_builder_add_int_value(b, (gint64)w->frames_started_early);
+	hdmirtc_send_priority_add_status(w->send_priority, b);
 	hdmirtc_frame_timings_add_status(&w->timings, b);
 }
 
@@ -432,8 +441,9 @@ HdmirtcWebrtc *hdmirtc_webrtc_new(GMainContext *ctx, const HdmirtcWebrtcConfig *
 	w->outbounds = g_ptr_array_new_with_free_func((GDestroyNotify)hdmirtc_outbound_free);
 	w->packetizer = hdmirtc_h264_packetizer_new();
 	w->batch = hdmirtc_peer_batch_new();
+	w->send_priority = hdmirtc_send_priority_new(config->send_priority);
 	w->send_workers = hdmirtc_send_workers_new(
-		MIN(g_get_num_processors() - 1, MAX_SEND_WORKERS));
+		MIN(g_get_num_processors() - 1, MAX_SEND_WORKERS), w->send_priority);
 	w->send_items = g_array_new(FALSE, FALSE, sizeof(SendItem));
 	copy_ice_config(w, config);
 	w->cert = hdmirtc_dtls_cert_load_or_create(config->certificate_path, error);
@@ -457,6 +467,7 @@ void hdmirtc_webrtc_free(HdmirtcWebrtc *w)
 	hdmirtc_source_clear_id(w->ctx, &w->pending_keyframe_source);
 	hdmirtc_h264_packetizer_free(w->packetizer);
 	hdmirtc_send_workers_free(w->send_workers);
+	hdmirtc_send_priority_free(w->send_priority);
 	g_array_unref(w->send_items);
 	hdmirtc_peer_batch_free(w->batch);
 	hdmirtc_dtls_cert_free(w->cert);

@@ -176,6 +176,7 @@ test('systemd: the unit is Type=notify, watchdog, restart, dynamic user, hardene
   assert.equal(one('Service.ProtectSystem'), 'strict');
   assert.equal(one('Service.NoNewPrivileges'), 'yes');
   assert.equal(one('Service.CapabilityBoundingSet'), '');
+  assert.equal(one('Service.LimitRTPRIO'), '1');
   assert.deepEqual(one('Service.RestrictAddressFamilies').split(' ').sort(),
     ['AF_INET', 'AF_INET6', 'AF_NETLINK', 'AF_UNIX']);
   assert.deepEqual(k['Service.DeviceAllow'].sort(),
@@ -239,6 +240,9 @@ echo "no_new_privs=$(grep ^NoNewPrivs: /proc/$pid/status | cut -f2)"
 echo "cap_bnd=$(grep ^CapBnd: /proc/$pid/status | cut -f2)"
 echo "seccomp=$(grep ^Seccomp: /proc/$pid/status | cut -f2)"
 echo "cmdline=$(tr '\\0' ' ' < /proc/$pid/cmdline)"
+echo "rtprio_limit=$(awk '/^Max realtime priority/ {print $4}' /proc/$pid/limits)"
+# systemd raises a limit above its own hard limit only with CAP_SYS_RESOURCE.
+echo "pid1_cap_sys_resource=$(( (0x$(grep ^CapEff: /proc/1/status | cut -f2) >> 24) & 1 ))"
 state=/var/lib/private/hdmirtc
 echo "cert=$(stat -c '%U %a' $state/dtls.pem)"
 echo "https_cert=$(stat -c '%U %a' $state/https.pem)"
@@ -303,9 +307,12 @@ WatchdogSec=2s
 TimeoutStartSec=20s
 `;
 
+let defaultBoot = null;   // the next test's container, for the one after it
+
 test('systemd: under a real systemd the service reaches READY, feeds the watchdog, answers /api/status',
   { skip: needRoot, timeout: 180000 }, async () => {
     const c = await bootContainer({ 'test.conf': testDropIn });
+    defaultBoot = c;
     const why = `container exit ${c.code}\n${c.result || c.console}`;
     assert.equal(c.keys.ready_state, 'active/running', why);
     assert.equal(c.keys.user, 'hdmirtc', why);                       // DynamicUser
@@ -325,6 +332,37 @@ test('systemd: under a real systemd the service reaches READY, feeds the watchdo
     assert.equal(c.keys.after_watchdog, 'active/running restarts=0', why);
     assert.doesNotMatch(c.result, /[Ww]atchdog timeout/, why);
     assert.equal(c.keys.stopped, 'inactive result=success', why);
+  });
+
+const SCHED_RR_1 = { wanted: 1, in_use: true, why_not: null };
+
+test('systemd: LimitRTPRIO=1 lets the unprivileged service send its frames at SCHED_RR 1',
+  { skip: needRoot }, (t) => {
+    assert.ok(defaultBoot, 'the container of the test before did not run');
+    const c = defaultBoot;
+    const why = `container exit ${c.code}\n${c.result || c.console}`;
+    const priority = JSON.parse(c.status).send_priority;
+    if (c.keys.pid1_cap_sys_resource !== '1') {
+      // What the status says then is still checked.
+      assert.equal(priority.in_use, false, c.status);
+      assert.match(priority.why_not, /^SCHED_RR 1 refused: Operation not permitted .*RLIMIT_RTPRIO/, c.status);
+      t.skip(`the container's systemd has no CAP_SYS_RESOURCE (the machine running the test lacks it), so it cannot ` +
+        `raise RLIMIT_RTPRIO to 1 (the service's limit: ${c.keys.rtprio_limit})`);
+      return;
+    }
+    assert.equal(c.keys.rtprio_limit, '1', why);
+    assert.deepEqual(priority, SCHED_RR_1, c.status);
+  });
+
+// Whatever the limit, the unit's system call filter and its other settings
+// (no RestrictRealtime=) must let the service change its scheduling: with
+// CAP_SYS_NICE from a drop-in it has SCHED_RR.
+test('systemd: the unit\'s system call filter lets the service take SCHED_RR (CAP_SYS_NICE by a drop-in)',
+  { skip: needRoot, timeout: 180000 }, async () => {
+    const c = await bootContainer({ 'test.conf': testDropIn,
+      'nice.conf': '[Service]\nAmbientCapabilities=CAP_SYS_NICE\nCapabilityBoundingSet=CAP_SYS_NICE\n' });
+    assert.equal(c.keys.ready_state, 'active/running', `container exit ${c.code}\n${c.result || c.console}`);
+    assert.deepEqual(JSON.parse(c.status).send_priority, SCHED_RR_1, c.status);
   });
 
 test('systemd: the static-network drop-in runs without STUN on a fixed port range',

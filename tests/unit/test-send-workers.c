@@ -3,7 +3,8 @@
  * each thread with its own batch; run() returns only when every call has
  * returned; the calls really spread over threads; many runs back to back
  * (the workers see each new run, none is lost or run twice); no workers
- * means everything on the caller; the workers stay off the caller's CPU. */
+ * means everything on the caller; the workers stay off the caller's CPU;
+ * the workers run at the send priority, the caller as it was. */
 #include "src/webrtc/send-workers.h"
 
 #include <sched.h>
@@ -61,7 +62,7 @@ static void check_run(Run *r, guint n, HdmirtcPeerBatch *own)
 
 static void test_spread(void)
 {
-	HdmirtcSendWorkers *sw = hdmirtc_send_workers_new(3);
+	HdmirtcSendWorkers *sw = hdmirtc_send_workers_new(3, NULL);
 	HdmirtcPeerBatch *own = hdmirtc_peer_batch_new();
 	Run *r = g_new0(Run, 1);
 
@@ -88,7 +89,7 @@ static void test_spread(void)
  * must neither miss the next nor call into it twice. */
 static void test_many_runs(void)
 {
-	HdmirtcSendWorkers *sw = hdmirtc_send_workers_new(2);
+	HdmirtcSendWorkers *sw = hdmirtc_send_workers_new(2, NULL);
 	HdmirtcPeerBatch *own = hdmirtc_peer_batch_new();
 
 	for (guint round = 0; round < 2000; round++) {
@@ -105,7 +106,7 @@ static void test_many_runs(void)
 
 static void test_no_workers(void)
 {
-	HdmirtcSendWorkers *sw = hdmirtc_send_workers_new(0);
+	HdmirtcSendWorkers *sw = hdmirtc_send_workers_new(0, NULL);
 	HdmirtcPeerBatch *own = hdmirtc_peer_batch_new();
 	Run *r = g_new0(Run, 1);
 
@@ -162,7 +163,7 @@ static void test_off_callers_cpu(void)
 	for (int c = 0; c < CPU_SETSIZE && p.callers_cpu < 0; c++)
 		if (CPU_ISSET(c, &allowed))
 			p.callers_cpu = c;
-	sw = hdmirtc_send_workers_new(2);
+	sw = hdmirtc_send_workers_new(2, NULL);
 	own = hdmirtc_peer_batch_new();
 	CPU_ZERO(&one);
 	CPU_SET(p.callers_cpu, &one);
@@ -181,6 +182,57 @@ static void test_off_callers_cpu(void)
 	hdmirtc_send_workers_free(sw);
 }
 
+typedef struct {
+	GThread *caller;
+	gint worker_calls;              /* atomic */
+	gint worker_calls_rr;           /* atomic: of them, at SCHED_RR 2 */
+	gint caller_calls_other;        /* atomic: the caller's, at SCHED_OTHER */
+} Policies;
+
+static void policy_of(guint index, HdmirtcPeerBatch *batch, gpointer user_data)
+{
+	Policies *p = user_data;
+	struct sched_param param = { 0 };
+	int policy = sched_getscheduler(0) & ~SCHED_RESET_ON_FORK;
+
+	(void)index;
+	(void)batch;
+	g_assert_cmpint(sched_getparam(0, &param), ==, 0);
+	g_usleep(200);
+	if (g_thread_self() == p->caller) {
+		if (policy == SCHED_OTHER)
+			g_atomic_int_inc(&p->caller_calls_other);
+		return;
+	}
+	g_atomic_int_inc(&p->worker_calls);
+	if (policy == SCHED_RR && param.sched_priority == 2)
+		g_atomic_int_inc(&p->worker_calls_rr);
+}
+
+static void test_priority(void)
+{
+	HdmirtcSendPriority *sp = hdmirtc_send_priority_new(2);
+	Policies p = { .caller = g_thread_self() };
+	HdmirtcSendWorkers *sw;
+	HdmirtcPeerBatch *own;
+
+	if (!hdmirtc_send_priority_in_use(sp)) {
+		g_test_skip("SCHED_RR not permitted here");
+		hdmirtc_send_priority_free(sp);
+		return;
+	}
+	sw = hdmirtc_send_workers_new(2, sp);
+	own = hdmirtc_peer_batch_new();
+	for (guint run = 0; run < 10; run++)
+		hdmirtc_send_workers_run(sw, 16, policy_of, &p, own);
+	g_assert_cmpint(p.worker_calls, >, 0);
+	g_assert_cmpint(p.worker_calls_rr, ==, p.worker_calls);
+	g_assert_cmpint(p.caller_calls_other, ==, 10 * 16 - p.worker_calls);
+	hdmirtc_peer_batch_free(own);
+	hdmirtc_send_workers_free(sw);
+	hdmirtc_send_priority_free(sp);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -188,5 +240,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/send-workers/many-runs", test_many_runs);
 	g_test_add_func("/send-workers/no-workers", test_no_workers);
 	g_test_add_func("/send-workers/off-the-callers-cpu", test_off_callers_cpu);
+	g_test_add_func("/send-workers/priority", test_priority);
 	return g_test_run();
 }
