@@ -112,7 +112,10 @@ run_tap_suite() {
 	grep -E '^(not )?ok ' "$log"
 	local c
 	c=$(count tap "$log")
-	[ $rc -ne 0 ] && tail -30 "$log"
+	# The log's end, then what each failed check printed after its line
+	# (kept as the excerpt the failures' summary at the end shows).
+	[ $rc -ne 0 ] && { tail -15 "$log"; echo "-- what failed:"; grep -A25 '^not ok' "$log" | head -60; } |
+		tee "$logdir/$name.excerpt"
 	add_counts "$name" "$c" $rc
 }
 
