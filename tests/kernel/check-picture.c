@@ -11,7 +11,10 @@
  *     stride shears them by whole pixels per line, putting black where a
  *     bar's middle was.  A bar is where it belongs when its middle is
  *     well over the black on both sides: x264's first frame at a low
- *     bitrate leaves it at luma ~140, not 235, and that is no shear.
+ *     bitrate leaves it at luma ~140, not 235, and that is no shear (in
+ *     one CI run the first frame of a 1360x768 picture had 156 between
+ *     sides of 100 at both bars alike: 40 over them is enough, a sheared
+ *     row has black or a bar's edge there).
  * Prints TAP lines "ok - ..." / "not ok - ..." (no numbers: run.sh adds
  * them to the guest's results).
  *
@@ -43,7 +46,7 @@ static gboolean row_straight(const guint8 *row, guint w)
 		guint left = xs[i] >= 4 ? row[xs[i] - 4] : 0;
 		guint right = xs[i] + 20 < w ? row[xs[i] + 20] : 0;
 
-		if (left > 100 || right > 100 || row[xs[i] + 8] < MAX(left, right) + 60)
+		if (left > 100 || right > 100 || row[xs[i] + 8] < MAX(left, right) + 40)
 			return FALSE;
 	}
 	return TRUE;
