@@ -185,6 +185,7 @@ async function main() {
       date: started.toISOString(), duration_s: null, quick, only, plan, machine,
       // What the service picked (GET /api/status): on a Pi the M2M encoder and the bridge.
       encoder: status?.encoder?.name ?? null, source: status?.source?.description ?? null,
+      send_priority: status?.send_priority ?? null,
       json_file: null, png_file: null, latency, cpu, link, audio, memory, reference, janus, kernel, loss,
     };
   } catch (e) {

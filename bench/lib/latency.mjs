@@ -56,6 +56,7 @@ function serverFigures(status) {
     bytes_copied_per_frame_before_send: status.bytes_copied_per_frame_before_send,
     encoder: status.encoder,
     source: status.source,
+    send_priority: status.send_priority,
     viewer: v && {
       srtp: v.srtp, frames_sent: v.frames_sent, packets_sent: v.packets_sent,
       payload_bytes_sent: v.payload_bytes_sent, bytes_copied: v.bytes_copied,

@@ -5,6 +5,12 @@ import { byRound } from './audio.mjs';
 const f = (v, d = 1) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
 const ms = (us) => (Number.isFinite(us) ? us / 1000 : null);
 
+// The service's GET /api/status send_priority: at which priority the figures' frames were sent.
+function sendPriority(sp) {
+  if (!sp) return 'send priority not reported';
+  return sp.in_use ? `frames sent at SCHED_RR ${sp.wanted}` : `frames sent at normal priority (${sp.why_not ?? 'not in use'})`;
+}
+
 function table(head, rows) {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`,
     ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
@@ -418,7 +424,7 @@ export function renderMarkdown(result) {
 
 Commit \`${m.commit}\`${m.worktree_modified ? ' (with uncommitted changes)' : ''}; ${m.nproc} × ${m.cpu_model}, kernel ${m.kernel}, ${m.os};
 ${m.chromium}; load average at start ${m.loadavg_at_start.join(' ')}. Source: test pattern, encoder: ${result.encoder ?? '–'}.
-Service picked: source ${result.source ?? '–'}, encoder ${result.encoder ?? '–'}; video hardware seen in sysfs: M2M encoder
+Service picked: source ${result.source ?? '–'}, encoder ${result.encoder ?? '–'}, ${sendPriority(result.send_priority)}; video hardware seen in sysfs: M2M encoder
 ${m.video_hardware?.m2m_encoder ?? 'none'}, HDMI bridge ${m.video_hardware?.hdmi_bridge ?? 'none'}.
 Full figures: \`${result.json_file}\`${result.png_file ? `; plot: \`${result.png_file}\`` : ''}. How to read them: [bench/README.md](../README.md).
 ${result.png_file ? `\n![per-stage latency and CPU per viewer](${result.png_file})\n` : ''}
