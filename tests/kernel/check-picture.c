@@ -16,7 +16,8 @@
  *     sides of 100 at both bars alike: 40 over them is enough, a sheared
  *     row has black or a bar's edge there).
  * Prints TAP lines "ok - ..." / "not ok - ..." (no numbers: run.sh adds
- * them to the guest's results).
+ * them to the guest's results).  run.sh first shows it the stand-in's
+ * picture straight and spoiled (tests/kernel/paint-pi-picture.c).
  *
  *   check-picture FILE.h264 [MIN_FRAMES]
  * CHECK_PICTURE_DEBUG=1 lists every decoded frame's key flag and error
@@ -130,6 +131,10 @@ int main(int argc, char **argv)
 				drain(&c, ctx, frame);
 		}
 	}
+	/* The parser keeps the last access unit until it is told the stream ended. */
+	av_parser_parse2(parser, ctx, &pkt->data, &pkt->size, NULL, 0, AV_NOPTS_VALUE, AV_NOPTS_VALUE, 0);
+	if (pkt->size && avcodec_send_packet(ctx, pkt) == 0)
+		drain(&c, ctx, frame);
 	avcodec_send_packet(ctx, NULL);
 	drain(&c, ctx, frame);
 	fclose(in);

@@ -442,14 +442,12 @@ host_checks() {
 pi_picture_checks() {
 	local f c res=$SHARE/out/results.tap bin=$SHARE/check-picture
 	ls "$SHARE"/out/pi-*.h264 > /dev/null 2>&1 || return 0
-	# shellcheck disable=SC2046
-	if ! cc -std=gnu11 -O1 -Wall -Wextra -Werror -Wno-unused-parameter -I"$REPO/include" \
-		$(pkg-config --cflags glib-2.0 libavcodec libavutil) -o "$bin" "$HERE/check-picture.c" \
-		"$BUILD/src/capture/libhdmirtc-capture.a" "$BUILD/src/core/libhdmirtc-core.a" \
-		$(pkg-config --libs glib-2.0 libavcodec libavutil libdrm) -lm 2>> "$SHARE/out/host.log"; then
-		echo "not ok - host: check-picture builds" >> "$res"
+	if ! host_cc "$bin" check-picture.c libavcodec libavutil ||
+		! host_cc "$SHARE/paint-pi-picture" paint-pi-picture.c; then
+		echo "not ok - host: check-picture and paint-pi-picture build" >> "$res"
 		return 0
 	fi
+	check_picture_self_test "$bin" >> "$res"
 	for f in "$SHARE"/out/pi-*.h264; do
 		"$bin" "$f" >> "$res"
 		c=$(ffprobe -v error -select_streams v:0 -show_entries stream=color_space,color_range \
@@ -459,6 +457,49 @@ pi_picture_checks() {
 			echo "ok - host: $(basename "$f") says BT.601 studio range in its SPS ($c)" >> "$res" ;;
 		*) echo "not ok - host: $(basename "$f") says BT.601 studio range in its SPS (got: $c)" >> "$res" ;;
 		esac
+	done
+}
+
+# Builds tests/kernel/SOURCE into OUT with the capture and core libraries
+# and the pkg-config packages named after it.
+host_cc() {          # OUT SOURCE [PACKAGES...]
+	local out=$1 src=$2
+	shift 2
+	# shellcheck disable=SC2046
+	cc -std=gnu11 -O1 -Wall -Wextra -Werror -Wno-unused-parameter -I"$REPO/include" \
+		$(pkg-config --cflags glib-2.0 "$@") -o "$out" "$HERE/$src" \
+		"$BUILD/src/capture/libhdmirtc-capture.a" "$BUILD/src/core/libhdmirtc-core.a" \
+		$(pkg-config --libs glib-2.0 libdrm "$@") -lm 2>> "$SHARE/out/host.log"
+}
+
+# check-picture must pass the stand-in's picture and refuse it spoiled:
+# a wrong stride everywhere, a wrong stride below an intact barcode (the
+# bars' check alone sees it), a counter that steps back.  Each picture is
+# painted by paint-pi-picture and encoded by ffmpeg's x264 as the
+# service would (2 Mbit/s at 1360x768, 300 kbit/s for a starved one).
+check_picture_self_test() {   # CHECK_PICTURE
+	local dir=$SHARE/check-picture-self test mode rate want got out
+	mkdir -p "$dir"
+	# MODE:RATE:VERDICTS, the verdicts of check-picture's two lines (the
+	# counters, the bars); a picture sheared everywhere has no barcode left.
+	for test in straight:2M:ok,ok straight:300k:ok,ok stride:2M:not-ok,not-ok \
+		shear:2M:ok,not-ok backwards:2M:not-ok,ok; do
+		IFS=: read -r mode rate want <<< "$test"
+		if ! "$SHARE/paint-pi-picture" 1360 768 20 "$mode" |
+			ffmpeg -v error -y -f rawvideo -pix_fmt yuv420p -s 1360x768 -r 30 -i - \
+				-c:v libx264 -preset ultrafast -tune zerolatency -b:v "$rate" \
+				-g 60 "$dir/$mode-$rate.h264" 2>> "$SHARE/out/host.log"; then
+			echo "not ok - host: check-picture self-test: $mode at $rate painted and encoded"
+			continue
+		fi
+		out=$("$1" "$dir/$mode-$rate.h264" 10)
+		got=$(printf '%s\n' "$out" | sed -n 's/^\(ok\|not ok\) - .*/\1/p' | tr ' ' - | paste -sd,)
+		if [ "$got" = "$want" ]; then
+			echo "ok - host: check-picture self-test: $mode picture at $rate: $want"
+		else
+			echo "not ok - host: check-picture self-test: $mode picture at $rate: $want, got $got"
+			printf '%s\n' "$out" | sed 's/^/#   /'
+		fi
 	done
 }
 
