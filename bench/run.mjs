@@ -185,7 +185,7 @@ async function main() {
       date: started.toISOString(), duration_s: null, quick, only, plan, machine,
       // What the service picked (GET /api/status): on a Pi the M2M encoder and the bridge.
       encoder: status?.encoder?.name ?? null, source: status?.source?.description ?? null,
-      send_priority: status?.send_priority ?? null,
+      send_priority: status?.send_priority ?? null, slice_threads: status?.encoder?.slice_threads ?? null,
       json_file: null, png_file: null, latency, cpu, link, audio, memory, reference, janus, kernel, loss,
     };
   } catch (e) {
@@ -245,7 +245,9 @@ async function measureReference(machine, background) {
     log(`reference: skipped: ${missing}`);
     return { skipped: missing };
   }
-  const start = referenceStarter(painter, { bitrate: plan.reference_kbps });
+  // x264's slice threads as the service's x264-threads = 0 picks them (src/encode/x264.c).
+  const threads = Math.min(machine.nproc + 1, 8);
+  const start = referenceStarter(painter, { bitrate: plan.reference_kbps, threads });
   const label = 'reference: ';
   // Latency in alternated sessions, hdmirtc then the reference, each alone
   // on the machine, in the same chromium, at each resolution.
@@ -265,7 +267,8 @@ async function measureReference(machine, background) {
   return {
     name: 'GStreamer webrtcbin', gstreamer: gstreamerVersion(),
     pipeline: '(hdmirtc\'s painter, in-process) appsrc ! x264enc tune=zerolatency speed-preset=ultrafast ' +
-      'threads=2 sliced-threads=true bitrate=5000 vbv-buf-capacity=50 key-int-max=300 ! tee ! ' +
+      `threads=${threads} sliced-threads=true bitrate=5000 vbv-buf-capacity=50 key-int-max=300 ` +
+      'option-string=fast-pskip=0 ! tee ! ' +
       '(per viewer) queue ! rtph264pay aggregate-mode=zero-latency ! webrtcbin',
     latency, hdmirtc_alternated: alternated.hdmirtc, by_resolution: byResolution, cpu,
   };

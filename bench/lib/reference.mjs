@@ -44,10 +44,12 @@ export function gstreamerVersion() {
 }
 
 // Starts whep-gst.py on 127.0.0.1; resolves {url, pids, stop}.
-export function referenceStarter(painter, { bitrate = 5000, timeoutMs = 20000 } = {}) {
+// threads: x264's sliced threads, as many as the service's.
+export function referenceStarter(painter, { bitrate = 5000, threads, timeoutMs = 20000 } = {}) {
   return async ({ width, height, fps }) => {
     const ref = spawn(PYTHON, [SCRIPT, '--width', String(width), '--height', String(height), '--fps', String(fps),
-      '--painter', painter, '--bitrate', String(bitrate), '--web', path.resolve(bench, '..', 'web')],
+      '--painter', painter, '--bitrate', String(bitrate), '--threads', String(threads),
+      '--web', path.resolve(bench, '..', 'web')],
     { stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     const onData = (d) => { log += d; if (process.env.HDMIRTC_TEST_VERBOSE) process.stderr.write(d); };

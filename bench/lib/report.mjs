@@ -424,7 +424,7 @@ export function renderMarkdown(result) {
 
 Commit \`${m.commit}\`${m.worktree_modified ? ' (with uncommitted changes)' : ''}; ${m.nproc} × ${m.cpu_model}, kernel ${m.kernel}, ${m.os};
 ${m.chromium}; load average at start ${m.loadavg_at_start.join(' ')}. Source: test pattern, encoder: ${result.encoder ?? '–'}.
-Service picked: source ${result.source ?? '–'}, encoder ${result.encoder ?? '–'}, ${sendPriority(result.send_priority)}; video hardware seen in sysfs: M2M encoder
+Service picked: source ${result.source ?? '–'}, encoder ${result.encoder ?? '–'}${result.slice_threads ? ` (${result.slice_threads} slice threads)` : ''}, ${sendPriority(result.send_priority)}; video hardware seen in sysfs: M2M encoder
 ${m.video_hardware?.m2m_encoder ?? 'none'}, HDMI bridge ${m.video_hardware?.hdmi_bridge ?? 'none'}.
 Full figures: \`${result.json_file}\`${result.png_file ? `; plot: \`${result.png_file}\`` : ''}. How to read them: [bench/README.md](../README.md).
 ${result.png_file ? `\n![per-stage latency and CPU per viewer](${result.png_file})\n` : ''}

@@ -9,8 +9,8 @@ included), painted in this process by hdmirtc's painter
       --painter build/bench/libpattern-paint.so --web web/
 
 One x264enc (tune=zerolatency speed-preset=ultrafast, the service's other
-x264 settings: 2 sliced threads, VBV of 1.5 frames, keyint 300, no fast
-P-skip) feeds a tee; every WHEP viewer gets a branch
+x264 settings: as many sliced threads, VBV of 1.5 frames, keyint 300, no
+fast P-skip) feeds a tee; every WHEP viewer gets a branch
 queue ! rtph264pay ! webrtcbin.  The HTTP side serves the service's own
 player page (web/) and a tiny api/status so that the same page code and the
 same bench drivers work against both; POST /whep answers an offer once ICE
@@ -263,7 +263,8 @@ class Reference:
             f'appsrc name=src is-live=true format=time do-timestamp=false block=false '
             f'caps=video/x-raw,format=I420,width={args.width},height={args.height},'
             f'framerate={args.fps}/1 ! '
-            'x264enc name=enc tune=zerolatency speed-preset=ultrafast threads=2 sliced-threads=true '
+            f'x264enc name=enc tune=zerolatency speed-preset=ultrafast threads={args.threads} '
+            'sliced-threads=true '
             f'bitrate={args.bitrate} vbv-buf-capacity={max(1, 1500 // args.fps)} key-int-max=300 '
             'option-string=fast-pskip=0 ! '
             'video/x-h264,profile=constrained-baseline,stream-format=byte-stream,alignment=au ! '
@@ -405,7 +406,7 @@ class Reference:
         with self.lock:
             viewers = list(self.viewers.values())
         return {'reference': 'gstreamer', 'gstreamer': Gst.version_string(),
-                'encoder': {'name': 'x264enc (GStreamer)'},
+                'encoder': {'name': 'x264enc (GStreamer)', 'slice_threads': self.args.threads},
                 'source': {'name': "test pattern (hdmirtc's painter, in-process appsrc)"},
                 'latency_us': self.stage_figures(),
                 'viewers': [{'id': v.id, 'state': v.state, **v.sent()} for v in viewers]}
@@ -471,6 +472,8 @@ def main():
     p.add_argument('--height', type=int, default=720)
     p.add_argument('--fps', type=int, default=30)
     p.add_argument('--bitrate', type=int, default=5000, help='kbit/s')
+    p.add_argument('--threads', type=int, default=min((os.cpu_count() or 1) + 1, 8),
+                   help="x264's sliced threads (default: as the service's x264-threads = 0)")
     p.add_argument('--painter', required=True, help='bench/libpattern-paint.so of the build')
     p.add_argument('--port', type=int, default=0)
     p.add_argument('--max-viewers', type=int, default=72)

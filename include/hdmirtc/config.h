@@ -102,6 +102,7 @@ typedef struct HdmirtcConfig {
 	guint keyframe_interval;        /* frames between periodic IDRs */
 	guint keyframe_min_interval_ms; /* rate limit for PLI/FIR-requested IDRs */
 	gboolean x264_early_slices;     /* send x264's top slice before the picture is done */
+	guint x264_threads;             /* x264's slice threads, 0 = the cores + 1 (at most 8) */
 
 	/* [webrtc] */
 	guint max_viewers;

@@ -45,7 +45,12 @@ typedef struct {
 	/* x264 with sliced threads: hand out a picture's top slice as soon as
 	 * it is done (HdmirtcEncoderPartFunc); off: whole pictures only. */
 	gboolean first_parts;
+	/* x264's slice threads (one slice each); 0 = one more than the cores,
+	 * at most HDMIRTC_X264_MAX_AUTO_THREADS. */
+	guint slice_threads;
 } HdmirtcEncoderConfig;
+
+#define HDMIRTC_X264_MAX_AUTO_THREADS 8
 
 typedef struct {
 	guint64 frames_in;
@@ -62,6 +67,7 @@ typedef struct {
 	guint64 calls_paged_in;         /* ... or slept paging code in from the disk */
 	guint64 frames_dropped;         /* not encoded: the encoder had no room (stalled) */
 	guint32 bitrate_kbps;           /* currently applied */
+	guint slice_threads;            /* x264's slice threads in use; 0 = not x264 */
 } HdmirtcEncoderStats;
 
 typedef struct HdmirtcEncoder HdmirtcEncoder;

@@ -58,7 +58,7 @@ typedef struct {
 
 /* The sizes are spelled out because the loader sizes arrays with them;
  * static assertions in config.c check them against the tables. */
-#define HDMIRTC_CONFIG_N_OPTIONS 57
+#define HDMIRTC_CONFIG_N_OPTIONS 58
 #define HDMIRTC_CONFIG_N_ALIASES 6
 #define HDMIRTC_CONFIG_N_GROUPS 8
 

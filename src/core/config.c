@@ -148,7 +148,10 @@ const Option hdmirtc_config_options[] = {
 	  .help = "Minimum time in ms between IDR frames requested by viewers (PLI/FIR)" },
 	{ "encoder", "x264-early-slices", NULL, "x264-early-slices", OPT_BOOL, F(x264_early_slices), 0,
 	  "false", .help = "With x264 on 2 or more cores, send a picture's top slice while the others are "
-	  "still encoded (gains only where cores are free beside x264's two threads)" },
+	  "still encoded (gains only where cores are free beside x264's slice threads)" },
+	{ "encoder", "x264-threads", NULL, "x264-threads", OPT_UINT, F(x264_threads), 0, "0", 0, 16,
+	  .arg = "N", .help = "x264's slice threads, one slice of the picture each; 0 = one more than the "
+	  "cores, at most 8 (the core whose slice was light takes the slice left waiting)" },
 
 	{ "webrtc", "max-viewers", NULL, "max-viewers", OPT_UINT, F(max_viewers), 0, "8", 1, 256,
 	  .arg = "N", .help = "Maximum number of simultaneous viewers" },

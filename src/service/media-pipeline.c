@@ -548,6 +548,8 @@ void hdmirtc_media_pipeline_add_status(HdmirtcMediaPipeline *p, JsonBuilder *b)
 	g_autofree char *plid_hex = g_strdup_printf("%06x", plid);
 	json_builder_add_string_value(b, plid_hex);
 	hdmirtc_json_add_int(b, "bitrate_kbps", es.bitrate_kbps);
+	if (es.slice_threads)
+		hdmirtc_json_add_int(b, "slice_threads", es.slice_threads);
 	hdmirtc_json_add_int(b, "frames", (gint64)es.frames_out);
 	hdmirtc_json_add_int(b, "keyframes", (gint64)es.keyframes);
 	hdmirtc_json_add_int(b, "last_encode_us", es.last_encode_us);

@@ -371,6 +371,7 @@ static gboolean start_media(HdmirtcService *s, const HdmirtcConfig *c, GError **
 			.profile_idc = 66,
 			.constraint_flags = 0xc0,   /* constrained baseline: 42e0xx */
 			.first_parts = c->x264_early_slices,
+			.slice_threads = c->x264_threads,
 		},
 	};
 

@@ -553,7 +553,7 @@ static const char *const all_flags[] = {
 	"--no-ice-tcp", "--public-address",
 	"--janus", "--janus-mountpoint", "--janus-admin-key", "--janus-secret", "--janus-viewer-url",
 	"--whip", "--whip-token", "--log-level", "--verbose", "--camera", "--display",
-	"--capture-format", "--x264-early-slices", "--send-priority",
+	"--capture-format", "--x264-early-slices", "--send-priority", "--x264-threads",
 };
 
 static const char *const all_keys[] = {
@@ -572,6 +572,7 @@ static const char *const all_keys[] = {
 	"[publish] janus-admin-key", "[publish] janus-secret", "[publish] janus-viewer-url",
 	"[publish] whip", "[publish] whip-tokens", "[log] level", "[source] camera", "[display] connector",
 	"[source] capture-format", "[encoder] x264-early-slices", "[webrtc] send-priority",
+	"[encoder] x264-threads",
 };
 
 static void test_help_lists_every_option(void)

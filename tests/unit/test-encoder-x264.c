@@ -109,13 +109,14 @@ static void pipeline_run(Pipeline *p, guint width, guint height, guint n)
 	g_assert_cmpint(p->last_error, ==, 0);
 }
 
-static HdmirtcEncoder *new_encoder_parts(guint w, guint h, guint kbps, guint keyint, gboolean first_parts)
+static HdmirtcEncoder *new_encoder_threads(guint w, guint h, guint kbps, guint keyint, gboolean first_parts,
+                                           guint slice_threads)
 {
 	HdmirtcEncoderConfig cfg = {
 		.width = w, .height = h, .fps = 30, .bitrate_kbps = kbps,
 		.keyframe_interval = keyint, .profile_idc = 66,
 		.constraint_flags = HDMIRTC_H264_CONSTRAINT_SET0 | HDMIRTC_H264_CONSTRAINT_SET1,
-		.first_parts = first_parts,
+		.first_parts = first_parts, .slice_threads = slice_threads,
 	};
 	GError *error = NULL;
 	HdmirtcEncoder *enc = hdmirtc_encoder_new(HDMIRTC_ENCODER_X264, NULL, &cfg, &error);
@@ -123,6 +124,11 @@ static HdmirtcEncoder *new_encoder_parts(guint w, guint h, guint kbps, guint key
 	g_assert_no_error(error);
 	g_assert_nonnull(enc);
 	return enc;
+}
+
+static HdmirtcEncoder *new_encoder_parts(guint w, guint h, guint kbps, guint keyint, gboolean first_parts)
+{
+	return new_encoder_threads(w, h, kbps, keyint, first_parts, 0);
 }
 
 static HdmirtcEncoder *new_encoder(guint w, guint h, guint kbps, guint keyint)
@@ -679,6 +685,42 @@ static void test_first_parts(void)
 	g_mutex_clear(&parts.lock);
 }
 
+static guint count_slices(const HdmirtcAccessUnit *au)
+{
+	guint8 types[64];
+	guint n = nal_types(au->data, au->size, types, G_N_ELEMENTS(types)), slices = 0;
+
+	for (guint i = 0; i < n; i++)
+		slices += types[i] == 1 || types[i] == 5;
+	return slices;
+}
+
+/* One slice per thread, as many threads as asked (the status says how
+ * many), every picture decodes with its barcode; 0 = one more than the
+ * cores, at most 8. */
+static void test_slice_threads(void)
+{
+	static const guint asked[] = { 1, 3, 0 };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(asked); i++) {
+		HdmirtcEncoder *enc = new_encoder_threads(640, 360, 1000, 300, FALSE, asked[i]);
+		guint want = asked[i] ? asked[i] : MIN((guint)g_get_num_processors() + 1,
+		                                       HDMIRTC_X264_MAX_AUTO_THREADS);
+		HdmirtcEncoderStats st;
+		Pipeline p;
+
+		hdmirtc_encoder_get_stats(enc, &st);
+		g_assert_cmpuint(st.slice_threads, ==, want);
+		pipeline_init(&p, enc);
+		pipeline_run(&p, 640, 360, 8);
+		for (guint k = 0; k < p.aus->len; k++)
+			g_assert_cmpuint(count_slices(g_ptr_array_index(p.aus, k)), ==, want);
+		decode_all(p.aus);
+		pipeline_clear(&p);
+		hdmirtc_encoder_free(enc);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -695,5 +737,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/encoder-x264/level-choice", test_level_choice);
 	g_test_add_func("/encoder-x264/bad-frames", test_bad_frames);
 	g_test_add_func("/encoder-x264/first-parts", test_first_parts);
+	g_test_add_func("/encoder-x264/slice-threads", test_slice_threads);
 	return g_test_run();
 }
