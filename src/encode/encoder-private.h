@@ -50,7 +50,7 @@ struct HdmirtcEncoder {
 	GBytes *sps_seen;
 	GBytes *sps_fixed;
 	guint32 profile_level_id;
-	guint slice_threads;            /* set by x264 when it opens */
+	atomic_uint slice_threads;      /* set by x264 when it opens (again on a resize) */
 	/* Where a picture's first part goes; set before encoding, never after. */
 	HdmirtcEncoderPartFunc part_func;
 	gpointer part_data;

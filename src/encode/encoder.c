@@ -361,7 +361,7 @@ void hdmirtc_encoder_get_stats(HdmirtcEncoder *enc, HdmirtcEncoderStats *out)
 	out->calls_paged_in = atomic_load_explicit(&enc->calls_paged_in, memory_order_relaxed);
 	out->frames_dropped = atomic_load_explicit(&enc->frames_dropped, memory_order_relaxed);
 	out->bitrate_kbps = atomic_load(&enc->bitrate_kbps);
-	out->slice_threads = enc->slice_threads;
+	out->slice_threads = atomic_load_explicit(&enc->slice_threads, memory_order_relaxed);
 }
 
 const char *hdmirtc_encoder_name(HdmirtcEncoder *enc)

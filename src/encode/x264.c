@@ -298,7 +298,7 @@ static gboolean open_by_nal(X264Encoder *x, GError **error)
 
 	x264_encoder_parameters(x->x264, &used);
 	x->slices = (guint)MAX(used.i_slice_count, 1);
-	x->base.slice_threads = (guint)MAX(used.i_threads, 1);
+	atomic_store_explicit(&x->base.slice_threads, (guint)MAX(used.i_threads, 1), memory_order_relaxed);
 	x->by_nal = x->base.config.first_parts && used.b_sliced_threads && used.i_threads > 1;
 	if (!x->by_nal)
 		return TRUE;
