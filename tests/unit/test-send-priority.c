@@ -134,35 +134,27 @@ static void test_off(void)
 	hdmirtc_send_priority_free(sp);
 }
 
-static void keep_message(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer user_data)
-{
-	(void)domain;
-	(void)level;
-	g_string_append_printf(user_data, "%s\n", message);
-}
-
 /* What the child checks: new() refused, the status and the log say why. */
 static void check_refused(void)
 {
-	GString *log = g_string_new(NULL);
 	HdmirtcSendPriority *sp;
 	JsonNode *root;
 	JsonObject *o;
 
-	g_log_set_default_handler(keep_message, log);
+	g_test_expect_message("hdmirtc-webrtc", G_LOG_LEVEL_MESSAGE,
+	                      "frames are sent at normal priority: SCHED_RR 1 refused*");
 	sp = hdmirtc_send_priority_new(1);
+	g_test_assert_expected_messages();
 	root = status_of(sp);
 	o = status_object(root);
 	g_assert_false(hdmirtc_send_priority_in_use(sp));
 	g_assert_false(json_object_get_boolean_member(o, "in_use"));
 	g_assert_true(g_pattern_match_simple("SCHED_RR 1 refused: Operation not permitted (*LimitRTPRIO=*",
 	                                     json_object_get_string_member(o, "why_not")));
-	g_assert_true(g_pattern_match_simple("frames are sent at normal priority: SCHED_RR 1 refused*", log->str));
 	g_assert_false(hdmirtc_send_priority_enter(sp));
 	g_assert_cmpint(policy(), ==, SCHED_OTHER);
 	json_node_unref(root);
 	hdmirtc_send_priority_free(sp);
-	g_string_free(log, TRUE);
 }
 
 /* In a child without CAP_SYS_NICE (root drops to nobody) and with an
