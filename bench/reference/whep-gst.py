@@ -5,7 +5,7 @@ minimal WHEP endpoint, fed with hdmirtc's own test pattern (barcode
 included), painted in this process by hdmirtc's painter
 (bench/libpattern-paint.so, bench/reference/pattern-paint.c).
 
-  whep-gst.py --width 1280 --height 720 --fps 30 \\
+  whep-gst.py --width 1280 --height 720 --fps 30 --threads 3 \\
       --painter build/bench/libpattern-paint.so --web web/
 
 One x264enc (tune=zerolatency speed-preset=ultrafast, the service's other
@@ -472,8 +472,8 @@ def main():
     p.add_argument('--height', type=int, default=720)
     p.add_argument('--fps', type=int, default=30)
     p.add_argument('--bitrate', type=int, default=5000, help='kbit/s')
-    p.add_argument('--threads', type=int, default=min((os.cpu_count() or 1) + 1, 8),
-                   help="x264's sliced threads (default: as the service's x264-threads = 0)")
+    p.add_argument('--threads', type=int, required=True,
+                   help="x264's sliced threads: as many as the service's (bench/run.mjs)")
     p.add_argument('--painter', required=True, help='bench/libpattern-paint.so of the build')
     p.add_argument('--port', type=int, default=0)
     p.add_argument('--max-viewers', type=int, default=72)
